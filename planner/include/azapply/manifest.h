@@ -1,0 +1,171 @@
+/*
+ * manifest.h - manifests as the planner sees them.
+ *
+ * The loader is the only code that touches libyaml. It turns a tree of
+ * YAML files (from disk, or from a git tree through the same file-source
+ * interface) into jansson documents, and remembers where every node came
+ * from: a source map from JSON Pointer ("/spec/properties/sku") to
+ * file:line:col, so any later stage (schema check, reference check, the
+ * planner, even an Azure error) can point at the line the user wrote.
+ *
+ * Strings may hold expressions (${var.X}, ${env.X}, ${ref.Kind.name.path},
+ * $${ for a literal "${"). They are parsed into small templates with source
+ * offsets; see az_template_parse.
+ */
+#ifndef AZAPPLY_MANIFEST_H
+#define AZAPPLY_MANIFEST_H
+
+#include <azapply/provider.h>
+
+/* ---------------------------------------------------------------------
+ * Source maps: JSON Pointer (RFC 6901) -> position of the node's first
+ * character (for quoted scalars, the first character inside the quote).
+ */
+typedef struct az_srcmap az_srcmap;
+
+az_srcmap *az_srcmap_new(void);
+void az_srcmap_free(az_srcmap *m);
+/* `file` is borrowed and must outlive the map. */
+void az_srcmap_set(az_srcmap *m, const char *pointer, az_pos pos);
+/* The position of `pointer`, or of its nearest ancestor that has one.
+ * Never NULL once the root ("") has been set. */
+const az_pos *az_srcmap_get(const az_srcmap *m, const char *pointer);
+
+/* ---------------------------------------------------------------------
+ * Where manifest bytes come from. The directory source reads the disk; the
+ * git module provides one that reads a commit's tree.
+ */
+typedef struct az_file_source {
+	void *ctx;
+	/* Every regular file below the root, as sorted relative paths with '/'
+	 * separators. The caller frees the array and each string. */
+	int (*list)(void *ctx, char ***paths_out, size_t *count_out, az_diags *d);
+	/* The whole file. The caller frees *data_out (NUL-terminated). */
+	int (*read)(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d);
+	void (*free)(void *ctx);
+	/* How to show the root to the user, e.g. "examples/synapse-ml" or "HEAD:infra". */
+	const char *display_root;
+} az_file_source;
+
+int az_file_source_dir(az_file_source *out, const char *dir, az_diags *d);
+void az_file_source_free(az_file_source *src);
+
+/* ---------------------------------------------------------------------
+ * Loader limits: defences against hostile or broken input.
+ */
+typedef struct az_load_limits {
+	size_t max_files;      /* manifest files in the tree */
+	size_t max_file_bytes; /* one file */
+	size_t max_documents;  /* documents in one file */
+	size_t max_depth;      /* nesting of mappings and sequences */
+	size_t max_nodes;      /* nodes in one document after alias expansion */
+} az_load_limits;
+
+extern const az_load_limits AZ_LOAD_LIMITS_DEFAULT;
+
+/* ---------------------------------------------------------------------
+ * The model.
+ */
+typedef struct az_manifest {
+	const char *file;  /* path relative to the root, owned by the set */
+	int doc;           /* 0-based index of the document in its file */
+	az_pos pos;        /* start of the document */
+	json_t *body;      /* apiVersion, kind, metadata, spec (specFile merged in) */
+	az_srcmap *map;    /* JSON Pointer into body -> position */
+	const char *kind;  /* borrowed from body; NULL when missing or not a string */
+	const char *name;  /* borrowed from body; NULL when missing or not a string */
+	char *address;     /* "Kind/name", or NULL when either is missing */
+	/* JSON Pointers of values that came from ${env.X}: treated as secrets
+	 * by every output (CI passes secrets that way). Array of strings. */
+	json_t *sensitive;
+} az_manifest;
+
+/* azapply.yaml at the root of the tree. */
+typedef struct az_project {
+	bool present;
+	const char *file;  /* owned by the set */
+	json_t *body;      /* the whole document */
+	az_srcmap *map;
+	/* Borrowed from body (NULL when absent). */
+	const char *stack;
+	const char *subscription;
+	const char *tenant;
+	const char *cloud;
+	const char *location;
+	json_t *variables;    /* object: name -> default value (may be null = required) */
+	json_t *environments; /* object: env -> {variables, subscription, location, overrides} */
+} az_project;
+
+typedef struct az_manifest_set {
+	az_manifest *items;
+	size_t len;
+	az_project project;
+	char **files; /* every file read, owned (az_pos.file points here) */
+	size_t files_len;
+	char *root;   /* display root */
+} az_manifest_set;
+
+/* Loads every *.yaml / *.yml below the source's root (azapply.yaml is the
+ * project file, not a manifest), in sorted path order, resolving specFile
+ * references relative to the manifest's file. Reports every problem it
+ * finds in `d` and returns AZ_EINVALID if any is an error; the set is still
+ * returned with what could be loaded so later checks can run. */
+int az_manifests_load(az_manifest_set **out, const az_file_source *src,
+		      const az_load_limits *limits, az_diags *d);
+void az_manifest_set_free(az_manifest_set *set);
+
+/* Parses one YAML buffer into documents (used by the loader and the fuzz
+ * target). `file` is borrowed and must outlive the returned documents. */
+int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_limits *limits,
+		  json_t ***docs_out, az_srcmap ***maps_out, size_t *count_out, az_diags *d);
+
+/* ---------------------------------------------------------------------
+ * Expressions in strings.
+ */
+typedef enum az_part_type {
+	AZ_PART_LITERAL, /* text, with $${ already turned into ${ */
+	AZ_PART_VAR,     /* ${var.NAME} */
+	AZ_PART_ENV,     /* ${env.NAME} */
+	AZ_PART_REF,     /* ${ref.Kind.name.path.to.attr} */
+} az_part_type;
+
+typedef struct az_part {
+	az_part_type type;
+	char *text;      /* literal text, or the variable / environment name */
+	char *ref_kind;  /* AZ_PART_REF */
+	char *ref_name;
+	char *ref_path;  /* dotted path; may be empty for the whole resource id */
+	size_t offset;   /* byte offset of the part in the source string */
+	size_t length;
+} az_part;
+
+typedef struct az_template {
+	az_part *parts;
+	size_t len;
+} az_template;
+
+/* Parses `s`. `pos` is where the string starts in the source (may be NULL);
+ * errors are reported at pos + offset when the string is on one line. */
+int az_template_parse(az_template **out, const char *s, const az_pos *pos, az_diags *d);
+bool az_template_has_refs(const az_template *t);
+bool az_template_is_literal(const az_template *t);
+void az_template_free(az_template *t);
+/* True when `s` contains anything that looks like an expression. Cheap. */
+bool az_string_has_expr(const char *s);
+
+/* ---------------------------------------------------------------------
+ * Variables and environments.
+ *
+ * Substitutes ${var.X} and ${env.X} in every manifest for environment `env`
+ * (NULL = no environment selected), applies the environment's overrides and
+ * leaves ${ref...} in place for the planner. A string that is exactly one
+ * ${var.X} takes the variable's JSON type (so a number stays a number).
+ * A variable used but not set for the environment is an error at the place
+ * it is used; there are no silent defaults unless azapply.yaml gives one.
+ * `getenv_fn` reads the process environment (tests pass their own).
+ */
+typedef const char *(*az_getenv_fn)(const char *name, void *ud);
+int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_fn getenv_fn,
+			      void *getenv_ud, az_diags *d);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * provider.h - the one door between the planner and the providers.
+ *
+ * Everything that crosses the boundary is declared here and nowhere else:
+ * the error codes, the diagnostics list that carries details up the stack,
+ * the small allocation helpers both sides use, and the resource kind table
+ * (kinds are data: api-version, id template, parent, property classes,
+ * ownership marker, naming rules). The planner includes this header and no
+ * other provider header; providers never include planner or cmd headers.
+ *
+ * jansson values are the common currency for resource bodies.
+ */
+#ifndef AZAPPLY_PROVIDER_H
+#define AZAPPLY_PROVIDER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct in this header changes shape. */
+#define AZ_PROVIDER_ABI 1
+
+/* ---------------------------------------------------------------------
+ * Errors: 0 or a negative code from this small set. The details travel in
+ * a diagnostics list, never in the code.
+ */
+typedef enum az_err {
+	AZ_OK = 0,
+	AZ_ERROR = -1,      /* generic failure, see diagnostics */
+	AZ_ENOTFOUND = -2,  /* the thing asked for does not exist */
+	AZ_ECONFLICT = -3,  /* exists already / precondition failed */
+	AZ_EAUTH = -4,      /* no credential, or the credential was refused */
+	AZ_ETHROTTLED = -5, /* retries exhausted against throttling */
+	AZ_EINVALID = -6,   /* the input is wrong: fix the manifest or flags */
+	AZ_EUPSTREAM = -7,  /* Azure answered with an error */
+	AZ_ECANCELED = -8,  /* the user interrupted */
+} az_err;
+
+const char *az_err_name(int code);
+
+/* ---------------------------------------------------------------------
+ * Allocation. Out of memory is not an error path worth threading through
+ * every caller in a command-line tool: these abort with a message (as git's
+ * xmalloc does).
+ */
+void *az_xmalloc(size_t n);
+void *az_xcalloc(size_t count, size_t size);
+void *az_xrealloc(void *p, size_t n);
+char *az_xstrdup(const char *s);
+char *az_xstrndup(const char *s, size_t n);
+char *az_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *az_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* A growable, always NUL-terminated byte buffer. */
+typedef struct az_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} az_buf;
+
+#define AZ_BUF_INIT {NULL, 0, 0}
+void az_buf_grow(az_buf *b, size_t extra);
+void az_buf_add(az_buf *b, const void *data, size_t len);
+void az_buf_puts(az_buf *b, const char *s);
+void az_buf_putc(az_buf *b, char c);
+void az_buf_printf(az_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void az_buf_truncate(az_buf *b, size_t len);
+/* Hands the data to the caller (never NULL) and resets the buffer. */
+char *az_buf_detach(az_buf *b);
+void az_buf_free(az_buf *b);
+
+/* ---------------------------------------------------------------------
+ * Source positions. `file` is borrowed from whoever loaded the file (the
+ * manifest set) and lives as long as it.
+ */
+typedef struct az_pos {
+	const char *file;
+	int line; /* 1-based; 0 = unknown */
+	int col;  /* 1-based; 0 = unknown */
+} az_pos;
+
+/* ---------------------------------------------------------------------
+ * Diagnostics. Each layer adds what it knows and never overwrites what came
+ * from below: a provider fills the HTTP status, ARM code and request id; the
+ * planner adds the manifest position and the resource address.
+ */
+typedef enum az_severity {
+	AZ_SEV_ERROR,
+	AZ_SEV_WARNING,
+	AZ_SEV_NOTE,
+} az_severity;
+
+typedef struct az_diag {
+	az_severity severity;
+	char *summary;        /* one line, no trailing period needed */
+	char *detail;         /* optional: how to fix, more context */
+	char *file;           /* optional manifest position */
+	int line, col;
+	char *address;        /* optional resource address, Kind/name */
+	int http_status;      /* 0 when not from HTTP */
+	char *code;           /* optional Azure error code */
+	char *request_id;     /* optional x-ms-request-id */
+	char *correlation_id; /* optional x-ms-correlation-request-id */
+} az_diag;
+
+typedef struct az_diags {
+	az_diag *items;
+	size_t len;
+	size_t cap;
+} az_diags;
+
+#define AZ_DIAGS_INIT {NULL, 0, 0}
+
+/* Appends a diagnostic and returns it so a caller can fill more fields.
+ * `pos` and `address` may be NULL. */
+az_diag *az_diag_add(az_diags *d, az_severity sev, const az_pos *pos, const char *address,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Sets the detail (how to fix) on a diagnostic. */
+void az_diag_set_detail(az_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fills the address of every diagnostic from `from` on that has none. */
+void az_diags_set_address(az_diags *d, size_t from, const char *address);
+size_t az_diags_errors(const az_diags *d);
+/* Moves every diagnostic of src to the end of dst. */
+void az_diags_move(az_diags *dst, az_diags *src);
+/* Sorts by file, line, col (stable), for reports in source order. */
+void az_diags_sort(az_diags *d);
+void az_diags_clear(az_diags *d);
+
+/* ---------------------------------------------------------------------
+ * Resource kinds. A kind is a table entry; a new kind should be mostly data.
+ * Property paths are dotted paths into the resource body ("properties.x.y");
+ * "*" matches any one key or array index.
+ */
+typedef enum az_provider_id {
+	AZ_PROVIDER_ARM,          /* management.azure.com */
+	AZ_PROVIDER_SYNAPSE,      /* {workspace}.dev.azuresynapse.net artifacts */
+	AZ_PROVIDER_SYNAPSE_RBAC, /* {workspace}.dev.azuresynapse.net RBAC */
+	AZ_PROVIDER_GRAPH,        /* graph.microsoft.com */
+} az_provider_id;
+
+/* Where a kind keeps the mark that says "this stack owns me". */
+typedef enum az_marker {
+	AZ_MARKER_NONE,        /* nowhere: never pruned unless the scope is authoritative */
+	AZ_MARKER_TAGS,        /* tags azapply-stack / azapply-fingerprint */
+	AZ_MARKER_DESCRIPTION, /* the description property (role assignments) */
+	AZ_MARKER_ANNOTATIONS, /* properties.annotations (Synapse artifacts) */
+	AZ_MARKER_NOTES,       /* the notes property (Graph objects) */
+	AZ_MARKER_METADATA,    /* properties.metadata (blob containers have no tags) */
+} az_marker;
+
+/* How a manifest names the scope a resource lives in. */
+typedef enum az_scope {
+	AZ_SCOPE_SUBSCRIPTION,   /* resource groups */
+	AZ_SCOPE_RESOURCE_GROUP, /* spec.resourceGroup */
+	AZ_SCOPE_PARENT,         /* spec.<parent field>: name of a resource of parent_kind */
+	AZ_SCOPE_ANY,            /* spec.scope: an Azure id or ${ref...} (role assignments) */
+	AZ_SCOPE_TENANT,         /* Graph objects */
+} az_scope;
+
+typedef struct az_server_default {
+	const char *path;  /* dotted path */
+	const char *value; /* JSON text of the value Azure fills in */
+} az_server_default;
+
+typedef struct az_naming {
+	int min_len;
+	int max_len;
+	const char *pattern; /* PCRE2, anchored by the checker */
+	const char *rule;    /* the rule in words, for error messages */
+} az_naming;
+
+typedef struct az_kind {
+	const char *name;          /* manifest kind, e.g. "SparkPool" */
+	az_provider_id provider;
+	const char *api_version;
+	const char *type;          /* ARM type or artifact collection, e.g. "bigDataPools" */
+	const char *id_template;   /* "{parent}/bigDataPools/{name}" */
+	az_scope scope;
+	const char *parent_kind;   /* for AZ_SCOPE_PARENT */
+	const char *parent_field;  /* spec field naming the parent, e.g. "workspace" */
+	const char *list_path;     /* collection under the parent, relative */
+	const char *const *read_only_paths;
+	const char *const *create_only_paths;
+	const char *const *secret_paths;
+	const char *const *case_insensitive_paths;
+	const char *const *id_paths;
+	const char *const *set_paths;
+	const az_server_default *server_defaults;
+	az_marker marker;
+	bool stateful;             /* replacing it loses data: refused without allowReplace */
+	az_naming naming;
+	int create_timeout_s;
+	int delete_timeout_s;
+} az_kind;
+
+/* The table of every kind azapply manages, sorted by name. */
+const az_kind *const *az_kinds(size_t *count);
+/* Case-sensitive lookup; NULL when unknown. */
+const az_kind *az_kind_find(const char *name);
+const char *az_marker_name(az_marker m);
+const char *az_provider_name(az_provider_id p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

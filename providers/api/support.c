@@ -1,0 +1,160 @@
+/*
+ * support.c - allocation helpers and the growable buffer shared across the
+ * provider interface. Out of memory aborts: a command-line tool has nothing
+ * sensible to do about it, and checking every allocation hides real logic.
+ */
+#include <azapply/provider.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void die_oom(size_t n)
+{
+	fprintf(stderr, "azapply: fatal: out of memory (allocating %zu bytes)\n", n);
+	abort();
+}
+
+void *az_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		die_oom(n);
+	return p;
+}
+
+void *az_xcalloc(size_t count, size_t size)
+{
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (!p)
+		die_oom(count * size);
+	return p;
+}
+
+void *az_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		die_oom(n);
+	return q;
+}
+
+char *az_xstrdup(const char *s)
+{
+	return az_xstrndup(s, strlen(s));
+}
+
+char *az_xstrndup(const char *s, size_t n)
+{
+	char *p = az_xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *az_xvasprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		die_oom(0);
+	char *p = az_xmalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *az_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = az_xvasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void az_buf_grow(az_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	b->data = az_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void az_buf_add(az_buf *b, const void *data, size_t len)
+{
+	az_buf_grow(b, len);
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void az_buf_puts(az_buf *b, const char *s)
+{
+	az_buf_add(b, s, strlen(s));
+}
+
+void az_buf_putc(az_buf *b, char c)
+{
+	az_buf_add(b, &c, 1);
+}
+
+void az_buf_printf(az_buf *b, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n > 0) {
+		az_buf_grow(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		b->len += (size_t)n;
+	}
+	va_end(ap);
+}
+
+void az_buf_truncate(az_buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+char *az_buf_detach(az_buf *b)
+{
+	char *p = b->data ? b->data : az_xstrdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void az_buf_free(az_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+const char *az_err_name(int code)
+{
+	switch (code) {
+	case AZ_OK: return "ok";
+	case AZ_ERROR: return "error";
+	case AZ_ENOTFOUND: return "not found";
+	case AZ_ECONFLICT: return "conflict";
+	case AZ_EAUTH: return "authentication failed";
+	case AZ_ETHROTTLED: return "throttled";
+	case AZ_EINVALID: return "invalid input";
+	case AZ_EUPSTREAM: return "Azure returned an error";
+	case AZ_ECANCELED: return "canceled";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,449 @@
+/*
+ * kinds.c - the table of resource kinds azapply manages.
+ *
+ * A kind is data: which provider serves it, its api-version (the newest
+ * stable one in the Azure REST specs we follow), how its Azure id is built,
+ * which properties Azure fills in, which force a replacement, which are
+ * write-only secrets, where the ownership marker lives and what names Azure
+ * accepts. Code that is truly specific to one kind lives in its provider,
+ * in a file named after the kind; everything else reads this table.
+ *
+ * Naming rules come from the Azure resource naming rules documentation and,
+ * where a spec states one, from the spec's pattern (cited per entry).
+ */
+#include <azapply/provider.h>
+
+#include <string.h>
+
+#define PATHS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define DEFAULTS(...) ((const az_server_default[]){__VA_ARGS__, {NULL, NULL}})
+
+/* Read-only fields every ARM resource carries. */
+#define ARM_READ_ONLY "id", "name", "type", "etag", "systemData", "properties.provisioningState"
+
+/* Synapse artifact names (artifacts.json, e.g. LinkedServiceName). */
+static const az_naming ARTIFACT_NAMING = {
+	1, 260, "[A-Za-z0-9_][^<>*#.%&:\\\\+?/]*",
+	"1-260 characters; starts with a letter, digit or underscore; none of < > * # . % & : \\ + ? /"};
+
+/* Objects whose Azure name is not chosen by the user (GUIDs, Graph ids):
+ * the manifest name is only an address, so it just has to read well. */
+static const az_naming ADDRESS_NAMING = {
+	1, 128, "[A-Za-z0-9][A-Za-z0-9._-]*",
+	"1-128 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"};
+
+static const az_kind RESOURCE_GROUP = {
+	.name = "ResourceGroup",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2021-04-01",
+	.type = "Microsoft.Resources/resourceGroups",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{name}",
+	.scope = AZ_SCOPE_SUBSCRIPTION,
+	.list_path = "/subscriptions/{subscription}/resourcegroups",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "managedBy"),
+	.create_only_paths = PATHS("location"),
+	.case_insensitive_paths = PATHS("location"),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	/* common-types v5 ResourceGroupNameParameter: ^[-\w\._\(\)]+$, 1-90. */
+	.naming = {1, 90, "[-\\w._()]*[-\\w_()]",
+		   "1-90 characters: letters, digits, '_', '-', '.', '(' and ')', not ending in '.'"},
+	.create_timeout_s = 300,
+	.delete_timeout_s = 3600,
+};
+
+static const az_kind STORAGE_ACCOUNT = {
+	.name = "StorageAccount",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-06-01",
+	.type = "Microsoft.Storage/storageAccounts",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Storage/storageAccounts/{name}",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Storage/storageAccounts",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.primaryEndpoints", "properties.primaryLocation",
+				 "properties.statusOfPrimary", "properties.creationTime",
+				 "properties.keyCreationTime", "properties.secondaryLocation",
+				 "properties.statusOfSecondary", "properties.secondaryEndpoints"),
+	.create_only_paths = PATHS("location", "properties.isHnsEnabled"),
+	.case_insensitive_paths = PATHS("location", "kind", "sku.name"),
+	.server_defaults = DEFAULTS({"properties.accessTier", "\"Hot\""},
+				    {"properties.supportsHttpsTrafficOnly", "true"},
+				    {"properties.minimumTlsVersion", "\"TLS1_2\""},
+				    {"properties.allowBlobPublicAccess", "false"}),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	.naming = {3, 24, "[a-z0-9]+", "3-24 characters: lowercase letters and digits only, unique across Azure"},
+	.create_timeout_s = 600,
+	.delete_timeout_s = 600,
+};
+
+static const az_kind STORAGE_CONTAINER = {
+	.name = "StorageContainer",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-06-01",
+	.type = "Microsoft.Storage/storageAccounts/blobServices/containers",
+	.id_template = "{parent}/blobServices/default/containers/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "StorageAccount",
+	.parent_field = "storageAccount",
+	.list_path = "{parent}/blobServices/default/containers",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.lastModifiedTime", "properties.leaseStatus",
+				 "properties.leaseState", "properties.hasImmutabilityPolicy",
+				 "properties.hasLegalHold", "properties.deleted", "properties.remainingRetentionDays"),
+	.server_defaults = DEFAULTS({"properties.publicAccess", "\"None\""}),
+	/* Containers carry no tags; their metadata holds the marker. */
+	.marker = AZ_MARKER_METADATA,
+	.stateful = true,
+	.naming = {3, 63, "[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]",
+		   "3-63 characters: lowercase letters, digits and single hyphens, starting and ending with a letter or digit"},
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+static const az_kind KEY_VAULT = {
+	.name = "KeyVault",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2023-07-01",
+	.type = "Microsoft.KeyVault/vaults",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.KeyVault/vaults/{name}",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.KeyVault/vaults",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.vaultUri", "properties.hsmPoolResourceId"),
+	.create_only_paths = PATHS("location"),
+	.case_insensitive_paths = PATHS("location", "properties.sku.name"),
+	.id_paths = PATHS("properties.tenantId"),
+	.server_defaults = DEFAULTS({"properties.enableSoftDelete", "true"},
+				    {"properties.softDeleteRetentionInDays", "90"}),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	.naming = {3, 24, "[A-Za-z](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]",
+		   "3-24 characters: letters, digits and single hyphens, starting with a letter and ending with a letter or digit"},
+	.create_timeout_s = 600,
+	.delete_timeout_s = 600,
+};
+
+static const az_kind APPLICATION_INSIGHTS = {
+	.name = "ApplicationInsights",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2020-02-02",
+	.type = "Microsoft.Insights/components",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Insights/components/{name}",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Insights/components",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.AppId", "properties.ApplicationId",
+				 "properties.InstrumentationKey", "properties.ConnectionString",
+				 "properties.CreationDate", "properties.TenantId", "properties.Name"),
+	.create_only_paths = PATHS("location"),
+	.case_insensitive_paths = PATHS("location", "kind"),
+	.marker = AZ_MARKER_TAGS,
+	.naming = {1, 260, "[^%&\\\\?/\\x00-\\x1f]*[^%&\\\\?/\\x00-\\x1f. ]",
+		   "1-260 characters, none of % & \\ ? /, not ending in '.' or a space"},
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+static const az_kind ML_WORKSPACE = {
+	.name = "MlWorkspace",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-09-01",
+	.type = "Microsoft.MachineLearningServices/workspaces",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/{name}",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.workspaceId", "properties.discoveryUrl",
+				 "properties.mlFlowTrackingUri", "properties.notebookInfo",
+				 "properties.privateLinkCount", "properties.storageHnsEnabled",
+				 "properties.tenantId", "properties.serviceProvisionedResourceGroup",
+				 "identity.principalId", "identity.tenantId"),
+	/* Azure rejects changes to the storage account and key vault. */
+	.create_only_paths = PATHS("location", "properties.storageAccount", "properties.keyVault"),
+	.case_insensitive_paths = PATHS("location", "sku.name", "identity.type"),
+	.id_paths = PATHS("properties.storageAccount", "properties.keyVault", "properties.applicationInsights",
+			  "properties.containerRegistry"),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	/* workspaceRP.json WorkspaceNameParameter. */
+	.naming = {3, 33, "[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}",
+		   "3-33 characters: letters, digits, '_' and '-', starting with a letter or digit"},
+	.create_timeout_s = 1200,
+	.delete_timeout_s = 1200,
+};
+
+static const az_kind ML_COMPUTE = {
+	.name = "MlCompute",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-09-01",
+	.type = "Microsoft.MachineLearningServices/workspaces/computes",
+	.id_template = "{parent}/computes/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "MlWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/computes",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.createdOn", "properties.modifiedOn",
+				 "properties.provisioningErrors", "properties.isAttachedCompute",
+				 "properties.properties.allocationState", "properties.properties.allocationStateTransitionTime",
+				 "properties.properties.currentNodeCount", "properties.properties.targetNodeCount",
+				 "properties.properties.nodeStateCounts", "properties.properties.errors"),
+	.create_only_paths = PATHS("location", "properties.computeType", "properties.resourceId"),
+	.case_insensitive_paths = PATHS("location"),
+	.id_paths = PATHS("properties.resourceId"),
+	.marker = AZ_MARKER_TAGS,
+	.naming = {2, 16, "[a-zA-Z][a-zA-Z0-9-]*",
+		   "2-16 characters: letters, digits and '-', starting with a letter"},
+	.create_timeout_s = 1200,
+	.delete_timeout_s = 1200,
+};
+
+static const az_kind SYNAPSE_WORKSPACE = {
+	.name = "SynapseWorkspace",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2021-06-01",
+	.type = "Microsoft.Synapse/workspaces",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Synapse/workspaces/{name}",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Synapse/workspaces",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.connectivityEndpoints", "properties.workspaceUID",
+				 "properties.extraProperties", "properties.adlaResourceId",
+				 "properties.settings", "identity.principalId", "identity.tenantId"),
+	.create_only_paths = PATHS("location", "properties.defaultDataLakeStorage.accountUrl",
+				   "properties.defaultDataLakeStorage.filesystem",
+				   "properties.managedVirtualNetwork", "properties.managedResourceGroupName",
+				   "properties.sqlAdministratorLogin"),
+	/* Not marked x-ms-secret in the spec, but never returned: write-only. */
+	.secret_paths = PATHS("properties.sqlAdministratorLoginPassword"),
+	.case_insensitive_paths = PATHS("location", "identity.type"),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	.naming = {1, 50, "(?!.*-ondemand)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+		   "1-50 characters: lowercase letters, digits and '-', starting and ending with a letter or digit, not containing '-ondemand'"},
+	.create_timeout_s = 3600,
+	.delete_timeout_s = 3600,
+};
+
+static const az_kind SYNAPSE_FIREWALL_RULE = {
+	.name = "SynapseFirewallRule",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2021-06-01",
+	.type = "Microsoft.Synapse/workspaces/firewallRules",
+	.id_template = "{parent}/firewallRules/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/firewallRules",
+	.read_only_paths = PATHS(ARM_READ_ONLY),
+	.marker = AZ_MARKER_NONE,
+	.naming = {1, 128, "[^<>*%&:\\\\/?\\x00-\\x1f]*[^<>*%&:\\\\/?\\x00-\\x1f.]",
+		   "1-128 characters, none of < > * % & : \\ / ?, not ending in '.'"},
+	.create_timeout_s = 600,
+	.delete_timeout_s = 600,
+};
+
+static const az_kind SPARK_POOL = {
+	.name = "SparkPool",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2021-06-01",
+	.type = "Microsoft.Synapse/workspaces/bigDataPools",
+	.id_template = "{parent}/bigDataPools/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/bigDataPools",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.creationDate", "properties.lastSucceededTimestamp",
+				 "properties.libraryRequirements.time", "properties.sparkConfigProperties.time"),
+	.create_only_paths = PATHS("location"),
+	.case_insensitive_paths = PATHS("location", "properties.nodeSize", "properties.nodeSizeFamily"),
+	.marker = AZ_MARKER_TAGS,
+	.naming = {1, 15, "[a-zA-Z][a-zA-Z0-9]*", "1-15 characters: letters and digits, starting with a letter"},
+	.create_timeout_s = 1800,
+	.delete_timeout_s = 1800,
+};
+
+static const az_kind SQL_POOL = {
+	.name = "SqlPool",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2021-06-01",
+	.type = "Microsoft.Synapse/workspaces/sqlPools",
+	.id_template = "{parent}/sqlPools/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/sqlPools",
+	/* status (Online/Paused) is operational state: pause/resume is not a diff. */
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.status", "properties.creationDate",
+				 "properties.restorePointInTime", "properties.sourceDatabaseDeletionDate"),
+	.create_only_paths = PATHS("location", "properties.collation", "properties.createMode"),
+	.case_insensitive_paths = PATHS("location", "sku.name"),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	.naming = {1, 60, "[^<>*%&:\\\\/?@\\-\\x00-\\x1f]*[^<>*%&:\\\\/?@\\-\\x00-\\x1f. ]",
+		   "1-60 characters, none of < > * % & : \\ / ? @ -, not ending in '.' or a space"},
+	.create_timeout_s = 3600,
+	.delete_timeout_s = 3600,
+};
+
+static const az_kind ROLE_ASSIGNMENT = {
+	.name = "RoleAssignment",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2022-04-01",
+	.type = "Microsoft.Authorization/roleAssignments",
+	.id_template = "{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}",
+	.scope = AZ_SCOPE_ANY,
+	.list_path = "{scope}/providers/Microsoft.Authorization/roleAssignments",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.scope", "properties.createdOn", "properties.updatedOn",
+				 "properties.createdBy", "properties.updatedBy",
+				 "properties.delegatedManagedIdentityResourceId"),
+	/* Azure refuses to change an assignment's role or principal in place. */
+	.create_only_paths = PATHS("properties.roleDefinitionId", "properties.principalId", "properties.scope"),
+	.id_paths = PATHS("properties.roleDefinitionId", "properties.scope"),
+	.case_insensitive_paths = PATHS("properties.principalId", "properties.principalType"),
+	.server_defaults = DEFAULTS({"properties.principalType", "\"User\""}),
+	.marker = AZ_MARKER_DESCRIPTION,
+	.naming = ADDRESS_NAMING,
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+static const az_kind ENTRA_APPLICATION = {
+	.name = "EntraApplication",
+	.provider = AZ_PROVIDER_GRAPH,
+	.api_version = "v1.0",
+	.type = "applications",
+	.id_template = "/applications(uniqueName='{name}')",
+	.scope = AZ_SCOPE_TENANT,
+	.list_path = "/applications",
+	.read_only_paths = PATHS("id", "appId", "createdDateTime", "deletedDateTime", "publisherDomain",
+				 "passwordCredentials", "keyCredentials", "@odata.context"),
+	.create_only_paths = PATHS("uniqueName"),
+	.marker = AZ_MARKER_NOTES,
+	.naming = ADDRESS_NAMING,
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+static const az_kind SERVICE_PRINCIPAL = {
+	.name = "ServicePrincipal",
+	.provider = AZ_PROVIDER_GRAPH,
+	.api_version = "v1.0",
+	.type = "servicePrincipals",
+	.id_template = "/servicePrincipals(appId='{appId}')",
+	.scope = AZ_SCOPE_TENANT,
+	.list_path = "/servicePrincipals",
+	.read_only_paths = PATHS("id", "createdDateTime", "deletedDateTime", "appDisplayName",
+				 "appOwnerOrganizationId", "servicePrincipalNames", "@odata.context"),
+	.create_only_paths = PATHS("appId"),
+	.id_paths = PATHS("appId"),
+	.marker = AZ_MARKER_NOTES,
+	.naming = ADDRESS_NAMING,
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+static const az_kind SYNAPSE_ROLE_ASSIGNMENT = {
+	.name = "SynapseRoleAssignment",
+	.provider = AZ_PROVIDER_SYNAPSE_RBAC,
+	.api_version = "2020-12-01",
+	.type = "roleAssignments",
+	.id_template = "{parent}/roleAssignments/{guid}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/roleAssignments",
+	.read_only_paths = PATHS("id"),
+	.create_only_paths = PATHS("roleId", "principalId", "scope"),
+	.case_insensitive_paths = PATHS("roleId", "principalId", "principalType"),
+	/* Synapse RBAC assignments have nowhere to keep a marker. */
+	.marker = AZ_MARKER_NONE,
+	.naming = ADDRESS_NAMING,
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+#define SYNAPSE_ARTIFACT(kind_name, collection)                                       \
+	{                                                                             \
+		.name = kind_name, .provider = AZ_PROVIDER_SYNAPSE,                   \
+		.api_version = "2020-12-01", .type = collection,                      \
+		.id_template = "{parent}/" collection "/{name}",                      \
+		.scope = AZ_SCOPE_PARENT, .parent_kind = "SynapseWorkspace",          \
+		.parent_field = "workspace", .list_path = "{parent}/" collection,     \
+		.read_only_paths = PATHS("id", "etag", "type"),                       \
+		.marker = AZ_MARKER_ANNOTATIONS, .naming = ARTIFACT_NAMING,           \
+		.create_timeout_s = 600, .delete_timeout_s = 600,                     \
+	}
+
+static const az_kind LINKED_SERVICE = SYNAPSE_ARTIFACT("LinkedService", "linkedservices");
+static const az_kind DATASET = SYNAPSE_ARTIFACT("Dataset", "datasets");
+static const az_kind PIPELINE = SYNAPSE_ARTIFACT("Pipeline", "pipelines");
+static const az_kind NOTEBOOK = SYNAPSE_ARTIFACT("Notebook", "notebooks");
+static const az_kind SQL_SCRIPT = SYNAPSE_ARTIFACT("SqlScript", "sqlScripts");
+static const az_kind TRIGGER = {
+	.name = "Trigger",
+	.provider = AZ_PROVIDER_SYNAPSE,
+	.api_version = "2020-12-01",
+	.type = "triggers",
+	.id_template = "{parent}/triggers/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/triggers",
+	/* runtimeState is changed by start/stop, never by the body. */
+	.read_only_paths = PATHS("id", "etag", "type", "properties.runtimeState"),
+	.marker = AZ_MARKER_ANNOTATIONS,
+	.naming = ARTIFACT_NAMING,
+	.create_timeout_s = 600,
+	.delete_timeout_s = 600,
+};
+
+/* Sorted by name: az_kind_find bisects. */
+static const az_kind *const KINDS[] = {
+	&APPLICATION_INSIGHTS, &DATASET, &ENTRA_APPLICATION, &KEY_VAULT, &LINKED_SERVICE,
+	&ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE, &RESOURCE_GROUP, &ROLE_ASSIGNMENT,
+	&SERVICE_PRINCIPAL, &SPARK_POOL, &SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
+	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,
+	&TRIGGER,
+};
+
+const az_kind *const *az_kinds(size_t *count)
+{
+	*count = sizeof(KINDS) / sizeof(KINDS[0]);
+	return KINDS;
+}
+
+const az_kind *az_kind_find(const char *name)
+{
+	size_t lo = 0, hi = sizeof(KINDS) / sizeof(KINDS[0]);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, KINDS[mid]->name);
+		if (c == 0)
+			return KINDS[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const char *az_marker_name(az_marker m)
+{
+	switch (m) {
+	case AZ_MARKER_NONE: return "none";
+	case AZ_MARKER_TAGS: return "tags";
+	case AZ_MARKER_DESCRIPTION: return "description";
+	case AZ_MARKER_ANNOTATIONS: return "annotations";
+	case AZ_MARKER_NOTES: return "notes";
+	case AZ_MARKER_METADATA: return "metadata";
+	}
+	return "?";
+}
+
+const char *az_provider_name(az_provider_id p)
+{
+	switch (p) {
+	case AZ_PROVIDER_ARM: return "arm";
+	case AZ_PROVIDER_SYNAPSE: return "synapse";
+	case AZ_PROVIDER_SYNAPSE_RBAC: return "synapse-rbac";
+	case AZ_PROVIDER_GRAPH: return "graph";
+	}
+	return "?";
+}
