@@ -385,8 +385,9 @@ static const az_kind TRIGGER = {
 	.parent_kind = "SynapseWorkspace",
 	.parent_field = "workspace",
 	.list_path = "{parent}/triggers",
-	/* runtimeState is changed by start/stop, never by the body. */
-	.read_only_paths = PATHS("id", "etag", "type", "properties.runtimeState"),
+	/* properties.runtimeState is changed by start/stop, never by the body:
+	 * a manifest may still declare it ("Started") as the state to reach. */
+	.read_only_paths = PATHS("id", "etag", "type"),
 	.marker = AZ_MARKER_ANNOTATIONS,
 	.naming = ARTIFACT_NAMING,
 	.create_timeout_s = 600,

@@ -41,7 +41,7 @@ size_t az_schema_validate(const az_schema *s, const json_t *instance, az_schema_
 			  void *skip_ud, az_schema_errors *errs);
 void az_schema_errors_clear(az_schema_errors *errs);
 
-/* The schemas shipped with azapply (schemas/*.schema.json, embedded at build
+/* The schemas shipped with azapply (schemas/<kind>.schema.json, embedded at build
  * time): "manifest" for the envelope and project file ("project"), and one
  * per kind name. Compiled on first use and cached; NULL when there is none. */
 const az_schema *az_schema_builtin(const char *name, az_diags *d);

@@ -1,0 +1,95 @@
+/*
+ * cmd.h - the command table and what every subcommand shares.
+ *
+ * Like git's builtins and tmux's cmd-*.c, each subcommand lives in one file
+ * and exports one table entry: its name, summary, usage, options and exec
+ * function. main.c does the shared work once (global flags, option parsing,
+ * checking that stdout was written) and dispatches.
+ */
+#ifndef AZAPPLY_CMD_H
+#define AZAPPLY_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <azapply/planner.h>
+
+/* Exit codes. "Changes present" and "error" never share a code, so CI can
+ * tell a plan with changes from a broken run. */
+enum {
+	AZ_EXIT_OK = 0,
+	AZ_EXIT_ERROR = 1,   /* an error, or invalid manifests */
+	AZ_EXIT_CHANGES = 2, /* plan --detailed-exitcode / drift: there are changes */
+	AZ_EXIT_USAGE = 64,  /* EX_USAGE: the command line is wrong */
+};
+
+typedef struct az_option {
+	const char *name;      /* long name, without "--" */
+	char short_name;       /* 0 for none */
+	const char *arg;       /* placeholder for the value ("NAME"); NULL for a flag */
+	const char *help;
+	const char *const *choices; /* NULL-terminated allowed values, or NULL */
+} az_option;
+
+typedef struct az_command az_command;
+
+typedef struct az_args {
+	const az_command *cmd;
+	const char **positional;
+	size_t positional_len;
+	/* One slot per option of the command, then the global options:
+	 * how often it was given and its values. */
+	struct az_arg_value {
+		int count;
+		const char **values;
+	} *values;
+	/* Global flags. */
+	bool verbose;
+	bool no_color;
+} az_args;
+
+struct az_command {
+	const char *name;
+	const char *summary;     /* one line for `azapply help` */
+	const char *usage;       /* the synopsis after "usage: " */
+	const char *description; /* paragraphs for `azapply help <command>` */
+	const az_option *options; /* terminated by an entry with name == NULL */
+	size_t max_positional;
+	int (*exec)(const az_args *args);
+};
+
+/* The table, in the order `azapply help` lists it. */
+extern const az_command *const az_commands[];
+const az_command *az_command_find(const char *name);
+
+/* The value of option `name` (the last one given), or NULL. */
+const char *az_arg(const az_args *args, const char *name);
+/* Every value of a repeatable option, in order; *count_out set. */
+const char *const *az_arg_all(const az_args *args, const char *name, int *count_out);
+bool az_arg_flag(const az_args *args, const char *name);
+
+/* Prints a usage error with the command's synopsis and returns AZ_EXIT_USAGE. */
+int az_usage_error(const az_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void az_print_command_help(FILE *out, const az_command *cmd);
+
+/* Output formats for diagnostics. */
+typedef enum az_format {
+	AZ_FORMAT_TEXT,
+	AZ_FORMAT_JSON,
+	AZ_FORMAT_MARKDOWN,
+} az_format;
+
+/* Whether to colour output written to `f` (a terminal, no NO_COLOR, no --no-color). */
+bool az_use_color(FILE *f, const az_args *args);
+/* Prints diagnostics: text to `out` as `file:line:col: error: message`
+ * (plus GitHub Actions annotations when GITHUB_ACTIONS=true), or JSON. */
+void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color);
+/* The stack's file source for `dir` (or the current directory). */
+int az_open_source(az_file_source *out, const char *dir, az_diags *d);
+
+extern const az_command cmd_help;
+extern const az_command cmd_version;
+extern const az_command cmd_validate;
+
+#endif

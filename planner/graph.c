@@ -1,0 +1,485 @@
+/*
+ * graph.c - the dependency graph of a stack.
+ *
+ * Edges come from four places: metadata.dependsOn; ${ref.Kind.name...}
+ * expressions anywhere in a spec (a role assignment's principalId that is a
+ * workspace's identity); parents (a Spark pool needs its workspace, a
+ * resource its resource group when the stack declares it); and Synapse
+ * artifact references (`referenceName` of a PipelineReference,
+ * LinkedServiceReference ...), since Synapse rejects an artifact whose
+ * references do not exist yet. Cycles are errors that name the cycle.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "stack_internal.h"
+
+typedef struct index_entry {
+	const char *address;
+	size_t resource;
+} index_entry;
+
+struct az_stack_index {
+	index_entry *entries; /* by address */
+	size_t len;
+	index_entry *by_name; /* by "Kind\nazure name", lowercased: Azure names are case-insensitive */
+	size_t by_name_len;
+};
+
+static char *name_key(const char *kind, const char *name)
+{
+	char *key = az_xasprintf("%s\n%s", kind, name);
+	for (char *p = key + strlen(kind); *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return key;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const index_entry *x = a, *y = b;
+	int c = strcmp(x->address, y->address);
+	if (c)
+		return c;
+	return (x->resource > y->resource) - (x->resource < y->resource);
+}
+
+static void build_index(az_stack *st)
+{
+	struct az_stack_index *ix = az_xcalloc(1, sizeof(*ix));
+	ix->entries = az_xcalloc(st->len, sizeof(index_entry));
+	for (size_t i = 0; i < st->len; i++)
+		if (st->resources[i].address)
+			ix->entries[ix->len++] = (index_entry){st->resources[i].address, i};
+	qsort(ix->entries, ix->len, sizeof(index_entry), entry_cmp);
+	ix->by_name = az_xcalloc(st->len, sizeof(index_entry));
+	for (size_t i = 0; i < st->len; i++) {
+		const az_resource *r = &st->resources[i];
+		if (r->kind && r->azure_name)
+			ix->by_name[ix->by_name_len++] =
+				(index_entry){name_key(r->kind->name, r->azure_name), i};
+	}
+	qsort(ix->by_name, ix->by_name_len, sizeof(index_entry), entry_cmp);
+	st->index = ix;
+}
+
+/* Calls fn for every resource of `kind` whose Azure name is `name`. */
+static void for_each_named(az_stack *st, const char *kind, const char *name,
+			   void (*fn)(az_stack *, az_resource *, const az_resource *, const void *),
+			   az_resource *from, const void *ud)
+{
+	struct az_stack_index *ix = st->index;
+	char *key = name_key(kind, name);
+	size_t lo = 0, hi = ix->by_name_len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix->by_name[mid].address, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ix->by_name_len && strcmp(ix->by_name[lo].address, key) == 0; lo++)
+		fn(st, from, &st->resources[ix->by_name[lo].resource], ud);
+	free(key);
+}
+
+void az_stack_index_free(struct az_stack_index *index)
+{
+	if (!index)
+		return;
+	for (size_t i = 0; i < index->by_name_len; i++)
+		free((char *)(uintptr_t)index->by_name[i].address);
+	free(index->by_name);
+	free(index->entries);
+	free(index);
+}
+
+static const az_resource *find_in(const az_stack *st, const char *address)
+{
+	const struct az_stack_index *ix = st->index;
+	size_t lo = 0, hi = ix->len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(address, ix->entries[mid].address);
+		if (c == 0) {
+			/* The first of equal addresses: duplicates were reported. */
+			while (mid > 0 && strcmp(address, ix->entries[mid - 1].address) == 0)
+				mid--;
+			return &st->resources[ix->entries[mid].resource];
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+const az_resource *az_stack_find(const az_stack *stack, const char *address)
+{
+	if (stack->index)
+		return find_in(stack, address);
+	for (size_t i = 0; i < stack->len; i++)
+		if (stack->resources[i].address && strcmp(stack->resources[i].address, address) == 0)
+			return &stack->resources[i];
+	return NULL;
+}
+
+static void add_edge(az_stack *st, az_resource *from, const az_resource *to)
+{
+	size_t target = (size_t)(to - st->resources);
+	if (to == from)
+		return;
+	for (size_t i = 0; i < from->deps_len; i++)
+		if (from->deps[i] == target)
+			return;
+	from->deps = az_xrealloc(from->deps, (from->deps_len + 1) * sizeof(size_t));
+	from->deps[from->deps_len++] = target;
+}
+
+static void add_edge_cb(az_stack *st, az_resource *from, const az_resource *to, const void *ud)
+{
+	(void)ud;
+	add_edge(st, from, to);
+}
+
+/* An artifact reference only binds within the same workspace. */
+static void add_edge_same_workspace(az_stack *st, az_resource *from, const az_resource *to,
+				    const void *workspace)
+{
+	json_t *spec = json_object_get(to->manifest->body, "spec");
+	const char *ws = json_string_value(json_object_get(spec, "workspace"));
+	if (ws && strcmp(ws, workspace) == 0)
+		add_edge(st, from, to);
+}
+
+/* A "did you mean" over the addresses of one kind (or of all kinds). */
+static const char *suggest_address(const az_stack *st, const char *kind, const char *address)
+{
+	const char **names = az_xcalloc(st->len ? st->len : 1, sizeof(char *));
+	size_t n = 0;
+	size_t klen = kind ? strlen(kind) : 0;
+	for (size_t i = 0; i < st->len; i++) {
+		const char *a = st->resources[i].address;
+		if (a && (!kind || (strncmp(a, kind, klen) == 0 && a[klen] == '/')))
+			names[n++] = a;
+	}
+	const char *hint = az_suggest(address, names, n);
+	free(names);
+	return hint;
+}
+
+static void report_missing(const az_stack *st, az_diags *d, const az_resource *r,
+			   const az_pos *pos, const char *what, const char *kind,
+			   const char *address)
+{
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, pos, r->address,
+				    "%s '%s' is not declared in this stack", what, address);
+	const char *hint = suggest_address(st, kind, address);
+	if (hint)
+		az_diag_set_detail(diag, "did you mean '%s'?", hint);
+	else
+		az_diag_set_detail(diag, "declare a %s named '%s', or fix the reference",
+				   kind ? kind : "resource", strchr(address, '/') ? strchr(address, '/') + 1 : address);
+}
+
+static void link_depends_on(az_stack *st, az_resource *r, az_diags *d)
+{
+	json_t *deps = json_object_get(json_object_get(r->manifest->body, "metadata"), "dependsOn");
+	size_t i;
+	json_t *v;
+	json_array_foreach(deps, i, v) {
+		const char *address = json_string_value(v);
+		if (!address)
+			continue; /* the schema reported it */
+		const az_resource *to = az_stack_find(st, address);
+		char *pointer = az_xasprintf("/metadata/dependsOn/%zu", i);
+		if (to)
+			add_edge(st, r, to);
+		else
+			report_missing(st, d, r, az_stack_pos(r->manifest, pointer), "dependsOn",
+				       NULL, address);
+		free(pointer);
+	}
+}
+
+static bool is_azure_id(const char *s)
+{
+	return strncasecmp(s, "/subscriptions/", 15) == 0 || strncasecmp(s, "/providers/", 11) == 0;
+}
+
+static void link_parent(az_stack *st, az_resource *r, az_diags *d)
+{
+	json_t *spec = json_object_get(r->manifest->body, "spec");
+	if (r->kind->scope == AZ_SCOPE_PARENT) {
+		const char *parent = json_string_value(json_object_get(spec, r->kind->parent_field));
+		if (!parent || is_azure_id(parent) || strstr(parent, "${"))
+			return; /* schema error, an existing resource, or a ref */
+		char *address = az_xasprintf("%s/%s", r->kind->parent_kind, parent);
+		const az_resource *to = az_stack_find(st, address);
+		char *pointer = az_xasprintf("/spec/%s", r->kind->parent_field);
+		if (to) {
+			add_edge(st, r, to);
+		} else {
+			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, pointer),
+						    r->address, "%s '%s' is not declared in this stack",
+						    r->kind->parent_kind, parent);
+			const char *hint = suggest_address(st, r->kind->parent_kind, address);
+			if (hint)
+				az_diag_set_detail(diag, "did you mean '%s'?", strchr(hint, '/') + 1);
+			else
+				az_diag_set_detail(diag,
+						   "spec.%s names the metadata.name of a %s manifest, "
+						   "or the full Azure id of an existing one",
+						   r->kind->parent_field, r->kind->parent_kind);
+		}
+		free(pointer);
+		free(address);
+	}
+	/* A resource group declared in the stack is created first; one that is
+	 * not declared already exists (or the plan will say it does not). */
+	const char *rg = json_string_value(json_object_get(spec, "resourceGroup"));
+	if (rg && !strstr(rg, "${"))
+		for_each_named(st, "ResourceGroup", rg, add_edge_cb, r, NULL);
+}
+
+/* Walks every string of a JSON value, with its JSON Pointer. */
+typedef void (*string_fn)(az_stack *st, az_resource *r, const char *pointer, const char *value,
+			  az_diags *d);
+
+static void walk_strings(az_stack *st, az_resource *r, json_t *v, az_buf *pointer, string_fn fn,
+			 az_diags *d)
+{
+	size_t mark = pointer->len;
+	if (json_is_string(v)) {
+		fn(st, r, pointer->data ? pointer->data : "", json_string_value(v), d);
+	} else if (json_is_object(v)) {
+		const char *key;
+		json_t *child;
+		json_object_foreach(v, key, child) {
+			az_pointer_push(pointer, key);
+			walk_strings(st, r, child, pointer, fn, d);
+			az_buf_truncate(pointer, mark);
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *child;
+		json_array_foreach(v, i, child) {
+			az_pointer_push_index(pointer, i);
+			walk_strings(st, r, child, pointer, fn, d);
+			az_buf_truncate(pointer, mark);
+		}
+	}
+}
+
+static void link_refs_in_string(az_stack *st, az_resource *r, const char *pointer,
+				const char *value, az_diags *d)
+{
+	if (!strstr(value, "${ref."))
+		return;
+	const az_pos *pos = az_stack_pos(r->manifest, pointer);
+	az_template *t = NULL;
+	/* Syntax errors were reported when variables were resolved. */
+	az_diags scratch = AZ_DIAGS_INIT;
+	int rc = az_template_parse(&t, value, pos, &scratch);
+	az_diags_clear(&scratch);
+	if (rc != 0 || !t)
+		goto done;
+	for (size_t i = 0; i < t->len; i++) {
+		const az_part *p = &t->parts[i];
+		if (p->type != AZ_PART_REF)
+			continue;
+		az_pos at = *pos;
+		if (!strchr(value, '\n') && at.col > 0)
+			at.col += (int)p->offset;
+		if (!az_kind_find(p->ref_kind)) {
+			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, &at, r->address,
+						    "reference to unknown kind '%s'", p->ref_kind);
+			size_t count;
+			const az_kind *const *kinds = az_kinds(&count);
+			const char **names = az_xcalloc(count, sizeof(char *));
+			for (size_t k = 0; k < count; k++)
+				names[k] = kinds[k]->name;
+			const char *hint = az_suggest(p->ref_kind, names, count);
+			if (hint)
+				az_diag_set_detail(diag, "did you mean '%s'?", hint);
+			free(names);
+			continue;
+		}
+		char *address = az_xasprintf("%s/%s", p->ref_kind, p->ref_name);
+		const az_resource *to = az_stack_find(st, address);
+		if (to)
+			add_edge(st, r, to);
+		else
+			report_missing(st, d, r, &at, "reference to", p->ref_kind, address);
+		free(address);
+	}
+done:
+	az_template_free(t);
+}
+
+/* Synapse artifacts name each other by `referenceName` with a typed
+ * reference; the target must be deployed first. */
+static const char *reference_kind(const char *type)
+{
+	static const struct {
+		const char *type, *kind;
+	} map[] = {
+		{"LinkedServiceReference", "LinkedService"}, {"DatasetReference", "Dataset"},
+		{"PipelineReference", "Pipeline"},           {"NotebookReference", "Notebook"},
+		{"SqlScriptReference", "SqlScript"},         {"BigDataPoolReference", "SparkPool"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(type, map[i].type) == 0)
+			return map[i].kind;
+	return NULL;
+}
+
+static void link_artifact_refs(az_stack *st, az_resource *r, json_t *v, const char *workspace)
+{
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		const char *name = json_string_value(json_object_get(v, "referenceName"));
+		const char *kind = type && name ? reference_kind(type) : NULL;
+		if (kind)
+			for_each_named(st, kind, name, add_edge_same_workspace, r, workspace);
+		const char *key;
+		json_t *child;
+		json_object_foreach(v, key, child) link_artifact_refs(st, r, child, workspace);
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *child;
+		json_array_foreach(v, i, child) link_artifact_refs(st, r, child, workspace);
+	}
+}
+
+/* Iterative depth-first search: white = 0, grey = 1 (on the path),
+ * black = 2. A grey target closes a cycle; the path on the stack names it. */
+static void report_cycles(az_stack *st, az_diags *d)
+{
+	unsigned char *color = az_xcalloc(st->len ? st->len : 1, 1);
+	size_t *path = az_xcalloc(st->len ? st->len : 1, sizeof(size_t));
+	size_t *next = az_xcalloc(st->len ? st->len : 1, sizeof(size_t));
+	for (size_t root = 0; root < st->len; root++) {
+		if (color[root])
+			continue;
+		size_t depth = 0;
+		path[depth] = root;
+		next[depth] = 0;
+		color[root] = 1;
+		depth++;
+		while (depth > 0) {
+			size_t at = path[depth - 1];
+			az_resource *r = &st->resources[at];
+			if (next[depth - 1] == r->deps_len) {
+				color[at] = 2;
+				depth--;
+				continue;
+			}
+			size_t to = r->deps[next[depth - 1]++];
+			if (color[to] == 0) {
+				color[to] = 1;
+				path[depth] = to;
+				next[depth] = 0;
+				depth++;
+			} else if (color[to] == 1) {
+				size_t start = depth - 1;
+				while (path[start] != to)
+					start--;
+				az_buf cycle = AZ_BUF_INIT;
+				for (size_t k = start; k < depth; k++)
+					az_buf_printf(&cycle, "%s -> ", st->resources[path[k]].address);
+				az_buf_puts(&cycle, st->resources[to].address);
+				const az_resource *first = &st->resources[to];
+				az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, &first->manifest->pos,
+							    first->address, "dependency cycle: %s",
+							    cycle.data);
+				az_diag_set_detail(diag, "break the cycle by removing one of these "
+							 "dependencies (dependsOn, ${ref...} or a parent)");
+				az_buf_free(&cycle);
+				/* Cut the edge so the rest of the graph is still checked. */
+				r->deps[--next[depth - 1]] = r->deps[--r->deps_len];
+			}
+		}
+	}
+	free(color);
+	free(path);
+	free(next);
+}
+
+void az_stack_link(az_stack *st, az_diags *d)
+{
+	build_index(st);
+	az_buf pointer = AZ_BUF_INIT;
+	for (size_t i = 0; i < st->len; i++) {
+		az_resource *r = &st->resources[i];
+		if (!r->address)
+			continue;
+		link_depends_on(st, r, d);
+		if (!r->kind)
+			continue;
+		link_parent(st, r, d);
+		json_t *spec = json_object_get(r->manifest->body, "spec");
+		az_buf_truncate(&pointer, 0);
+		az_buf_puts(&pointer, "/spec");
+		walk_strings(st, r, spec, &pointer, link_refs_in_string, d);
+		const char *ws = json_string_value(json_object_get(spec, "workspace"));
+		if (r->kind->provider == AZ_PROVIDER_SYNAPSE && ws)
+			link_artifact_refs(st, r, json_object_get(spec, "properties"), ws);
+	}
+	az_buf_free(&pointer);
+	report_cycles(st, d);
+}
+
+int az_stack_order(const az_stack *st, size_t **order_out)
+{
+	*order_out = NULL;
+	size_t *order = az_xcalloc(st->len ? st->len : 1, sizeof(size_t));
+	unsigned char *color = az_xcalloc(st->len ? st->len : 1, 1);
+	size_t *path = az_xcalloc(st->len ? st->len : 1, sizeof(size_t));
+	size_t *next = az_xcalloc(st->len ? st->len : 1, sizeof(size_t));
+	size_t n = 0;
+	int rc = 0;
+	/* Post-order DFS from each resource in manifest order: a resource is
+	 * emitted once everything it depends on has been. */
+	for (size_t root = 0; root < st->len && rc == 0; root++) {
+		if (color[root])
+			continue;
+		size_t depth = 1;
+		path[0] = root;
+		next[0] = 0;
+		color[root] = 1;
+		while (depth > 0) {
+			size_t at = path[depth - 1];
+			const az_resource *r = &st->resources[at];
+			if (next[depth - 1] == r->deps_len) {
+				color[at] = 2;
+				order[n++] = at;
+				depth--;
+				continue;
+			}
+			size_t to = r->deps[next[depth - 1]++];
+			if (color[to] == 1) {
+				rc = AZ_EINVALID;
+				break;
+			}
+			if (color[to] == 0) {
+				color[to] = 1;
+				path[depth] = to;
+				next[depth] = 0;
+				depth++;
+			}
+		}
+	}
+	free(color);
+	free(path);
+	free(next);
+	if (rc) {
+		free(order);
+		return rc;
+	}
+	*order_out = order;
+	return 0;
+}

@@ -1,0 +1,289 @@
+/*
+ * stack.c - from a tree of manifests to a checked stack of resources.
+ *
+ * The order of the checks matters for the messages users see: variables
+ * are substituted before the schema check (a whole-string ${var.X} takes
+ * the variable's type, so `nodeCount: ${var.nodes}` is checked as the
+ * integer it becomes), values that hold ${ref...} are only known at apply
+ * time and pass the schema untouched, and names and references are checked
+ * last, on resources whose shape is already known to be right.
+ */
+#include <azapply/planner.h>
+#include <azapply/names.h>
+#include <azapply/schema.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "stack_internal.h"
+
+static const char *process_getenv(const char *name, void *ud)
+{
+	(void)ud;
+	return getenv(name);
+}
+
+/* Strings holding ${ref...} are resolved by the planner, possibly only at
+ * apply time; what they will hold cannot be checked now. */
+static bool value_is_unknown(const json_t *value, void *ud)
+{
+	(void)ud;
+	return json_is_string(value) && strstr(json_string_value(value), "${ref.") != NULL;
+}
+
+const az_pos *az_stack_pos(const az_manifest *m, const char *pointer)
+{
+	return m->map ? az_srcmap_get(m->map, pointer) : &m->pos;
+}
+
+static void report_schema_errors(az_diags *d, const az_srcmap *map, const az_pos *fallback,
+				 const char *address, const az_schema_errors *errs)
+{
+	for (size_t i = 0; i < errs->len; i++) {
+		const az_schema_error *e = &errs->items[i];
+		const az_pos *pos = map ? az_srcmap_get(map, e->pointer) : fallback;
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, pos, address, "%s%s%s", e->pointer,
+					    *e->pointer ? ": " : "", e->message);
+		(void)diag;
+	}
+}
+
+static void check_project(az_stack *st, az_diags *d)
+{
+	az_project *p = &st->set->project;
+	if (!p->present)
+		return;
+	const az_schema *schema = az_schema_builtin("project", d);
+	if (!schema)
+		return;
+	az_schema_errors errs = {0};
+	az_schema_validate(schema, p->body, value_is_unknown, NULL, &errs);
+	az_pos fallback = {p->file, 1, 1};
+	report_schema_errors(d, p->map, &fallback, NULL, &errs);
+	az_schema_errors_clear(&errs);
+}
+
+static void report_unknown_kind(az_diags *d, const az_manifest *m)
+{
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	const char **names = az_xcalloc(count, sizeof(*names));
+	for (size_t i = 0; i < count; i++)
+		names[i] = kinds[i]->name;
+	const char *hint = az_suggest(m->kind, names, count);
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(m, "/kind"), m->address,
+				    "unknown kind '%s'", m->kind);
+	if (hint) {
+		az_diag_set_detail(diag, "did you mean '%s'?", hint);
+	} else {
+		az_buf list = AZ_BUF_INIT;
+		for (size_t i = 0; i < count; i++)
+			az_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+		az_diag_set_detail(diag, "known kinds: %s", list.data);
+		az_buf_free(&list);
+	}
+	free(names);
+}
+
+/* Checks one document against its kind's schema (the whole document:
+ * envelope and spec), or against the envelope alone when the kind is
+ * missing. Returns the kind when it is known. */
+static const az_kind *check_document(az_manifest *m, az_diags *d)
+{
+	const az_kind *kind = m->kind ? az_kind_find(m->kind) : NULL;
+	if (m->kind && !kind) {
+		report_unknown_kind(d, m);
+		return NULL;
+	}
+	const az_schema *schema = az_schema_builtin(kind ? kind->name : "manifest", d);
+	if (!schema)
+		return kind;
+	az_schema_errors errs = {0};
+	az_schema_validate(schema, m->body, value_is_unknown, NULL, &errs);
+	report_schema_errors(d, m->map, &m->pos, m->address, &errs);
+	az_schema_errors_clear(&errs);
+	return kind;
+}
+
+static void check_name(const az_resource *r, az_diags *d)
+{
+	if (!r->kind || !r->azure_name || strstr(r->azure_name, "${"))
+		return;
+	char *why = NULL;
+	if (az_name_valid(r->kind, r->azure_name, &why))
+		return;
+	json_t *spec = json_object_get(r->manifest->body, "spec");
+	const char *where = json_is_string(json_object_get(spec, "name")) ? "/spec/name"
+									  : "/metadata/name";
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, where), r->address,
+				    "%s", why);
+	az_diag_set_detail(diag, "rename it in %s", where[1] == 's' ? "spec.name" : "metadata.name");
+	free(why);
+}
+
+/* Sorting helpers for duplicate detection: O(n log n) so a 10,000-resource
+ * stack stays fast. */
+typedef struct keyed {
+	char *key;
+	size_t index;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static bool same_address(const az_resource *a, const az_resource *b)
+{
+	return a->address && b->address && strcmp(a->address, b->address) == 0;
+}
+
+/* Reports every key after the first of its run. `skip_same_address` leaves
+ * out pairs already reported as duplicate addresses. */
+static void report_duplicates(az_stack *st, keyed *keys, size_t n, const char *what,
+			      const char *pointer, bool skip_same_address, az_diags *d)
+{
+	qsort(keys, n, sizeof(*keys), keyed_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(keys[i].key, keys[i - 1].key) != 0)
+			continue;
+		size_t first = i - 1;
+		while (first > 0 && strcmp(keys[first - 1].key, keys[i].key) == 0)
+			first--;
+		const az_resource *a = &st->resources[keys[first].index];
+		const az_resource *b = &st->resources[keys[i].index];
+		if (skip_same_address && same_address(a, b))
+			continue;
+		const az_pos *pa = az_stack_pos(a->manifest, pointer);
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(b->manifest, pointer),
+					    b->address, "%s", what);
+		az_diag_set_detail(diag, "first declared at %s:%d:%d; give one of them another name",
+				   pa->file, pa->line, pa->col);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i].key);
+}
+
+static char *lowercase(const char *s)
+{
+	char *out = az_xstrdup(s);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return out;
+}
+
+/* The scope part of a resource's identity: what makes two equal names two
+ * different Azure resources. */
+static const char *scope_key(const az_resource *r)
+{
+	json_t *spec = json_object_get(r->manifest->body, "spec");
+	const char *field = NULL;
+	switch (r->kind->scope) {
+	case AZ_SCOPE_RESOURCE_GROUP: field = "resourceGroup"; break;
+	case AZ_SCOPE_PARENT: field = r->kind->parent_field; break;
+	case AZ_SCOPE_ANY: field = "scope"; break;
+	case AZ_SCOPE_SUBSCRIPTION:
+	case AZ_SCOPE_TENANT: return "";
+	}
+	const char *v = json_string_value(json_object_get(spec, field));
+	return v ? v : "";
+}
+
+static void check_duplicates(az_stack *st, az_diags *d)
+{
+	keyed *by_address = az_xcalloc(st->len, sizeof(keyed));
+	keyed *by_identity = az_xcalloc(st->len, sizeof(keyed));
+	size_t na = 0, ni = 0;
+	for (size_t i = 0; i < st->len; i++) {
+		const az_resource *r = &st->resources[i];
+		if (r->address)
+			by_address[na++] = (keyed){az_xstrdup(r->address), i};
+		/* Role assignments are named by a hash of what they grant, so two
+		 * manifests granting the same thing collide there instead. */
+		if (r->kind && r->azure_name && r->kind->scope != AZ_SCOPE_ANY) {
+			char *lower = lowercase(r->azure_name);
+			by_identity[ni++] = (keyed){az_xasprintf("%s|%s|%s", r->kind->name,
+								  scope_key(r), lower), i};
+			free(lower);
+		}
+	}
+	report_duplicates(st, by_address, na, "duplicate resource address", "/metadata/name", false,
+			  d);
+	report_duplicates(st, by_identity, ni,
+			  "two manifests declare the same Azure resource (same kind, scope and name)",
+			  "/spec/name", true, d);
+	free(by_address);
+	free(by_identity);
+}
+
+static void build_resources(az_stack *st, az_diags *d)
+{
+	st->len = st->set->len;
+	st->resources = az_xcalloc(st->len, sizeof(*st->resources));
+	for (size_t i = 0; i < st->len; i++) {
+		az_resource *r = &st->resources[i];
+		r->manifest = &st->set->items[i];
+		r->kind = check_document(r->manifest, d);
+		r->address = r->manifest->address;
+		json_t *spec = json_object_get(r->manifest->body, "spec");
+		const char *name = json_string_value(json_object_get(spec, "name"));
+		if (!name || !r->kind || r->kind->provider == AZ_PROVIDER_GRAPH ||
+		    r->kind->scope == AZ_SCOPE_ANY || r->kind->provider == AZ_PROVIDER_SYNAPSE_RBAC)
+			name = r->manifest->name;
+		r->azure_name = name ? az_xstrdup(name) : NULL;
+		check_name(r, d);
+	}
+	check_duplicates(st, d);
+}
+
+int az_stack_load(az_stack **out, const az_file_source *src, const az_stack_options *opts,
+		  az_diags *d)
+{
+	static const az_stack_options no_options = {0};
+	if (!opts)
+		opts = &no_options;
+	size_t errors_before = az_diags_errors(d);
+	az_stack *st = az_xcalloc(1, sizeof(*st));
+	st->env = opts->env ? az_xstrdup(opts->env) : NULL;
+
+	az_manifests_load(&st->set, src, opts->limits ? opts->limits : &AZ_LOAD_LIMITS_DEFAULT, d);
+	if (!st->set)
+		goto done;
+	check_project(st, d);
+	az_manifests_resolve_vars(st->set, opts->env,
+				  opts->getenv_fn ? opts->getenv_fn : process_getenv,
+				  opts->getenv_fn ? opts->getenv_ud : NULL, d);
+	build_resources(st, d);
+	az_stack_link(st, d);
+
+done:
+	*out = st;
+	return az_diags_errors(d) > errors_before ? AZ_EINVALID : 0;
+}
+
+void az_stack_free(az_stack *stack)
+{
+	if (!stack)
+		return;
+	for (size_t i = 0; i < stack->len; i++) {
+		free(stack->resources[i].azure_name);
+		free(stack->resources[i].deps);
+	}
+	free(stack->resources);
+	az_stack_index_free(stack->index);
+	az_manifest_set_free(stack->set);
+	free(stack->env);
+	free(stack);
+}
+
+void az_planner_release(void)
+{
+	az_schema_builtin_release();
+	az_names_release();
+}
