@@ -1,0 +1,1107 @@
+/*
+ * schema.c - compiles and runs the JSON Schema (draft 2020-12) subset that
+ * schemas/<name>.schema.json use, over jansson values.
+ *
+ * A schema is compiled once into a tree of nodes: patterns are compiled with
+ * PCRE2 up front and every $ref is resolved to its node, so a bad pattern or
+ * a dangling $ref is a compile error rather than a surprise while checking a
+ * user's manifest. Subschemas are memoised by their jansson node, which is
+ * what makes recursive schemas ($ref "#") terminate.
+ *
+ * Errors are written for the person editing the YAML: a JSON Pointer into
+ * the instance, the keyword, and a message that says what to change. For
+ * oneOf/anyOf only the most relevant branch speaks (the one whose const/enum
+ * discriminator matched), because a list of every branch's complaints hides
+ * the one that matters.
+ *
+ * tests/unit/schema compares the verdicts with python3-jsonschema's.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <azapply/schema.h>
+
+#include <math.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema_internal.h"
+
+enum {
+	T_NULL = 1 << 0,
+	T_BOOLEAN = 1 << 1,
+	T_OBJECT = 1 << 2,
+	T_ARRAY = 1 << 3,
+	T_NUMBER = 1 << 4,
+	T_STRING = 1 << 5,
+	T_INTEGER = 1 << 6,
+};
+
+static const char *const TYPE_NAMES[] = {"null",   "boolean", "object", "array",
+					 "number", "string",  "integer"};
+#define N_TYPES (sizeof(TYPE_NAMES) / sizeof(TYPE_NAMES[0]))
+
+typedef struct node node;
+
+typedef struct prop {
+	char *name;
+	node *schema;
+} prop;
+
+typedef struct pattern_prop {
+	pcre2_code *re;
+	node *schema;
+} pattern_prop;
+
+typedef struct node_list {
+	node **items;
+	size_t len;
+} node_list;
+
+typedef struct bound {
+	bool set;
+	double value;
+} bound;
+
+typedef struct count_bound {
+	bool set;
+	size_t value;
+} count_bound;
+
+struct node {
+	const json_t *src; /* the schema value this node was compiled from (memo key) */
+	bool is_bool;      /* true / false schema */
+	bool bool_value;
+	unsigned types; /* 0 = any */
+	prop *props;
+	size_t n_props;
+	pattern_prop *pattern_props;
+	size_t n_pattern_props;
+	node *additional; /* NULL = absent */
+	char **required;
+	size_t n_required;
+	node *property_names;
+	count_bound min_props, max_props;
+	json_t *enum_values; /* array, owned */
+	json_t *const_value; /* owned; NULL when absent */
+	pcre2_code *pattern;
+	char *pattern_src;
+	bound minimum, maximum, exclusive_minimum, exclusive_maximum, multiple_of;
+	count_bound min_length, max_length;
+	node_list prefix_items;
+	node *items;
+	count_bound min_items, max_items;
+	bool unique_items;
+	node_list all_of, any_of, one_of;
+	node *not_;
+	node *ref;
+};
+
+struct az_schema {
+	char *name;
+	const json_t *root; /* only valid during compilation */
+	node **nodes;       /* every node, for freeing and memoisation */
+	size_t n_nodes, cap_nodes;
+	node *top;
+};
+
+/* ---------------------------------------------------------------------
+ * Compilation.
+ */
+
+typedef struct compiler {
+	az_schema *s;
+	az_diags *d;
+	az_buf where; /* JSON Pointer into the schema, for compile errors */
+	int error;
+} compiler;
+
+static void compile_fail(compiler *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void compile_fail(compiler *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = az_xvasprintf(fmt, ap);
+	va_end(ap);
+	az_diag *diag = az_diag_add(c->d, AZ_SEV_ERROR, NULL, NULL, "schema %s: %s at '#%s'",
+				    c->s->name, msg, c->where.data ? c->where.data : "");
+	az_diag_set_detail(diag, "the schema itself is wrong; this is a bug in azapply's schemas "
+				 "or in the schema passed in, not in the manifest");
+	free(msg);
+	c->error = AZ_EINVALID;
+}
+
+void az_schema_pointer_push(az_buf *b, const char *key)
+{
+	az_buf_putc(b, '/');
+	for (const char *p = key; *p; p++) {
+		if (*p == '~')
+			az_buf_puts(b, "~0");
+		else if (*p == '/')
+			az_buf_puts(b, "~1");
+		else
+			az_buf_putc(b, *p);
+	}
+}
+
+static void pointer_push_index(az_buf *b, size_t i)
+{
+	az_buf_printf(b, "/%zu", i);
+}
+
+static node *compile_node(compiler *c, const json_t *js);
+
+static node *compile_child(compiler *c, const json_t *js, const char *k1, const char *k2)
+{
+	size_t mark = c->where.len;
+	az_schema_pointer_push(&c->where, k1);
+	if (k2)
+		az_schema_pointer_push(&c->where, k2);
+	node *n = compile_node(c, js);
+	az_buf_truncate(&c->where, mark);
+	return n;
+}
+
+static void compile_list(compiler *c, node_list *out, const json_t *arr, const char *kw)
+{
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		compile_fail(c, "'%s' must be a non-empty array of schemas", kw);
+		return;
+	}
+	out->len = json_array_size(arr);
+	out->items = az_xcalloc(out->len, sizeof(node *));
+	for (size_t i = 0; i < out->len; i++) {
+		size_t mark = c->where.len;
+		az_schema_pointer_push(&c->where, kw);
+		pointer_push_index(&c->where, i);
+		out->items[i] = compile_node(c, json_array_get(arr, i));
+		az_buf_truncate(&c->where, mark);
+	}
+}
+
+static bool get_count(compiler *c, const json_t *v, const char *kw, count_bound *out)
+{
+	double x = json_is_number(v) ? json_number_value(v) : -1;
+	if (x < 0 || x != floor(x) || x > (double)SIZE_MAX / 2) {
+		compile_fail(c, "'%s' must be a non-negative integer", kw);
+		return false;
+	}
+	out->set = true;
+	out->value = (size_t)x;
+	return true;
+}
+
+static void get_bound(compiler *c, const json_t *v, const char *kw, bound *out)
+{
+	if (!json_is_number(v)) {
+		compile_fail(c, "'%s' must be a number", kw);
+		return;
+	}
+	out->set = true;
+	out->value = json_number_value(v);
+}
+
+static int type_bit(const char *name)
+{
+	for (size_t i = 0; i < N_TYPES; i++)
+		if (strcmp(name, TYPE_NAMES[i]) == 0)
+			return 1 << i;
+	return 0;
+}
+
+static void compile_type(compiler *c, node *n, const json_t *v)
+{
+	if (json_is_string(v)) {
+		n->types = (unsigned)type_bit(json_string_value(v));
+		if (!n->types)
+			compile_fail(c, "unknown type '%s'", json_string_value(v));
+		return;
+	}
+	size_t i;
+	const json_t *t;
+	if (!json_is_array(v)) {
+		compile_fail(c, "'type' must be a string or an array of strings");
+		return;
+	}
+	json_array_foreach(v, i, t) {
+		int bit = json_is_string(t) ? type_bit(json_string_value(t)) : 0;
+		if (!bit) {
+			compile_fail(c, "'type' lists an unknown type");
+			return;
+		}
+		n->types |= (unsigned)bit;
+	}
+}
+
+static pcre2_code *compile_regex(compiler *c, const char *src)
+{
+	int err;
+	PCRE2_SIZE off;
+	/* JSON Schema patterns are unanchored searches over Unicode text. */
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
+				       &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		compile_fail(c, "bad pattern '%s' at offset %zu: %s", src, (size_t)off,
+			     (const char *)msg);
+	}
+	return re;
+}
+
+/* Resolves "#" or "#/a/b" (RFC 6901, with ~0 ~1 and %XX) against the root. */
+static const json_t *resolve_ref(const json_t *root, const char *ref)
+{
+	if (ref[0] != '#')
+		return NULL;
+	const json_t *cur = root;
+	const char *p = ref + 1;
+	if (*p == '\0')
+		return cur;
+	if (*p != '/')
+		return NULL;
+	az_buf tok = AZ_BUF_INIT;
+	while (cur && *p == '/') {
+		p++;
+		az_buf_truncate(&tok, 0);
+		az_buf_puts(&tok, "");
+		for (; *p && *p != '/'; p++) {
+			if (p[0] == '~' && p[1] == '0') {
+				az_buf_putc(&tok, '~');
+				p++;
+			} else if (p[0] == '~' && p[1] == '1') {
+				az_buf_putc(&tok, '/');
+				p++;
+			} else if (p[0] == '%' && p[1] && p[2]) {
+				char hex[3] = {p[1], p[2], 0};
+				char *end;
+				long v = strtol(hex, &end, 16);
+				if (*end) {
+					cur = NULL;
+					break;
+				}
+				az_buf_putc(&tok, (char)v);
+				p += 2;
+			} else {
+				az_buf_putc(&tok, *p);
+			}
+		}
+		if (!cur)
+			break;
+		if (json_is_object(cur)) {
+			cur = json_object_get(cur, tok.data);
+		} else if (json_is_array(cur)) {
+			char *end;
+			unsigned long idx = strtoul(tok.data, &end, 10);
+			cur = (*tok.data && !*end) ? json_array_get(cur, idx) : NULL;
+		} else {
+			cur = NULL;
+		}
+	}
+	az_buf_free(&tok);
+	return cur;
+}
+
+static void compile_properties(compiler *c, node *n, const json_t *v)
+{
+	const char *key;
+	const json_t *sub;
+	if (!json_is_object(v)) {
+		compile_fail(c, "'properties' must be an object");
+		return;
+	}
+	n->props = az_xcalloc(json_object_size(v) + 1, sizeof(prop));
+	json_object_foreach((json_t *)(uintptr_t)v, key, sub) {
+		prop *p = &n->props[n->n_props++];
+		p->name = az_xstrdup(key);
+		p->schema = compile_child(c, sub, "properties", key);
+	}
+}
+
+static void compile_pattern_properties(compiler *c, node *n, const json_t *v)
+{
+	const char *key;
+	const json_t *sub;
+	if (!json_is_object(v)) {
+		compile_fail(c, "'patternProperties' must be an object");
+		return;
+	}
+	n->pattern_props = az_xcalloc(json_object_size(v) + 1, sizeof(pattern_prop));
+	json_object_foreach((json_t *)(uintptr_t)v, key, sub) {
+		pattern_prop *p = &n->pattern_props[n->n_pattern_props++];
+		p->re = compile_regex(c, key);
+		p->schema = compile_child(c, sub, "patternProperties", key);
+	}
+}
+
+static void compile_required(compiler *c, node *n, const json_t *v)
+{
+	size_t i;
+	const json_t *r;
+	if (!json_is_array(v)) {
+		compile_fail(c, "'required' must be an array of strings");
+		return;
+	}
+	n->required = az_xcalloc(json_array_size(v) + 1, sizeof(char *));
+	json_array_foreach(v, i, r) {
+		if (!json_is_string(r)) {
+			compile_fail(c, "'required' must be an array of strings");
+			return;
+		}
+		n->required[n->n_required++] = az_xstrdup(json_string_value(r));
+	}
+}
+
+static void compile_keyword(compiler *c, node *n, const char *kw, const json_t *v)
+{
+	if (strcmp(kw, "type") == 0) {
+		compile_type(c, n, v);
+	} else if (strcmp(kw, "properties") == 0) {
+		compile_properties(c, n, v);
+	} else if (strcmp(kw, "patternProperties") == 0) {
+		compile_pattern_properties(c, n, v);
+	} else if (strcmp(kw, "additionalProperties") == 0) {
+		n->additional = compile_child(c, v, kw, NULL);
+	} else if (strcmp(kw, "propertyNames") == 0) {
+		n->property_names = compile_child(c, v, kw, NULL);
+	} else if (strcmp(kw, "required") == 0) {
+		compile_required(c, n, v);
+	} else if (strcmp(kw, "minProperties") == 0) {
+		get_count(c, v, kw, &n->min_props);
+	} else if (strcmp(kw, "maxProperties") == 0) {
+		get_count(c, v, kw, &n->max_props);
+	} else if (strcmp(kw, "enum") == 0) {
+		if (!json_is_array(v))
+			compile_fail(c, "'enum' must be an array");
+		else
+			n->enum_values = json_deep_copy(v);
+	} else if (strcmp(kw, "const") == 0) {
+		n->const_value = json_deep_copy(v);
+	} else if (strcmp(kw, "pattern") == 0) {
+		if (!json_is_string(v)) {
+			compile_fail(c, "'pattern' must be a string");
+			return;
+		}
+		n->pattern_src = az_xstrdup(json_string_value(v));
+		n->pattern = compile_regex(c, n->pattern_src);
+	} else if (strcmp(kw, "minimum") == 0) {
+		get_bound(c, v, kw, &n->minimum);
+	} else if (strcmp(kw, "maximum") == 0) {
+		get_bound(c, v, kw, &n->maximum);
+	} else if (strcmp(kw, "exclusiveMinimum") == 0) {
+		get_bound(c, v, kw, &n->exclusive_minimum);
+	} else if (strcmp(kw, "exclusiveMaximum") == 0) {
+		get_bound(c, v, kw, &n->exclusive_maximum);
+	} else if (strcmp(kw, "multipleOf") == 0) {
+		get_bound(c, v, kw, &n->multiple_of);
+		if (n->multiple_of.set && !(n->multiple_of.value > 0))
+			compile_fail(c, "'multipleOf' must be greater than 0");
+	} else if (strcmp(kw, "minLength") == 0) {
+		get_count(c, v, kw, &n->min_length);
+	} else if (strcmp(kw, "maxLength") == 0) {
+		get_count(c, v, kw, &n->max_length);
+	} else if (strcmp(kw, "prefixItems") == 0) {
+		compile_list(c, &n->prefix_items, v, kw);
+	} else if (strcmp(kw, "items") == 0) {
+		n->items = compile_child(c, v, kw, NULL);
+	} else if (strcmp(kw, "minItems") == 0) {
+		get_count(c, v, kw, &n->min_items);
+	} else if (strcmp(kw, "maxItems") == 0) {
+		get_count(c, v, kw, &n->max_items);
+	} else if (strcmp(kw, "uniqueItems") == 0) {
+		if (!json_is_boolean(v))
+			compile_fail(c, "'uniqueItems' must be a boolean");
+		n->unique_items = json_is_true(v);
+	} else if (strcmp(kw, "allOf") == 0) {
+		compile_list(c, &n->all_of, v, kw);
+	} else if (strcmp(kw, "anyOf") == 0) {
+		compile_list(c, &n->any_of, v, kw);
+	} else if (strcmp(kw, "oneOf") == 0) {
+		compile_list(c, &n->one_of, v, kw);
+	} else if (strcmp(kw, "not") == 0) {
+		n->not_ = compile_child(c, v, kw, NULL);
+	} else if (strcmp(kw, "$ref") == 0) {
+		const json_t *target =
+			json_is_string(v) ? resolve_ref(c->s->root, json_string_value(v)) : NULL;
+		if (!target) {
+			compile_fail(c, "unknown $ref '%s' (only '#' and '#/...' within the document)",
+				     json_is_string(v) ? json_string_value(v) : "?");
+			return;
+		}
+		/* The target compiles with its own location for errors. */
+		az_buf saved = c->where;
+		c->where = (az_buf)AZ_BUF_INIT;
+		az_buf_puts(&c->where, json_string_value(v) + 1);
+		n->ref = compile_node(c, target);
+		az_buf_free(&c->where);
+		c->where = saved;
+	}
+	/* $defs compile when referenced; annotations ($schema, $id, $comment,
+	 * title, description, default, examples, format, ...) assert nothing,
+	 * as draft 2020-12 says of unknown keywords. */
+}
+
+static node *compile_node(compiler *c, const json_t *js)
+{
+	az_schema *s = c->s;
+	for (size_t i = 0; i < s->n_nodes; i++)
+		if (s->nodes[i]->src == js)
+			return s->nodes[i];
+
+	node *n = az_xcalloc(1, sizeof(*n));
+	n->src = js;
+	if (s->n_nodes == s->cap_nodes) {
+		s->cap_nodes = s->cap_nodes ? 2 * s->cap_nodes : 64;
+		s->nodes = az_xrealloc(s->nodes, s->cap_nodes * sizeof(node *));
+	}
+	/* Registered before the children so that a cycle finds it. */
+	s->nodes[s->n_nodes++] = n;
+
+	if (json_is_boolean(js)) {
+		n->is_bool = true;
+		n->bool_value = json_is_true(js);
+		return n;
+	}
+	if (!json_is_object(js)) {
+		compile_fail(c, "a schema must be an object or a boolean");
+		return n;
+	}
+	const char *kw;
+	const json_t *v;
+	json_object_foreach((json_t *)(uintptr_t)js, kw, v) {
+		compile_keyword(c, n, kw, v);
+	}
+	return n;
+}
+
+static void node_free(node *n)
+{
+	for (size_t i = 0; i < n->n_props; i++)
+		free(n->props[i].name);
+	free(n->props);
+	for (size_t i = 0; i < n->n_pattern_props; i++)
+		pcre2_code_free(n->pattern_props[i].re);
+	free(n->pattern_props);
+	for (size_t i = 0; i < n->n_required; i++)
+		free(n->required[i]);
+	free(n->required);
+	json_decref(n->enum_values);
+	json_decref(n->const_value);
+	pcre2_code_free(n->pattern);
+	free(n->pattern_src);
+	free(n->prefix_items.items);
+	free(n->all_of.items);
+	free(n->any_of.items);
+	free(n->one_of.items);
+	free(n);
+}
+
+void az_schema_free(az_schema *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_nodes; i++)
+		node_free(s->nodes[i]);
+	free(s->nodes);
+	free(s->name);
+	free(s);
+}
+
+int az_schema_compile(az_schema **out, const char *name, const json_t *schema, az_diags *d)
+{
+	int error = 0;
+	compiler c = {.d = d, .where = AZ_BUF_INIT};
+	az_schema *s = az_xcalloc(1, sizeof(*s));
+	s->name = az_xstrdup(name ? name : "(unnamed)");
+	s->root = schema;
+	c.s = s;
+
+	if (!schema) {
+		compile_fail(&c, "no schema");
+	} else {
+		s->top = compile_node(&c, schema);
+	}
+	/* Nodes must not outlive the document through their memo keys. */
+	for (size_t i = 0; i < s->n_nodes; i++)
+		s->nodes[i]->src = NULL;
+	s->root = NULL;
+	error = c.error;
+	if (error)
+		goto done;
+	*out = s;
+	s = NULL;
+done:
+	az_buf_free(&c.where);
+	az_schema_free(s);
+	return error;
+}
+
+/* ---------------------------------------------------------------------
+ * Validation.
+ */
+
+typedef struct validator {
+	az_schema_skip_fn skip;
+	void *skip_ud;
+	az_buf ptr; /* JSON Pointer of the value being checked */
+} validator;
+
+static void errors_add(az_schema_errors *errs, const char *pointer, const char *keyword,
+		       char *message_take)
+{
+	if (errs->len == errs->cap) {
+		errs->cap = errs->cap ? 2 * errs->cap : 8;
+		errs->items = az_xrealloc(errs->items, errs->cap * sizeof(az_schema_error));
+	}
+	az_schema_error *e = &errs->items[errs->len++];
+	e->pointer = az_xstrdup(pointer);
+	e->keyword = az_xstrdup(keyword);
+	e->message = message_take;
+}
+
+static void fail(validator *v, az_schema_errors *errs, const char *keyword, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail(validator *v, az_schema_errors *errs, const char *keyword, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = az_xvasprintf(fmt, ap);
+	va_end(ap);
+	errors_add(errs, v->ptr.data ? v->ptr.data : "", keyword, msg);
+}
+
+void az_schema_errors_clear(az_schema_errors *errs)
+{
+	if (!errs)
+		return;
+	for (size_t i = 0; i < errs->len; i++) {
+		free(errs->items[i].pointer);
+		free(errs->items[i].keyword);
+		free(errs->items[i].message);
+	}
+	free(errs->items);
+	errs->items = NULL;
+	errs->len = errs->cap = 0;
+}
+
+/* Moves the errors of src to the end of dst. */
+static void errors_move(az_schema_errors *dst, az_schema_errors *src)
+{
+	for (size_t i = 0; i < src->len; i++) {
+		az_schema_error *e = &src->items[i];
+		errors_add(dst, e->pointer, e->keyword, e->message);
+		free(e->pointer);
+		free(e->keyword);
+	}
+	free(src->items);
+	src->items = NULL;
+	src->len = src->cap = 0;
+}
+
+static unsigned type_of(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_NULL: return T_NULL;
+	case JSON_TRUE:
+	case JSON_FALSE: return T_BOOLEAN;
+	case JSON_OBJECT: return T_OBJECT;
+	case JSON_ARRAY: return T_ARRAY;
+	case JSON_STRING: return T_STRING;
+	case JSON_INTEGER: return T_NUMBER | T_INTEGER;
+	case JSON_REAL: {
+		/* Draft 2020-12: 1.0 is an integer, it is the value that counts. */
+		double x = json_real_value(j);
+		return T_NUMBER | (isfinite(x) && x == floor(x) ? T_INTEGER : 0);
+	}
+	}
+	return 0;
+}
+
+static const char *type_name(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_NULL: return "null";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	}
+	return "?";
+}
+
+static char *types_text(unsigned types)
+{
+	az_buf b = AZ_BUF_INIT;
+	/* "integer" implies "number" is not listed twice. */
+	if ((types & T_NUMBER) && (types & T_INTEGER))
+		types &= ~(unsigned)T_INTEGER;
+	size_t n = 0, total = 0;
+	for (size_t i = 0; i < N_TYPES; i++)
+		total += (types >> i) & 1;
+	for (size_t i = 0; i < N_TYPES; i++) {
+		if (!((types >> i) & 1))
+			continue;
+		if (n)
+			az_buf_puts(&b, n + 1 == total ? " or " : ", ");
+		az_buf_puts(&b, TYPE_NAMES[i]);
+		n++;
+	}
+	return az_buf_detach(&b);
+}
+
+static bool json_num_eq(const json_t *a, const json_t *b)
+{
+	if (json_is_integer(a) && json_is_integer(b))
+		return json_integer_value(a) == json_integer_value(b);
+	return json_number_value(a) == json_number_value(b);
+}
+
+/* JSON equality as JSON Schema defines it: 1 and 1.0 are equal, true and 1
+ * are not (jansson's json_equal tells integers from reals). */
+bool az_schema_json_equal(const json_t *a, const json_t *b)
+{
+	if (json_is_number(a) && json_is_number(b))
+		return json_num_eq(a, b);
+	if (json_typeof(a) != json_typeof(b))
+		return false;
+	switch (json_typeof(a)) {
+	case JSON_OBJECT: {
+		const char *k;
+		const json_t *va;
+		if (json_object_size(a) != json_object_size(b))
+			return false;
+		json_object_foreach((json_t *)(uintptr_t)a, k, va) {
+			const json_t *vb = json_object_get(b, k);
+			if (!vb || !az_schema_json_equal(va, vb))
+				return false;
+		}
+		return true;
+	}
+	case JSON_ARRAY: {
+		size_t n = json_array_size(a);
+		if (n != json_array_size(b))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!az_schema_json_equal(json_array_get(a, i), json_array_get(b, i)))
+				return false;
+		return true;
+	}
+	case JSON_STRING:
+		return json_string_length(a) == json_string_length(b) &&
+		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+	default:
+		return true; /* null, true, false */
+	}
+}
+
+static size_t utf8_length(const char *s, size_t bytes)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < bytes; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+/* Values under these names are never echoed in messages: a pattern or enum
+ * error on a password must not print the password. */
+static bool pointer_looks_secret(const char *ptr)
+{
+	static const char *const WORDS[] = {"password", "secret", "token", "key", "credential",
+					    "connectionstring", "sas"};
+	const char *last = strrchr(ptr, '/');
+	last = last ? last + 1 : ptr;
+	for (size_t i = 0; i < sizeof(WORDS) / sizeof(WORDS[0]); i++) {
+		size_t wl = strlen(WORDS[i]);
+		for (const char *p = last; *p; p++)
+			if (strncasecmp(p, WORDS[i], wl) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* A short rendering of a value: strings in single quotes, the rest as JSON. */
+static char *render_value(const json_t *j)
+{
+	char *text;
+	if (json_is_string(j))
+		text = az_xasprintf("'%s'", json_string_value(j));
+	else {
+		char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		text = az_xstrdup(dump ? dump : "?");
+		free(dump);
+	}
+	if (strlen(text) > 80) {
+		text[76] = '\0';
+		az_buf b = AZ_BUF_INIT;
+		az_buf_puts(&b, text);
+		az_buf_puts(&b, "...");
+		free(text);
+		text = az_buf_detach(&b);
+	}
+	return text;
+}
+
+static char *render_instance(validator *v, const json_t *j)
+{
+	if (pointer_looks_secret(v->ptr.data ? v->ptr.data : ""))
+		return az_xstrdup("the value");
+	return render_value(j);
+}
+
+/* "a, b, c": enum members, strings without quotes as users write them. */
+static char *render_choices(const json_t *arr)
+{
+	az_buf b = AZ_BUF_INIT;
+	size_t i;
+	const json_t *e;
+	json_array_foreach(arr, i, e) {
+		if (i)
+			az_buf_puts(&b, ", ");
+		if (i == 20) {
+			az_buf_printf(&b, "... (%zu in all)", json_array_size(arr));
+			break;
+		}
+		if (json_is_string(e)) {
+			az_buf_puts(&b, json_string_value(e));
+		} else {
+			char *r = render_value(e);
+			az_buf_puts(&b, r);
+			free(r);
+		}
+	}
+	if (!b.data)
+		az_buf_puts(&b, "");
+	return az_buf_detach(&b);
+}
+
+static size_t validate(validator *v, const node *n, const json_t *j, az_schema_errors *errs);
+
+static size_t validate_at(validator *v, const node *n, const json_t *j, const char *key,
+			  size_t index, az_schema_errors *errs)
+{
+	size_t mark = v->ptr.len;
+	if (key)
+		az_schema_pointer_push(&v->ptr, key);
+	else
+		pointer_push_index(&v->ptr, index);
+	size_t count = validate(v, n, j, errs);
+	az_buf_truncate(&v->ptr, mark);
+	if (!v->ptr.data)
+		az_buf_puts(&v->ptr, "");
+	return count;
+}
+
+static bool pattern_matches(const pcre2_code *re, const char *s, size_t len)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+static void check_object(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
+{
+	for (size_t i = 0; i < n->n_required; i++)
+		if (!json_object_get(j, n->required[i]))
+			fail(v, errs, "required", "missing required property '%s'", n->required[i]);
+
+	size_t size = json_object_size(j);
+	if (n->min_props.set && size < n->min_props.value)
+		fail(v, errs, "minProperties", "has %zu properties, at least %zu required", size,
+		     n->min_props.value);
+	if (n->max_props.set && size > n->max_props.value)
+		fail(v, errs, "maxProperties", "has %zu properties, at most %zu allowed", size,
+		     n->max_props.value);
+
+	const char *key;
+	const json_t *val;
+	json_object_foreach((json_t *)(uintptr_t)j, key, val) {
+		bool matched = false;
+		if (n->property_names) {
+			json_t *name = json_string(key);
+			size_t before = errs->len;
+			if (name && validate(v, n->property_names, name, errs) > 0) {
+				/* The name is the problem; say so once. */
+				for (size_t k = before; k < errs->len; k++) {
+					char *m = errs->items[k].message;
+					errs->items[k].message =
+						az_xasprintf("property name '%s': %s", key, m);
+					free(m);
+				}
+			}
+			json_decref(name);
+		}
+		for (size_t i = 0; i < n->n_props; i++) {
+			if (strcmp(n->props[i].name, key) == 0) {
+				matched = true;
+				validate_at(v, n->props[i].schema, val, key, 0, errs);
+				break;
+			}
+		}
+		for (size_t i = 0; i < n->n_pattern_props; i++) {
+			if (pattern_matches(n->pattern_props[i].re, key, strlen(key))) {
+				matched = true;
+				validate_at(v, n->pattern_props[i].schema, val, key, 0, errs);
+			}
+		}
+		if (matched || !n->additional)
+			continue;
+		if (n->additional->is_bool && !n->additional->bool_value) {
+			size_t mark = v->ptr.len;
+			az_schema_pointer_push(&v->ptr, key);
+			if (n->n_props > 0) {
+				az_buf names = AZ_BUF_INIT;
+				for (size_t i = 0; i < n->n_props && i < 30; i++)
+					az_buf_printf(&names, "%s%s", i ? ", " : "",
+						      n->props[i].name);
+				fail(v, errs, "additionalProperties",
+				     "property '%s' is not allowed here (allowed: %s)", key,
+				     names.data);
+				az_buf_free(&names);
+			} else {
+				fail(v, errs, "additionalProperties",
+				     "property '%s' is not allowed here", key);
+			}
+			az_buf_truncate(&v->ptr, mark);
+		} else {
+			validate_at(v, n->additional, val, key, 0, errs);
+		}
+	}
+}
+
+static void check_array(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
+{
+	size_t size = json_array_size(j);
+	if (n->min_items.set && size < n->min_items.value)
+		fail(v, errs, "minItems", "has %zu items, at least %zu required", size,
+		     n->min_items.value);
+	if (n->max_items.set && size > n->max_items.value)
+		fail(v, errs, "maxItems", "has %zu items, at most %zu allowed", size,
+		     n->max_items.value);
+	for (size_t i = 0; i < size; i++) {
+		const node *item = i < n->prefix_items.len ? n->prefix_items.items[i] : n->items;
+		if (item)
+			validate_at(v, item, json_array_get(j, i), NULL, i, errs);
+	}
+	if (!n->unique_items)
+		return;
+	for (size_t i = 0; i < size; i++) {
+		for (size_t k = i + 1; k < size; k++) {
+			if (az_schema_json_equal(json_array_get(j, i), json_array_get(j, k))) {
+				fail(v, errs, "uniqueItems", "items %zu and %zu are equal; "
+				     "each item must be unique", i, k);
+				return;
+			}
+		}
+	}
+}
+
+static void check_string(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
+{
+	const char *s = json_string_value(j);
+	size_t bytes = json_string_length(j);
+	if (n->min_length.set || n->max_length.set) {
+		size_t len = utf8_length(s, bytes);
+		if (n->min_length.set && len < n->min_length.value)
+			fail(v, errs, "minLength", "is %zu characters long, at least %zu required",
+			     len, n->min_length.value);
+		if (n->max_length.set && len > n->max_length.value)
+			fail(v, errs, "maxLength", "is %zu characters long, at most %zu allowed", len,
+			     n->max_length.value);
+	}
+	if (n->pattern && !pattern_matches(n->pattern, s, bytes)) {
+		char *r = render_instance(v, j);
+		fail(v, errs, "pattern", "%s does not match the pattern %s", r, n->pattern_src);
+		free(r);
+	}
+}
+
+static void check_number(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
+{
+	double x = json_number_value(j);
+	/* Integers beyond 2^53 compare inexactly as doubles; bounds in our
+	 * schemas are small, so this only matters for absurd input. */
+	if (n->minimum.set && x < n->minimum.value)
+		fail(v, errs, "minimum", "must be at least %.17g", n->minimum.value);
+	if (n->maximum.set && x > n->maximum.value)
+		fail(v, errs, "maximum", "must be at most %.17g", n->maximum.value);
+	if (n->exclusive_minimum.set && x <= n->exclusive_minimum.value)
+		fail(v, errs, "exclusiveMinimum", "must be greater than %.17g",
+		     n->exclusive_minimum.value);
+	if (n->exclusive_maximum.set && x >= n->exclusive_maximum.value)
+		fail(v, errs, "exclusiveMaximum", "must be less than %.17g",
+		     n->exclusive_maximum.value);
+	if (n->multiple_of.set) {
+		double q = x / n->multiple_of.value;
+		if (!isfinite(q) || q != floor(q))
+			fail(v, errs, "multipleOf", "must be a multiple of %.17g",
+			     n->multiple_of.value);
+	}
+}
+
+/* How well a failed branch fits the value: a branch whose const/enum
+ * discriminator property matched is the one the user meant. */
+static int branch_fit(const node *b, const json_t *j)
+{
+	while (b->ref && !b->n_props && !b->types)
+		b = b->ref;
+	if (b->is_bool)
+		return 0;
+	if (b->types && !(b->types & type_of(j)))
+		return -1;
+	if (!json_is_object(j))
+		return 0;
+	for (size_t i = 0; i < b->n_props; i++) {
+		const node *p = b->props[i].schema;
+		while (p->ref && !p->const_value && !p->enum_values)
+			p = p->ref;
+		const json_t *val = json_object_get(j, b->props[i].name);
+		if (!val || (!p->const_value && !p->enum_values))
+			continue;
+		bool hit = p->const_value ? az_schema_json_equal(p->const_value, val) : false;
+		size_t k;
+		const json_t *e;
+		if (p->enum_values)
+			json_array_foreach(p->enum_values, k, e) hit = hit || az_schema_json_equal(e, val);
+		return hit ? 2 : -1;
+	}
+	return 0;
+}
+
+static void check_branches(validator *v, const node_list *list, bool one, const json_t *j,
+			   az_schema_errors *errs)
+{
+	az_schema_errors *tmp = az_xcalloc(list->len, sizeof(*tmp));
+	size_t passed = 0, first = 0, second = 0;
+	for (size_t i = 0; i < list->len; i++) {
+		if (validate(v, list->items[i], j, &tmp[i]) == 0) {
+			if (passed == 0)
+				first = i;
+			else if (passed == 1)
+				second = i;
+			passed++;
+		}
+	}
+	const char *kw = one ? "oneOf" : "anyOf";
+	if (one && passed > 1) {
+		fail(v, errs, kw, "matches more than one of the allowed forms (%zu and %zu); "
+		     "it must match exactly one", first + 1, second + 1);
+	} else if (passed == 0) {
+		size_t best = 0;
+		int best_fit = -2;
+		bool any_type_fit = false;
+		for (size_t i = 0; i < list->len; i++) {
+			int fit = branch_fit(list->items[i], j);
+			any_type_fit = any_type_fit || fit >= 0;
+			/* Ties go to the branch with fewer complaints. */
+			if (fit > best_fit || (fit == best_fit && tmp[i].len < tmp[best].len)) {
+				best = i;
+				best_fit = fit;
+			}
+		}
+		if (!any_type_fit) {
+			unsigned types = 0;
+			for (size_t i = 0; i < list->len; i++) {
+				const node *b = list->items[i];
+				while (b->ref && !b->types)
+					b = b->ref;
+				types |= b->types;
+			}
+			char *want = types_text(types);
+			fail(v, errs, kw, "is %s, expected %s", type_name(j), want);
+			free(want);
+		} else if (list->len > 1 && best_fit < 2 && tmp[best].len > 1) {
+			/* No discriminator decided: a short summary, then the
+			 * nearest branch's first complaint. */
+			fail(v, errs, kw, "does not match any of the %zu allowed forms; nearest: %s%s%s",
+			     list->len, tmp[best].items[0].pointer,
+			     *tmp[best].items[0].pointer ? ": " : "", tmp[best].items[0].message);
+		} else {
+			errors_move(errs, &tmp[best]);
+		}
+	}
+	for (size_t i = 0; i < list->len; i++)
+		az_schema_errors_clear(&tmp[i]);
+	free(tmp);
+}
+
+static size_t validate(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
+{
+	size_t before = errs->len;
+	if (v->skip && v->skip(j, v->skip_ud))
+		return 0;
+	if (n->is_bool) {
+		if (!n->bool_value)
+			fail(v, errs, "false", "no value is allowed here");
+		return errs->len - before;
+	}
+	unsigned t = type_of(j);
+	if (n->types && !(n->types & t)) {
+		char *want = types_text(n->types);
+		fail(v, errs, "type", "is %s, expected %s", type_name(j), want);
+		free(want);
+	}
+	if (n->const_value && !az_schema_json_equal(n->const_value, j)) {
+		char *want = render_value(n->const_value);
+		char *got = render_instance(v, j);
+		fail(v, errs, "const", "must be %s, not %s", want, got);
+		free(want);
+		free(got);
+	}
+	if (n->enum_values) {
+		bool hit = false;
+		size_t i;
+		const json_t *e;
+		json_array_foreach(n->enum_values, i, e) hit = hit || az_schema_json_equal(e, j);
+		if (!hit) {
+			char *got = render_instance(v, j);
+			char *choices = render_choices(n->enum_values);
+			fail(v, errs, "enum", "%s is not one of: %s", got, choices);
+			free(got);
+			free(choices);
+		}
+	}
+	if (t & T_OBJECT)
+		check_object(v, n, j, errs);
+	else if (t & T_ARRAY)
+		check_array(v, n, j, errs);
+	else if (t & T_STRING)
+		check_string(v, n, j, errs);
+	else if (t & T_NUMBER)
+		check_number(v, n, j, errs);
+
+	for (size_t i = 0; i < n->all_of.len; i++)
+		validate(v, n->all_of.items[i], j, errs);
+	if (n->any_of.len)
+		check_branches(v, &n->any_of, false, j, errs);
+	if (n->one_of.len)
+		check_branches(v, &n->one_of, true, j, errs);
+	if (n->not_) {
+		az_schema_errors tmp = {NULL, 0, 0};
+		if (validate(v, n->not_, j, &tmp) == 0) {
+			char *got = render_instance(v, j);
+			fail(v, errs, "not", "%s is not allowed here", got);
+			free(got);
+		}
+		az_schema_errors_clear(&tmp);
+	}
+	if (n->ref)
+		validate(v, n->ref, j, errs);
+	return errs->len - before;
+}
+
+size_t az_schema_validate(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
+			  void *skip_ud, az_schema_errors *errs)
+{
+	validator v = {.skip = skip, .skip_ud = skip_ud, .ptr = AZ_BUF_INIT};
+	az_buf_puts(&v.ptr, "");
+	size_t count = validate(&v, s->top, instance, errs);
+	az_buf_free(&v.ptr);
+	return count;
+}

@@ -1,0 +1,393 @@
+/*
+ * test_schema.c - unit tests of the JSON Schema validator (planner/schema):
+ * one test per keyword family, the error pointers and messages users see,
+ * the skip callback, $ref resolution, compile errors, and the shipped
+ * schemas (every one compiles; good and bad sample documents per kind in
+ * samples/<Kind>.json).
+ */
+#include <azapply/schema.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static json_t *parse(const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+	if (!j)
+		fail_msg("bad JSON in test: %s: %s", text, err.text);
+	return j;
+}
+
+static az_schema *compile(const char *text)
+{
+	json_t *js = parse(text);
+	az_diags d = AZ_DIAGS_INIT;
+	az_schema *s = NULL;
+	int rc = az_schema_compile(&s, "test", js, &d);
+	if (rc != 0)
+		fail_msg("schema does not compile: %s", d.items[0].summary);
+	az_diags_clear(&d);
+	json_decref(js);
+	return s;
+}
+
+/* Validates `instance` and returns the errors (caller clears them). */
+static az_schema_errors check(const az_schema *s, const char *instance)
+{
+	az_schema_errors errs = {NULL, 0, 0};
+	json_t *j = parse(instance);
+	size_t n = az_schema_validate(s, j, NULL, NULL, &errs);
+	assert_int_equal(n, errs.len);
+	json_decref(j);
+	return errs;
+}
+
+static bool valid(const az_schema *s, const char *instance)
+{
+	az_schema_errors errs = check(s, instance);
+	bool ok = errs.len == 0;
+	az_schema_errors_clear(&errs);
+	return ok;
+}
+
+/* Asserts exactly one error, at `pointer`, for `keyword`, whose message
+ * contains `fragment`. */
+static void expect_one(const az_schema *s, const char *instance, const char *pointer,
+		       const char *keyword, const char *fragment)
+{
+	az_schema_errors errs = check(s, instance);
+	if (errs.len != 1) {
+		for (size_t i = 0; i < errs.len; i++)
+			fprintf(stderr, "  %s [%s] %s\n", errs.items[i].pointer,
+				errs.items[i].keyword, errs.items[i].message);
+		fail_msg("%s: expected 1 error, got %zu", instance, errs.len);
+	}
+	assert_string_equal(errs.items[0].pointer, pointer);
+	assert_string_equal(errs.items[0].keyword, keyword);
+	if (!strstr(errs.items[0].message, fragment))
+		fail_msg("message '%s' lacks '%s'", errs.items[0].message, fragment);
+	az_schema_errors_clear(&errs);
+}
+
+static void test_type_integer_accepts_whole_reals(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"type\":\"integer\"}");
+	assert_true(valid(s, "1"));
+	assert_true(valid(s, "1.0"));
+	assert_false(valid(s, "1.5"));
+	expect_one(s, "\"1\"", "", "type", "is a string, expected integer");
+	az_schema_free(s);
+
+	s = compile("{\"type\":[\"string\",\"null\"]}");
+	assert_true(valid(s, "null"));
+	assert_true(valid(s, "\"x\""));
+	expect_one(s, "true", "", "type", "expected null or string");
+	az_schema_free(s);
+}
+
+static void test_required_names_the_missing_property(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"type\":\"object\",\"properties\":{\"spec\":"
+			       "{\"required\":[\"resourceGroup\",\"location\"]}}}");
+	expect_one(s, "{\"spec\":{\"resourceGroup\":\"rg\"}}", "/spec", "required",
+		   "missing required property 'location'");
+	az_schema_errors errs = check(s, "{\"spec\":{}}");
+	assert_int_equal(errs.len, 2);
+	az_schema_errors_clear(&errs);
+	az_schema_free(s);
+}
+
+static void test_additional_properties_false_lists_allowed(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"location\":{},\"tags\":{}},"
+			       "\"additionalProperties\":false}");
+	expect_one(s, "{\"locaton\":\"x\"}", "/locaton", "additionalProperties",
+		   "property 'locaton' is not allowed here (allowed: location, tags)");
+	az_schema_free(s);
+
+	s = compile("{\"additionalProperties\":{\"type\":\"string\"}}");
+	expect_one(s, "{\"a\":\"x\",\"b\":1}", "/b", "type", "is an integer, expected string");
+	az_schema_free(s);
+}
+
+static void test_pattern_properties(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"patternProperties\":{\"^x-\":{\"type\":\"string\"}},"
+			       "\"additionalProperties\":false}");
+	assert_true(valid(s, "{\"x-a\":\"1\"}"));
+	expect_one(s, "{\"x-a\":1}", "/x-a", "type", "expected string");
+	expect_one(s, "{\"y\":1}", "/y", "additionalProperties", "'y' is not allowed");
+	az_schema_free(s);
+}
+
+static void test_enum_lists_the_choices(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"sku\":{\"properties\":{\"name\":"
+			       "{\"enum\":[\"Standard_LRS\",\"Standard_GRS\"]}}}}}");
+	expect_one(s, "{\"sku\":{\"name\":\"Standard_XX\"}}", "/sku/name", "enum",
+		   "'Standard_XX' is not one of: Standard_LRS, Standard_GRS");
+	assert_true(valid(s, "{\"sku\":{\"name\":\"Standard_GRS\"}}"));
+	az_schema_free(s);
+
+	/* 1 and 1.0 are the same JSON value; true and 1 are not. */
+	s = compile("{\"enum\":[1,[2]]}");
+	assert_true(valid(s, "1.0"));
+	assert_true(valid(s, "[2.0]"));
+	assert_false(valid(s, "true"));
+	az_schema_free(s);
+}
+
+static void test_const(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"apiVersion\":{\"const\":\"azapply.dev/v1\"}}}");
+	expect_one(s, "{\"apiVersion\":\"v1\"}", "/apiVersion", "const",
+		   "must be 'azapply.dev/v1', not 'v1'");
+	assert_true(valid(s, "{\"apiVersion\":\"azapply.dev/v1\"}"));
+	az_schema_free(s);
+}
+
+static void test_pattern_is_an_unanchored_search(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"pattern\":\"[0-9]\"}");
+	assert_true(valid(s, "\"ab1\""));
+	expect_one(s, "\"abc\"", "", "pattern", "'abc' does not match the pattern [0-9]");
+	assert_true(valid(s, "5")); /* pattern only applies to strings */
+	az_schema_free(s);
+}
+
+static void test_secret_values_are_never_echoed(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"sqlAdministratorLoginPassword\":"
+			       "{\"pattern\":\"^x\"},\"clientSecret\":{\"enum\":[\"a\"]}}}");
+	az_schema_errors errs = check(s, "{\"sqlAdministratorLoginPassword\":\"hunter2\","
+					 "\"clientSecret\":\"s3cr3t\"}");
+	assert_int_equal(errs.len, 2);
+	for (size_t i = 0; i < errs.len; i++) {
+		assert_null(strstr(errs.items[i].message, "hunter2"));
+		assert_null(strstr(errs.items[i].message, "s3cr3t"));
+	}
+	az_schema_errors_clear(&errs);
+	az_schema_free(s);
+}
+
+static void test_lengths_count_code_points(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"minLength\":2,\"maxLength\":3}");
+	assert_true(valid(s, "\"\\u00e9\\u00e9\\u00e9\""));  /* 6 bytes, 3 characters */
+	assert_true(valid(s, "\"\\ud83d\\ude00\\ud83d\\ude00\"")); /* 2 emoji */
+	expect_one(s, "\"\\u00e9\"", "", "minLength", "is 1 characters long, at least 2");
+	expect_one(s, "\"abcd\"", "", "maxLength", "is 4 characters long, at most 3 allowed");
+	az_schema_free(s);
+}
+
+static void test_numeric_bounds(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"n\":{\"minimum\":3,\"maximum\":200},"
+			       "\"x\":{\"exclusiveMinimum\":0,\"exclusiveMaximum\":1}}}");
+	assert_true(valid(s, "{\"n\":3,\"x\":0.5}"));
+	expect_one(s, "{\"n\":2}", "/n", "minimum", "must be at least 3");
+	expect_one(s, "{\"n\":200.5}", "/n", "maximum", "must be at most 200");
+	expect_one(s, "{\"x\":0}", "/x", "exclusiveMinimum", "greater than 0");
+	expect_one(s, "{\"x\":1}", "/x", "exclusiveMaximum", "less than 1");
+	az_schema_free(s);
+}
+
+static void test_arrays(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+			       "\"minItems\":1,\"maxItems\":3,\"uniqueItems\":true}");
+	assert_true(valid(s, "[\"a\",\"b\"]"));
+	expect_one(s, "[]", "", "minItems", "has 0 items, at least 1 required");
+	expect_one(s, "[\"a\",\"b\",\"c\",\"d\"]", "", "maxItems", "at most 3");
+	expect_one(s, "[\"a\",1]", "/1", "type", "expected string");
+	expect_one(s, "[\"a\",\"a\"]", "", "uniqueItems", "items 0 and 1 are equal");
+	az_schema_free(s);
+
+	s = compile("{\"prefixItems\":[{\"type\":\"integer\"},{\"type\":\"string\"}],"
+		    "\"items\":false}");
+	assert_true(valid(s, "[1,\"a\"]"));
+	expect_one(s, "[1,2]", "/1", "type", "expected string");
+	expect_one(s, "[1,\"a\",null]", "/2", "false", "no value is allowed here");
+	az_schema_free(s);
+}
+
+static void test_one_of_reports_the_discriminated_branch(void **state)
+{
+	(void)state;
+	az_schema *s = compile(
+		"{\"oneOf\":["
+		"{\"properties\":{\"type\":{\"const\":\"AzureMLService\"},\"typeProperties\":"
+		"{\"required\":[\"mlWorkspaceName\"]}},\"required\":[\"type\"]},"
+		"{\"properties\":{\"type\":{\"const\":\"AzureKeyVault\"},\"typeProperties\":"
+		"{\"required\":[\"baseUrl\"]}},\"required\":[\"type\"]}]}");
+	/* Only the AzureMLService branch speaks, and it speaks precisely. */
+	expect_one(s, "{\"type\":\"AzureMLService\",\"typeProperties\":{}}", "/typeProperties",
+		   "required", "missing required property 'mlWorkspaceName'");
+	expect_one(s, "{\"type\":\"AzureKeyVault\",\"typeProperties\":{}}", "/typeProperties",
+		   "required", "'baseUrl'");
+	assert_true(valid(s, "{\"type\":\"AzureKeyVault\",\"typeProperties\":{\"baseUrl\":\"u\"}}"));
+	az_schema_free(s);
+
+	s = compile("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":2}]}");
+	expect_one(s, "3", "", "oneOf", "matches more than one of the allowed forms (1 and 2)");
+	assert_true(valid(s, "1"));
+	az_schema_free(s);
+
+	s = compile("{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\"}]}");
+	expect_one(s, "1", "", "anyOf", "is an integer, expected object or string");
+	az_schema_free(s);
+}
+
+static void test_all_of_and_not(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"allOf\":[{\"type\":\"string\"},{\"minLength\":3}],"
+			       "\"not\":{\"enum\":[\"admin\"]}}");
+	assert_true(valid(s, "\"user\""));
+	expect_one(s, "\"ab\"", "", "minLength", "at least 3");
+	expect_one(s, "\"admin\"", "", "not", "'admin' is not allowed here");
+	az_schema_free(s);
+}
+
+static void test_ref_to_defs_and_root(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"$defs\":{\"name\":{\"type\":\"string\",\"maxLength\":3}},"
+			       "\"properties\":{\"n\":{\"$ref\":\"#/$defs/name\"},"
+			       "\"kids\":{\"items\":{\"$ref\":\"#\"}}},\"additionalProperties\":false}");
+	assert_true(valid(s, "{\"n\":\"abc\",\"kids\":[{\"n\":\"x\",\"kids\":[]}]}"));
+	expect_one(s, "{\"kids\":[{\"kids\":[{\"n\":\"abcd\"}]}]}", "/kids/0/kids/0/n", "maxLength",
+		   "at most 3");
+	expect_one(s, "{\"kids\":[{\"m\":1}]}", "/kids/0/m", "additionalProperties", "'m'");
+	az_schema_free(s);
+}
+
+static void test_pointers_escape_tilde_and_slash(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"a/b\":{\"properties\":{\"c~d\":"
+			       "{\"type\":\"string\"}}}}}");
+	expect_one(s, "{\"a/b\":{\"c~d\":1}}", "/a~1b/c~0d", "type", "expected string");
+	az_schema_free(s);
+}
+
+static bool skip_refs(const json_t *value, void *ud)
+{
+	int *calls = ud;
+	(*calls)++;
+	return json_is_string(value) && strstr(json_string_value(value), "${ref.") != NULL;
+}
+
+static void test_skip_callback_passes_every_check(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":3},"
+			       "\"e\":{\"enum\":[\"a\"]},\"o\":{\"type\":\"object\"}}}");
+	json_t *j = parse("{\"n\":\"${ref.SparkPool.p.properties.x}\","
+			  "\"e\":\"${ref.KeyVault.kv.id}\",\"o\":\"${ref.X.y.z}\"}");
+	int calls = 0;
+	az_schema_errors errs = {NULL, 0, 0};
+	assert_int_equal(az_schema_validate(s, j, skip_refs, &calls, &errs), 0);
+	assert_true(calls >= 4);
+	json_decref(j);
+
+	/* Strings without a reference are still checked. */
+	j = parse("{\"n\":\"five\"}");
+	assert_int_equal(az_schema_validate(s, j, skip_refs, &calls, &errs), 1);
+	assert_string_equal(errs.items[0].pointer, "/n");
+	az_schema_errors_clear(&errs);
+	json_decref(j);
+	az_schema_free(s);
+}
+
+static void expect_compile_error(const char *schema, const char *fragment)
+{
+	json_t *js = parse(schema);
+	az_diags d = AZ_DIAGS_INIT;
+	az_schema *s = NULL;
+	assert_int_equal(az_schema_compile(&s, "broken", js, &d), AZ_EINVALID);
+	assert_null(s);
+	assert_true(d.len >= 1);
+	if (!strstr(d.items[0].summary, fragment))
+		fail_msg("'%s' lacks '%s'", d.items[0].summary, fragment);
+	assert_non_null(strstr(d.items[0].summary, "broken"));
+	az_diags_clear(&d);
+	json_decref(js);
+}
+
+static void test_compile_errors(void **state)
+{
+	(void)state;
+	expect_compile_error("{\"pattern\":\"([a-z\"}", "bad pattern '([a-z'");
+	expect_compile_error("{\"properties\":{\"a\":{\"$ref\":\"#/$defs/missing\"}}}",
+			     "unknown $ref '#/$defs/missing' (only '#' and '#/...' within the "
+			     "document) at '#/properties/a'");
+	expect_compile_error("{\"$ref\":\"other.json#/x\"}", "unknown $ref");
+	expect_compile_error("{\"type\":\"text\"}", "unknown type 'text'");
+	expect_compile_error("{\"minLength\":-1}", "'minLength' must be a non-negative integer");
+	expect_compile_error("{\"required\":\"name\"}", "'required' must be an array");
+	expect_compile_error("{\"items\":3}", "a schema must be an object or a boolean");
+	expect_compile_error("{\"patternProperties\":{\"(\":{}}}", "bad pattern");
+}
+
+static void test_errors_accumulate_and_clear(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"type\":\"string\"}");
+	az_schema_errors errs = {NULL, 0, 0};
+	json_t *one = json_integer(1);
+	assert_int_equal(az_schema_validate(s, one, NULL, NULL, &errs), 1);
+	/* The count is of the errors this call appended. */
+	assert_int_equal(az_schema_validate(s, one, NULL, NULL, &errs), 1);
+	assert_int_equal(errs.len, 2);
+	az_schema_errors_clear(&errs);
+	assert_int_equal(errs.len, 0);
+	az_schema_errors_clear(&errs);
+	az_schema_errors_clear(NULL);
+	az_schema_free(NULL);
+	json_decref(one);
+	az_schema_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_type_integer_accepts_whole_reals),
+		cmocka_unit_test(test_required_names_the_missing_property),
+		cmocka_unit_test(test_additional_properties_false_lists_allowed),
+		cmocka_unit_test(test_pattern_properties),
+		cmocka_unit_test(test_enum_lists_the_choices),
+		cmocka_unit_test(test_const),
+		cmocka_unit_test(test_pattern_is_an_unanchored_search),
+		cmocka_unit_test(test_secret_values_are_never_echoed),
+		cmocka_unit_test(test_lengths_count_code_points),
+		cmocka_unit_test(test_numeric_bounds),
+		cmocka_unit_test(test_arrays),
+		cmocka_unit_test(test_one_of_reports_the_discriminated_branch),
+		cmocka_unit_test(test_all_of_and_not),
+		cmocka_unit_test(test_ref_to_defs_and_root),
+		cmocka_unit_test(test_pointers_escape_tilde_and_slash),
+		cmocka_unit_test(test_skip_callback_passes_every_check),
+		cmocka_unit_test(test_compile_errors),
+		cmocka_unit_test(test_errors_accumulate_and_clear),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
