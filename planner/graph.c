@@ -393,7 +393,8 @@ static void report_cycles(az_stack *st, az_diags *d)
 					az_buf_printf(&cycle, "%s -> ", st->resources[path[k]].address);
 				az_buf_puts(&cycle, st->resources[to].address);
 				const az_resource *first = &st->resources[to];
-				az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, &first->manifest->pos,
+				az_diag *diag = az_diag_add(d, AZ_SEV_ERROR,
+							    az_stack_pos(first->manifest, "/metadata/name"),
 							    first->address, "dependency cycle: %s",
 							    cycle.data);
 				az_diag_set_detail(diag, "break the cycle by removing one of these "

@@ -1,0 +1,93 @@
+/*
+ * run.c - fork/exec with both output streams captured through pipes, read
+ * with poll so neither can fill up and block the child.
+ */
+#include "run.h"
+
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+	*buf = realloc(*buf, *len + n + 1);
+	if (!*buf)
+		abort();
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+int run_command(run_result *r, const char *binary, const char *const *argv,
+		const char *const *env, const char *cwd)
+{
+	memset(r, 0, sizeof(*r));
+	int out[2], err[2];
+	if (pipe(out) != 0 || pipe(err) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		close(out[1]);
+		close(err[1]);
+		if (cwd && chdir(cwd) != 0)
+			_exit(127);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)(uintptr_t)env[i]);
+		size_t n = 0;
+		while (argv && argv[n])
+			n++;
+		char **args = calloc(n + 2, sizeof(char *));
+		args[0] = (char *)(uintptr_t)binary;
+		for (size_t i = 0; i < n; i++)
+			args[i + 1] = (char *)(uintptr_t)argv[i];
+		execv(binary, args);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	size_t out_len = 0, err_len = 0;
+	append(&r->out, &out_len, "", 0);
+	append(&r->err, &err_len, "", 0);
+	struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+	int open_fds = 2;
+	while (open_fds > 0) {
+		if (poll(fds, 2, -1) < 0)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			char chunk[4096];
+			ssize_t got = read(fds[i].fd, chunk, sizeof(chunk));
+			if (got <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+				continue;
+			}
+			if (i == 0)
+				append(&r->out, &out_len, chunk, (size_t)got);
+			else
+				append(&r->err, &err_len, chunk, (size_t)got);
+		}
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return 0;
+}
+
+void run_result_free(run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}

@@ -1,0 +1,284 @@
+/*
+ * test_cli.c - behaviour tests of the azapply binary: the command table,
+ * usage errors and their exit code, and `validate` on the examples and on
+ * a corpus of bad stacks (tests/cli/bad/<case>/), where every case names
+ * the exact file:line:col of each error it must produce, and no others.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "run.h"
+
+static const char *const PASSWORD_ENV[] = {"SYNAPSE_SQL_PASSWORD=quickstart-Passw0rd!",
+					    "GITHUB_ACTIONS=", NULL};
+
+static run_result azapply(const char *cwd, const char *const *env, ...)
+{
+	const char *argv[32];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, env);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) && n < 31)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	run_result r;
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env ? env : PASSWORD_ENV, cwd), 0);
+	return r;
+}
+
+static void version_and_help(void **state)
+{
+	(void)state;
+	run_result r = azapply(NULL, NULL, "--version", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "azapply " AZAPPLY_VERSION));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "help", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "validate"));
+	assert_non_null(strstr(r.out, "Exit codes"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "help", "validate", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "usage: azapply validate [DIR]"));
+	assert_non_null(strstr(r.out, "--env NAME"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "validate", "--help", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "--output FORMAT"));
+	run_result_free(&r);
+}
+
+static void usage_errors_exit_64_with_a_hint(void **state)
+{
+	(void)state;
+	run_result r = azapply(NULL, NULL, "valdate", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "did you mean 'validate'?"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "validate", "--outptu", "json", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "did you mean '--output'?"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "validate", "--output", "yaml", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "must be one of text, json"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "validate", "--env", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "--env needs a value"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "validate", "a", "b", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "unexpected argument 'b'"));
+	run_result_free(&r);
+
+	r = azapply(NULL, NULL, "--bogus", NULL);
+	assert_int_equal(r.exit_code, 64);
+	run_result_free(&r);
+}
+
+static void examples_validate_for_every_environment(void **state)
+{
+	(void)state;
+	const char *envs[] = {"dev", "prod"};
+	for (size_t i = 0; i < 2; i++) {
+		run_result r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml",
+				       "--env", envs[i], NULL);
+		if (r.exit_code != 0)
+			fprintf(stderr, "%s", r.err);
+		assert_int_equal(r.exit_code, 0);
+		assert_non_null(strstr(r.out, "Valid: 17 resources"));
+		run_result_free(&r);
+	}
+}
+
+static void unknown_environment_is_an_error(void **state)
+{
+	(void)state;
+	run_result r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml", "--env",
+			       "staging", NULL);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "staging"));
+	assert_non_null(strstr(r.err, "dev"));
+	run_result_free(&r);
+}
+
+static void secret_from_env_is_required_and_never_printed(void **state)
+{
+	(void)state;
+	/* unsetenv in the child: an empty assignment is still "set", so run
+	 * through env -u. */
+	const char *argv[] = {"-u", "SYNAPSE_SQL_PASSWORD", AZAPPLY_BINARY, "validate",
+			      "examples/synapse-ml", "--env", "dev", NULL};
+	run_result r;
+	assert_int_equal(run_command(&r, "/usr/bin/env", argv, NULL, AZAPPLY_SOURCE_DIR), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "SYNAPSE_SQL_PASSWORD"));
+	run_result_free(&r);
+
+	r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml", "--env", "dev",
+		    "--output", "json", NULL);
+	assert_null(strstr(r.out, "quickstart-Passw0rd!"));
+	assert_null(strstr(r.err, "quickstart-Passw0rd!"));
+	run_result_free(&r);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = calloc(1, (size_t)n + 1);
+	if (fread(s, 1, (size_t)n, f) != (size_t)n)
+		s[0] = '\0';
+	fclose(f);
+	return s;
+}
+
+/* Each expected line is "file:line:col: error: text": stderr must hold a
+ * line that starts with the position and contains the text. */
+static void check_case(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/expected", dir);
+	char *expected = read_file(path);
+	assert_non_null(expected);
+	snprintf(path, sizeof(path), "%s/args", dir);
+	char *args = read_file(path);
+	const char *argv[8] = {"validate"};
+	size_t argc = 1;
+	if (args) {
+		for (char *tok = args; *tok && argc < 7;) {
+			char *end = tok + strcspn(tok, " \n");
+			char save = *end;
+			*end = '\0';
+			if (*tok)
+				argv[argc++] = tok;
+			if (!save)
+				break;
+			tok = end + 1;
+		}
+	}
+	argv[argc] = NULL;
+	run_result r;
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, PASSWORD_ENV, dir), 0);
+	size_t want = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(expected, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		want++;
+		char *sep = strstr(line, ": error: ");
+		assert_non_null(sep);
+		*sep = '\0';
+		const char *text = sep + 9;
+		bool found = false;
+		for (char *p = r.err; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+			size_t plen = strlen(line);
+			if (strncmp(p, line, plen) == 0 && strncmp(p + plen, ": error: ", 9) == 0) {
+				char *eol = strchr(p, '\n');
+				size_t len = eol ? (size_t)(eol - p) : strlen(p);
+				char *one = strndup(p, len);
+				found = strstr(one, text) != NULL;
+				free(one);
+				if (found)
+					break;
+			}
+		}
+		if (!found)
+			fprintf(stderr, "case %s: expected '%s: error: %s' in:\n%s", dir, line, text,
+				r.err);
+		assert_true(found);
+	}
+	char summary[64];
+	snprintf(summary, sizeof(summary), "%zu error%s in", want, want == 1 ? "" : "s");
+	if (!strstr(r.err, summary))
+		fprintf(stderr, "case %s: expected exactly %zu errors:\n%s", dir, want, r.err);
+	assert_non_null(strstr(r.err, summary));
+	assert_int_equal(r.exit_code, 1);
+	run_result_free(&r);
+	free(expected);
+	free(args);
+}
+
+static void bad_stacks_report_exact_positions(void **state)
+{
+	(void)state;
+	const char *root = AZAPPLY_SOURCE_DIR "/tests/cli/bad";
+	DIR *d = opendir(root);
+	assert_non_null(d);
+	struct dirent *e;
+	size_t cases = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s/%s", root, e->d_name);
+		check_case(dir);
+		cases++;
+	}
+	closedir(d);
+	assert_true(cases >= 8);
+}
+
+static void json_output_and_github_annotations(void **state)
+{
+	(void)state;
+	const char *dir = AZAPPLY_SOURCE_DIR "/tests/cli/bad/missing-parent";
+	run_result r = azapply(dir, NULL, "validate", "--output", "json", NULL);
+	assert_int_equal(r.exit_code, 1);
+	json_error_t jerr;
+	json_t *arr = json_loads(r.out, 0, &jerr);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), 1);
+	json_t *first = json_array_get(arr, 0);
+	assert_string_equal(json_string_value(json_object_get(first, "severity")), "error");
+	assert_string_equal(json_string_value(json_object_get(first, "address")),
+			    "StorageContainer/fs");
+	assert_int_equal(json_integer_value(json_object_get(first, "line")), 6);
+	assert_int_equal(json_integer_value(json_object_get(first, "column")), 19);
+	json_decref(arr);
+	run_result_free(&r);
+
+	const char *gh_env[] = {"GITHUB_ACTIONS=true", "SYNAPSE_SQL_PASSWORD=x", NULL};
+	r = azapply(dir, gh_env, "validate", NULL);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "::error file=a.yaml,line=6,col=19,title=azapply::"
+				      "StorageContainer/fs: StorageAccount 'datalak'"));
+	run_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(version_and_help),
+		cmocka_unit_test(usage_errors_exit_64_with_a_hint),
+		cmocka_unit_test(examples_validate_for_every_environment),
+		cmocka_unit_test(unknown_environment_is_an_error),
+		cmocka_unit_test(secret_from_env_is_required_and_never_printed),
+		cmocka_unit_test(bad_stacks_report_exact_positions),
+		cmocka_unit_test(json_output_and_github_annotations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
