@@ -1,0 +1,568 @@
+/*
+ * client.c - the event loop: a queue of requests, a bound on requests in
+ * flight, timers, retries, tokens and the trace.
+ *
+ * A "call" is one logical request; each try of it is an attempt handed to
+ * the transport. Between attempts a call waits on a timer (backoff or
+ * Retry-After) and gives its slot back, so a throttled request never blocks
+ * the others. Everything runs on the thread that calls az_http_run().
+ */
+#include "http/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <uuid/uuid.h>
+
+enum { RATE_READS, RATE_WRITES, RATE_DELETES, RATE_COUNT };
+
+/* ARM refills reads at 25/s, writes and deletes at 10/s (azure-notes). */
+static const long rate_interval_ms[RATE_COUNT] = {40, 100, 100};
+static const char *const rate_header[RATE_COUNT] = {
+	"x-ms-ratelimit-remaining-subscription-reads",
+	"x-ms-ratelimit-remaining-subscription-writes",
+	"x-ms-ratelimit-remaining-subscription-deletes",
+};
+/* Below this many remaining requests, start spacing them out. */
+#define RATE_LOW_WATER 20
+
+typedef struct call call;
+struct call {
+	az_http_client *c;
+	az_http_request *req;
+	az_http_done_fn cb;
+	void *ud;
+	int attempt;
+	bool refreshed;
+	bool in_transport;
+	int fail_err; /* finish at once with this code (refused, no token) */
+	az_http_request *wire;
+	az_http_response resp;
+	az_http_xfer xfer;
+	int64_t sent_at;
+	az_diags diags;
+	call *next;
+	call *all_prev, *all_next; /* every live call, to free them */
+};
+
+typedef struct timer {
+	int64_t due;
+	uint64_t seq;
+	void (*fn)(void *ud);
+	void *ud;
+} timer;
+
+struct az_http_client {
+	az_http_options o;
+	az_transport tp;
+	const az_cloud *cloud;
+	az_token_source tokens;
+	bool have_tokens;
+	call *pending_head, *pending_tail;
+	call *done_head, *done_tail;
+	size_t active;   /* calls taken off the queue and not finished or waiting */
+	call *all;       /* all live calls */
+	int in_flight;   /* attempts in the transport */
+	int max_seen;
+	timer *timers;
+	size_t ntimers, captimers;
+	uint64_t timer_seq;
+	uint64_t rng;
+	long remaining[RATE_COUNT];
+	int64_t next_ok[RATE_COUNT];
+	bool pace_timer;
+};
+
+static long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return def;
+	char *end;
+	long n = strtol(v, &end, 10);
+	return (*end || n < 0) ? def : n;
+}
+
+void az_http_options_init(az_http_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_in_flight = 16;
+	o->max_retries = 3;
+	o->max_retries_throttled = 10;
+	o->connect_timeout_ms = 10000;
+	o->timeout_ms = 100000;
+	o->backoff_base_ms = 800;
+	o->backoff_cap_ms = 60000;
+	o->poll_max_ms = env_long("AZAPPLY_POLL_MAX_SECONDS", 30) * 1000;
+	o->poll_default_ms = 5000;
+	const char *lv = getenv("AZAPPLY_LOG");
+	if (lv && (strcasecmp(lv, "debug") == 0 || strcasecmp(lv, "trace") == 0))
+		o->verbosity = 2;
+	else if (lv && strcasecmp(lv, "info") == 0)
+		o->verbosity = 1;
+}
+
+az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
+				   const az_cloud *cloud)
+{
+	az_http_client *c = az_xcalloc(1, sizeof(*c));
+	if (o)
+		c->o = *o;
+	else
+		az_http_options_init(&c->o);
+	if (c->o.max_in_flight <= 0)
+		c->o.max_in_flight = 1;
+	if (!c->o.log)
+		c->o.log = stderr;
+	c->tp = *tp;
+	memset(tp, 0, sizeof(*tp));
+	c->cloud = cloud;
+	c->rng = c->o.seed ? c->o.seed : (uint64_t)c->tp.now_ms(c->tp.impl) | 1;
+	for (int i = 0; i < RATE_COUNT; i++)
+		c->remaining[i] = -1;
+	return c;
+}
+
+static void call_free(call *k)
+{
+	az_http_client *c = k->c;
+	if (k->in_transport && c->tp.abort)
+		c->tp.abort(c->tp.impl, &k->xfer);
+	if (k->all_prev)
+		k->all_prev->all_next = k->all_next;
+	else
+		c->all = k->all_next;
+	if (k->all_next)
+		k->all_next->all_prev = k->all_prev;
+	az_http_request_free(k->req);
+	az_http_request_free(k->wire);
+	az_http_response_reset(&k->resp);
+	az_diags_clear(&k->diags);
+	free(k);
+}
+
+void az_http_client_free(az_http_client *c)
+{
+	if (!c)
+		return;
+	while (c->all)
+		call_free(c->all);
+	free(c->timers);
+	if (c->tp.free)
+		c->tp.free(c->tp.impl);
+	free(c);
+}
+
+void az_http_client_set_tokens(az_http_client *c, const az_token_source *tokens)
+{
+	c->have_tokens = tokens != NULL;
+	if (tokens)
+		c->tokens = *tokens;
+}
+
+void az_http_client_set_verbosity(az_http_client *c, int verbosity)
+{
+	c->o.verbosity = verbosity;
+}
+
+const az_cloud *az_http_client_cloud(const az_http_client *c)
+{
+	return c->cloud;
+}
+
+int64_t az_http_now_ms(const az_http_client *c)
+{
+	return c->tp.now_ms(c->tp.impl);
+}
+
+int az_http_max_seen_in_flight(const az_http_client *c)
+{
+	return c->max_seen;
+}
+
+long az_http_poll_delay(const az_http_client *c, long retry_after_ms)
+{
+	long d = retry_after_ms >= 0 ? retry_after_ms : c->o.poll_default_ms;
+	return d > c->o.poll_max_ms ? c->o.poll_max_ms : d;
+}
+
+static double next_random(az_http_client *c)
+{
+	/* xorshift64*: jitter needs spread, not secrecy. */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+void az_http_timer(az_http_client *c, long delay_ms, void (*fn)(void *ud), void *ud)
+{
+	if (c->ntimers == c->captimers) {
+		c->captimers = c->captimers ? c->captimers * 2 : 16;
+		c->timers = az_xrealloc(c->timers, c->captimers * sizeof(*c->timers));
+	}
+	timer *t = &c->timers[c->ntimers++];
+	t->due = az_http_now_ms(c) + (delay_ms > 0 ? delay_ms : 0);
+	t->seq = c->timer_seq++;
+	t->fn = fn;
+	t->ud = ud;
+}
+
+/* Index of the timer due first (ties in order of creation), or -1. */
+static long first_timer(const az_http_client *c)
+{
+	long best = -1;
+	for (size_t i = 0; i < c->ntimers; i++) {
+		const timer *t = &c->timers[i];
+		if (best < 0 || t->due < c->timers[best].due ||
+		    (t->due == c->timers[best].due && t->seq < c->timers[best].seq))
+			best = (long)i;
+	}
+	return best;
+}
+
+static bool fire_due_timer(az_http_client *c)
+{
+	long i = first_timer(c);
+	if (i < 0 || c->timers[i].due > az_http_now_ms(c))
+		return false;
+	timer t = c->timers[i];
+	c->timers[i] = c->timers[--c->ntimers];
+	t.fn(t.ud);
+	return true;
+}
+
+static void push_pending(az_http_client *c, call *k, bool front)
+{
+	k->next = NULL;
+	if (!c->pending_head) {
+		c->pending_head = c->pending_tail = k;
+	} else if (front) {
+		k->next = c->pending_head;
+		c->pending_head = k;
+	} else {
+		c->pending_tail->next = k;
+		c->pending_tail = k;
+	}
+}
+
+static void push_done(az_http_client *c, call *k)
+{
+	k->next = NULL;
+	if (c->done_tail)
+		c->done_tail->next = k;
+	else
+		c->done_head = k;
+	c->done_tail = k;
+}
+
+static int rate_category(const char *method)
+{
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return RATE_READS;
+	if (strcmp(method, "DELETE") == 0)
+		return RATE_DELETES;
+	return RATE_WRITES;
+}
+
+static void requeue_timer(void *ud)
+{
+	call *k = ud;
+	push_pending(k->c, k, true);
+}
+
+static void log_attempt(az_http_client *c, call *k)
+{
+	if (c->o.verbosity < 1)
+		return;
+	/* Never headers or bodies: they carry tokens and secrets. */
+	char *url = az_http_redact_url(k->req->url);
+	const char *rid = az_http_headers_get(&k->resp.headers, "x-ms-request-id");
+	if (k->resp.status)
+		fprintf(c->o.log, "azapply: http: %s %s -> %d (%ld ms)%s%s%s\n", k->req->method,
+			url, k->resp.status, k->resp.duration_ms, rid ? " x-ms-request-id=" : "",
+			rid ? rid : "", k->attempt ? " (retry)" : "");
+	else
+		fprintf(c->o.log, "azapply: http: %s %s -> %s (%ld ms)%s\n", k->req->method, url,
+			k->resp.net_message ? k->resp.net_message : "failed", k->resp.duration_ms,
+			k->attempt ? " (retry)" : "");
+	free(url);
+}
+
+static void new_request_id(char out[37])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
+
+/* Hands the attempt to the transport, with the token when there is one. */
+static void start_attempt(call *k, const char *token)
+{
+	az_http_client *c = k->c;
+	az_http_request_free(k->wire);
+	k->wire = az_http_request_dup(k->req);
+	char rid[37];
+	new_request_id(rid);
+	az_http_request_header(k->wire, "x-ms-client-request-id", rid);
+	az_http_request_header(k->wire, "User-Agent", "azapply/" AZAPPLY_VERSION);
+	if (token) {
+		char *auth = az_xasprintf("Bearer %s", token);
+		az_http_request_header(k->wire, "Authorization", auth);
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	az_http_response_reset(&k->resp);
+	k->xfer.req = k->wire;
+	k->xfer.resp = &k->resp;
+	k->xfer.tp = NULL;
+	k->xfer.owner = k;
+	k->sent_at = az_http_now_ms(c);
+	long ct = k->req->connect_timeout_ms ? k->req->connect_timeout_ms : c->o.connect_timeout_ms;
+	long tt = k->req->timeout_ms ? k->req->timeout_ms : c->o.timeout_ms;
+	int error = c->tp.start(c->tp.impl, &k->xfer, ct, tt);
+	if (error) {
+		k->resp.net = AZ_NET_CONNECT;
+		k->resp.net_message = az_xstrdup("the transport could not start the request");
+		push_done(c, k);
+		return;
+	}
+	k->in_transport = true;
+	c->in_flight++;
+	if (c->in_flight > c->max_seen)
+		c->max_seen = c->in_flight;
+}
+
+static void on_token(void *ud, int err, const char *token, az_diags *d)
+{
+	call *k = ud;
+	if (err) {
+		/* No token: finish with the credential's diagnostics. */
+		if (d)
+			az_diags_move(&k->diags, d);
+		k->fail_err = err;
+		push_done(k->c, k);
+		return;
+	}
+	start_attempt(k, token);
+}
+
+static void dispatch(call *k)
+{
+	az_http_client *c = k->c;
+	c->active++;
+	if (k->req->svc == AZ_SVC_NONE || !c->have_tokens) {
+		start_attempt(k, NULL);
+		return;
+	}
+	char *scope = az_cloud_scope(c->cloud, k->req->svc);
+	bool force = k->refreshed;
+	c->tokens.get(c->tokens.impl, c, scope ? scope : "", force, on_token, k);
+	free(scope);
+}
+
+static void pace_timer_fired(void *ud)
+{
+	az_http_client *c = ud;
+	c->pace_timer = false;
+}
+
+/* True when the ARM budget of this request's kind says to wait a little. */
+static bool must_pace(az_http_client *c, call *k)
+{
+	if (k->req->svc != AZ_SVC_ARM)
+		return false;
+	int cat = rate_category(k->req->method);
+	if (c->remaining[cat] < 0 || c->remaining[cat] >= RATE_LOW_WATER)
+		return false;
+	int64_t now = az_http_now_ms(c);
+	if (now < c->next_ok[cat]) {
+		if (!c->pace_timer) {
+			c->pace_timer = true;
+			az_http_timer(c, (long)(c->next_ok[cat] - now), pace_timer_fired, c);
+		}
+		return true;
+	}
+	/* Near empty: one per second; otherwise at the refill rate. */
+	long gap = c->remaining[cat] <= 1 ? 1000 : rate_interval_ms[cat];
+	c->next_ok[cat] = now + gap;
+	if (c->remaining[cat] > 0)
+		c->remaining[cat]--;
+	return false;
+}
+
+static void pump(az_http_client *c)
+{
+	while (c->pending_head && c->active < (size_t)c->o.max_in_flight) {
+		call *k = c->pending_head;
+		if (must_pace(c, k))
+			break;
+		c->pending_head = k->next;
+		if (!c->pending_head)
+			c->pending_tail = NULL;
+		k->next = NULL;
+		dispatch(k);
+	}
+}
+
+static void refuse_timer(void *ud)
+{
+	call *k = ud;
+	k->c->active++;
+	push_done(k->c, k);
+}
+
+void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb, void *ud)
+{
+	call *k = az_xcalloc(1, sizeof(*k));
+	k->c = c;
+	k->req = req;
+	k->cb = cb;
+	k->ud = ud;
+	k->all_next = c->all;
+	if (c->all)
+		c->all->all_prev = k;
+	c->all = k;
+	if (req->svc != AZ_SVC_NONE && !az_cloud_url_allowed(c->cloud, req->svc, req->url)) {
+		/* Status URLs and nextLinks come from the server: a token goes
+		 * only to the hosts of its own audience (azure-notes). */
+		char *url = az_http_redact_url(req->url);
+		az_diag *diag = az_diag_add(&k->diags, AZ_SEV_ERROR, NULL, NULL,
+					    "refusing to send a %s request to %s", req->method,
+					    url);
+		az_diag_set_detail(diag, "the URL is not on the %s host of cloud %s (scheme, "
+					 "host and port must match); no request was sent",
+				   az_service_name(req->svc), c->cloud->name);
+		free(url);
+		k->fail_err = AZ_EUPSTREAM;
+		az_http_timer(c, 0, refuse_timer, k);
+		return;
+	}
+	push_pending(c, k, false);
+}
+
+void az_http_xfer_finished(az_http_xfer *x)
+{
+	call *k = x->owner;
+	k->in_transport = false;
+	k->c->in_flight--;
+	k->resp.duration_ms = (long)(az_http_now_ms(k->c) - k->sent_at);
+	push_done(k->c, k);
+}
+
+static void note_rate_limits(az_http_client *c, call *k)
+{
+	if (k->req->svc != AZ_SVC_ARM)
+		return;
+	for (int i = 0; i < RATE_COUNT; i++) {
+		const char *v = az_http_headers_get(&k->resp.headers, rate_header[i]);
+		if (v)
+			c->remaining[i] = strtol(v, NULL, 10);
+	}
+}
+
+static void finish(call *k, int err)
+{
+	az_http_client *c = k->c;
+	c->active--;
+	const az_http_response *resp = k->resp.status ? &k->resp : NULL;
+	k->cb(k->ud, err, resp, &k->diags);
+	call_free(k);
+}
+
+static int net_error_code(az_net_err net)
+{
+	return net == AZ_NET_TLS ? AZ_EAUTH : AZ_EUPSTREAM;
+}
+
+/* Decides what an ended attempt leads to: a retry, a refresh, or the end. */
+static void complete(call *k)
+{
+	az_http_client *c = k->c;
+	if (k->fail_err) {
+		finish(k, k->fail_err);
+		return;
+	}
+	log_attempt(c, k);
+	note_rate_limits(c, k);
+	int status = k->resp.status;
+	if (status == 401 && k->req->svc != AZ_SVC_NONE && c->have_tokens && !k->refreshed) {
+		/* An expired or revoked token: refresh once and try again. */
+		k->refreshed = true;
+		c->active--;
+		push_pending(c, k, true);
+		return;
+	}
+	int max = k->req->max_retries >= 0 ? k->req->max_retries
+		  : status == 429	   ? c->o.max_retries_throttled
+					   : c->o.max_retries;
+	if (k->attempt < max &&
+	    az_http_retryable(k->req->method, k->req->idempotent, status, k->resp.net)) {
+		int64_t now = az_http_now_ms(c);
+		long delay = az_http_retry_after_ms(&k->resp.headers, now);
+		if (delay < 0)
+			delay = az_http_backoff_ms(c->o.backoff_base_ms, c->o.backoff_cap_ms,
+						   k->attempt, next_random(c));
+		k->attempt++;
+		c->active--;
+		az_http_timer(c, delay, requeue_timer, k);
+		return;
+	}
+	int err = 0;
+	if (status == 0) {
+		err = net_error_code(k->resp.net);
+		az_diag *diag = az_http_error_diag(&k->diags, k->req->method, k->req->url, &k->resp);
+		if (k->attempt)
+			az_diag_set_detail(diag, "gave up after %d retries", k->attempt);
+	} else if ((err = az_http_status_error(status)) != 0) {
+		if (status == 429 && k->attempt)
+			err = AZ_ETHROTTLED;
+		az_http_error_diag(&k->diags, k->req->method, k->req->url, &k->resp);
+	}
+	finish(k, err);
+}
+
+static bool idle(const az_http_client *c)
+{
+	return !c->pending_head && !c->done_head && c->ntimers == 0 && c->in_flight == 0 &&
+	       c->active == 0;
+}
+
+void az_http_run_until(az_http_client *c, bool (*pred)(void *ud), void *ud)
+{
+	for (;;) {
+		if (pred && pred(ud))
+			return;
+		while (fire_due_timer(c))
+			;
+		pump(c);
+		if (c->done_head) {
+			call *k = c->done_head;
+			c->done_head = k->next;
+			if (!c->done_head)
+				c->done_tail = NULL;
+			complete(k);
+			continue;
+		}
+		if (idle(c))
+			return;
+		if (pred && pred(ud))
+			return;
+		long wait = 1000;
+		long i = first_timer(c);
+		if (i >= 0) {
+			int64_t d = c->timers[i].due - az_http_now_ms(c);
+			wait = d < 0 ? 0 : (d < wait ? (long)d : wait);
+		}
+		if (c->pending_head && c->active < (size_t)c->o.max_in_flight && !c->pace_timer)
+			wait = 0;
+		c->tp.wait(c->tp.impl, wait);
+	}
+}
+
+void az_http_run(az_http_client *c)
+{
+	az_http_run_until(c, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/*
+ * curl.c - the libcurl transport: one CURLM multi handle performs every
+ * attempt of the client, so connections are reused and HTTP/2 streams are
+ * multiplexed where the server offers it, all on the caller's thread.
+ *
+ * TLS verification is always on. The CA bundle is the cloud's caCertificate,
+ * else SSL_CERT_FILE, CURL_CA_BUNDLE or REQUESTS_CA_BUNDLE, else libcurl's
+ * default. Proxies are left to libcurl, which reads HTTPS_PROXY, HTTP_PROXY
+ * and NO_PROXY itself. Redirects are never followed: a Location is an LRO
+ * status URL or a move, and following it would carry the Authorization
+ * header to wherever it points.
+ */
+#include "http/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+typedef struct curl_tp {
+	CURLM *multi;
+	char *ca_file;
+} curl_tp;
+
+typedef struct easy_state {
+	CURL *easy;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+} easy_state;
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+	az_http_xfer *x = ud;
+	az_buf_add(&x->resp->body, data, size * n);
+	return size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud)
+{
+	az_http_xfer *x = ud;
+	size_t len = size * n;
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* A new response (after 100 Continue): forget earlier headers. */
+		az_http_headers_clear(&x->resp->headers);
+		return len;
+	}
+	const char *colon = memchr(data, ':', len);
+	if (!colon)
+		return len;
+	const char *v = colon + 1, *end = data + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	char *name = az_xstrndup(data, (size_t)(colon - data));
+	char *value = az_xstrndup(v, (size_t)(end - v));
+	az_http_headers_add(&x->resp->headers, name, value);
+	free(name);
+	free(value);
+	return len;
+}
+
+static void easy_state_free(easy_state *st)
+{
+	if (!st)
+		return;
+	curl_easy_cleanup(st->easy);
+	/* The slist holds the Authorization header: wipe it. */
+	for (struct curl_slist *l = st->headers; l; l = l->next)
+		memset(l->data, 0, strlen(l->data));
+	curl_slist_free_all(st->headers);
+	free(st);
+}
+
+static int tp_start(void *impl, az_http_xfer *x, long connect_timeout_ms, long timeout_ms)
+{
+	curl_tp *t = impl;
+	const az_http_request *r = x->req;
+	easy_state *st = az_xcalloc(1, sizeof(*st));
+	CURL *e = st->easy = curl_easy_init();
+	if (!e) {
+		free(st);
+		return AZ_ERROR;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (t->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, st->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	if (strcmp(r->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(r->method, "HEAD") == 0) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+	}
+	for (size_t i = 0; i < r->headers.len; i++) {
+		char *line = az_xasprintf("%s: %s", r->headers.items[i].name,
+					  r->headers.items[i].value);
+		st->headers = curl_slist_append(st->headers, line);
+		memset(line, 0, strlen(line));
+		free(line);
+	}
+	/* No 100-continue round trip: Azure answers bodies directly. */
+	st->headers = curl_slist_append(st->headers, "Expect:");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, st->headers);
+	x->tp = st;
+	if (curl_multi_add_handle(t->multi, e) != CURLM_OK) {
+		x->tp = NULL;
+		easy_state_free(st);
+		return AZ_ERROR;
+	}
+	return 0;
+}
+
+static az_net_err classify(CURLcode rc, CURL *e)
+{
+	long sent = 0;
+	curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT: return AZ_NET_CONNECT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM: return AZ_NET_TLS;
+	case CURLE_OPERATION_TIMEDOUT: return sent > 0 ? AZ_NET_TIMEOUT : AZ_NET_CONNECT;
+	default: break;
+	}
+	/* Whether the server may have seen it decides if a POST may be repeated. */
+	return sent > 0 ? AZ_NET_SEND : AZ_NET_CONNECT;
+}
+
+static void tp_wait(void *impl, long timeout_ms)
+{
+	curl_tp *t = impl;
+	int running = 0;
+	curl_multi_perform(t->multi, &running);
+	int numfds = 0;
+	curl_multi_poll(t->multi, NULL, 0, (int)timeout_ms, &numfds);
+	curl_multi_perform(t->multi, &running);
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(t->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURL *e = msg->easy_handle;
+		az_http_xfer *x = NULL;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+		easy_state *st = x->tp;
+		CURLcode rc = msg->data.result;
+		if (rc == CURLE_OK) {
+			long code = 0;
+			curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+			x->resp->status = (int)code;
+		} else {
+			x->resp->status = 0;
+			x->resp->net = classify(rc, e);
+			x->resp->net_message = az_xstrdup(st->errbuf[0] ? st->errbuf
+								       : curl_easy_strerror(rc));
+			az_http_headers_clear(&x->resp->headers);
+			az_buf_truncate(&x->resp->body, 0);
+		}
+		curl_multi_remove_handle(t->multi, e);
+		easy_state_free(st);
+		x->tp = NULL;
+		az_http_xfer_finished(x);
+	}
+}
+
+static void tp_abort(void *impl, az_http_xfer *x)
+{
+	curl_tp *t = impl;
+	easy_state *st = x->tp;
+	if (!st)
+		return;
+	curl_multi_remove_handle(t->multi, st->easy);
+	easy_state_free(st);
+	x->tp = NULL;
+}
+
+static int64_t tp_now_ms(void *impl)
+{
+	(void)impl;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void tp_free(void *impl)
+{
+	curl_tp *t = impl;
+	if (!t)
+		return;
+	curl_multi_cleanup(t->multi);
+	free(t->ca_file);
+	free(t);
+}
+
+int az_curl_transport_new(az_transport *out, const char *ca_file, az_diags *d)
+{
+	static bool global_done;
+	if (!global_done) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		global_done = true;
+	}
+	const char *ca = ca_file;
+	static const char *const env[] = {"SSL_CERT_FILE", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"};
+	for (size_t i = 0; !ca && i < sizeof(env) / sizeof(env[0]); i++) {
+		const char *v = getenv(env[i]);
+		if (v && *v)
+			ca = v;
+	}
+	curl_tp *t = az_xcalloc(1, sizeof(*t));
+	t->multi = curl_multi_init();
+	if (!t->multi) {
+		free(t);
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot initialise libcurl");
+		return AZ_ERROR;
+	}
+	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	if (ca)
+		t->ca_file = az_xstrdup(ca);
+	memset(out, 0, sizeof(*out));
+	out->start = tp_start;
+	out->wait = tp_wait;
+	out->abort = tp_abort;
+	out->now_ms = tp_now_ms;
+	out->free = tp_free;
+	out->impl = t;
+	return 0;
+}
