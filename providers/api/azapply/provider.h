@@ -206,6 +206,77 @@ const az_kind *az_kind_find(const char *name);
 const char *az_marker_name(az_marker m);
 const char *az_provider_name(az_provider_id p);
 
+
+/* ---------------------------------------------------------------------
+ * Sessions: one cloud, one credential chain, one HTTP event loop.
+ *
+ * Every provider call is asynchronous: it queues work and returns at once;
+ * its callback runs from az_session_run(), which drives everything that is
+ * outstanding together. So a refresh issues all its list requests at once
+ * and an apply has many long-running operations waiting side by side,
+ * without a thread per request.
+ */
+typedef struct az_session az_session;
+
+typedef struct az_session_options {
+	const char *cloud;  /* built-in name or cloud file; NULL = $AZAPPLY_CLOUD_CONFIG or AzureCloud */
+	const char *tenant; /* NULL = from the credential's environment */
+	int max_in_flight;  /* concurrent requests; 0 = default */
+	int verbosity;      /* 0 = from AZAPPLY_LOG; 1 = one line per request */
+} az_session_options;
+
+int az_session_open(az_session **out, const az_session_options *opts, az_diags *d);
+void az_session_free(az_session *s);
+/* Drives outstanding work until none is left. */
+void az_session_run(az_session *s);
+/* Drives until done(ud) is true or nothing is left. */
+void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud);
+/* Runs fn(ud) from the loop after delay_ms. */
+void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *ud);
+/* Which credential and identity would be used, the tenant, the audiences
+ * and token expiry; never a token. *out is a new JSON object. */
+int az_session_describe(az_session *s, json_t **out, az_diags *d);
+/* Requests sent so far: {"requests": n, "reads": n, "writes": n, "deletes": n, "polls": n}. */
+json_t *az_session_stats(const az_session *s);
+
+/* ---------------------------------------------------------------------
+ * Providers. Resources are named by an Azure-style id built from the
+ * kind's id_template: ARM ids as Azure writes them; Synapse artifacts and
+ * RBAC assignments under their workspace's ARM id
+ * (".../workspaces/ws1/pipelines/p1"), which the Synapse provider maps to
+ * the workspace's data-plane endpoint; Graph objects by their alternate key
+ * ("/applications(uniqueName='app')"). Collections likewise (list_path).
+ *
+ * Callbacks get `live` as a new reference they own: the resource's body as
+ * Azure returned it (NULL when it does not exist), or for list, an array of
+ * bodies. `d` holds the diagnostics of a failure; the callback may move
+ * them out with az_diags_move.
+ */
+typedef void (*az_result_fn)(void *ud, int err, json_t *live, az_diags *d);
+
+typedef struct az_provider {
+	int abi; /* AZ_PROVIDER_ABI */
+	az_provider_id id;
+	/* Every item of a collection, all pages followed. */
+	void (*list)(az_session *s, const az_kind *kind, const char *collection, az_result_fn cb,
+		     void *ud);
+	/* One resource; a missing one is err == 0 with live == NULL. */
+	void (*read)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb, void *ud);
+	/* Creates or updates with the full desired body and waits for the
+	 * long-running operation; calls back with the final live body. With
+	 * `etag`, sends If-Match so a concurrent change is never overwritten. */
+	void (*put)(az_session *s, const az_kind *kind, const char *id, const json_t *body,
+		    const char *etag, az_result_fn cb, void *ud);
+	/* Deletes and waits; deleting what is already gone succeeds. */
+	void (*remove)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb, void *ud);
+	/* A kind's own operation, e.g. "start" / "stop" for Synapse triggers. */
+	void (*invoke)(az_session *s, const az_kind *kind, const char *id, const char *action,
+		       az_result_fn cb, void *ud);
+} az_provider;
+
+/* The provider serving a kind's provider id. */
+const az_provider *az_provider_get(az_provider_id id);
+
 #ifdef __cplusplus
 }
 #endif
