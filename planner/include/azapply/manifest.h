@@ -167,5 +167,16 @@ bool az_string_has_expr(const char *s);
 typedef const char *(*az_getenv_fn)(const char *name, void *ud);
 int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_fn getenv_fn,
 			      void *getenv_ud, az_diags *d);
+/* After az_manifests_resolve_vars every string is still a template holding
+ * only ${ref...} parts and literal text: a literal "${" is written "$${"
+ * (also when it came from a variable's value), so whoever renders the final
+ * value parses it with az_template_parse and concatenates the parts.
+ * Resolving also refreshes kind, name and address (metadata.name may use
+ * variables): pointers taken before it are stale. */
+
+/* A project setting for an environment: environments.<env>.<key> when it is
+ * a string, else the top-level <key> ("subscription", "location", ...).
+ * Borrowed from the project body; NULL when neither is set. */
+const char *az_project_setting(const az_project *p, const char *env, const char *key);
 
 #endif

@@ -1,0 +1,449 @@
+/*
+ * load.c - the manifest tree: every *.yaml / *.yml below the root, several
+ * documents per file, plus the project file azapply.yaml.
+ *
+ * The loader knows only what it must to build the model: a manifest is a
+ * mapping, `kind` and `metadata.name` make its address, and `spec.specFile`
+ * pulls a JSON file into `spec`. Everything else about the envelope (which
+ * keys are required, their types) is the JSON Schema's job, checked later
+ * with the positions recorded here.
+ *
+ * specFile exists because Synapse pipelines and notebooks are authored in
+ * Synapse Studio and exported as JSON; keeping them as files lets users
+ * diff them against the Studio's export. The JSON goes through the same
+ * YAML parser (JSON is YAML 1.2), so every merged node keeps its position
+ * in the JSON file.
+ *
+ * Positions use the display path "<root>/<relative path>", so a message
+ * reads the way the user named the tree; az_manifest.file is the relative
+ * tail of the same string.
+ */
+#include "manifest_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROJECT_FILE "azapply.yaml"
+
+/* Arrays in the set have no capacity field: they grow at powers of two. */
+static void *grow_pow2(void *p, size_t len, size_t size)
+{
+	if (len && (len & (len - 1)))
+		return p;
+	return az_xrealloc(p, (len ? len * 2 : 4) * size);
+}
+
+/* Records a file the set has read; returns its display path. */
+static const char *add_file(az_manifest_set *set, const char *rel)
+{
+	set->files = grow_pow2(set->files, set->files_len, sizeof(*set->files));
+	char *shown = set->root[0] ? az_xasprintf("%s/%s", set->root, rel) : az_xstrdup(rel);
+	set->files[set->files_len++] = shown;
+	return shown;
+}
+
+static const char *rel_of(const az_manifest_set *set, const char *shown)
+{
+	return set->root[0] ? shown + strlen(set->root) + 1 : shown;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+void az_mf_refresh_identity(az_manifest *m)
+{
+	json_t *kind = json_object_get(m->body, "kind");
+	json_t *name = json_object_get(json_object_get(m->body, "metadata"), "name");
+	free(m->address);
+	m->address = NULL;
+	m->kind = json_is_string(kind) ? json_string_value(kind) : NULL;
+	m->name = json_is_string(name) ? json_string_value(name) : NULL;
+	if (m->kind && m->name)
+		m->address = az_xasprintf("%s/%s", m->kind, m->name);
+}
+
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "a mapping";
+	case JSON_ARRAY: return "a sequence";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "a value";
+}
+
+/* Joins the manifest's directory and `ref`, folding "." and "..". NULL when
+ * the result would leave the root. */
+static char *join_inside(const char *manifest_rel, const char *ref)
+{
+	az_buf out = AZ_BUF_INIT;
+	const char *slash = strrchr(manifest_rel, '/');
+	if (slash)
+		az_buf_add(&out, manifest_rel, (size_t)(slash - manifest_rel));
+	const char *p = ref;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 2 && !memcmp(p, "..", 2)) {
+			if (!out.len) {
+				az_buf_free(&out);
+				return NULL;
+			}
+			char *last = strrchr(out.data, '/');
+			az_buf_truncate(&out, last ? (size_t)(last - out.data) : 0);
+		} else if (n && !(n == 1 && *p == '.')) {
+			if (out.len)
+				az_buf_putc(&out, '/');
+			az_buf_add(&out, p, n);
+		}
+		p += n + (e != NULL);
+	}
+	return az_buf_detach(&out);
+}
+
+/* The first error of `inner` as "file:line:col: summary", for a detail. */
+static char *first_error(const az_diags *inner)
+{
+	for (size_t i = 0; i < inner->len; i++) {
+		const az_diag *x = &inner->items[i];
+		if (x->severity != AZ_SEV_ERROR)
+			continue;
+		if (x->file)
+			return az_xasprintf("%s:%d:%d: %s", x->file, x->line, x->col, x->summary);
+		return az_xstrdup(x->summary);
+	}
+	return az_xstrdup("unknown error");
+}
+
+/* Reads and parses the JSON a specFile names; one object or an error at the
+ * specFile value. */
+static int read_spec_file(az_manifest_set *set, const az_file_source *src, const char *path,
+			  const az_load_limits *limits, const az_pos *at, json_t **json_out,
+			  az_srcmap **map_out, az_diags *d)
+{
+	az_diags inner = AZ_DIAGS_INIT;
+	char *data = NULL;
+	size_t len = 0, n = 0;
+	json_t **docs = NULL;
+	az_srcmap **maps = NULL;
+	int error = src->read(src->ctx, path, &data, &len, &inner);
+	if (error) {
+		char *why = first_error(&inner);
+		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "cannot read specFile '%s': %s", path, why);
+		free(why);
+		error = AZ_EINVALID;
+		goto done;
+	}
+	const char *shown = add_file(set, path);
+	error = az_yaml_parse(shown, data, len, limits, &docs, &maps, &n, &inner);
+	if (error) {
+		char *why = first_error(&inner);
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
+					  "specFile '%s' is not valid JSON", path);
+		az_diag_set_detail(dg, "%s", why);
+		free(why);
+		goto done;
+	}
+	if (n != 1 || !json_is_object(docs[0])) {
+		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "specFile '%s' must hold one JSON object",
+			    path);
+		error = AZ_EINVALID;
+		goto done;
+	}
+	*json_out = json_incref(docs[0]);
+	*map_out = maps[0];
+	maps[0] = NULL;
+done:
+	for (size_t i = 0; i < n; i++) {
+		json_decref(docs[i]);
+		az_srcmap_free(maps[i]);
+	}
+	free(docs);
+	free(maps);
+	free(data);
+	az_diags_clear(&inner);
+	return error;
+}
+
+static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_manifest *m,
+			   const az_load_limits *limits, az_diags *d)
+{
+	json_t *spec = json_object_get(m->body, "spec");
+	json_t *ref = json_object_get(spec, "specFile");
+	json_t *json = NULL;
+	az_srcmap *jmap = NULL;
+	char *path = NULL;
+	int error = 0;
+	if (!ref)
+		return 0;
+	az_pos at = *az_srcmap_get(m->map, "/spec/specFile");
+	const char *value = json_string_value(ref);
+	if (!value || !*value) {
+		az_diag_add(d, AZ_SEV_ERROR, &at, m->address, "%s",
+			    "specFile must be the relative path of a .json file");
+		return AZ_EINVALID;
+	}
+	if (value[0] == '/' || !(path = join_inside(m->file, value))) {
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
+					  "specFile '%s' is outside the manifest tree", value);
+		az_diag_set_detail(dg, "give a path relative to this file that stays below %s",
+				   set->root[0] ? set->root : "the root");
+		return AZ_EINVALID;
+	}
+	if (!has_suffix(path, ".json")) {
+		az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
+			    "specFile '%s' must name a .json file", value);
+		error = AZ_EINVALID;
+		goto done;
+	}
+	error = read_spec_file(set, src, path, limits, &at, &json, &jmap, d);
+	if (error)
+		goto done;
+
+	json_object_del(spec, "specFile");
+	const char *key;
+	json_t *v;
+	az_buf ptr = AZ_BUF_INIT;
+	json_object_foreach(json, key, v) {
+		if (!json_object_get(spec, key))
+			continue;
+		az_buf_truncate(&ptr, 0);
+		az_mf_ptr_push(&ptr, key, strlen(key));
+		az_pos jpos = az_mf_key_pos(jmap, ptr.data);
+		az_buf_truncate(&ptr, 0);
+		az_buf_puts(&ptr, "/spec");
+		az_mf_ptr_push(&ptr, key, strlen(key));
+		az_pos mpos = az_mf_key_pos(m->map, ptr.data);
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &jpos, m->address,
+					  "'%s' is set both in specFile and in spec at %s:%d:%d",
+					  key, mpos.file, mpos.line, mpos.col);
+		az_diag_set_detail(dg, "keep one of them");
+		error = AZ_EINVALID;
+	}
+	az_buf_free(&ptr);
+	if (error)
+		goto done;
+	json_object_foreach(json, key, v)
+		json_object_set(spec, key, v);
+	/* The JSON root's own entry would move "/spec" into the JSON file. */
+	const az_mf_loc *sl = az_mf_map_find(m->map, "/spec", 5);
+	az_mf_loc spec_loc = sl ? *sl : (az_mf_loc){.pos = *az_srcmap_get(m->map, "/spec")};
+	az_mf_map_copy(m->map, "/spec", jmap, "");
+	az_mf_map_put(m->map, "/spec", 5, &spec_loc);
+done:
+	json_decref(json);
+	az_srcmap_free(jmap);
+	free(path);
+	return error;
+}
+
+/* A parsed file: its display path and documents. */
+typedef struct parsed_file {
+	const char *shown;
+	json_t **docs;
+	az_srcmap **maps;
+	size_t n;
+} parsed_file;
+
+static int read_and_parse(az_manifest_set *set, const az_file_source *src, const char *rel,
+			  const az_load_limits *limits, parsed_file *out, az_diags *d)
+{
+	char *data = NULL;
+	size_t len = 0;
+	memset(out, 0, sizeof(*out));
+	int error = src->read(src->ctx, rel, &data, &len, d);
+	if (error)
+		return error;
+	out->shown = add_file(set, rel);
+	error = az_yaml_parse(out->shown, data, len, limits, &out->docs, &out->maps, &out->n, d);
+	free(data);
+	return error;
+}
+
+static az_manifest *add_manifest(az_manifest_set *set)
+{
+	set->items = grow_pow2(set->items, set->len, sizeof(*set->items));
+	az_manifest *m = &set->items[set->len++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+static int load_manifest_file(az_manifest_set *set, const az_file_source *src, const char *rel,
+			      const az_load_limits *limits, az_diags *d)
+{
+	parsed_file f;
+	int error = read_and_parse(set, src, rel, limits, &f, d);
+	if (error)
+		return error;
+	json_t **docs = f.docs;
+	az_srcmap **maps = f.maps;
+	for (size_t i = 0; i < f.n; i++) {
+		if (json_is_null(docs[i])) {
+			json_decref(docs[i]);
+			az_srcmap_free(maps[i]);
+			continue;
+		}
+		const az_pos *pos = az_srcmap_get(maps[i], "");
+		if (!json_is_object(docs[i])) {
+			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, pos, NULL,
+						  "a manifest must be a mapping, not %s",
+						  json_type_name(docs[i]));
+			az_diag_set_detail(dg, "start the document with apiVersion:, kind:, "
+					   "metadata: and spec:");
+			json_decref(docs[i]);
+			az_srcmap_free(maps[i]);
+			error = AZ_EINVALID;
+			continue;
+		}
+		az_manifest *m = add_manifest(set);
+		m->file = rel_of(set, f.shown);
+		m->doc = (int)i;
+		m->pos = *pos;
+		m->body = docs[i];
+		m->map = maps[i];
+		m->sensitive = json_array();
+		az_mf_refresh_identity(m);
+		if (merge_spec_file(set, src, m, limits, d))
+			error = AZ_EINVALID;
+	}
+	free(docs);
+	free(maps);
+	return error;
+}
+
+static const char *string_at(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static int load_project(az_manifest_set *set, const az_file_source *src,
+			const az_load_limits *limits, az_diags *d)
+{
+	az_project *p = &set->project;
+	parsed_file f;
+	size_t kept = 0;
+	int error = read_and_parse(set, src, PROJECT_FILE, limits, &f, d);
+	if (error)
+		return error;
+	const char *shown = f.shown;
+	json_t **docs = f.docs;
+	az_srcmap **maps = f.maps;
+	for (size_t i = 0; i < f.n; i++) {
+		const az_pos *pos = az_srcmap_get(maps[i], "");
+		if (json_is_null(docs[i])) {
+			/* an empty document: nothing to use */
+		} else if (kept++) {
+			az_diag_add(d, AZ_SEV_ERROR, pos, NULL, "%s",
+				    PROJECT_FILE " must hold a single document");
+			error = AZ_EINVALID;
+		} else if (!json_is_object(docs[i])) {
+			az_diag_add(d, AZ_SEV_ERROR, pos, NULL,
+				    PROJECT_FILE " must be a mapping, not %s",
+				    json_type_name(docs[i]));
+			error = AZ_EINVALID;
+		} else {
+			p->body = json_incref(docs[i]);
+			p->map = maps[i];
+			maps[i] = NULL;
+		}
+		json_decref(docs[i]);
+		az_srcmap_free(maps[i]);
+	}
+	free(docs);
+	free(maps);
+	p->present = true;
+	p->file = shown;
+	if (!p->body) {
+		p->body = json_object();
+		p->map = az_srcmap_new();
+		az_pos top = {shown, 1, 1};
+		az_srcmap_set(p->map, "", top);
+	}
+	p->stack = string_at(p->body, "stack");
+	p->subscription = string_at(p->body, "subscription");
+	p->tenant = string_at(p->body, "tenant");
+	p->cloud = string_at(p->body, "cloud");
+	p->location = string_at(p->body, "location");
+	json_t *vars = json_object_get(p->body, "variables");
+	json_t *envs = json_object_get(p->body, "environments");
+	p->variables = json_is_object(vars) ? vars : NULL;
+	p->environments = json_is_object(envs) ? envs : NULL;
+	return error;
+}
+
+static bool is_manifest_path(const char *rel)
+{
+	return strcmp(rel, PROJECT_FILE) && (has_suffix(rel, ".yaml") || has_suffix(rel, ".yml"));
+}
+
+int az_manifests_load(az_manifest_set **out, const az_file_source *src,
+		      const az_load_limits *limits, az_diags *d)
+{
+	az_manifest_set *set = az_xcalloc(1, sizeof(*set));
+	char **paths = NULL;
+	size_t npaths = 0, nmanifests = 0;
+	bool project = false;
+	int error = 0;
+
+	if (!limits)
+		limits = &AZ_LOAD_LIMITS_DEFAULT;
+	set->root = az_xstrdup(src->display_root && strcmp(src->display_root, ".")
+				       ? src->display_root
+				       : "");
+	*out = set;
+	error = src->list(src->ctx, &paths, &npaths, d);
+	if (error)
+		return error;
+	for (size_t i = 0; i < npaths; i++) {
+		project |= !strcmp(paths[i], PROJECT_FILE);
+		nmanifests += is_manifest_path(paths[i]);
+	}
+	if (nmanifests > limits->max_files) {
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+					  "%s holds %zu manifest files, more than the limit of %zu",
+					  set->root[0] ? set->root : ".", nmanifests,
+					  limits->max_files);
+		az_diag_set_detail(dg, "point azapply at the folder of one stack");
+		error = AZ_EINVALID;
+		goto done;
+	}
+	if (project && load_project(set, src, limits, d))
+		error = AZ_EINVALID;
+	for (size_t i = 0; i < npaths; i++)
+		if (is_manifest_path(paths[i]) && load_manifest_file(set, src, paths[i], limits, d))
+			error = AZ_EINVALID;
+done:
+	for (size_t i = 0; i < npaths; i++)
+		free(paths[i]);
+	free(paths);
+	return error;
+}
+
+void az_manifest_set_free(az_manifest_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->len; i++) {
+		az_manifest *m = &set->items[i];
+		json_decref(m->body);
+		az_srcmap_free(m->map);
+		free(m->address);
+		json_decref(m->sensitive);
+	}
+	free(set->items);
+	json_decref(set->project.body);
+	az_srcmap_free(set->project.map);
+	for (size_t i = 0; i < set->files_len; i++)
+		free(set->files[i]);
+	free(set->files);
+	free(set->root);
+	free(set);
+}

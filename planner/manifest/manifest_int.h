@@ -1,0 +1,55 @@
+/*
+ * manifest_int.h - what the files of the manifest loader share and nobody
+ * else needs: the source map's extra facts (where a key stood, whether a
+ * string's bytes match its source text one for one, so an error inside it
+ * can point at the exact column), JSON Pointer building, and the template
+ * parser variant that knows about that exactness.
+ */
+#ifndef AZAPPLY_MANIFEST_INT_H
+#define AZAPPLY_MANIFEST_INT_H
+
+#include <azapply/manifest.h>
+
+/* One source map entry: the node's position, and for a mapping member the
+ * position of its key (duplicate-key errors name the first key's line). */
+typedef struct az_mf_loc {
+	az_pos pos;
+	int key_line; /* 0 when the node is not a mapping member */
+	int key_col;
+	/* The string's bytes are its source text (a one-line plain scalar, or a
+	 * quoted one without escapes): column = pos.col + characters before. */
+	bool exact;
+} az_mf_loc;
+
+/* Sets the entry for pointer[0..len). */
+void az_mf_map_put(az_srcmap *m, const char *pointer, size_t len, const az_mf_loc *loc);
+/* The entry for exactly pointer[0..len), or NULL (no ancestor fallback). */
+const az_mf_loc *az_mf_map_find(const az_srcmap *m, const char *pointer, size_t len);
+/* Where the key of the member at `pointer` was written, else the nearest
+ * position the map has. */
+az_pos az_mf_key_pos(const az_srcmap *m, const char *pointer);
+/* Copies every entry of `src` whose pointer starts with `src_prefix` (as a
+ * whole segment) to `dst`, with that prefix replaced by `dst_prefix`. */
+void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,
+		    const char *src_prefix);
+
+/* Appends "/" and `key` escaped per RFC 6901 ('~' -> "~0", '/' -> "~1"). */
+void az_mf_ptr_push(az_buf *b, const char *key, size_t len);
+void az_mf_ptr_push_index(az_buf *b, size_t index);
+
+/* The position of byte `offset` of a string that starts at `loc`: exact when
+ * the string maps one to one onto its source line, else the string's start. */
+az_pos az_mf_pos_at(const az_pos *start, bool exact, const char *s, size_t offset);
+
+/* az_template_parse, told whether `pos` allows exact columns. */
+int az_mf_template_parse(az_template **out, const char *s, const az_pos *pos, bool exact,
+			 az_diags *d);
+
+/* Sets kind, name and address from the body (again, after the body changed:
+ * the old strings may have been freed). */
+void az_mf_refresh_identity(az_manifest *m);
+
+/* Number of UTF-8 characters in s[0..len). */
+size_t az_mf_utf8_chars(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * source_dir.c - the file source that reads a directory on disk.
+ *
+ * It lists every regular file below the root in sorted order, so plans and
+ * diagnostics come out the same on every machine. Dot-directories (.git,
+ * .terraform, editor state) and dot-files are skipped. A symbolic link is
+ * followed only when it resolves to a file inside the root: a manifest tree
+ * checked out from a repository must not be able to make azapply read
+ * ~/.azure or /etc through a link. Linked directories are not descended
+ * into, which also rules out link loops.
+ */
+/* realpath() is an XSI extension to POSIX. */
+#define _XOPEN_SOURCE 700
+
+#include "manifest_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct dir_source {
+	char *root;      /* as given, without trailing '/' */
+	char *real_root; /* realpath of root */
+} dir_source;
+
+typedef struct path_list {
+	char **items;
+	size_t len, cap;
+} path_list;
+
+static void list_add(path_list *l, char *path)
+{
+	if (l->len == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->items = az_xrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	l->items[l->len++] = path;
+}
+
+/* True when `real` (a resolved path) is the root or below it. */
+static bool inside_root(const dir_source *s, const char *real)
+{
+	size_t n = strlen(s->real_root);
+	if (n == 1 && s->real_root[0] == '/')
+		return true;
+	return !strncmp(real, s->real_root, n) && (real[n] == '/' || real[n] == '\0');
+}
+
+static bool link_to_file_inside(const dir_source *s, const char *full)
+{
+	char *real = realpath(full, NULL);
+	struct stat st;
+	bool ok = real && inside_root(s, real) && stat(real, &st) == 0 && S_ISREG(st.st_mode);
+	free(real);
+	return ok;
+}
+
+static int walk(const dir_source *s, az_buf *rel, path_list *out, az_diags *d)
+{
+	char *full = rel->len ? az_xasprintf("%s/%s", s->root, rel->data) : az_xstrdup(s->root);
+	DIR *dir = opendir(full);
+	int error = 0;
+	if (!dir) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot open directory '%s': %s", full,
+			    strerror(errno));
+		error = AZ_EINVALID;
+		goto done;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		size_t mark = rel->len;
+		if (rel->len)
+			az_buf_putc(rel, '/');
+		az_buf_puts(rel, de->d_name);
+		char *path = az_xasprintf("%s/%s", s->root, rel->data);
+		struct stat st;
+		if (lstat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				error = walk(s, rel, out, d);
+			else if (S_ISREG(st.st_mode) ||
+				 (S_ISLNK(st.st_mode) && link_to_file_inside(s, path)))
+				list_add(out, az_xstrdup(rel->data));
+		}
+		free(path);
+		az_buf_truncate(rel, mark);
+		if (error)
+			break;
+	}
+	closedir(dir);
+done:
+	free(full);
+	return error;
+}
+
+static int cmp_paths(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int dir_list(void *ctx, char ***paths_out, size_t *count_out, az_diags *d)
+{
+	const dir_source *s = ctx;
+	path_list l = {0};
+	az_buf rel = AZ_BUF_INIT;
+	int error = walk(s, &rel, &l, d);
+	az_buf_free(&rel);
+	if (error) {
+		for (size_t i = 0; i < l.len; i++)
+			free(l.items[i]);
+		free(l.items);
+		return error;
+	}
+	if (l.len)
+		qsort(l.items, l.len, sizeof(*l.items), cmp_paths);
+	*paths_out = l.items;
+	*count_out = l.len;
+	return 0;
+}
+
+static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d)
+{
+	const dir_source *s = ctx;
+	char *full = az_xasprintf("%s/%s", s->root, path);
+	char *real = realpath(full, NULL);
+	az_buf b = AZ_BUF_INIT;
+	int fd = -1, error = 0;
+
+	if (!real) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
+			    strerror(errno));
+		error = errno == ENOENT ? AZ_ENOTFOUND : AZ_ERROR;
+		goto done;
+	}
+	if (!inside_root(s, real)) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+			    "'%s' is a link to a file outside the manifest tree", path);
+		error = AZ_EINVALID;
+		goto done;
+	}
+	fd = open(real, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
+			    fd < 0 ? strerror(errno) : "not a regular file");
+		error = AZ_ERROR;
+		goto done;
+	}
+	az_buf_grow(&b, (size_t)st.st_size);
+	for (;;) {
+		az_buf_grow(&b, 65536);
+		ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
+				    strerror(errno));
+			error = AZ_ERROR;
+			goto done;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		b.data[b.len] = '\0';
+	}
+	*len_out = b.len;
+	*data_out = az_buf_detach(&b);
+done:
+	if (fd >= 0)
+		close(fd);
+	az_buf_free(&b);
+	free(real);
+	free(full);
+	return error;
+}
+
+static void dir_free(void *ctx)
+{
+	dir_source *s = ctx;
+	if (!s)
+		return;
+	free(s->root);
+	free(s->real_root);
+	free(s);
+}
+
+int az_file_source_dir(az_file_source *out, const char *dir, az_diags *d)
+{
+	char *real = realpath(dir, NULL);
+	struct stat st;
+	if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "'%s' is not a directory%s%s", dir,
+			    real ? "" : ": ", real ? "" : strerror(errno));
+		free(real);
+		return AZ_EINVALID;
+	}
+	dir_source *s = az_xcalloc(1, sizeof(*s));
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	s->root = az_xstrndup(dir, n);
+	s->real_root = real;
+	memset(out, 0, sizeof(*out));
+	out->ctx = s;
+	out->list = dir_list;
+	out->read = dir_read;
+	out->free = dir_free;
+	out->display_root = s->root;
+	return 0;
+}
+
+void az_file_source_free(az_file_source *src)
+{
+	if (!src)
+		return;
+	if (src->free)
+		src->free(src->ctx);
+	memset(src, 0, sizeof(*src));
+}

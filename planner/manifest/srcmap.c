@@ -1,0 +1,200 @@
+/*
+ * srcmap.c - the source map: JSON Pointer -> where the node was written.
+ *
+ * Every node of every manifest gets an entry, so a 10,000-resource stack
+ * holds a few hundred thousand of them: the map is an open-addressing hash
+ * table over a dense entry array, with all pointer strings in one growing
+ * byte arena (one allocation per map instead of one per entry). Lookups of
+ * a pointer that has no entry fall back to its nearest ancestor, so a value
+ * that was computed (an alias copy, a merged patch) still points somewhere
+ * sensible.
+ */
+#include "manifest_int.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+	size_t key;    /* offset of the pointer in the arena */
+	uint32_t len;
+	uint32_t hash;
+	az_mf_loc loc;
+} entry;
+
+struct az_srcmap {
+	entry *items;
+	size_t len, cap;
+	uint32_t *slots; /* index + 1 into items; 0 = empty */
+	size_t nslots;   /* power of two, kept at least twice len */
+	az_buf arena;
+};
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+az_srcmap *az_srcmap_new(void)
+{
+	return az_xcalloc(1, sizeof(az_srcmap));
+}
+
+void az_srcmap_free(az_srcmap *m)
+{
+	if (!m)
+		return;
+	free(m->items);
+	free(m->slots);
+	az_buf_free(&m->arena);
+	free(m);
+}
+
+static size_t slot_of(const az_srcmap *m, const char *p, size_t len, uint32_t h)
+{
+	size_t mask = m->nslots - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		uint32_t s = m->slots[i];
+		if (!s)
+			return i;
+		const entry *e = &m->items[s - 1];
+		if (e->hash == h && e->len == len && !memcmp(m->arena.data + e->key, p, len))
+			return i;
+	}
+}
+
+static void rehash(az_srcmap *m)
+{
+	size_t n = m->nslots ? m->nslots * 2 : 16;
+	free(m->slots);
+	m->slots = az_xcalloc(n, sizeof(*m->slots));
+	m->nslots = n;
+	for (size_t i = 0; i < m->len; i++) {
+		const entry *e = &m->items[i];
+		size_t s = slot_of(m, m->arena.data + e->key, e->len, e->hash);
+		m->slots[s] = (uint32_t)(i + 1);
+	}
+}
+
+void az_mf_map_put(az_srcmap *m, const char *pointer, size_t len, const az_mf_loc *loc)
+{
+	if ((m->len + 1) * 2 > m->nslots)
+		rehash(m);
+	uint32_t h = hash_bytes(pointer, len);
+	size_t s = slot_of(m, pointer, len, h);
+	if (m->slots[s]) {
+		m->items[m->slots[s] - 1].loc = *loc;
+		return;
+	}
+	if (m->len == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->items = az_xrealloc(m->items, m->cap * sizeof(*m->items));
+	}
+	entry *e = &m->items[m->len];
+	e->key = m->arena.len;
+	e->len = (uint32_t)len;
+	e->hash = h;
+	e->loc = *loc;
+	az_buf_add(&m->arena, pointer, len);
+	az_buf_putc(&m->arena, '\0');
+	m->slots[s] = (uint32_t)++m->len;
+}
+
+const az_mf_loc *az_mf_map_find(const az_srcmap *m, const char *pointer, size_t len)
+{
+	if (!m || !m->len)
+		return NULL;
+	size_t s = slot_of(m, pointer, len, hash_bytes(pointer, len));
+	return m->slots[s] ? &m->items[m->slots[s] - 1].loc : NULL;
+}
+
+void az_srcmap_set(az_srcmap *m, const char *pointer, az_pos pos)
+{
+	az_mf_loc loc = {.pos = pos};
+	az_mf_map_put(m, pointer, strlen(pointer), &loc);
+}
+
+const az_pos *az_srcmap_get(const az_srcmap *m, const char *pointer)
+{
+	size_t len = strlen(pointer);
+	for (;;) {
+		const az_mf_loc *loc = az_mf_map_find(m, pointer, len);
+		if (loc)
+			return &loc->pos;
+		if (!len)
+			return NULL;
+		while (len > 0 && pointer[--len] != '/')
+			;
+	}
+}
+
+az_pos az_mf_key_pos(const az_srcmap *m, const char *pointer)
+{
+	const az_mf_loc *loc = az_mf_map_find(m, pointer, strlen(pointer));
+	if (loc && loc->key_line) {
+		az_pos p = {loc->pos.file, loc->key_line, loc->key_col};
+		return p;
+	}
+	const az_pos *p = az_srcmap_get(m, pointer);
+	return p ? *p : (az_pos){0};
+}
+
+void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,
+		    const char *src_prefix)
+{
+	size_t sl = strlen(src_prefix);
+	az_buf p = AZ_BUF_INIT;
+	for (size_t i = 0; i < src->len; i++) {
+		const entry *e = &src->items[i];
+		const char *key = src->arena.data + e->key;
+		if (e->len < sl || memcmp(key, src_prefix, sl) || (e->len > sl && key[sl] != '/'))
+			continue;
+		az_buf_truncate(&p, 0);
+		az_buf_puts(&p, dst_prefix);
+		az_buf_add(&p, key + sl, e->len - sl);
+		az_mf_map_put(dst, p.data, p.len, &e->loc);
+	}
+	az_buf_free(&p);
+}
+
+void az_mf_ptr_push(az_buf *b, const char *key, size_t len)
+{
+	az_buf_grow(b, len + 1);
+	b->data[b->len++] = '/';
+	for (size_t i = 0; i < len; i++) {
+		char c = key[i];
+		if (c == '~' || c == '/') {
+			az_buf_grow(b, len - i + 1);
+			b->data[b->len++] = '~';
+			c = c == '~' ? '0' : '1';
+		}
+		b->data[b->len++] = c;
+	}
+	b->data[b->len] = '\0';
+}
+
+void az_mf_ptr_push_index(az_buf *b, size_t index)
+{
+	az_buf_printf(b, "/%zu", index);
+}
+
+size_t az_mf_utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+az_pos az_mf_pos_at(const az_pos *start, bool exact, const char *s, size_t offset)
+{
+	az_pos p = *start;
+	if (exact && start->col > 0 && !memchr(s, '\n', offset))
+		p.col += (int)az_mf_utf8_chars(s, offset);
+	return p;
+}

@@ -1,0 +1,433 @@
+/*
+ * vars.c - variables, process environment and per-environment overrides.
+ *
+ * Users complain that a missing environment override silently deploys dev
+ * settings to prod, so nothing here has a silent default: a ${var.X} takes
+ * environments.<env>.variables.X, else the default azapply.yaml gives in
+ * variables.X, and is an error at the place of use otherwise. ${env.X}
+ * reads the process environment (how CI hands over secrets); the pointers
+ * of strings that received one are recorded in az_manifest.sensitive so
+ * no output ever shows them.
+ *
+ * After this pass every string is still a template holding only ${ref...}
+ * expressions and literal text, written in template syntax: a literal "${"
+ * stays (or becomes, when it came from a variable's value) "$${", so the
+ * planner's reference pass reads the string exactly once. Concretely, when
+ * text is written back, a '{' that follows a '$' gets one more '$' in front
+ * of it ("${" -> "$${", "$${" -> "$$${"), which az_template_parse reads back
+ * as the original text. Strings without ${var} or ${env} are left as they
+ * are, so running the pass twice changes nothing.
+ *
+ * Overrides (environments.<env>.overrides: {"Kind/name": merge patch}) are
+ * RFC 7386 merge patches on the manifest's spec, applied after variables so
+ * they address resources by their final names; their own strings are then
+ * resolved, with positions in azapply.yaml.
+ */
+#include "manifest_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct vctx {
+	const az_project *project;
+	const char *env;
+	json_t *env_vars; /* environments.<env>.variables, or NULL */
+	az_getenv_fn getenv_fn;
+	void *ud;
+	az_diags *d;
+	int error;
+} vctx;
+
+static const char *process_getenv(const char *name, void *ud)
+{
+	(void)ud;
+	return getenv(name);
+}
+
+/* "dev, prod", or "none" */
+static char *known_environments(const az_project *p)
+{
+	az_buf b = AZ_BUF_INIT;
+	const char *key;
+	json_t *v;
+	json_object_foreach(p->environments, key, v) {
+		if (b.len)
+			az_buf_puts(&b, ", ");
+		az_buf_puts(&b, key);
+	}
+	if (!b.len)
+		az_buf_puts(&b, "none");
+	return az_buf_detach(&b);
+}
+
+/* Appends literal text in template syntax (see the file comment). */
+static void emit_text(az_buf *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '{' && out->len && out->data[out->len - 1] == '$')
+			az_buf_putc(out, '$');
+		az_buf_putc(out, s[i]);
+	}
+}
+
+/* A copy of `v` whose strings are in template syntax. */
+static json_t *escaped_copy(json_t *v)
+{
+	if (json_is_string(v)) {
+		if (!strchr(json_string_value(v), '{'))
+			return json_incref(v);
+		az_buf b = AZ_BUF_INIT;
+		emit_text(&b, json_string_value(v), json_string_length(v));
+		json_t *s = json_stringn(b.data, b.len);
+		az_buf_free(&b);
+		return s;
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *key;
+		json_t *x;
+		json_object_foreach(v, key, x)
+			json_object_set_new(o, key, escaped_copy(x));
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array();
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x)
+			json_array_append_new(a, escaped_copy(x));
+		return a;
+	}
+	return json_incref(v);
+}
+
+/* The value of variable `name`, borrowed; NULL after reporting why not. */
+static json_t *lookup_var(vctx *c, const char *name, const az_pos *at)
+{
+	json_t *v = json_object_get(c->env_vars, name);
+	if (v && !json_is_null(v))
+		return v;
+	json_t *decl = c->project->variables ? json_object_get(c->project->variables, name)
+					     : NULL;
+	bool declared = c->project->variables && json_object_get(c->project->variables, name);
+	if (decl && !json_is_null(decl))
+		return decl;
+	az_diag *dg;
+	if (c->env) {
+		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
+				 "variable '%s' %shas no value for environment '%s'", name,
+				 declared ? "" : "is not declared and ", c->env);
+		az_diag_set_detail(dg, "set environments.%s.variables.%s in azapply.yaml%s", c->env,
+				   name, declared ? "" : " (or declare it under variables: with a "
+							 "default)");
+	} else if (declared) {
+		char *known = known_environments(c->project);
+		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
+				 "variable '%s' has no default and no environment was selected",
+				 name);
+		az_diag_set_detail(dg, "select one with --env NAME (known: %s), or give "
+				   "variables.%s a default in azapply.yaml", known, name);
+		free(known);
+	} else {
+		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL, "variable '%s' is not declared",
+				 name);
+		az_diag_set_detail(dg, "declare it under variables: in azapply.yaml, with a "
+				   "default or a value in each environment");
+	}
+	c->error = AZ_EINVALID;
+	return NULL;
+}
+
+/* Writes a variable's value into a larger string. */
+static bool emit_var(vctx *c, az_buf *out, const char *name, json_t *v, const az_pos *at)
+{
+	if (json_is_string(v)) {
+		emit_text(out, json_string_value(v), json_string_length(v));
+		return true;
+	}
+	if (json_is_object(v) || json_is_array(v)) {
+		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
+					  "variable '%s' is %s and cannot be part of a string",
+					  name, json_is_object(v) ? "a mapping" : "a sequence");
+		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is",
+				   name);
+		c->error = AZ_EINVALID;
+		return false;
+	}
+	char *text = json_dumps(v, JSON_ENCODE_ANY);
+	az_buf_puts(out, text);
+	free(text);
+	return true;
+}
+
+/* The resolved replacement for string `s` at `ptr`, or NULL to keep it. */
+static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *ptr,
+			      size_t ptr_len)
+{
+	const char *s = json_string_value(str);
+	if (!az_string_has_expr(s))
+		return NULL;
+	const az_mf_loc *loc = az_mf_map_find(m->map, ptr, ptr_len);
+	az_pos start = loc ? loc->pos : *az_srcmap_get(m->map, ptr);
+	bool exact = loc && loc->exact;
+	az_template *t = NULL;
+	json_t *result = NULL;
+	az_buf out = AZ_BUF_INIT;
+	bool sensitive = false, ok = true;
+
+	if (az_mf_template_parse(&t, s, &start, exact, c->d)) {
+		c->error = AZ_EINVALID;
+		goto done;
+	}
+	bool any = false;
+	for (size_t i = 0; i < t->len; i++)
+		any |= t->parts[i].type == AZ_PART_VAR || t->parts[i].type == AZ_PART_ENV;
+	if (!any)
+		goto done;
+	if (t->len == 1 && t->parts[0].type == AZ_PART_VAR) {
+		az_pos at = az_mf_pos_at(&start, exact, s, 0);
+		json_t *v = lookup_var(c, t->parts[0].text, &at);
+		if (v)
+			result = escaped_copy(v);
+		goto done;
+	}
+	for (size_t i = 0; i < t->len; i++) {
+		const az_part *p = &t->parts[i];
+		az_pos at = az_mf_pos_at(&start, exact, s, p->offset);
+		switch (p->type) {
+		case AZ_PART_LITERAL: emit_text(&out, p->text, strlen(p->text)); break;
+		case AZ_PART_VAR: {
+			json_t *v = lookup_var(c, p->text, &at);
+			ok = ok && v && emit_var(c, &out, p->text, v, &at);
+			break;
+		}
+		case AZ_PART_ENV: {
+			const char *v = c->getenv_fn(p->text, c->ud);
+			sensitive = true;
+			if (!v) {
+				az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
+							  "environment variable '%s' is not set",
+							  p->text);
+				az_diag_set_detail(dg, "export %s before running azapply (values "
+						   "of ${env.X} are treated as secrets)",
+						   p->text);
+				c->error = AZ_EINVALID;
+				ok = false;
+			} else {
+				emit_text(&out, v, strlen(v));
+			}
+			break;
+		}
+		case AZ_PART_REF:
+			/* "$" then "${ref" cannot be written: "$${" is the escape. */
+			if (out.len && out.data[out.len - 1] == '$') {
+				az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL, "%s",
+					    "a value ending in '$' cannot stand right before a "
+					    "${ref...} expression");
+				c->error = AZ_EINVALID;
+				ok = false;
+			}
+			az_buf_printf(&out, "${%s}", p->text);
+			break;
+		}
+	}
+	if (!ok)
+		goto done;
+	result = json_stringn(out.data ? out.data : "", out.len);
+	if (!result) {
+		az_diag_add(c->d, AZ_SEV_ERROR, &start, NULL, "%s",
+			    "the value after substitution is not valid UTF-8 (check the "
+			    "environment variables it uses)");
+		c->error = AZ_EINVALID;
+		goto done;
+	}
+	if (sensitive)
+		json_array_append_new(m->sensitive, json_stringn(ptr, ptr_len));
+done:
+	az_buf_free(&out);
+	az_template_free(t);
+	return result;
+}
+
+/* Resolves every string below `v` (whose pointer is in `ptr`); returns a
+ * replacement for `v` itself when it is a string that changed. */
+static json_t *walk(vctx *c, az_manifest *m, json_t *v, az_buf *ptr)
+{
+	size_t mark = ptr->len;
+	if (json_is_string(v))
+		return resolve_string(c, m, v, ptr->data ? ptr->data : "", ptr->len);
+	if (json_is_object(v)) {
+		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+			const char *key = json_object_iter_key(it);
+			az_mf_ptr_push(ptr, key, strlen(key));
+			json_t *r = walk(c, m, json_object_iter_value(it), ptr);
+			if (r)
+				json_object_iter_set_new(v, it, r);
+			az_buf_truncate(ptr, mark);
+		}
+	} else if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			az_mf_ptr_push_index(ptr, i);
+			json_t *r = walk(c, m, json_array_get(v, i), ptr);
+			if (r)
+				json_array_set_new(v, i, r);
+			az_buf_truncate(ptr, mark);
+		}
+	}
+	return NULL;
+}
+
+static void resolve_manifest(vctx *c, az_manifest *m)
+{
+	az_buf ptr = AZ_BUF_INIT;
+	for (void *it = json_object_iter(m->body); it; it = json_object_iter_next(m->body, it)) {
+		const char *key = json_object_iter_key(it);
+		/* kind and apiVersion select code, they are never templated. */
+		if (!strcmp(key, "kind") || !strcmp(key, "apiVersion"))
+			continue;
+		az_buf_truncate(&ptr, 0);
+		az_mf_ptr_push(&ptr, key, strlen(key));
+		json_t *r = walk(c, m, json_object_iter_value(it), &ptr);
+		if (r)
+			json_object_iter_set_new(m->body, it, r);
+	}
+	az_buf_free(&ptr);
+}
+
+/* RFC 7386: returns the patched target (a new reference). */
+static json_t *merge_patch(json_t *target, json_t *patch)
+{
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	json_t *res = json_is_object(target) ? json_incref(target) : json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(patch, key, v) {
+		if (json_is_null(v))
+			json_object_del(res, key);
+		else
+			json_object_set_new(res, key, merge_patch(json_object_get(res, key), v));
+	}
+	return res;
+}
+
+/* Resolves the strings of `target` that the patch `patch` wrote. */
+static void resolve_patched(vctx *c, az_manifest *m, json_t *target, json_t *patch,
+			    az_buf *ptr)
+{
+	size_t mark = ptr->len;
+	const char *key;
+	json_t *pv;
+	json_object_foreach(patch, key, pv) {
+		json_t *tv = json_object_get(target, key);
+		if (!tv)
+			continue;
+		az_mf_ptr_push(ptr, key, strlen(key));
+		if (json_is_object(pv) && json_is_object(tv)) {
+			resolve_patched(c, m, tv, pv, ptr);
+		} else {
+			json_t *r = walk(c, m, tv, ptr);
+			if (r)
+				json_object_set_new(target, key, r);
+		}
+		az_buf_truncate(ptr, mark);
+	}
+}
+
+static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
+{
+	const az_project *p = &set->project;
+	json_t *index = json_object();
+	az_buf src = AZ_BUF_INIT, ptr = AZ_BUF_INIT;
+	for (size_t i = 0; i < set->len; i++)
+		if (set->items[i].address)
+			json_object_set_new(index, set->items[i].address,
+					    json_integer((json_int_t)i));
+	const char *addr;
+	json_t *patch;
+	json_object_foreach(overrides, addr, patch) {
+		az_buf_truncate(&src, 0);
+		az_buf_puts(&src, "/environments");
+		az_mf_ptr_push(&src, c->env, strlen(c->env));
+		az_buf_puts(&src, "/overrides");
+		az_mf_ptr_push(&src, addr, strlen(addr));
+		json_t *slot = json_object_get(index, addr);
+		if (!slot) {
+			az_pos at = az_mf_key_pos(p->map, src.data);
+			az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
+						  "override for '%s', which no manifest defines",
+						  addr);
+			az_diag_set_detail(dg, "keys of environments.%s.overrides are addresses "
+					   "Kind/metadata.name of manifests in this stack",
+					   c->env);
+			c->error = AZ_EINVALID;
+			continue;
+		}
+		az_manifest *m = &set->items[json_integer_value(slot)];
+		json_t *spec = json_object_get(m->body, "spec");
+		json_object_set_new(m->body, "spec", merge_patch(spec, patch));
+		/* Patched nodes point at the override; "/spec" keeps its place. */
+		const az_mf_loc *sl = az_mf_map_find(m->map, "/spec", 5);
+		az_mf_loc spec_loc = sl ? *sl : (az_mf_loc){.pos = *az_srcmap_get(m->map, "")};
+		az_mf_map_copy(m->map, "/spec", p->map, src.data);
+		az_mf_map_put(m->map, "/spec", 5, &spec_loc);
+		az_buf_truncate(&ptr, 0);
+		az_buf_puts(&ptr, "/spec");
+		json_t *patched = json_object_get(m->body, "spec");
+		if (json_is_object(patch)) {
+			resolve_patched(c, m, patched, patch, &ptr);
+		} else {
+			json_t *r = walk(c, m, patched, &ptr);
+			if (r)
+				json_object_set_new(m->body, "spec", r);
+		}
+	}
+	az_buf_free(&src);
+	az_buf_free(&ptr);
+	json_decref(index);
+}
+
+int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_fn getenv_fn,
+			      void *getenv_ud, az_diags *d)
+{
+	const az_project *p = &set->project;
+	vctx c = {.project = p, .env = env, .getenv_fn = getenv_fn ? getenv_fn : process_getenv,
+		  .ud = getenv_ud, .d = d};
+	json_t *env_obj = NULL;
+
+	if (env) {
+		env_obj = p->environments ? json_object_get(p->environments, env) : NULL;
+		if (!env_obj) {
+			char *known = p->present ? known_environments(p) : NULL;
+			const az_pos *at = p->present ? az_srcmap_get(p->map, "/environments")
+						      : NULL;
+			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
+						  "unknown environment '%s'", env);
+			if (known)
+				az_diag_set_detail(dg, "environments in azapply.yaml: %s", known);
+			else
+				az_diag_set_detail(dg, "environments are declared in azapply.yaml "
+						   "at the root of the stack, which is missing");
+			free(known);
+			return AZ_EINVALID;
+		}
+		c.env_vars = json_object_get(env_obj, "variables");
+	}
+	for (size_t i = 0; i < set->len; i++) {
+		size_t first = d->len;
+		resolve_manifest(&c, &set->items[i]);
+		az_mf_refresh_identity(&set->items[i]);
+		az_diags_set_address(d, first, set->items[i].address);
+	}
+	json_t *overrides = json_object_get(env_obj, "overrides");
+	if (json_is_object(overrides))
+		apply_overrides(&c, set, overrides);
+	return c.error;
+}
+
+const char *az_project_setting(const az_project *p, const char *env, const char *key)
+{
+	json_t *env_obj = env && p->environments ? json_object_get(p->environments, env) : NULL;
+	const char *v = json_string_value(json_object_get(env_obj, key));
+	return v ? v : json_string_value(json_object_get(p->body, key));
+}
