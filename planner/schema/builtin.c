@@ -35,8 +35,8 @@ const az_schema *az_schema_builtin(const char *name, az_diags *d)
 	json_t *doc = json_loadb((const char *)e->data, e->len, 0, &jerr);
 	if (!doc) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "built-in schema %s.schema.json is not valid JSON: %s (line %d)", name,
-			    jerr.text, jerr.line);
+		            "built-in schema %s.schema.json is not valid JSON: %s (line %d)", name,
+		            jerr.text, jerr.line);
 		return NULL;
 	}
 	az_schema *s = NULL;

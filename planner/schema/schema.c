@@ -39,7 +39,7 @@ enum {
 };
 
 static const char *const TYPE_NAMES[] = {"null",   "boolean", "object", "array",
-					 "number", "string",  "integer"};
+                                         "number", "string",  "integer"};
 #define N_TYPES (sizeof(TYPE_NAMES) / sizeof(TYPE_NAMES[0]))
 
 typedef struct node node;
@@ -126,9 +126,9 @@ static void compile_fail(compiler *c, const char *fmt, ...)
 	char *msg = az_xvasprintf(fmt, ap);
 	va_end(ap);
 	az_diag *diag = az_diag_add(c->d, AZ_SEV_ERROR, NULL, NULL, "schema %s: %s at '#%s'",
-				    c->s->name, msg, c->where.data ? c->where.data : "");
+	                            c->s->name, msg, c->where.data ? c->where.data : "");
 	az_diag_set_detail(diag, "the schema itself is wrong; this is a bug in azapply's schemas "
-				 "or in the schema passed in, not in the manifest");
+	                         "or in the schema passed in, not in the manifest");
 	free(msg);
 	c->error = AZ_EINVALID;
 }
@@ -225,7 +225,8 @@ static void compile_type(compiler *c, node *n, const json_t *v)
 		compile_fail(c, "'type' must be a string or an array of strings");
 		return;
 	}
-	json_array_foreach(v, i, t) {
+	json_array_foreach(v, i, t)
+	{
 		int bit = json_is_string(t) ? type_bit(json_string_value(t)) : 0;
 		if (!bit) {
 			compile_fail(c, "'type' lists an unknown type");
@@ -240,13 +241,13 @@ static pcre2_code *compile_regex(compiler *c, const char *src)
 	int err;
 	PCRE2_SIZE off;
 	/* JSON Schema patterns are unanchored searches over Unicode text. */
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
-				       &off, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(err, msg, sizeof(msg));
 		compile_fail(c, "bad pattern '%s' at offset %zu: %s", src, (size_t)off,
-			     (const char *)msg);
+		             (const char *)msg);
 	}
 	return re;
 }
@@ -313,7 +314,8 @@ static void compile_properties(compiler *c, node *n, const json_t *v)
 		return;
 	}
 	n->props = az_xcalloc(json_object_size(v) + 1, sizeof(prop));
-	json_object_foreach((json_t *)(uintptr_t)v, key, sub) {
+	json_object_foreach((json_t *)(uintptr_t)v, key, sub)
+	{
 		prop *p = &n->props[n->n_props++];
 		p->name = az_xstrdup(key);
 		p->schema = compile_child(c, sub, "properties", key);
@@ -329,7 +331,8 @@ static void compile_pattern_properties(compiler *c, node *n, const json_t *v)
 		return;
 	}
 	n->pattern_props = az_xcalloc(json_object_size(v) + 1, sizeof(pattern_prop));
-	json_object_foreach((json_t *)(uintptr_t)v, key, sub) {
+	json_object_foreach((json_t *)(uintptr_t)v, key, sub)
+	{
 		pattern_prop *p = &n->pattern_props[n->n_pattern_props++];
 		p->re = compile_regex(c, key);
 		p->schema = compile_child(c, sub, "patternProperties", key);
@@ -345,7 +348,8 @@ static void compile_required(compiler *c, node *n, const json_t *v)
 		return;
 	}
 	n->required = az_xcalloc(json_array_size(v) + 1, sizeof(char *));
-	json_array_foreach(v, i, r) {
+	json_array_foreach(v, i, r)
+	{
 		if (!json_is_string(r)) {
 			compile_fail(c, "'required' must be an array of strings");
 			return;
@@ -424,10 +428,11 @@ static void compile_keyword(compiler *c, node *n, const char *kw, const json_t *
 		n->not_ = compile_child(c, v, kw, NULL);
 	} else if (strcmp(kw, "$ref") == 0) {
 		const json_t *target =
-			json_is_string(v) ? resolve_ref(c->s->root, json_string_value(v)) : NULL;
+		    json_is_string(v) ? resolve_ref(c->s->root, json_string_value(v)) : NULL;
 		if (!target) {
-			compile_fail(c, "unknown $ref '%s' (only '#' and '#/...' within the document)",
-				     json_is_string(v) ? json_string_value(v) : "?");
+			compile_fail(c,
+			             "unknown $ref '%s' (only '#' and '#/...' within the document)",
+			             json_is_string(v) ? json_string_value(v) : "?");
 			return;
 		}
 		/* The target compiles with its own location for errors. */
@@ -470,7 +475,8 @@ static node *compile_node(compiler *c, const json_t *js)
 	}
 	const char *kw;
 	const json_t *v;
-	json_object_foreach((json_t *)(uintptr_t)js, kw, v) {
+	json_object_foreach((json_t *)(uintptr_t)js, kw, v)
+	{
 		compile_keyword(c, n, kw, v);
 	}
 	return n;
@@ -549,7 +555,7 @@ typedef struct validator {
 } validator;
 
 static void errors_add(az_schema_errors *errs, const char *pointer, const char *keyword,
-		       char *message_take)
+                       char *message_take)
 {
 	if (errs->len == errs->cap) {
 		errs->cap = errs->cap ? 2 * errs->cap : 8;
@@ -562,7 +568,7 @@ static void errors_add(az_schema_errors *errs, const char *pointer, const char *
 }
 
 static void fail(validator *v, az_schema_errors *errs, const char *keyword, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void fail(validator *v, az_schema_errors *errs, const char *keyword, const char *fmt, ...)
 {
@@ -676,7 +682,8 @@ bool az_schema_json_equal(const json_t *a, const json_t *b)
 		const json_t *va;
 		if (json_object_size(a) != json_object_size(b))
 			return false;
-		json_object_foreach((json_t *)(uintptr_t)a, k, va) {
+		json_object_foreach((json_t *)(uintptr_t)a, k, va)
+		{
 			const json_t *vb = json_object_get(b, k);
 			if (!vb || !az_schema_json_equal(va, vb))
 				return false;
@@ -694,10 +701,22 @@ bool az_schema_json_equal(const json_t *a, const json_t *b)
 	}
 	case JSON_STRING:
 		return json_string_length(a) == json_string_length(b) &&
-		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
-	default:
-		return true; /* null, true, false */
+		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
+		           0;
+	default: return true; /* null, true, false */
 	}
+}
+
+static bool enum_contains(const json_t *values, const json_t *j)
+{
+	size_t i;
+	const json_t *e;
+	json_array_foreach(values, i, e)
+	{
+		if (az_schema_json_equal(e, j))
+			return true;
+	}
+	return false;
 }
 
 static size_t utf8_length(const char *s, size_t bytes)
@@ -712,8 +731,8 @@ static size_t utf8_length(const char *s, size_t bytes)
  * error on a password must not print the password. */
 static bool pointer_looks_secret(const char *ptr)
 {
-	static const char *const WORDS[] = {"password", "secret", "token", "key", "credential",
-					    "connectionstring", "sas"};
+	static const char *const WORDS[] = {"password",   "secret",           "token", "key",
+	                                    "credential", "connectionstring", "sas"};
 	const char *last = strrchr(ptr, '/');
 	last = last ? last + 1 : ptr;
 	for (size_t i = 0; i < sizeof(WORDS) / sizeof(WORDS[0]); i++) {
@@ -760,10 +779,11 @@ static char *render_choices(const json_t *arr)
 	az_buf b = AZ_BUF_INIT;
 	size_t i;
 	const json_t *e;
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		if (i)
 			az_buf_puts(&b, ", ");
-		if (i == 20) {
+		if (i == 30) {
 			az_buf_printf(&b, "... (%zu in all)", json_array_size(arr));
 			break;
 		}
@@ -783,7 +803,7 @@ static char *render_choices(const json_t *arr)
 static size_t validate(validator *v, const node *n, const json_t *j, az_schema_errors *errs);
 
 static size_t validate_at(validator *v, const node *n, const json_t *j, const char *key,
-			  size_t index, az_schema_errors *errs)
+                          size_t index, az_schema_errors *errs)
 {
 	size_t mark = v->ptr.len;
 	if (key)
@@ -821,19 +841,28 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 
 	const char *key;
 	const json_t *val;
-	json_object_foreach((json_t *)(uintptr_t)j, key, val) {
+	json_object_foreach((json_t *)(uintptr_t)j, key, val)
+	{
 		bool matched = false;
 		if (n->property_names) {
 			json_t *name = json_string(key);
 			size_t before = errs->len;
 			if (name && validate(v, n->property_names, name, errs) > 0) {
-				/* The name is the problem; say so once. */
+				/* The name is the problem, not its value. */
+				char *quoted = az_xasprintf("'%s' ", key);
 				for (size_t k = before; k < errs->len; k++) {
-					char *m = errs->items[k].message;
-					errs->items[k].message =
-						az_xasprintf("property name '%s': %s", key, m);
+					az_schema_error *e = &errs->items[k];
+					char *m = e->message;
+					if (strncmp(m, quoted, strlen(quoted)) == 0)
+						e->message = az_xasprintf("property name %s", m);
+					else
+						e->message =
+						    az_xasprintf("property name '%s' %s", key, m);
 					free(m);
+					free(e->keyword);
+					e->keyword = az_xstrdup("propertyNames");
 				}
+				free(quoted);
 			}
 			json_decref(name);
 		}
@@ -859,7 +888,7 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 				az_buf names = AZ_BUF_INIT;
 				for (size_t i = 0; i < n->n_props && i < 30; i++)
 					az_buf_printf(&names, "%s%s", i ? ", " : "",
-						      n->props[i].name);
+					              n->props[i].name);
 				fail(v, errs, "additionalProperties",
 				     "property '%s' is not allowed here (allowed: %s)", key,
 				     names.data);
@@ -894,8 +923,10 @@ static void check_array(validator *v, const node *n, const json_t *j, az_schema_
 	for (size_t i = 0; i < size; i++) {
 		for (size_t k = i + 1; k < size; k++) {
 			if (az_schema_json_equal(json_array_get(j, i), json_array_get(j, k))) {
-				fail(v, errs, "uniqueItems", "items %zu and %zu are equal; "
-				     "each item must be unique", i, k);
+				fail(v, errs, "uniqueItems",
+				     "items %zu and %zu are equal; "
+				     "each item must be unique",
+				     i, k);
 				return;
 			}
 		}
@@ -912,8 +943,8 @@ static void check_string(validator *v, const node *n, const json_t *j, az_schema
 			fail(v, errs, "minLength", "is %zu characters long, at least %zu required",
 			     len, n->min_length.value);
 		if (n->max_length.set && len > n->max_length.value)
-			fail(v, errs, "maxLength", "is %zu characters long, at most %zu allowed", len,
-			     n->max_length.value);
+			fail(v, errs, "maxLength", "is %zu characters long, at most %zu allowed",
+			     len, n->max_length.value);
 	}
 	if (n->pattern && !pattern_matches(n->pattern, s, bytes)) {
 		char *r = render_instance(v, j);
@@ -945,37 +976,129 @@ static void check_number(validator *v, const node *n, const json_t *j, az_schema
 	}
 }
 
-/* How well a failed branch fits the value: a branch whose const/enum
- * discriminator property matched is the one the user meant. */
-static int branch_fit(const node *b, const json_t *j)
+/* How well a failed oneOf/anyOf branch fits the value. A branch whose
+ * const/enum discriminator property matched is the one the user meant; one
+ * whose discriminator differs, or whose type is wrong, is not. */
+enum {
+	FIT_WRONG_TYPE = -2,
+	FIT_OTHER_DISCRIMINATOR = -1,
+	FIT_UNKNOWN = 0,
+	FIT_DISCRIMINATED = 2,
+};
+
+typedef struct fit {
+	int score;
+	const char *disc_name; /* the discriminator property, when there is one */
+	const node *disc;      /* its schema (holding const or enum) */
+} fit;
+
+static const node *through_refs(const node *n)
 {
-	while (b->ref && !b->n_props && !b->types)
-		b = b->ref;
+	while (n->ref && !n->n_props && !n->types && !n->const_value && !n->enum_values)
+		n = n->ref;
+	return n;
+}
+
+static fit branch_fit(const node *b, const json_t *j)
+{
+	fit f = {FIT_UNKNOWN, NULL, NULL};
+	b = through_refs(b);
 	if (b->is_bool)
-		return 0;
-	if (b->types && !(b->types & type_of(j)))
-		return -1;
+		return f;
+	if (b->types && !(b->types & type_of(j))) {
+		f.score = FIT_WRONG_TYPE;
+		return f;
+	}
 	if (!json_is_object(j))
-		return 0;
+		return f;
 	for (size_t i = 0; i < b->n_props; i++) {
-		const node *p = b->props[i].schema;
-		while (p->ref && !p->const_value && !p->enum_values)
-			p = p->ref;
+		const node *p = through_refs(b->props[i].schema);
 		const json_t *val = json_object_get(j, b->props[i].name);
 		if (!val || (!p->const_value && !p->enum_values))
 			continue;
-		bool hit = p->const_value ? az_schema_json_equal(p->const_value, val) : false;
-		size_t k;
-		const json_t *e;
-		if (p->enum_values)
-			json_array_foreach(p->enum_values, k, e) hit = hit || az_schema_json_equal(e, val);
-		return hit ? 2 : -1;
+		bool hit = (p->const_value && az_schema_json_equal(p->const_value, val)) ||
+		           (p->enum_values && enum_contains(p->enum_values, val));
+		f.score = hit ? FIT_DISCRIMINATED : FIT_OTHER_DISCRIMINATOR;
+		f.disc_name = b->props[i].name;
+		f.disc = p;
+		return f;
 	}
-	return 0;
+	return f;
+}
+
+/* Every branch is discriminated by the same property and none matched: the
+ * discriminator is what to fix ("'PlainText' is not one of: SecureString,
+ * AzureKeyVaultSecret"). Returns false when that is not the case. */
+static bool report_discriminator(validator *v, const node_list *list, const json_t *j,
+                                 const char *kw, az_schema_errors *errs)
+{
+	const char *name = NULL;
+	json_t *allowed = json_array();
+	bool ok = true;
+	for (size_t i = 0; i < list->len && ok; i++) {
+		fit f = branch_fit(list->items[i], j);
+		ok =
+		    f.score == FIT_OTHER_DISCRIMINATOR && (!name || strcmp(name, f.disc_name) == 0);
+		if (!ok)
+			break;
+		name = f.disc_name;
+		if (f.disc->const_value)
+			json_array_append(allowed, f.disc->const_value);
+		else
+			json_array_extend(allowed, f.disc->enum_values);
+	}
+	if (ok && name) {
+		size_t mark = v->ptr.len;
+		az_schema_pointer_push(&v->ptr, name);
+		/* A sibling enum on the same property may have said it already. */
+		bool said = false;
+		for (size_t i = 0; i < errs->len && !said; i++)
+			said = strcmp(errs->items[i].pointer, v->ptr.data) == 0;
+		if (!said) {
+			char *got = render_instance(v, json_object_get(j, name));
+			char *choices = render_choices(allowed);
+			fail(v, errs, kw, "%s is not one of: %s", got, choices);
+			free(got);
+			free(choices);
+		}
+		az_buf_truncate(&v->ptr, mark);
+	}
+	json_decref(allowed);
+	return ok && name;
+}
+
+/* When no discriminator decided and the equally fitting forms each failed
+ * with one complaint about the value itself (say an enum of cloud names or
+ * a pattern for a file path), the user needs every alternative, joined by
+ * "or". Returns false when that is not the case. */
+static bool join_alternatives(validator *v, const node_list *list, const az_schema_errors *tmp,
+                              int best_fit, const json_t *j, const char *kw, az_schema_errors *errs)
+{
+	const char *here = v->ptr.data ? v->ptr.data : "";
+	size_t n = 0;
+	for (size_t i = 0; i < list->len; i++) {
+		if (branch_fit(list->items[i], j).score != best_fit)
+			continue;
+		if (tmp[i].len != 1 || strcmp(tmp[i].items[0].pointer, here) != 0)
+			return false;
+		n++;
+	}
+	if (n < 2)
+		return false;
+	az_buf msg = AZ_BUF_INIT;
+	for (size_t i = 0; i < list->len; i++) {
+		if (branch_fit(list->items[i], j).score != best_fit)
+			continue;
+		if (msg.len)
+			az_buf_puts(&msg, "; or ");
+		az_buf_puts(&msg, tmp[i].items[0].message);
+	}
+	errors_add(errs, here, kw, az_buf_detach(&msg));
+	return true;
 }
 
 static void check_branches(validator *v, const node_list *list, bool one, const json_t *j,
-			   az_schema_errors *errs)
+                           az_schema_errors *errs)
 {
 	az_schema_errors *tmp = az_xcalloc(list->len, sizeof(*tmp));
 	size_t passed = 0, first = 0, second = 0;
@@ -990,36 +1113,41 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
 	}
 	const char *kw = one ? "oneOf" : "anyOf";
 	if (one && passed > 1) {
-		fail(v, errs, kw, "matches more than one of the allowed forms (%zu and %zu); "
-		     "it must match exactly one", first + 1, second + 1);
+		fail(v, errs, kw,
+		     "matches more than one of the allowed forms (%zu and %zu); "
+		     "it must match exactly one",
+		     first + 1, second + 1);
 	} else if (passed == 0) {
 		size_t best = 0;
-		int best_fit = -2;
+		int best_fit = FIT_WRONG_TYPE - 1;
 		bool any_type_fit = false;
 		for (size_t i = 0; i < list->len; i++) {
-			int fit = branch_fit(list->items[i], j);
-			any_type_fit = any_type_fit || fit >= 0;
+			int score = branch_fit(list->items[i], j).score;
+			any_type_fit = any_type_fit || score != FIT_WRONG_TYPE;
 			/* Ties go to the branch with fewer complaints. */
-			if (fit > best_fit || (fit == best_fit && tmp[i].len < tmp[best].len)) {
+			if (score > best_fit || (score == best_fit && tmp[i].len < tmp[best].len)) {
 				best = i;
-				best_fit = fit;
+				best_fit = score;
 			}
 		}
 		if (!any_type_fit) {
 			unsigned types = 0;
-			for (size_t i = 0; i < list->len; i++) {
-				const node *b = list->items[i];
-				while (b->ref && !b->types)
-					b = b->ref;
-				types |= b->types;
-			}
+			for (size_t i = 0; i < list->len; i++)
+				types |= through_refs(list->items[i])->types;
 			char *want = types_text(types);
 			fail(v, errs, kw, "is %s, expected %s", type_name(j), want);
 			free(want);
-		} else if (list->len > 1 && best_fit < 2 && tmp[best].len > 1) {
+		} else if (best_fit == FIT_OTHER_DISCRIMINATOR &&
+		           report_discriminator(v, list, j, kw, errs)) {
+			/* The discriminator names a form that does not exist. */
+		} else if (best_fit < FIT_DISCRIMINATED &&
+		           join_alternatives(v, list, tmp, best_fit, j, kw, errs)) {
+			/* Each form failed on the value itself: all said at once. */
+		} else if (list->len > 1 && best_fit < FIT_DISCRIMINATED && tmp[best].len > 1) {
 			/* No discriminator decided: a short summary, then the
 			 * nearest branch's first complaint. */
-			fail(v, errs, kw, "does not match any of the %zu allowed forms; nearest: %s%s%s",
+			fail(v, errs, kw,
+			     "does not match any of the %zu allowed forms; nearest: %s%s%s",
 			     list->len, tmp[best].items[0].pointer,
 			     *tmp[best].items[0].pointer ? ": " : "", tmp[best].items[0].message);
 		} else {
@@ -1055,11 +1183,7 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 		free(got);
 	}
 	if (n->enum_values) {
-		bool hit = false;
-		size_t i;
-		const json_t *e;
-		json_array_foreach(n->enum_values, i, e) hit = hit || az_schema_json_equal(e, j);
-		if (!hit) {
+		if (!enum_contains(n->enum_values, j)) {
 			char *got = render_instance(v, j);
 			char *choices = render_choices(n->enum_values);
 			fail(v, errs, "enum", "%s is not one of: %s", got, choices);
@@ -1097,7 +1221,7 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 }
 
 size_t az_schema_validate(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
-			  void *skip_ud, az_schema_errors *errs)
+                          void *skip_ud, az_schema_errors *errs)
 {
 	validator v = {.skip = skip, .skip_ud = skip_ud, .ptr = AZ_BUF_INIT};
 	az_buf_puts(&v.ptr, "");

@@ -60,13 +60,13 @@ static bool valid(const az_schema *s, const char *instance)
 /* Asserts exactly one error, at `pointer`, for `keyword`, whose message
  * contains `fragment`. */
 static void expect_one(const az_schema *s, const char *instance, const char *pointer,
-		       const char *keyword, const char *fragment)
+                       const char *keyword, const char *fragment)
 {
 	az_schema_errors errs = check(s, instance);
 	if (errs.len != 1) {
 		for (size_t i = 0; i < errs.len; i++)
 			fprintf(stderr, "  %s [%s] %s\n", errs.items[i].pointer,
-				errs.items[i].keyword, errs.items[i].message);
+			        errs.items[i].keyword, errs.items[i].message);
 		fail_msg("%s: expected 1 error, got %zu", instance, errs.len);
 	}
 	assert_string_equal(errs.items[0].pointer, pointer);
@@ -97,9 +97,9 @@ static void test_required_names_the_missing_property(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"type\":\"object\",\"properties\":{\"spec\":"
-			       "{\"required\":[\"resourceGroup\",\"location\"]}}}");
+	                       "{\"required\":[\"resourceGroup\",\"location\"]}}}");
 	expect_one(s, "{\"spec\":{\"resourceGroup\":\"rg\"}}", "/spec", "required",
-		   "missing required property 'location'");
+	           "missing required property 'location'");
 	az_schema_errors errs = check(s, "{\"spec\":{}}");
 	assert_int_equal(errs.len, 2);
 	az_schema_errors_clear(&errs);
@@ -110,9 +110,9 @@ static void test_additional_properties_false_lists_allowed(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"location\":{},\"tags\":{}},"
-			       "\"additionalProperties\":false}");
+	                       "\"additionalProperties\":false}");
 	expect_one(s, "{\"locaton\":\"x\"}", "/locaton", "additionalProperties",
-		   "property 'locaton' is not allowed here (allowed: location, tags)");
+	           "property 'locaton' is not allowed here (allowed: location, tags)");
 	az_schema_free(s);
 
 	s = compile("{\"additionalProperties\":{\"type\":\"string\"}}");
@@ -124,7 +124,7 @@ static void test_pattern_properties(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"patternProperties\":{\"^x-\":{\"type\":\"string\"}},"
-			       "\"additionalProperties\":false}");
+	                       "\"additionalProperties\":false}");
 	assert_true(valid(s, "{\"x-a\":\"1\"}"));
 	expect_one(s, "{\"x-a\":1}", "/x-a", "type", "expected string");
 	expect_one(s, "{\"y\":1}", "/y", "additionalProperties", "'y' is not allowed");
@@ -135,9 +135,9 @@ static void test_enum_lists_the_choices(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"sku\":{\"properties\":{\"name\":"
-			       "{\"enum\":[\"Standard_LRS\",\"Standard_GRS\"]}}}}}");
+	                       "{\"enum\":[\"Standard_LRS\",\"Standard_GRS\"]}}}}}");
 	expect_one(s, "{\"sku\":{\"name\":\"Standard_XX\"}}", "/sku/name", "enum",
-		   "'Standard_XX' is not one of: Standard_LRS, Standard_GRS");
+	           "'Standard_XX' is not one of: Standard_LRS, Standard_GRS");
 	assert_true(valid(s, "{\"sku\":{\"name\":\"Standard_GRS\"}}"));
 	az_schema_free(s);
 
@@ -154,7 +154,7 @@ static void test_const(void **state)
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"apiVersion\":{\"const\":\"azapply.dev/v1\"}}}");
 	expect_one(s, "{\"apiVersion\":\"v1\"}", "/apiVersion", "const",
-		   "must be 'azapply.dev/v1', not 'v1'");
+	           "must be 'azapply.dev/v1', not 'v1'");
 	assert_true(valid(s, "{\"apiVersion\":\"azapply.dev/v1\"}"));
 	az_schema_free(s);
 }
@@ -173,9 +173,9 @@ static void test_secret_values_are_never_echoed(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"sqlAdministratorLoginPassword\":"
-			       "{\"pattern\":\"^x\"},\"clientSecret\":{\"enum\":[\"a\"]}}}");
+	                       "{\"pattern\":\"^x\"},\"clientSecret\":{\"enum\":[\"a\"]}}}");
 	az_schema_errors errs = check(s, "{\"sqlAdministratorLoginPassword\":\"hunter2\","
-					 "\"clientSecret\":\"s3cr3t\"}");
+	                                 "\"clientSecret\":\"s3cr3t\"}");
 	assert_int_equal(errs.len, 2);
 	for (size_t i = 0; i < errs.len; i++) {
 		assert_null(strstr(errs.items[i].message, "hunter2"));
@@ -189,7 +189,7 @@ static void test_lengths_count_code_points(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"minLength\":2,\"maxLength\":3}");
-	assert_true(valid(s, "\"\\u00e9\\u00e9\\u00e9\""));  /* 6 bytes, 3 characters */
+	assert_true(valid(s, "\"\\u00e9\\u00e9\\u00e9\""));        /* 6 bytes, 3 characters */
 	assert_true(valid(s, "\"\\ud83d\\ude00\\ud83d\\ude00\"")); /* 2 emoji */
 	expect_one(s, "\"\\u00e9\"", "", "minLength", "is 1 characters long, at least 2");
 	expect_one(s, "\"abcd\"", "", "maxLength", "is 4 characters long, at most 3 allowed");
@@ -200,7 +200,7 @@ static void test_numeric_bounds(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"n\":{\"minimum\":3,\"maximum\":200},"
-			       "\"x\":{\"exclusiveMinimum\":0,\"exclusiveMaximum\":1}}}");
+	                       "\"x\":{\"exclusiveMinimum\":0,\"exclusiveMaximum\":1}}}");
 	assert_true(valid(s, "{\"n\":3,\"x\":0.5}"));
 	expect_one(s, "{\"n\":2}", "/n", "minimum", "must be at least 3");
 	expect_one(s, "{\"n\":200.5}", "/n", "maximum", "must be at most 200");
@@ -213,7 +213,7 @@ static void test_arrays(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
-			       "\"minItems\":1,\"maxItems\":3,\"uniqueItems\":true}");
+	                       "\"minItems\":1,\"maxItems\":3,\"uniqueItems\":true}");
 	assert_true(valid(s, "[\"a\",\"b\"]"));
 	expect_one(s, "[]", "", "minItems", "has 0 items, at least 1 required");
 	expect_one(s, "[\"a\",\"b\",\"c\",\"d\"]", "", "maxItems", "at most 3");
@@ -222,7 +222,7 @@ static void test_arrays(void **state)
 	az_schema_free(s);
 
 	s = compile("{\"prefixItems\":[{\"type\":\"integer\"},{\"type\":\"string\"}],"
-		    "\"items\":false}");
+	            "\"items\":false}");
 	assert_true(valid(s, "[1,\"a\"]"));
 	expect_one(s, "[1,2]", "/1", "type", "expected string");
 	expect_one(s, "[1,\"a\",null]", "/2", "false", "no value is allowed here");
@@ -232,18 +232,19 @@ static void test_arrays(void **state)
 static void test_one_of_reports_the_discriminated_branch(void **state)
 {
 	(void)state;
-	az_schema *s = compile(
-		"{\"oneOf\":["
-		"{\"properties\":{\"type\":{\"const\":\"AzureMLService\"},\"typeProperties\":"
-		"{\"required\":[\"mlWorkspaceName\"]}},\"required\":[\"type\"]},"
-		"{\"properties\":{\"type\":{\"const\":\"AzureKeyVault\"},\"typeProperties\":"
-		"{\"required\":[\"baseUrl\"]}},\"required\":[\"type\"]}]}");
+	az_schema *s =
+	    compile("{\"oneOf\":["
+	            "{\"properties\":{\"type\":{\"const\":\"AzureMLService\"},\"typeProperties\":"
+	            "{\"required\":[\"mlWorkspaceName\"]}},\"required\":[\"type\"]},"
+	            "{\"properties\":{\"type\":{\"const\":\"AzureKeyVault\"},\"typeProperties\":"
+	            "{\"required\":[\"baseUrl\"]}},\"required\":[\"type\"]}]}");
 	/* Only the AzureMLService branch speaks, and it speaks precisely. */
 	expect_one(s, "{\"type\":\"AzureMLService\",\"typeProperties\":{}}", "/typeProperties",
-		   "required", "missing required property 'mlWorkspaceName'");
+	           "required", "missing required property 'mlWorkspaceName'");
 	expect_one(s, "{\"type\":\"AzureKeyVault\",\"typeProperties\":{}}", "/typeProperties",
-		   "required", "'baseUrl'");
-	assert_true(valid(s, "{\"type\":\"AzureKeyVault\",\"typeProperties\":{\"baseUrl\":\"u\"}}"));
+	           "required", "'baseUrl'");
+	assert_true(
+	    valid(s, "{\"type\":\"AzureKeyVault\",\"typeProperties\":{\"baseUrl\":\"u\"}}"));
 	az_schema_free(s);
 
 	s = compile("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":2}]}");
@@ -260,7 +261,7 @@ static void test_all_of_and_not(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"allOf\":[{\"type\":\"string\"},{\"minLength\":3}],"
-			       "\"not\":{\"enum\":[\"admin\"]}}");
+	                       "\"not\":{\"enum\":[\"admin\"]}}");
 	assert_true(valid(s, "\"user\""));
 	expect_one(s, "\"ab\"", "", "minLength", "at least 3");
 	expect_one(s, "\"admin\"", "", "not", "'admin' is not allowed here");
@@ -270,12 +271,13 @@ static void test_all_of_and_not(void **state)
 static void test_ref_to_defs_and_root(void **state)
 {
 	(void)state;
-	az_schema *s = compile("{\"$defs\":{\"name\":{\"type\":\"string\",\"maxLength\":3}},"
-			       "\"properties\":{\"n\":{\"$ref\":\"#/$defs/name\"},"
-			       "\"kids\":{\"items\":{\"$ref\":\"#\"}}},\"additionalProperties\":false}");
+	az_schema *s =
+	    compile("{\"$defs\":{\"name\":{\"type\":\"string\",\"maxLength\":3}},"
+	            "\"properties\":{\"n\":{\"$ref\":\"#/$defs/name\"},"
+	            "\"kids\":{\"items\":{\"$ref\":\"#\"}}},\"additionalProperties\":false}");
 	assert_true(valid(s, "{\"n\":\"abc\",\"kids\":[{\"n\":\"x\",\"kids\":[]}]}"));
 	expect_one(s, "{\"kids\":[{\"kids\":[{\"n\":\"abcd\"}]}]}", "/kids/0/kids/0/n", "maxLength",
-		   "at most 3");
+	           "at most 3");
 	expect_one(s, "{\"kids\":[{\"m\":1}]}", "/kids/0/m", "additionalProperties", "'m'");
 	az_schema_free(s);
 }
@@ -284,7 +286,7 @@ static void test_pointers_escape_tilde_and_slash(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"a/b\":{\"properties\":{\"c~d\":"
-			       "{\"type\":\"string\"}}}}}");
+	                       "{\"type\":\"string\"}}}}}");
 	expect_one(s, "{\"a/b\":{\"c~d\":1}}", "/a~1b/c~0d", "type", "expected string");
 	az_schema_free(s);
 }
@@ -300,9 +302,9 @@ static void test_skip_callback_passes_every_check(void **state)
 {
 	(void)state;
 	az_schema *s = compile("{\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":3},"
-			       "\"e\":{\"enum\":[\"a\"]},\"o\":{\"type\":\"object\"}}}");
+	                       "\"e\":{\"enum\":[\"a\"]},\"o\":{\"type\":\"object\"}}}");
 	json_t *j = parse("{\"n\":\"${ref.SparkPool.p.properties.x}\","
-			  "\"e\":\"${ref.KeyVault.kv.id}\",\"o\":\"${ref.X.y.z}\"}");
+	                  "\"e\":\"${ref.KeyVault.kv.id}\",\"o\":\"${ref.X.y.z}\"}");
 	int calls = 0;
 	az_schema_errors errs = {NULL, 0, 0};
 	assert_int_equal(az_schema_validate(s, j, skip_refs, &calls, &errs), 0);
@@ -338,8 +340,8 @@ static void test_compile_errors(void **state)
 	(void)state;
 	expect_compile_error("{\"pattern\":\"([a-z\"}", "bad pattern '([a-z'");
 	expect_compile_error("{\"properties\":{\"a\":{\"$ref\":\"#/$defs/missing\"}}}",
-			     "unknown $ref '#/$defs/missing' (only '#' and '#/...' within the "
-			     "document) at '#/properties/a'");
+	                     "unknown $ref '#/$defs/missing' (only '#' and '#/...' within the "
+	                     "document) at '#/properties/a'");
 	expect_compile_error("{\"$ref\":\"other.json#/x\"}", "unknown $ref");
 	expect_compile_error("{\"type\":\"text\"}", "unknown type 'text'");
 	expect_compile_error("{\"minLength\":-1}", "'minLength' must be a non-negative integer");
@@ -367,27 +369,171 @@ static void test_errors_accumulate_and_clear(void **state)
 	az_schema_free(s);
 }
 
+/* Every kind in the kind table has a schema, and so do the envelope and the
+ * project file; each compiles, and is cached. */
+static void test_builtin_schemas_cover_every_kind(void **state)
+{
+	(void)state;
+	az_diags d = AZ_DIAGS_INIT;
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	assert_int_equal(count, 21);
+	for (size_t i = 0; i < count; i++) {
+		const az_schema *s = az_schema_builtin(kinds[i]->name, &d);
+		if (!s)
+			fail_msg("no built-in schema for %s (%s)", kinds[i]->name,
+			         d.len ? d.items[0].summary : "missing");
+		assert_ptr_equal(az_schema_builtin(kinds[i]->name, &d), s);
+	}
+	assert_non_null(az_schema_builtin("manifest", &d));
+	assert_non_null(az_schema_builtin("project", &d));
+	assert_null(az_schema_builtin("VirtualMachine", &d));
+	assert_int_equal(d.len, 0);
+	az_schema_builtin_release();
+	az_schema_builtin_release();
+	/* Usable again after a release. */
+	assert_non_null(az_schema_builtin("manifest", &d));
+	az_schema_builtin_release();
+}
+
+static void print_errors(const az_schema_errors *errs)
+{
+	for (size_t i = 0; i < errs->len; i++)
+		fprintf(stderr, "    %s [%s] %s\n", errs->items[i].pointer, errs->items[i].keyword,
+		        errs->items[i].message);
+}
+
+/* samples/<name>.json: documents that must pass, and documents that must
+ * fail with an error at a given pointer for a given keyword. */
+static void check_samples(const char *file, const char *name)
+{
+	char *path = az_xasprintf("%s/tests/unit/schema/samples/%s", AZAPPLY_SOURCE_DIR, file);
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, 0, &jerr);
+	if (!doc)
+		fail_msg("%s: %s", path, jerr.text);
+	az_diags d = AZ_DIAGS_INIT;
+	const az_schema *s = az_schema_builtin(name, &d);
+	if (!s)
+		fail_msg("no built-in schema '%s'", name);
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(doc, "valid"), i, item)
+	{
+		az_schema_errors errs = {NULL, 0, 0};
+		if (az_schema_validate(s, item, NULL, NULL, &errs) != 0) {
+			print_errors(&errs);
+			fail_msg("%s: valid sample %zu fails", file, i);
+		}
+	}
+	json_array_foreach(json_object_get(doc, "invalid"), i, item)
+	{
+		const char *pointer = json_string_value(json_object_get(item, "pointer"));
+		const char *keyword = json_string_value(json_object_get(item, "keyword"));
+		az_schema_errors errs = {NULL, 0, 0};
+		az_schema_validate(s, json_object_get(item, "doc"), NULL, NULL, &errs);
+		bool found = false;
+		for (size_t k = 0; k < errs.len; k++)
+			found = found || (strcmp(errs.items[k].pointer, pointer) == 0 &&
+			                  strcmp(errs.items[k].keyword, keyword) == 0);
+		if (getenv("AZAPPLY_SCHEMA_VERBOSE")) {
+			fprintf(stderr, "%s invalid %zu:\n", file, i);
+			print_errors(&errs);
+		}
+		if (!found || errs.len > 2) {
+			print_errors(&errs);
+			fail_msg("%s: invalid sample %zu: want one error at '%s' [%s], got %zu",
+			         file, i, pointer, keyword, errs.len);
+		}
+		az_schema_errors_clear(&errs);
+	}
+	az_diags_clear(&d);
+	json_decref(doc);
+	free(path);
+}
+
+static void test_builtin_schemas_check_samples(void **state)
+{
+	(void)state;
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t i = 0; i < count; i++) {
+		char *file = az_xasprintf("%s.json", kinds[i]->name);
+		check_samples(file, kinds[i]->name);
+		free(file);
+	}
+	check_samples("manifest.json", "manifest");
+	check_samples("project.json", "project");
+	az_schema_builtin_release();
+}
+
+/* The messages users see for the commonest mistakes in real manifests. */
+static void test_builtin_messages_help_the_user(void **state)
+{
+	(void)state;
+	az_diags d = AZ_DIAGS_INIT;
+	const az_schema *s = az_schema_builtin("StorageAccount", &d);
+	assert_non_null(s);
+	json_t *j = parse("{\"apiVersion\":\"azapply.dev/v1\",\"kind\":\"StorageAccount\","
+	                  "\"metadata\":{\"name\":\"lake\"},\"spec\":{\"resourceGroup\":\"rg\","
+	                  "\"location\":\"westeurope\",\"kind\":\"StorageV2\","
+	                  "\"sku\":{\"name\":\"Standard_XX\"}}}");
+	az_schema_errors errs = {NULL, 0, 0};
+	assert_int_equal(az_schema_validate(s, j, NULL, NULL, &errs), 1);
+	assert_string_equal(errs.items[0].pointer, "/spec/sku/name");
+	assert_non_null(strstr(errs.items[0].message,
+	                       "'Standard_XX' is not one of: Standard_LRS, Standard_GRS"));
+	az_schema_errors_clear(&errs);
+	json_decref(j);
+
+	s = az_schema_builtin("ResourceGroup", &d);
+	j = parse("{\"apiVersion\":\"azapply.dev/v1\",\"kind\":\"ResourceGroup\","
+	          "\"metadata\":{\"name\":\"rg\"},\"spec\":{\"locaton\":\"westeurope\"}}");
+	assert_int_equal(az_schema_validate(s, j, NULL, NULL, &errs), 2);
+	assert_string_equal(errs.items[0].message, "missing required property 'location'");
+	assert_string_equal(errs.items[1].pointer, "/spec/locaton");
+	az_schema_errors_clear(&errs);
+	json_decref(j);
+
+	/* A linked service of a known type: only its own branch speaks. */
+	s = az_schema_builtin("LinkedService", &d);
+	j = parse("{\"apiVersion\":\"azapply.dev/v1\",\"kind\":\"LinkedService\","
+	          "\"metadata\":{\"name\":\"aml\"},\"spec\":{\"workspace\":\"syn\","
+	          "\"properties\":{\"type\":\"AzureMLService\",\"typeProperties\":"
+	          "{\"subscriptionId\":\"s\",\"resourceGroupName\":\"rg\"}}}}");
+	assert_int_equal(az_schema_validate(s, j, NULL, NULL, &errs), 1);
+	assert_string_equal(errs.items[0].pointer, "/spec/properties/typeProperties");
+	assert_string_equal(errs.items[0].message, "missing required property 'mlWorkspaceName'");
+	az_schema_errors_clear(&errs);
+	json_decref(j);
+	az_diags_clear(&d);
+	az_schema_builtin_release();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_type_integer_accepts_whole_reals),
-		cmocka_unit_test(test_required_names_the_missing_property),
-		cmocka_unit_test(test_additional_properties_false_lists_allowed),
-		cmocka_unit_test(test_pattern_properties),
-		cmocka_unit_test(test_enum_lists_the_choices),
-		cmocka_unit_test(test_const),
-		cmocka_unit_test(test_pattern_is_an_unanchored_search),
-		cmocka_unit_test(test_secret_values_are_never_echoed),
-		cmocka_unit_test(test_lengths_count_code_points),
-		cmocka_unit_test(test_numeric_bounds),
-		cmocka_unit_test(test_arrays),
-		cmocka_unit_test(test_one_of_reports_the_discriminated_branch),
-		cmocka_unit_test(test_all_of_and_not),
-		cmocka_unit_test(test_ref_to_defs_and_root),
-		cmocka_unit_test(test_pointers_escape_tilde_and_slash),
-		cmocka_unit_test(test_skip_callback_passes_every_check),
-		cmocka_unit_test(test_compile_errors),
-		cmocka_unit_test(test_errors_accumulate_and_clear),
+	    cmocka_unit_test(test_type_integer_accepts_whole_reals),
+	    cmocka_unit_test(test_required_names_the_missing_property),
+	    cmocka_unit_test(test_additional_properties_false_lists_allowed),
+	    cmocka_unit_test(test_pattern_properties),
+	    cmocka_unit_test(test_enum_lists_the_choices),
+	    cmocka_unit_test(test_const),
+	    cmocka_unit_test(test_pattern_is_an_unanchored_search),
+	    cmocka_unit_test(test_secret_values_are_never_echoed),
+	    cmocka_unit_test(test_lengths_count_code_points),
+	    cmocka_unit_test(test_numeric_bounds),
+	    cmocka_unit_test(test_arrays),
+	    cmocka_unit_test(test_one_of_reports_the_discriminated_branch),
+	    cmocka_unit_test(test_all_of_and_not),
+	    cmocka_unit_test(test_ref_to_defs_and_root),
+	    cmocka_unit_test(test_pointers_escape_tilde_and_slash),
+	    cmocka_unit_test(test_skip_callback_passes_every_check),
+	    cmocka_unit_test(test_compile_errors),
+	    cmocka_unit_test(test_errors_accumulate_and_clear),
+	    cmocka_unit_test(test_builtin_schemas_cover_every_kind),
+	    cmocka_unit_test(test_builtin_schemas_check_samples),
+	    cmocka_unit_test(test_builtin_messages_help_the_user),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

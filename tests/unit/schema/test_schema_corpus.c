@@ -24,6 +24,7 @@
 
 #define CORPUS_DIR AZAPPLY_SOURCE_DIR "/tests/unit/schema/corpus"
 #define SCHEMA_DIR AZAPPLY_SOURCE_DIR "/schemas"
+#define SAMPLES_DIR AZAPPLY_SOURCE_DIR "/tests/unit/schema/samples"
 #define REFERENCE AZAPPLY_SOURCE_DIR "/tests/unit/schema/jsonschema_verdicts.py"
 
 static int cmp_names(const void *a, const void *b)
@@ -63,8 +64,8 @@ static void free_names(char **names, size_t n)
 /* Runs the reference script and returns its whole output. */
 static char *reference_verdicts(void)
 {
-	char *cmd = az_xasprintf("/usr/bin/python3 '%s' '%s' '%s' 2>&1", REFERENCE, CORPUS_DIR,
-				 SCHEMA_DIR);
+	char *cmd = az_xasprintf("/usr/bin/python3 '%s' '%s' '%s' '%s' 2>&1", REFERENCE, CORPUS_DIR,
+	                         SCHEMA_DIR, SAMPLES_DIR);
 	FILE *p = popen(cmd, "r");
 	free(cmd);
 	assert_non_null(p);
@@ -75,10 +76,11 @@ static char *reference_verdicts(void)
 		az_buf_add(&out, chunk, got);
 	int status = pclose(p);
 	if (status != 0) {
-		fprintf(stderr, "python3-jsonschema reference failed (status %d):\n%s\n"
-				"The differential test needs /usr/bin/python3 with jsonschema: "
-				"apt-get install python3-jsonschema\n",
-			status, out.data ? out.data : "");
+		fprintf(stderr,
+		        "python3-jsonschema reference failed (status %d):\n%s\n"
+		        "The differential test needs /usr/bin/python3 with jsonschema: "
+		        "apt-get install python3-jsonschema\n",
+		        status, out.data ? out.data : "");
 		az_buf_free(&out);
 		fail_msg("reference validator unavailable (install python3-jsonschema)");
 	}
@@ -89,7 +91,7 @@ static void print_errors(const az_schema_errors *errs)
 {
 	for (size_t i = 0; i < errs->len; i++)
 		fprintf(stderr, "    %s [%s] %s\n", errs->items[i].pointer, errs->items[i].keyword,
-			errs->items[i].message);
+		        errs->items[i].message);
 }
 
 /* Our verdicts, in the reference script's format. */
@@ -110,11 +112,13 @@ static char *our_verdicts(size_t *instances)
 			fail_msg("%s: does not compile: %s", files[f], d.items[0].summary);
 		size_t i;
 		json_t *inst;
-		json_array_foreach(json_object_get(doc, "instances"), i, inst) {
+		json_array_foreach(json_object_get(doc, "instances"), i, inst)
+		{
 			az_schema_errors errs = {NULL, 0, 0};
 			size_t count = az_schema_validate(s, inst, NULL, NULL, &errs);
 			assert_int_equal(count, errs.len);
-			az_buf_printf(&out, "%s %zu %s\n", files[f], i, count ? "invalid" : "valid");
+			az_buf_printf(&out, "%s %zu %s\n", files[f], i,
+			              count ? "invalid" : "valid");
 			if (getenv("AZAPPLY_SCHEMA_VERBOSE") && count) {
 				fprintf(stderr, "%s %zu:\n", files[f], i);
 				print_errors(&errs);
@@ -128,6 +132,42 @@ static char *our_verdicts(size_t *instances)
 		free(path);
 	}
 	free_names(files, n);
+
+	/* The samples, against the embedded copies of the shipped schemas. */
+	files = list_dir(SAMPLES_DIR, ".json", &n);
+	for (size_t f = 0; f < n; f++) {
+		char *path = az_xasprintf("%s/%s", SAMPLES_DIR, files[f]);
+		char *name = az_xstrndup(files[f], strlen(files[f]) - strlen(".json"));
+		json_error_t jerr;
+		json_t *doc = json_load_file(path, 0, &jerr);
+		if (!doc)
+			fail_msg("%s: %s", path, jerr.text);
+		az_diags d = AZ_DIAGS_INIT;
+		const az_schema *s = az_schema_builtin(name, &d);
+		if (!s)
+			fail_msg("no built-in schema '%s'", name);
+		static const char *const GROUPS[] = {"valid", "invalid"};
+		for (size_t g = 0; g < 2; g++) {
+			size_t i;
+			json_t *item;
+			json_array_foreach(json_object_get(doc, GROUPS[g]), i, item)
+			{
+				const json_t *inst = g ? json_object_get(item, "doc") : item;
+				az_schema_errors errs = {NULL, 0, 0};
+				size_t count = az_schema_validate(s, inst, NULL, NULL, &errs);
+				az_buf_printf(&out, "sample %s %s %zu %s\n", name, GROUPS[g], i,
+				              count ? "invalid" : "valid");
+				az_schema_errors_clear(&errs);
+				(*instances)++;
+			}
+		}
+		az_diags_clear(&d);
+		json_decref(doc);
+		free(name);
+		free(path);
+	}
+	free_names(files, n);
+	az_schema_builtin_release();
 	return az_buf_detach(&out);
 }
 
@@ -166,7 +206,8 @@ static void test_verdicts_match_python_jsonschema(void **state)
 	for (size_t i = 0; i < n_schemas; i++) {
 		char *ok = az_xasprintf("check_schema %s ok\n", schemas[i]);
 		if (!strstr(ref, ok)) {
-			fprintf(stderr, "jsonschema's meta-schema rejects schemas/%s\n", schemas[i]);
+			fprintf(stderr, "jsonschema's meta-schema rejects schemas/%s\n",
+			        schemas[i]);
 			mismatches++;
 		}
 		free(ok);
@@ -180,7 +221,7 @@ static void test_verdicts_match_python_jsonschema(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_verdicts_match_python_jsonschema),
+	    cmocka_unit_test(test_verdicts_match_python_jsonschema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

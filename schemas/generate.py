@@ -1,0 +1,1263 @@
+#!/usr/bin/env python3
+"""Generates schemas/*.schema.json, the JSON Schemas (draft 2020-12) of
+azapply's manifests, its project file and every resource kind.
+
+Usage: schemas/generate.py SPECS_DIR
+  SPECS_DIR is a checkout (or a partial copy) of Azure/azure-rest-api-specs;
+  its "specification" folder holds the swagger files read below.
+
+Why generated: each kind schema describes a WHOLE manifest (the envelope and
+that kind's spec), because editors apply it to a whole YAML file through
+"# yaml-language-server: $schema=...". The envelope lives in $defs of every
+file, written from the one definition below so the copies never drift.
+
+ARM and Synapse bodies are converted from the Azure REST specs (swagger
+2.0): properties, types, enums, required fields, patterns and bounds come
+from there. Properties the spec marks readOnly are accepted and ignored,
+never required (Azure fills them in, and a body copied from a GET carries
+them). ARM `properties` objects stay open to unknown keys: Azure adds
+properties in newer api-versions and a closed schema would go stale. The
+top of `spec` is closed so a typo in resourceGroup/location/properties is
+caught. Kinds the specs do not cover (storage accounts, key vaults,
+Application Insights, Graph objects) are written from Microsoft's public
+REST documentation, in this file.
+
+The output is committed; the build never runs this script.
+"""
+import copy
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BASE_ID = "https://azapply.dev/schemas/"
+
+KINDS = [
+    "ApplicationInsights", "Dataset", "EntraApplication", "KeyVault", "LinkedService",
+    "MlCompute", "MlWorkspace", "Notebook", "Pipeline", "ResourceGroup", "RoleAssignment",
+    "ServicePrincipal", "SparkPool", "SqlPool", "SqlScript", "StorageAccount",
+    "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
+    "Trigger",
+]
+
+NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+MAX_DEPTH = 7
+
+
+def short(text):
+    """The first sentence of a swagger description, for editor tooltips."""
+    if not text:
+        return None
+    text = " ".join(text.split())
+    m = re.match(r"(.+?[.!?])(\s|$)", text)
+    text = m.group(1) if m else text
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def described(schema, text):
+    s = dict(schema)
+    if text:
+        s = {"description": text, **s}
+    return s
+
+
+# ---------------------------------------------------------------------------
+# The envelope: one definition, copied into every file's $defs.
+
+def envelope_defs(kind_enum):
+    return {
+        "apiVersion": {"description": "The manifest format version.",
+                       "const": "azapply.dev/v1"},
+        "kind": {"description": "The kind of resource this manifest declares.",
+                 "enum": kind_enum},
+        "name": {"description": "The manifest name: unique per kind, used as Kind/name in "
+                                "dependsOn, ${ref...} and the plan.",
+                 "type": "string", "minLength": 1, "maxLength": 128,
+                 "pattern": NAME_PATTERN},
+        "address": {"description": "A resource address, Kind/name.",
+                    "type": "string",
+                    "pattern": "^[A-Z][A-Za-z]*/[A-Za-z0-9][A-Za-z0-9._-]*$"},
+        "propertyPath": {"description": "A dotted property path into the spec, e.g. "
+                                        "properties.autoScale.maxNodeCount ('*' matches any "
+                                        "key or index).",
+                         "type": "string",
+                         "pattern": "^([A-Za-z0-9_@$-]+|\\*)(\\.([A-Za-z0-9_@$-]+|\\*))*$"},
+        "metadata": {
+            "description": "What azapply needs to know about this manifest.",
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"$ref": "#/$defs/name"},
+                "labels": {"description": "Free-form labels for selecting manifests.",
+                           "type": "object", "additionalProperties": {"type": "string"}},
+                "dependsOn": {"description": "Resources to create before this one (beyond "
+                                             "those its ${ref...} expressions imply).",
+                              "type": "array", "items": {"$ref": "#/$defs/address"},
+                              "uniqueItems": True},
+                "lifecycle": {"$ref": "#/$defs/lifecycle"},
+            },
+        },
+        "lifecycle": {
+            "description": "How the planner may treat this resource.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "preventDestroy": {"description": "Refuse any plan that deletes this "
+                                                  "resource.", "type": "boolean"},
+                "ignoreChanges": {"description": "Property paths whose drift is not "
+                                                 "corrected.",
+                                  "type": "array", "items": {"$ref": "#/$defs/propertyPath"},
+                                  "uniqueItems": True},
+                "allowReplace": {"description": "Allow delete-and-recreate of a stateful "
+                                                "resource when a create-only property "
+                                                "changes.", "type": "boolean"},
+            },
+        },
+        "tags": {"description": "Resource tags (azapply adds its own azapply-* tags).",
+                 "type": "object", "additionalProperties": {"type": "string"}},
+        "location": {"description": "The Azure region, e.g. westeurope.", "type": "string",
+                     "minLength": 1},
+        "resourceGroup": {"description": "The resource group: its Azure name, or the "
+                                         "metadata.name of a ResourceGroup manifest.",
+                          "type": "string", "minLength": 1},
+        "subscription": {"description": "Overrides the stack's subscription id for this "
+                                        "resource.", "type": "string", "minLength": 1},
+        "azureName": {"description": "The name in Azure when it differs from metadata.name "
+                                     "(may contain ${var.X}).",
+                      "type": "string", "minLength": 1},
+        "parentRef": {"description": "The metadata.name of the parent resource's manifest.",
+                      "type": "string", "minLength": 1},
+        "specFile": {"description": "A JSON file (relative to this manifest) merged into "
+                                    "spec, e.g. an artifact exported from Synapse Studio.",
+                     "type": "string", "pattern": "\\.json$"},
+    }
+
+
+def document(kind, spec, extra_defs, title):
+    """A whole-manifest schema for one kind."""
+    defs = envelope_defs(KINDS)
+    defs["spec"] = spec
+    defs.update(extra_defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BASE_ID + kind + ".schema.json",
+        "title": title,
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"$ref": "#/$defs/apiVersion"},
+            "kind": {"description": "The kind of resource.", "const": kind},
+            "metadata": {"$ref": "#/$defs/metadata"},
+            "spec": {"$ref": "#/$defs/spec"},
+        },
+        "$defs": defs,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Swagger 2.0 -> JSON Schema.
+
+class Specs:
+    def __init__(self, root):
+        self.root = root
+        self.files = {}
+
+    def load(self, path):
+        path = os.path.normpath(path)
+        if path not in self.files:
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    self.files[path] = json.load(f)
+            else:
+                self.files[path] = None
+        return self.files[path]
+
+    def resolve(self, base_file, ref):
+        """Returns (file, name, definition) or (None, name, None)."""
+        file_part, _, frag = ref.partition("#")
+        path = os.path.join(os.path.dirname(base_file), file_part) if file_part else base_file
+        path = os.path.normpath(path)
+        name = frag.rsplit("/", 1)[-1]
+        doc = self.load(path)
+        if doc is None:
+            # Older common-types versions are not in every copy of the specs;
+            # their shared definitions (Resource, TrackedResource, Sku...)
+            # read the same in v5.
+            m = re.search(r"common-types/resource-management/v\d+/types\.json$", path)
+            if m:
+                path = os.path.join(path[:m.start()], "common-types/resource-management/v5/types.json")
+                doc = self.load(path)
+        if doc is None or name not in doc.get("definitions", {}):
+            return None, name, None
+        return path, name, doc["definitions"][name]
+
+    def subtypes(self, file, name):
+        """Definitions in `file` that extend `name` at any depth. Their
+        discriminator value is x-ms-discriminator-value or, as swagger 2.0
+        says, the definition's name."""
+        defs = self.load(file).get("definitions", {})
+
+        def extends(d, seen):
+            for part in d.get("allOf", []):
+                parent = part.get("$ref", "").rsplit("/", 1)[-1]
+                if parent == name:
+                    return True
+                if parent in defs and parent not in seen and extends(defs[parent],
+                                                                      seen | {parent}):
+                    return True
+            return False
+        # Grandchildren count too: ScheduleTrigger extends MultiplePipelineTrigger
+        # which extends Trigger.
+        return [(n, d) for n, d in defs.items() if extends(d, frozenset())]
+
+
+FALLBACK = {
+    # managedidentity.json (common-types v3) is not in the spec copy.
+    "ManagedServiceIdentity": {
+        "description": "Managed identity of the resource.",
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {"description": "Which identities the resource has.",
+                     "enum": ["None", "SystemAssigned", "UserAssigned",
+                              "SystemAssigned,UserAssigned"]},
+            "userAssignedIdentities": {
+                "description": "User-assigned identities, keyed by their ARM resource id.",
+                "type": "object", "additionalProperties": {"type": "object"}},
+            "principalId": {"description": "Read-only: set by Azure."},
+            "tenantId": {"description": "Read-only: set by Azure."},
+        },
+    },
+}
+
+READ_ONLY = {"description": "Read-only: set by Azure; accepted and ignored."}
+
+
+class Converter:
+    def __init__(self, specs, data_plane=False):
+        self.specs = specs
+        # The Synapse data-plane specs type most values "object" because each
+        # may be a literal or an Expression ({"value": ..., "type":
+        # "Expression"}); there "object" without properties means "anything".
+        # Their discriminated unions are open: Synapse adds trigger and
+        # activity types faster than the spec copies follow.
+        self.data_plane = data_plane
+
+    def ref(self, file, ref, depth, stack):
+        path, name, d = self.specs.resolve(file, ref)
+        if d is None:
+            return copy.deepcopy(FALLBACK.get(name, {"description": "See the Azure REST "
+                                                                    "API reference for " + name + "."}))
+        key = (path, name)
+        if key in stack or depth > MAX_DEPTH:
+            return {"description": short(d.get("description")) or name}
+        return self.convert(path, d, depth + 1, stack | {key}, name)
+
+    def merge_all_of(self, file, d, depth, stack):
+        """Flattens allOf parents into one object schema's properties/required."""
+        props, required = {}, []
+        for part in d.get("allOf", []):
+            if "$ref" in part:
+                path, name, pd = self.specs.resolve(file, part["$ref"])
+                if pd is None:
+                    continue
+                p2, r2 = self.merge_all_of(path, pd, depth, stack)
+                props.update(p2)
+                required += r2
+            else:
+                for k, v in part.get("properties", {}).items():
+                    props[k] = (file, v)
+                required += part.get("required", [])
+        for k, v in d.get("properties", {}).items():
+            props[k] = (file, v)
+        required += d.get("required", [])
+        return {k: v for k, v in props.items()}, required
+
+    def convert(self, file, d, depth, stack, name=None):
+        if "$ref" in d:
+            out = self.ref(file, d["$ref"], depth, stack)
+            text = short(d.get("description"))
+            if text and "description" not in out:
+                out = described(out, text)
+            return out
+        if d.get("readOnly"):
+            return dict(READ_ONLY)
+        out = {}
+        text = short(d.get("description"))
+        if text:
+            out["description"] = text
+        t = d.get("type")
+        if "enum" in d:
+            out["enum"] = d["enum"]
+        elif t in ("string", "integer", "number", "boolean", "array"):
+            out["type"] = t
+        for k in ("pattern", "minimum", "maximum", "minLength", "maxLength", "minItems",
+                  "maxItems"):
+            if k in d:
+                out[k] = d[k]
+        if d.get("exclusiveMinimum") and "minimum" in out:
+            out["exclusiveMinimum"] = out.pop("minimum")
+        if d.get("exclusiveMaximum") and "maximum" in out:
+            out["exclusiveMaximum"] = out.pop("maximum")
+        if t == "array" and "items" in d:
+            out["items"] = self.convert(file, d["items"], depth + 1, stack)
+        has_props = "properties" in d or "allOf" in d
+        if (self.data_plane and t == "object" and not has_props
+                and "additionalProperties" not in d):
+            pass
+        elif t == "object" or has_props:
+            out["type"] = "object"
+            props, required = self.merge_all_of(file, d, depth, stack)
+            if props:
+                out["properties"] = {}
+                for k, (pfile, pd) in props.items():
+                    out["properties"][k] = self.convert(pfile, pd, depth + 1, stack)
+                req = [r for r in dict.fromkeys(required)
+                       if r in props and not props[r][1].get("readOnly")]
+                if req:
+                    out["required"] = req
+            ap = d.get("additionalProperties")
+            if isinstance(ap, dict):
+                out["additionalProperties"] = self.convert(file, ap, depth + 1, stack)
+        if "discriminator" in d and name:
+            self.add_discriminated(file, d, name, out, depth, stack)
+        return out
+
+    def add_discriminated(self, file, d, name, out, depth, stack):
+        disc = d["discriminator"]
+        subs = self.specs.subtypes(file, name)
+        if not subs:
+            return
+        values = [sd.get("x-ms-discriminator-value", n) for n, sd in subs]
+        disc_text = short(d.get("properties", {}).get(disc, {}).get("description"))
+        out.setdefault("properties", {})[disc] = {"description": disc_text or "The type."}
+        if self.data_plane:
+            out["properties"][disc]["type"] = "string"
+        else:
+            out["properties"][disc]["enum"] = values
+        out.setdefault("required", [])
+        if disc not in out["required"]:
+            out["required"].append(disc)
+        branches = []
+        for sub_name, sd in subs:
+            # Parents up to (not including) the base: the base's own
+            # properties are already checked by `out`.
+            own = dict(sd)
+            own["allOf"] = [p for p in sd.get("allOf", [])
+                            if not p.get("$ref", "").endswith("/definitions/" + name)]
+            conv = self.convert(file, own, depth + 1, stack | {(file, name)})
+            conv.setdefault("properties", {})[disc] = {
+                "const": sd.get("x-ms-discriminator-value", sub_name)}
+            conv.pop("description", None)
+            branches.append(conv)
+        if self.data_plane:
+            branches.append({"properties": {disc: {"not": {"enum": values}}}})
+            out["anyOf"] = branches
+        else:
+            out["oneOf"] = branches
+
+
+# ---------------------------------------------------------------------------
+# Kind specs.
+
+def arm_spec(scope_fields, required_scope, body, body_required):
+    """The top of an ARM kind's spec: scope fields plus the resource body, closed."""
+    props = dict(scope_fields)
+    props.update(body)
+    return {
+        "description": "The resource body as ARM takes it, plus where it lives.",
+        "type": "object",
+        "required": required_scope + body_required,
+        "additionalProperties": False,
+        "properties": props,
+    }
+
+
+RG_SCOPE = {
+    "resourceGroup": {"$ref": "#/$defs/resourceGroup"},
+    "name": {"$ref": "#/$defs/azureName"},
+    "subscription": {"$ref": "#/$defs/subscription"},
+}
+
+
+def parent_scope(field, parent_kind):
+    return {
+        field: {"description": "The metadata.name of the " + parent_kind + " manifest this "
+                               "resource belongs to.", "$ref": "#/$defs/parentRef"},
+        "name": {"$ref": "#/$defs/azureName"},
+        "subscription": {"$ref": "#/$defs/subscription"},
+    }
+
+
+def open_object(text, props, required=None):
+    s = {"description": text, "type": "object", "properties": props}
+    if required:
+        s["required"] = required
+    return s
+
+
+def string_enum(text, values):
+    return {"description": text, "enum": values}
+
+
+def tracked_body(conv, file, resource_def, drop=()):
+    """location/tags/sku/kind/identity/properties from a swagger resource."""
+    path, name, d = conv.specs.resolve(file, "#/definitions/" + resource_def)
+    assert d is not None, resource_def
+    props, _ = conv.merge_all_of(path, d, 0, frozenset())
+    body = {}
+    for k, (pfile, pd) in props.items():
+        if k in ("id", "name", "type", "systemData", "etag") or k in drop or pd.get("readOnly"):
+            continue
+        if k == "tags":
+            body[k] = {"$ref": "#/$defs/tags"}
+        elif k == "location":
+            body[k] = {"$ref": "#/$defs/location"}
+        else:
+            body[k] = conv.convert(pfile, pd, 1, frozenset())
+    return body
+
+
+def mark_read_only(schema, dotted_paths):
+    """Replaces the kind table's read-only paths (kinds.c) with accept-and-ignore."""
+    for dotted in dotted_paths:
+        node = schema
+        parts = dotted.split(".")
+        for p in parts[:-1]:
+            node = node.get("properties", {}).get(p)
+            if node is None:
+                break
+        if node is None or parts[-1] not in node.get("properties", {}):
+            continue
+        node["properties"][parts[-1]] = dict(READ_ONLY)
+        if parts[-1] in node.get("required", []):
+            node["required"].remove(parts[-1])
+            if not node["required"]:
+                del node["required"]
+
+
+def spec_resource_group():
+    return {
+        "description": "A resource group.",
+        "type": "object",
+        "required": ["location"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"$ref": "#/$defs/azureName"},
+            "subscription": {"$ref": "#/$defs/subscription"},
+            "location": {"$ref": "#/$defs/location"},
+            "tags": {"$ref": "#/$defs/tags"},
+            "managedBy": {"description": "The id of the resource that manages this resource "
+                                         "group.", "type": "string"},
+        },
+    }
+
+
+def spec_storage_account():
+    # Microsoft.Storage 2025-06-01 StorageAccountCreateParameters (the
+    # StorageAccountCreate example and the public REST reference).
+    body = {
+        "location": {"$ref": "#/$defs/location"},
+        "tags": {"$ref": "#/$defs/tags"},
+        "sku": {
+            "description": "The SKU: replication and performance.",
+            "type": "object", "required": ["name"],
+            "properties": {
+                "name": string_enum("The SKU name.", [
+                    "Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS",
+                    "Premium_LRS", "Premium_ZRS", "Standard_GZRS", "Standard_RAGZRS",
+                    "StandardV2_LRS", "StandardV2_GRS", "StandardV2_ZRS", "StandardV2_GZRS",
+                    "PremiumV2_LRS", "PremiumV2_ZRS"]),
+                "tier": READ_ONLY,
+            },
+        },
+        "kind": string_enum("The kind of account.", [
+            "Storage", "StorageV2", "BlobStorage", "FileStorage", "BlockBlobStorage"]),
+        "identity": {"$ref": "#/$defs/identity"},
+        "extendedLocation": open_object("The extended location (edge zone).", {
+            "name": {"type": "string"}, "type": {"enum": ["EdgeZone"]}}),
+        "zones": {"description": "Availability zones.", "type": "array",
+                  "items": {"type": "string"}},
+        "placement": open_object("Zone placement.", {"zonePlacementPolicy": {
+            "enum": ["Any", "None"]}}),
+        "properties": open_object("Storage account properties.", {
+            "accessTier": string_enum("Default access tier for blobs.",
+                                      ["Hot", "Cool", "Cold", "Premium"]),
+            "allowBlobPublicAccess": {"description": "Allow anonymous access to blobs "
+                                                     "and containers.", "type": "boolean"},
+            "allowCrossTenantReplication": {"type": "boolean",
+                                            "description": "Allow object replication "
+                                                           "across tenants."},
+            "allowSharedKeyAccess": {"type": "boolean",
+                                     "description": "Allow requests signed with the "
+                                                    "account key."},
+            "allowedCopyScope": string_enum("Restrict copy to and from accounts.",
+                                            ["PrivateLink", "AAD"]),
+            "customDomain": open_object("User domain assigned to the account.", {
+                "name": {"type": "string"}, "useSubDomainName": {"type": "boolean"}},
+                ["name"]),
+            "defaultToOAuthAuthentication": {"type": "boolean",
+                                             "description": "Default to Entra ID "
+                                                            "authentication in the portal."},
+            "dnsEndpointType": string_enum("Endpoint type.", ["Standard", "AzureDnsZone"]),
+            "encryption": open_object("Encryption settings.", {
+                "keySource": string_enum("The key source.",
+                                         ["Microsoft.Storage", "Microsoft.Keyvault"]),
+                "requireInfrastructureEncryption": {"type": "boolean"},
+                "services": {"type": "object"},
+                "keyvaultproperties": {"type": "object"},
+                "identity": {"type": "object"}}),
+            "immutableStorageWithVersioning": {"type": "object",
+                                               "description": "Account-level immutability."},
+            "isHnsEnabled": {"type": "boolean",
+                             "description": "Hierarchical namespace (Data Lake Gen2); "
+                                            "create-only."},
+            "isLocalUserEnabled": {"type": "boolean", "description": "Enable local users."},
+            "isNfsV3Enabled": {"type": "boolean", "description": "Enable NFS 3.0."},
+            "isSftpEnabled": {"type": "boolean", "description": "Enable SFTP."},
+            "keyPolicy": open_object("Key expiration policy.", {
+                "keyExpirationPeriodInDays": {"type": "integer", "minimum": 1}},
+                ["keyExpirationPeriodInDays"]),
+            "largeFileSharesState": string_enum("Large file shares.",
+                                                ["Disabled", "Enabled"]),
+            "minimumTlsVersion": string_enum("Minimum TLS version for requests.",
+                                             ["TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3"]),
+            "networkAcls": open_object("Network rules.", {
+                "defaultAction": string_enum("Action when no rule matches.",
+                                             ["Allow", "Deny"]),
+                "bypass": {"type": "string", "description": "AzureServices, Logging, "
+                                                            "Metrics or None, comma-separated."},
+                "ipRules": {"type": "array", "items": {"type": "object"}},
+                "virtualNetworkRules": {"type": "array", "items": {"type": "object"}},
+                "resourceAccessRules": {"type": "array", "items": {"type": "object"}}},
+                ["defaultAction"]),
+            "publicNetworkAccess": string_enum("Public network access.",
+                                               ["Enabled", "Disabled", "SecuredByPerimeter"]),
+            "routingPreference": {"type": "object", "description": "Network routing choice."},
+            "sasPolicy": open_object("SAS expiration policy.", {
+                "sasExpirationPeriod": {"type": "string"},
+                "expirationAction": {"enum": ["Log", "Block"]}},
+                ["sasExpirationPeriod", "expirationAction"]),
+            "supportsHttpsTrafficOnly": {"type": "boolean",
+                                         "description": "Only allow HTTPS traffic."},
+            "azureFilesIdentityBasedAuthentication": {"type": "object"},
+        }),
+    }
+    spec = arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "sku", "kind"])
+    return spec
+
+
+def spec_storage_container():
+    # BlobContainersPut example; ContainerProperties in the public reference.
+    body = {
+        "properties": open_object("Container properties.", {
+            "publicAccess": string_enum("Anonymous access level.",
+                                        ["Container", "Blob", "None"]),
+            "metadata": {"description": "Name-value pairs (azapply keeps its ownership mark "
+                                        "here: containers have no tags).",
+                         "type": "object", "additionalProperties": {"type": "string"}},
+            "defaultEncryptionScope": {"type": "string",
+                                       "description": "Default encryption scope."},
+            "denyEncryptionScopeOverride": {"type": "boolean",
+                                            "description": "Block other scopes."},
+            "immutableStorageWithVersioning": open_object(
+                "Version-level immutability.", {"enabled": {"type": "boolean"}}),
+            "enableNfsV3RootSquash": {"type": "boolean"},
+            "enableNfsV3AllSquash": {"type": "boolean"},
+        }),
+    }
+    return arm_spec(parent_scope("storageAccount", "StorageAccount"), ["storageAccount"],
+                    body, [])
+
+
+def spec_key_vault():
+    # Microsoft.KeyVault 2023-07-01 VaultCreateOrUpdateParameters.
+    guid_or_expr = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-" \
+                   "[0-9a-fA-F]{12}|.*\\$\\{.*\\}.*)$"
+    body = {
+        "location": {"$ref": "#/$defs/location"},
+        "tags": {"$ref": "#/$defs/tags"},
+        "properties": open_object("Vault properties.", {
+            "tenantId": {"description": "The Entra tenant that authenticates requests "
+                                        "(a GUID).", "type": "string",
+                         "pattern": guid_or_expr},
+            "sku": {"description": "The SKU.", "type": "object",
+                    "required": ["family", "name"],
+                    "properties": {"family": {"const": "A"},
+                                   "name": string_enum("standard or premium (HSM keys).",
+                                                       ["standard", "premium"])}},
+            "accessPolicies": {"description": "Access policies (ignored when "
+                                              "enableRbacAuthorization is true).",
+                               "type": "array", "maxItems": 1024,
+                               "items": {"type": "object",
+                                         "required": ["tenantId", "objectId", "permissions"],
+                                         "properties": {
+                                             "tenantId": {"type": "string"},
+                                             "objectId": {"type": "string"},
+                                             "applicationId": {"type": "string"},
+                                             "permissions": {"type": "object"}}}},
+            "enableRbacAuthorization": {"type": "boolean",
+                                        "description": "Authorize data actions with Azure "
+                                                       "RBAC instead of access policies."},
+            "enableSoftDelete": {"type": "boolean", "description": "Soft delete (cannot be "
+                                                                   "turned off once on)."},
+            "softDeleteRetentionInDays": {"type": "integer", "minimum": 7, "maximum": 90,
+                                          "description": "Days a deleted vault is kept."},
+            "enablePurgeProtection": {"type": "boolean",
+                                      "description": "Purge protection (irreversible)."},
+            "enabledForDeployment": {"type": "boolean"},
+            "enabledForDiskEncryption": {"type": "boolean"},
+            "enabledForTemplateDeployment": {"type": "boolean"},
+            "createMode": string_enum("Create or recover a soft-deleted vault.",
+                                      ["default", "recover"]),
+            "networkAcls": open_object("Network rules.", {
+                "defaultAction": {"enum": ["Allow", "Deny"]},
+                "bypass": {"enum": ["AzureServices", "None"]},
+                "ipRules": {"type": "array", "items": {"type": "object"}},
+                "virtualNetworkRules": {"type": "array", "items": {"type": "object"}}}),
+            "publicNetworkAccess": {"type": "string",
+                                    "description": "Enabled or Disabled."},
+            "vaultUri": READ_ONLY,
+            "hsmPoolResourceId": READ_ONLY,
+            "provisioningState": READ_ONLY,
+        }, ["tenantId", "sku"]),
+    }
+    return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "properties"])
+
+
+def spec_application_insights():
+    # Microsoft.Insights 2020-02-02 ApplicationInsightsComponent.
+    body = {
+        "location": {"$ref": "#/$defs/location"},
+        "tags": {"$ref": "#/$defs/tags"},
+        "kind": {"description": "The kind of application (usually web).", "type": "string"},
+        "etag": {"description": "Resource etag.", "type": "string"},
+        "properties": open_object("Component properties.", {
+            "Application_Type": string_enum("Type of application being monitored.",
+                                            ["web", "other"]),
+            "Flow_Type": string_enum("Used by the portal; set Bluefield.", ["Bluefield"]),
+            "Request_Source": string_enum("Describes what created this component.",
+                                          ["rest"]),
+            "WorkspaceResourceId": {"type": "string",
+                                    "description": "Log Analytics workspace for the data "
+                                                   "(workspace-based component)."},
+            "IngestionMode": string_enum("Where ingested data goes.",
+                                         ["ApplicationInsights",
+                                          "ApplicationInsightsWithDiagnosticSettings",
+                                          "LogAnalytics"]),
+            "RetentionInDays": {"type": "integer", "description": "Retention in days.",
+                                "enum": [30, 60, 90, 120, 180, 270, 365, 550, 730]},
+            "SamplingPercentage": {"type": "number", "minimum": 0, "maximum": 100,
+                                   "description": "Percentage of data sampled."},
+            "DisableIpMasking": {"type": "boolean"},
+            "DisableLocalAuth": {"type": "boolean",
+                                 "description": "Only allow Entra ID authentication for "
+                                                "ingestion."},
+            "ForceCustomerStorageForProfiler": {"type": "boolean"},
+            "ImmediatePurgeDataOn30Days": {"type": "boolean"},
+            "HockeyAppId": {"type": "string"},
+            "publicNetworkAccessForIngestion": string_enum("Public ingestion.",
+                                                           ["Enabled", "Disabled"]),
+            "publicNetworkAccessForQuery": string_enum("Public query.",
+                                                       ["Enabled", "Disabled"]),
+        }, ["Application_Type"]),
+    }
+    return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "kind", "properties"])
+
+
+def spec_role_assignment(conv, auth_file):
+    _, _, props = conv.specs.resolve(auth_file, "#/definitions/RoleAssignmentProperties")
+    principal_types = props["properties"]["principalType"]["enum"]
+    if "Device" not in principal_types:
+        # Newer api-versions and the Azure docs list Device as well.
+        principal_types = principal_types + ["Device"]
+    p = props["properties"]
+    return {
+        "description": "An Azure RBAC role assignment (Microsoft.Authorization "
+                       "roleAssignments): who gets which role where.",
+        "type": "object",
+        "required": ["scope", "role", "principalId"],
+        "additionalProperties": False,
+        "properties": {
+            "scope": {"description": "Where the role applies: an Azure resource id or a "
+                                     "${ref.Kind.name.id} expression.",
+                      "type": "string", "pattern": "^(/|\\$\\{)"},
+            "role": {"description": "A built-in role name (e.g. Contributor), a role "
+                                    "definition GUID, or a roleDefinitionId.",
+                     "type": "string", "minLength": 1},
+            "principalId": {"description": short(p["principalId"]["description"]) +
+                                           " (object id, or ${ref...}).",
+                            "type": "string", "minLength": 1},
+            "principalType": {"description": "The principal's type; set ServicePrincipal "
+                                             "for managed identities to avoid "
+                                             "PrincipalNotFound right after creation.",
+                              "enum": principal_types},
+            "description": {"description": short(p["description"]["description"]),
+                            "type": "string"},
+            "condition": {"description": "An ABAC condition limiting the assignment.",
+                          "type": "string"},
+            "conditionVersion": {"description": short(p["conditionVersion"]["description"]),
+                                 "enum": ["2.0"]},
+            "delegatedManagedIdentityResourceId": {
+                "description": short(p["delegatedManagedIdentityResourceId"]["description"]),
+                "type": "string"},
+            "subscription": {"$ref": "#/$defs/subscription"},
+        },
+    }
+
+
+def spec_synapse_role_assignment():
+    return {
+        "description": "A Synapse RBAC role assignment in a workspace (data plane, not ARM).",
+        "type": "object",
+        "required": ["workspace", "role", "principalId"],
+        "additionalProperties": False,
+        "properties": {
+            "workspace": {"description": "The metadata.name of the SynapseWorkspace "
+                                         "manifest.", "$ref": "#/$defs/parentRef"},
+            "role": {"description": "A Synapse role name (e.g. Synapse Administrator) or "
+                                    "its GUID; Synapse role ids are not ARM role ids.",
+                     "type": "string", "minLength": 1},
+            "principalId": {"description": "The object id of the user, group or service "
+                                           "principal (or ${ref...}).",
+                            "type": "string", "minLength": 1},
+            "principalType": {"description": "The principal's type.",
+                              "enum": ["User", "Group", "ServicePrincipal"]},
+            "subscription": {"$ref": "#/$defs/subscription"},
+        },
+    }
+
+
+def spec_entra_application():
+    # Microsoft Graph v1.0 application resource type.
+    api_scope = {"type": "object", "properties": {
+        "id": {"type": "string"}, "value": {"type": "string"},
+        "type": {"enum": ["User", "Admin"]}, "isEnabled": {"type": "boolean"},
+        "adminConsentDisplayName": {"type": "string"},
+        "adminConsentDescription": {"type": "string"},
+        "userConsentDisplayName": {"type": "string"},
+        "userConsentDescription": {"type": "string"}}}
+    return {
+        "description": "A Microsoft Entra application registration (Graph application).",
+        "type": "object",
+        "required": ["displayName"],
+        "additionalProperties": False,
+        "properties": {
+            "uniqueName": {"description": "Immutable client-chosen key used to upsert the "
+                                          "application; defaults to the manifest name.",
+                           "type": "string", "minLength": 1},
+            "displayName": {"description": "The name users see.", "type": "string",
+                            "minLength": 1, "maxLength": 256},
+            "description": {"type": "string", "maxLength": 1024,
+                            "description": "Free text shown to end users."},
+            "signInAudience": string_enum("Which accounts may sign in.", [
+                "AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount",
+                "PersonalMicrosoftAccount"]),
+            "notes": {"type": "string",
+                      "description": "Notes for administrators (azapply keeps its ownership "
+                                     "mark here)."},
+            "tags": {"description": "Strings to categorise the application.",
+                     "type": "array", "items": {"type": "string"}, "uniqueItems": True},
+            "identifierUris": {"description": "App ID URIs, e.g. api://<appId>.",
+                               "type": "array", "items": {"type": "string"},
+                               "uniqueItems": True},
+            "groupMembershipClaims": {"type": "string",
+                                      "description": "None, SecurityGroup, All, ..."},
+            "isFallbackPublicClient": {"type": "boolean"},
+            "serviceManagementReference": {"type": "string"},
+            "web": open_object("Web platform settings.", {
+                "homePageUrl": {"type": "string"},
+                "logoutUrl": {"type": "string"},
+                "redirectUris": {"type": "array", "items": {"type": "string"}},
+                "implicitGrantSettings": open_object("Implicit grant.", {
+                    "enableAccessTokenIssuance": {"type": "boolean"},
+                    "enableIdTokenIssuance": {"type": "boolean"}})}),
+            "spa": open_object("Single-page application settings.", {
+                "redirectUris": {"type": "array", "items": {"type": "string"}}}),
+            "publicClient": open_object("Public client settings.", {
+                "redirectUris": {"type": "array", "items": {"type": "string"}}}),
+            "api": open_object("The API this application exposes.", {
+                "requestedAccessTokenVersion": {"enum": [1, 2, None]},
+                "acceptMappedClaims": {"type": ["boolean", "null"]},
+                "knownClientApplications": {"type": "array", "items": {"type": "string"}},
+                "oauth2PermissionScopes": {"type": "array", "items": api_scope},
+                "preAuthorizedApplications": {"type": "array", "items": {"type": "object"}}}),
+            "appRoles": {"description": "Roles the application declares.", "type": "array",
+                         "items": {"type": "object",
+                                   "required": ["allowedMemberTypes", "displayName", "value"],
+                                   "properties": {
+                                       "id": {"type": "string"},
+                                       "allowedMemberTypes": {
+                                           "type": "array",
+                                           "items": {"enum": ["User", "Application"]}},
+                                       "displayName": {"type": "string"},
+                                       "description": {"type": "string"},
+                                       "value": {"type": "string"},
+                                       "isEnabled": {"type": "boolean"}}}},
+            "requiredResourceAccess": {
+                "description": "APIs and permissions the application needs.",
+                "type": "array",
+                "items": {"type": "object", "required": ["resourceAppId", "resourceAccess"],
+                          "properties": {
+                              "resourceAppId": {"type": "string"},
+                              "resourceAccess": {"type": "array", "items": {
+                                  "type": "object", "required": ["id", "type"],
+                                  "properties": {"id": {"type": "string"},
+                                                 "type": {"enum": ["Scope", "Role"]}}}}}}},
+            "optionalClaims": {"type": "object",
+                               "description": "Optional claims in tokens."},
+            "info": {"type": "object", "description": "Marketing, support, terms URLs."},
+            "id": READ_ONLY,
+            "appId": READ_ONLY,
+            "createdDateTime": READ_ONLY,
+            "publisherDomain": READ_ONLY,
+        },
+    }
+
+
+def spec_service_principal():
+    # Microsoft Graph v1.0 servicePrincipal resource type.
+    return {
+        "description": "A service principal for an Entra application (Graph "
+                       "servicePrincipal): name the EntraApplication manifest, or give an "
+                       "appId.",
+        "type": "object",
+        "additionalProperties": False,
+        "oneOf": [{"required": ["application"]}, {"required": ["appId"]}],
+        "properties": {
+            "application": {"description": "The metadata.name of the EntraApplication "
+                                           "manifest.", "$ref": "#/$defs/parentRef"},
+            "appId": {"description": "The application (client) id, for applications not "
+                                     "managed here.", "type": "string", "minLength": 1},
+            "accountEnabled": {"type": "boolean",
+                               "description": "Whether the principal can sign in."},
+            "appRoleAssignmentRequired": {"type": "boolean",
+                                          "description": "Require an app role assignment "
+                                                         "before users get tokens."},
+            "description": {"type": "string", "maxLength": 1024},
+            "notes": {"type": "string",
+                      "description": "Notes (azapply keeps its ownership mark here)."},
+            "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                     "description": "Strings to categorise the principal."},
+            "preferredSingleSignOnMode": {"type": ["string", "null"]},
+            "loginUrl": {"type": ["string", "null"]},
+            "notificationEmailAddresses": {"type": "array", "items": {"type": "string"}},
+            "servicePrincipalType": {"enum": ["Application", "ManagedIdentity", "Legacy",
+                                              "SocialIdp"]},
+            "id": READ_ONLY,
+            "appDisplayName": READ_ONLY,
+            "servicePrincipalNames": READ_ONLY,
+        },
+    }
+
+
+# Synapse artifacts ----------------------------------------------------------
+
+def secret_defs():
+    return {
+        "secureString": {
+            "description": "A secret given inline; Synapse stores it encrypted and returns "
+                           "it masked.",
+            "type": "object", "required": ["type", "value"],
+            "properties": {"type": {"const": "SecureString"},
+                           "value": {"type": "string", "description": "The secret (use "
+                                                                      "${env.X})."}}},
+        "keyVaultSecret": {
+            "description": "A secret read from Key Vault through a linked service.",
+            "type": "object", "required": ["type", "store", "secretName"],
+            "properties": {"type": {"const": "AzureKeyVaultSecret"},
+                           "store": {"$ref": "#/$defs/linkedServiceReference"},
+                           "secretName": {"description": "The secret's name (string or "
+                                                         "expression)."},
+                           "secretVersion": {"description": "The secret's version."}}},
+        "secret": {"description": "A SecureString or an AzureKeyVaultSecret reference.",
+                   "oneOf": [{"$ref": "#/$defs/secureString"},
+                             {"$ref": "#/$defs/keyVaultSecret"}]},
+        "linkedServiceReference": {
+            "description": "A reference to a linked service.",
+            "type": "object", "required": ["referenceName", "type"],
+            "properties": {"type": {"const": "LinkedServiceReference"},
+                           "referenceName": {"type": "string"},
+                           "parameters": {"type": "object"}}},
+    }
+
+
+def artifact_spec(properties_schema, text):
+    return {
+        "description": text,
+        "type": "object",
+        "required": ["workspace", "properties"],
+        "additionalProperties": False,
+        "properties": {
+            "workspace": {"description": "The metadata.name of the SynapseWorkspace "
+                                         "manifest.", "$ref": "#/$defs/parentRef"},
+            "name": {"$ref": "#/$defs/azureName"},
+            "subscription": {"$ref": "#/$defs/subscription"},
+            "specFile": {"$ref": "#/$defs/specFile"},
+            "type": {"description": "The artifact collection, as Synapse Studio writes "
+                                    "it (ignored).", "type": "string"},
+            "properties": properties_schema,
+        },
+    }
+
+
+def linked_service_properties(conv, ls_file):
+    """type + typeProperties: four types checked closely, any other passes."""
+    def type_props(def_name, secret_fields):
+        _, _, d = conv.specs.resolve(ls_file, "#/definitions/" + def_name)
+        s = conv.convert(ls_file, d, 2, frozenset())
+        for f in secret_fields:
+            if f in s.get("properties", {}):
+                text = s["properties"][f].get("description")
+                s["properties"][f] = described({"$ref": "#/$defs/secret"}, text)
+        return s
+
+    checked = {
+        "AzureMLService": type_props("AzureMLServiceLinkedServiceTypeProperties",
+                                     ["servicePrincipalKey"]),
+        "AzureBlobFS": type_props("AzureBlobFSLinkedServiceTypeProperties",
+                                  ["accountKey", "servicePrincipalKey", "sasToken"]),
+        "AzureKeyVault": type_props("AzureKeyVaultLinkedServiceTypeProperties", []),
+        "AzureSqlDW": type_props("AzureSqlDWLinkedServiceTypeProperties", ["password"]),
+    }
+    # AzureMLService: the workspace's managed identity (authentication: MSI)
+    # or a service principal; azure-notes.md, "Linking Synapse and Azure ML".
+    ml = checked["AzureMLService"]
+    ml["properties"].setdefault("authentication", {"description": "MSI to use the "
+                                                                  "workspace identity."})
+    _, _, base = conv.specs.resolve(ls_file, "#/definitions/LinkedService")
+    common = {}
+    for k, v in base.get("properties", {}).items():
+        if k != "type":
+            common[k] = conv.convert(ls_file, v, 2, frozenset())
+    branches = []
+    for t, tp in checked.items():
+        branches.append({"properties": {"type": {"const": t}, "typeProperties": tp},
+                         "required": ["typeProperties"]})
+    branches.append({"properties": {"type": {"not": {"enum": list(checked)}}}})
+    props = {"type": {"description": "The linked service type, e.g. AzureMLService.",
+                      "type": "string"},
+             "typeProperties": {"description": "Properties of this type of linked service.",
+                                "type": "object"}}
+    props.update(common)
+    return {"description": "The linked service as Synapse stores it.",
+            "type": "object", "required": ["type"], "properties": props, "anyOf": branches}
+
+
+def pipeline_properties():
+    # entityTypes/Pipeline.json (Synapse 2020-12-01 Pipeline) as in
+    # Pipelines_Create.json.
+    activity = {"type": "object", "required": ["name", "type"], "properties": {
+        "name": {"type": "string", "description": "Activity name."},
+        "type": {"type": "string", "description": "Activity type, e.g. Copy, "
+                                                  "SynapseNotebook, ForEach."},
+        "description": {"type": "string"},
+        "state": {"enum": ["Active", "Inactive"]},
+        "onInactiveMarkAs": {"enum": ["Succeeded", "Failed", "Skipped"]},
+        "dependsOn": {"type": "array", "items": {
+            "type": "object", "required": ["activity", "dependencyConditions"],
+            "properties": {"activity": {"type": "string"},
+                           "dependencyConditions": {"type": "array", "items": {
+                               "enum": ["Succeeded", "Failed", "Skipped", "Completed"]}}}}},
+        "userProperties": {"type": "array", "items": {
+            "type": "object", "required": ["name", "value"]}},
+        "typeProperties": {"type": "object"},
+        "linkedServiceName": {"type": "object"},
+        "policy": {"type": "object"}}}
+    param = {"type": "object", "required": ["type"], "properties": {
+        "type": {"enum": ["Object", "String", "Int", "Float", "Bool", "Array",
+                          "SecureString"]},
+        "defaultValue": {}}}
+    return {
+        "description": "The pipeline as Synapse stores it.",
+        "type": "object",
+        "properties": {
+            "description": {"type": "string", "description": "Pipeline description."},
+            "activities": {"type": "array", "items": activity,
+                           "description": "The activities, in any order (dependsOn orders "
+                                          "them)."},
+            "parameters": {"type": "object", "additionalProperties": param},
+            "variables": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["type"],
+                "properties": {"type": {"enum": ["String", "Bool", "Boolean", "Array"]},
+                               "defaultValue": {}}}},
+            "concurrency": {"type": "integer", "minimum": 1},
+            "annotations": {"type": "array",
+                            "description": "Tags (azapply keeps its ownership mark here)."},
+            "runDimensions": {"type": "object"},
+            "folder": {"type": "object", "properties": {"name": {"type": "string"}}},
+        },
+    }
+
+
+def dataset_properties():
+    # entityTypes/Dataset.json (Synapse 2020-12-01 Dataset).
+    return {
+        "description": "The dataset as Synapse stores it.",
+        "type": "object",
+        "required": ["type", "linkedServiceName"],
+        "properties": {
+            "type": {"type": "string", "description": "Dataset type, e.g. Parquet, "
+                                                      "DelimitedText, AzureSqlDWTable."},
+            "description": {"type": "string"},
+            "linkedServiceName": {"$ref": "#/$defs/linkedServiceReference"},
+            "typeProperties": {"type": "object"},
+            "structure": {"description": "Columns (array or expression)."},
+            "schema": {"description": "Physical schema (array or expression)."},
+            "parameters": {"type": "object"},
+            "annotations": {"type": "array",
+                            "description": "Tags (azapply keeps its ownership mark here)."},
+            "folder": {"type": "object", "properties": {"name": {"type": "string"}}},
+        },
+    }
+
+
+def sql_script_properties():
+    # SqlScript (artifacts.json SqlScriptResource -> entityTypes/SqlScript.json).
+    return {
+        "description": "The SQL script as Synapse stores it.",
+        "type": "object",
+        "required": ["content"],
+        "properties": {
+            "description": {"type": "string"},
+            "type": {"enum": ["SqlQuery"]},
+            "content": {"type": "object", "required": ["query"], "properties": {
+                "query": {"type": "string", "description": "The SQL text."},
+                "currentConnection": {"type": "object", "properties": {
+                    "databaseName": {"type": "string"},
+                    "poolName": {"type": "string"},
+                    "type": {"type": "string",
+                             "description": "SqlOnDemand or SqlPool."}}},
+                "resultLimit": {"type": "integer"},
+                "metadata": {"type": "object"}}},
+            "folder": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "annotations": {"type": "array",
+                            "description": "Tags (azapply keeps its ownership mark here)."},
+        },
+    }
+
+
+# ---------------------------------------------------------------------------
+
+def identity_def(conv, ws_file):
+    _, _, d = conv.specs.resolve(ws_file, "#/definitions/ManagedIdentity")
+    return conv.convert(ws_file, d, 1, frozenset())
+
+
+def build(specs_dir):
+    spec_root = os.path.join(specs_dir, "specification")
+    if not os.path.isdir(spec_root):
+        sys.exit("usage: generate.py SPECS_DIR (a copy of Azure/azure-rest-api-specs "
+                 "with a specification/ folder)")
+    specs = Specs(spec_root)
+    conv = Converter(specs)
+    syn = os.path.join(spec_root, "synapse/resource-manager/Microsoft.Synapse/stable/2021-06-01")
+    ml = os.path.join(spec_root, "machinelearningservices/resource-manager/"
+                                 "Microsoft.MachineLearningServices/stable/2025-09-01")
+    dp = os.path.join(spec_root, "synapse/data-plane/Microsoft.Synapse/stable/2020-12-01")
+    auth = os.path.join(spec_root, "authorization/resource-manager/Microsoft.Authorization/"
+                                   "stable/2022-04-01/authorization-RoleAssignmentsCalls.json")
+    identity = {"identity": FALLBACK["ManagedServiceIdentity"]}
+    out = {}
+
+    def kind(name, spec, title, extra=None, read_only=()):
+        mark_read_only(spec, read_only)
+        out[name] = document(name, spec, dict(identity, **(extra or {})), title)
+
+    kind("ResourceGroup", spec_resource_group(), "azapply ResourceGroup manifest")
+    kind("StorageAccount", spec_storage_account(), "azapply StorageAccount manifest")
+    kind("StorageContainer", spec_storage_container(), "azapply StorageContainer manifest")
+    kind("KeyVault", spec_key_vault(), "azapply KeyVault manifest")
+    kind("ApplicationInsights", spec_application_insights(),
+         "azapply ApplicationInsights manifest")
+
+    f = os.path.join(ml, "workspaceRP.json")
+    body = tracked_body(conv, f, "Workspace")
+    body["identity"] = {"$ref": "#/$defs/identity"}
+    kind("MlWorkspace", arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location"]),
+         "azapply MlWorkspace manifest",
+         read_only=["properties.workspaceId", "properties.discoveryUrl",
+                    "properties.mlFlowTrackingUri", "properties.notebookInfo",
+                    "properties.privateLinkCount", "properties.storageHnsEnabled",
+                    "properties.tenantId", "properties.serviceProvisionedResourceGroup"])
+
+    f = os.path.join(ml, "machineLearningServices.json")
+    body = tracked_body(conv, f, "ComputeResource")
+    body["identity"] = {"$ref": "#/$defs/identity"}
+    kind("MlCompute", arm_spec(parent_scope("workspace", "MlWorkspace"), ["workspace"], body,
+                               ["properties"]),
+         "azapply MlCompute manifest",
+         read_only=["properties.createdOn", "properties.modifiedOn",
+                    "properties.provisioningErrors", "properties.isAttachedCompute"])
+
+    f = os.path.join(syn, "workspace.json")
+    body = tracked_body(conv, f, "Workspace")
+    body["identity"] = identity_def(conv, f)
+    kind("SynapseWorkspace", arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location"]),
+         "azapply SynapseWorkspace manifest",
+         read_only=["properties.connectivityEndpoints", "properties.workspaceUID",
+                    "properties.extraProperties", "properties.adlaResourceId",
+                    "properties.settings", "properties.provisioningState"])
+
+    f = os.path.join(syn, "firewallRule.json")
+    body = tracked_body(conv, f, "IpFirewallRuleInfo")
+    kind("SynapseFirewallRule",
+         arm_spec(parent_scope("workspace", "SynapseWorkspace"), ["workspace"], body,
+                  ["properties"]),
+         "azapply SynapseFirewallRule manifest",
+         read_only=["properties.provisioningState"])
+
+    f = os.path.join(syn, "bigDataPool.json")
+    body = tracked_body(conv, f, "BigDataPoolResourceInfo")
+    kind("SparkPool", arm_spec(parent_scope("workspace", "SynapseWorkspace"), ["workspace"],
+                               body, ["location", "properties"]),
+         "azapply SparkPool manifest",
+         read_only=["properties.creationDate", "properties.lastSucceededTimestamp",
+                    "properties.provisioningState"])
+
+    f = os.path.join(syn, "sqlPool.json")
+    body = tracked_body(conv, f, "SqlPool")
+    kind("SqlPool", arm_spec(parent_scope("workspace", "SynapseWorkspace"), ["workspace"],
+                             body, ["location", "sku"]),
+         "azapply SqlPool manifest",
+         read_only=["properties.status", "properties.creationDate",
+                    "properties.provisioningState"])
+
+    kind("RoleAssignment", spec_role_assignment(conv, auth), "azapply RoleAssignment manifest")
+    kind("SynapseRoleAssignment", spec_synapse_role_assignment(),
+         "azapply SynapseRoleAssignment manifest")
+    kind("EntraApplication", spec_entra_application(), "azapply EntraApplication manifest")
+    kind("ServicePrincipal", spec_service_principal(), "azapply ServicePrincipal manifest")
+
+    artifact_defs = secret_defs()
+    conv = Converter(specs, data_plane=True)
+    ls_file = os.path.join(dp, "entityTypes/LinkedService.json")
+    kind("LinkedService", artifact_spec(linked_service_properties(conv, ls_file),
+                                        "A Synapse linked service."),
+         "azapply LinkedService manifest", artifact_defs)
+    kind("Dataset", artifact_spec(dataset_properties(), "A Synapse dataset."),
+         "azapply Dataset manifest", artifact_defs)
+    kind("Pipeline", artifact_spec(pipeline_properties(), "A Synapse pipeline."),
+         "azapply Pipeline manifest", artifact_defs)
+
+    tr_file = os.path.join(dp, "entityTypes/Trigger.json")
+    _, _, d = specs.resolve(tr_file, "#/definitions/Trigger")
+    trigger = conv.convert(tr_file, d, 1, frozenset(), "Trigger")
+    kind("Trigger", artifact_spec(trigger, "A Synapse trigger."), "azapply Trigger manifest",
+         artifact_defs, read_only=["properties.runtimeState"])
+
+    nb_file = os.path.join(dp, "entityTypes/Notebook.json")
+    _, _, d = specs.resolve(nb_file, "#/definitions/Notebook")
+    kind("Notebook", artifact_spec(conv.convert(nb_file, d, 1, frozenset(), "Notebook"),
+                                   "A Synapse notebook."),
+         "azapply Notebook manifest", artifact_defs)
+    kind("SqlScript", artifact_spec(sql_script_properties(), "A Synapse SQL script."),
+         "azapply SqlScript manifest", artifact_defs)
+
+    assert sorted(out) == KINDS, sorted(set(KINDS) ^ set(out))
+    out["manifest"] = manifest_schema()
+    out["project"] = project_schema()
+    return out
+
+
+def manifest_schema():
+    defs = envelope_defs(KINDS)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BASE_ID + "manifest.schema.json",
+        "title": "azapply manifest (any kind)",
+        "description": "The envelope every manifest shares; <Kind>.schema.json adds the "
+                       "kind's spec.",
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"$ref": "#/$defs/apiVersion"},
+            "kind": {"$ref": "#/$defs/kind"},
+            "metadata": {"$ref": "#/$defs/metadata"},
+            "spec": {"description": "What to create: see the kind's schema.",
+                     "type": "object"},
+        },
+        "$defs": defs,
+    }
+
+
+def project_schema():
+    env_name = "^[A-Za-z0-9][A-Za-z0-9_-]*$"
+    var_name = "^[A-Za-z_][A-Za-z0-9_]*$"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BASE_ID + "project.schema.json",
+        "title": "azapply project file (azapply.yaml)",
+        "type": "object",
+        "required": ["stack"],
+        "additionalProperties": False,
+        "properties": {
+            "stack": {"description": "The stack name: marks every resource this project "
+                                     "owns (azapply-stack tag).",
+                      "type": "string", "minLength": 1, "maxLength": 64,
+                      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+            "subscription": {"$ref": "#/$defs/subscription"},
+            "tenant": {"$ref": "#/$defs/tenant"},
+            "cloud": {"$ref": "#/$defs/cloud"},
+            "location": {"description": "The default Azure region.", "type": "string",
+                         "minLength": 1},
+            "variables": {"description": "Variables for ${var.X}: name -> default value "
+                                         "(null = every environment must set it).",
+                          "type": "object",
+                          "propertyNames": {"pattern": var_name}},
+            "environments": {
+                "description": "Per-environment settings (selected with --env).",
+                "type": "object",
+                "propertyNames": {"pattern": env_name},
+                "additionalProperties": {"$ref": "#/$defs/environment"},
+            },
+        },
+        "$defs": {
+            "subscription": {"description": "The Azure subscription id.", "type": "string",
+                             "minLength": 1},
+            "tenant": {"description": "The Entra tenant id or domain.", "type": "string",
+                       "minLength": 1},
+            "cloud": {"description": "AzureCloud, AzureUSGovernment, AzureChinaCloud, or a "
+                                     "path to a cloud file (JSON) for other clouds.",
+                      "type": "string",
+                      "anyOf": [{"enum": ["AzureCloud", "AzureUSGovernment",
+                                          "AzureChinaCloud"]},
+                                {"pattern": "\\.json$"}]},
+            "environment": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "variables": {"description": "Values for this environment.",
+                                  "type": "object",
+                                  "propertyNames": {"pattern": var_name}},
+                    "subscription": {"$ref": "#/$defs/subscription"},
+                    "tenant": {"$ref": "#/$defs/tenant"},
+                    "location": {"type": "string", "minLength": 1},
+                    "cloud": {"$ref": "#/$defs/cloud"},
+                    "overrides": {"description": "Kind/name -> values merged into that "
+                                                 "manifest's spec.",
+                                  "type": "object",
+                                  "propertyNames": {
+                                      "pattern": "^[A-Z][A-Za-z]*/[A-Za-z0-9][A-Za-z0-9._-]*$"},
+                                  "additionalProperties": {"type": "object"}},
+                },
+            },
+        },
+    }
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    for name, schema in build(sys.argv[1]).items():
+        with open(os.path.join(HERE, name + ".schema.json"), "w", encoding="utf-8") as f:
+            json.dump(schema, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
