@@ -402,12 +402,16 @@ static void diff_value(diff_ctx *c, const json_t *desired, const json_t *live)
 		if (def)
 			live = defaulted = json_loads(def, JSON_DECODE_ANY, NULL);
 	}
-	if (contains_unknown(desired)) {
+	if (json_is_object(desired) &&
+	    (json_is_object(live) || (!live && json_object_size(desired) > 0))) {
+		/* Leaf by leaf, so one secret or unknown value inside does not
+		 * hide its siblings, and each create-only property is flagged
+		 * where it is. */
+		diff_object(c, desired, live);
+	} else if (contains_unknown(desired)) {
 		add_change(c, live ? AZ_CHANGE_MODIFY : AZ_CHANGE_ADD, live, desired);
 	} else if (!live) {
 		add_change(c, AZ_CHANGE_ADD, NULL, desired);
-	} else if (json_is_object(desired) && json_is_object(live)) {
-		diff_object(c, desired, live);
 	} else if (json_is_array(desired) && json_is_array(live) &&
 		   json_array_size(desired) == json_array_size(live) &&
 		   !(c->kind && az_path_in(c->kind->set_paths, path))) {

@@ -103,7 +103,7 @@ static void nested_change_has_its_path_and_values(void **state)
 	assert_int_equal(json_integer_value(d.items[0].after), 10);
 	assert_false(d.items[0].forces_replace);
 	assert_int_equal(d.items[1].op, AZ_CHANGE_ADD);
-	assert_string_equal(d.items[1].path, "properties.tags");
+	assert_string_equal(d.items[1].path, "properties.tags.a");
 	assert_null(d.items[1].before);
 	az_diff_clear(&d);
 }

@@ -1,0 +1,76 @@
+/*
+ * plan.h - what azapply will do, resource by resource, and how it is shown.
+ *
+ * A plan is a closed set of actions (no-op, create, update, replace,
+ * delete, read) with the property-level diff behind each. The reason for
+ * an action is for display only: apply never branches on it. The same plan
+ * renders as text for a terminal, versioned JSON for tools and markdown for
+ * a pull-request comment; secrets never appear in any of them.
+ */
+#ifndef AZAPPLY_PLAN_H
+#define AZAPPLY_PLAN_H
+
+#include <azapply/diff.h>
+
+typedef enum az_action {
+	AZ_ACTION_NOOP,
+	AZ_ACTION_CREATE,
+	AZ_ACTION_UPDATE,
+	AZ_ACTION_REPLACE,
+	AZ_ACTION_DELETE,
+	AZ_ACTION_READ, /* refresh-only: nothing will change */
+} az_action;
+
+const char *az_action_name(az_action a); /* "create", "update", ... "no-op" */
+
+typedef struct az_plan_item {
+	char *address;        /* Kind/name */
+	const az_kind *kind;
+	char *id;             /* Azure id; NULL while it depends on unknown values */
+	az_action action;
+	bool adopt;           /* exists in Azure without this stack's marker: adopt it */
+	char *refused;        /* why this action may not run (replace of a stateful
+			       * resource, delete under preventDestroy); NULL when allowed */
+	char *reason;         /* display only: "properties.isHnsEnabled forces replacement" */
+	az_diff diff;
+	json_t *desired;      /* the body to send; NULL for delete */
+	json_t *live;         /* the body read from Azure; NULL when absent */
+	char *etag;           /* of the live resource, when Azure gives one */
+	az_pos pos;           /* where the manifest is (file borrowed from the stack) */
+} az_plan_item;
+
+typedef struct az_plan {
+	az_plan_item *items;
+	size_t len;
+	size_t cap;
+	char *stack;
+	char *environment;    /* NULL when none */
+	bool refresh_only;
+} az_plan;
+
+typedef struct az_plan_counts {
+	size_t create, update, replace, destroy, noop, read, refused;
+} az_plan_counts;
+
+az_plan_item *az_plan_add(az_plan *p, const char *address, const az_kind *kind, az_action a);
+az_plan_counts az_plan_count(const az_plan *p);
+bool az_plan_has_changes(const az_plan *p);
+void az_plan_free_items(az_plan *p);
+
+/* ---------------------------------------------------------------------
+ * Rendering. Output goes to an az_buf so callers choose where it lands and
+ * tests compare it with golden files.
+ */
+typedef struct az_render_options {
+	bool color; /* ANSI colours in text output */
+} az_render_options;
+
+void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o);
+/* The documented JSON format (README, "Plan JSON"); secrets redacted. */
+json_t *az_plan_to_json(const az_plan *p);
+/* Markdown for a pull-request comment, split into parts below `limit`
+ * bytes each (GitHub caps a comment at 65,536 characters). Returns the
+ * number of parts; *parts_out is an array of strings the caller frees. */
+size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * render.c - a plan as people and tools read it.
+ *
+ * Text follows the shape users know from Terraform: a header per resource
+ * (+ create, ~ update, -/+ replace, - delete), then one line per property
+ * change with old -> new. JSON is a documented, versioned format for policy
+ * tools. Markdown is for pull-request comments: a summary table and a
+ * collapsible section per resource, split into parts that each fit in one
+ * comment. A sensitive value is "(sensitive)" everywhere; a value that
+ * exists only after apply is "(known after apply)".
+ */
+#include <azapply/plan.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAN_FORMAT_VERSION "1"
+
+static const char *symbol(const az_plan_item *it)
+{
+	switch (it->action) {
+	case AZ_ACTION_CREATE: return "+";
+	case AZ_ACTION_UPDATE: return "~";
+	case AZ_ACTION_REPLACE: return "-/+";
+	case AZ_ACTION_DELETE: return "-";
+	case AZ_ACTION_READ: return "<=";
+	case AZ_ACTION_NOOP: return " ";
+	}
+	return "?";
+}
+
+static const char *color_of(az_action a)
+{
+	switch (a) {
+	case AZ_ACTION_CREATE: return "\033[32m";
+	case AZ_ACTION_UPDATE: return "\033[33m";
+	case AZ_ACTION_REPLACE: return "\033[35m";
+	case AZ_ACTION_DELETE: return "\033[31m";
+	default: return "";
+	}
+}
+
+static const char *headline(const az_plan_item *it)
+{
+	if (it->adopt && it->action == AZ_ACTION_NOOP)
+		return "will be adopted (it exists without this stack's marker)";
+	if (it->adopt)
+		return "will be adopted and updated in place";
+	switch (it->action) {
+	case AZ_ACTION_CREATE: return "will be created";
+	case AZ_ACTION_UPDATE: return "will be updated in place";
+	case AZ_ACTION_REPLACE: return "must be replaced (deleted, then created)";
+	case AZ_ACTION_DELETE: return "will be deleted";
+	case AZ_ACTION_READ: return "will be read";
+	case AZ_ACTION_NOOP: return "has no changes";
+	}
+	return "";
+}
+
+static void put_value(az_buf *out, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	az_buf_puts(out, s ? s : "null");
+	free(s);
+}
+
+static void render_change(az_buf *out, const az_change *ch, bool creating, const char *indent)
+{
+	const char *sym = ch->op == AZ_CHANGE_ADD ? "+" : ch->op == AZ_CHANGE_REMOVE ? "-" : "~";
+	az_buf_printf(out, "%s%s %s: ", indent, sym, ch->path);
+	if (ch->sensitive) {
+		az_buf_puts(out, "(sensitive)");
+	} else {
+		if (ch->op != AZ_CHANGE_ADD) {
+			put_value(out, ch->before);
+			if (ch->op == AZ_CHANGE_MODIFY)
+				az_buf_puts(out, " -> ");
+		}
+		if (ch->op == AZ_CHANGE_REMOVE)
+			az_buf_puts(out, " -> (removed)");
+		else if (ch->unknown)
+			az_buf_puts(out, "(known after apply)");
+		else
+			put_value(out, ch->after);
+	}
+	if (ch->forces_replace && !creating)
+		az_buf_puts(out, "   # forces replacement");
+	az_buf_putc(out, '\n');
+}
+
+static void summary_line(az_buf *out, const az_plan *p)
+{
+	az_plan_counts c = az_plan_count(p);
+	az_buf_printf(out, "Plan: %zu to add, %zu to change, %zu to replace, %zu to destroy.", c.create,
+		      c.update, c.replace, c.destroy);
+	if (c.refused)
+		az_buf_printf(out, " %zu refused.", c.refused);
+}
+
+void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o)
+{
+	bool color = o && o->color;
+	if (!az_plan_has_changes(p)) {
+		az_buf_printf(out, "No changes. Azure matches the manifests (%zu resource%s",
+			      p->len, p->len == 1 ? "" : "s");
+		if (p->environment)
+			az_buf_printf(out, ", environment %s", p->environment);
+		az_buf_puts(out, ").\n");
+		return;
+	}
+	az_buf_printf(out, "azapply will perform the following actions (stack %s",
+		      p->stack ? p->stack : "-");
+	if (p->environment)
+		az_buf_printf(out, ", environment %s", p->environment);
+	az_buf_puts(out, "):\n");
+	for (size_t i = 0; i < p->len; i++) {
+		const az_plan_item *it = &p->items[i];
+		if (it->action == AZ_ACTION_NOOP && !it->adopt)
+			continue;
+		az_buf_printf(out, "\n  # %s %s\n", it->address, headline(it));
+		if (it->reason)
+			az_buf_printf(out, "  # (%s)\n", it->reason);
+		az_buf_printf(out, "%s%3s %s%s", color ? color_of(it->action) : "", symbol(it),
+			      it->address, color ? "\033[0m" : "");
+		if (it->id)
+			az_buf_printf(out, "  %s", it->id);
+		az_buf_putc(out, '\n');
+		for (size_t j = 0; j < it->diff.len; j++)
+			render_change(out, &it->diff.items[j], it->action == AZ_ACTION_CREATE,
+				      "      ");
+		if (it->refused)
+			az_buf_printf(out, "      %s! refused:%s %s\n", color ? "\033[1;31m" : "",
+				      color ? "\033[0m" : "", it->refused);
+	}
+	az_buf_putc(out, '\n');
+	summary_line(out, p);
+	az_buf_putc(out, '\n');
+}
+
+static json_t *change_json(const az_change *ch)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "path", json_string(ch->path));
+	json_object_set_new(o, "op", json_string(ch->op == AZ_CHANGE_ADD      ? "add"
+						 : ch->op == AZ_CHANGE_REMOVE ? "remove"
+									      : "modify"));
+	if (ch->sensitive) {
+		json_object_set_new(o, "sensitive", json_true());
+	} else {
+		if (ch->before)
+			json_object_set(o, "before", ch->before);
+		if (ch->after)
+			json_object_set(o, "after", ch->after);
+	}
+	if (ch->unknown)
+		json_object_set_new(o, "unknown", json_true());
+	if (ch->forces_replace)
+		json_object_set_new(o, "forcesReplacement", json_true());
+	return o;
+}
+
+json_t *az_plan_to_json(const az_plan *p)
+{
+	az_plan_counts c = az_plan_count(p);
+	json_t *root = json_object();
+	json_object_set_new(root, "formatVersion", json_string(PLAN_FORMAT_VERSION));
+	json_object_set_new(root, "azapplyVersion", json_string(AZAPPLY_VERSION));
+	json_object_set_new(root, "stack", p->stack ? json_string(p->stack) : json_null());
+	json_object_set_new(root, "environment",
+			    p->environment ? json_string(p->environment) : json_null());
+	json_object_set_new(root, "refreshOnly", json_boolean(p->refresh_only));
+	json_object_set_new(root, "changes", json_boolean(az_plan_has_changes(p)));
+	json_object_set_new(root, "summary",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "add", (json_int_t)c.create,
+				      "change", (json_int_t)c.update, "replace", (json_int_t)c.replace,
+				      "destroy", (json_int_t)c.destroy, "noop", (json_int_t)c.noop,
+				      "refused", (json_int_t)c.refused));
+	json_t *resources = json_array();
+	for (size_t i = 0; i < p->len; i++) {
+		const az_plan_item *it = &p->items[i];
+		json_t *r = json_object();
+		json_object_set_new(r, "address", json_string(it->address));
+		json_object_set_new(r, "kind", json_string(it->kind ? it->kind->name : ""));
+		json_object_set_new(r, "id", it->id ? json_string(it->id) : json_null());
+		json_object_set_new(r, "action", json_string(az_action_name(it->action)));
+		json_object_set_new(r, "adopt", json_boolean(it->adopt));
+		if (it->reason)
+			json_object_set_new(r, "reason", json_string(it->reason));
+		if (it->refused)
+			json_object_set_new(r, "refused", json_string(it->refused));
+		if (it->pos.file)
+			json_object_set_new(r, "manifest",
+					    json_pack("{s:s,s:i,s:i}", "file", it->pos.file, "line",
+						      it->pos.line, "column", it->pos.col));
+		json_t *changes = json_array();
+		for (size_t j = 0; j < it->diff.len; j++)
+			json_array_append_new(changes, change_json(&it->diff.items[j]));
+		json_object_set_new(r, "changes", changes);
+		json_array_append_new(resources, r);
+	}
+	json_object_set_new(root, "resources", resources);
+	return root;
+}
+
+/* Markdown is assembled in sections (header, table rows, one block per
+ * resource) and then packed into parts below the limit; a section larger
+ * than a whole part is cut with a note rather than dropped. */
+typedef struct parts {
+	char **items;
+	size_t len;
+	az_buf cur;
+	size_t limit;
+	const char *header;
+} parts;
+
+static void parts_flush(parts *ps)
+{
+	if (!ps->cur.len)
+		return;
+	ps->items = az_xrealloc(ps->items, (ps->len + 1) * sizeof(char *));
+	ps->items[ps->len++] = az_buf_detach(&ps->cur);
+}
+
+static void parts_add(parts *ps, const char *section)
+{
+	size_t len = strlen(section);
+	/* 64 bytes of room for the "(part i of n)" line added at the end. */
+	size_t room = ps->limit > 128 ? ps->limit - 64 : ps->limit;
+	if (ps->cur.len && ps->cur.len + len > room)
+		parts_flush(ps);
+	if (!ps->cur.len && ps->len > 0)
+		az_buf_puts(&ps->cur, ps->header);
+	if (ps->cur.len + len > room) {
+		static const char cut[] = "\n\n_(cut: this section is longer than one comment)_\n";
+		size_t keep = room > ps->cur.len + sizeof(cut) ? room - ps->cur.len - sizeof(cut) : 0;
+		/* Cut on a UTF-8 boundary. */
+		while (keep > 0 && ((unsigned char)section[keep] & 0xC0) == 0x80)
+			keep--;
+		az_buf_add(&ps->cur, section, keep);
+		az_buf_puts(&ps->cur, cut);
+		return;
+	}
+	az_buf_puts(&ps->cur, section);
+}
+
+static const char *action_label(const az_plan_item *it)
+{
+	switch (it->action) {
+	case AZ_ACTION_CREATE: return "+ create";
+	case AZ_ACTION_UPDATE: return it->adopt ? "~ adopt, update" : "~ update";
+	case AZ_ACTION_REPLACE: return "-/+ replace";
+	case AZ_ACTION_DELETE: return "- delete";
+	case AZ_ACTION_READ: return "read";
+	case AZ_ACTION_NOOP: return it->adopt ? "adopt" : "no-op";
+	}
+	return "";
+}
+
+size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit)
+{
+	parts ps = {NULL, 0, AZ_BUF_INIT, limit, NULL};
+	az_buf head = AZ_BUF_INIT, sum = AZ_BUF_INIT;
+	az_buf_printf(&head, "### azapply plan: `%s`", p->stack ? p->stack : "-");
+	if (p->environment)
+		az_buf_printf(&head, " (%s)", p->environment);
+	az_buf_puts(&head, "\n\n");
+	ps.header = head.data;
+	summary_line(&sum, p);
+	az_buf first = AZ_BUF_INIT;
+	az_buf_printf(&first, "%s**%s**\n\n", head.data, sum.data);
+	if (!az_plan_has_changes(p)) {
+		az_buf_printf(&first, "No changes. Azure matches the manifests (%zu resources).\n",
+			      p->len);
+		parts_add(&ps, first.data);
+	} else {
+		az_buf_puts(&first, "| Action | Resource | Changes |\n|---|---|---|\n");
+		parts_add(&ps, first.data);
+		for (size_t i = 0; i < p->len; i++) {
+			const az_plan_item *it = &p->items[i];
+			if (it->action == AZ_ACTION_NOOP && !it->adopt)
+				continue;
+			char *row = az_xasprintf("| %s%s | `%s` | %zu |\n", action_label(it),
+						 it->refused ? " (refused)" : "", it->address,
+						 it->diff.len);
+			parts_add(&ps, row);
+			free(row);
+		}
+		parts_add(&ps, "\n");
+		for (size_t i = 0; i < p->len; i++) {
+			const az_plan_item *it = &p->items[i];
+			if (it->action == AZ_ACTION_NOOP && !it->adopt)
+				continue;
+			az_buf sec = AZ_BUF_INIT;
+			az_buf_printf(&sec, "<details><summary><code>%s %s</code> %s</summary>\n\n",
+				      symbol(it), it->address, headline(it));
+			if (it->reason)
+				az_buf_printf(&sec, "%s\n\n", it->reason);
+			if (it->refused)
+				az_buf_printf(&sec, "**Refused:** %s\n\n", it->refused);
+			az_buf_puts(&sec, "```diff\n");
+			for (size_t j = 0; j < it->diff.len; j++)
+				render_change(&sec, &it->diff.items[j],
+					      it->action == AZ_ACTION_CREATE, "");
+			az_buf_puts(&sec, "```\n\n</details>\n\n");
+			parts_add(&ps, sec.data);
+			az_buf_free(&sec);
+		}
+	}
+	parts_flush(&ps);
+	if (ps.len > 1) {
+		for (size_t i = 0; i < ps.len; i++) {
+			char *with = az_xasprintf("%s\n_(part %zu of %zu)_\n", ps.items[i], i + 1, ps.len);
+			free(ps.items[i]);
+			ps.items[i] = with;
+		}
+	}
+	az_buf_free(&first);
+	az_buf_free(&head);
+	az_buf_free(&sum);
+	*parts_out = ps.items;
+	return ps.len;
+}
