@@ -17,6 +17,7 @@
  * tests/unit/schema compares the verdicts with python3-jsonschema's.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <azapply/planner.h>
 #include <azapply/schema.h>
 
 #include <math.h>
@@ -25,8 +26,6 @@
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "schema_internal.h"
 
 enum {
 	T_NULL = 1 << 0,
@@ -133,32 +132,14 @@ static void compile_fail(compiler *c, const char *fmt, ...)
 	c->error = AZ_EINVALID;
 }
 
-void az_schema_pointer_push(az_buf *b, const char *key)
-{
-	az_buf_putc(b, '/');
-	for (const char *p = key; *p; p++) {
-		if (*p == '~')
-			az_buf_puts(b, "~0");
-		else if (*p == '/')
-			az_buf_puts(b, "~1");
-		else
-			az_buf_putc(b, *p);
-	}
-}
-
-static void pointer_push_index(az_buf *b, size_t i)
-{
-	az_buf_printf(b, "/%zu", i);
-}
-
 static node *compile_node(compiler *c, const json_t *js);
 
 static node *compile_child(compiler *c, const json_t *js, const char *k1, const char *k2)
 {
 	size_t mark = c->where.len;
-	az_schema_pointer_push(&c->where, k1);
+	az_pointer_push(&c->where, k1);
 	if (k2)
-		az_schema_pointer_push(&c->where, k2);
+		az_pointer_push(&c->where, k2);
 	node *n = compile_node(c, js);
 	az_buf_truncate(&c->where, mark);
 	return n;
@@ -174,8 +155,8 @@ static void compile_list(compiler *c, node_list *out, const json_t *arr, const c
 	out->items = az_xcalloc(out->len, sizeof(node *));
 	for (size_t i = 0; i < out->len; i++) {
 		size_t mark = c->where.len;
-		az_schema_pointer_push(&c->where, kw);
-		pointer_push_index(&c->where, i);
+		az_pointer_push(&c->where, kw);
+		az_pointer_push_index(&c->where, i);
 		out->items[i] = compile_node(c, json_array_get(arr, i));
 		az_buf_truncate(&c->where, mark);
 	}
@@ -670,7 +651,7 @@ static bool json_num_eq(const json_t *a, const json_t *b)
 
 /* JSON equality as JSON Schema defines it: 1 and 1.0 are equal, true and 1
  * are not (jansson's json_equal tells integers from reals). */
-bool az_schema_json_equal(const json_t *a, const json_t *b)
+static bool json_value_equal(const json_t *a, const json_t *b)
 {
 	if (json_is_number(a) && json_is_number(b))
 		return json_num_eq(a, b);
@@ -685,7 +666,7 @@ bool az_schema_json_equal(const json_t *a, const json_t *b)
 		json_object_foreach((json_t *)(uintptr_t)a, k, va)
 		{
 			const json_t *vb = json_object_get(b, k);
-			if (!vb || !az_schema_json_equal(va, vb))
+			if (!vb || !json_value_equal(va, vb))
 				return false;
 		}
 		return true;
@@ -695,7 +676,7 @@ bool az_schema_json_equal(const json_t *a, const json_t *b)
 		if (n != json_array_size(b))
 			return false;
 		for (size_t i = 0; i < n; i++)
-			if (!az_schema_json_equal(json_array_get(a, i), json_array_get(b, i)))
+			if (!json_value_equal(json_array_get(a, i), json_array_get(b, i)))
 				return false;
 		return true;
 	}
@@ -713,7 +694,7 @@ static bool enum_contains(const json_t *values, const json_t *j)
 	const json_t *e;
 	json_array_foreach(values, i, e)
 	{
-		if (az_schema_json_equal(e, j))
+		if (json_value_equal(e, j))
 			return true;
 	}
 	return false;
@@ -807,9 +788,9 @@ static size_t validate_at(validator *v, const node *n, const json_t *j, const ch
 {
 	size_t mark = v->ptr.len;
 	if (key)
-		az_schema_pointer_push(&v->ptr, key);
+		az_pointer_push(&v->ptr, key);
 	else
-		pointer_push_index(&v->ptr, index);
+		az_pointer_push_index(&v->ptr, index);
 	size_t count = validate(v, n, j, errs);
 	az_buf_truncate(&v->ptr, mark);
 	if (!v->ptr.data)
@@ -883,8 +864,17 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 			continue;
 		if (n->additional->is_bool && !n->additional->bool_value) {
 			size_t mark = v->ptr.len;
-			az_schema_pointer_push(&v->ptr, key);
-			if (n->n_props > 0) {
+			az_pointer_push(&v->ptr, key);
+			const char **names_v = az_xcalloc(n->n_props + 1, sizeof(char *));
+			for (size_t i = 0; i < n->n_props; i++)
+				names_v[i] = n->props[i].name;
+			const char *hint = az_suggest(key, names_v, n->n_props);
+			free(names_v);
+			if (hint) {
+				fail(v, errs, "additionalProperties",
+				     "property '%s' is not allowed here (did you mean '%s'?)", key,
+				     hint);
+			} else if (n->n_props > 0) {
 				az_buf names = AZ_BUF_INIT;
 				for (size_t i = 0; i < n->n_props && i < 30; i++)
 					az_buf_printf(&names, "%s%s", i ? ", " : "",
@@ -922,7 +912,7 @@ static void check_array(validator *v, const node *n, const json_t *j, az_schema_
 		return;
 	for (size_t i = 0; i < size; i++) {
 		for (size_t k = i + 1; k < size; k++) {
-			if (az_schema_json_equal(json_array_get(j, i), json_array_get(j, k))) {
+			if (json_value_equal(json_array_get(j, i), json_array_get(j, k))) {
 				fail(v, errs, "uniqueItems",
 				     "items %zu and %zu are equal; "
 				     "each item must be unique",
@@ -1016,7 +1006,7 @@ static fit branch_fit(const node *b, const json_t *j)
 		const json_t *val = json_object_get(j, b->props[i].name);
 		if (!val || (!p->const_value && !p->enum_values))
 			continue;
-		bool hit = (p->const_value && az_schema_json_equal(p->const_value, val)) ||
+		bool hit = (p->const_value && json_value_equal(p->const_value, val)) ||
 		           (p->enum_values && enum_contains(p->enum_values, val));
 		f.score = hit ? FIT_DISCRIMINATED : FIT_OTHER_DISCRIMINATOR;
 		f.disc_name = b->props[i].name;
@@ -1049,7 +1039,7 @@ static bool report_discriminator(validator *v, const node_list *list, const json
 	}
 	if (ok && name) {
 		size_t mark = v->ptr.len;
-		az_schema_pointer_push(&v->ptr, name);
+		az_pointer_push(&v->ptr, name);
 		/* A sibling enum on the same property may have said it already. */
 		bool said = false;
 		for (size_t i = 0; i < errs->len && !said; i++)
@@ -1175,7 +1165,7 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 		fail(v, errs, "type", "is %s, expected %s", type_name(j), want);
 		free(want);
 	}
-	if (n->const_value && !az_schema_json_equal(n->const_value, j)) {
+	if (n->const_value && !json_value_equal(n->const_value, j)) {
 		char *want = render_value(n->const_value);
 		char *got = render_instance(v, j);
 		fail(v, errs, "const", "must be %s, not %s", want, got);

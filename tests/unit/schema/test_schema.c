@@ -112,7 +112,9 @@ static void test_additional_properties_false_lists_allowed(void **state)
 	az_schema *s = compile("{\"properties\":{\"location\":{},\"tags\":{}},"
 	                       "\"additionalProperties\":false}");
 	expect_one(s, "{\"locaton\":\"x\"}", "/locaton", "additionalProperties",
-	           "property 'locaton' is not allowed here (allowed: location, tags)");
+	           "property 'locaton' is not allowed here (did you mean 'location'?)");
+	expect_one(s, "{\"sku\":\"x\"}", "/sku", "additionalProperties",
+	           "property 'sku' is not allowed here (allowed: location, tags)");
 	az_schema_free(s);
 
 	s = compile("{\"additionalProperties\":{\"type\":\"string\"}}");
