@@ -708,19 +708,32 @@ static size_t utf8_length(const char *s, size_t bytes)
 	return n;
 }
 
-/* Values under these names are never echoed in messages: a pattern or enum
- * error on a password must not print the password. */
-static bool pointer_looks_secret(const char *ptr)
+/* Values under these names are never echoed in messages: an enum or pattern
+ * error on a password must not print the password. Every segment counts, so
+ * servicePrincipalKey/value is covered too; "key" only as a suffix
+ * (accountKey), because keyVault or keySource hold no secrets. */
+static bool segment_looks_secret(const char *seg, size_t len)
 {
-	static const char *const WORDS[] = {"password",   "secret",           "token", "key",
-	                                    "credential", "connectionstring", "sas"};
-	const char *last = strrchr(ptr, '/');
-	last = last ? last + 1 : ptr;
+	static const char *const WORDS[] = {"password", "secret", "token", "credential",
+	                                    "connectionstring"};
 	for (size_t i = 0; i < sizeof(WORDS) / sizeof(WORDS[0]); i++) {
 		size_t wl = strlen(WORDS[i]);
-		for (const char *p = last; *p; p++)
-			if (strncasecmp(p, WORDS[i], wl) == 0)
+		for (size_t k = 0; k + wl <= len; k++)
+			if (strncasecmp(seg + k, WORDS[i], wl) == 0)
 				return true;
+	}
+	return len >= 3 && strncasecmp(seg + len - 3, "key", 3) == 0;
+}
+
+static bool pointer_looks_secret(const char *ptr)
+{
+	while (*ptr == '/') {
+		const char *seg = ptr + 1;
+		const char *end = strchr(seg, '/');
+		size_t len = end ? (size_t)(end - seg) : strlen(seg);
+		if (segment_looks_secret(seg, len))
+			return true;
+		ptr = seg + len;
 	}
 	return false;
 }
@@ -737,7 +750,11 @@ static char *render_value(const json_t *j)
 		free(dump);
 	}
 	if (strlen(text) > 80) {
-		text[76] = '\0';
+		size_t cut = 76;
+		/* Never split a UTF-8 sequence: messages must stay valid text. */
+		while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+			cut--;
+		text[cut] = '\0';
 		az_buf b = AZ_BUF_INIT;
 		az_buf_puts(&b, text);
 		az_buf_puts(&b, "...");

@@ -185,6 +185,38 @@ static void test_secret_values_are_never_echoed(void **state)
 	}
 	az_schema_errors_clear(&errs);
 	az_schema_free(s);
+
+	/* Nested under a key-like name, and a plain key name still shown. */
+	s = compile("{\"properties\":{\"accountKey\":{\"properties\":{\"value\":"
+	            "{\"const\":\"x\"}}},\"keySource\":{\"enum\":[\"Microsoft.Storage\"]}}}");
+	expect_one(s, "{\"accountKey\":{\"value\":\"abc123\"}}", "/accountKey/value", "const",
+	           "must be 'x', not the value");
+	expect_one(s, "{\"keySource\":\"Other\"}", "/keySource", "enum",
+	           "'Other' is not one of: Microsoft.Storage");
+	az_schema_free(s);
+}
+
+static void test_long_values_are_cut_on_character_boundaries(void **state)
+{
+	(void)state;
+	az_schema *s = compile("{\"enum\":[\"a\"]}");
+	/* 74 ASCII bytes after the quote: the cut falls inside a two-byte character. */
+	az_buf text = AZ_BUF_INIT;
+	az_buf_puts(&text, "\"");
+	for (int i = 0; i < 74; i++)
+		az_buf_putc(&text, 'x');
+	for (int i = 0; i < 10; i++)
+		az_buf_puts(&text, "\u00e9");
+	az_buf_puts(&text, "\"");
+	az_schema_errors errs = check(s, text.data);
+	assert_int_equal(errs.len, 1);
+	json_t *round = json_string(errs.items[0].message); /* NULL if not UTF-8 */
+	assert_non_null(round);
+	assert_non_null(strstr(errs.items[0].message, "xxx..."));
+	json_decref(round);
+	az_schema_errors_clear(&errs);
+	az_buf_free(&text);
+	az_schema_free(s);
 }
 
 static void test_lengths_count_code_points(void **state)
@@ -523,6 +555,7 @@ int main(void)
 	    cmocka_unit_test(test_const),
 	    cmocka_unit_test(test_pattern_is_an_unanchored_search),
 	    cmocka_unit_test(test_secret_values_are_never_echoed),
+	    cmocka_unit_test(test_long_values_are_cut_on_character_boundaries),
 	    cmocka_unit_test(test_lengths_count_code_points),
 	    cmocka_unit_test(test_numeric_bounds),
 	    cmocka_unit_test(test_arrays),
