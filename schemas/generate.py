@@ -188,7 +188,8 @@ class Specs:
             # read the same in v5.
             m = re.search(r"common-types/resource-management/v\d+/types\.json$", path)
             if m:
-                path = os.path.join(path[:m.start()], "common-types/resource-management/v5/types.json")
+                path = os.path.join(path[:m.start()],
+                                    "common-types/resource-management/v5/types.json")
                 doc = self.load(path)
         if doc is None or name not in doc.get("definitions", {}):
             return None, name, None
@@ -249,8 +250,8 @@ class Converter:
     def ref(self, file, ref, depth, stack):
         path, name, d = self.specs.resolve(file, ref)
         if d is None:
-            return copy.deepcopy(FALLBACK.get(name, {"description": "See the Azure REST "
-                                                                    "API reference for " + name + "."}))
+            missing = {"description": "See the Azure REST API reference for " + name + "."}
+            return copy.deepcopy(FALLBACK.get(name, missing))
         key = (path, name)
         if key in stack or depth > MAX_DEPTH:
             return {"description": short(d.get("description")) or name}
