@@ -1,0 +1,58 @@
+/*
+ * arm.h - the ARM resource kinds the emulator serves, as data (arm_kinds.c)
+ * read by the generic resource handler (arm.c).
+ */
+#ifndef AZAPPLY_EMU_ARM_H
+#define AZAPPLY_EMU_ARM_H
+
+#include "emu.h"
+
+/* How a write answers (azure-notes.md, "Behaviour seen"). */
+typedef enum emu_lro {
+	EMU_LRO_SYNC,     /* 200/201 with the body */
+	EMU_LRO_ASYNC,    /* 201 (PUT) or 202 + Azure-AsyncOperation only */
+	EMU_LRO_LOCATION, /* 202 + Location only, empty body */
+	EMU_LRO_BOTH,     /* 202 + Azure-AsyncOperation and Location */
+} emu_lro;
+
+typedef struct emu_enum {
+	const char *path;
+	const char *values; /* "|A|B|C|", compared case-insensitively */
+} emu_enum;
+
+typedef struct emu_arm_kind {
+	const char *type;
+	const char *const *api_versions;
+	emu_lro put_lro;
+	emu_lro patch_lro;
+	emu_lro delete_lro;
+	int delete_final_status; /* what the Location poll ends with for DELETE */
+	bool monitor_url;        /* Storage: .../asyncoperations/{id}?monitor=true */
+	const char *const *required;
+	const char *const *create_only;
+	const char *const *write_only; /* accepted, never returned */
+	const emu_enum *enums;
+	const az_server_default *defaults;
+	bool etag;
+	bool implicit;         /* exists with its parent (blobServices/default) */
+	bool patch_tags_only;  /* Spark pools: PATCH changes tags only */
+	bool provisioning;     /* has properties.provisioningState */
+	/* Server-computed fields (endpoints, ids, timestamps) on create/update. */
+	void (*fill)(emu_server *s, json_t *res, const char *name, bool create);
+} emu_arm_kind;
+
+const emu_arm_kind *emu_arm_kind_find(const char *type);
+const emu_arm_kind *const *emu_arm_kinds(size_t *count);
+emu_lro emu_lro_parse(const char *s, emu_lro fallback);
+const char *emu_lro_name(emu_lro l);
+
+typedef struct emu_role {
+	const char *name;
+	const char *id;
+	const char *description;
+} emu_role;
+
+extern const emu_role emu_builtin_roles[];
+extern const size_t emu_builtin_roles_count;
+
+#endif

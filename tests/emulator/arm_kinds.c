@@ -1,0 +1,452 @@
+/*
+ * arm_kinds.c - one table entry per ARM resource type the emulator serves:
+ * accepted api-versions, how writes answer (synchronous, 201/202 with
+ * Azure-AsyncOperation, 202 with Location), required properties,
+ * create-only and write-only paths, enum checks and the defaults Azure
+ * fills in (taken from the spec examples in shared/azure-specs), plus a
+ * small hook for computed fields such as endpoints. A new type should be a
+ * new entry, not new code in arm.c.
+ */
+#include "arm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define DEFAULTS(...) ((const az_server_default[]){__VA_ARGS__, {NULL, NULL}})
+#define ENUMS(...) ((const emu_enum[]){__VA_ARGS__, {NULL, NULL}})
+
+const emu_role emu_builtin_roles[] = {
+	{"Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+	 "Grants full access to manage all resources, including the ability to assign roles in "
+	 "Azure RBAC."},
+	{"Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c",
+	 "Grants full access to manage all resources, but does not allow you to assign roles in "
+	 "Azure RBAC."},
+	{"Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+	 "View all resources, but does not allow you to make any changes."},
+	{"Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+	 "Read, write, and delete Azure Storage containers and blobs."},
+	{"AzureML Data Scientist", "f6c7c914-8db3-469d-8ca1-694a8f32e121",
+	 "Can perform all actions within an Azure Machine Learning workspace, except for creating "
+	 "or deleting compute resources and modifying the workspace itself."},
+};
+const size_t emu_builtin_roles_count = sizeof(emu_builtin_roles) / sizeof(emu_builtin_roles[0]);
+
+static void set_str(json_t *res, const char *path, const char *value)
+{
+	emu_json_set_path(res, path, json_string(value));
+}
+
+static void set_if_absent(json_t *res, const char *path, json_t *value)
+{
+	if (!emu_json_path(res, path))
+		emu_json_set_path(res, path, value);
+	else
+		json_decref(value);
+}
+
+static void now_string(char *buf, size_t n)
+{
+	emu_iso8601(buf, n, emu_now_ms());
+}
+
+static void fill_storage(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	static const char *const services[] = {"blob", "dfs", "file", "queue", "table", "web"};
+	json_t *ep = json_object();
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		char *url = az_xasprintf("https://%s.%s.core.windows.net/", name, services[i]);
+		json_object_set_new(ep, services[i], json_string(url));
+		free(url);
+	}
+	json_object_set_new(json_object_get(res, "properties"), "primaryEndpoints", ep);
+	const char *loc = json_string_value(json_object_get(res, "location"));
+	set_str(res, "properties.primaryLocation", loc ? loc : "");
+	const char *sku = json_string_value(emu_json_path(res, "sku.name"));
+	set_str(res, "sku.tier", sku && !strncasecmp(sku, "Premium", 7) ? "Premium" : "Standard");
+	const char *kind = json_string_value(json_object_get(res, "kind"));
+	if (kind && (!strcmp(kind, "StorageV2") || !strcmp(kind, "BlobStorage")))
+		set_if_absent(res, "properties.accessTier", json_string("Hot"));
+	if (create) {
+		char ts[40];
+		now_string(ts, sizeof(ts));
+		set_str(res, "properties.creationTime", ts);
+		set_str(res, "properties.keyCreationTime.key1", ts);
+		set_str(res, "properties.keyCreationTime.key2", ts);
+	}
+}
+
+static void fill_container(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)name;
+	(void)create;
+	char ts[40];
+	now_string(ts, sizeof(ts));
+	set_str(res, "properties.lastModifiedTime", ts);
+}
+
+static void fill_vault(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)create;
+	char *uri = az_xasprintf("https://%s.vault.azure.net/", name);
+	set_str(res, "properties.vaultUri", uri);
+	free(uri);
+}
+
+static void fill_insights(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)name;
+	if (!create && emu_json_path(res, "properties.InstrumentationKey"))
+		return;
+	char *key = emu_uuid_locked(s), *app = emu_uuid_locked(s);
+	char *conn = az_xasprintf("InstrumentationKey=%s;IngestionEndpoint=https://"
+				  "eastus-0.in.applicationinsights.azure.com/",
+				  key);
+	set_if_absent(res, "properties.InstrumentationKey", json_string(key));
+	set_if_absent(res, "properties.AppId", json_string(app));
+	set_if_absent(res, "properties.ConnectionString", json_string(conn));
+	free(key);
+	free(app);
+	free(conn);
+}
+
+static void fill_ml_workspace(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)name;
+	const char *loc = json_string_value(json_object_get(res, "location"));
+	char *disc = az_xasprintf("https://%s.api.azureml.ms/discovery", loc ? loc : "eastus");
+	set_str(res, "properties.discoveryUrl", disc);
+	free(disc);
+	if (create || !emu_json_path(res, "properties.workspaceId")) {
+		char *id = emu_uuid_locked(s);
+		set_str(res, "properties.workspaceId", id);
+		free(id);
+	}
+}
+
+static void fill_ml_compute(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)name;
+	char ts[40];
+	now_string(ts, sizeof(ts));
+	if (create)
+		set_str(res, "properties.createdOn", ts);
+	set_str(res, "properties.modifiedOn", ts);
+	const char *type = json_string_value(emu_json_path(res, "properties.computeType"));
+	bool attached = type && strcmp(type, "AmlCompute") && strcmp(type, "ComputeInstance");
+	emu_json_set_path(res, "properties.isAttachedCompute", json_boolean(attached));
+}
+
+static void fill_synapse_ws(emu_server *s, json_t *res, const char *name, bool create)
+{
+	char *dev = az_xasprintf("https://%s.dev.localhost:%d", name, s->cfg.port);
+	char *sql = az_xasprintf("%s.sql.azuresynapse.net", name);
+	char *od = az_xasprintf("%s-ondemand.sql.azuresynapse.net", name);
+	char *web = az_xasprintf("https://web.azuresynapse.net?workspace=%%2f%s",
+				 json_string_value(json_object_get(res, "id")));
+	json_object_set_new(json_object_get(res, "properties"), "connectivityEndpoints",
+			    json_pack("{s:s,s:s,s:s,s:s}", "dev", dev, "sql", sql, "sqlOnDemand",
+				      od, "web", web));
+	free(dev);
+	free(sql);
+	free(od);
+	free(web);
+	if (create || !emu_json_path(res, "properties.workspaceUID")) {
+		char *uid = emu_uuid_locked(s);
+		set_str(res, "properties.workspaceUID", uid);
+		if (!emu_json_path(res, "properties.managedResourceGroupName")) {
+			char *mrg = az_xasprintf("synapseworkspace-managedrg-%s", uid);
+			set_str(res, "properties.managedResourceGroupName", mrg);
+			free(mrg);
+		}
+		free(uid);
+	}
+}
+
+static void fill_dates(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)name;
+	char ts[40];
+	now_string(ts, sizeof(ts));
+	if (create)
+		set_str(res, "properties.creationDate", ts);
+	if (emu_json_path(res, "properties.sparkVersion"))
+		set_str(res, "properties.lastSucceededTimestamp", ts);
+}
+
+#define STORAGE_VERSIONS LIST("2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
+#define ML_VERSIONS LIST("2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01")
+#define SYNAPSE_VERSIONS LIST("2021-06-01", "2021-05-01", "2021-03-01")
+
+static const emu_arm_kind kinds[] = {
+	{
+		.type = "Microsoft.Resources/resourceGroups",
+		.api_versions = LIST("2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01"),
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		/* Resource group delete: 202 + Location, polled to 200. */
+		.delete_lro = EMU_LRO_LOCATION,
+		.delete_final_status = 200,
+		.required = LIST("location"),
+		.provisioning = true,
+	},
+	{
+		.type = "Microsoft.Storage/storageAccounts",
+		.api_versions = STORAGE_VERSIONS,
+		/* Create: 202, empty body, Location .../asyncoperations/{id}?monitor=true. */
+		.put_lro = EMU_LRO_LOCATION,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.monitor_url = true,
+		.required = LIST("location", "sku.name", "kind"),
+		.create_only = LIST("properties.isHnsEnabled"),
+		.enums = ENUMS({"kind", "|Storage|StorageV2|BlobStorage|FileStorage|BlockBlobStorage|"},
+			       {"sku.name", "|Standard_LRS|Standard_GRS|Standard_RAGRS|Standard_ZRS|"
+					    "Premium_LRS|Premium_ZRS|Standard_GZRS|Standard_RAGZRS|"},
+			       {"properties.minimumTlsVersion", "|TLS1_0|TLS1_1|TLS1_2|TLS1_3|"},
+			       {"properties.accessTier", "|Hot|Cool|Cold|Premium|"},
+			       {"properties.publicNetworkAccess", "|Enabled|Disabled|SecuredByPerimeter|"}),
+		.defaults = DEFAULTS(
+			{"properties.minimumTlsVersion", "\"TLS1_2\""},
+			{"properties.supportsHttpsTrafficOnly", "true"},
+			{"properties.allowBlobPublicAccess", "false"},
+			{"properties.allowSharedKeyAccess", "true"},
+			{"properties.isHnsEnabled", "false"},
+			{"properties.statusOfPrimary", "\"available\""},
+			{"properties.networkAcls",
+			 "{\"bypass\":\"AzureServices\",\"virtualNetworkRules\":[],\"ipRules\":[],"
+			 "\"defaultAction\":\"Allow\"}"},
+			{"properties.encryption",
+			 "{\"services\":{\"file\":{\"keyType\":\"Account\",\"enabled\":true},"
+			 "\"blob\":{\"keyType\":\"Account\",\"enabled\":true}},"
+			 "\"requireInfrastructureEncryption\":false,\"keySource\":\"Microsoft.Storage\"}"}),
+		.provisioning = true,
+		.fill = fill_storage,
+	},
+	{
+		.type = "Microsoft.Storage/storageAccounts/blobServices",
+		.api_versions = STORAGE_VERSIONS,
+		.implicit = true,
+	},
+	{
+		.type = "Microsoft.Storage/storageAccounts/blobServices/containers",
+		.api_versions = STORAGE_VERSIONS,
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.enums = ENUMS({"properties.publicAccess", "|None|Container|Blob|"}),
+		.defaults = DEFAULTS({"properties.publicAccess", "\"None\""},
+				     {"properties.hasImmutabilityPolicy", "false"},
+				     {"properties.hasLegalHold", "false"},
+				     {"properties.deleted", "false"},
+				     {"properties.remainingRetentionDays", "0"},
+				     {"properties.defaultEncryptionScope", "\"$account-encryption-key\""},
+				     {"properties.denyEncryptionScopeOverride", "false"},
+				     {"properties.leaseStatus", "\"Unlocked\""},
+				     {"properties.leaseState", "\"Available\""}),
+		.etag = true,
+		.fill = fill_container,
+	},
+	{
+		.type = "Microsoft.KeyVault/vaults",
+		.api_versions = LIST("2023-07-01", "2022-07-01", "2024-11-01"),
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.required = LIST("location", "properties.tenantId", "properties.sku.name",
+				 "properties.sku.family"),
+		.enums = ENUMS({"properties.sku.name", "|standard|premium|"},
+			       {"properties.sku.family", "|A|"}),
+		.defaults = DEFAULTS({"properties.enableSoftDelete", "true"},
+				     {"properties.softDeleteRetentionInDays", "90"},
+				     {"properties.enableRbacAuthorization", "false"},
+				     {"properties.accessPolicies", "[]"},
+				     {"properties.publicNetworkAccess", "\"Enabled\""}),
+		.provisioning = true,
+		.fill = fill_vault,
+	},
+	{
+		.type = "Microsoft.Insights/components",
+		.api_versions = LIST("2020-02-02", "2015-05-01"),
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.required = LIST("location", "kind", "properties.Application_Type"),
+		.enums = ENUMS({"properties.Application_Type", "|web|other|"}),
+		.defaults = DEFAULTS({"properties.IngestionMode", "\"ApplicationInsights\""},
+				     {"properties.publicNetworkAccessForIngestion", "\"Enabled\""},
+				     {"properties.publicNetworkAccessForQuery", "\"Enabled\""},
+				     {"properties.RetentionInDays", "90"}),
+		.etag = true,
+		.provisioning = true,
+		.fill = fill_insights,
+	},
+	{
+		.type = "Microsoft.MachineLearningServices/workspaces",
+		.api_versions = ML_VERSIONS,
+		.put_lro = EMU_LRO_BOTH,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_BOTH,
+		.delete_final_status = 200,
+		.required = LIST("location", "properties.storageAccount", "properties.keyVault",
+				 "properties.applicationInsights"),
+		.create_only = LIST("properties.storageAccount", "properties.keyVault"),
+		.defaults = DEFAULTS({"properties.hbiWorkspace", "false"},
+				     {"properties.publicNetworkAccess", "\"Enabled\""},
+				     {"properties.allowPublicAccessWhenBehindVnet", "false"},
+				     {"properties.v1LegacyMode", "false"}),
+		.provisioning = true,
+		.fill = fill_ml_workspace,
+	},
+	{
+		.type = "Microsoft.MachineLearningServices/workspaces/computes",
+		.api_versions = ML_VERSIONS,
+		.put_lro = EMU_LRO_ASYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_BOTH,
+		.delete_final_status = 200,
+		.required = LIST("properties.computeType"),
+		.enums = ENUMS({"properties.computeType",
+				"|AKS|Kubernetes|AmlCompute|ComputeInstance|DataFactory|"
+				"VirtualMachine|HDInsight|Databricks|DataLakeAnalytics|SynapseSpark|"}),
+		.provisioning = true,
+		.fill = fill_ml_compute,
+	},
+	{
+		.type = "Microsoft.Synapse/workspaces",
+		.api_versions = SYNAPSE_VERSIONS,
+		/* PUT and PATCH: 201 + Azure-AsyncOperation only. */
+		.put_lro = EMU_LRO_ASYNC,
+		.patch_lro = EMU_LRO_ASYNC,
+		.delete_lro = EMU_LRO_BOTH,
+		.delete_final_status = 200,
+		.required = LIST("location", "properties.defaultDataLakeStorage.accountUrl"),
+		.create_only = LIST("properties.defaultDataLakeStorage.accountUrl",
+				    "properties.managedVirtualNetwork"),
+		.write_only = LIST("properties.sqlAdministratorLoginPassword"),
+		.enums = ENUMS({"properties.publicNetworkAccess", "|Enabled|Disabled|"}),
+		.defaults = DEFAULTS({"properties.publicNetworkAccess", "\"Enabled\""},
+				     {"properties.privateEndpointConnections", "[]"},
+				     {"properties.encryption", "{\"doubleEncryptionEnabled\":false}"},
+				     {"properties.extraProperties", "{}"}),
+		.provisioning = true,
+		.fill = fill_synapse_ws,
+	},
+	{
+		.type = "Microsoft.Synapse/workspaces/firewallRules",
+		.api_versions = SYNAPSE_VERSIONS,
+		.put_lro = EMU_LRO_ASYNC,
+		.patch_lro = EMU_LRO_ASYNC,
+		.delete_lro = EMU_LRO_BOTH,
+		.delete_final_status = 200,
+		.required = LIST("properties.startIpAddress", "properties.endIpAddress"),
+		.provisioning = true,
+	},
+	{
+		.type = "Microsoft.Synapse/workspaces/bigDataPools",
+		.api_versions = SYNAPSE_VERSIONS,
+		/* Create: 202 with both headers; delete: 202 Location only, ends in 204. */
+		.put_lro = EMU_LRO_BOTH,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_LOCATION,
+		.delete_final_status = 204,
+		.patch_tags_only = true,
+		.required = LIST("location"),
+		.enums = ENUMS({"properties.nodeSize",
+				"|None|Small|Medium|Large|XLarge|XXLarge|XXXLarge|"},
+			       {"properties.nodeSizeFamily",
+				"|None|MemoryOptimized|HardwareAcceleratedFPGA|HardwareAcceleratedGPU|"}),
+		.defaults = DEFAULTS({"properties.autoPause", "{\"enabled\":false,\"delayInMinutes\":15}"},
+				     {"properties.autoScale",
+				      "{\"enabled\":false,\"minNodeCount\":3,\"maxNodeCount\":10}"},
+				     {"properties.isComputeIsolationEnabled", "false"},
+				     {"properties.sessionLevelPackagesEnabled", "false"},
+				     {"properties.dynamicExecutorAllocation", "{\"enabled\":false}"},
+				     {"properties.isAutotuneEnabled", "false"},
+				     {"properties.defaultSparkLogFolder", "\"/logs\""},
+				     {"properties.sparkEventsFolder", "\"/events\""}),
+		.provisioning = true,
+		.fill = fill_dates,
+	},
+	{
+		.type = "Microsoft.Synapse/workspaces/sqlPools",
+		.api_versions = SYNAPSE_VERSIONS,
+		.put_lro = EMU_LRO_BOTH,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_BOTH,
+		.delete_final_status = 200,
+		.required = LIST("location"),
+		.enums = ENUMS({"properties.storageAccountType", "|GRS|LRS|"},
+			       {"properties.createMode",
+				"|Default|PointInTimeRestore|Recovery|Restore|"}),
+		.defaults = DEFAULTS({"properties.collation", "\"SQL_Latin1_General_CP1_CI_AS\""},
+				     {"properties.maxSizeBytes", "263882790666240"},
+				     {"properties.storageAccountType", "\"GRS\""},
+				     {"properties.status", "\"Online\""},
+				     {"properties.restorePointInTime", "\"0001-01-01T00:00:00Z\""},
+				     {"sku", "{\"name\":\"DW100c\",\"tier\":\"DataWarehouse\"}"}),
+		.provisioning = true,
+		.fill = fill_dates,
+	},
+	{
+		.type = "Microsoft.Authorization/roleAssignments",
+		.api_versions = LIST("2022-04-01", "2020-10-01-preview", "2020-04-01-preview",
+				     "2018-09-01-preview"),
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.required = LIST("properties.roleDefinitionId", "properties.principalId"),
+		.enums = ENUMS({"properties.principalType",
+				"|User|Group|ServicePrincipal|ForeignGroup|Device|"}),
+		.defaults = DEFAULTS({"properties.principalType", "\"User\""}),
+	},
+	{
+		.type = "Microsoft.Authorization/roleDefinitions",
+		.api_versions = LIST("2022-04-01", "2018-01-01-preview", "2015-07-01"),
+	},
+};
+
+const emu_arm_kind *emu_arm_kind_find(const char *type)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcasecmp(kinds[i].type, type))
+			return &kinds[i];
+	return NULL;
+}
+
+const emu_arm_kind *const *emu_arm_kinds(size_t *count)
+{
+	static const emu_arm_kind *ptrs[sizeof(kinds) / sizeof(kinds[0])];
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		ptrs[i] = &kinds[i];
+	*count = sizeof(kinds) / sizeof(kinds[0]);
+	return ptrs;
+}
+
+static const char *const lro_names[] = {"sync", "async", "location", "both"};
+
+emu_lro emu_lro_parse(const char *s, emu_lro fallback)
+{
+	for (size_t i = 0; s && i < 4; i++)
+		if (!strcasecmp(s, lro_names[i]))
+			return (emu_lro)i;
+	return fallback;
+}
+
+const char *emu_lro_name(emu_lro l)
+{
+	return lro_names[l];
+}

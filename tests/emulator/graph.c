@@ -1,0 +1,297 @@
+/*
+ * graph.c - Microsoft Graph v1.0 applications and service principals
+ * (graph.localhost/v1.0/...), enough for azapply's Entra kinds: create,
+ * read by id or alternate key ((uniqueName='u'), (appId='x')), $filter,
+ * update, delete, upsert with `Prefer: create-if-missing` (201 created /
+ * 204 updated) and addPassword, whose secretText is shown once and then
+ * works at the token endpoint for that appId. A service principal asked for
+ * too soon after its application gets 400 NoBackingApplicationObject, as
+ * Entra's replication delay causes (azure-notes.md).
+ */
+#include "emu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void graph_error(emu_resp *r, int status, const char *code, const char *msg)
+{
+	emu_resp_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
+}
+
+static void not_found(emu_resp *r, const char *what)
+{
+	char *msg = az_xasprintf("Resource '%s' does not exist or one of its queried "
+				 "reference-property objects are not present.",
+				 what);
+	graph_error(r, 404, "Request_ResourceNotFound", msg);
+	free(msg);
+}
+
+static json_t *find_by(json_t *coll, const char *field, const char *value)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(coll, k, v) {
+		const char *f = json_string_value(json_object_get(v, field));
+		if (f && value && !strcasecmp(f, value))
+			return v;
+	}
+	return NULL;
+}
+
+static json_t *public_view(json_t *obj)
+{
+	json_t *c = json_deep_copy(obj);
+	json_object_del(c, "_createdMs");
+	return c;
+}
+
+static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool app, json_t *body)
+{
+	json_t *coll = emu_store_obj(s, app ? "graphApplications" : "graphServicePrincipals");
+	char *id = emu_uuid_locked(s);
+	char ts[40];
+	emu_iso8601(ts, sizeof(ts), q->now_ms);
+	json_t *obj = json_deep_copy(body);
+	json_object_set_new(obj, "id", json_string(id));
+	json_object_set_new(obj, "createdDateTime", json_string(ts));
+	json_object_set_new(obj, "_createdMs", json_integer(q->now_ms));
+	json_t *result = NULL;
+	if (app) {
+		char *app_id = emu_uuid_locked(s);
+		json_object_set_new(obj, "appId", json_string(app_id));
+		free(app_id);
+		if (!json_object_get(obj, "passwordCredentials"))
+			json_object_set_new(obj, "passwordCredentials", json_array());
+		if (!json_object_get(obj, "signInAudience"))
+			json_object_set_new(obj, "signInAudience", json_string("AzureADMyOrg"));
+	} else {
+		const char *app_id = json_string_value(json_object_get(obj, "appId"));
+		json_t *backing = find_by(emu_store_obj(s, "graphApplications"), "appId", app_id);
+		long long age = backing ? q->now_ms - json_integer_value(json_object_get(
+								backing, "_createdMs"))
+					: 0;
+		if (!backing || age < s->cfg.app_delay_ms) {
+			emu_resp_json(r, 400,
+				      json_pack("{s:{s:s,s:s}}", "error", "code",
+						"NoBackingApplicationObject", "message",
+						"The service principal cannot be created because "
+						"its backing application object does not exist "
+						"yet."));
+			goto done;
+		}
+		if (find_by(coll, "appId", app_id)) {
+			graph_error(r, 409, "Request_MultipleObjectsWithSameKeyValue",
+				    "A service principal for this application already exists.");
+			goto done;
+		}
+		json_object_set(obj, "displayName", json_object_get(backing, "displayName"));
+		json_object_set_new(obj, "servicePrincipalType", json_string("Application"));
+		emu_principal_add(s, id, "ServicePrincipal", q->now_ms);
+		/* Tokens for the app now carry the service principal's object id. */
+		json_t *client = json_object_get(emu_store_obj(s, "clients"), app_id);
+		if (client)
+			json_object_set_new(client, "oid", json_string(id));
+	}
+	json_object_set(coll, id, obj);
+	result = obj;
+done:
+	free(id);
+	if (!result)
+		json_decref(obj);
+	return result;
+}
+
+static void add_password(emu_server *s, const emu_req *q, emu_resp *r, json_t *app)
+{
+	json_t *pc = json_object_get(q->json, "passwordCredential");
+	const char *name = json_string_value(json_object_get(pc, "displayName"));
+	const char *end = json_string_value(json_object_get(pc, "endDateTime"));
+	char *key_id = emu_uuid_locked(s), *a = emu_uuid_locked(s), *b = emu_uuid_locked(s);
+	char *secret = az_xasprintf("emu8Q~%.8s%.26s", a, b);
+	for (char *p = secret; *p; p++)
+		if (*p == '-')
+			*p = 'Q';
+	char ts[40];
+	emu_iso8601(ts, sizeof(ts), q->now_ms);
+	char hint[4];
+	snprintf(hint, sizeof(hint), "%.3s", secret);
+	const char *app_id = json_string_value(json_object_get(app, "appId"));
+	json_t *sp = find_by(emu_store_obj(s, "graphServicePrincipals"), "appId", app_id);
+	const char *oid = sp ? json_string_value(json_object_get(sp, "id"))
+			     : json_string_value(json_object_get(app, "id"));
+	emu_client_add_secret(s, app_id, secret, oid);
+	/* Only the hint is kept with the application: secretText is shown once. */
+	json_t *cred = json_pack("{s:s,s:s?,s:s,s:s,s:s,s:n,s:n}", "keyId", key_id, "displayName",
+				 name, "hint", hint, "startDateTime", ts, "endDateTime",
+				 end ? end : "2299-12-31T00:00:00Z", "customKeyIdentifier",
+				 "secretText");
+	json_array_append(json_object_get(app, "passwordCredentials"), cred);
+	json_t *out = json_deep_copy(cred);
+	json_object_set_new(out, "secretText", json_string(secret));
+	emu_resp_json(r, 200, out);
+	json_decref(cred);
+	free(key_id);
+	free(a);
+	free(b);
+	free(secret);
+}
+
+/* "applications(uniqueName='x')" -> field uniqueName, value x. */
+static bool alt_key(const char *seg, const char *coll, char **field, char **value)
+{
+	size_t cl = strlen(coll);
+	if (strncmp(seg, coll, cl) || seg[cl] != '(')
+		return false;
+	const char *f = seg + cl + 1;
+	const char *eq = strchr(f, '=');
+	if (!eq || eq[1] != '\'')
+		return false;
+	const char *end = strchr(eq + 2, '\'');
+	if (!end || strcmp(end, "')"))
+		return false;
+	*field = az_xstrndup(f, (size_t)(eq - f));
+	*value = az_xstrndup(eq + 2, (size_t)(end - eq - 2));
+	return true;
+}
+
+static void handle_object(emu_server *s, const emu_req *q, emu_resp *r, bool app,
+			  json_t *coll, json_t *obj, const char *alt_field, const char *alt_value)
+{
+	const char *prefer = emu_req_header(q, "Prefer");
+	bool upsert = prefer && strstr(prefer, "create-if-missing");
+	if (!strcmp(q->method, "GET")) {
+		if (obj)
+			emu_resp_json(r, 200, public_view(obj));
+		else
+			not_found(r, alt_value);
+	} else if (!strcmp(q->method, "PATCH")) {
+		if (!json_is_object(q->json)) {
+			graph_error(r, 400, "BadRequest", "The request body must be an object.");
+		} else if (obj) {
+			json_t *patch = json_deep_copy(q->json);
+			json_object_del(patch, "id");
+			json_object_del(patch, "appId");
+			json_object_del(patch, "passwordCredentials");
+			json_object_update(obj, patch);
+			json_decref(patch);
+			emu_resp_empty(r, 204);
+		} else if (upsert && alt_field) {
+			json_t *body = json_deep_copy(q->json);
+			json_object_set_new(body, alt_field, json_string(alt_value));
+			json_t *created = create_object(s, q, r, app, body);
+			json_decref(body);
+			if (created)
+				emu_resp_json(r, 201, public_view(created));
+		} else {
+			not_found(r, alt_value);
+		}
+	} else if (!strcmp(q->method, "DELETE")) {
+		if (!obj) {
+			not_found(r, alt_value);
+			return;
+		}
+		json_object_del(coll, json_string_value(json_object_get(obj, "id")));
+		emu_resp_empty(r, 204);
+	} else {
+		graph_error(r, 405, "Request_BadRequest", "Method not allowed.");
+	}
+}
+
+void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r)
+{
+	if (!emu_auth_check(s, q, r, EMU_GRAPH_AUDIENCE, EMU_STYLE_GRAPH, NULL))
+		return;
+	if (strncmp(q->path, "/v1.0/", 6)) {
+		graph_error(r, 400, "BadRequest", "Invalid version.");
+		return;
+	}
+	const char *p = q->path + 6;
+	const char *slash = strchr(p, '/');
+	char *first = az_xstrndup(p, slash ? (size_t)(slash - p) : strlen(p));
+	const char *rest = slash ? slash + 1 : NULL;
+	char *field = NULL, *value = NULL;
+	pthread_mutex_lock(&s->lock);
+	bool app = !strncmp(first, "applications", 12);
+	bool sp = !strncmp(first, "servicePrincipals", 17);
+	json_t *coll = emu_store_obj(s, app ? "graphApplications" : "graphServicePrincipals");
+	if (!app && !sp) {
+		graph_error(r, 400, "BadRequest", "Resource not found for the segment.");
+	} else if (alt_key(first, app ? "applications" : "servicePrincipals", &field, &value)) {
+		if (rest)
+			graph_error(r, 400, "BadRequest", "Unsupported segment.");
+		else
+			handle_object(s, q, r, app, coll, find_by(coll, field, value), field,
+				      value);
+	} else if (strcmp(first, app ? "applications" : "servicePrincipals")) {
+		graph_error(r, 400, "BadRequest", "Resource not found for the segment.");
+	} else if (!rest && !strcmp(q->method, "POST")) {
+		if (!json_is_object(q->json)) {
+			graph_error(r, 400, "BadRequest", "The request body must be an object.");
+		} else {
+			json_t *created = create_object(s, q, r, app, q->json);
+			if (created)
+				emu_resp_json(r, 201, public_view(created));
+		}
+	} else if (!rest && !strcmp(q->method, "GET")) {
+		const char *filter = emu_req_query(q, "$filter");
+		char *want_app = emu_filter_eq(filter, "appId");
+		char *want_unique = emu_filter_eq(filter, "uniqueName");
+		char *want_name = emu_filter_eq(filter, "displayName");
+		json_t *value_arr = json_array();
+		const char *k;
+		json_t *v;
+		json_object_foreach(coll, k, v) {
+			const char *a = json_string_value(json_object_get(v, "appId"));
+			const char *u = json_string_value(json_object_get(v, "uniqueName"));
+			const char *d = json_string_value(json_object_get(v, "displayName"));
+			if ((want_app && (!a || strcasecmp(a, want_app))) ||
+			    (want_unique && (!u || strcasecmp(u, want_unique))) ||
+			    (want_name && (!d || strcmp(d, want_name))))
+				continue;
+			json_array_append_new(value_arr, public_view(v));
+		}
+		char *ctx = az_xasprintf("https://graph.microsoft.com/v1.0/$metadata#%s", first);
+		emu_resp_json(r, 200,
+			      json_pack("{s:s,s:o}", "@odata.context", ctx, "value", value_arr));
+		free(ctx);
+		free(want_app);
+		free(want_unique);
+		free(want_name);
+	} else if (rest) {
+		const char *s2 = strchr(rest, '/');
+		char *id = az_xstrndup(rest, s2 ? (size_t)(s2 - rest) : strlen(rest));
+		json_t *obj = json_object_get(coll, id);
+		if (!s2) {
+			handle_object(s, q, r, app, coll, obj, NULL, id);
+		} else if (!obj) {
+			not_found(r, id);
+		} else if (app && !strcmp(s2, "/addPassword") && !strcmp(q->method, "POST")) {
+			add_password(s, q, r, obj);
+		} else if (app && !strcmp(s2, "/removePassword") && !strcmp(q->method, "POST")) {
+			const char *key = json_string_value(json_object_get(q->json, "keyId"));
+			json_t *creds = json_object_get(obj, "passwordCredentials");
+			size_t i;
+			json_t *c;
+			json_array_foreach(creds, i, c) {
+				const char *kid = json_string_value(json_object_get(c, "keyId"));
+				if (key && kid && !strcmp(kid, key)) {
+					json_array_remove(creds, i);
+					break;
+				}
+			}
+			emu_resp_empty(r, 204);
+		} else {
+			graph_error(r, 400, "BadRequest", "Unsupported segment.");
+		}
+		free(id);
+	} else {
+		graph_error(r, 405, "Request_BadRequest", "Method not allowed.");
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(first);
+	free(field);
+	free(value);
+}

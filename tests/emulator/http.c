@@ -1,0 +1,167 @@
+/*
+ * http.c - the libmicrohttpd listener: TLS on 127.0.0.1 only, one thread
+ * per connection (so a delay or latency rule blocks only the request it
+ * applies to and 200 concurrent clients are served side by side), request
+ * bodies gathered up to ARM's 4 MB limit, then handed to emu_dispatch as a
+ * plain emu_req. This is the only file that knows libmicrohttpd.
+ */
+#include "emu.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+struct emu_http {
+	struct MHD_Daemon *daemon;
+	emu_server *server;
+};
+
+typedef struct conn_ctx {
+	az_buf body;
+	bool too_big;
+} conn_ctx;
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	(void)kind;
+	emu_kvs_add(cls, key ? key : "", value);
+	return MHD_YES;
+}
+
+static char *host_of(const char *header)
+{
+	if (!header)
+		return az_xstrdup("");
+	const char *end = header + strlen(header);
+	if (*header == '[') {
+		const char *close = strchr(header, ']');
+		end = close ? close + 1 : end;
+	} else {
+		const char *colon = strchr(header, ':');
+		if (colon)
+			end = colon;
+	}
+	char *h = az_xstrndup(header, (size_t)(end - header));
+	char *l = emu_lower(h);
+	free(h);
+	return l;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	emu_http *h = cls;
+	conn_ctx *ctx = *con_cls;
+	(void)version;
+	if (!ctx) {
+		*con_cls = az_xcalloc(1, sizeof(conn_ctx));
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (ctx->body.len + *upload_size > EMU_MAX_BODY)
+			ctx->too_big = true;
+		else
+			az_buf_add(&ctx->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	emu_req q = {0};
+	emu_resp r = {0};
+	q.method = method;
+	q.path = az_xstrdup(url ? url : "/");
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &q.headers);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &q.query);
+	q.host = host_of(emu_kvs_get(&q.headers, "Host"));
+	q.body = ctx->body.data ? ctx->body.data : "";
+	q.body_len = ctx->body.len;
+	q.now_ms = emu_now_ms();
+	if (q.body_len) {
+		json_error_t jerr;
+		q.json = json_loadb(q.body, q.body_len, JSON_DECODE_ANY, &jerr);
+		q.bad_json = !q.json;
+	}
+	if (ctx->too_big)
+		emu_resp_arm_error(&r, 413, "RequestEntityTooLarge",
+				   "The request content size exceeds the maximum of 4 MB.");
+	else
+		emu_dispatch(h->server, &q, &r);
+
+	static char empty[1];
+	enum MHD_Result ret = MHD_NO;
+	if (!r.drop) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+			r.body.len, r.body.data ? r.body.data : empty, MHD_RESPMEM_MUST_COPY);
+		for (size_t i = 0; i < r.headers.len; i++)
+			MHD_add_response_header(resp, r.headers.items[i].name,
+						r.headers.items[i].value);
+		ret = MHD_queue_response(c, (unsigned)(r.status ? r.status : 500), resp);
+		MHD_destroy_response(resp);
+	}
+	json_decref(q.json);
+	emu_kvs_clear(&q.headers);
+	emu_kvs_clear(&q.query);
+	free(q.host);
+	free(q.path);
+	emu_resp_reset(&r);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	(void)cls;
+	(void)c;
+	(void)code;
+	conn_ctx *ctx = *con_cls;
+	if (ctx) {
+		az_buf_free(&ctx->body);
+		free(ctx);
+		*con_cls = NULL;
+	}
+}
+
+int emu_http_start(emu_http **out, emu_server *s)
+{
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)s->cfg.port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+	emu_http *h = az_xcalloc(1, sizeof(*h));
+	h->server = s;
+	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS;
+	h->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
+		MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
+	if (!h->daemon) {
+		free(h);
+		return -1;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	if (info)
+		s->cfg.port = info->port;
+	*out = h;
+	return 0;
+}
+
+void emu_http_stop(emu_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);
+	free(h);
+}

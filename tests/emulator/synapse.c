@@ -1,0 +1,513 @@
+/*
+ * synapse.c - the Synapse data plane of each workspace that exists in the
+ * ARM store ({ws}.dev.localhost): artifacts (linked services, datasets,
+ * pipelines, triggers, notebooks, SQL scripts) and Synapse RBAC.
+ *
+ * Artifact PUT and DELETE answer 202 with a Location on the workspace host
+ * and a body {recordId,state,operationId} that is not the artifact
+ * (azure-notes.md, "Behaviour seen"); the change lands when the operation
+ * completes and the final poll returns the artifact (PUT) or nothing
+ * (DELETE). SecureString values are stored and returned masked with an
+ * encryptedCredential beside them, so the secret never lives here. 404s are
+ * flat {"code","message"}. RBAC lists page with x-ms-continuation.
+ */
+#include "emu.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const collections[] = {"linkedservices", "datasets",   "pipelines",
+					  "triggers",       "notebooks", "sqlScripts"};
+
+static const struct {
+	const char *name;
+	const char *id;
+} synapse_roles[] = {
+	{"Synapse Administrator", "6e4bf58a-b8e1-4cc3-bbf9-d73143322b78"},
+	{"Synapse Contributor", "7572bffe-f453-4b66-912a-46cc5ef38fda"},
+	{"Synapse Artifact Publisher", "05930f57-09a3-4c0d-9fa9-6d1eb91c178b"},
+	{"Synapse Artifact User", "53faaa0e-40b6-40c8-a2ff-e38f2d388875"},
+	{"Synapse Compute Operator", "e3844cc7-4670-42cb-9349-9bdac1ee7881"},
+	{"Synapse Credential User", "5eb298b4-692c-4241-9cf0-f58a3b42bb25"},
+	{"Synapse Linked Data Manager", "dd665582-e433-40ca-b183-1b1b33e73375"},
+	{"Synapse User", "2a385764-43e8-416c-9825-7b18d05a2c4b"},
+	{"Apache Spark Administrator", "c3a6d2f1-a26f-4810-9b0f-591308d5cbf1"},
+	{"Synapse SQL Administrator", "7af0c69a-a548-47d6-aea3-d00e69bd83aa"},
+};
+#define NROLES (sizeof(synapse_roles) / sizeof(synapse_roles[0]))
+
+static const char *collection_of(const char *s)
+{
+	for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++)
+		if (!strcasecmp(collections[i], s))
+			return collections[i];
+	return NULL;
+}
+
+/* The ARM workspace named `ws`, or NULL (call with the lock held). */
+static json_t *find_workspace(emu_server *s, const char *ws)
+{
+	const char *key;
+	json_t *res;
+	json_t *meta = emu_store_obj(s, "meta");
+	json_object_foreach(emu_store_obj(s, "arm"), key, res) {
+		const char *t = json_string_value(json_object_get(res, "type"));
+		const char *n = json_string_value(json_object_get(res, "name"));
+		if (t && n && !strcasecmp(t, "Microsoft.Synapse/workspaces") &&
+		    !strcasecmp(n, ws) &&
+		    !json_is_true(json_object_get(json_object_get(meta, key), "hidden")))
+			return res;
+	}
+	return NULL;
+}
+
+static json_t *collection_store(emu_server *s, const char *ws, const char *coll)
+{
+	char *lws = emu_lower(ws), *lcoll = emu_lower(coll);
+	json_t *all = emu_store_obj(s, "synapse");
+	json_t *w = json_object_get(all, lws);
+	if (!w) {
+		w = json_object();
+		json_object_set_new(all, lws, w);
+	}
+	json_t *c = json_object_get(w, lcoll);
+	if (!c) {
+		c = json_object();
+		json_object_set_new(w, lcoll, c);
+	}
+	free(lws);
+	free(lcoll);
+	return c;
+}
+
+static bool mask_secrets(json_t *v)
+{
+	bool found = false;
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		if (type && !strcmp(type, "SecureString") && json_object_get(v, "value")) {
+			json_object_set_new(v, "value", json_string("**********"));
+			found = true;
+		}
+		const char *k;
+		json_t *c;
+		json_object_foreach(v, k, c)
+			found |= mask_secrets(c);
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(v, i, c)
+			found |= mask_secrets(c);
+	}
+	return found;
+}
+
+static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, const char *name,
+			     json_t *body, json_t *old)
+{
+	json_t *a = json_deep_copy(body);
+	char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
+				coll, name);
+	char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", coll);
+	json_object_set_new(a, "id", json_string(id));
+	json_object_set_new(a, "name", json_string(name));
+	json_object_set_new(a, "type", json_string(type));
+	char *etag = emu_uuid_locked(s);
+	json_object_set_new(a, "etag", json_string(etag));
+	if (!json_is_object(json_object_get(a, "properties")))
+		json_object_set_new(a, "properties", json_object());
+	if (mask_secrets(a) && !strcmp(coll, "linkedservices")) {
+		json_t *tp = emu_json_path(a, "properties.typeProperties");
+		if (json_is_object(tp))
+			json_object_set_new(tp, "encryptedCredential",
+					    json_string("ew0KICAiVmVyc2lvbiI6ICIyMDE3LTExLTMwIiwNCiAg"
+							"IlByb3RlY3Rpb25Nb2RlIjogIktleSIsDQp9"));
+	}
+	if (!strcmp(coll, "triggers")) {
+		json_t *state = emu_json_path(old, "properties.runtimeState");
+		emu_json_set_path(a, "properties.runtimeState",
+				  state ? json_incref(state) : json_string("Stopped"));
+	}
+	free(id);
+	free(type);
+	free(etag);
+	return a;
+}
+
+static bool name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 1 || n > 260)
+		return false;
+	regex_t re;
+	if (regcomp(&re, "^[A-Za-z0-9_][^<>*#.%&:\\\\+?/]*$", REG_EXTENDED | REG_NOSUB))
+		return false;
+	bool ok = regexec(&re, name, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+static void start_op(emu_server *s, const emu_req *q, emu_resp *r, const char *ws,
+		     const char *coll, const char *name, const char *action, json_t *artifact,
+		     const emu_fault *fault)
+{
+	char *opid = emu_uuid_locked(s), *record = emu_uuid_locked(s);
+	json_t *op = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "ws", ws, "coll", coll, "name", name,
+			       "action", action, "pollsLeft", s->cfg.lro_polls, "status",
+			       "InProgress");
+	if (artifact)
+		json_object_set(op, "artifact", artifact);
+	if (fault && fault->lro_result) {
+		json_object_set_new(op, "result", json_string(fault->lro_result));
+		if (fault->lro_error)
+			json_object_set(op, "error", fault->lro_error);
+	}
+	json_object_set_new(emu_store_obj(s, "synapseOps"), opid, op);
+	const char *route = !strcmp(coll, "notebooks") ? "notebookOperationResults"
+						       : "operationResults";
+	emu_resp_header(r, "Location", "https://%s:%d/%s/%s?api-version=%s", q->host, s->cfg.port,
+			route, opid, EMU_SYNAPSE_API);
+	emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
+	emu_resp_json(r, 202,
+		      json_pack("{s:s,s:s,s:s}", "recordId", record, "state",
+				!strcmp(action, "delete") ? "Deleting" : "Creating", "operationId",
+				opid));
+	free(opid);
+	free(record);
+}
+
+static void poll_op(emu_server *s, emu_resp *r, const char *opid)
+{
+	json_t *op = json_object_get(emu_store_obj(s, "synapseOps"), opid);
+	if (!op) {
+		emu_resp_flat_error(r, 404, "OperationNotFound", "Operation '%s' not found.", opid);
+		return;
+	}
+	if (!strcmp(json_string_value(json_object_get(op, "status")), "InProgress")) {
+		json_int_t left = json_integer_value(json_object_get(op, "pollsLeft")) - 1;
+		json_object_set_new(op, "pollsLeft", json_integer(left));
+		if (left > 0) {
+			emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
+			emu_resp_empty(r, 202);
+			return;
+		}
+		const char *result = json_string_value(json_object_get(op, "result"));
+		json_object_set_new(op, "status", json_string(result ? result : "Succeeded"));
+		if (!result) {
+			json_t *c = collection_store(s, json_string_value(json_object_get(op, "ws")),
+						     json_string_value(json_object_get(op, "coll")));
+			char *ln = emu_lower(json_string_value(json_object_get(op, "name")));
+			if (!strcmp(json_string_value(json_object_get(op, "action")), "delete"))
+				json_object_del(c, ln);
+			else
+				json_object_set(c, ln, json_object_get(op, "artifact"));
+			free(ln);
+		}
+	}
+	const char *status = json_string_value(json_object_get(op, "status"));
+	if (strcmp(status, "Succeeded")) {
+		json_t *err = json_object_get(op, "error");
+		const char *code = json_string_value(json_object_get(err, "code"));
+		const char *msg = json_string_value(json_object_get(err, "message"));
+		emu_resp_flat_error(r, 400, code ? code : "OperationFailed", "%s",
+				    msg ? msg : "The operation did not complete.");
+	} else if (!strcmp(json_string_value(json_object_get(op, "action")), "delete")) {
+		emu_resp_empty(r, 200);
+	} else {
+		emu_resp_json(r, 200, json_deep_copy(json_object_get(op, "artifact")));
+	}
+}
+
+static bool trigger_started(json_t *t)
+{
+	const char *state = json_string_value(emu_json_path(t, "properties.runtimeState"));
+	return state && !strcmp(state, "Started");
+}
+
+static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *ws,
+		     json_t *ws_res, const char *coll, const char *name, const emu_fault *fault)
+{
+	json_t *c = collection_store(s, ws, coll);
+	char *ln = emu_lower(name);
+	json_t *cur = json_object_get(c, ln);
+	const char *etag = json_string_value(json_object_get(cur, "etag"));
+	const char *im = emu_req_header(q, "If-Match");
+	const char *inm = emu_req_header(q, "If-None-Match");
+	if (!strcmp(q->method, "GET")) {
+		if (!cur)
+			emu_resp_flat_error(r, 404, "NotFound", "The %s '%s' was not found.", coll,
+					    name);
+		else if (inm && etag && !strcmp(inm, etag))
+			emu_resp_empty(r, 304);
+		else
+			emu_resp_json(r, 200, json_deep_copy(cur));
+	} else if (!strcmp(q->method, "PUT")) {
+		if (!name_valid(name)) {
+			emu_resp_flat_error(r, 400, "InvalidArtifactName",
+					    "The artifact name '%s' is not valid.", name);
+		} else if (!json_is_object(q->json) ||
+			   !json_is_object(json_object_get(q->json, "properties"))) {
+			emu_resp_flat_error(r, 400, "BadRequest",
+					    "The request body must be an object with properties.");
+		} else if (im && strcmp(im, "*") && (!etag || strcmp(im, etag))) {
+			emu_resp_flat_error(r, 412, "PreconditionFailed",
+					    "The etag does not match the current artifact.");
+		} else if (!strcmp(coll, "triggers") && trigger_started(cur)) {
+			emu_resp_flat_error(r, 400, "TriggerEnabledCannotUpdate",
+					    "Cannot update enabled Trigger; the trigger needs to "
+					    "be disabled first.");
+		} else {
+			json_t *a = make_artifact(s, ws_res, coll, name, q->json, cur);
+			start_op(s, q, r, ws, coll, name, "put", a, fault);
+			json_decref(a);
+		}
+	} else if (!strcmp(q->method, "DELETE")) {
+		if (!cur)
+			emu_resp_empty(r, 204);
+		else if (!strcmp(coll, "triggers") && trigger_started(cur))
+			emu_resp_flat_error(r, 400, "TriggerEnabledCannotUpdate",
+					    "Cannot delete enabled Trigger; the trigger needs to "
+					    "be disabled first.");
+		else
+			start_op(s, q, r, ws, coll, name, "delete", NULL, fault);
+	} else {
+		emu_resp_flat_error(r, 405, "MethodNotAllowed", "Method not allowed.");
+	}
+	free(ln);
+}
+
+static void trigger_action(emu_server *s, emu_resp *r, const char *ws, const char *name,
+			   const char *action)
+{
+	json_t *c = collection_store(s, ws, "triggers");
+	char *ln = emu_lower(name);
+	json_t *cur = json_object_get(c, ln);
+	free(ln);
+	if (!cur) {
+		emu_resp_flat_error(r, 404, "NotFound", "The trigger '%s' was not found.", name);
+		return;
+	}
+	emu_json_set_path(cur, "properties.runtimeState",
+			  json_string(!strcmp(action, "start") ? "Started" : "Stopped"));
+	emu_resp_empty(r, 200);
+}
+
+static void rbac_error(emu_resp *r, int status, const char *code, const char *msg)
+{
+	emu_resp_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
+}
+
+static void role_assignments(emu_server *s, const emu_req *q, emu_resp *r, const char *ws,
+			     const char *id)
+{
+	json_t *c = collection_store(s, ws, "roleAssignments");
+	if (id && !strcmp(q->method, "PUT")) {
+		const char *role = json_string_value(json_object_get(q->json, "roleId"));
+		const char *pid = json_string_value(json_object_get(q->json, "principalId"));
+		const char *scope = json_string_value(json_object_get(q->json, "scope"));
+		const char *ptype = json_string_value(json_object_get(q->json, "principalType"));
+		bool known = false;
+		for (size_t i = 0; role && i < NROLES; i++)
+			known |= !strcasecmp(synapse_roles[i].id, role);
+		if (!known || !pid || !scope) {
+			rbac_error(r, 400, "InvalidRequest",
+				   "roleId (a Synapse role), principalId and scope are required.");
+			return;
+		}
+		const char *k;
+		json_t *v;
+		json_object_foreach(c, k, v) {
+			if (strcasecmp(k, id) &&
+			    !strcasecmp(json_string_value(json_object_get(v, "roleDefinitionId")),
+					role) &&
+			    !strcasecmp(json_string_value(json_object_get(v, "principalId")), pid) &&
+			    !strcasecmp(json_string_value(json_object_get(v, "scope")), scope)) {
+				rbac_error(r, 409, "RoleAssignmentAlreadyExists",
+					   "A role assignment with the same role, principal and "
+					   "scope already exists.");
+				return;
+			}
+		}
+		json_t *a = json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", id, "roleDefinitionId", role,
+				      "principalId", pid, "scope", scope, "principalType",
+				      ptype ? ptype : "User");
+		json_object_set(c, id, a);
+		emu_resp_json(r, 200, a);
+	} else if (id && !strcmp(q->method, "GET")) {
+		json_t *a = json_object_get(c, id);
+		if (a)
+			emu_resp_json(r, 200, json_deep_copy(a));
+		else
+			rbac_error(r, 404, "RoleAssignmentNotFound",
+				   "The role assignment was not found.");
+	} else if (id && !strcmp(q->method, "DELETE")) {
+		bool had = json_object_get(c, id) != NULL;
+		json_object_del(c, id);
+		emu_resp_empty(r, had ? 200 : 204);
+	} else if (!id && !strcmp(q->method, "GET")) {
+		const char *role = emu_req_query(q, "roleId");
+		const char *pid = emu_req_query(q, "principalId");
+		const char *scope = emu_req_query(q, "scope");
+		const char *cont = emu_req_header(q, "x-ms-continuation");
+		size_t from = cont ? strtoul(cont, NULL, 10) : 0, page = (size_t)s->cfg.page_size;
+		json_t *matches = json_array();
+		const char *k;
+		json_t *v;
+		json_object_foreach(c, k, v) {
+			if (role && strcasecmp(role, json_string_value(
+							     json_object_get(v, "roleDefinitionId"))))
+				continue;
+			if (pid &&
+			    strcasecmp(pid, json_string_value(json_object_get(v, "principalId"))))
+				continue;
+			if (scope && strcasecmp(scope, json_string_value(json_object_get(v, "scope"))))
+				continue;
+			json_array_append(matches, v);
+		}
+		json_t *value = json_array();
+		size_t total = json_array_size(matches);
+		for (size_t i = from; i < total && i < from + page; i++)
+			json_array_append(value, json_array_get(matches, i));
+		if (from + page < total)
+			emu_resp_header(r, "x-ms-continuation", "%zu", from + page);
+		json_decref(matches);
+		emu_resp_json(r, 200,
+			      json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(value),
+					"value", value));
+	} else {
+		rbac_error(r, 405, "MethodNotAllowed", "Method not allowed.");
+	}
+}
+
+static json_t *role_definition(size_t i)
+{
+	return json_pack("{s:s,s:s,s:b,s:s,s:s,s:[s]}", "id", synapse_roles[i].id, "name",
+			 synapse_roles[i].name, "isBuiltIn", 1, "description",
+			 synapse_roles[i].name, "availabilityStatus", "Available", "scopes",
+			 "workspaces/*");
+}
+
+static void role_definitions(const emu_req *q, emu_resp *r, const char *id)
+{
+	if (strcmp(q->method, "GET")) {
+		rbac_error(r, 405, "MethodNotAllowed", "Method not allowed.");
+		return;
+	}
+	if (id) {
+		for (size_t i = 0; i < NROLES; i++) {
+			if (!strcasecmp(synapse_roles[i].id, id)) {
+				emu_resp_json(r, 200, role_definition(i));
+				return;
+			}
+		}
+		rbac_error(r, 404, "RoleDefinitionNotFound", "The role definition was not found.");
+		return;
+	}
+	json_t *all = json_array();
+	for (size_t i = 0; i < NROLES; i++)
+		json_array_append_new(all, role_definition(i));
+	emu_resp_json(r, 200, all);
+}
+
+void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, emu_resp *r,
+			const emu_fault *fault)
+{
+	if (!emu_auth_check(s, q, r, EMU_SYNAPSE_AUDIENCE, EMU_STYLE_SYNAPSE, NULL))
+		return;
+	if (!emu_req_query(q, "api-version")) {
+		emu_resp_flat_error(r, 400, "MissingApiVersionParameter",
+				    "The api-version query parameter is required.");
+		return;
+	}
+	char *parts[4] = {NULL, NULL, NULL, NULL};
+	size_t n = 0;
+	const char *c = q->path;
+	while (*c && n < 4) {
+		while (*c == '/')
+			c++;
+		if (!*c)
+			break;
+		const char *e = strchr(c, '/');
+		size_t len = e ? (size_t)(e - c) : strlen(c);
+		parts[n++] = az_xstrndup(c, len);
+		c += len;
+	}
+	bool extra = *c && strcmp(c, "/");
+	pthread_mutex_lock(&s->lock);
+	json_t *ws_res = find_workspace(s, workspace);
+	const char *coll = n ? collection_of(parts[0]) : NULL;
+	if (!ws_res) {
+		emu_resp_flat_error(r, 404, "WorkspaceNotFound", "Workspace '%s' not found.",
+				    workspace);
+	} else if (extra || n == 0) {
+		emu_resp_flat_error(r, 404, "NotFound", "No such route.");
+	} else if (n == 2 && (!strcasecmp(parts[0], "operationResults") ||
+			      !strcasecmp(parts[0], "notebookOperationResults"))) {
+		poll_op(s, r, parts[1]);
+	} else if (!strcasecmp(parts[0], "roleAssignments") && n <= 2) {
+		role_assignments(s, q, r, workspace, n == 2 ? parts[1] : NULL);
+	} else if (!strcasecmp(parts[0], "roleDefinitions") && n <= 2) {
+		role_definitions(q, r, n == 2 ? parts[1] : NULL);
+	} else if (coll && n == 1 && !strcmp(q->method, "GET")) {
+		json_t *items = json_array();
+		const char *k;
+		json_t *v;
+		json_object_foreach(collection_store(s, workspace, coll), k, v)
+			json_array_append(items, v);
+		emu_resp_page(s, q, r, items, "continuationToken");
+	} else if (coll && n == 2) {
+		artifact(s, q, r, workspace, ws_res, coll, parts[1], fault);
+	} else if (coll && n == 3 && !strcmp(coll, "triggers") && !strcmp(q->method, "POST") &&
+		   (!strcmp(parts[2], "start") || !strcmp(parts[2], "stop"))) {
+		trigger_action(s, r, workspace, parts[1], parts[2]);
+	} else if (coll && n == 3 && !strcmp(coll, "pipelines") && !strcmp(q->method, "POST") &&
+		   !strcmp(parts[2], "createRun")) {
+		char *ln = emu_lower(parts[1]);
+		if (!json_object_get(collection_store(s, workspace, "pipelines"), ln)) {
+			emu_resp_flat_error(r, 404, "NotFound", "The pipeline '%s' was not found.",
+					    parts[1]);
+		} else {
+			char *run = emu_uuid_locked(s);
+			emu_resp_json(r, 202, json_pack("{s:s}", "runId", run));
+			free(run);
+		}
+		free(ln);
+	} else {
+		emu_resp_flat_error(r, 404, "NotFound", "No such route.");
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++)
+		free(parts[i]);
+}
+
+int emu_synapse_put_raw(emu_server *s, const char *ws, const char *coll, const char *name,
+			json_t *body)
+{
+	pthread_mutex_lock(&s->lock);
+	json_t *c = collection_store(s, ws, coll);
+	char *ln = emu_lower(name);
+	json_t *cur = json_object_get(c, ln);
+	json_t *a = cur ? json_deep_copy(cur) : json_pack("{s:s,s:{}}", "name", name, "properties");
+	emu_json_merge(a, body);
+	char *etag = emu_uuid_locked(s);
+	json_object_set_new(a, "etag", json_string(etag));
+	json_object_set_new(c, ln, a);
+	pthread_mutex_unlock(&s->lock);
+	free(etag);
+	free(ln);
+	return 0;
+}
+
+int emu_synapse_delete_raw(emu_server *s, const char *ws, const char *coll, const char *name)
+{
+	pthread_mutex_lock(&s->lock);
+	json_t *c = collection_store(s, ws, coll);
+	char *ln = emu_lower(name);
+	int rc = json_object_del(c, ln);
+	pthread_mutex_unlock(&s->lock);
+	free(ln);
+	return rc;
+}
