@@ -107,7 +107,7 @@ static void examples_validate_for_every_environment(void **state)
 		if (r.exit_code != 0)
 			fprintf(stderr, "%s", r.err);
 		assert_int_equal(r.exit_code, 0);
-		assert_non_null(strstr(r.out, "Valid: 17 resources"));
+		assert_non_null(strstr(r.out, "Valid: 18 resources"));
 		run_result_free(&r);
 	}
 }

@@ -1,9 +1,10 @@
 /*
  * schema.h - a validator for the subset of JSON Schema (draft 2020-12) that
- * schemas/<kind>.schema.json use: type, properties, required,
- * additionalProperties, enum, const, pattern (PCRE2), minimum/maximum,
- * exclusiveMinimum/exclusiveMaximum, minLength/maxLength, items, minItems/
- * maxItems, oneOf/anyOf/allOf, $ref within the same document ($defs).
+ * schemas/<kind>.schema.json use: type, properties, patternProperties,
+ * required, additionalProperties, propertyNames, min/maxProperties, enum,
+ * const, pattern (PCRE2), minimum/maximum, exclusiveMinimum/Maximum,
+ * multipleOf, minLength/maxLength, items, prefixItems, minItems/maxItems,
+ * uniqueItems, oneOf/anyOf/allOf/not, $ref within the same document.
  *
  * No Debian package offers this in C; tests/unit/schema compares its
  * verdicts with python3-jsonschema's on a shared corpus.

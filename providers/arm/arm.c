@@ -1,0 +1,108 @@
+/*
+ * arm.c - the Azure Resource Manager provider (AZ_PROVIDER_ARM).
+ *
+ * Ids and collections are ARM paths as Azure writes them, so a request is
+ * the path under the cloud's resourceManager endpoint with the kind's
+ * api-version. Writes follow the long-running operation contract through
+ * the HTTP client (201/202, Azure-AsyncOperation, Location or
+ * provisioningState) and call back with the final resource as ARM returns
+ * it. Kinds with needs of their own are looked up in a small table of
+ * arm_kind_ops, each defined in a file named after the kind.
+ */
+#include "arm/arm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const arm_kind_ops *const kind_ops[] = {
+	&az_arm_mlcompute_ops,
+	&az_arm_roleassignment_ops,
+};
+
+static const arm_kind_ops *ops_of(const az_kind *kind)
+{
+	for (size_t i = 0; i < sizeof(kind_ops) / sizeof(kind_ops[0]); i++)
+		if (strcmp(kind_ops[i]->kind, kind->name) == 0)
+			return kind_ops[i];
+	return NULL;
+}
+
+char *az_arm_url(az_session *s, const az_kind *kind, const char *path)
+{
+	return az_url_api(az_session_cloud(s)->resource_manager, path, kind->api_version);
+}
+
+static void arm_list(az_session *s, const az_kind *kind, const char *collection,
+		     az_result_fn cb, void *ud)
+{
+	char *url = az_arm_url(s, kind, collection);
+	az_session_list(s, url, AZ_SVC_ARM, cb, ud);
+	free(url);
+}
+
+static void arm_read(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
+		     void *ud)
+{
+	char *url = az_arm_url(s, kind, id);
+	az_session_get(s, url, AZ_SVC_ARM, cb, ud);
+	free(url);
+}
+
+static void arm_put(az_session *s, const az_kind *kind, const char *id, const json_t *body,
+		    const char *etag, az_result_fn cb, void *ud)
+{
+	const arm_kind_ops *ops = ops_of(kind);
+	char *url = az_arm_url(s, kind, id);
+	az_http_request *r = az_session_request("PUT", url, AZ_SVC_ARM);
+	az_http_request_json(r, body);
+	if (etag)
+		az_http_request_header(r, "If-Match", etag);
+	az_send_options o = {
+		.lro = true,
+		.timeout_s = kind->create_timeout_s,
+		.want_body = true,
+		/* A Location poll may end in 200 with no body or an operation
+		 * record: then the resource itself is read. */
+		.body_key = "id",
+		.read_url = url,
+		.retry_code = ops ? ops->put_retry_code : NULL,
+		.retry_max = ops ? ops->put_retry_max : 0,
+		.retry_base_ms = 2000,
+	};
+	az_session_send(s, r, &o, cb, ud);
+	free(url);
+}
+
+void az_arm_delete(az_session *s, const az_kind *kind, const char *url, az_result_fn cb,
+		   void *ud)
+{
+	az_send_options o = {
+		.lro = true,
+		.timeout_s = kind->delete_timeout_s,
+		.missing_ok = true,
+	};
+	az_session_send(s, az_session_request("DELETE", url, AZ_SVC_ARM), &o, cb, ud);
+}
+
+static void arm_remove(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
+		       void *ud)
+{
+	const arm_kind_ops *ops = ops_of(kind);
+	if (ops && ops->remove) {
+		ops->remove(s, kind, id, cb, ud);
+		return;
+	}
+	char *url = az_arm_url(s, kind, id);
+	az_arm_delete(s, kind, url, cb, ud);
+	free(url);
+}
+
+const az_provider az_provider_arm = {
+	.abi = AZ_PROVIDER_ABI,
+	.id = AZ_PROVIDER_ARM,
+	.list = arm_list,
+	.read = arm_read,
+	.put = arm_put,
+	.remove = arm_remove,
+	.invoke = az_session_no_invoke,
+};

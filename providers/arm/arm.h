@@ -1,0 +1,34 @@
+/*
+ * arm.h - the ARM provider's pieces shared with its kind-specific files.
+ *
+ * Most ARM kinds are data (the kind table): the generic provider in arm.c
+ * serves them all. A kind whose API needs more than its table entry (an
+ * extra query parameter on delete, a replication delay to wait out) gets a
+ * file named after it that fills an arm_kind_ops entry.
+ */
+#ifndef AZAPPLY_ARM_H
+#define AZAPPLY_ARM_H
+
+#include <azapply/provider.h>
+
+#include "session/session.h"
+
+typedef struct arm_kind_ops {
+	const char *kind;           /* az_kind name */
+	const char *put_retry_code; /* error code of a transient PUT failure */
+	int put_retry_max;
+	/* Replaces the plain DELETE; NULL for the plain one. */
+	void (*remove)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
+		       void *ud);
+} arm_kind_ops;
+
+extern const arm_kind_ops az_arm_mlcompute_ops;
+extern const arm_kind_ops az_arm_roleassignment_ops;
+
+/* "{resourceManager}{path}?api-version=<kind's>". */
+char *az_arm_url(az_session *s, const az_kind *kind, const char *path);
+/* DELETE `url` and wait for it; a resource already gone is success. */
+void az_arm_delete(az_session *s, const az_kind *kind, const char *url, az_result_fn cb,
+		   void *ud);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * ops.c - the request shapes every provider is made of: read one resource,
+ * list a collection, and send a write that may be long-running.
+ *
+ * They turn HTTP answers into what az_result_fn promises: the live body as
+ * a new reference, NULL for a resource that does not exist, and the
+ * diagnostics of a failure. Retries of transient HTTP failures happen below,
+ * in the client; the retry here is for Azure's replication delays, which
+ * answer 400 with a known code (Graph's NoBackingApplicationObject right
+ * after an application is created, ARM's PrincipalNotFound right after a
+ * principal is) and are only worth a bounded number of tries.
+ */
+#include "session/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A replication delay is seconds; waiting longer between tries buys nothing. */
+#define RETRY_CAP_MS 30000
+
+az_http_request *az_session_request(const char *method, const char *url, az_service svc)
+{
+	az_http_request *r = az_http_request_new(method, url);
+	r->svc = svc;
+	az_http_request_header(r, "Accept", "application/json");
+	return r;
+}
+
+/* Bytes a URL cannot carry as they are: ids and OData filters may hold
+ * spaces and quotes ("$filter=principalId eq '...'"). */
+static bool url_unsafe(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c);
+}
+
+char *az_url_api(const char *base, const char *path, const char *api_version)
+{
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, base);
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (url_unsafe(*p))
+			az_buf_printf(&b, "%%%02X", *p);
+		else
+			az_buf_putc(&b, (char)*p);
+	}
+	if (api_version)
+		az_buf_printf(&b, "%capi-version=%s", strchr(path, '?') ? '&' : '?', api_version);
+	return az_buf_detach(&b);
+}
+
+/* ---------------------------------------------------------------------
+ * Failing from the loop: callbacks never run inside the call that queued
+ * them, also when the input is refused before any request.
+ */
+typedef struct fail_op {
+	int err;
+	az_diags diags;
+	az_result_fn cb;
+	void *ud;
+} fail_op;
+
+static void fail_now(void *ud)
+{
+	fail_op *op = ud;
+	op->cb(op->ud, op->err, NULL, &op->diags);
+	az_diags_clear(&op->diags);
+	free(op);
+}
+
+void az_session_fail(az_session *s, int err, az_diags *d, az_result_fn cb, void *ud)
+{
+	fail_op *op = az_xcalloc(1, sizeof(*op));
+	op->err = err;
+	az_diags_move(&op->diags, d);
+	op->cb = cb;
+	op->ud = ud;
+	az_http_timer(az_session_http(s), 0, fail_now, op);
+}
+
+void az_session_no_invoke(az_session *s, const az_kind *kind, const char *id, const char *action,
+			  az_result_fn cb, void *ud)
+{
+	az_diags d = AZ_DIAGS_INIT;
+	az_diag *diag = az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL, "%s has no operation '%s'",
+				    kind->name, action);
+	az_diag_set_detail(diag, "asked of %s", id);
+	az_session_fail(s, AZ_EINVALID, &d, cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Read.
+ */
+typedef struct get_op {
+	az_result_fn cb;
+	void *ud;
+} get_op;
+
+static void on_get(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	get_op *op = ud;
+	json_t *live = NULL;
+	if (err == AZ_ENOTFOUND && resp && resp->status == 404) {
+		/* Absent is an answer, not a failure. */
+		az_diags_clear(d);
+		err = 0;
+	} else if (!err) {
+		live = az_http_response_json(resp);
+		if (!json_is_object(live)) {
+			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+				    "the answer (HTTP %d) is not a JSON object", resp->status);
+			json_decref(live);
+			live = NULL;
+			err = AZ_EUPSTREAM;
+		}
+	}
+	op->cb(op->ud, err, live, d);
+	free(op);
+}
+
+void az_session_get(az_session *s, const char *url, az_service svc, az_result_fn cb, void *ud)
+{
+	get_op *op = az_xcalloc(1, sizeof(*op));
+	op->cb = cb;
+	op->ud = ud;
+	az_http_submit(az_session_http(s), az_session_request("GET", url, svc), on_get, op);
+}
+
+/* ---------------------------------------------------------------------
+ * List.
+ */
+static void on_list(void *ud, int err, json_t *values, az_diags *d)
+{
+	get_op *op = ud;
+	op->cb(op->ud, err, values, d);
+	free(op);
+}
+
+void az_session_list(az_session *s, const char *url, az_service svc, az_result_fn cb, void *ud)
+{
+	get_op *op = az_xcalloc(1, sizeof(*op));
+	op->cb = cb;
+	op->ud = ud;
+	az_http_list(az_session_http(s), az_session_request("GET", url, svc), on_list, op);
+}
+
+/* ---------------------------------------------------------------------
+ * Send.
+ */
+typedef struct send_op {
+	az_session *s;
+	az_http_request *tmpl; /* kept to send again after a replication delay */
+	az_send_options o;
+	char *read_url;
+	char *retry_code;
+	char *body_key;
+	int tries;
+	az_result_fn cb;
+	void *ud;
+} send_op;
+
+static void send_op_free(send_op *op)
+{
+	az_http_request_free(op->tmpl);
+	free(op->read_url);
+	free(op->retry_code);
+	free(op->body_key);
+	free(op);
+}
+
+static void send_end(send_op *op, int err, json_t *live, az_diags *d)
+{
+	op->cb(op->ud, err, live, d);
+	send_op_free(op);
+}
+
+static void on_reread(void *ud, int err, json_t *live, az_diags *d)
+{
+	send_end(ud, err, live, d);
+}
+
+static bool has_code(const az_diags *d, const char *code)
+{
+	for (size_t i = 0; i < d->len; i++)
+		if (d->items[i].code && strcmp(d->items[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+static void send_attempt(void *ud);
+
+static void on_sent(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	send_op *op = ud;
+	if (err && op->o.missing_ok && resp && resp->status == 404) {
+		/* Deleting what is already gone succeeds. */
+		az_diags_clear(d);
+		send_end(op, 0, NULL, d);
+		return;
+	}
+	if (err && op->retry_code && op->tries < op->o.retry_max && has_code(d, op->retry_code)) {
+		long delay = op->o.retry_base_ms > 0 ? op->o.retry_base_ms : 1000;
+		for (int i = 0; i < op->tries && delay < RETRY_CAP_MS; i++)
+			delay *= 2;
+		if (delay > RETRY_CAP_MS)
+			delay = RETRY_CAP_MS;
+		op->tries++;
+		az_diags_clear(d);
+		az_http_timer(az_session_http(op->s), delay, send_attempt, op);
+		return;
+	}
+	if (err || !op->o.want_body) {
+		send_end(op, err, NULL, d);
+		return;
+	}
+	json_t *body = az_http_response_json(resp);
+	if (json_is_object(body) && (!op->body_key || json_object_get(body, op->body_key))) {
+		send_end(op, 0, body, d);
+		return;
+	}
+	json_decref(body);
+	if (!op->read_url) {
+		send_end(op, 0, NULL, d);
+		return;
+	}
+	/* The answer was an operation record or empty: read the resource. */
+	char *url = op->read_url;
+	op->read_url = NULL;
+	az_session_get(op->s, url, op->tmpl->svc, on_reread, op);
+	free(url);
+}
+
+static void send_attempt(void *ud)
+{
+	send_op *op = ud;
+	az_http_client *c = az_session_http(op->s);
+	az_http_request *r = az_http_request_dup(op->tmpl);
+	if (op->o.lro) {
+		az_lro_options lo = {.timeout_s = op->o.timeout_s};
+		az_http_lro(c, r, &lo, on_sent, op);
+	} else {
+		az_http_submit(c, r, on_sent, op);
+	}
+}
+
+void az_session_send(az_session *s, az_http_request *req, const az_send_options *o,
+		     az_result_fn cb, void *ud)
+{
+	send_op *op = az_xcalloc(1, sizeof(*op));
+	op->s = s;
+	op->tmpl = req;
+	op->o = *o;
+	op->read_url = o->read_url ? az_xstrdup(o->read_url) : NULL;
+	op->retry_code = o->retry_code ? az_xstrdup(o->retry_code) : NULL;
+	op->body_key = o->body_key ? az_xstrdup(o->body_key) : NULL;
+	/* Only the copies above are used: the caller's strings may go. */
+	op->o.read_url = NULL;
+	op->o.retry_code = NULL;
+	op->o.body_key = NULL;
+	op->cb = cb;
+	op->ud = ud;
+	send_attempt(op);
+}
