@@ -180,7 +180,14 @@ void az_mf_ptr_push(az_buf *b, const char *key, size_t len)
 
 void az_mf_ptr_push_index(az_buf *b, size_t index)
 {
-	az_buf_printf(b, "/%zu", index);
+	char digits[24];
+	size_t n = sizeof(digits);
+	do {
+		digits[--n] = (char)('0' + index % 10);
+		index /= 10;
+	} while (index);
+	az_buf_putc(b, '/');
+	az_buf_add(b, digits + n, sizeof(digits) - n);
 }
 
 size_t az_mf_utf8_chars(const char *s, size_t len)

@@ -79,19 +79,22 @@ static bool name_char(char c)
 	return ident_char(c) || c == '-';
 }
 
-/* Checks s[from..to) as one segment; returns the offset of the first bad
- * character, or `to` when it is good. An empty segment is bad at `from`. */
-static size_t check_segment(const char *s, size_t from, size_t to, bool identifier)
+/* Checks s[from..to) as one segment; false with *bad at the first bad
+ * character (at `from` for an empty segment). */
+static bool segment_ok(const char *s, size_t from, size_t to, bool identifier, size_t *bad)
 {
+	*bad = from;
 	if (from == to)
-		return from;
+		return false;
 	for (size_t i = from; i < to; i++) {
 		bool ok = identifier ? (i == from ? ident_start(s[i]) : ident_char(s[i]))
 				     : name_char(s[i]);
-		if (!ok)
-			return i;
+		if (!ok) {
+			*bad = i;
+			return false;
+		}
 	}
-	return to;
+	return true;
 }
 
 static int bad_segment(tparse *p, size_t at, size_t end, const char *what)
@@ -99,7 +102,7 @@ static int bad_segment(tparse *p, size_t at, size_t end, const char *what)
 	char c = p->s[at];
 	if (at == end || c == '.')
 		return fail_at(p, at, "empty %s in expression", what);
-	if ((unsigned char)c >= 0x21 && (unsigned char)c < 0x7f)
+	if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
 		return fail_at(p, at, "invalid character '%c' in %s", c, what);
 	return fail_at(p, at, "invalid character (byte 0x%02X) in %s",
 		       (unsigned)(unsigned char)c, what);
@@ -132,8 +135,8 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 			       type == AZ_PART_VAR ? "var" : type == AZ_PART_ENV ? "env" : "ref");
 	size_t a = ns_end + 1;
 	if (type != AZ_PART_REF) {
-		size_t bad = check_segment(s, a, end, true);
-		if (bad != end)
+		size_t bad;
+		if (!segment_ok(s, a, end, true, &bad))
 			return bad_segment(p, bad, end,
 					   type == AZ_PART_VAR ? "variable name"
 							       : "environment variable name");
@@ -144,8 +147,8 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 	/* ref.Kind.name[.path] */
 	const char *d2 = memchr(s + a, '.', end - a);
 	size_t kind_end = d2 ? (size_t)(d2 - s) : end;
-	size_t bad = check_segment(s, a, kind_end, true);
-	if (bad != kind_end)
+	size_t bad;
+	if (!segment_ok(s, a, kind_end, true, &bad))
 		return bad_segment(p, bad, end, "kind of a reference");
 	if (!d2)
 		return fail_at(p, kind_end, "%s",
@@ -154,8 +157,7 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 	size_t b = kind_end + 1;
 	const char *d3 = memchr(s + b, '.', end - b);
 	size_t name_end = d3 ? (size_t)(d3 - s) : end;
-	bad = check_segment(s, b, name_end, false);
-	if (bad != name_end)
+	if (!segment_ok(s, b, name_end, false, &bad))
 		return bad_segment(p, bad, end, "resource name of a reference");
 	size_t path_start = d3 ? name_end + 1 : end;
 	if (d3) {
@@ -163,8 +165,7 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 		for (size_t i = path_start; i <= end; i++) {
 			if (i < end && s[i] != '.')
 				continue;
-			bad = check_segment(s, seg, i, false);
-			if (bad != i)
+			if (!segment_ok(s, seg, i, false, &bad))
 				return bad_segment(p, bad, end, "path of a reference");
 			seg = i + 1;
 		}

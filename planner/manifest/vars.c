@@ -160,6 +160,17 @@ static bool emit_var(vctx *c, az_buf *out, const char *name, json_t *v, const az
 	return true;
 }
 
+/* Records a pointer once, also when an override is applied again. */
+static void add_sensitive(az_manifest *m, const char *ptr, size_t len)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(m->sensitive, i, v)
+		if (json_string_length(v) == len && !memcmp(json_string_value(v), ptr, len))
+			return;
+	json_array_append_new(m->sensitive, json_stringn(ptr, len));
+}
+
 /* The resolved replacement for string `s` at `ptr`, or NULL to keep it. */
 static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *ptr,
 			      size_t ptr_len)
@@ -242,7 +253,7 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 		goto done;
 	}
 	if (sensitive)
-		json_array_append_new(m->sensitive, json_stringn(ptr, ptr_len));
+		add_sensitive(m, ptr, ptr_len);
 done:
 	az_buf_free(&out);
 	az_template_free(t);
