@@ -53,35 +53,18 @@ static void arm_put(az_session *s, const az_kind *kind, const char *id, const js
 {
 	const arm_kind_ops *ops = ops_of(kind);
 	char *url = az_arm_url(s, kind, id);
-	az_http_request *r = az_session_request("PUT", url, AZ_SVC_ARM);
-	az_http_request_json(r, body);
-	if (etag)
-		az_http_request_header(r, "If-Match", etag);
 	az_send_options o = {
 		.lro = true,
 		.timeout_s = kind->create_timeout_s,
-		.want_body = true,
 		/* A Location poll may end in 200 with no body or an operation
 		 * record: then the resource itself is read. */
 		.body_key = "id",
-		.read_url = url,
 		.retry_code = ops ? ops->put_retry_code : NULL,
 		.retry_max = ops ? ops->put_retry_max : 0,
 		.retry_base_ms = 2000,
 	};
-	az_session_send(s, r, &o, cb, ud);
+	az_session_write(s, "PUT", url, AZ_SVC_ARM, body, etag, &o, cb, ud);
 	free(url);
-}
-
-void az_arm_delete(az_session *s, const az_kind *kind, const char *url, az_result_fn cb,
-		   void *ud)
-{
-	az_send_options o = {
-		.lro = true,
-		.timeout_s = kind->delete_timeout_s,
-		.missing_ok = true,
-	};
-	az_session_send(s, az_session_request("DELETE", url, AZ_SVC_ARM), &o, cb, ud);
 }
 
 static void arm_remove(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
@@ -93,7 +76,12 @@ static void arm_remove(az_session *s, const az_kind *kind, const char *id, az_re
 		return;
 	}
 	char *url = az_arm_url(s, kind, id);
-	az_arm_delete(s, kind, url, cb, ud);
+	az_send_options o = {
+		.lro = true,
+		.timeout_s = kind->delete_timeout_s,
+		.missing_ok = true,
+	};
+	az_session_send(s, az_session_request("DELETE", url, AZ_SVC_ARM), &o, cb, ud);
 	free(url);
 }
 

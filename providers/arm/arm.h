@@ -27,8 +27,5 @@ extern const arm_kind_ops az_arm_roleassignment_ops;
 
 /* "{resourceManager}{path}?api-version=<kind's>". */
 char *az_arm_url(az_session *s, const az_kind *kind, const char *path);
-/* DELETE `url` and wait for it; a resource already gone is success. */
-void az_arm_delete(az_session *s, const az_kind *kind, const char *url, az_result_fn cb,
-		   void *ud);
 
 #endif

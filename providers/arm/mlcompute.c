@@ -13,14 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct remove_op {
-	az_session *s;
-	const az_kind *kind;
-	char *id;
-	az_result_fn cb;
-	void *ud;
-} remove_op;
-
 static bool is_attached(const json_t *live)
 {
 	const json_t *props = json_object_get(live, "properties");
@@ -30,37 +22,29 @@ static bool is_attached(const json_t *live)
 	return json_is_true(json_object_get(props, "isAttachedCompute"));
 }
 
-static void on_read(void *ud, int err, json_t *live, az_diags *d)
+static char *delete_url(az_session *s, const az_kind *kind, const json_t *live, az_diags *d)
 {
-	remove_op *op = ud;
-	if (err || !live) {
-		/* Failed, or already gone: either way nothing to delete. */
-		op->cb(op->ud, err, NULL, d);
-		goto done;
+	const char *id = json_string_value(json_object_get(live, "id"));
+	if (!id) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "the compute has no id to delete it by");
+		return NULL;
 	}
-	char *path = az_xasprintf("%s?underlyingResourceAction=%s", op->id,
+	char *path = az_xasprintf("%s?underlyingResourceAction=%s", id,
 				  is_attached(live) ? "Detach" : "Delete");
-	char *url = az_arm_url(op->s, op->kind, path);
-	az_arm_delete(op->s, op->kind, url, op->cb, op->ud);
-	free(url);
+	char *url = az_arm_url(s, kind, path);
 	free(path);
-done:
-	json_decref(live);
-	free(op->id);
-	free(op);
+	return url;
 }
 
 static void mlcompute_remove(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 			     void *ud)
 {
-	remove_op *op = az_xcalloc(1, sizeof(*op));
-	op->s = s;
-	op->kind = kind;
-	op->id = az_xstrdup(id);
-	op->cb = cb;
-	op->ud = ud;
 	char *url = az_arm_url(s, kind, id);
-	az_session_get(s, url, AZ_SVC_ARM, on_read, op);
+	az_send_options o = {
+		.lro = true,
+		.timeout_s = kind->delete_timeout_s,
+	};
+	az_session_remove_found(s, kind, url, AZ_SVC_ARM, delete_url, &o, cb, ud);
 	free(url);
 }
 

@@ -53,65 +53,42 @@ static void graph_put(az_session *s, const az_kind *kind, const char *id, const 
 {
 	bool sp = strcmp(kind->type, "servicePrincipals") == 0;
 	char *url = graph_url(s, kind, id);
-	az_http_request *r = az_session_request("PATCH", url, AZ_SVC_GRAPH);
-	az_http_request_json(r, body);
-	az_http_request_header(r, "Prefer", "create-if-missing");
-	if (etag)
-		az_http_request_header(r, "If-Match", etag);
-	/* An upsert of the full desired state by alternate key: sending it
-	 * twice leaves the same object, so a lost answer may be retried. */
-	r->idempotent = true;
 	az_send_options o = {
-		.want_body = true,
 		.body_key = "id",
-		.read_url = url,
+		.prefer = "create-if-missing",
+		/* An upsert of the full desired state by alternate key: sending
+		 * it twice leaves the same object, so a lost answer may be
+		 * retried. */
+		.idempotent = true,
 		.retry_code = sp ? "NoBackingApplicationObject" : NULL,
 		.retry_max = sp ? SP_RETRY_MAX : 0,
 		.retry_base_ms = SP_RETRY_BASE_MS,
 	};
-	az_session_send(s, r, &o, cb, ud);
+	az_session_write(s, "PATCH", url, AZ_SVC_GRAPH, body, etag, &o, cb, ud);
 	free(url);
 }
 
-typedef struct remove_op {
-	az_session *s;
-	const az_kind *kind;
-	az_result_fn cb;
-	void *ud;
-} remove_op;
-
-static void on_read_for_remove(void *ud, int err, json_t *live, az_diags *d)
+static char *delete_url(az_session *s, const az_kind *kind, const json_t *live, az_diags *d)
 {
-	remove_op *op = ud;
 	const char *object_id = json_string_value(json_object_get(live, "id"));
-	if (err || !live) {
-		op->cb(op->ud, err, NULL, d);
-	} else if (!object_id) {
+	if (!object_id) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "the %s object has no id to delete it by",
-			    op->kind->type);
-		op->cb(op->ud, AZ_EUPSTREAM, NULL, d);
-	} else {
-		char *path = az_xasprintf("/%s/%s", op->kind->type, object_id);
-		char *url = graph_url(op->s, op->kind, path);
-		az_send_options o = {.missing_ok = true};
-		az_session_send(op->s, az_session_request("DELETE", url, AZ_SVC_GRAPH), &o, op->cb,
-				op->ud);
-		free(url);
-		free(path);
+			    kind->type);
+		return NULL;
 	}
-	json_decref(live);
-	free(op);
+	char *path = az_xasprintf("/%s/%s", kind->type, object_id);
+	char *url = graph_url(s, kind, path);
+	free(path);
+	return url;
 }
 
 static void graph_remove(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 			 void *ud)
 {
-	remove_op *op = az_xcalloc(1, sizeof(*op));
-	op->s = s;
-	op->kind = kind;
-	op->cb = cb;
-	op->ud = ud;
-	graph_read(s, kind, id, on_read_for_remove, op);
+	char *url = graph_url(s, kind, id);
+	az_send_options o = {0};
+	az_session_remove_found(s, kind, url, AZ_SVC_GRAPH, delete_url, &o, cb, ud);
+	free(url);
 }
 
 const az_provider az_provider_graph = {

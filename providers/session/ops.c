@@ -251,6 +251,7 @@ void az_session_send(az_session *s, az_http_request *req, const az_send_options 
 	op->o = *o;
 	op->read_url = o->read_url ? az_xstrdup(o->read_url) : NULL;
 	op->retry_code = o->retry_code ? az_xstrdup(o->retry_code) : NULL;
+	op->o.prefer = NULL;
 	op->body_key = o->body_key ? az_xstrdup(o->body_key) : NULL;
 	/* Only the copies above are used: the caller's strings may go. */
 	op->o.read_url = NULL;
@@ -259,4 +260,75 @@ void az_session_send(az_session *s, az_http_request *req, const az_send_options 
 	op->cb = cb;
 	op->ud = ud;
 	send_attempt(op);
+}
+
+void az_session_write(az_session *s, const char *method, const char *url, az_service svc,
+		      const json_t *body, const char *etag, const az_send_options *o,
+		      az_result_fn cb, void *ud)
+{
+	az_http_request *r = az_session_request(method, url, svc);
+	az_http_request_json(r, body);
+	if (etag)
+		az_http_request_header(r, "If-Match", etag);
+	if (o->prefer)
+		az_http_request_header(r, "Prefer", o->prefer);
+	r->idempotent = o->idempotent;
+	az_send_options wo = *o;
+	wo.want_body = true;
+	wo.read_url = url;
+	az_session_send(s, r, &wo, cb, ud);
+}
+
+/* ---------------------------------------------------------------------
+ * Remove what is found.
+ */
+typedef struct remove_op {
+	az_session *s;
+	const az_kind *kind;
+	az_service svc;
+	az_delete_url_fn delete_url;
+	az_send_options o;
+	az_result_fn cb;
+	void *ud;
+} remove_op;
+
+static void on_found(void *ud, int err, json_t *live, az_diags *d)
+{
+	remove_op *op = ud;
+	char *url = NULL;
+	if (err || !live) {
+		/* Failed, or already gone: either way nothing to delete. */
+		op->cb(op->ud, err, NULL, d);
+		goto done;
+	}
+	url = op->delete_url(op->s, op->kind, live, d);
+	if (!url) {
+		op->cb(op->ud, AZ_EUPSTREAM, NULL, d);
+		goto done;
+	}
+	az_send_options o = op->o;
+	o.missing_ok = true;
+	az_session_send(op->s, az_session_request("DELETE", url, op->svc), &o, op->cb, op->ud);
+done:
+	free(url);
+	json_decref(live);
+	free(op);
+}
+
+void az_session_remove_found(az_session *s, const az_kind *kind, const char *url, az_service svc,
+			     az_delete_url_fn delete_url, const az_send_options *o,
+			     az_result_fn cb, void *ud)
+{
+	remove_op *op = az_xcalloc(1, sizeof(*op));
+	op->s = s;
+	op->kind = kind;
+	op->svc = svc;
+	op->delete_url = delete_url;
+	op->o = *o;
+	/* A delete reads nothing back and retries no code: the strings of `o`
+	 * are not kept. */
+	op->o.body_key = op->o.read_url = op->o.retry_code = NULL;
+	op->cb = cb;
+	op->ud = ud;
+	az_session_get(s, url, svc, on_found, op);
 }

@@ -73,10 +73,37 @@ typedef struct az_send_options {
 	const char *retry_code; /* an error code worth retrying (replication delays) */
 	int retry_max;          /* how many times */
 	long retry_base_ms;     /* first wait, doubled each time, capped at 30 s */
+	/* az_session_write only: */
+	const char *prefer;     /* a Prefer header (Graph's create-if-missing) */
+	bool idempotent;        /* a POST/PATCH that is safe to repeat */
 } az_send_options;
 
 /* Sends `req` (taken) as the options say and calls back once. */
 void az_session_send(az_session *s, az_http_request *req, const az_send_options *o,
 		     az_result_fn cb, void *ud);
+
+/*
+ * A write of `body` (copied) to `url`, with If-Match when `etag` is given,
+ * sent as `o` says, calling back with the live body: the answer when it is
+ * the resource, else `url` read again.
+ */
+void az_session_write(az_session *s, const char *method, const char *url, az_service svc,
+		      const json_t *body, const char *etag, const az_send_options *o,
+		      az_result_fn cb, void *ud);
+
+/* From the live body of a resource about to be deleted, the URL to DELETE;
+ * NULL with a diagnostic when the body does not say. */
+typedef char *(*az_delete_url_fn)(az_session *s, const az_kind *kind, const json_t *live,
+				  az_diags *d);
+
+/*
+ * Reads `url` and, when the resource exists, deletes it at the URL
+ * `delete_url` makes from its body, as `o` says: for APIs whose DELETE
+ * needs something only the resource knows (Graph's object id, an ML
+ * compute's kind). A resource already gone is success.
+ */
+void az_session_remove_found(az_session *s, const az_kind *kind, const char *url, az_service svc,
+			     az_delete_url_fn delete_url, const az_send_options *o,
+			     az_result_fn cb, void *ud);
 
 #endif

@@ -23,19 +23,13 @@ static void artifacts_put(az_session *s, const az_kind *kind, const char *id, co
 	char *url = az_synapse_url(s, kind, id, NULL, cb, ud);
 	if (!url)
 		return;
-	az_http_request *r = az_session_request("PUT", url, AZ_SVC_SYNAPSE);
-	az_http_request_json(r, body);
-	if (etag)
-		az_http_request_header(r, "If-Match", etag);
 	az_send_options o = {
 		.lro = true,
 		.timeout_s = kind->create_timeout_s,
-		.want_body = true,
 		/* The artifact has properties; the operation record does not. */
 		.body_key = "properties",
-		.read_url = url,
 	};
-	az_session_send(s, r, &o, cb, ud);
+	az_session_write(s, "PUT", url, AZ_SVC_SYNAPSE, body, etag, &o, cb, ud);
 	free(url);
 }
 

@@ -33,19 +33,13 @@ static void rbac_put(az_session *s, const az_kind *kind, const char *id, const j
 		free(ws);
 		az_diags_clear(&ignored);
 	}
-	az_http_request *r = az_session_request("PUT", url, AZ_SVC_SYNAPSE);
-	az_http_request_json(r, sent);
-	json_decref(sent);
-	if (etag)
-		az_http_request_header(r, "If-Match", etag);
 	az_send_options o = {
 		.lro = true,
 		.timeout_s = kind->create_timeout_s,
-		.want_body = true,
 		.body_key = "principalId",
-		.read_url = url,
 	};
-	az_session_send(s, r, &o, cb, ud);
+	az_session_write(s, "PUT", url, AZ_SVC_SYNAPSE, sent, etag, &o, cb, ud);
+	json_decref(sent);
 	free(url);
 }
 
