@@ -645,13 +645,22 @@ static int libyaml_error(parse_ctx *c, yaml_parser_t *p, const char *data, size_
 {
 	const char *problem = p->problem ? p->problem : "unknown error";
 	if (p->error == YAML_READER_ERROR) {
-		az_pos pos = offset_pos(c->file, data, len, p->problem_offset);
+		/* libyaml blames the byte after a broken sequence ("caf\xe9 au"
+		 * is a Latin-1 'é' followed by a space): point at the sequence's
+		 * first byte, which is what the user has to fix. */
+		size_t at = p->problem_offset < len ? p->problem_offset : len;
+		if (strstr(problem, "trailing") || strstr(problem, "incomplete")) {
+			while (at > 0 && ((unsigned char)data[at - 1] & 0xC0) == 0x80)
+				at--;
+			if (at > 0 && (unsigned char)data[at - 1] >= 0xC0)
+				at--;
+		}
+		az_pos pos = offset_pos(c->file, data, len, at);
 		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
 					  "invalid text encoding: %s", problem);
-		if (p->problem_value != -1)
-			az_diag_set_detail(dg, "byte 0x%02X at offset %zu; YAML files must be "
-					   "UTF-8 (or UTF-16 with a byte order mark)",
-					   (unsigned)p->problem_value & 0xFFu, p->problem_offset);
+		az_diag_set_detail(dg, "byte 0x%02X at offset %zu; YAML files must be UTF-8 "
+				   "(or UTF-16 with a byte order mark)",
+				   at < len ? (unsigned)(unsigned char)data[at] : 0u, at);
 		return AZ_EINVALID;
 	}
 	if (p->error == YAML_MEMORY_ERROR) {
