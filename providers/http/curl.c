@@ -107,6 +107,11 @@ static int tp_start(void *impl, az_http_xfer *x, long connect_timeout_ms, long t
 	} else if (strcmp(r->method, "HEAD") == 0) {
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else {
+		/* libcurl silently re-sends a request whose reused connection
+		 * died before an answer; for a POST or PATCH that may have been
+		 * applied, so give those a connection of their own. */
+		if (!r->idempotent && (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PATCH") == 0))
+			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");

@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "auth/auth.h"
 #include "fake_transport.h"
+#include "test_cert.h"
 
 static const char *const env_names[] = {
 	"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
@@ -447,30 +447,6 @@ static void describe_shows_identity_but_never_the_token(void **state)
 
 /* ---- the certificate assertion ---- */
 
-static void make_cert(const char *path, EVP_PKEY **key_out, X509 **cert_out)
-{
-	EVP_PKEY *key = EVP_RSA_gen(2048);
-	assert_non_null(key);
-	X509 *cert = X509_new();
-	X509_set_version(cert, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-	X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-	X509_set_pubkey(cert, key);
-	X509_NAME *name = X509_get_subject_name(cert);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"azapply-test",
-				   -1, -1, 0);
-	X509_set_issuer_name(cert, name);
-	assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	PEM_write_X509(f, cert);
-	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	*key_out = key;
-	*cert_out = cert;
-}
-
 static size_t b64url_decode(unsigned char *out, const char *in, size_t len)
 {
 	char *std = az_xmalloc(len + 4);
@@ -494,7 +470,7 @@ static void certificate_assertion_is_a_valid_rs256_jwt(void **state)
 	char *pem = az_xasprintf("%s/cert.pem", e->dir);
 	EVP_PKEY *key;
 	X509 *cert;
-	make_cert(pem, &key, &cert);
+	test_make_cert(pem, &key, &cert);
 	const char *aud = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
 	char *jwt = NULL;
 	az_diags d = AZ_DIAGS_INIT;

@@ -1,0 +1,610 @@
+/*
+ * test_http_emulator.c - the real client (libcurl, TLS against the
+ * emulator's CA) and every credential kind against the Azure emulator:
+ * tokens by secret, certificate, federated token file, managed identity and
+ * a fake `az` on PATH; token expiry mid-run; 429 storms, 503s and dropped
+ * connections from fault rules; LROs that succeed, fail and are canceled;
+ * and server-supplied URLs to other hosts, which must never be contacted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "auth/auth.h"
+#include "harness.h"
+#include "http/http.h"
+#include "test_cert.h"
+
+static const char *const env_names[] = {
+	"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+	"AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE",
+	"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "IDENTITY_ENDPOINT",
+	"IDENTITY_HEADER", "AZAPPLY_AUTH", "AZAPPLY_LOG"};
+
+static emu *the_emu;
+
+typedef struct t {
+	az_cloud *cloud;
+	az_http_client *c;
+	az_credential *cred;
+	char dir[256];
+	char *old_path;
+	char *arm;  /* https://management.localhost:PORT */
+	char *rgs;  /* .../resourcegroups URL prefix of the default subscription */
+} t;
+
+typedef struct result {
+	int calls;
+	int err;
+	int status;
+	json_t *body;
+	json_t *values;
+	az_diags diags;
+} result;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return emu_start(&the_emu, NULL) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return emu_stop(the_emu) == 0 ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	t *x = az_xcalloc(1, sizeof(*x));
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+		unsetenv(env_names[i]);
+	az_diags d = AZ_DIAGS_INIT;
+	assert_int_equal(az_cloud_load_file(&x->cloud, emu_cloud_config(the_emu), &d), 0);
+	x->arm = az_xstrdup(x->cloud->resource_manager);
+	x->rgs = az_xasprintf("%s/subscriptions/%s/resourcegroups", x->arm,
+			      emu_subscription_id(the_emu));
+	snprintf(x->dir, sizeof(x->dir), "%s/emu-auth-XXXXXX", AZAPPLY_BINARY_DIR);
+	assert_non_null(mkdtemp(x->dir));
+	const char *path = getenv("PATH");
+	x->old_path = az_xstrdup(path ? path : "");
+	assert_int_equal(emu_control(the_emu, "DELETE", "faults", NULL, NULL), 200);
+	assert_int_equal(emu_control(the_emu, "DELETE", "log", NULL, NULL), 200);
+	assert_int_equal(emu_control(the_emu, "PUT", "settings",
+				     "{\"tokenLifetime\":3600,\"retryAfter\":1,\"lroPolls\":2}",
+				     NULL),
+			 200);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	t *x = *state;
+	az_http_client_free(x->c);
+	az_credential_free(x->cred);
+	az_cloud_free(x->cloud);
+	setenv("PATH", x->old_path, 1);
+	free(x->old_path);
+	char *cmd = az_xasprintf("rm -rf '%s'", x->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(x->arm);
+	free(x->rgs);
+	free(x);
+	return 0;
+}
+
+/* A client with the credential the environment now describes. */
+static void open_client(t *x)
+{
+	az_diags d = AZ_DIAGS_INIT;
+	az_http_options o;
+	az_http_options_init(&o);
+	o.max_in_flight = 8;
+	o.backoff_base_ms = 50;
+	o.poll_max_ms = 200;
+	o.poll_default_ms = 100;
+	o.verbosity = 0;
+	az_transport tp;
+	assert_int_equal(az_curl_transport_new(&tp, x->cloud->ca_certificate, &d), 0);
+	x->c = az_http_client_new(&o, &tp, x->cloud);
+	assert_int_equal(az_credential_new(&x->cred, x->cloud, NULL, &d), 0);
+	az_token_source src = az_credential_token_source(x->cred);
+	az_http_client_set_tokens(x->c, &src);
+	az_diags_clear(&d);
+}
+
+static void use_builtin_principal(void)
+{
+	setenv("AZURE_TENANT_ID", emu_tenant_id(the_emu), 1);
+	setenv("AZURE_CLIENT_ID", emu_client_id(the_emu), 1);
+	setenv("AZURE_CLIENT_SECRET", emu_client_secret(the_emu), 1);
+}
+
+static void result_clear(result *r)
+{
+	json_decref(r->body);
+	json_decref(r->values);
+	az_diags_clear(&r->diags);
+	memset(r, 0, sizeof(*r));
+}
+
+static void on_done(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	result *r = ud;
+	r->calls++;
+	r->err = err;
+	r->status = resp ? resp->status : 0;
+	json_decref(r->body);
+	r->body = resp ? az_http_response_json(resp) : NULL;
+	az_diags_move(&r->diags, d);
+}
+
+static void on_list(void *ud, int err, json_t *values, az_diags *d)
+{
+	result *r = ud;
+	r->calls++;
+	r->err = err;
+	r->values = values;
+	az_diags_move(&r->diags, d);
+}
+
+static az_http_request *arm_request(t *x, const char *method, const char *url_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static az_http_request *arm_request(t *x, const char *method, const char *url_fmt, ...)
+{
+	(void)x;
+	va_list ap;
+	va_start(ap, url_fmt);
+	char *url = az_xvasprintf(url_fmt, ap);
+	va_end(ap);
+	az_http_request *r = az_http_request_new(method, url);
+	r->svc = AZ_SVC_ARM;
+	free(url);
+	return r;
+}
+
+static void list_groups(t *x, result *r)
+{
+	az_http_list(x->c, arm_request(x, "GET", "%s?api-version=2021-04-01", x->rgs), on_list, r);
+	az_http_run(x->c);
+}
+
+static void put_group(t *x, const char *name)
+{
+	result r = {0};
+	az_http_request *req =
+		arm_request(x, "PUT", "%s/%s?api-version=2021-04-01", x->rgs, name);
+	const char *body = "{\"location\":\"westeurope\"}";
+	az_http_request_body(req, body, strlen(body));
+	az_http_request_header(req, "Content-Type", "application/json");
+	az_http_lro(x->c, req, NULL, on_done, &r);
+	az_http_run(x->c);
+	assert_int_equal(r.err, 0);
+	result_clear(&r);
+}
+
+/* How many logged requests match method, host prefix and path part. */
+static size_t logged(const char *method, const char *host_prefix, const char *path_part)
+{
+	json_t *log = NULL;
+	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
+	size_t n = 0, i;
+	json_t *e;
+	json_array_foreach(json_object_get(log, "requests"), i, e) {
+		const char *m = json_string_value(json_object_get(e, "method"));
+		const char *h = json_string_value(json_object_get(e, "host"));
+		const char *p = json_string_value(json_object_get(e, "path"));
+		if (method && (!m || strcmp(m, method)))
+			continue;
+		if (host_prefix && (!h || strncmp(h, host_prefix, strlen(host_prefix))))
+			continue;
+		if (path_part && (!p || !strstr(p, path_part)))
+			continue;
+		n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+static size_t logged_status(int status)
+{
+	json_t *log = NULL;
+	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
+	size_t n = 0, i;
+	json_t *e;
+	json_array_foreach(json_object_get(log, "requests"), i, e)
+		n += json_integer_value(json_object_get(e, "status")) == status;
+	json_decref(log);
+	return n;
+}
+
+static void add_fault(const char *json)
+{
+	json_t *resp = NULL;
+	int status = emu_control(the_emu, "POST", "faults", json, &resp);
+	if (status != 200)
+		fail_msg("fault rule refused: %s", json);
+	json_decref(resp);
+}
+
+/* ---- credentials ---- */
+
+static void client_secret_gets_a_token_and_pages(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	put_group(x, "rg-page-1");
+	put_group(x, "rg-page-2");
+	put_group(x, "rg-page-3");
+	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"pageSize\":1}", NULL), 200);
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
+	assert_int_equal(r.err, 0);
+	assert_true(json_array_size(r.values) >= 3);
+	assert_true(logged("GET", "management.", "/resourcegroups") >= 3);
+	/* One token for all of it. */
+	assert_int_equal(logged("POST", "login.", "/oauth2/v2.0/token"), 1);
+	result_clear(&r);
+}
+
+static void certificate_credential(void **state)
+{
+	t *x = *state;
+	char *pem = az_xasprintf("%s/cert.pem", x->dir);
+	EVP_PKEY *key;
+	X509 *cert;
+	test_make_cert(pem, &key, &cert);
+	unsigned char thumb[EVP_MAX_MD_SIZE];
+	unsigned int tlen;
+	X509_digest(cert, EVP_sha1(), thumb, &tlen);
+	char *x5t = az_base64url(thumb, tlen);
+	char *cert_pem = test_cert_pem(cert);
+	json_t *reg = json_pack("{s:s, s:s, s:s}", "clientId", "cert-app-1", "thumbprint", x5t,
+				"pem", cert_pem);
+	char *reg_text = json_dumps(reg, 0);
+	assert_int_equal(emu_control(the_emu, "POST", "identities/certificate", reg_text, NULL),
+			 200);
+	setenv("AZURE_TENANT_ID", emu_tenant_id(the_emu), 1);
+	setenv("AZURE_CLIENT_ID", "cert-app-1", 1);
+	setenv("AZURE_CLIENT_CERTIFICATE_PATH", pem, 1);
+	open_client(x);
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(logged("POST", "login.", "/oauth2/v2.0/token"), 1);
+	result_clear(&r);
+	free(reg_text);
+	json_decref(reg);
+	free(cert_pem);
+	free(x5t);
+	free(pem);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+static void federated_token_file(void **state)
+{
+	t *x = *state;
+	const char *reg = "{\"clientId\":\"fed-app-1\",\"issuer\":\"https://token.example\","
+			  "\"subject\":\"system:serviceaccount:ns:azapply\"}";
+	assert_int_equal(emu_control(the_emu, "POST", "identities/federated", reg, NULL), 200);
+	json_t *minted = NULL;
+	assert_int_equal(emu_control(the_emu, "POST", "federated-token",
+				     "{\"issuer\":\"https://token.example\","
+				     "\"subject\":\"system:serviceaccount:ns:azapply\"}",
+				     &minted),
+			 200);
+	char *file = az_xasprintf("%s/federated-token", x->dir);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs(json_string_value(json_object_get(minted, "token")), f);
+	fclose(f);
+	setenv("AZURE_TENANT_ID", emu_tenant_id(the_emu), 1);
+	setenv("AZURE_CLIENT_ID", "fed-app-1", 1);
+	setenv("AZURE_FEDERATED_TOKEN_FILE", file, 1);
+	open_client(x);
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	result_clear(&r);
+	json_decref(minted);
+	free(file);
+}
+
+static void managed_identity(void **state)
+{
+	t *x = *state;
+	setenv("AZAPPLY_AUTH", "managed", 1);
+	open_client(x);
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(logged("GET", "imds.", "/metadata/identity/oauth2/token"), 1);
+	result_clear(&r);
+}
+
+static void azure_cli_on_path(void **state)
+{
+	t *x = *state;
+	char *token = emu_token(the_emu, "https://management.azure.com/.default");
+	assert_non_null(token);
+	char *script = az_xasprintf("%s/az", x->dir);
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho '{\"accessToken\":\"%s\",\"expires_on\":%lld,"
+		   "\"tokenType\":\"Bearer\"}'\n",
+		token, (long long)time(NULL) + 3600);
+	fclose(f);
+	chmod(script, 0755);
+	setenv("PATH", x->dir, 1);
+	/* Not pinned: environment, workload and GitHub are not configured,
+	 * IMDS is not where the public cloud has it, and the CLI answers. */
+	az_cloud *saved = x->cloud;
+	free(saved->managed_identity);
+	saved->managed_identity = az_xasprintf("https://imds.localhost:%d/no-identity-here",
+					       emu_port(the_emu));
+	open_client(x);
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	json_t *desc = NULL;
+	az_diags d = AZ_DIAGS_INIT;
+	az_auth_describe(&desc, x->cred, x->c, &d);
+	assert_string_equal(json_string_value(json_object_get(desc, "credential")), "Azure CLI");
+	char *text = json_dumps(desc, 0);
+	assert_null(strstr(text, token));
+	free(text);
+	json_decref(desc);
+	az_diags_clear(&d);
+	result_clear(&r);
+	free(script);
+	free(token);
+}
+
+/* ---- tokens that expire ---- */
+
+static void noop(void *ud)
+{
+	(void)ud;
+}
+
+static void token_expiry_mid_run(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"tokenLifetime\":2}", NULL),
+			 200);
+	open_client(x);
+	result r = {0};
+	for (int i = 0; i < 3; i++) {
+		list_groups(x, &r);
+		assert_int_equal(r.err, 0);
+		result_clear(&r);
+		az_http_timer(x->c, 1100, noop, NULL);
+		az_http_run(x->c);
+	}
+	/* Short tokens are renewed at half their life: never sent expired. */
+	assert_true(logged("POST", "login.", "/oauth2/v2.0/token") >= 2);
+	assert_int_equal(logged_status(401), 0);
+	/* A token the server calls expired is refreshed once. */
+	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"tokenLifetime\":3600}", NULL),
+			 200);
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	result_clear(&r);
+	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\",\"status\":401,\"times\":1,"
+		  "\"headers\":{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"},"
+		  "\"body\":{\"error\":{\"code\":\"ExpiredAuthenticationToken\","
+		  "\"message\":\"The access token expiry UTC time is earlier than current UTC "
+		  "time.\"}}}");
+	size_t before = logged("POST", "login.", "/oauth2/v2.0/token");
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(logged("POST", "login.", "/oauth2/v2.0/token"), before + 1);
+	result_clear(&r);
+}
+
+/* ---- faults ---- */
+
+static void throttling_storm_and_503s_are_retried(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":429,"
+		  "\"times\":4,\"headers\":{\"Retry-After\":\"1\"},"
+		  "\"body\":{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow down\"}}}");
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(logged("GET", "management.", "/resourcegroups"), 5);
+	result_clear(&r);
+
+	assert_int_equal(emu_control(the_emu, "DELETE", "log", NULL, NULL), 200);
+	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":503,"
+		  "\"times\":2,\"body\":{\"error\":{\"code\":\"ServiceUnavailable\","
+		  "\"message\":\"try later\"}}}");
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(logged("GET", "management.", "/resourcegroups"), 3);
+	result_clear(&r);
+
+	/* Retries run out: the last answer is the error. */
+	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":503,"
+		  "\"times\":10,\"headers\":{\"x-ms-request-id\":\"req-503\"},"
+		  "\"body\":{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"down\"}}}");
+	list_groups(x, &r);
+	assert_int_equal(r.err, AZ_EUPSTREAM);
+	assert_int_equal(r.diags.items[0].http_status, 503);
+	assert_string_equal(r.diags.items[0].code, "ServiceUnavailable");
+	result_clear(&r);
+}
+
+static void dropped_connections(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"drop\":true,"
+		  "\"times\":1}");
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(logged("GET", "management.", "/resourcegroups"), 2);
+	result_clear(&r);
+
+	/* A POST dropped after sending may have been applied: not repeated. */
+	add_fault("{\"method\":\"POST\",\"path\":\"/exportTemplate\",\"drop\":true,\"times\":5}");
+	az_http_request *post =
+		arm_request(x, "POST", "%s/rg-x/exportTemplate?api-version=2021-04-01", x->rgs);
+	az_http_request_body(post, "{}", 2);
+	az_http_submit(x->c, post, on_done, &r);
+	az_http_run(x->c);
+	assert_int_not_equal(r.err, 0);
+	assert_int_equal(logged("POST", "management.", "/exportTemplate"), 1);
+	result_clear(&r);
+}
+
+/* ---- long-running operations ---- */
+
+static az_http_request *workspace_put(t *x, const char *rg, const char *name)
+{
+	az_http_request *r = arm_request(
+		x, "PUT", "%s/%s/providers/Microsoft.Synapse/workspaces/%s?api-version=2021-06-01",
+		x->rgs, rg, name);
+	const char *body = "{\"location\":\"westeurope\",\"properties\":{"
+			   "\"defaultDataLakeStorage\":{\"accountUrl\":"
+			   "\"https://dl1.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}";
+	az_http_request_body(r, body, strlen(body));
+	az_http_request_header(r, "Content-Type", "application/json");
+	return r;
+}
+
+static void lros_succeed_fail_and_cancel(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	put_group(x, "rg-lro");
+	add_fault("{\"method\":\"PUT\",\"path\":\"workspaces/ws-fail\",\"lroResult\":\"Failed\","
+		  "\"lroError\":{\"code\":\"InternalServerError\",\"message\":\"pool broke\"}}");
+	add_fault("{\"method\":\"PUT\",\"path\":\"workspaces/ws-cancel\","
+		  "\"lroResult\":\"Canceled\"}");
+	result ok = {0}, failed = {0}, canceled = {0}, storage = {0};
+	/* All three at once, on the one loop. */
+	az_http_lro(x->c, workspace_put(x, "rg-lro", "ws-ok"), NULL, on_done, &ok);
+	az_http_lro(x->c, workspace_put(x, "rg-lro", "ws-fail"), NULL, on_done, &failed);
+	az_http_lro(x->c, workspace_put(x, "rg-lro", "ws-cancel"), NULL, on_done, &canceled);
+	az_http_request *sa = arm_request(
+		x, "PUT",
+		"%s/rg-lro/providers/Microsoft.Storage/storageAccounts/salro1?api-version=2023-01-01",
+		x->rgs);
+	const char *sa_body = "{\"location\":\"westeurope\",\"kind\":\"StorageV2\","
+			      "\"sku\":{\"name\":\"Standard_LRS\"}}";
+	az_http_request_body(sa, sa_body, strlen(sa_body));
+	az_http_request_header(sa, "Content-Type", "application/json");
+	az_http_lro(x->c, sa, NULL, on_done, &storage);
+	az_http_run(x->c);
+	assert_int_equal(ok.err, 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(ok.body, "properties"), "provisioningState")),
+			    "Succeeded");
+	assert_string_equal(json_string_value(json_object_get(ok.body, "name")), "ws-ok");
+	assert_int_equal(failed.err, AZ_EUPSTREAM);
+	assert_string_equal(failed.diags.items[0].code, "InternalServerError");
+	assert_non_null(strstr(failed.diags.items[0].summary, "pool broke"));
+	assert_int_equal(canceled.err, AZ_EUPSTREAM);
+	assert_non_null(strstr(canceled.diags.items[0].summary, "Canceled"));
+	assert_int_equal(storage.err, 0);
+	assert_string_equal(json_string_value(json_object_get(storage.body, "name")), "salro1");
+	result_clear(&ok);
+	result_clear(&failed);
+	result_clear(&canceled);
+	result_clear(&storage);
+}
+
+/* ---- URLs that point elsewhere ---- */
+
+static void foreign_next_link_and_location_are_refused(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	char *rule = az_xasprintf(
+		"{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":200,\"times\":1,"
+		"\"body\":{\"value\":[],\"nextLink\":\"https://graph.localhost:%d/v1.0/steal\"}}",
+		emu_port(the_emu));
+	add_fault(rule);
+	free(rule);
+	result r = {0};
+	list_groups(x, &r);
+	assert_int_not_equal(r.err, 0);
+	assert_non_null(strstr(r.diags.items[0].summary, "refusing"));
+	assert_int_equal(logged(NULL, "graph.", NULL), 0);
+	result_clear(&r);
+
+	rule = az_xasprintf("{\"method\":\"PUT\",\"path\":\"resourcegroups/rg-evil\","
+			    "\"status\":202,\"times\":1,\"headers\":{\"Location\":"
+			    "\"https://management.localhost:%d.evil.localhost/op\"}}",
+			    emu_port(the_emu));
+	add_fault(rule);
+	free(rule);
+	rule = az_xasprintf("{\"method\":\"PUT\",\"path\":\"resourcegroups/rg-evil2\","
+			    "\"status\":202,\"times\":1,\"headers\":{\"Azure-AsyncOperation\":"
+			    "\"https://login.localhost:%d/steal\"}}",
+			    emu_port(the_emu));
+	add_fault(rule);
+	free(rule);
+	result r1 = {0}, r2 = {0};
+	az_http_request *p1 = arm_request(x, "PUT", "%s/rg-evil?api-version=2021-04-01", x->rgs);
+	az_http_request *p2 = arm_request(x, "PUT", "%s/rg-evil2?api-version=2021-04-01", x->rgs);
+	az_http_request_body(p1, "{\"location\":\"westeurope\"}", 25);
+	az_http_request_body(p2, "{\"location\":\"westeurope\"}", 25);
+	az_http_lro(x->c, p1, NULL, on_done, &r1);
+	az_http_lro(x->c, p2, NULL, on_done, &r2);
+	az_http_run(x->c);
+	assert_int_not_equal(r1.err, 0);
+	assert_int_not_equal(r2.err, 0);
+	assert_non_null(strstr(r1.diags.items[0].summary, "refusing"));
+	assert_non_null(strstr(r2.diags.items[0].summary, "refusing"));
+	assert_int_equal(logged(NULL, NULL, "/steal"), 0);
+	assert_int_equal(logged(NULL, NULL, "/op"), 0);
+	result_clear(&r1);
+	result_clear(&r2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(client_secret_gets_a_token_and_pages, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(certificate_credential, setup, teardown),
+		cmocka_unit_test_setup_teardown(federated_token_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(managed_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(azure_cli_on_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(token_expiry_mid_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(throttling_storm_and_503s_are_retried, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(dropped_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(lros_succeed_fail_and_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_next_link_and_location_are_refused, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests_name("http_emulator", tests, group_setup, group_teardown);
+}
