@@ -3,6 +3,8 @@
  */
 #include <azapply/plan.h>
 
+#include "engine.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +76,10 @@ void az_plan_free_items(az_plan *p)
 		json_decref(it->live);
 	}
 	free(p->items);
+	if (p->engine) {
+		az_engine_free(p->engine);
+		free(p->engine);
+	}
 	free(p->stack);
 	free(p->environment);
 	memset(p, 0, sizeof(*p));

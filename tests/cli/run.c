@@ -40,8 +40,14 @@ int run_command(run_result *r, const char *binary, const char *const *argv,
 		close(err[1]);
 		if (cwd && chdir(cwd) != 0)
 			_exit(127);
-		for (size_t i = 0; env && env[i]; i++)
-			putenv((char *)(uintptr_t)env[i]);
+		for (size_t i = 0; env && env[i]; i++) {
+			const char *eq = strchr(env[i], '=');
+			if (!eq)
+				continue;
+			char *name = strndup(env[i], (size_t)(eq - env[i]));
+			setenv(name, eq + 1, 1);
+			free(name);
+		}
 		size_t n = 0;
 		while (argv && argv[n])
 			n++;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,7 @@ static char *read_file(const char *path)
  * line that starts with the position and contains the text. */
 static void check_case(const char *dir)
 {
-	char path[4096];
+	char path[4608];
 	snprintf(path, sizeof(path), "%s/expected", dir);
 	char *expected = read_file(path);
 	assert_non_null(expected);
@@ -255,7 +256,7 @@ static void json_output_and_github_annotations(void **state)
 	json_t *first = json_array_get(arr, 0);
 	assert_string_equal(json_string_value(json_object_get(first, "severity")), "error");
 	assert_string_equal(json_string_value(json_object_get(first, "address")),
-			    "StorageContainer/fs");
+			    "StorageContainer/filesystem");
 	assert_int_equal(json_integer_value(json_object_get(first, "line")), 6);
 	assert_int_equal(json_integer_value(json_object_get(first, "column")), 19);
 	json_decref(arr);
@@ -265,7 +266,7 @@ static void json_output_and_github_annotations(void **state)
 	r = azapply(dir, gh_env, "validate", NULL);
 	assert_int_equal(r.exit_code, 1);
 	assert_non_null(strstr(r.err, "::error file=a.yaml,line=6,col=19,title=azapply::"
-				      "StorageContainer/fs: StorageAccount 'datalak'"));
+				      "StorageContainer/filesystem: StorageAccount 'datalak'"));
 	run_result_free(&r);
 }
 

@@ -37,7 +37,10 @@ typedef struct az_plan_item {
 	json_t *live;         /* the body read from Azure; NULL when absent */
 	char *etag;           /* of the live resource, when Azure gives one */
 	az_pos pos;           /* where the manifest is (file borrowed from the stack) */
+	size_t resource;      /* index into the stack's resources */
 } az_plan_item;
+
+struct az_engine;
 
 typedef struct az_plan {
 	az_plan_item *items;
@@ -46,11 +49,27 @@ typedef struct az_plan {
 	char *stack;
 	char *environment;    /* NULL when none */
 	bool refresh_only;
+	size_t refresh_requests; /* list and read requests the refresh sent */
+	struct az_engine *engine; /* private: what apply continues from */
 } az_plan;
 
 typedef struct az_plan_counts {
 	size_t create, update, replace, destroy, noop, read, refused;
 } az_plan_counts;
+
+typedef struct az_plan_options {
+	const char *const *targets; /* --target addresses (with what they depend on) */
+	size_t targets_len;
+	bool refresh_only;          /* read and report drift; propose nothing */
+} az_plan_options;
+
+#include <azapply/planner.h>
+
+/* Reads the live state of every resource of the stack through `session`
+ * (one list per collection, concurrently) and plans the changes. The plan
+ * keeps the stack and session borrowed until freed. */
+int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
+		  az_diags *d);
 
 az_plan_item *az_plan_add(az_plan *p, const char *address, const az_kind *kind, az_action a);
 az_plan_counts az_plan_count(const az_plan *p);

@@ -1,0 +1,631 @@
+/*
+ * engine.c - from resources to Azure ids, resolved bodies and live state.
+ *
+ * Ids are derived, never stored: the kind's id template filled with the
+ * subscription, the resource group, the parent's id, the scope, or for role
+ * assignments a name-based UUID of what they grant (azure-notes.md: the
+ * name must be a GUID; deriving it makes a re-run find the same one).
+ *
+ * The refresh reads with as few requests as Azure allows: each collection
+ * once (all Spark pools of a workspace, all role assignments at a scope),
+ * every page, all at once on the session's loop; Synapse collections in a
+ * second wave, once it is known which workspaces exist (their data-plane
+ * host only answers for a workspace that does).
+ */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uuid/uuid.h>
+
+#include "engine.h"
+
+/* UUID v5 namespace of role assignment names azapply derives. */
+static const char ROLE_ASSIGNMENT_NAMESPACE[] = "5c7e1d2a-9b3f-5e4d-8a6c-0f1e2d3c4b5a";
+
+static const struct {
+	const char *name, *id;
+} ARM_ROLES[] = {
+	{"Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"},
+	{"Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"},
+	{"Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"},
+	{"Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"},
+	{"AzureML Data Scientist", "f6c7c914-8db3-469d-8ca1-694a8f32e121"},
+}, SYNAPSE_ROLES[] = {
+	{"Synapse Administrator", "6e4bf58a-b8e1-4cc3-bbf9-d73143322b78"},
+	{"Synapse Contributor", "7572bffe-f453-4b66-912a-46cc5ef38fda"},
+	{"Synapse Artifact Publisher", "05930f57-09a3-4c0d-9fa9-6d1eb91c178b"},
+	{"Synapse Artifact User", "53faaa0e-40b6-40c8-a2ff-e38f2d388875"},
+	{"Synapse Compute Operator", "e3844cc7-4670-42cb-9349-9bdac1ee7881"},
+	{"Synapse Credential User", "5eb298b4-692c-4241-9cf0-f58a3b42bb25"},
+	{"Synapse Linked Data Manager", "dd665582-e433-40ca-b183-1b1b33e73375"},
+	{"Synapse User", "2a385764-43e8-416c-9825-7b18d05a2c4b"},
+	{"Apache Spark Administrator", "c3a6d2f1-a26f-4810-9b0f-591308d5cbf1"},
+	{"Synapse SQL Administrator", "7af0c69a-a548-47d6-aea3-d00e69bd83aa"},
+};
+
+const char *az_arm_role_id(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ARM_ROLES) / sizeof(ARM_ROLES[0]); i++)
+		if (strcasecmp(ARM_ROLES[i].name, name) == 0)
+			return ARM_ROLES[i].id;
+	return NULL;
+}
+
+const char *az_synapse_role_id(const char *name)
+{
+	for (size_t i = 0; i < sizeof(SYNAPSE_ROLES) / sizeof(SYNAPSE_ROLES[0]); i++)
+		if (strcasecmp(SYNAPSE_ROLES[i].name, name) == 0)
+			return SYNAPSE_ROLES[i].id;
+	return NULL;
+}
+
+static bool is_guid(const char *s)
+{
+	uuid_t u;
+	return s && strlen(s) == 36 && uuid_parse(s, u) == 0;
+}
+
+const json_t *az_json_at(const json_t *root, const char *path)
+{
+	const json_t *at = root;
+	const char *p = path;
+	while (at && *p) {
+		size_t len = strcspn(p, ".");
+		char *seg = az_xstrndup(p, len);
+		if (json_is_array(at) && isdigit((unsigned char)seg[0]))
+			at = json_array_get(at, (size_t)strtoul(seg, NULL, 10));
+		else
+			at = json_object_get(at, seg);
+		free(seg);
+		p += len;
+		if (*p == '.')
+			p++;
+	}
+	return at;
+}
+
+bool az_json_has_refs(const json_t *v)
+{
+	if (json_is_string(v))
+		return strstr(json_string_value(v), "${ref.") != NULL;
+	const char *key;
+	json_t *child;
+	size_t i;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)(uintptr_t)v, key, child) if (az_json_has_refs(child)) return true;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) if (az_json_has_refs(child)) return true;
+	}
+	return false;
+}
+
+static az_node *node_by_address(az_engine *e, const char *kind, const char *name)
+{
+	char *address = az_xasprintf("%s/%s", kind, name);
+	const az_resource *r = az_stack_find(e->stack, address);
+	free(address);
+	return r ? &e->nodes[r - e->stack->resources] : NULL;
+}
+
+/* The value of ${ref.Kind.name.path}, or NULL when not known yet. An id
+ * and a name are known from the manifests; anything else comes from the
+ * live resource, unless it is about to be (re)created, then from what the
+ * manifest itself sets. */
+static json_t *ref_value(az_engine *e, const az_part *p)
+{
+	az_node *n = node_by_address(e, p->ref_kind, p->ref_name);
+	if (!n)
+		return NULL;
+	const char *path = p->ref_path ? p->ref_path : "";
+	if (!*path || strcmp(path, "id") == 0)
+		return n->id ? json_string(n->id) : NULL;
+	if (strcmp(path, "name") == 0)
+		return n->res->azure_name ? json_string(n->res->azure_name) : NULL;
+	if (n->live && !n->will_change) {
+		const json_t *v = az_json_at(n->live, path);
+		if (v)
+			return json_deep_copy(v);
+	}
+	const json_t *v = az_json_at(n->desired, path);
+	if (v && !az_json_has_refs(v))
+		return json_deep_copy(v);
+	return NULL;
+}
+
+static json_t *resolve_string(az_engine *e, const char *s)
+{
+	az_template *t = NULL;
+	az_diags scratch = AZ_DIAGS_INIT;
+	int rc = az_template_parse(&t, s, NULL, &scratch);
+	az_diags_clear(&scratch);
+	if (rc != 0 || !t)
+		return json_string(s);
+	json_t *out = NULL;
+	if (t->len == 1 && t->parts[0].type == AZ_PART_REF) {
+		out = ref_value(e, &t->parts[0]);
+		if (!out)
+			out = json_string(s);
+		az_template_free(t);
+		return out;
+	}
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "");
+	bool known = true;
+	for (size_t i = 0; i < t->len && known; i++) {
+		const az_part *p = &t->parts[i];
+		if (p->type == AZ_PART_LITERAL) {
+			az_buf_puts(&b, p->text);
+			continue;
+		}
+		json_t *v = p->type == AZ_PART_REF ? ref_value(e, p) : NULL;
+		if (!v) {
+			known = false;
+			break;
+		}
+		if (json_is_string(v)) {
+			az_buf_puts(&b, json_string_value(v));
+		} else {
+			char *dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			az_buf_puts(&b, dumped);
+			free(dumped);
+		}
+		json_decref(v);
+	}
+	out = known ? json_string(b.data) : json_string(s);
+	az_buf_free(&b);
+	az_template_free(t);
+	return out;
+}
+
+json_t *az_engine_resolve(az_engine *e, const json_t *v)
+{
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		return strchr(s, '$') ? resolve_string(e, s) : json_string(s);
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *key;
+		json_t *child;
+		json_object_foreach((json_t *)(uintptr_t)v, key, child)
+			json_object_set_new(o, key, az_engine_resolve(e, child));
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array();
+		size_t i;
+		json_t *child;
+		json_array_foreach(v, i, child) json_array_append_new(a, az_engine_resolve(e, child));
+		return a;
+	}
+	return json_deep_copy(v);
+}
+
+/* Fills {placeholders} of a kind template. NULL when one is unknown. */
+static char *fill_template(const char *tmpl, const char *const *keys, const char *const *values,
+			   size_t n)
+{
+	az_buf b = AZ_BUF_INIT;
+	for (const char *p = tmpl; *p;) {
+		if (*p != '{') {
+			az_buf_putc(&b, *p++);
+			continue;
+		}
+		const char *end = strchr(p, '}');
+		size_t klen = (size_t)(end - p - 1);
+		const char *value = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (strlen(keys[i]) == klen && strncmp(keys[i], p + 1, klen) == 0)
+				value = values[i];
+		if (!value || strstr(value, "${")) {
+			az_buf_free(&b);
+			return NULL;
+		}
+		az_buf_puts(&b, value);
+		p = end + 1;
+	}
+	return az_buf_detach(&b);
+}
+
+static char *lowercase(const char *s)
+{
+	char *out = az_xstrdup(s);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+/* The name-based UUID of what an assignment grants. */
+static char *assignment_guid(const char *scope, const char *role, const char *principal)
+{
+	uuid_t ns, out;
+	uuid_parse(ROLE_ASSIGNMENT_NAMESPACE, ns);
+	char *name = az_xasprintf("%s|%s|%s", scope, role, principal);
+	char *lower = lowercase(name);
+	uuid_generate_sha1(out, ns, lower, strlen(lower));
+	free(name);
+	free(lower);
+	char text[37];
+	uuid_unparse_lower(out, text);
+	return az_xstrdup(text);
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && !strstr(s, "${ref.") ? s : NULL;
+}
+
+/* "Contributor", a GUID or a full roleDefinitionId -> the id ARM takes. */
+static char *arm_role_definition(const char *role, const char *subscription)
+{
+	if (!role)
+		return NULL;
+	if (role[0] == '/')
+		return az_xstrdup(role);
+	const char *guid = is_guid(role) ? role : az_arm_role_id(role);
+	if (!guid)
+		return NULL;
+	return az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s",
+			    subscription, guid);
+}
+
+static const char *role_guid(const char *role_definition_id)
+{
+	const char *slash = strrchr(role_definition_id, '/');
+	return slash ? slash + 1 : role_definition_id;
+}
+
+static void compute_node(az_engine *e, az_node *n, az_diags *d)
+{
+	const az_kind *k = n->res->kind;
+	json_t *spec = az_engine_resolve(e, json_object_get(n->res->manifest->body, "spec"));
+	const char *sub = str(spec, "subscription") ? str(spec, "subscription") : e->subscription;
+	const char *rg = str(spec, "resourceGroup");
+	const char *parent = NULL, *scope = NULL, *app = NULL;
+	char *guid = NULL;
+	if (k->scope == AZ_SCOPE_PARENT) {
+		const char *p = str(spec, k->parent_field);
+		if (p && p[0] == '/') {
+			parent = p;
+		} else if (p) {
+			az_node *pn = node_by_address(e, k->parent_kind, p);
+			parent = pn ? pn->id : NULL;
+		}
+	}
+	if (strcmp(k->name, "RoleAssignment") == 0) {
+		scope = str(spec, "scope");
+		char *role = arm_role_definition(str(spec, "role"), sub ? sub : "");
+		const char *principal = str(spec, "principalId");
+		if (!role && str(spec, "role"))
+			az_diag_add(d, AZ_SEV_ERROR, az_srcmap_get(n->res->manifest->map, "/spec/role"),
+				    n->res->address, "unknown role '%s'", str(spec, "role"));
+		if (scope && role && principal)
+			guid = assignment_guid(scope, role_guid(role), principal);
+		free(role);
+	} else if (strcmp(k->name, "SynapseRoleAssignment") == 0) {
+		const char *role = str(spec, "role");
+		const char *role_id = role && is_guid(role) ? role : role ? az_synapse_role_id(role) : NULL;
+		const char *principal = str(spec, "principalId");
+		if (!role_id && role)
+			az_diag_add(d, AZ_SEV_ERROR, az_srcmap_get(n->res->manifest->map, "/spec/role"),
+				    n->res->address, "unknown Synapse role '%s'", role);
+		if (parent && role_id && principal)
+			guid = assignment_guid(parent, role_id, principal);
+	} else if (strcmp(k->name, "ServicePrincipal") == 0) {
+		app = str(spec, "appId");
+		const char *app_ref = str(spec, "application");
+		if (!app && app_ref) {
+			az_node *an = node_by_address(e, "EntraApplication", app_ref);
+			if (an && an->live && !an->will_change)
+				app = json_string_value(json_object_get(an->live, "appId"));
+		}
+	}
+	const char *keys[] = {"subscription", "resourceGroup", "name", "parent", "scope", "guid", "appId"};
+	const char *values[] = {sub, rg, n->res->azure_name, parent, scope, guid, app};
+	free(n->id);
+	n->id = fill_template(k->id_template, keys, values, 7);
+	if (!n->collection && k->provider != AZ_PROVIDER_GRAPH) {
+		char *c = fill_template(k->list_path, keys, values, 7);
+		if (c && strcmp(k->name, "RoleAssignment") == 0) {
+			/* Only the assignments at this scope, not those inherited. */
+			char *with = az_xasprintf("%s?$filter=atScope()", c);
+			free(c);
+			c = with;
+		}
+		n->collection = c;
+	}
+	free(guid);
+	json_decref(spec);
+}
+
+void az_engine_compute_one(az_engine *e, size_t i, az_diags *d)
+{
+	az_node *n = &e->nodes[i];
+	if (n->res->kind && n->res->address)
+		compute_node(e, n, d);
+}
+
+void az_engine_compute_ids(az_engine *e, az_diags *d)
+{
+	size_t *order = NULL;
+	if (az_stack_order(e->stack, &order) != 0)
+		return;
+	for (size_t i = 0; i < e->len; i++) {
+		az_node *n = &e->nodes[order[i]];
+		if (n->res->kind && n->res->address)
+			compute_node(e, n, d);
+	}
+	free(order);
+}
+
+int az_engine_init(az_engine *e, az_stack *stack, az_session *s, az_diags *d)
+{
+	memset(e, 0, sizeof(*e));
+	e->stack = stack;
+	e->session = s;
+	e->len = stack->len;
+	e->nodes = az_xcalloc(e->len ? e->len : 1, sizeof(az_node));
+	e->lists = json_object();
+	const az_project *p = &stack->set->project;
+	e->env = stack->env;
+	e->subscription = az_project_setting(p, stack->env, "subscription");
+	e->stack_name = p->stack ? p->stack : "default";
+	for (size_t i = 0; i < e->len; i++)
+		e->nodes[i].res = &stack->resources[i];
+	if (!e->subscription) {
+		az_pos pos = {p->file, 1, 1};
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, p->present ? &pos : NULL, NULL,
+					    "no subscription is set%s%s", e->env ? " for environment " : "",
+					    e->env ? e->env : "");
+		az_diag_set_detail(diag, "set subscription in azapply.yaml, or environments.<env>.subscription");
+		return AZ_EINVALID;
+	}
+	return 0;
+}
+
+void az_engine_free(az_engine *e)
+{
+	for (size_t i = 0; i < e->len; i++) {
+		az_node *n = &e->nodes[i];
+		free(n->id);
+		free(n->collection);
+		json_decref(n->desired);
+		json_decref(n->live);
+		az_marker_info_free(&n->marker);
+	}
+	free(e->nodes);
+	json_decref(e->lists);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ---------------------------------------------------------------------
+ * Desired bodies.
+ */
+
+/* Fields of `spec` that say where a resource lives, not what it is. */
+static bool is_scope_field(const az_kind *k, const char *key)
+{
+	return strcmp(key, "resourceGroup") == 0 || strcmp(key, "subscription") == 0 ||
+	       strcmp(key, "name") == 0 || strcmp(key, "specFile") == 0 ||
+	       (k->parent_field && strcmp(key, k->parent_field) == 0);
+}
+
+json_t *az_engine_desired(az_engine *e, size_t i, az_diags *d)
+{
+	az_node *n = &e->nodes[i];
+	const az_kind *k = n->res->kind;
+	json_t *spec = az_engine_resolve(e, json_object_get(n->res->manifest->body, "spec"));
+	json_t *body = json_object();
+	if (strcmp(k->name, "RoleAssignment") == 0) {
+		json_t *props = json_object();
+		const char *sub = str(spec, "subscription") ? str(spec, "subscription") : e->subscription;
+		char *role = arm_role_definition(json_string_value(json_object_get(spec, "role")), sub);
+		if (role)
+			json_object_set_new(props, "roleDefinitionId", json_string(role));
+		free(role);
+		const char *copy[] = {"principalId", "principalType", "description", "condition",
+				      "conditionVersion"};
+		for (size_t j = 0; j < sizeof(copy) / sizeof(copy[0]); j++) {
+			json_t *v = json_object_get(spec, copy[j]);
+			if (v)
+				json_object_set(props, copy[j], v);
+		}
+		json_object_set_new(body, "properties", props);
+	} else if (strcmp(k->name, "SynapseRoleAssignment") == 0) {
+		const char *role = json_string_value(json_object_get(spec, "role"));
+		const char *role_id = role && is_guid(role) ? role : role ? az_synapse_role_id(role) : NULL;
+		if (role_id)
+			json_object_set_new(body, "roleId", json_string(role_id));
+		json_object_set(body, "principalId", json_object_get(spec, "principalId"));
+		if (json_object_get(spec, "principalType"))
+			json_object_set(body, "principalType", json_object_get(spec, "principalType"));
+		const char *ws = NULL;
+		az_node *pn = node_by_address(e, "SynapseWorkspace", str(spec, "workspace") ? str(spec, "workspace") : "");
+		ws = pn ? pn->res->azure_name : NULL;
+		if (ws) {
+			char *scope = az_xasprintf("workspaces/%s", ws);
+			json_object_set_new(body, "scope", json_string(scope));
+			free(scope);
+		}
+	} else {
+		const char *key;
+		json_t *v;
+		json_object_foreach(spec, key, v) {
+			if (!is_scope_field(k, key) && !(strcmp(k->name, "ServicePrincipal") == 0 &&
+							 strcmp(key, "application") == 0))
+				json_object_set(body, key, v);
+		}
+		if (strcmp(k->name, "EntraApplication") == 0 && n->res->azure_name)
+			json_object_set_new(body, "uniqueName", json_string(n->res->azure_name));
+		if (strcmp(k->name, "ServicePrincipal") == 0 && !json_object_get(body, "appId")) {
+			const char *app_ref = str(spec, "application");
+			az_node *an = app_ref ? node_by_address(e, "EntraApplication", app_ref) : NULL;
+			if (an && an->live && !an->will_change && json_object_get(an->live, "appId"))
+				json_object_set(body, "appId", json_object_get(an->live, "appId"));
+			else if (app_ref)
+				json_object_set_new(body, "appId",
+						    json_sprintf("${ref.EntraApplication.%s.appId}", app_ref));
+		}
+	}
+	(void)d;
+	json_decref(spec);
+	return body;
+}
+
+/* ---------------------------------------------------------------------
+ * Refresh.
+ */
+typedef struct pending_list {
+	az_engine *e;
+	char *key;
+	az_diags *d;
+	int *errors;
+} pending_list;
+
+static void list_done(void *ud, int err, json_t *live, az_diags *pd)
+{
+	pending_list *pl = ud;
+	if (err == AZ_ENOTFOUND || (err == 0 && !live)) {
+		/* The parent does not exist yet: nothing under it either. */
+		json_object_set_new(pl->e->lists, pl->key, json_array());
+	} else if (err) {
+		(*pl->errors)++;
+		if (pd)
+			az_diags_move(pl->d, pd);
+	} else {
+		json_object_set_new(pl->e->lists, pl->key, live);
+		live = NULL;
+	}
+	json_decref(live);
+	free(pl->key);
+	free(pl);
+}
+
+typedef struct pending_read {
+	az_node *n;
+	az_diags *d;
+	int *errors;
+} pending_read;
+
+static void read_done(void *ud, int err, json_t *live, az_diags *pd)
+{
+	pending_read *pr = ud;
+	if (err && err != AZ_ENOTFOUND) {
+		(*pr->errors)++;
+		if (pd)
+			az_diags_move(pr->d, pd);
+	} else {
+		pr->n->live = live;
+		pr->n->state = live ? AZ_NODE_PRESENT : AZ_NODE_ABSENT;
+		live = NULL;
+	}
+	json_decref(live);
+	free(pr);
+}
+
+static bool synapse_side(const az_kind *k)
+{
+	return k->provider == AZ_PROVIDER_SYNAPSE || k->provider == AZ_PROVIDER_SYNAPSE_RBAC;
+}
+
+/* Whether the node's parent workspace exists, so its data plane answers. */
+static bool workspace_exists(az_engine *e, az_node *n)
+{
+	json_t *spec = json_object_get(n->res->manifest->body, "spec");
+	const char *ws = str(spec, "workspace");
+	if (!ws)
+		return false;
+	if (ws[0] == '/')
+		return true;
+	az_node *pn = node_by_address(e, "SynapseWorkspace", ws);
+	return pn && pn->state == AZ_NODE_PRESENT;
+}
+
+void az_engine_match(az_engine *e, az_node *n)
+{
+	if (n->state != AZ_NODE_PENDING || !n->collection)
+		return;
+	char *key = lowercase(n->collection);
+	json_t *items = json_object_get(e->lists, key);
+	free(key);
+	if (!items)
+		return;
+	const az_kind *k = n->res->kind;
+	bool by_name = synapse_side(k) && k->provider == AZ_PROVIDER_SYNAPSE;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) {
+		const char *id = json_string_value(json_object_get(item, "id"));
+		const char *name = json_string_value(json_object_get(item, "name"));
+		bool hit = by_name ? (name && n->res->azure_name &&
+				      strcasecmp(name, n->res->azure_name) == 0)
+				   : (id && n->id && strcasecmp(id, n->id) == 0);
+		if (!hit && k->provider == AZ_PROVIDER_SYNAPSE_RBAC && n->id) {
+			const char *slash = strrchr(n->id, '/');
+			hit = id && slash && strcasecmp(id, slash + 1) == 0;
+		}
+		if (hit) {
+			n->live = json_deep_copy(item);
+			n->state = AZ_NODE_PRESENT;
+			return;
+		}
+	}
+	if (n->id)
+		n->state = AZ_NODE_ABSENT;
+}
+
+static void request_collections(az_engine *e, bool synapse_wave, az_diags *d, int *errors)
+{
+	for (size_t i = 0; i < e->len; i++) {
+		az_node *n = &e->nodes[i];
+		const az_kind *k = n->res->kind;
+		if (!k || !n->res->address || synapse_side(k) != synapse_wave)
+			continue;
+		if (synapse_wave && !workspace_exists(e, n)) {
+			n->state = AZ_NODE_ABSENT;
+			continue;
+		}
+		const az_provider *prov = az_provider_get(k->provider);
+		if (!n->collection) {
+			if (!n->id) {
+				n->state = AZ_NODE_ABSENT;
+				continue;
+			}
+			pending_read *pr = az_xcalloc(1, sizeof(*pr));
+			*pr = (pending_read){n, d, errors};
+			e->requests++;
+			prov->read(e->session, k, n->id, read_done, pr);
+			continue;
+		}
+		char *key = lowercase(n->collection);
+		if (json_object_get(e->lists, key)) {
+			free(key);
+			continue;
+		}
+		/* Reserve the key so the collection is listed once. */
+		json_object_set_new(e->lists, key, json_null());
+		pending_list *pl = az_xcalloc(1, sizeof(*pl));
+		*pl = (pending_list){e, key, d, errors};
+		e->requests++;
+		prov->list(e->session, k, n->collection, list_done, pl);
+	}
+}
+
+int az_engine_refresh(az_engine *e, az_diags *d)
+{
+	int errors = 0;
+	request_collections(e, false, d, &errors);
+	az_session_run(e->session);
+	for (size_t i = 0; i < e->len; i++)
+		if (e->nodes[i].res->kind && !synapse_side(e->nodes[i].res->kind))
+			az_engine_match(e, &e->nodes[i]);
+	request_collections(e, true, d, &errors);
+	az_session_run(e->session);
+	for (size_t i = 0; i < e->len; i++)
+		if (e->nodes[i].res->kind && synapse_side(e->nodes[i].res->kind))
+			az_engine_match(e, &e->nodes[i]);
+	return errors ? AZ_EUPSTREAM : 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * engine.h - what the planning and applying code inside planner/ shares:
+ * the per-resource working state (ids, resolved bodies, live state), the
+ * ownership marker, reference resolution and desired-body construction.
+ * Not a public interface: cmd/ sees plan.h and planner.h only.
+ */
+#ifndef AZAPPLY_ENGINE_H
+#define AZAPPLY_ENGINE_H
+
+#include <azapply/plan.h>
+#include <azapply/planner.h>
+
+/* ---------------------------------------------------------------------
+ * Ownership markers (marker.c).
+ */
+typedef struct az_marker_info {
+	bool present;
+	char *stack;
+	char *fingerprint;
+	char *secrets;        /* "pbkdf2:<salt hex>:<hash hex>" */
+	bool prevent_destroy;
+} az_marker_info;
+
+void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live);
+void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m);
+void az_marker_strip(const az_kind *kind, json_t *body);
+void az_marker_info_free(az_marker_info *m);
+/* Hash of the body without marker and secrets. */
+char *az_fingerprint(const az_kind *kind, const json_t *body);
+/* Salted slow hash of the body's secrets; NULL when it has none. */
+char *az_secrets_hash(const az_kind *kind, const json_t *body);
+bool az_secrets_match(const az_kind *kind, const json_t *body, const char *stored);
+
+/* The value at a dotted path ("properties.identity.principalId", array
+ * indices as numbers); NULL when absent. Borrowed. */
+const json_t *az_json_at(const json_t *root, const char *path);
+
+/* ---------------------------------------------------------------------
+ * Working state of one resource while planning and applying.
+ */
+typedef enum az_node_state {
+	AZ_NODE_PENDING,  /* not read yet */
+	AZ_NODE_ABSENT,   /* read: does not exist */
+	AZ_NODE_PRESENT,  /* read: exists (live holds it) */
+} az_node_state;
+
+typedef struct az_node {
+	const az_resource *res;
+	char *id;             /* NULL while it depends on unknown values */
+	char *collection;     /* what to list to find it; NULL = read by id */
+	json_t *desired;      /* body to send, refs resolved as far as known */
+	json_t *live;         /* as read */
+	az_node_state state;
+	bool will_change;     /* create or replace: server-filled values unknown */
+	az_marker_info marker;
+} az_node;
+
+typedef struct az_engine {
+	az_stack *stack;
+	az_session *session;  /* NULL for offline use (tests) */
+	az_node *nodes;       /* parallel to stack->resources */
+	size_t len;
+	const char *subscription;
+	const char *stack_name;
+	const char *env;
+	json_t *lists;        /* collection (lowercased) -> array of live items */
+	size_t requests;      /* list and read requests sent by the refresh */
+} az_engine;
+
+int az_engine_init(az_engine *e, az_stack *stack, az_session *s, az_diags *d);
+void az_engine_free(az_engine *e);
+
+/* Computes ids and collections for every node whose scope is known. */
+void az_engine_compute_ids(az_engine *e, az_diags *d);
+/* Computes one node's id again (its references may be known by now). */
+void az_engine_compute_one(az_engine *e, size_t i, az_diags *d);
+/* Finds a node's live item in its listed collection. */
+void az_engine_match(az_engine *e, az_node *n);
+/* Reads live state: one list per collection, concurrently. */
+int az_engine_refresh(az_engine *e, az_diags *d);
+/* A resolved copy of `v`: ${ref...} replaced where the value is known,
+ * left as is where it is not; "$${" unescaped in what is fully known. */
+json_t *az_engine_resolve(az_engine *e, const json_t *v);
+/* True when `v` still holds a ${ref...}. */
+bool az_json_has_refs(const json_t *v);
+/* The body to send for a node, with marker, from its (resolved) spec. */
+json_t *az_engine_desired(az_engine *e, size_t i, az_diags *d);
+
+/* Role names users write ("Contributor", "Synapse Administrator") to ids. */
+const char *az_arm_role_id(const char *name);
+const char *az_synapse_role_id(const char *name);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * plan_build.c - deciding the action for every resource.
+ *
+ * Resources are planned in dependency order, so when one is looked at,
+ * everything it refers to already has its action: a reference to a
+ * resource that will be created or replaced is "(known after apply)", one
+ * to an existing resource is read from its live body.
+ *
+ *   absent                              -> create
+ *   a create-only property differs      -> replace (refused for stateful
+ *                                          kinds without lifecycle.allowReplace)
+ *   properties differ, or no marker yet -> update (adopting it when unmarked)
+ *   otherwise                           -> no-op
+ * A resource marked by another stack is never touched.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine.h"
+
+static bool lifecycle_flag(const az_resource *r, const char *flag)
+{
+	json_t *lc = json_object_get(json_object_get(r->manifest->body, "metadata"), "lifecycle");
+	return json_is_true(json_object_get(lc, flag));
+}
+
+/* Sensitive pointers of the manifest ("/spec/properties/x") as pointers
+ * into the body sent ("/properties/x"). */
+static json_t *body_sensitive_pointers(const az_resource *r)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(r->manifest->sensitive, i, v) {
+		const char *p = json_string_value(v);
+		if (p && strncmp(p, "/spec/", 6) == 0) {
+			if (strcmp(r->kind->name, "RoleAssignment") == 0) {
+				char *mapped = az_xasprintf("/properties%s", p + 5);
+				json_array_append_new(out, json_string(mapped));
+				free(mapped);
+			} else {
+				json_array_append_new(out, json_string(p + 5));
+			}
+		}
+	}
+	return out;
+}
+
+static void add_marker_change(az_plan_item *it, const char *what, bool on)
+{
+	az_diff *d = &it->diff;
+	if (d->len == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 4;
+		d->items = az_xrealloc(d->items, d->cap * sizeof(*d->items));
+	}
+	az_change *ch = &d->items[d->len++];
+	memset(ch, 0, sizeof(*ch));
+	ch->op = on ? AZ_CHANGE_ADD : AZ_CHANGE_REMOVE;
+	ch->path = az_xasprintf("(marker) %s", what);
+	ch->before = on ? NULL : json_true();
+	ch->after = on ? json_true() : NULL;
+}
+
+/* Whether resource i is wanted by --target (a target or what it needs). */
+static void mark_targets(const az_stack *st, size_t i, bool *wanted)
+{
+	if (wanted[i])
+		return;
+	wanted[i] = true;
+	for (size_t j = 0; j < st->resources[i].deps_len; j++)
+		mark_targets(st, st->resources[i].deps[j], wanted);
+}
+
+static bool *targeted(const az_stack *st, const az_plan_options *o, az_diags *d)
+{
+	if (!o || !o->targets_len)
+		return NULL;
+	bool *wanted = az_xcalloc(st->len ? st->len : 1, sizeof(bool));
+	for (size_t t = 0; t < o->targets_len; t++) {
+		const az_resource *r = az_stack_find(st, o->targets[t]);
+		if (!r) {
+			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+						    "--target %s is not a resource of this stack",
+						    o->targets[t]);
+			az_diag_set_detail(diag, "a target is an address Kind/name, e.g. SparkPool/spark");
+			continue;
+		}
+		mark_targets(st, (size_t)(r - st->resources), wanted);
+	}
+	return wanted;
+}
+
+static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
+{
+	az_node *n = &e->nodes[i];
+	const az_resource *r = n->res;
+	const az_kind *k = r->kind;
+	if (!n->id)
+		az_engine_compute_one(e, i, d);
+	if (n->state == AZ_NODE_PENDING)
+		az_engine_match(e, n);
+	json_decref(n->desired);
+	n->desired = az_engine_desired(e, i, d);
+	az_marker_info_free(&n->marker);
+	if (n->live)
+		az_marker_read(&n->marker, k, n->live);
+
+	az_plan_item *it = az_plan_add(plan, r->address, k, AZ_ACTION_NOOP);
+	it->resource = i;
+	it->id = n->id ? az_xstrdup(n->id) : NULL;
+	it->pos = *az_srcmap_get(r->manifest->map, "/metadata/name");
+	it->live = n->live ? json_incref(n->live) : NULL;
+	const char *etag = json_string_value(json_object_get(n->live, "etag"));
+	it->etag = etag ? az_xstrdup(etag) : NULL;
+
+	json_t *ignore = json_object_get(json_object_get(json_object_get(r->manifest->body, "metadata"),
+							 "lifecycle"),
+					 "ignoreChanges");
+	json_t *sensitive = body_sensitive_pointers(r);
+	char *fingerprint = az_fingerprint(k, n->desired);
+	bool prevent_destroy = lifecycle_flag(r, "preventDestroy");
+	char *secrets = NULL;
+
+	if (!n->live) {
+		it->action = plan->refresh_only ? AZ_ACTION_READ : AZ_ACTION_CREATE;
+		n->will_change = true;
+		az_diff_options opts = {.sensitive_pointers = sensitive};
+		az_diff_compute(&it->diff, k, n->desired, NULL, &opts);
+		secrets = az_secrets_hash(k, n->desired);
+	} else if (n->marker.present && strcmp(n->marker.stack, e->stack_name) != 0) {
+		it->refused = az_xasprintf("%s is owned by stack '%s', not '%s'; azapply will not "
+					   "change it", r->address, n->marker.stack, e->stack_name);
+		it->action = AZ_ACTION_UPDATE;
+	} else {
+		json_t *live = json_deep_copy(n->live);
+		az_marker_strip(k, live);
+		json_t *unchanged = json_array();
+		if (n->marker.secrets && az_secrets_match(k, n->desired, n->marker.secrets)) {
+			for (const char *const *p = k->secret_paths; p && *p; p++)
+				json_array_append_new(unchanged, json_string(*p));
+			secrets = az_xstrdup(n->marker.secrets);
+		} else {
+			secrets = az_secrets_hash(k, n->desired);
+		}
+		az_diff_options opts = {
+			.ignore_paths = ignore,
+			.sensitive_pointers = sensitive,
+			.secrets_unchanged = unchanged,
+			.report_removed = n->marker.present && n->marker.fingerprint &&
+					  strcmp(n->marker.fingerprint, fingerprint) != 0,
+		};
+		az_diff_compute(&it->diff, k, n->desired, live, &opts);
+		json_decref(unchanged);
+		json_decref(live);
+		it->adopt = !n->marker.present && k->marker != AZ_MARKER_NONE;
+		if (n->marker.present && n->marker.prevent_destroy != prevent_destroy)
+			add_marker_change(it, "lifecycle.preventDestroy", prevent_destroy);
+		const az_change *why = az_diff_replace_reason(&it->diff);
+		if (plan->refresh_only) {
+			it->action = AZ_ACTION_READ;
+		} else if (why) {
+			it->action = AZ_ACTION_REPLACE;
+			n->will_change = true;
+			it->reason = az_xasprintf("%s cannot change in place: it forces replacement",
+						  why->path);
+			if (k->stateful && !lifecycle_flag(r, "allowReplace"))
+				it->refused = az_xasprintf(
+					"replacing %s deletes it and everything in it; %s forces the "
+					"replacement. Set metadata.lifecycle.allowReplace: true to allow it, "
+					"or revert the change",
+					r->address, why->path);
+			if (lifecycle_flag(r, "preventDestroy") && !it->refused)
+				it->refused = az_xasprintf("%s has lifecycle.preventDestroy: a replacement "
+							   "would delete it", r->address);
+		} else if (it->diff.len || it->adopt) {
+			it->action = AZ_ACTION_UPDATE;
+		}
+	}
+
+	if (it->action != AZ_ACTION_NOOP && it->action != AZ_ACTION_READ) {
+		az_marker_info m = {true, (char *)(uintptr_t)e->stack_name, fingerprint, secrets,
+				    prevent_destroy};
+		it->desired = json_deep_copy(n->desired);
+		az_marker_write(k, it->desired, &m);
+	}
+	free(secrets);
+	free(fingerprint);
+	json_decref(sensitive);
+}
+
+int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
+		  az_diags *d)
+{
+	memset(out, 0, sizeof(*out));
+	size_t errors_before = az_diags_errors(d);
+	az_engine *e = az_xcalloc(1, sizeof(*e));
+	out->engine = e;
+	out->refresh_only = o && o->refresh_only;
+	out->environment = stack->env ? az_xstrdup(stack->env) : NULL;
+	if (az_engine_init(e, stack, session, d) != 0)
+		return AZ_EINVALID;
+	out->stack = az_xstrdup(e->stack_name);
+	size_t *order = NULL;
+	if (az_stack_order(stack, &order) != 0)
+		return AZ_EINVALID;
+	bool *wanted = targeted(stack, o, d);
+	az_engine_compute_ids(e, d);
+	int rc = az_diags_errors(d) > errors_before ? AZ_EINVALID : 0;
+	if (rc == 0)
+		rc = az_engine_refresh(e, d);
+	out->refresh_requests = e->requests;
+	if (rc == 0) {
+		for (size_t k = 0; k < stack->len; k++) {
+			size_t i = order[k];
+			if (!stack->resources[i].kind || (wanted && !wanted[i]))
+				continue;
+			plan_node(e, out, i, d);
+		}
+	}
+	free(wanted);
+	free(order);
+	if (rc == 0 && az_diags_errors(d) > errors_before)
+		rc = AZ_EINVALID;
+	return rc;
+}
