@@ -5,8 +5,9 @@
  * request log tests read back through the control API.
  *
  * The log keeps request bodies (tests check exactly what azapply sent) but
- * never an Authorization value, and the token endpoint's client_secret and
- * client_assertion fields are masked.
+ * never an Authorization value: the token endpoint's client_secret and
+ * client_assertion fields, SecureString values and JSON members named like
+ * secrets (passwords, keys, tokens) are replaced by "REDACTED".
  */
 #include "emu.h"
 
@@ -52,8 +53,13 @@ static json_t *logged_body(const emu_req *q)
 {
 	if (!q->body_len || !emu_utf8_valid(q->body, q->body_len))
 		return json_null();
-	if (q->json)
-		return json_incref(q->json);
+	if (q->json) {
+		/* Bodies carry secrets too (SecureString values, SQL admin
+		 * passwords, Graph password credentials): never log them. */
+		json_t *copy = json_deep_copy(q->json);
+		emu_mask_secrets(copy, "REDACTED", true);
+		return copy;
+	}
 	/* Form bodies (token requests): mask the credential fields. */
 	az_buf b = AZ_BUF_INIT;
 	char *copy = az_xstrndup(q->body, q->body_len);

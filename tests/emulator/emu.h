@@ -172,6 +172,11 @@ int emu_json_set_path(json_t *root, const char *path, json_t *value);
 void emu_json_del_path(json_t *root, const char *path);
 /* Recursive merge of `patch` into `dst` (JSON merge patch, null deletes). */
 void emu_json_merge(json_t *dst, json_t *patch);
+/* Replaces every SecureString value ({"type":"SecureString","value":...})
+ * under `v` with `mask`; with `by_name`, also every string whose member
+ * name says it holds a secret (password, secret, key, token). Returns true
+ * when something was masked. */
+bool emu_mask_secrets(json_t *v, const char *mask, bool by_name);
 /* The quoted value in "field eq 'value'" of an OData $filter; NULL if absent. */
 char *emu_filter_eq(const char *filter, const char *field);
 /* Answers {"value":[...],"nextLink"} for one page of `items` (taken),

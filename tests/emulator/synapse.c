@@ -83,28 +83,6 @@ static json_t *collection_store(emu_server *s, const char *ws, const char *coll)
 	return c;
 }
 
-static bool mask_secrets(json_t *v)
-{
-	bool found = false;
-	if (json_is_object(v)) {
-		const char *type = json_string_value(json_object_get(v, "type"));
-		if (type && !strcmp(type, "SecureString") && json_object_get(v, "value")) {
-			json_object_set_new(v, "value", json_string("**********"));
-			found = true;
-		}
-		const char *k;
-		json_t *c;
-		json_object_foreach(v, k, c)
-			found |= mask_secrets(c);
-	} else if (json_is_array(v)) {
-		size_t i;
-		json_t *c;
-		json_array_foreach(v, i, c)
-			found |= mask_secrets(c);
-	}
-	return found;
-}
-
 static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, const char *name,
 			     json_t *body, json_t *old)
 {
@@ -119,7 +97,7 @@ static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, co
 	json_object_set_new(a, "etag", json_string(etag));
 	if (!json_is_object(json_object_get(a, "properties")))
 		json_object_set_new(a, "properties", json_object());
-	if (mask_secrets(a) && !strcmp(coll, "linkedservices")) {
+	if (emu_mask_secrets(a, "**********", false) && !strcmp(coll, "linkedservices")) {
 		json_t *tp = emu_json_path(a, "properties.typeProperties");
 		if (json_is_object(tp))
 			json_object_set_new(tp, "encryptedCredential",

@@ -366,6 +366,54 @@ void emu_json_merge(json_t *dst, json_t *patch)
 	}
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* accountKey, servicePrincipalKey, clientSecret, sqlAdministratorLoginPassword,
+ * sasToken, connectionString: but not secretName, keyId or keyVault. */
+static bool secret_name(const char *k)
+{
+	char *l = emu_lower(k);
+	bool hit = strstr(l, "password") || strstr(l, "secret") || ends_with(l, "key") ||
+		   ends_with(l, "token") || !strcmp(l, "connectionstring");
+	if (strstr(l, "name") || strstr(l, "version") || strstr(l, "url") || ends_with(l, "id") ||
+	    ends_with(l, "type"))
+		hit = false;
+	free(l);
+	return hit;
+}
+
+bool emu_mask_secrets(json_t *v, const char *mask, bool by_name)
+{
+	bool found = false;
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		if (type && !strcmp(type, "SecureString") && json_object_get(v, "value")) {
+			json_object_set_new(v, "value", json_string(mask));
+			found = true;
+		}
+		const char *k;
+		json_t *c;
+		json_object_foreach(v, k, c) {
+			if (by_name && json_is_string(c) && secret_name(k)) {
+				json_object_set_new(v, k, json_string(mask));
+				found = true;
+			} else {
+				found |= emu_mask_secrets(c, mask, by_name);
+			}
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(v, i, c)
+			found |= emu_mask_secrets(c, mask, by_name);
+	}
+	return found;
+}
+
 json_t *emu_store_obj(emu_server *s, const char *key)
 {
 	json_t *o = json_object_get(s->store, key);

@@ -1,0 +1,576 @@
+/*
+ * test_synapse.c - the emulator's Synapse data plane ({ws}.dev.localhost):
+ * artifact PUT/DELETE as 202 operations polled through Location, reads,
+ * paged lists, flat 404 bodies, SecureString masking, etags, trigger
+ * start/stop and TriggerEnabledCannotUpdate, the workspace and audience
+ * checks, and Synapse RBAC (role assignments with x-ms-continuation paging,
+ * role definitions). Each expectation is a behaviour azure-notes.md records.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <azapply/provider.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testkit.h"
+
+#define WS "synws"
+#define ADMIN_ROLE "6e4bf58a-b8e1-4cc3-bbf9-d73143322b78"
+#define USER_ROLE "2a385764-43e8-416c-9825-7b18d05a2c4b"
+
+static emu *E;
+static char *ARM;
+static char *SYN;
+static char *HOST;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (emu_start(&E, NULL))
+		return -1;
+	ARM = emu_token(E, TK_ARM_SCOPE);
+	SYN = emu_token(E, TK_SYNAPSE_SCOPE);
+	if (!ARM || !SYN)
+		return -1;
+	HOST = az_xstrdup(WS ".dev.localhost");
+	tk_make_workspace(E, ARM, "rg-syn", WS);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(ARM);
+	free(SYN);
+	free(HOST);
+	assert_int_equal(emu_stop(E), 0);
+	return 0;
+}
+
+/* A data-plane URL on the workspace host with the Synapse api-version. */
+static char *dev(const char *path)
+{
+	return tk_url(E, HOST, "%s%sapi-version=2020-12-01", path, strchr(path, '?') ? "&" : "?");
+}
+
+static void syn(emu_response *r, const char *method, const char *path, const char *body)
+{
+	char *url = dev(path);
+	tk_send(E, r, method, url, SYN, NULL, body);
+	free(url);
+}
+
+/* PUT or DELETE an artifact and follow its operation; returns the final answer. */
+static void change(emu_response *fin, const char *method, const char *path, const char *body,
+		   const char *poll_route)
+{
+	emu_response r;
+	syn(&r, method, path, body);
+	assert_int_equal(r.status, 202);
+	/* The 202 body describes the operation, not the artifact. */
+	assert_non_null(tk_str(r.json, "recordId"));
+	assert_non_null(tk_str(r.json, "operationId"));
+	assert_string_equal(tk_str(r.json, "state"),
+			    !strcmp(method, "DELETE") ? "Deleting" : "Creating");
+	assert_null(tk_at(r.json, "properties"));
+	char *loc = emu_response_header(&r, "Location");
+	assert_non_null(loc);
+	char *prefix = tk_url(E, HOST, "/%s/%s?api-version=2020-12-01", poll_route,
+			      tk_str(r.json, "operationId"));
+	assert_string_equal(loc, prefix);
+	free(prefix);
+	emu_response_free(&r);
+	tk_poll_location(E, loc, SYN, fin);
+	free(loc);
+}
+
+static void put_artifact(const char *coll, const char *name, const char *body)
+{
+	emu_response fin;
+	char *path = az_xasprintf("/%s/%s", coll, name);
+	change(&fin, "PUT", path, body,
+	       !strcmp(coll, "notebooks") ? "notebookOperationResults" : "operationResults");
+	assert_int_equal(fin.status, 200);
+	assert_string_equal(tk_str(fin.json, "name"), name);
+	emu_response_free(&fin);
+	free(path);
+}
+
+static void delete_artifact(const char *coll, const char *name)
+{
+	emu_response fin;
+	char *path = az_xasprintf("/%s/%s", coll, name);
+	change(&fin, "DELETE", path, NULL,
+	       !strcmp(coll, "notebooks") ? "notebookOperationResults" : "operationResults");
+	assert_int_equal(fin.status, 200);
+	assert_int_equal(fin.body_len, 0);
+	emu_response_free(&fin);
+	free(path);
+}
+
+static void test_every_artifact_kind_round_trips(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *coll, *name, *body, *type;
+	} cases[] = {
+		{"linkedservices", "ls1",
+		 "{\"properties\":{\"type\":\"AzureBlobStorage\",\"typeProperties\":"
+		 "{\"serviceEndpoint\":\"https://acct.blob.core.windows.net\"}}}",
+		 "Microsoft.Synapse/workspaces/linkedservices"},
+		{"datasets", "ds1",
+		 "{\"properties\":{\"type\":\"Parquet\",\"linkedServiceName\":"
+		 "{\"referenceName\":\"ls1\",\"type\":\"LinkedServiceReference\"}}}",
+		 "Microsoft.Synapse/workspaces/datasets"},
+		{"pipelines", "pl1", "{\"properties\":{\"activities\":[]}}",
+		 "Microsoft.Synapse/workspaces/pipelines"},
+		{"triggers", "tr1",
+		 "{\"properties\":{\"type\":\"ScheduleTrigger\",\"typeProperties\":{}}}",
+		 "Microsoft.Synapse/workspaces/triggers"},
+		{"notebooks", "nb1", "{\"properties\":{\"nbformat\":4,\"cells\":[]}}",
+		 "Microsoft.Synapse/workspaces/notebooks"},
+		{"sqlScripts", "sq1",
+		 "{\"properties\":{\"content\":{\"query\":\"SELECT 1\"},\"type\":\"SqlQuery\"}}",
+		 "Microsoft.Synapse/workspaces/sqlScripts"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		emu_response r;
+		char *path = az_xasprintf("/%s/%s", cases[i].coll, cases[i].name);
+		/* The artifact is not there until its operation completes. */
+		syn(&r, "PUT", path, cases[i].body);
+		assert_int_equal(r.status, 202);
+		char *loc = emu_response_header(&r, "Location");
+		emu_response_free(&r);
+		syn(&r, "GET", path, NULL);
+		assert_int_equal(r.status, 404);
+		emu_response_free(&r);
+		emu_response fin;
+		tk_poll_location(E, loc, SYN, &fin);
+		free(loc);
+		assert_int_equal(fin.status, 200);
+		assert_string_equal(tk_str(fin.json, "type"), cases[i].type);
+		emu_response_free(&fin);
+
+		syn(&r, "GET", path, NULL);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(tk_str(r.json, "name"), cases[i].name);
+		assert_non_null(tk_str(r.json, "etag"));
+		assert_non_null(strstr(tk_str(r.json, "id"), "/workspaces/" WS "/"));
+		emu_response_free(&r);
+
+		delete_artifact(cases[i].coll, cases[i].name);
+		syn(&r, "GET", path, NULL);
+		assert_int_equal(r.status, 404);
+		emu_response_free(&r);
+		free(path);
+	}
+}
+
+static void test_notebooks_poll_notebook_operation_results(void **state)
+{
+	(void)state;
+	emu_response fin;
+	change(&fin, "PUT", "/notebooks/nbpoll", "{\"properties\":{\"cells\":[]}}",
+	       "notebookOperationResults");
+	assert_int_equal(fin.status, 200);
+	emu_response_free(&fin);
+	delete_artifact("notebooks", "nbpoll");
+}
+
+static void test_not_found_is_flat(void **state)
+{
+	(void)state;
+	emu_response r;
+	syn(&r, "GET", "/pipelines/missing", NULL);
+	assert_int_equal(r.status, 404);
+	assert_non_null(tk_str(r.json, "code"));
+	assert_non_null(tk_str(r.json, "message"));
+	assert_null(tk_at(r.json, "error"));
+	emu_response_free(&r);
+	/* Deleting what is not there is not an error. */
+	syn(&r, "DELETE", "/pipelines/missing", NULL);
+	assert_int_equal(r.status, 204);
+	emu_response_free(&r);
+	syn(&r, "GET", "/operationResults/00000000-0000-0000-0000-00000000abcd", NULL);
+	assert_int_equal(r.status, 404);
+	assert_null(tk_at(r.json, "error"));
+	emu_response_free(&r);
+}
+
+static void test_list_pages_with_next_link(void **state)
+{
+	(void)state;
+	const char *names[] = {"pa", "pb", "pc", "pd", "pe"};
+	for (size_t i = 0; i < 5; i++)
+		put_artifact("pipelines", names[i], "{\"properties\":{\"activities\":[]}}");
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":2}", NULL), 200);
+	char *url = dev("/pipelines");
+	size_t seen = 0, pages = 0;
+	bool found[5] = {false};
+	while (url) {
+		emu_response r;
+		tk_send(E, &r, "GET", url, SYN, NULL, NULL);
+		free(url);
+		url = NULL;
+		assert_int_equal(r.status, 200);
+		json_t *v;
+		size_t i;
+		json_array_foreach(tk_at(r.json, "value"), i, v) {
+			for (size_t k = 0; k < 5; k++)
+				if (!strcmp(tk_str(v, "name"), names[k]))
+					found[k] = true;
+			seen++;
+		}
+		const char *next = tk_str(r.json, "nextLink");
+		if (next) {
+			/* The next page is on the same workspace host. */
+			assert_non_null(strstr(next, HOST));
+			url = az_xstrdup(next);
+		}
+		pages++;
+		emu_response_free(&r);
+	}
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
+	assert_int_equal(seen, 5);
+	assert_int_equal(pages, 3);
+	for (size_t k = 0; k < 5; k++) {
+		assert_true(found[k]);
+		delete_artifact("pipelines", names[k]);
+	}
+}
+
+static void test_secure_strings_are_masked(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_artifact("linkedservices", "lsml",
+		     "{\"properties\":{\"type\":\"AzureMLService\",\"typeProperties\":{"
+		     "\"subscriptionId\":\"s\",\"resourceGroupName\":\"rg\",\"mlWorkspaceName\":"
+		     "\"ml\",\"servicePrincipalId\":\"sp\",\"servicePrincipalKey\":{\"type\":"
+		     "\"SecureString\",\"value\":\"TopSecret-42\"},\"tenant\":\"t\"}}}");
+	syn(&r, "GET", "/linkedservices/lsml", NULL);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "TopSecret-42"));
+	assert_string_equal(tk_str(r.json, "properties.typeProperties.servicePrincipalKey.value"),
+			    "**********");
+	assert_non_null(tk_str(r.json, "properties.typeProperties.encryptedCredential"));
+	emu_response_free(&r);
+	/* Not in the store either: a dump cannot leak it. */
+	json_t *store = NULL;
+	assert_int_equal(emu_control(E, "GET", "store", NULL, &store), 200);
+	char *dump = json_dumps(store, 0);
+	assert_null(strstr(dump, "TopSecret-42"));
+	free(dump);
+	json_decref(store);
+	/* Nor in the request log. */
+	json_t *log = NULL;
+	assert_int_equal(emu_control(E, "GET", "log", NULL, &log), 200);
+	dump = json_dumps(log, 0);
+	assert_null(strstr(dump, "TopSecret-42"));
+	free(dump);
+	json_decref(log);
+	delete_artifact("linkedservices", "lsml");
+}
+
+static void test_etag_and_if_match(void **state)
+{
+	(void)state;
+	emu_response r, fin;
+	put_artifact("datasets", "dsetag", "{\"properties\":{\"type\":\"Json\"}}");
+	syn(&r, "GET", "/datasets/dsetag", NULL);
+	char *etag = az_xstrdup(tk_str(r.json, "etag"));
+	emu_response_free(&r);
+
+	char *url = dev("/datasets/dsetag");
+	const char *stale[] = {"If-Match: \"not-the-etag\"", NULL};
+	tk_send(E, &r, "PUT", url, SYN, stale, "{\"properties\":{\"type\":\"Parquet\"}}");
+	assert_int_equal(r.status, 412);
+	assert_null(tk_at(r.json, "error"));
+	emu_response_free(&r);
+
+	char *match = az_xasprintf("If-Match: %s", etag);
+	const char *fresh[] = {match, NULL};
+	tk_send(E, &r, "PUT", url, SYN, fresh, "{\"properties\":{\"type\":\"Parquet\"}}");
+	assert_int_equal(r.status, 202);
+	char *loc = emu_response_header(&r, "Location");
+	emu_response_free(&r);
+	tk_poll_location(E, loc, SYN, &fin);
+	assert_int_equal(fin.status, 200);
+	assert_string_equal(tk_str(fin.json, "properties.type"), "Parquet");
+	/* Every change makes a new etag. */
+	assert_string_not_equal(tk_str(fin.json, "etag"), etag);
+	emu_response_free(&fin);
+	free(loc);
+
+	/* The etag that was current before the change no longer matches. */
+	tk_send(E, &r, "PUT", url, SYN, fresh, "{\"properties\":{\"type\":\"Json\"}}");
+	assert_int_equal(r.status, 412);
+	emu_response_free(&r);
+	free(match);
+	free(etag);
+	free(url);
+	delete_artifact("datasets", "dsetag");
+}
+
+static void trigger_action(const char *name, const char *action, long want)
+{
+	emu_response r;
+	char *path = az_xasprintf("/triggers/%s/%s", name, action);
+	syn(&r, "POST", path, NULL);
+	assert_int_equal(r.status, want);
+	if (want == 200)
+		assert_int_equal(r.body_len, 0);
+	emu_response_free(&r);
+	free(path);
+}
+
+static const char *trigger_body = "{\"properties\":{\"type\":\"ScheduleTrigger\",\"typeProperties\":"
+				  "{\"recurrence\":{\"frequency\":\"Hour\",\"interval\":1}}}}";
+
+static void test_started_triggers_cannot_change(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_artifact("triggers", "trs", trigger_body);
+	syn(&r, "GET", "/triggers/trs", NULL);
+	assert_string_equal(tk_str(r.json, "properties.runtimeState"), "Stopped");
+	emu_response_free(&r);
+
+	trigger_action("trs", "start", 200);
+	syn(&r, "GET", "/triggers/trs", NULL);
+	assert_string_equal(tk_str(r.json, "properties.runtimeState"), "Started");
+	emu_response_free(&r);
+
+	syn(&r, "PUT", "/triggers/trs", trigger_body);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(tk_str(r.json, "code"), "TriggerEnabledCannotUpdate");
+	emu_response_free(&r);
+	syn(&r, "DELETE", "/triggers/trs", NULL);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(tk_str(r.json, "code"), "TriggerEnabledCannotUpdate");
+	emu_response_free(&r);
+
+	trigger_action("trs", "stop", 200);
+	put_artifact("triggers", "trs", trigger_body);
+	syn(&r, "GET", "/triggers/trs", NULL);
+	assert_string_equal(tk_str(r.json, "properties.runtimeState"), "Stopped");
+	emu_response_free(&r);
+	trigger_action("missing", "start", 404);
+	delete_artifact("triggers", "trs");
+}
+
+static void test_invalid_names_and_bodies(void **state)
+{
+	(void)state;
+	emu_response r;
+	syn(&r, "PUT", "/pipelines/bad.name", "{\"properties\":{}}");
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	syn(&r, "PUT", "/pipelines/-x", "{\"properties\":{}}");
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	syn(&r, "PUT", "/pipelines/nobody", "[1,2]");
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	char *url = tk_url(E, HOST, "/pipelines");
+	tk_send(E, &r, "GET", url, SYN, NULL, NULL);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(tk_str(r.json, "code"), "MissingApiVersionParameter");
+	emu_response_free(&r);
+	free(url);
+}
+
+static void test_workspace_must_exist_and_audience(void **state)
+{
+	(void)state;
+	emu_response r;
+	char *url = tk_url(E, "nows.dev.localhost", "/pipelines?api-version=2020-12-01");
+	tk_send(E, &r, "GET", url, SYN, NULL, NULL);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(tk_str(r.json, "code"), "WorkspaceNotFound");
+	emu_response_free(&r);
+	free(url);
+
+	url = dev("/pipelines");
+	/* An ARM token is not a Synapse token. */
+	tk_send(E, &r, "GET", url, ARM, NULL, NULL);
+	assert_int_equal(r.status, 401);
+	char *www = emu_response_header(&r, "WWW-Authenticate");
+	assert_non_null(www);
+	assert_non_null(strstr(www, "Bearer"));
+	free(www);
+	assert_string_equal(tk_str(r.json, "code"), "InvalidAuthenticationToken");
+	emu_response_free(&r);
+	tk_send(E, &r, "GET", url, NULL, NULL, NULL);
+	assert_int_equal(r.status, 401);
+	emu_response_free(&r);
+	free(url);
+}
+
+static void test_create_run(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_artifact("pipelines", "plrun", "{\"properties\":{\"activities\":[]}}");
+	syn(&r, "POST", "/pipelines/plrun/createRun", NULL);
+	assert_int_equal(r.status, 202);
+	assert_non_null(tk_str(r.json, "runId"));
+	emu_response_free(&r);
+	syn(&r, "POST", "/pipelines/nothere/createRun", NULL);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+	delete_artifact("pipelines", "plrun");
+}
+
+static void put_assignment(const char *id, const char *role, const char *principal, long want)
+{
+	emu_response r;
+	char *path = az_xasprintf("/roleAssignments/%s", id);
+	char *body = az_xasprintf("{\"roleId\":\"%s\",\"principalId\":\"%s\","
+				  "\"scope\":\"workspaces/" WS "\",\"principalType\":"
+				  "\"ServicePrincipal\"}",
+				  role, principal);
+	syn(&r, "PUT", path, body);
+	assert_int_equal(r.status, want);
+	if (want == 200) {
+		assert_string_equal(tk_str(r.json, "id"), id);
+		assert_string_equal(tk_str(r.json, "roleDefinitionId"), role);
+		assert_string_equal(tk_str(r.json, "principalId"), principal);
+		assert_string_equal(tk_str(r.json, "scope"), "workspaces/" WS);
+		assert_string_equal(tk_str(r.json, "principalType"), "ServicePrincipal");
+	} else {
+		assert_non_null(tk_str(r.json, "error.code"));
+	}
+	emu_response_free(&r);
+	free(body);
+	free(path);
+}
+
+/* Lists role assignments with `query`, following x-ms-continuation. */
+static size_t list_assignments(const char *query, size_t *pages)
+{
+	char *url = dev(query);
+	char *cont = NULL;
+	size_t total = 0;
+	*pages = 0;
+	do {
+		emu_response r;
+		char *h = cont ? az_xasprintf("x-ms-continuation: %s", cont) : NULL;
+		const char *extra[] = {h, NULL};
+		tk_send(E, &r, "GET", url, SYN, h ? extra : NULL, NULL);
+		free(h);
+		free(cont);
+		assert_int_equal(r.status, 200);
+		size_t n = json_array_size(tk_at(r.json, "value"));
+		assert_int_equal(json_integer_value(tk_at(r.json, "count")), n);
+		total += n;
+		(*pages)++;
+		cont = emu_response_header(&r, "x-ms-continuation");
+		emu_response_free(&r);
+	} while (cont);
+	free(url);
+	return total;
+}
+
+static void test_rbac_role_assignments(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_assignment("a1", ADMIN_ROLE, "11111111-1111-1111-1111-111111111111", 200);
+	put_assignment("a2", USER_ROLE, "11111111-1111-1111-1111-111111111111", 200);
+	put_assignment("a3", USER_ROLE, "22222222-2222-2222-2222-222222222222", 200);
+	/* The same role, principal and scope under another id. */
+	put_assignment("a4", USER_ROLE, "22222222-2222-2222-2222-222222222222", 409);
+	/* An ARM role id is not a Synapse role. */
+	put_assignment("a5", "b24988ac-6180-42a0-ab88-20f7382dd24c",
+		       "22222222-2222-2222-2222-222222222222", 400);
+
+	syn(&r, "GET", "/roleAssignments/a1", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tk_str(r.json, "roleDefinitionId"), ADMIN_ROLE);
+	emu_response_free(&r);
+
+	size_t pages;
+	assert_int_equal(list_assignments("/roleAssignments", &pages), 3);
+	assert_int_equal(pages, 1);
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":2}", NULL), 200);
+	assert_int_equal(list_assignments("/roleAssignments", &pages), 3);
+	assert_int_equal(pages, 2);
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
+	assert_int_equal(list_assignments("/roleAssignments?roleId=" USER_ROLE, &pages), 2);
+	assert_int_equal(list_assignments("/roleAssignments?principalId="
+					  "11111111-1111-1111-1111-111111111111",
+					  &pages),
+			 2);
+	assert_int_equal(list_assignments("/roleAssignments?roleId=" USER_ROLE "&principalId="
+					  "11111111-1111-1111-1111-111111111111",
+					  &pages),
+			 1);
+	assert_int_equal(list_assignments("/roleAssignments?scope=workspaces/" WS, &pages), 3);
+	assert_int_equal(list_assignments("/roleAssignments?scope=workspaces/other", &pages), 0);
+
+	syn(&r, "DELETE", "/roleAssignments/a1", NULL);
+	assert_int_equal(r.status, 200);
+	emu_response_free(&r);
+	syn(&r, "DELETE", "/roleAssignments/a1", NULL);
+	assert_int_equal(r.status, 204);
+	emu_response_free(&r);
+	syn(&r, "GET", "/roleAssignments/a1", NULL);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+	syn(&r, "DELETE", "/roleAssignments/a2", NULL);
+	emu_response_free(&r);
+	syn(&r, "DELETE", "/roleAssignments/a3", NULL);
+	emu_response_free(&r);
+}
+
+static void test_rbac_role_definitions(void **state)
+{
+	(void)state;
+	emu_response r;
+	syn(&r, "GET", "/roleDefinitions", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_array(r.json));
+	assert_int_equal(json_array_size(r.json), 10);
+	bool admin = false;
+	json_t *v;
+	size_t i;
+	json_array_foreach(r.json, i, v)
+		admin |= !strcmp(tk_str(v, "id"), ADMIN_ROLE) &&
+			 !strcmp(tk_str(v, "name"), "Synapse Administrator");
+	assert_true(admin);
+	emu_response_free(&r);
+	syn(&r, "GET", "/roleDefinitions/" USER_ROLE, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tk_str(r.json, "name"), "Synapse User");
+	emu_response_free(&r);
+	syn(&r, "GET", "/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c", NULL);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_artifact_kind_round_trips),
+		cmocka_unit_test(test_notebooks_poll_notebook_operation_results),
+		cmocka_unit_test(test_not_found_is_flat),
+		cmocka_unit_test(test_list_pages_with_next_link),
+		cmocka_unit_test(test_secure_strings_are_masked),
+		cmocka_unit_test(test_etag_and_if_match),
+		cmocka_unit_test(test_started_triggers_cannot_change),
+		cmocka_unit_test(test_invalid_names_and_bodies),
+		cmocka_unit_test(test_workspace_must_exist_and_audience),
+		cmocka_unit_test(test_create_run),
+		cmocka_unit_test(test_rbac_role_assignments),
+		cmocka_unit_test(test_rbac_role_definitions),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,113 @@
+/*
+ * testkit.c - helpers shared by the emulator's tests (see testkit.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "testkit.h"
+
+#include <azapply/provider.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *tk_at(json_t *o, const char *path)
+{
+	json_t *cur = o;
+	const char *p = path;
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		char *key = az_xstrndup(p, n);
+		cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+		free(key);
+		p += n + (dot ? 1 : 0);
+	}
+	return cur;
+}
+
+const char *tk_str(json_t *o, const char *path)
+{
+	return json_string_value(tk_at(o, path));
+}
+
+char *tk_url(emu *e, const char *host, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *path = az_xvasprintf(fmt, ap);
+	va_end(ap);
+	char *url = az_xasprintf("https://%s:%d%s", host, emu_port(e), path);
+	free(path);
+	return url;
+}
+
+void tk_send(emu *e, emu_response *r, const char *method, const char *url, const char *token,
+	     const char *const *extra, const char *body)
+{
+	const char *headers[16];
+	size_t n = 0;
+	char *auth = token ? az_xasprintf("Authorization: Bearer %s", token) : NULL;
+	if (auth)
+		headers[n++] = auth;
+	headers[n++] = "Content-Type: application/json";
+	for (size_t i = 0; extra && extra[i] && n < 15; i++)
+		headers[n++] = extra[i];
+	headers[n] = NULL;
+	int rc = emu_http(e, r, method, url, headers, body, body ? strlen(body) : 0);
+	free(auth);
+	assert_int_equal(rc, 0);
+}
+
+void tk_poll_location(emu *e, const char *url, const char *token, emu_response *final)
+{
+	for (int i = 0; i < 20; i++) {
+		tk_send(e, final, "GET", url, token, NULL, NULL);
+		if (final->status != 202)
+			return;
+		emu_response_free(final);
+	}
+	fail_msg("the operation at %s never ended", url);
+}
+
+void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char *ws)
+{
+	emu_response r, fin;
+	char *rg_url = tk_url(e, "management.localhost",
+			      "/subscriptions/%s/resourceGroups/%s?api-version=2021-04-01",
+			      emu_subscription_id(e), rg);
+	tk_send(e, &r, "PUT", rg_url, arm_token, NULL, "{\"location\":\"eastus\"}");
+	assert_true(r.status == 200 || r.status == 201);
+	emu_response_free(&r);
+	char *ws_url = tk_url(e, "management.localhost",
+			      "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Synapse/"
+			      "workspaces/%s?api-version=2021-06-01",
+			      emu_subscription_id(e), rg, ws);
+	tk_send(e, &r, "PUT", ws_url, arm_token, NULL,
+		"{\"location\":\"eastus\",\"identity\":{\"type\":\"SystemAssigned\"},"
+		"\"properties\":{\"defaultDataLakeStorage\":{\"accountUrl\":"
+		"\"https://acct.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}");
+	assert_true(r.status == 200 || r.status == 201);
+	char *async = emu_response_header(&r, "Azure-AsyncOperation");
+	emu_response_free(&r);
+	for (int i = 0; async && i < 20; i++) {
+		tk_send(e, &fin, "GET", async, arm_token, NULL, NULL);
+		assert_int_equal(fin.status, 200);
+		bool running = !strcmp(tk_str(fin.json, "status"), "InProgress");
+		emu_response_free(&fin);
+		if (!running)
+			break;
+	}
+	free(async);
+	tk_send(e, &r, "GET", ws_url, arm_token, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tk_str(r.json, "properties.provisioningState"), "Succeeded");
+	emu_response_free(&r);
+	free(ws_url);
+	free(rg_url);
+}

@@ -1,0 +1,41 @@
+/*
+ * testkit.h - what the emulator's own tests share on top of harness.h:
+ * URLs on any emulated host, requests carrying a bearer token, dotted-path
+ * reads of JSON answers, Location polling, and the ARM prerequisites a
+ * data-plane test needs (a resource group and a provisioned Synapse
+ * workspace). Failures are cmocka assertions, so a test reads as a list of
+ * expectations.
+ */
+#ifndef AZAPPLY_EMULATOR_TESTKIT_H
+#define AZAPPLY_EMULATOR_TESTKIT_H
+
+#include <jansson.h>
+
+#include "harness.h"
+
+#define TK_ARM_SCOPE "https://management.azure.com/.default"
+#define TK_GRAPH_SCOPE "https://graph.microsoft.com/.default"
+#define TK_SYNAPSE_SCOPE "https://dev.azuresynapse.net/.default"
+
+/* The value at a dotted path ("properties.x.y"), or NULL; borrowed. */
+json_t *tk_at(json_t *o, const char *path);
+/* The string at a dotted path, or NULL. */
+const char *tk_str(json_t *o, const char *path);
+
+/* "https://{host}:{port}" followed by the formatted path. */
+char *tk_url(emu *e, const char *host, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sends `body` (JSON, may be NULL) with "Authorization: Bearer {token}"
+ * when `token` is not NULL; asserts that the transport worked. `extra` is a
+ * NULL-terminated list of more header lines, or NULL. */
+void tk_send(emu *e, emu_response *r, const char *method, const char *url, const char *token,
+	     const char *const *extra, const char *body);
+
+/* Follows a Location URL while it answers 202; the last answer is in *final. */
+void tk_poll_location(emu *e, const char *url, const char *token, emu_response *final);
+
+/* Creates resource group `rg` and Synapse workspace `ws` through ARM and
+ * follows the workspace's operation to its end. */
+void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char *ws);
+
+#endif
