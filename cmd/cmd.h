@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <azapply/plan.h>
 #include <azapply/planner.h>
 
 /* Exit codes. "Changes present" and "error" never share a code, so CI can
@@ -88,6 +89,16 @@ void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color);
 /* The stack's file source for `dir` (or the current directory). */
 int az_open_source(az_file_source *out, const char *dir, az_diags *d);
 
+/* Shared by the commands that talk to Azure (setup.c). */
+int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d);
+int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *stack,
+			az_diags *d);
+/* Prints diagnostics to stderr. */
+void az_cmd_report(const az_args *args, az_diags *d, az_format format);
+az_format az_cmd_format(const az_args *args);
+int az_cmd_print_plan(const az_args *args, const az_plan *plan, az_format format);
+
+extern const az_command cmd_plan;
 extern const az_command cmd_help;
 extern const az_command cmd_version;
 extern const az_command cmd_validate;

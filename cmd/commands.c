@@ -8,6 +8,7 @@
 
 const az_command *const az_commands[] = {
 	&cmd_validate,
+	&cmd_plan,
 	&cmd_help,
 	&cmd_version,
 	NULL,

@@ -32,6 +32,7 @@ typedef struct diff_ctx {
 	az_buf path;    /* internal: properties.activities.0.name */
 	az_buf display; /* for users: properties.activities[0].name */
 	az_buf pointer; /* JSON Pointer into the desired body: /properties/activities/0/name */
+	bool exists;    /* the resource exists: what Azure left out is at its default */
 } diff_ctx;
 
 /* Segment-wise match; "*" matches any one segment. When `prefix` is true,
@@ -397,7 +398,7 @@ static void diff_value(diff_ctx *c, const json_t *desired, const json_t *live)
 		return;
 	}
 	json_t *defaulted = NULL;
-	if (!live) {
+	if (!live && c->exists) {
 		const char *def = server_default(c->kind, path);
 		if (def)
 			live = defaulted = json_loads(def, JSON_DECODE_ANY, NULL);
@@ -429,7 +430,7 @@ static void diff_value(diff_ctx *c, const json_t *desired, const json_t *live)
 void az_diff_compute(az_diff *out, const az_kind *kind, const json_t *desired, const json_t *live,
 		     const az_diff_options *opts)
 {
-	diff_ctx c = {kind, opts, out, AZ_BUF_INIT, AZ_BUF_INIT, AZ_BUF_INIT};
+	diff_ctx c = {kind, opts, out, AZ_BUF_INIT, AZ_BUF_INIT, AZ_BUF_INIT, live != NULL};
 	az_buf_puts(&c.path, "");
 	az_buf_puts(&c.display, "");
 	az_buf_puts(&c.pointer, "");

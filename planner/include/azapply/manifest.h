@@ -146,6 +146,10 @@ typedef struct az_template {
 
 /* Parses `s`. `pos` is where the string starts in the source (may be NULL);
  * errors are reported at pos + offset when the string is on one line. */
+/* Grammar: NAME and Kind are [A-Za-z_][A-Za-z0-9_]*; a reference's name and
+ * each dotted path segment are [A-Za-z0-9_-]+, so a resource whose name has
+ * a '.' cannot be referenced (the dot separates the path). No whitespace
+ * inside ${...}. "$${" is a literal "${", read left to right. */
 int az_template_parse(az_template **out, const char *s, const az_pos *pos, az_diags *d);
 bool az_template_has_refs(const az_template *t);
 bool az_template_is_literal(const az_template *t);

@@ -71,6 +71,12 @@ typedef struct az_plan_options {
 int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
 		  az_diags *d);
 
+/* Saves the plan for `azapply apply FILE`: bodies without secrets, the
+ * digest of the manifests and of every live resource read; 0600, atomic. */
+int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_diags *d);
+/* A digest of the stack's manifests (sensitive values left out). */
+char *az_stack_digest(const az_stack *stack);
+
 az_plan_item *az_plan_add(az_plan *p, const char *address, const az_kind *kind, az_action a);
 az_plan_counts az_plan_count(const az_plan *p);
 bool az_plan_has_changes(const az_plan *p);
