@@ -36,7 +36,7 @@ typedef struct az_auth_options {
  * the chain's choice is made at the first token request.
  */
 int az_credential_new(az_credential **out, const az_cloud *cloud, const az_auth_options *o,
-		      az_diags *d);
+                      az_diags *d);
 void az_credential_free(az_credential *cred);
 /* The token source to hand to az_http_client_set_tokens(). */
 az_token_source az_credential_token_source(az_credential *cred);
@@ -62,13 +62,13 @@ json_t *az_jwt_claims(const char *jwt);
  * exp}. `now_s` is the current time in seconds.
  */
 int az_jwt_client_assertion(char **out, const char *pem_path, const char *client_id,
-			    const char *audience, int64_t now_s, az_diags *d);
+                            const char *audience, int64_t now_s, az_diags *d);
 /*
  * Runs `az account get-access-token` (fork/execvp, no shell) and parses the
  * answer. Fails with AZ_ENOTFOUND when az is missing or not logged in.
  */
-int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource,
-		     const char *tenant, int timeout_s, az_diags *d);
+int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource, const char *tenant,
+                     int timeout_s, az_diags *d);
 /* When to refresh a token obtained at `now_ms` that expires at `exp_ms`:
  * 5 minutes before expiry, or at half its lifetime when that is short. */
 int64_t az_token_refresh_at(int64_t now_ms, int64_t exp_ms);

@@ -61,7 +61,7 @@ static int64_t parse_expires_on_text(const char *s)
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(s, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec) != 6)
+	           &tm.tm_min, &tm.tm_sec) != 6)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -81,16 +81,17 @@ static char *first_line(const az_buf *b)
 	return az_xstrndup(s, strcspn(s, "\r\n"));
 }
 
-int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource,
-		     const char *tenant, int timeout_s, az_diags *d)
+int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource, const char *tenant,
+                     int timeout_s, az_diags *d)
 {
 	int error = 0;
 	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
 	az_buf out = AZ_BUF_INIT, err = AZ_BUF_INIT;
 	json_t *root = NULL;
 	pid_t pid = -1;
-	char *argv[] = {"az",	      "account", "get-access-token", "--output", "json",
-			"--resource", NULL,      NULL,		     NULL,	 NULL};
+	char *argv[] = {
+	    "az", "account", "get-access-token", "--output", "json", "--resource", NULL, NULL,
+	    NULL, NULL};
 	argv[6] = az_xstrdup(resource);
 	if (tenant && *tenant) {
 		argv[7] = "--tenant";
@@ -132,8 +133,8 @@ int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource,
 		;
 	if (!finished) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "azure cli: az account get-access-token timed out after %d s",
-			    timeout_s > 0 ? timeout_s : 30);
+		            "azure cli: az account get-access-token timed out after %d s",
+		            timeout_s > 0 ? timeout_s : 30);
 		error = AZ_ENOTFOUND;
 		goto done;
 	}
@@ -144,11 +145,11 @@ int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource,
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char *line = first_line(&err);
-		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-					    "azure cli: az account get-access-token failed: %s",
-					    line);
+		az_diag *diag =
+		    az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+		                "azure cli: az account get-access-token failed: %s", line);
 		az_diag_set_detail(diag, "run `az login`%s%s", tenant ? " --tenant " : "",
-				   tenant ? tenant : "");
+		                   tenant ? tenant : "");
 		free(line);
 		error = AZ_ENOTFOUND;
 		goto done;
@@ -167,8 +168,8 @@ int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource,
 	}
 	if (!tok || exp <= 0) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "azure cli: the answer of az account get-access-token has no "
-			    "accessToken and expiry");
+		            "azure cli: the answer of az account get-access-token has no "
+		            "accessToken and expiry");
 		error = AZ_ENOTFOUND;
 		goto done;
 	}

@@ -28,11 +28,9 @@ typedef enum cred_kind {
 	CRED_COUNT,
 } cred_kind;
 
-static const char *const kind_names[CRED_COUNT] = {"env", "workload", "github", "managed",
-						   "cli"};
+static const char *const kind_names[CRED_COUNT] = {"env", "workload", "github", "managed", "cli"};
 static const char *const kind_titles[CRED_COUNT] = {
-	"environment", "workload identity", "GitHub Actions OIDC", "managed identity",
-	"Azure CLI"};
+    "environment", "workload identity", "GitHub Actions OIDC", "managed identity", "Azure CLI"};
 
 typedef struct waiter {
 	az_token_done_fn cb;
@@ -121,27 +119,27 @@ static void detect(az_credential *cr)
 	cr->configured[CRED_ENV] = ids && (cr->secret || cr->cert_path);
 	cr->cert_mode = !cr->secret && cr->cert_path;
 	if (!cr->configured[CRED_ENV])
-		cr->not_configured[CRED_ENV] = az_xstrdup(
-			"AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or "
-			"AZURE_CLIENT_CERTIFICATE_PATH are not all set");
+		cr->not_configured[CRED_ENV] =
+		    az_xstrdup("AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or "
+		               "AZURE_CLIENT_CERTIFICATE_PATH are not all set");
 	cr->configured[CRED_WORKLOAD] = ids && cr->token_file;
 	if (!cr->configured[CRED_WORKLOAD])
 		cr->not_configured[CRED_WORKLOAD] = az_xstrdup(
-			"AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE are not "
-			"all set");
+		    "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE are not "
+		    "all set");
 	cr->configured[CRED_GITHUB] = ids && cr->gh_url && cr->gh_token;
 	if (!cr->configured[CRED_GITHUB])
 		cr->not_configured[CRED_GITHUB] = az_xstrdup(
-			"ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN (the "
-			"workflow needs `permissions: id-token: write`), AZURE_TENANT_ID and "
-			"AZURE_CLIENT_ID are not all set");
+		    "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN (the "
+		    "workflow needs `permissions: id-token: write`), AZURE_TENANT_ID and "
+		    "AZURE_CLIENT_ID are not all set");
 	/* IMDS may be there on any machine: only trying tells. */
 	cr->configured[CRED_MANAGED] = true;
 	cr->configured[CRED_CLI] = true;
 }
 
 int az_credential_new(az_credential **out, const az_cloud *cloud, const az_auth_options *o,
-		      az_diags *d)
+                      az_diags *d)
 {
 	az_credential *cr = az_xcalloc(1, sizeof(*cr));
 	cr->cloud = cloud;
@@ -165,16 +163,16 @@ int az_credential_new(az_credential **out, const az_cloud *cloud, const az_auth_
 				cr->pinned = i;
 		if (cr->pinned < 0) {
 			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-						    "unknown credential '%s' in AZAPPLY_AUTH", pin);
+			                            "unknown credential '%s' in AZAPPLY_AUTH", pin);
 			az_diag_set_detail(diag, "use env, workload, github, managed or cli");
 			az_credential_free(cr);
 			return AZ_EINVALID;
 		}
 		if (!cr->configured[cr->pinned]) {
 			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-						    "AZAPPLY_AUTH=%s, but the %s credential is not "
-						    "configured",
-						    pin, kind_titles[cr->pinned]);
+			                            "AZAPPLY_AUTH=%s, but the %s credential is not "
+			                            "configured",
+			                            pin, kind_titles[cr->pinned]);
 			az_diag_set_detail(diag, "%s", cr->not_configured[cr->pinned]);
 			az_credential_free(cr);
 			return AZ_EINVALID;
@@ -262,12 +260,12 @@ static void kind_failed(az_credential *cr, cache_entry *e, int kind, int err, az
 	for (int i = 0; i < kind && cr->pinned < 0; i++)
 		if (cr->not_configured[i])
 			az_buf_printf(&b, "%s- %s: %s", b.len ? "\n" : "", kind_titles[i],
-				      cr->not_configured[i]);
+			              cr->not_configured[i]);
 	for (size_t i = 0; i < e->tried.len; i++)
 		az_buf_printf(&b, "%s- %s", b.len ? "\n" : "", e->tried.items[i].summary);
 	az_diags out = AZ_DIAGS_INIT;
-	az_diag *diag = az_diag_add(&out, AZ_SEV_ERROR, NULL, NULL,
-				    "cannot get a token for %s", e->scope);
+	az_diag *diag =
+	    az_diag_add(&out, AZ_SEV_ERROR, NULL, NULL, "cannot get a token for %s", e->scope);
 	if (b.len)
 		az_diag_set_detail(diag, "%s", b.data);
 	az_buf_free(&b);
@@ -278,7 +276,7 @@ static void kind_failed(az_credential *cr, cache_entry *e, int kind, int err, az
 		diag->code = last->code ? az_xstrdup(last->code) : NULL;
 		diag->request_id = last->request_id ? az_xstrdup(last->request_id) : NULL;
 		diag->correlation_id =
-			last->correlation_id ? az_xstrdup(last->correlation_id) : NULL;
+		    last->correlation_id ? az_xstrdup(last->correlation_id) : NULL;
 	}
 	az_diags_clear(&e->tried);
 	deliver(cr, e, err == AZ_ENOTFOUND ? AZ_EAUTH : (err ? err : AZ_EAUTH), &out);
@@ -339,8 +337,8 @@ static void on_token_answer(void *ud, int err, const az_http_response *resp, az_
 		exp = now + exp * 1000;
 	if (!tok || exp <= 0) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "the token answer has no access_token and expiry (HTTP %d)",
-			    resp ? resp->status : 0);
+		            "the token answer has no access_token and expiry (HTTP %d)",
+		            resp ? resp->status : 0);
 		json_decref(body);
 		kind_failed(cr, e, kind, AZ_EAUTH, d);
 		return;
@@ -357,7 +355,7 @@ static char *token_url(const az_credential *cr)
 
 /* POST to the tenant's v2 token endpoint with a secret or an assertion. */
 static void post_token_request(az_credential *cr, cache_entry *e, int kind, const char *secret,
-			       const char *assertion)
+                               const char *assertion)
 {
 	char *url = token_url(cr);
 	char *cid = az_http_form_escape(cr->client_id);
@@ -366,13 +364,13 @@ static void post_token_request(az_credential *cr, cache_entry *e, int kind, cons
 	char *form;
 	if (secret)
 		form = az_xasprintf("grant_type=client_credentials&client_id=%s&scope=%s&"
-				    "client_secret=%s",
-				    cid, scope, cred);
+		                    "client_secret=%s",
+		                    cid, scope, cred);
 	else
 		form = az_xasprintf("grant_type=client_credentials&client_id=%s&scope=%s&"
-				    "client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
-				    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s",
-				    cid, scope, cred);
+		                    "client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
+		                    "client-assertion-type%%3Ajwt-bearer&client_assertion=%s",
+		                    cid, scope, cred);
 	az_http_request *r = az_http_request_new("POST", url);
 	r->secret_body = true;
 	/* Token requests change nothing: repeating one is safe. */
@@ -389,7 +387,7 @@ static void post_token_request(az_credential *cr, cache_entry *e, int kind, cons
 
 /* Exchanges an assertion (taken) for a token, or reports why there is none. */
 static void post_assertion(az_credential *cr, cache_entry *e, int kind, int error, char *jwt,
-			   az_diags *d)
+                           az_diags *d)
 {
 	if (error)
 		kind_failed(cr, e, kind, error, d);
@@ -402,8 +400,8 @@ static int read_token_file(char **out, const char *path, az_diags *d)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "cannot read the federated token file %s", path);
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read the federated token file %s",
+		            path);
 		return AZ_EAUTH;
 	}
 	az_buf b = AZ_BUF_INIT;
@@ -412,13 +410,13 @@ static int read_token_file(char **out, const char *path, az_diags *d)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		az_buf_add(&b, chunk, n);
 	fclose(f);
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	if (!b.len) {
 		az_buf_free(&b);
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "the federated token file %s is empty",
-			    path);
+		            path);
 		return AZ_EAUTH;
 	}
 	az_buf_truncate(&b, b.len);
@@ -439,8 +437,7 @@ static void on_github_token(void *ud, int err, const az_http_response *resp, az_
 	json_t *body = az_http_response_json(resp);
 	const char *jwt = json_string_value(json_object_get(body, "value"));
 	if (!jwt) {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "the GitHub OIDC answer has no \"value\"");
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "the GitHub OIDC answer has no \"value\"");
 		json_decref(body);
 		kind_failed(cr, e, CRED_GITHUB, AZ_EAUTH, d);
 		return;
@@ -469,16 +466,16 @@ static void start_managed(az_credential *cr, cache_entry *e)
 	if (cr->identity_endpoint && cr->identity_header) {
 		/* App Service / Functions: its own endpoint and secret header. */
 		char *url = az_xasprintf("%s%sapi-version=2019-08-01&resource=%s%s%s",
-					 cr->identity_endpoint,
-					 strchr(cr->identity_endpoint, '?') ? "&" : "?", res,
-					 cid ? "&client_id=" : "", cid ? cid : "");
+		                         cr->identity_endpoint,
+		                         strchr(cr->identity_endpoint, '?') ? "&" : "?", res,
+		                         cid ? "&client_id=" : "", cid ? cid : "");
 		r = az_http_request_new("GET", url);
 		az_http_request_header(r, "X-IDENTITY-HEADER", cr->identity_header);
 		free(url);
 	} else {
 		char *url = az_xasprintf("%s?api-version=2018-02-01&resource=%s%s%s",
-					 cr->cloud->managed_identity, res,
-					 cid ? "&client_id=" : "", cid ? cid : "");
+		                         cr->cloud->managed_identity, res, cid ? "&client_id=" : "",
+		                         cid ? cid : "");
 		r = az_http_request_new("GET", url);
 		az_http_request_header(r, "Metadata", "true");
 		free(url);
@@ -506,7 +503,7 @@ static void start_kind(az_credential *cr, cache_entry *e, int kind)
 			char *url = token_url(cr);
 			char *jwt = NULL;
 			int error = az_jwt_client_assertion(&jwt, cr->cert_path, cr->client_id, url,
-							    az_http_now_ms(cr->c) / 1000, &d);
+			                                    az_http_now_ms(cr->c) / 1000, &d);
 			free(url);
 			post_assertion(cr, e, kind, error, jwt, &d);
 		}
@@ -520,7 +517,7 @@ static void start_kind(az_credential *cr, cache_entry *e, int kind)
 	}
 	case CRED_GITHUB: {
 		char *url = az_xasprintf("%s%saudience=api%%3A%%2F%%2FAzureADTokenExchange",
-					 cr->gh_url, strchr(cr->gh_url, '?') ? "&" : "?");
+		                         cr->gh_url, strchr(cr->gh_url, '?') ? "&" : "?");
 		az_http_request *r = az_http_request_new("GET", url);
 		char *auth = az_xasprintf("bearer %s", cr->gh_token);
 		az_http_request_header(r, "Authorization", auth);
@@ -534,8 +531,8 @@ static void start_kind(az_credential *cr, cache_entry *e, int kind)
 		char *resource = resource_of(e->scope);
 		char *token = NULL;
 		int64_t exp = 0;
-		int error = az_cli_get_token(&token, &exp, resource, cr->tenant, cr->cli_timeout_s,
-					     &d);
+		int error =
+		    az_cli_get_token(&token, &exp, resource, cr->tenant, cr->cli_timeout_s, &d);
 		free(resource);
 		if (error)
 			kind_failed(cr, e, kind, error, &d);
@@ -575,7 +572,7 @@ static cache_entry *cache_find(az_credential *cr, const char *scope)
 /* The az_token_source entry point. One tenant per credential, so the
  * cache key (tenant, scope) reduces to the scope. */
 static void get_token(void *impl, az_http_client *c, const char *scope, bool force,
-		      az_token_done_fn cb, void *ud)
+                      az_token_done_fn cb, void *ud)
 {
 	az_credential *cr = impl;
 	cr->c = c;
@@ -655,7 +652,7 @@ int az_auth_describe(json_t **out, az_credential *cred, az_http_client *c, az_di
 		describe_one *one = az_xcalloc(1, sizeof(*one));
 		one->ctx = &ctx;
 		one->entry = json_pack("{s:s, s:s}", "service", az_service_name(svcs[i]),
-				       "audience", az_cloud_audience(cred->cloud, svcs[i]));
+		                       "audience", az_cloud_audience(cred->cloud, svcs[i]));
 		json_array_append_new(ctx.auds, one->entry);
 		ctx.pending++;
 		get_token(cred, c, scope, false, on_describe_token, one);
@@ -667,9 +664,9 @@ int az_auth_describe(json_t **out, az_credential *cred, az_http_client *c, az_di
 	json_object_set_new(res, "cloud", json_string(cred->cloud->name));
 	if (cred->chosen >= 0) {
 		const char *how = cred->chosen == CRED_ENV
-					  ? (cred->cert_mode ? "environment (client certificate)"
-							     : "environment (client secret)")
-					  : kind_titles[cred->chosen];
+		                      ? (cred->cert_mode ? "environment (client certificate)"
+		                                         : "environment (client secret)")
+		                      : kind_titles[cred->chosen];
 		json_object_set_new(res, "credential", json_string(how));
 	} else {
 		json_object_set_new(res, "credential", json_null());
@@ -677,16 +674,18 @@ int az_auth_describe(json_t **out, az_credential *cred, az_http_client *c, az_di
 	json_t *skipped = json_array();
 	for (int i = 0; i < CRED_COUNT; i++)
 		if (cred->not_configured[i] && (cred->chosen < 0 || i < cred->chosen))
-			json_array_append_new(skipped, json_pack("{s:s, s:s}", "credential",
-								 kind_titles[i], "reason",
-								 cred->not_configured[i]));
+			json_array_append_new(skipped,
+			                      json_pack("{s:s, s:s}", "credential", kind_titles[i],
+			                                "reason", cred->not_configured[i]));
 	json_object_set_new(res, "notConfigured", skipped);
 	const char *tid = json_string_value(json_object_get(ctx.claims, "tid"));
-	json_object_set_new(res, "tenant", tid ? json_string(tid)
-					       : cred->tenant ? json_string(cred->tenant)
-							      : json_null());
+	json_object_set_new(res, "tenant",
+	                    tid            ? json_string(tid)
+	                    : cred->tenant ? json_string(cred->tenant)
+	                                   : json_null());
 	json_t *ident = json_object();
-	static const char *const keys[] = {"oid", "appid", "azp", "upn", "unique_name", "xms_mirid"};
+	static const char *const keys[] = {"oid", "appid",       "azp",
+	                                   "upn", "unique_name", "xms_mirid"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_t *v = json_object_get(ctx.claims, keys[i]);
 		if (json_is_string(v))

@@ -20,7 +20,7 @@
 char *az_base64url(const unsigned char *data, size_t len)
 {
 	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	az_buf b = AZ_BUF_INIT;
 	az_buf_grow(&b, len * 4 / 3 + 4);
 	size_t i = 0;
@@ -32,7 +32,8 @@ char *az_base64url(const unsigned char *data, size_t len)
 		az_buf_putc(&b, tbl[v & 63]);
 	}
 	if (i < len) {
-		unsigned v = (unsigned)data[i] << 16 | (i + 1 < len ? (unsigned)data[i + 1] << 8 : 0);
+		unsigned v =
+		    (unsigned)data[i] << 16 | (i + 1 < len ? (unsigned)data[i + 1] << 8 : 0);
 		az_buf_putc(&b, tbl[v >> 18 & 63]);
 		az_buf_putc(&b, tbl[v >> 12 & 63]);
 		if (i + 1 < len)
@@ -103,7 +104,7 @@ static char *b64url_json(json_t *obj)
 }
 
 int az_jwt_client_assertion(char **out, const char *pem_path, const char *client_id,
-			    const char *audience, int64_t now_s, az_diags *d)
+                            const char *audience, int64_t now_s, az_diags *d)
 {
 	int error = 0;
 	X509 *cert = NULL;
@@ -121,9 +122,9 @@ int az_jwt_client_assertion(char **out, const char *pem_path, const char *client
 	}
 	if (!cert || !key) {
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-					    "cannot use the client certificate %s", pem_path);
+		                            "cannot use the client certificate %s", pem_path);
 		az_diag_set_detail(diag, "AZURE_CLIENT_CERTIFICATE_PATH must name a PEM file with "
-					 "the certificate and its unencrypted private key");
+		                         "the certificate and its unencrypted private key");
 		error = AZ_EAUTH;
 		goto done;
 	}
@@ -138,9 +139,9 @@ int az_jwt_client_assertion(char **out, const char *pem_path, const char *client
 	uuid_generate_random(u);
 	uuid_unparse_lower(u, jti);
 	/* Ten minutes: long enough for clock skew, short if it leaks. */
-	claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "aud", audience, "iss",
-			   client_id, "sub", client_id, "jti", jti, "nbf", (json_int_t)now_s, "iat",
-			   (json_int_t)now_s, "exp", (json_int_t)(now_s + 600));
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "aud", audience, "iss", client_id,
+	                   "sub", client_id, "jti", jti, "nbf", (json_int_t)now_s, "iat",
+	                   (json_int_t)now_s, "exp", (json_int_t)(now_s + 600));
 	head = b64url_json(hdr);
 	body = b64url_json(claims);
 	input = az_xasprintf("%s.%s", head, body);
@@ -149,7 +150,7 @@ int az_jwt_client_assertion(char **out, const char *pem_path, const char *client
 	if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
 	    EVP_DigestSign(md, NULL, &slen, (const unsigned char *)input, strlen(input)) != 1) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "cannot sign with the key in %s (an RSA key is needed)", pem_path);
+		            "cannot sign with the key in %s (an RSA key is needed)", pem_path);
 		error = AZ_EAUTH;
 		goto done;
 	}

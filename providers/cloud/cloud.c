@@ -21,16 +21,16 @@ typedef struct builtin_cloud {
 } builtin_cloud;
 
 static const builtin_cloud builtins[] = {
-	{"AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com",
-	 "https://graph.microsoft.com", "https://{workspace}.dev.azuresynapse.net",
-	 "https://dev.azuresynapse.net/"},
-	{"AzureUSGovernment", "https://management.usgovcloudapi.net",
-	 "https://login.microsoftonline.us", "https://graph.microsoft.us",
-	 "https://{workspace}.dev.azuresynapse.usgovcloudapi.net",
-	 "https://dev.azuresynapse.usgovcloudapi.net/"},
-	{"AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn",
-	 "https://microsoftgraph.chinacloudapi.cn", "https://{workspace}.dev.azuresynapse.azure.cn",
-	 "https://dev.azuresynapse.azure.cn/"},
+    {"AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com",
+     "https://graph.microsoft.com", "https://{workspace}.dev.azuresynapse.net",
+     "https://dev.azuresynapse.net/"},
+    {"AzureUSGovernment", "https://management.usgovcloudapi.net",
+     "https://login.microsoftonline.us", "https://graph.microsoft.us",
+     "https://{workspace}.dev.azuresynapse.usgovcloudapi.net",
+     "https://dev.azuresynapse.usgovcloudapi.net/"},
+    {"AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn",
+     "https://microsoftgraph.chinacloudapi.cn", "https://{workspace}.dev.azuresynapse.azure.cn",
+     "https://dev.azuresynapse.azure.cn/"},
 };
 
 /* IMDS lives at a link-local address on every Azure VM, in every cloud. */
@@ -90,7 +90,7 @@ int az_cloud_builtin(az_cloud **out, const char *name, az_diags *d)
 	}
 	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "unknown cloud '%s'", name);
 	az_diag_set_detail(diag, "use AzureCloud, AzureUSGovernment, AzureChinaCloud or the path "
-				 "of a cloud configuration file");
+	                         "of a cloud configuration file");
 	return AZ_EINVALID;
 }
 
@@ -107,7 +107,7 @@ int az_cloud_load_file(az_cloud **out, const char *path, az_diags *d)
 	json_t *root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-					    "cannot read cloud configuration %s", path);
+		                            "cannot read cloud configuration %s", path);
 		diag->line = jerr.line > 0 ? jerr.line : 0;
 		diag->col = jerr.column > 0 ? jerr.column : 0;
 		az_diag_set_detail(diag, "%s", jerr.text);
@@ -120,9 +120,9 @@ int az_cloud_load_file(az_cloud **out, const char *path, az_diags *d)
 	const char *login = get_str(ep, "activeDirectory");
 	if (!json_is_object(ep) || !arm || !login) {
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-					    "cloud configuration %s lacks endpoints", path);
+		                            "cloud configuration %s lacks endpoints", path);
 		az_diag_set_detail(diag, "endpoints.resourceManager and endpoints.activeDirectory "
-					 "are required");
+		                         "are required");
 		error = AZ_EINVALID;
 		goto done;
 	}
@@ -210,7 +210,8 @@ char *az_cloud_synapse_endpoint(const az_cloud *c, const char *workspace)
 	const char *at = tpl ? strstr(tpl, "{workspace}") : NULL;
 	if (!at)
 		return NULL;
-	return az_xasprintf("%.*s%s%s", (int)(at - tpl), tpl, workspace, at + strlen("{workspace}"));
+	return az_xasprintf("%.*s%s%s", (int)(at - tpl), tpl, workspace,
+	                    at + strlen("{workspace}"));
 }
 
 int az_url_origin_parse(az_url_origin *out, const char *url)

@@ -21,9 +21,9 @@ enum { RATE_READS, RATE_WRITES, RATE_DELETES, RATE_COUNT };
 /* ARM refills reads at 25/s, writes and deletes at 10/s (azure-notes). */
 static const long rate_interval_ms[RATE_COUNT] = {40, 100, 100};
 static const char *const rate_header[RATE_COUNT] = {
-	"x-ms-ratelimit-remaining-subscription-reads",
-	"x-ms-ratelimit-remaining-subscription-writes",
-	"x-ms-ratelimit-remaining-subscription-deletes",
+    "x-ms-ratelimit-remaining-subscription-reads",
+    "x-ms-ratelimit-remaining-subscription-writes",
+    "x-ms-ratelimit-remaining-subscription-deletes",
 };
 /* Below this many remaining requests, start spacing them out. */
 #define RATE_LOW_WATER 20
@@ -62,9 +62,9 @@ struct az_http_client {
 	bool have_tokens;
 	call *pending_head, *pending_tail;
 	call *done_head, *done_tail;
-	size_t active;   /* calls taken off the queue and not finished or waiting */
-	call *all;       /* all live calls */
-	int in_flight;   /* attempts in the transport */
+	size_t active; /* calls taken off the queue and not finished or waiting */
+	call *all;     /* all live calls */
+	int in_flight; /* attempts in the transport */
 	int max_seen;
 	timer *timers;
 	size_t ntimers, captimers;
@@ -105,7 +105,7 @@ void az_http_options_init(az_http_options *o)
 }
 
 az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
-				   const az_cloud *cloud)
+                                   const az_cloud *cloud)
 {
 	az_http_client *c = az_xcalloc(1, sizeof(*c));
 	if (o)
@@ -282,12 +282,12 @@ static void log_attempt(az_http_client *c, call *k)
 	const char *rid = az_http_headers_get(&k->resp.headers, "x-ms-request-id");
 	if (k->resp.status)
 		fprintf(c->o.log, "azapply: http: %s %s -> %d (%ld ms)%s%s%s\n", k->req->method,
-			url, k->resp.status, k->resp.duration_ms, rid ? " x-ms-request-id=" : "",
-			rid ? rid : "", k->attempt ? " (retry)" : "");
+		        url, k->resp.status, k->resp.duration_ms, rid ? " x-ms-request-id=" : "",
+		        rid ? rid : "", k->attempt ? " (retry)" : "");
 	else
 		fprintf(c->o.log, "azapply: http: %s %s -> %s (%ld ms)%s\n", k->req->method, url,
-			k->resp.net_message ? k->resp.net_message : "failed", k->resp.duration_ms,
-			k->attempt ? " (retry)" : "");
+		        k->resp.net_message ? k->resp.net_message : "failed", k->resp.duration_ms,
+		        k->attempt ? " (retry)" : "");
 	free(url);
 }
 
@@ -429,12 +429,13 @@ void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb,
 		/* Status URLs and nextLinks come from the server: a token goes
 		 * only to the hosts of its own audience (azure-notes). */
 		char *url = az_http_redact_url(req->url);
-		az_diag *diag = az_diag_add(&k->diags, AZ_SEV_ERROR, NULL, NULL,
-					    "refusing to send a %s request to %s", req->method,
-					    url);
-		az_diag_set_detail(diag, "the URL is not on the %s host of cloud %s (scheme, "
-					 "host and port must match); no request was sent",
-				   az_service_name(req->svc), c->cloud->name);
+		az_diag *diag =
+		    az_diag_add(&k->diags, AZ_SEV_ERROR, NULL, NULL,
+		                "refusing to send a %s request to %s", req->method, url);
+		az_diag_set_detail(diag,
+		                   "the URL is not on the %s host of cloud %s (scheme, "
+		                   "host and port must match); no request was sent",
+		                   az_service_name(req->svc), c->cloud->name);
 		free(url);
 		k->fail_err = AZ_EUPSTREAM;
 		az_http_timer(c, 0, refuse_timer, k);
@@ -496,15 +497,15 @@ static void complete(call *k)
 		return;
 	}
 	int max = k->req->max_retries >= 0 ? k->req->max_retries
-		  : status == 429	   ? c->o.max_retries_throttled
-					   : c->o.max_retries;
+	          : status == 429          ? c->o.max_retries_throttled
+	                                   : c->o.max_retries;
 	if (k->attempt < max &&
 	    az_http_retryable(k->req->method, k->req->idempotent, status, k->resp.net)) {
 		int64_t now = az_http_now_ms(c);
 		long delay = az_http_retry_after_ms(&k->resp.headers, now);
 		if (delay < 0)
 			delay = az_http_backoff_ms(c->o.backoff_base_ms, c->o.backoff_cap_ms,
-						   k->attempt, next_random(c));
+			                           k->attempt, next_random(c));
 		k->attempt++;
 		c->active--;
 		az_http_timer(c, delay, requeue_timer, k);
@@ -513,7 +514,8 @@ static void complete(call *k)
 	int err = 0;
 	if (status == 0) {
 		err = net_error_code(k->resp.net);
-		az_diag *diag = az_http_error_diag(&k->diags, k->req->method, k->req->url, &k->resp);
+		az_diag *diag =
+		    az_http_error_diag(&k->diags, k->req->method, k->req->url, &k->resp);
 		if (k->attempt)
 			az_diag_set_detail(diag, "gave up after %d retries", k->attempt);
 	} else if ((err = az_http_status_error(status)) != 0) {

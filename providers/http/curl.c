@@ -110,15 +110,16 @@ static int tp_start(void *impl, az_http_xfer *x, long connect_timeout_ms, long t
 		/* libcurl silently re-sends a request whose reused connection
 		 * died before an answer; for a POST or PATCH that may have been
 		 * applied, so give those a connection of their own. */
-		if (!r->idempotent && (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PATCH") == 0))
+		if (!r->idempotent &&
+		    (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PATCH") == 0))
 			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
 	}
 	for (size_t i = 0; i < r->headers.len; i++) {
-		char *line = az_xasprintf("%s: %s", r->headers.items[i].name,
-					  r->headers.items[i].value);
+		char *line =
+		    az_xasprintf("%s: %s", r->headers.items[i].name, r->headers.items[i].value);
 		st->headers = curl_slist_append(st->headers, line);
 		memset(line, 0, strlen(line));
 		free(line);
@@ -178,8 +179,8 @@ static void tp_wait(void *impl, long timeout_ms)
 		} else {
 			x->resp->status = 0;
 			x->resp->net = classify(rc, e);
-			x->resp->net_message = az_xstrdup(st->errbuf[0] ? st->errbuf
-								       : curl_easy_strerror(rc));
+			x->resp->net_message =
+			    az_xstrdup(st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
 			az_http_headers_clear(&x->resp->headers);
 			az_buf_truncate(&x->resp->body, 0);
 		}

@@ -48,11 +48,11 @@ void az_http_headers_clear(az_http_headers *h);
 /* What went wrong below HTTP, and whether the server may have seen the request. */
 typedef enum az_net_err {
 	AZ_NET_OK,
-	AZ_NET_CONNECT,  /* no connection: the request was never sent */
-	AZ_NET_SEND,     /* dropped after (part of) the request was sent */
-	AZ_NET_TIMEOUT,  /* total timeout after sending */
-	AZ_NET_TLS,      /* certificate or TLS failure: never retried */
-	AZ_NET_REFUSED,  /* refused locally (URL not allowed): nothing sent */
+	AZ_NET_CONNECT, /* no connection: the request was never sent */
+	AZ_NET_SEND,    /* dropped after (part of) the request was sent */
+	AZ_NET_TIMEOUT, /* total timeout after sending */
+	AZ_NET_TLS,     /* certificate or TLS failure: never retried */
+	AZ_NET_REFUSED, /* refused locally (URL not allowed): nothing sent */
 } az_net_err;
 
 typedef struct az_http_request {
@@ -61,12 +61,12 @@ typedef struct az_http_request {
 	az_http_headers headers;
 	char *body;
 	size_t body_len;
-	az_service svc;       /* whose bearer token to attach; NONE for none */
-	bool idempotent;      /* caller: safe to repeat even if POST/PATCH */
-	bool secret_body;     /* body holds secrets (token requests) */
-	long timeout_ms;      /* total per attempt; 0 = client default */
+	az_service svc;          /* whose bearer token to attach; NONE for none */
+	bool idempotent;         /* caller: safe to repeat even if POST/PATCH */
+	bool secret_body;        /* body holds secrets (token requests) */
+	long timeout_ms;         /* total per attempt; 0 = client default */
 	long connect_timeout_ms; /* 0 = client default */
-	int max_retries;      /* -1 = client default */
+	int max_retries;         /* -1 = client default */
 } az_http_request;
 
 az_http_request *az_http_request_new(const char *method, const char *url);
@@ -106,7 +106,7 @@ typedef void (*az_token_done_fn)(void *ud, int err, const char *token, az_diags 
 typedef struct az_token_source {
 	/* Calls `cb` exactly once, possibly before returning. */
 	void (*get)(void *impl, az_http_client *c, const char *scope, bool force_refresh,
-		    az_token_done_fn cb, void *ud);
+	            az_token_done_fn cb, void *ud);
 	void *impl;
 } az_token_source;
 
@@ -164,7 +164,7 @@ void az_http_options_init(az_http_options *o);
 
 /* Takes the transport. `cloud` and `tokens` are borrowed and must outlive it. */
 az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
-				   const az_cloud *cloud);
+                                   const az_cloud *cloud);
 void az_http_client_free(az_http_client *c);
 void az_http_client_set_tokens(az_http_client *c, const az_token_source *tokens);
 void az_http_client_set_verbosity(az_http_client *c, int verbosity);
@@ -196,14 +196,15 @@ void az_http_list(az_http_client *c, az_http_request *req, az_http_list_fn cb, v
  * Long-running operations (ARM and the Synapse data plane).
  */
 typedef struct az_lro_options {
-	int timeout_s;         /* whole operation; 0 = 1 hour */
-	const char *final_url; /* GET after Azure-AsyncOperation success of PUT/PATCH; default req URL */
+	int timeout_s; /* whole operation; 0 = 1 hour */
+	const char
+	    *final_url; /* GET after Azure-AsyncOperation success of PUT/PATCH; default req URL */
 } az_lro_options;
 
 /* Sends `req` (taken) and, when it starts an operation, waits for its end.
  * The callback gets the final resource or answer, or the operation's error. */
 void az_http_lro(az_http_client *c, az_http_request *req, const az_lro_options *o,
-		 az_http_done_fn cb, void *ud);
+                 az_http_done_fn cb, void *ud);
 
 /* ---------------------------------------------------------------------
  * Pieces exposed for tests and for the other modules.
@@ -222,7 +223,7 @@ bool az_http_retryable(const char *method, bool idempotent, int status, az_net_e
 int az_http_status_error(int status);
 /* Adds a diagnostic for an error answer (ARM, Synapse, AAD and Graph shapes). */
 az_diag *az_http_error_diag(az_diags *d, const char *method, const char *url,
-			    const az_http_response *r);
+                            const az_http_response *r);
 /* Sets the HTTP status, `code` and the request and correlation ids of an
  * answer on a diagnostic, keeping what it already has. */
 void az_http_diag_fill(az_diag *diag, const az_http_response *r, const char *code);

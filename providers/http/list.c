@@ -61,8 +61,8 @@ static void on_page(void *ud, int err, const az_http_response *resp, az_diags *d
 	if (!json_is_object(body) || (value && !json_is_array(value))) {
 		char *url = az_http_redact_url(op->tmpl->url);
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "GET %s: the list answer has no \"value\" array (page %d)", url,
-			    op->pages + 1);
+		            "GET %s: the list answer has no \"value\" array (page %d)", url,
+		            op->pages + 1);
 		free(url);
 		json_decref(body);
 		list_done(op, AZ_EUPSTREAM, d);
@@ -81,8 +81,8 @@ static void on_page(void *ud, int err, const az_http_response *resp, az_diags *d
 		const char *key = next && *next ? next : cont;
 		if (op->pages >= MAX_PAGES || (op->last_link && strcmp(op->last_link, key) == 0)) {
 			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-				    "the list keeps pointing to the same page (%d pages so far)",
-				    op->pages);
+			            "the list keeps pointing to the same page (%d pages so far)",
+			            op->pages);
 			json_decref(body);
 			list_done(op, AZ_EUPSTREAM, d);
 			return;

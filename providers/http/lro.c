@@ -86,9 +86,9 @@ static void op_failed(lro *op, const az_http_response *resp, json_t *body, const
 	const char *msg = json_string_value(json_object_get(err, "message"));
 	char *url = az_http_redact_url(op->req->url);
 	az_diag *diag = az_diag_add(&op->diags, AZ_SEV_ERROR, NULL, NULL,
-				    "%s %s: the operation ended %s%s%s%s%s", op->req->method, url,
-				    state, code || msg ? ": " : "", code ? code : "",
-				    code && msg ? ": " : "", msg ? msg : "");
+	                            "%s %s: the operation ended %s%s%s%s%s", op->req->method, url,
+	                            state, code || msg ? ": " : "", code ? code : "",
+	                            code && msg ? ": " : "", msg ? msg : "");
 	free(url);
 	az_http_diag_fill(diag, resp, code);
 	lro_end(op, AZ_EUPSTREAM, resp, NULL);
@@ -126,8 +126,8 @@ static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d
 	if (err) {
 		if (op->mode == MODE_ASYNC && d->len)
 			az_diag_set_detail(&d->items[d->len - 1],
-					   "reading the operation status failed; the operation "
-					   "itself may still be running");
+			                   "reading the operation status failed; the operation "
+			                   "itself may still be running");
 		lro_end(op, err, resp, d);
 		return;
 	}
@@ -156,7 +156,7 @@ static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d
 		if (resp->status == 202) {
 			schedule(op, resp);
 		} else if (json_is_object(json_object_get(body, "error")) &&
-			   (is_state(st, "Failed") || is_state(st, "Canceled"))) {
+		           (is_state(st, "Failed") || is_state(st, "Canceled"))) {
 			op_failed(op, resp, body, st);
 		} else {
 			lro_end(op, 0, resp, d);
@@ -183,8 +183,8 @@ static void poll_now(void *ud)
 	if (az_http_now_ms(op->c) >= op->deadline) {
 		char *url = az_http_redact_url(op->req->url);
 		az_diag *diag = az_diag_add(&op->diags, AZ_SEV_ERROR, NULL, NULL,
-					    "%s %s: timed out after %d s waiting for the operation",
-					    op->req->method, url, op->timeout_s);
+		                            "%s %s: timed out after %d s waiting for the operation",
+		                            op->req->method, url, op->timeout_s);
 		char *poll = az_http_redact_url(op->poll_url);
 		az_diag_set_detail(diag, "last status URL: %s", poll);
 		free(poll);
@@ -232,7 +232,7 @@ static void on_initial(void *ud, int err, const az_http_response *resp, az_diags
 }
 
 void az_http_lro(az_http_client *c, az_http_request *req, const az_lro_options *o,
-		 az_http_done_fn cb, void *ud)
+                 az_http_done_fn cb, void *ud)
 {
 	lro *op = az_xcalloc(1, sizeof(*op));
 	op->c = c;

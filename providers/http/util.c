@@ -210,9 +210,9 @@ long az_http_retry_after_ms(const az_http_headers *h, int64_t now_ms)
 
 bool az_http_retryable(const char *method, bool idempotent, int status, az_net_err net)
 {
-	bool safe_method = idempotent || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
-			   strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0 ||
-			   strcmp(method, "OPTIONS") == 0;
+	bool safe_method = idempotent || strcmp(method, "GET") == 0 ||
+	                   strcmp(method, "HEAD") == 0 || strcmp(method, "PUT") == 0 ||
+	                   strcmp(method, "DELETE") == 0 || strcmp(method, "OPTIONS") == 0;
 	switch (net) {
 	case AZ_NET_CONNECT: return true; /* never reached the server */
 	case AZ_NET_SEND:
@@ -252,7 +252,8 @@ static void add_details(az_buf *b, json_t *details, int depth)
 {
 	size_t i;
 	json_t *item;
-	json_array_foreach(details, i, item) {
+	json_array_foreach(details, i, item)
+	{
 		const char *code = json_string_value(json_object_get(item, "code"));
 		const char *msg = json_string_value(json_object_get(item, "message"));
 		const char *target = json_string_value(json_object_get(item, "target"));
@@ -261,8 +262,8 @@ static void add_details(az_buf *b, json_t *details, int depth)
 		for (int k = 0; k < depth; k++)
 			az_buf_puts(b, "  ");
 		az_buf_printf(b, "- %s%s%s%s%s%s", code ? code : "", code && msg ? ": " : "",
-			      msg ? msg : "", target ? " (target " : "", target ? target : "",
-			      target ? ")" : "");
+		              msg ? msg : "", target ? " (target " : "", target ? target : "",
+		              target ? ")" : "");
 		if (depth < 4)
 			add_details(b, json_object_get(item, "details"), depth + 1);
 	}
@@ -282,7 +283,7 @@ void az_http_diag_fill(az_diag *diag, const az_http_response *r, const char *cod
 }
 
 az_diag *az_http_error_diag(az_diags *d, const char *method, const char *url,
-			    const az_http_response *r)
+                            const az_http_response *r)
 {
 	json_t *body = az_http_response_json(r);
 	json_t *err = json_object_get(body, "error");
@@ -309,13 +310,13 @@ az_diag *az_http_error_diag(az_diags *d, const char *method, const char *url,
 	az_diag *diag;
 	if (r->status == 0)
 		diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s %s: %s", method, safe_url,
-				   r->net_message ? r->net_message : "no answer");
+		                   r->net_message ? r->net_message : "no answer");
 	else if (msg)
 		diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s %s: %d %s: %s", method,
-				   safe_url, r->status, code ? code : "Error", msg);
+		                   safe_url, r->status, code ? code : "Error", msg);
 	else
 		diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s %s: HTTP %d%s%s", method,
-				   safe_url, r->status, code ? " " : "", code ? code : "");
+		                   safe_url, r->status, code ? " " : "", code ? code : "");
 	free(safe_url);
 	az_http_diag_fill(diag, r, code);
 	az_buf b = AZ_BUF_INIT;
@@ -331,9 +332,9 @@ az_diag *az_http_error_diag(az_diags *d, const char *method, const char *url,
  * keys, tokens, assertions. */
 static bool secret_param(const char *name, size_t len)
 {
-	static const char *const words[] = {"sig",    "token",     "secret",     "password",
-					    "key",    "assertion", "credential", "code",
-					    "auth",   "pwd",       "sas"};
+	static const char *const words[] = {"sig",  "token",     "secret",     "password",
+	                                    "key",  "assertion", "credential", "code",
+	                                    "auth", "pwd",       "sas"};
 	char lower[64];
 	if (len >= sizeof(lower))
 		len = sizeof(lower) - 1;

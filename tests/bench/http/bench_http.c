@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	az_token_source src = az_credential_token_source(cred);
 	az_http_client_set_tokens(c, &src);
 	char *url = az_xasprintf("%s/subscriptions/%s/resourcegroups?api-version=2021-04-01",
-				 cloud->resource_manager, emu_subscription_id(e));
+	                         cloud->resource_manager, emu_subscription_id(e));
 
 	/* Warm up: the token and one connection, outside the measurement. */
 	tally warm = {0, 0};

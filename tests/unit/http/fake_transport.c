@@ -50,7 +50,7 @@ static script *add_script(fake_tp *f, const char *method, const char *url_part, 
 }
 
 void fake_tp_script(fake_tp *f, const char *method, const char *url_part, int status,
-		    const char *headers, const char *body, long delay_ms)
+                    const char *headers, const char *body, long delay_ms)
 {
 	script *s = add_script(f, method, url_part, delay_ms);
 	s->status = status;
@@ -75,7 +75,7 @@ void fake_tp_script(fake_tp *f, const char *method, const char *url_part, int st
 }
 
 void fake_tp_script_net(fake_tp *f, const char *method, const char *url_part, az_net_err net,
-			long delay_ms)
+                        long delay_ms)
 {
 	script *s = add_script(f, method, url_part, delay_ms);
 	s->net = net;

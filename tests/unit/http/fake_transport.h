@@ -30,9 +30,9 @@ void fake_tp_new(az_transport *out, fake_tp **fake);
 /* Scripts one answer. `headers` is "Name: value\n..." or NULL; status 0
  * with `net` set scripts a transport failure. */
 void fake_tp_script(fake_tp *f, const char *method, const char *url_part, int status,
-		    const char *headers, const char *body, long delay_ms);
+                    const char *headers, const char *body, long delay_ms);
 void fake_tp_script_net(fake_tp *f, const char *method, const char *url_part, az_net_err net,
-			long delay_ms);
+                        long delay_ms);
 
 size_t fake_tp_sent_count(const fake_tp *f);
 const fake_sent *fake_tp_sent(const fake_tp *f, size_t i);

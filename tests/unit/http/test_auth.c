@@ -22,11 +22,16 @@
 #include "fake_transport.h"
 #include "test_cert.h"
 
-static const char *const env_names[] = {
-	"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
-	"AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE",
-	"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "IDENTITY_ENDPOINT",
-	"IDENTITY_HEADER", "AZAPPLY_AUTH"};
+static const char *const env_names[] = {"AZURE_TENANT_ID",
+                                        "AZURE_CLIENT_ID",
+                                        "AZURE_CLIENT_SECRET",
+                                        "AZURE_CLIENT_CERTIFICATE_PATH",
+                                        "AZURE_FEDERATED_TOKEN_FILE",
+                                        "ACTIONS_ID_TOKEN_REQUEST_URL",
+                                        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                                        "IDENTITY_ENDPOINT",
+                                        "IDENTITY_HEADER",
+                                        "AZAPPLY_AUTH"};
 
 typedef struct env {
 	az_cloud *cloud;
@@ -163,10 +168,10 @@ static void client_secret_token_is_cached_and_refreshed(void **state)
 	setenv("AZURE_CLIENT_SECRET", "s3cr3t&=value", 1);
 	use_credential(e);
 	fake_tp_script(e->fake, "POST", "/t1/oauth2/v2.0/token", 200, NULL,
-		       "{\"token_type\":\"Bearer\",\"access_token\":\"tok-A\",\"expires_in\":3600}",
-		       0);
+	               "{\"token_type\":\"Bearer\",\"access_token\":\"tok-A\",\"expires_in\":3600}",
+	               0);
 	fake_tp_script(e->fake, "POST", "/t1/oauth2/v2.0/token", 200, NULL,
-		       "{\"access_token\":\"tok-B\",\"expires_in\":\"3600\"}", 0);
+	               "{\"access_token\":\"tok-B\",\"expires_in\":\"3600\"}", 0);
 	for (int i = 0; i < 8; i++)
 		fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
 	result r[8] = {{0}};
@@ -182,7 +187,7 @@ static void client_secret_token_is_cached_and_refreshed(void **state)
 	assert_non_null(strstr(tok->body, "scope=https%3A%2F%2Fmanagement.azure.com%2F.default"));
 	assert_non_null(strstr(tok->body, "client_secret=s3cr3t%26%3Dvalue"));
 	assert_string_equal(az_http_headers_get(&sent_to(e, "/x", 4)->headers, "Authorization"),
-			    "Bearer tok-A");
+	                    "Bearer tok-A");
 	/* 54 minutes on: still cached. 56: refreshed (5 minutes ahead). */
 	wait_ms(e, 54 * 60 * 1000);
 	arm_get(e, &r[5]);
@@ -193,7 +198,7 @@ static void client_secret_token_is_cached_and_refreshed(void **state)
 	az_http_run(e->c);
 	assert_int_equal(count_sent(e, "/oauth2/v2.0/token"), 2);
 	assert_string_equal(az_http_headers_get(&sent_to(e, "/x", 6)->headers, "Authorization"),
-			    "Bearer tok-B");
+	                    "Bearer tok-B");
 	for (int i = 0; i < 7; i++) {
 		assert_int_equal(r[i].err, 0);
 		az_diags_clear(&r[i].diags);
@@ -208,9 +213,9 @@ static void refused_secret_is_reported_without_the_secret(void **state)
 	setenv("AZURE_CLIENT_SECRET", "TOPSECRET", 1);
 	use_credential(e);
 	fake_tp_script(e->fake, "POST", "/token", 401, "x-ms-request-id: aad-1",
-		       "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
-		       "Invalid client secret provided.\"}",
-		       0);
+	               "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
+	               "Invalid client secret provided.\"}",
+	               0);
 	result r = {0};
 	arm_get(e, &r);
 	az_http_run(e->c);
@@ -283,10 +288,10 @@ static void federated_token_file_is_read_on_every_request(void **state)
 	setenv("AZURE_FEDERATED_TOKEN_FILE", file, 1);
 	use_credential(e);
 	fake_tp_script(e->fake, "POST", "/t2/oauth2", 200, NULL,
-		       "{\"access_token\":\"tok-1\",\"expires_in\":3600}", 0);
+	               "{\"access_token\":\"tok-1\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 401, NULL, "{}", 0);
 	fake_tp_script(e->fake, "POST", "/t2/oauth2", 200, NULL,
-		       "{\"access_token\":\"tok-2\",\"expires_in\":3600}", 0);
+	               "{\"access_token\":\"tok-2\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
 	result r = {0};
 	arm_get(e, &r);
@@ -298,10 +303,10 @@ static void federated_token_file_is_read_on_every_request(void **state)
 	assert_non_null(strstr(sent_to(e, "/oauth2", 0)->body, "client_assertion=jwt-one"));
 	assert_non_null(strstr(sent_to(e, "/oauth2", 1)->body, "client_assertion=jwt-two"));
 	assert_non_null(strstr(sent_to(e, "/oauth2", 1)->body,
-			       "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-"
-			       "assertion-type%3Ajwt-bearer"));
+	                       "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-"
+	                       "assertion-type%3Ajwt-bearer"));
 	assert_string_equal(az_http_headers_get(&sent_to(e, "/x", 1)->headers, "Authorization"),
-			    "Bearer tok-2");
+	                    "Bearer tok-2");
 	free(file);
 	az_diags_clear(&r.diags);
 }
@@ -316,17 +321,18 @@ static void github_oidc_token_is_exchanged(void **state)
 	use_credential(e);
 	fake_tp_script(e->fake, "GET", "gh.example", 200, NULL, "{\"value\":\"gh-jwt\"}", 0);
 	fake_tp_script(e->fake, "POST", "/t3/oauth2", 200, NULL,
-		       "{\"access_token\":\"tok-gh\",\"expires_in\":3600}", 0);
+	               "{\"access_token\":\"tok-gh\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
 	result r = {0};
 	arm_get(e, &r);
 	az_http_run(e->c);
 	assert_int_equal(r.err, 0);
 	const fake_sent *gh = sent_to(e, "gh.example", 0);
-	assert_string_equal(gh->url, "https://gh.example/idtoken?api-version=2.0&audience=api%3A%2F%2F"
-				     "AzureADTokenExchange");
+	assert_string_equal(gh->url,
+	                    "https://gh.example/idtoken?api-version=2.0&audience=api%3A%2F%2F"
+	                    "AzureADTokenExchange");
 	assert_string_equal(az_http_headers_get(&gh->headers, "Authorization"),
-			    "bearer gh-runtime-token");
+	                    "bearer gh-runtime-token");
 	assert_non_null(strstr(sent_to(e, "/oauth2", 0)->body, "client_assertion=gh-jwt"));
 	az_diags_clear(&r.diags);
 }
@@ -341,7 +347,7 @@ static void app_service_managed_identity(void **state)
 	use_credential(e);
 	unsetenv("AZAPPLY_AUTH");
 	fake_tp_script(e->fake, "GET", "/msi/token", 200, NULL,
-		       "{\"access_token\":\"tok-mi\",\"expires_on\":\"1700086400\"}", 0);
+	               "{\"access_token\":\"tok-mi\",\"expires_on\":\"1700086400\"}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
 	result r = {0};
 	arm_get(e, &r);
@@ -360,17 +366,17 @@ static void azure_cli_is_run_without_a_shell(void **state)
 	char *script = az_xasprintf("%s/az", e->dir);
 	char *argfile = az_xasprintf("%s/args", e->dir);
 	char *text = az_xasprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s'\n"
-				  "echo '{\"accessToken\":\"cli-tok\",\"expiresOn\":\"2023-11-15 "
-				  "00:00:00.000000\",\"expires_on\":1700086400,"
-				  "\"tenant\":\"t9\",\"tokenType\":\"Bearer\"}'\n",
-				  argfile);
+	                          "echo '{\"accessToken\":\"cli-tok\",\"expiresOn\":\"2023-11-15 "
+	                          "00:00:00.000000\",\"expires_on\":1700086400,"
+	                          "\"tenant\":\"t9\",\"tokenType\":\"Bearer\"}'\n",
+	                          argfile);
 	write_file(script, text, 0755);
 	char *token = NULL;
 	int64_t exp = 0;
 	az_diags d = AZ_DIAGS_INIT;
-	assert_int_equal(az_cli_get_token(&token, &exp, "https://management.azure.com/",
-					  "t9; rm -rf /", 10, &d),
-			 0);
+	assert_int_equal(
+	    az_cli_get_token(&token, &exp, "https://management.azure.com/", "t9; rm -rf /", 10, &d),
+	    0);
 	assert_string_equal(token, "cli-tok");
 	assert_int_equal(exp, INT64_C(1700086400000));
 	FILE *f = fopen(argfile, "r");
@@ -380,12 +386,13 @@ static void azure_cli_is_run_without_a_shell(void **state)
 	args[n] = '\0';
 	fclose(f);
 	assert_string_equal(args, "account\nget-access-token\n--output\njson\n--resource\n"
-				  "https://management.azure.com/\n--tenant\nt9; rm -rf /\n");
+	                          "https://management.azure.com/\n--tenant\nt9; rm -rf /\n");
 	free(token);
 	/* A CLI that is not logged in: unavailable, with its message. */
-	write_file(script, "#!/bin/sh\necho 'ERROR: Please run az login to setup account.' >&2\n"
-			   "exit 1\n",
-		   0755);
+	write_file(script,
+	           "#!/bin/sh\necho 'ERROR: Please run az login to setup account.' >&2\n"
+	           "exit 1\n",
+	           0755);
 	assert_int_equal(az_cli_get_token(&token, &exp, "https://x/", NULL, 10, &d), AZ_ENOTFOUND);
 	assert_non_null(strstr(d.items[0].summary, "Please run az login"));
 	/* A CLI that hangs is killed at the timeout. */
@@ -408,7 +415,7 @@ static void describe_shows_identity_but_never_the_token(void **state)
 	env *e = *state;
 	char *head = b64url_json("{\"alg\":\"none\"}");
 	char *body = b64url_json("{\"tid\":\"tenant-9\",\"oid\":\"obj-9\",\"appid\":\"app-9\","
-				 "\"exp\":1700003600,\"aud\":\"https://management.azure.com/\"}");
+	                         "\"exp\":1700003600,\"aud\":\"https://management.azure.com/\"}");
 	char *jwt = az_xasprintf("%s.%s.SIGNATURE-SECRET", head, body);
 	char *answer = az_xasprintf("{\"access_token\":\"%s\",\"expires_in\":3600}", jwt);
 	setenv("AZURE_TENANT_ID", "tenant-9", 1);
@@ -418,7 +425,7 @@ static void describe_shows_identity_but_never_the_token(void **state)
 	fake_tp_script(e->fake, "POST", "/oauth2", 200, NULL, answer, 0);
 	fake_tp_script(e->fake, "POST", "/oauth2", 200, NULL, answer, 0);
 	fake_tp_script(e->fake, "POST", "/oauth2", 400, NULL,
-		       "{\"error\":\"invalid_scope\",\"error_description\":\"AADSTS70011\"}", 0);
+	               "{\"error\":\"invalid_scope\",\"error_description\":\"AADSTS70011\"}", 0);
 	json_t *out = NULL;
 	az_diags d = AZ_DIAGS_INIT;
 	assert_int_equal(az_auth_describe(&out, e->cred, e->c, &d), 0);
@@ -426,16 +433,16 @@ static void describe_shows_identity_but_never_the_token(void **state)
 	assert_null(strstr(text, "SIGNATURE-SECRET"));
 	assert_null(strstr(text, head));
 	assert_string_equal(json_string_value(json_object_get(out, "credential")),
-			    "environment (client secret)");
+	                    "environment (client secret)");
 	assert_string_equal(json_string_value(json_object_get(out, "tenant")), "tenant-9");
 	json_t *ident = json_object_get(out, "identity");
 	assert_string_equal(json_string_value(json_object_get(ident, "oid")), "obj-9");
 	json_t *auds = json_object_get(out, "audiences");
 	assert_int_equal(json_array_size(auds), 3);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(auds, 0), "expiresOn")),
-			 1700003600);
+	                 1700003600);
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(auds, 2), "error")),
-			       "cannot get a token"));
+	                       "cannot get a token"));
 	free(text);
 	json_decref(out);
 	free(head);
@@ -504,15 +511,14 @@ static void certificate_assertion_is_a_valid_rs256_jwt(void **state)
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_PKEY *pub = X509_get0_pubkey(cert);
 	assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub), 1);
-	assert_int_equal(EVP_DigestVerify(md, buf, slen, (const unsigned char *)jwt,
-					  (size_t)(dot2 - jwt)),
-			 1);
+	assert_int_equal(
+	    EVP_DigestVerify(md, buf, slen, (const unsigned char *)jwt, (size_t)(dot2 - jwt)), 1);
 	/* And not for a changed payload. */
 	EVP_MD_CTX_reset(md);
 	EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub);
-	assert_int_not_equal(EVP_DigestVerify(md, buf, slen, (const unsigned char *)jwt,
-					      (size_t)(dot2 - jwt) - 1),
-			     1);
+	assert_int_not_equal(
+	    EVP_DigestVerify(md, buf, slen, (const unsigned char *)jwt, (size_t)(dot2 - jwt) - 1),
+	    1);
 	EVP_MD_CTX_free(md);
 
 	/* The env credential sends it to the token endpoint. */
@@ -521,7 +527,7 @@ static void certificate_assertion_is_a_valid_rs256_jwt(void **state)
 	setenv("AZURE_CLIENT_CERTIFICATE_PATH", pem, 1);
 	use_credential(e);
 	fake_tp_script(e->fake, "POST", "/t1/oauth2", 200, NULL,
-		       "{\"access_token\":\"tok-c\",\"expires_in\":3600}", 0);
+	               "{\"access_token\":\"tok-c\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
 	result r = {0};
 	arm_get(e, &r);
@@ -542,24 +548,22 @@ static void certificate_assertion_is_a_valid_rs256_jwt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(refresh_happens_ahead_of_expiry),
-		cmocka_unit_test_setup_teardown(client_secret_token_is_cached_and_refreshed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(refused_secret_is_reported_without_the_secret,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(chain_failure_lists_every_credential, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(pinned_credential_must_be_configured, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(federated_token_file_is_read_on_every_request,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(github_oidc_token_is_exchanged, setup, teardown),
-		cmocka_unit_test_setup_teardown(app_service_managed_identity, setup, teardown),
-		cmocka_unit_test_setup_teardown(azure_cli_is_run_without_a_shell, setup, teardown),
-		cmocka_unit_test_setup_teardown(describe_shows_identity_but_never_the_token, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(certificate_assertion_is_a_valid_rs256_jwt, setup,
-						teardown),
+	    cmocka_unit_test(refresh_happens_ahead_of_expiry),
+	    cmocka_unit_test_setup_teardown(client_secret_token_is_cached_and_refreshed, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(refused_secret_is_reported_without_the_secret, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(chain_failure_lists_every_credential, setup, teardown),
+	    cmocka_unit_test_setup_teardown(pinned_credential_must_be_configured, setup, teardown),
+	    cmocka_unit_test_setup_teardown(federated_token_file_is_read_on_every_request, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(github_oidc_token_is_exchanged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(app_service_managed_identity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(azure_cli_is_run_without_a_shell, setup, teardown),
+	    cmocka_unit_test_setup_teardown(describe_shows_identity_but_never_the_token, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(certificate_assertion_is_a_valid_rs256_jwt, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }

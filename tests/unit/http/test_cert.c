@@ -26,7 +26,7 @@ void test_make_cert(const char *path, EVP_PKEY **key_out, X509 **cert_out)
 	X509_set_pubkey(cert, key);
 	X509_NAME *name = X509_get_subject_name(cert);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"azapply-test",
-				   -1, -1, 0);
+	                           -1, -1, 0);
 	X509_set_issuer_name(cert, name);
 	assert_true(X509_sign(cert, key, EVP_sha256()) > 0);
 	FILE *f = fopen(path, "w");

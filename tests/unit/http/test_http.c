@@ -176,8 +176,9 @@ static void error_bodies_of_every_shape_become_diagnostics(void **state)
 	r.status = 409;
 	az_http_headers_add(&r.headers, "x-ms-request-id", "rid-1");
 	az_http_headers_add(&r.headers, "X-MS-Correlation-Request-Id", "cid-1");
-	az_buf_puts(&r.body, "{\"error\":{\"code\":\"Conflict\",\"message\":\"busy\","
-			     "\"details\":[{\"code\":\"Inner\",\"message\":\"why\",\"target\":\"x\"}]}}");
+	az_buf_puts(&r.body,
+	            "{\"error\":{\"code\":\"Conflict\",\"message\":\"busy\","
+	            "\"details\":[{\"code\":\"Inner\",\"message\":\"why\",\"target\":\"x\"}]}}");
 	az_http_error_diag(&d, "PUT", "https://management.azure.com/a?sig=abc", &r);
 	assert_int_equal(d.items[0].http_status, 409);
 	assert_string_equal(d.items[0].code, "Conflict");
@@ -197,7 +198,7 @@ static void error_bodies_of_every_shape_become_diagnostics(void **state)
 
 	r.status = 400;
 	az_buf_puts(&r.body, "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
-			     "Invalid client secret\"}");
+	                     "Invalid client secret\"}");
 	az_http_error_diag(&d, "POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token", &r);
 	assert_string_equal(d.items[2].code, "invalid_client");
 	assert_non_null(strstr(d.items[2].summary, "AADSTS7000215"));
@@ -205,7 +206,7 @@ static void error_bodies_of_every_shape_become_diagnostics(void **state)
 
 	r.status = 403;
 	az_buf_puts(&r.body, "{\"error\":{\"code\":\"Authorization_RequestDenied\","
-			     "\"message\":\"Insufficient privileges\",\"innerError\":{}}}");
+	                     "\"message\":\"Insufficient privileges\",\"innerError\":{}}}");
 	az_http_error_diag(&d, "PATCH", "https://graph.microsoft.com/v1.0/applications", &r);
 	assert_string_equal(d.items[3].code, "Authorization_RequestDenied");
 	az_http_response_reset(&r);
@@ -223,7 +224,7 @@ static void redaction_hides_secret_query_values(void **state)
 {
 	(void)state;
 	char *u = az_http_redact_url(
-		"https://x.blob.core.windows.net/c?sv=2020&sig=SECRET1&api-version=1&client_secret=S2");
+	    "https://x.blob.core.windows.net/c?sv=2020&sig=SECRET1&api-version=1&client_secret=S2");
 	assert_null(strstr(u, "SECRET1"));
 	assert_null(strstr(u, "S2"));
 	assert_non_null(strstr(u, "api-version=1"));
@@ -235,7 +236,8 @@ static void host_check_follows_the_cloud(void **state)
 {
 	env *e = *state;
 	const az_cloud *c = e->cloud;
-	assert_true(az_cloud_url_allowed(c, AZ_SVC_ARM, "https://management.azure.com/subscriptions"));
+	assert_true(
+	    az_cloud_url_allowed(c, AZ_SVC_ARM, "https://management.azure.com/subscriptions"));
 	assert_true(az_cloud_url_allowed(c, AZ_SVC_ARM, "https://MANAGEMENT.azure.com:443/x"));
 	assert_false(az_cloud_url_allowed(c, AZ_SVC_ARM, "http://management.azure.com/x"));
 	assert_false(az_cloud_url_allowed(c, AZ_SVC_ARM, "https://management.azure.com:8443/x"));
@@ -348,7 +350,7 @@ static void post_is_not_repeated_when_it_may_have_been_applied(void **state)
 	fake_tp_script(e->fake, "POST", "/s", 200, NULL, NULL, 0);
 	result rp = {0}, rq = {0}, rr = {0}, rs = {0};
 	az_http_request *p = arm_get("/p"), *q = arm_get("/q"), *rr_req = arm_get("/r"),
-			*s = arm_get("/s");
+	                *s = arm_get("/s");
 	free(p->method);
 	p->method = az_xstrdup("POST");
 	free(q->method);
@@ -399,16 +401,16 @@ static void every_request_carries_ids_and_user_agent(void **state)
 	az_http_submit(e->c, arm_get("/u"), on_done, &r1);
 	az_http_submit(e->c, arm_get("/u"), on_done, &r2);
 	az_http_run(e->c);
-	const char *a = az_http_headers_get(&fake_tp_sent(e->fake, 0)->headers,
-					    "x-ms-client-request-id");
-	const char *b = az_http_headers_get(&fake_tp_sent(e->fake, 1)->headers,
-					    "x-ms-client-request-id");
+	const char *a =
+	    az_http_headers_get(&fake_tp_sent(e->fake, 0)->headers, "x-ms-client-request-id");
+	const char *b =
+	    az_http_headers_get(&fake_tp_sent(e->fake, 1)->headers, "x-ms-client-request-id");
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_int_equal(strlen(a), 36);
 	assert_string_not_equal(a, b);
 	assert_string_equal(az_http_headers_get(&fake_tp_sent(e->fake, 0)->headers, "user-agent"),
-			    "azapply/" AZAPPLY_VERSION);
+	                    "azapply/" AZAPPLY_VERSION);
 	result_clear(&r1);
 	result_clear(&r2);
 }
@@ -439,8 +441,8 @@ static void concurrency_is_bounded(void **state)
 static void low_rate_limit_budget_paces_requests(void **state)
 {
 	env *e = *state;
-	fake_tp_script(e->fake, "GET", "/rl",
-		       200, "x-ms-ratelimit-remaining-subscription-reads: 5", "{}", 0);
+	fake_tp_script(e->fake, "GET", "/rl", 200, "x-ms-ratelimit-remaining-subscription-reads: 5",
+	               "{}", 0);
 	for (int i = 0; i < 3; i++)
 		fake_tp_script(e->fake, "GET", "/rl", 200, NULL, "{}", 0);
 	result r[4] = {{0}};
@@ -465,13 +467,14 @@ static void paging_follows_empty_pages_with_next_link(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "GET", "/list?api-version=1", 200, NULL,
-		       "{\"value\":[{\"n\":1}],\"nextLink\":"
-		       "\"https://management.azure.com/list?page=2\"}",
-		       0);
+	               "{\"value\":[{\"n\":1}],\"nextLink\":"
+	               "\"https://management.azure.com/list?page=2\"}",
+	               0);
 	fake_tp_script(e->fake, "GET", "page=2", 200, NULL,
-		       "{\"value\":[],\"nextLink\":\"https://management.azure.com/list?page=3\"}", 0);
+	               "{\"value\":[],\"nextLink\":\"https://management.azure.com/list?page=3\"}",
+	               0);
 	fake_tp_script(e->fake, "GET", "page=3", 200, NULL,
-		       "{\"value\":[{\"n\":2},{\"n\":3}],\"nextLink\":null}", 0);
+	               "{\"value\":[{\"n\":2},{\"n\":3}],\"nextLink\":null}", 0);
 	result r = {0};
 	az_http_list(e->c, arm_get("/list?api-version=1"), on_list, &r);
 	az_http_run(e->c);
@@ -486,21 +489,20 @@ static void paging_by_continuation_header(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "GET", "/roleAssignments", 200, "x-ms-continuation: tok1",
-		       "{\"value\":[{\"id\":\"a\"}]}", 0);
-	fake_tp_script(e->fake, "GET", "/roleAssignments", 200, NULL, "{\"value\":[{\"id\":\"b\"}]}",
-		       0);
+	               "{\"value\":[{\"id\":\"a\"}]}", 0);
+	fake_tp_script(e->fake, "GET", "/roleAssignments", 200, NULL,
+	               "{\"value\":[{\"id\":\"b\"}]}", 0);
 	result r = {0};
 	az_http_request *req =
-		az_http_request_new("GET", "https://ws1.dev.azuresynapse.net/roleAssignments");
+	    az_http_request_new("GET", "https://ws1.dev.azuresynapse.net/roleAssignments");
 	req->svc = AZ_SVC_SYNAPSE;
 	az_http_list(e->c, req, on_list, &r);
 	az_http_run(e->c);
 	assert_int_equal(r.err, 0);
 	assert_int_equal(json_array_size(r.values), 2);
 	assert_null(az_http_headers_get(&fake_tp_sent(e->fake, 0)->headers, "x-ms-continuation"));
-	assert_string_equal(az_http_headers_get(&fake_tp_sent(e->fake, 1)->headers,
-						"x-ms-continuation"),
-			    "tok1");
+	assert_string_equal(
+	    az_http_headers_get(&fake_tp_sent(e->fake, 1)->headers, "x-ms-continuation"), "tok1");
 	result_clear(&r);
 }
 
@@ -508,7 +510,7 @@ static void foreign_next_link_is_refused_without_sending(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "GET", "/list", 200, NULL,
-		       "{\"value\":[1],\"nextLink\":\"https://evil.example.com/steal\"}", 0);
+	               "{\"value\":[1],\"nextLink\":\"https://evil.example.com/steal\"}", 0);
 	result r = {0};
 	az_http_list(e->c, arm_get("/list"), on_list, &r);
 	az_http_run(e->c);
@@ -529,7 +531,7 @@ typedef struct fake_tokens {
 } fake_tokens;
 
 static void fake_get_token(void *impl, az_http_client *c, const char *scope, bool force,
-			   az_token_done_fn cb, void *ud)
+                           az_token_done_fn cb, void *ud)
 {
 	fake_tokens *t = impl;
 	(void)c;
@@ -547,8 +549,9 @@ static void expired_token_is_refreshed_once(void **state)
 	fake_tokens t = {0};
 	az_token_source src = {fake_get_token, &t};
 	az_http_client_set_tokens(e->c, &src);
-	fake_tp_script(e->fake, "GET", "/v", 401, "WWW-Authenticate: Bearer error=\"invalid_token\"",
-		       "{\"error\":{\"code\":\"ExpiredAuthenticationToken\",\"message\":\"x\"}}", 0);
+	fake_tp_script(
+	    e->fake, "GET", "/v", 401, "WWW-Authenticate: Bearer error=\"invalid_token\"",
+	    "{\"error\":{\"code\":\"ExpiredAuthenticationToken\",\"message\":\"x\"}}", 0);
 	fake_tp_script(e->fake, "GET", "/v", 200, NULL, "{}", 0);
 	fake_tp_script(e->fake, "GET", "/w", 401, NULL, "{}", 0);
 	fake_tp_script(e->fake, "GET", "/w", 401, NULL, "{}", 0);
@@ -558,10 +561,12 @@ static void expired_token_is_refreshed_once(void **state)
 	assert_int_equal(r.err, 0);
 	assert_int_equal(t.forced, 1);
 	assert_string_equal(t.last_scope, "https://management.azure.com/.default");
-	assert_string_equal(az_http_headers_get(&fake_tp_sent(e->fake, 0)->headers, "authorization"),
-			    "Bearer tok-SECRET-0");
-	assert_string_equal(az_http_headers_get(&fake_tp_sent(e->fake, 1)->headers, "authorization"),
-			    "Bearer tok-SECRET-1");
+	assert_string_equal(
+	    az_http_headers_get(&fake_tp_sent(e->fake, 0)->headers, "authorization"),
+	    "Bearer tok-SECRET-0");
+	assert_string_equal(
+	    az_http_headers_get(&fake_tp_sent(e->fake, 1)->headers, "authorization"),
+	    "Bearer tok-SECRET-1");
 	az_http_submit(e->c, arm_get("/w"), on_done, &r2);
 	az_http_run(e->c);
 	assert_int_equal(r2.err, AZ_EAUTH);
@@ -579,7 +584,7 @@ static void unauthenticated_requests_carry_no_token(void **state)
 	fake_tp_script(e->fake, "POST", "/token", 200, NULL, "{}", 0);
 	result r = {0};
 	az_http_request *req =
-		az_http_request_new("POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token");
+	    az_http_request_new("POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token");
 	az_http_submit(e->c, req, on_done, &r);
 	az_http_run(e->c);
 	assert_int_equal(t.gets, 0);
@@ -602,11 +607,12 @@ static void trace_never_shows_tokens_or_secrets(void **state)
 	e->c = az_http_client_new(&e->o, &tp, e->cloud);
 	az_http_client_set_tokens(e->c, &src);
 	fake_tp_script(e->fake, "GET", "/x", 200, "x-ms-request-id: rid-77", "{}", 25);
-	fake_tp_script(e->fake, "POST", "/token", 200, NULL, "{\"access_token\":\"tok-SECRET-9\"}", 0);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL, "{\"access_token\":\"tok-SECRET-9\"}",
+	               0);
 	result r = {0}, r2 = {0};
 	az_http_submit(e->c, arm_get("/x?api-version=1&sig=SECRETSIG"), on_done, &r);
 	az_http_request *tr =
-		az_http_request_new("POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token");
+	    az_http_request_new("POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token");
 	const char *form = "client_secret=SECRET-PASS&grant_type=client_credentials";
 	az_http_request_body(tr, form, strlen(form));
 	tr->secret_body = true;
@@ -619,7 +625,8 @@ static void trace_never_shows_tokens_or_secrets(void **state)
 	text[n] = '\0';
 	fclose(log);
 	assert_null(strstr(text, "SECRET"));
-	assert_non_null(strstr(text, "GET https://management.azure.com/x?api-version=1&sig=REDACTED"));
+	assert_non_null(
+	    strstr(text, "GET https://management.azure.com/x?api-version=1&sig=REDACTED"));
 	assert_non_null(strstr(text, "-> 200 (25 ms) x-ms-request-id=rid-77"));
 	assert_non_null(strstr(text, "POST https://login.microsoftonline.com/t/oauth2/v2.0/token"));
 	result_clear(&r);
@@ -641,13 +648,13 @@ static void lro_async_operation_success_gets_the_resource(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "PUT", "/ws", 201,
-		       "azure-asyncoperation: https://management.azure.com/op/1\nRetry-After: 3",
-		       "{\"properties\":{\"provisioningState\":\"Provisioning\"}}", 0);
+	               "azure-asyncoperation: https://management.azure.com/op/1\nRetry-After: 3",
+	               "{\"properties\":{\"provisioningState\":\"Provisioning\"}}", 0);
 	fake_tp_script(e->fake, "GET", "/op/1", 200, "Retry-After: 100",
-		       "{\"status\":\"InProgress\"}", 0);
+	               "{\"status\":\"InProgress\"}", 0);
 	fake_tp_script(e->fake, "GET", "/op/1", 200, NULL, "{\"status\":\"succeeded\"}", 0);
 	fake_tp_script(e->fake, "GET", "/ws", 200, NULL,
-		       "{\"name\":\"ws\",\"properties\":{\"provisioningState\":\"Succeeded\"}}", 0);
+	               "{\"name\":\"ws\",\"properties\":{\"provisioningState\":\"Succeeded\"}}", 0);
 	result r = {0};
 	az_http_lro(e->c, arm_put("/ws"), NULL, on_done, &r);
 	az_http_run(e->c);
@@ -664,19 +671,19 @@ static void lro_async_operation_success_gets_the_resource(void **state)
 static void lro_failure_and_cancel_surface_the_operation_error(void **state)
 {
 	env *e = *state;
-	fake_tp_script(e->fake, "PUT", "/f", 202, "Azure-AsyncOperation: https://management.azure.com/op/f",
-		       NULL, 0);
+	fake_tp_script(e->fake, "PUT", "/f", 202,
+	               "Azure-AsyncOperation: https://management.azure.com/op/f", NULL, 0);
 	fake_tp_script(e->fake, "GET", "/op/f", 200, "x-ms-request-id: rq-f",
-		       "{\"status\":\"Failed\",\"error\":{\"code\":\"QuotaExceeded\","
-		       "\"message\":\"no cores\"}}",
-		       0);
+	               "{\"status\":\"Failed\",\"error\":{\"code\":\"QuotaExceeded\","
+	               "\"message\":\"no cores\"}}",
+	               0);
 	fake_tp_script(e->fake, "DELETE", "/g", 202, "Location: https://management.azure.com/op/g",
-		       NULL, 0);
+	               NULL, 0);
 	fake_tp_script(e->fake, "GET", "/op/g", 202, NULL, NULL, 0);
 	fake_tp_script(e->fake, "GET", "/op/g", 200, NULL,
-		       "{\"status\":\"Canceled\",\"error\":{\"code\":\"OperationCanceled\","
-		       "\"message\":\"stopped\"}}",
-		       0);
+	               "{\"status\":\"Canceled\",\"error\":{\"code\":\"OperationCanceled\","
+	               "\"message\":\"stopped\"}}",
+	               0);
 	result r = {0}, r2 = {0};
 	az_http_lro(e->c, arm_put("/f"), NULL, on_done, &r);
 	az_http_request *del = arm_get("/g");
@@ -701,15 +708,15 @@ static void lro_location_returns_the_final_answer(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "PUT", "/pipelines/p1", 202,
-		       "location: https://ws1.dev.azuresynapse.net/operationResults/9\n"
-		       "Retry-After: 1",
-		       "{\"recordId\":1,\"state\":\"Creating\"}", 0);
+	               "location: https://ws1.dev.azuresynapse.net/operationResults/9\n"
+	               "Retry-After: 1",
+	               "{\"recordId\":1,\"state\":\"Creating\"}", 0);
 	fake_tp_script(e->fake, "GET", "/operationResults/9", 202, "Retry-After: 1", NULL, 0);
 	fake_tp_script(e->fake, "GET", "/operationResults/9", 200, NULL,
-		       "{\"name\":\"p1\",\"properties\":{}}", 0);
+	               "{\"name\":\"p1\",\"properties\":{}}", 0);
 	result r = {0};
 	az_http_request *req =
-		az_http_request_new("PUT", "https://ws1.dev.azuresynapse.net/pipelines/p1");
+	    az_http_request_new("PUT", "https://ws1.dev.azuresynapse.net/pipelines/p1");
 	req->svc = AZ_SVC_SYNAPSE;
 	az_http_lro(e->c, req, NULL, on_done, &r);
 	az_http_run(e->c);
@@ -723,10 +730,10 @@ static void lro_polls_provisioning_state_and_times_out(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "PUT", "/st", 201, NULL,
-		       "{\"properties\":{\"provisioningState\":\"Creating\"}}", 0);
+	               "{\"properties\":{\"provisioningState\":\"Creating\"}}", 0);
 	fake_tp_script(e->fake, "GET", "/st", 404, NULL, "{\"error\":{\"code\":\"NotFound\"}}", 0);
 	fake_tp_script(e->fake, "GET", "/st", 200, NULL,
-		       "{\"properties\":{\"provisioningState\":\"Succeeded\"}}", 0);
+	               "{\"properties\":{\"provisioningState\":\"Succeeded\"}}", 0);
 	result r = {0};
 	az_http_lro(e->c, arm_put("/st"), NULL, on_done, &r);
 	az_http_run(e->c);
@@ -736,9 +743,9 @@ static void lro_polls_provisioning_state_and_times_out(void **state)
 
 	for (int i = 0; i < 20; i++)
 		fake_tp_script(e->fake, "GET", "/op/slow", 200, "Retry-After: 10",
-			       "{\"status\":\"Running\"}", 0);
+		               "{\"status\":\"Running\"}", 0);
 	fake_tp_script(e->fake, "PUT", "/slow", 202,
-		       "Azure-AsyncOperation: https://management.azure.com/op/slow", NULL, 0);
+	               "Azure-AsyncOperation: https://management.azure.com/op/slow", NULL, 0);
 	az_lro_options o = {.timeout_s = 35};
 	az_http_lro(e->c, arm_put("/slow"), &o, on_done, &r);
 	az_http_run(e->c);
@@ -751,7 +758,7 @@ static void lro_foreign_status_url_is_refused(void **state)
 {
 	env *e = *state;
 	fake_tp_script(e->fake, "PUT", "/z", 202, "Location: https://attacker.example.net/op", NULL,
-		       0);
+	               0);
 	result r = {0};
 	az_http_lro(e->c, arm_put("/z"), NULL, on_done, &r);
 	az_http_run(e->c);
@@ -771,7 +778,7 @@ static void many_operations_wait_at_once(void **state)
 		snprintf(path, sizeof(path), "/m%02d", i);
 		snprintf(op, sizeof(op), "/op/m%02d", i);
 		snprintf(hdr, sizeof(hdr),
-			 "Location: https://management.azure.com/op/m%02d\nRetry-After: 10", i);
+		         "Location: https://management.azure.com/op/m%02d\nRetry-After: 10", i);
 		fake_tp_script(e->fake, "PUT", path, 202, hdr, NULL, 0);
 		fake_tp_script(e->fake, "GET", op, 202, "Retry-After: 10", NULL, 0);
 		fake_tp_script(e->fake, "GET", op, 200, NULL, "{}", 0);
@@ -789,44 +796,41 @@ static void many_operations_wait_at_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(backoff_stays_within_jitter_and_cap),
-		cmocka_unit_test(retry_after_reads_seconds_dates_and_ms),
-		cmocka_unit_test(retry_rules_protect_non_idempotent_requests),
-		cmocka_unit_test(error_bodies_of_every_shape_become_diagnostics),
-		cmocka_unit_test(redaction_hides_secret_query_values),
-		cmocka_unit_test_setup_teardown(host_check_follows_the_cloud, setup, teardown),
-		cmocka_unit_test(custom_cloud_file_is_read),
-		cmocka_unit_test_setup_teardown(retry_after_is_honoured_on_503, setup, teardown),
-		cmocka_unit_test_setup_teardown(backoff_without_retry_after_then_give_up, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(post_is_not_repeated_when_it_may_have_been_applied,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(throttling_storm_is_ridden_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(every_request_carries_ids_and_user_agent, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(paging_follows_empty_pages_with_next_link, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(paging_by_continuation_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(foreign_next_link_is_refused_without_sending, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(expired_token_is_refreshed_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(unauthenticated_requests_carry_no_token, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(trace_never_shows_tokens_or_secrets, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(lro_async_operation_success_gets_the_resource, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(lro_failure_and_cancel_surface_the_operation_error,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(lro_location_returns_the_final_answer, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(lro_polls_provisioning_state_and_times_out, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(lro_foreign_status_url_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(many_operations_wait_at_once, setup, teardown),
+	    cmocka_unit_test(backoff_stays_within_jitter_and_cap),
+	    cmocka_unit_test(retry_after_reads_seconds_dates_and_ms),
+	    cmocka_unit_test(retry_rules_protect_non_idempotent_requests),
+	    cmocka_unit_test(error_bodies_of_every_shape_become_diagnostics),
+	    cmocka_unit_test(redaction_hides_secret_query_values),
+	    cmocka_unit_test_setup_teardown(host_check_follows_the_cloud, setup, teardown),
+	    cmocka_unit_test(custom_cloud_file_is_read),
+	    cmocka_unit_test_setup_teardown(retry_after_is_honoured_on_503, setup, teardown),
+	    cmocka_unit_test_setup_teardown(backoff_without_retry_after_then_give_up, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(post_is_not_repeated_when_it_may_have_been_applied,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(throttling_storm_is_ridden_out, setup, teardown),
+	    cmocka_unit_test_setup_teardown(every_request_carries_ids_and_user_agent, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paging_follows_empty_pages_with_next_link, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(paging_by_continuation_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(foreign_next_link_is_refused_without_sending, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(expired_token_is_refreshed_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unauthenticated_requests_carry_no_token, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(trace_never_shows_tokens_or_secrets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lro_async_operation_success_gets_the_resource, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(lro_failure_and_cancel_surface_the_operation_error,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(lro_location_returns_the_final_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lro_polls_provisioning_state_and_times_out, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(lro_foreign_status_url_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(many_operations_wait_at_once, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

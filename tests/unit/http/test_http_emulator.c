@@ -26,11 +26,17 @@
 #include "http/http.h"
 #include "test_cert.h"
 
-static const char *const env_names[] = {
-	"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
-	"AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE",
-	"ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "IDENTITY_ENDPOINT",
-	"IDENTITY_HEADER", "AZAPPLY_AUTH", "AZAPPLY_LOG"};
+static const char *const env_names[] = {"AZURE_TENANT_ID",
+                                        "AZURE_CLIENT_ID",
+                                        "AZURE_CLIENT_SECRET",
+                                        "AZURE_CLIENT_CERTIFICATE_PATH",
+                                        "AZURE_FEDERATED_TOKEN_FILE",
+                                        "ACTIONS_ID_TOKEN_REQUEST_URL",
+                                        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                                        "IDENTITY_ENDPOINT",
+                                        "IDENTITY_HEADER",
+                                        "AZAPPLY_AUTH",
+                                        "AZAPPLY_LOG"};
 
 static emu *the_emu;
 
@@ -40,8 +46,9 @@ typedef struct t {
 	az_credential *cred;
 	char dir[256];
 	char *old_path;
-	char *arm;  /* https://management.localhost:PORT */
-	char *rgs;  /* .../resourcegroups URL prefix of the default subscription */
+	FILE *trace; /* the debug trace of every test's client */
+	char *arm; /* https://management.localhost:PORT */
+	char *rgs; /* .../resourcegroups URL prefix of the default subscription */
 } t;
 
 typedef struct result {
@@ -74,7 +81,7 @@ static int setup(void **state)
 	assert_int_equal(az_cloud_load_file(&x->cloud, emu_cloud_config(the_emu), &d), 0);
 	x->arm = az_xstrdup(x->cloud->resource_manager);
 	x->rgs = az_xasprintf("%s/subscriptions/%s/resourcegroups", x->arm,
-			      emu_subscription_id(the_emu));
+	                      emu_subscription_id(the_emu));
 	snprintf(x->dir, sizeof(x->dir), "%s/emu-auth-XXXXXX", AZAPPLY_BINARY_DIR);
 	assert_non_null(mkdtemp(x->dir));
 	const char *path = getenv("PATH");
@@ -82,9 +89,9 @@ static int setup(void **state)
 	assert_int_equal(emu_control(the_emu, "DELETE", "faults", NULL, NULL), 200);
 	assert_int_equal(emu_control(the_emu, "DELETE", "log", NULL, NULL), 200);
 	assert_int_equal(emu_control(the_emu, "PUT", "settings",
-				     "{\"tokenLifetime\":3600,\"retryAfter\":1,\"lroPolls\":2}",
-				     NULL),
-			 200);
+	                             "{\"tokenLifetime\":3600,\"retryAfter\":1,\"lroPolls\":2}",
+	                             NULL),
+	                 200);
 	*state = x;
 	return 0;
 }
@@ -95,6 +102,8 @@ static int teardown(void **state)
 	az_http_client_free(x->c);
 	az_credential_free(x->cred);
 	az_cloud_free(x->cloud);
+	if (x->trace)
+		fclose(x->trace);
 	setenv("PATH", x->old_path, 1);
 	free(x->old_path);
 	char *cmd = az_xasprintf("rm -rf '%s'", x->dir);
@@ -116,7 +125,10 @@ static void open_client(t *x)
 	o.backoff_base_ms = 50;
 	o.poll_max_ms = 200;
 	o.poll_default_ms = 100;
-	o.verbosity = 0;
+	o.verbosity = 2;
+	x->trace = tmpfile();
+	assert_non_null(x->trace);
+	o.log = x->trace;
 	az_transport tp;
 	assert_int_equal(az_curl_transport_new(&tp, x->cloud->ca_certificate, &d), 0);
 	x->c = az_http_client_new(&o, &tp, x->cloud);
@@ -162,7 +174,7 @@ static void on_list(void *ud, int err, json_t *values, az_diags *d)
 }
 
 static az_http_request *arm_request(t *x, const char *method, const char *url_fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static az_http_request *arm_request(t *x, const char *method, const char *url_fmt, ...)
 {
@@ -186,8 +198,7 @@ static void list_groups(t *x, result *r)
 static void put_group(t *x, const char *name)
 {
 	result r = {0};
-	az_http_request *req =
-		arm_request(x, "PUT", "%s/%s?api-version=2021-04-01", x->rgs, name);
+	az_http_request *req = arm_request(x, "PUT", "%s/%s?api-version=2021-04-01", x->rgs, name);
 	const char *body = "{\"location\":\"westeurope\"}";
 	az_http_request_body(req, body, strlen(body));
 	az_http_request_header(req, "Content-Type", "application/json");
@@ -204,7 +215,8 @@ static size_t logged(const char *method, const char *host_prefix, const char *pa
 	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
 	size_t n = 0, i;
 	json_t *e;
-	json_array_foreach(json_object_get(log, "requests"), i, e) {
+	json_array_foreach(json_object_get(log, "requests"), i, e)
+	{
 		const char *m = json_string_value(json_object_get(e, "method"));
 		const char *h = json_string_value(json_object_get(e, "host"));
 		const char *p = json_string_value(json_object_get(e, "path"));
@@ -226,8 +238,8 @@ static size_t logged_status(int status)
 	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
 	size_t n = 0, i;
 	json_t *e;
-	json_array_foreach(json_object_get(log, "requests"), i, e)
-		n += json_integer_value(json_object_get(e, "status")) == status;
+	json_array_foreach(json_object_get(log, "requests"), i, e) n +=
+	    json_integer_value(json_object_get(e, "status")) == status;
 	json_decref(log);
 	return n;
 }
@@ -261,6 +273,23 @@ static void client_secret_gets_a_token_and_pages(void **state)
 	/* One token for all of it. */
 	assert_int_equal(logged("POST", "login.", "/oauth2/v2.0/token"), 1);
 	result_clear(&r);
+
+	/* The debug trace has a line per request, and neither the token
+	 * (a JWT: "eyJ...") nor the client secret. */
+	fflush(x->trace);
+	rewind(x->trace);
+	az_buf log = AZ_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), x->trace)) > 0)
+		az_buf_add(&log, chunk, n);
+	assert_non_null(log.data);
+	assert_non_null(strstr(log.data, "azapply: http: POST https://login.localhost:"));
+	assert_non_null(strstr(log.data, "/resourcegroups?api-version=2021-04-01 -> 200"));
+	assert_non_null(strstr(log.data, "x-ms-request-id="));
+	assert_null(strstr(log.data, "eyJ"));
+	assert_null(strstr(log.data, emu_client_secret(the_emu)));
+	az_buf_free(&log);
 }
 
 static void certificate_credential(void **state)
@@ -276,10 +305,10 @@ static void certificate_credential(void **state)
 	char *x5t = az_base64url(thumb, tlen);
 	char *cert_pem = test_cert_pem(cert);
 	json_t *reg = json_pack("{s:s, s:s, s:s}", "clientId", "cert-app-1", "thumbprint", x5t,
-				"pem", cert_pem);
+	                        "pem", cert_pem);
 	char *reg_text = json_dumps(reg, 0);
 	assert_int_equal(emu_control(the_emu, "POST", "identities/certificate", reg_text, NULL),
-			 200);
+	                 200);
 	setenv("AZURE_TENANT_ID", emu_tenant_id(the_emu), 1);
 	setenv("AZURE_CLIENT_ID", "cert-app-1", 1);
 	setenv("AZURE_CLIENT_CERTIFICATE_PATH", pem, 1);
@@ -302,14 +331,14 @@ static void federated_token_file(void **state)
 {
 	t *x = *state;
 	const char *reg = "{\"clientId\":\"fed-app-1\",\"issuer\":\"https://token.example\","
-			  "\"subject\":\"system:serviceaccount:ns:azapply\"}";
+	                  "\"subject\":\"system:serviceaccount:ns:azapply\"}";
 	assert_int_equal(emu_control(the_emu, "POST", "identities/federated", reg, NULL), 200);
 	json_t *minted = NULL;
 	assert_int_equal(emu_control(the_emu, "POST", "federated-token",
-				     "{\"issuer\":\"https://token.example\","
-				     "\"subject\":\"system:serviceaccount:ns:azapply\"}",
-				     &minted),
-			 200);
+	                             "{\"issuer\":\"https://token.example\","
+	                             "\"subject\":\"system:serviceaccount:ns:azapply\"}",
+	                             &minted),
+	                 200);
 	char *file = az_xasprintf("%s/federated-token", x->dir);
 	FILE *f = fopen(file, "w");
 	assert_non_null(f);
@@ -347,9 +376,10 @@ static void azure_cli_on_path(void **state)
 	char *script = az_xasprintf("%s/az", x->dir);
 	FILE *f = fopen(script, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\necho '{\"accessToken\":\"%s\",\"expires_on\":%lld,"
-		   "\"tokenType\":\"Bearer\"}'\n",
-		token, (long long)time(NULL) + 3600);
+	fprintf(f,
+	        "#!/bin/sh\necho '{\"accessToken\":\"%s\",\"expires_on\":%lld,"
+	        "\"tokenType\":\"Bearer\"}'\n",
+	        token, (long long)time(NULL) + 3600);
 	fclose(f);
 	chmod(script, 0755);
 	setenv("PATH", x->dir, 1);
@@ -357,8 +387,8 @@ static void azure_cli_on_path(void **state)
 	 * IMDS is not where the public cloud has it, and the CLI answers. */
 	az_cloud *saved = x->cloud;
 	free(saved->managed_identity);
-	saved->managed_identity = az_xasprintf("https://imds.localhost:%d/no-identity-here",
-					       emu_port(the_emu));
+	saved->managed_identity =
+	    az_xasprintf("https://imds.localhost:%d/no-identity-here", emu_port(the_emu));
 	open_client(x);
 	result r = {0};
 	list_groups(x, &r);
@@ -389,7 +419,7 @@ static void token_expiry_mid_run(void **state)
 	t *x = *state;
 	use_builtin_principal();
 	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"tokenLifetime\":2}", NULL),
-			 200);
+	                 200);
 	open_client(x);
 	result r = {0};
 	for (int i = 0; i < 3; i++) {
@@ -404,15 +434,15 @@ static void token_expiry_mid_run(void **state)
 	assert_int_equal(logged_status(401), 0);
 	/* A token the server calls expired is refreshed once. */
 	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"tokenLifetime\":3600}", NULL),
-			 200);
+	                 200);
 	list_groups(x, &r);
 	assert_int_equal(r.err, 0);
 	result_clear(&r);
 	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\",\"status\":401,\"times\":1,"
-		  "\"headers\":{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"},"
-		  "\"body\":{\"error\":{\"code\":\"ExpiredAuthenticationToken\","
-		  "\"message\":\"The access token expiry UTC time is earlier than current UTC "
-		  "time.\"}}}");
+	          "\"headers\":{\"WWW-Authenticate\":\"Bearer error=\\\"invalid_token\\\"\"},"
+	          "\"body\":{\"error\":{\"code\":\"ExpiredAuthenticationToken\","
+	          "\"message\":\"The access token expiry UTC time is earlier than current UTC "
+	          "time.\"}}}");
 	size_t before = logged("POST", "login.", "/oauth2/v2.0/token");
 	list_groups(x, &r);
 	assert_int_equal(r.err, 0);
@@ -428,8 +458,8 @@ static void throttling_storm_and_503s_are_retried(void **state)
 	use_builtin_principal();
 	open_client(x);
 	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":429,"
-		  "\"times\":4,\"headers\":{\"Retry-After\":\"1\"},"
-		  "\"body\":{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow down\"}}}");
+	          "\"times\":4,\"headers\":{\"Retry-After\":\"1\"},"
+	          "\"body\":{\"error\":{\"code\":\"TooManyRequests\",\"message\":\"slow down\"}}}");
 	result r = {0};
 	list_groups(x, &r);
 	assert_int_equal(r.err, 0);
@@ -438,8 +468,8 @@ static void throttling_storm_and_503s_are_retried(void **state)
 
 	assert_int_equal(emu_control(the_emu, "DELETE", "log", NULL, NULL), 200);
 	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":503,"
-		  "\"times\":2,\"body\":{\"error\":{\"code\":\"ServiceUnavailable\","
-		  "\"message\":\"try later\"}}}");
+	          "\"times\":2,\"body\":{\"error\":{\"code\":\"ServiceUnavailable\","
+	          "\"message\":\"try later\"}}}");
 	list_groups(x, &r);
 	assert_int_equal(r.err, 0);
 	assert_int_equal(logged("GET", "management.", "/resourcegroups"), 3);
@@ -447,8 +477,8 @@ static void throttling_storm_and_503s_are_retried(void **state)
 
 	/* Retries run out: the last answer is the error. */
 	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":503,"
-		  "\"times\":10,\"headers\":{\"x-ms-request-id\":\"req-503\"},"
-		  "\"body\":{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"down\"}}}");
+	          "\"times\":10,\"headers\":{\"x-ms-request-id\":\"req-503\"},"
+	          "\"body\":{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"down\"}}}");
 	list_groups(x, &r);
 	assert_int_equal(r.err, AZ_EUPSTREAM);
 	assert_int_equal(r.diags.items[0].http_status, 503);
@@ -462,7 +492,7 @@ static void dropped_connections(void **state)
 	use_builtin_principal();
 	open_client(x);
 	add_fault("{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"drop\":true,"
-		  "\"times\":1}");
+	          "\"times\":1}");
 	result r = {0};
 	list_groups(x, &r);
 	assert_int_equal(r.err, 0);
@@ -472,7 +502,7 @@ static void dropped_connections(void **state)
 	/* A POST dropped after sending may have been applied: not repeated. */
 	add_fault("{\"method\":\"POST\",\"path\":\"/exportTemplate\",\"drop\":true,\"times\":5}");
 	az_http_request *post =
-		arm_request(x, "POST", "%s/rg-x/exportTemplate?api-version=2021-04-01", x->rgs);
+	    arm_request(x, "POST", "%s/rg-x/exportTemplate?api-version=2021-04-01", x->rgs);
 	az_http_request_body(post, "{}", 2);
 	az_http_submit(x->c, post, on_done, &r);
 	az_http_run(x->c);
@@ -486,11 +516,11 @@ static void dropped_connections(void **state)
 static az_http_request *workspace_put(t *x, const char *rg, const char *name)
 {
 	az_http_request *r = arm_request(
-		x, "PUT", "%s/%s/providers/Microsoft.Synapse/workspaces/%s?api-version=2021-06-01",
-		x->rgs, rg, name);
+	    x, "PUT", "%s/%s/providers/Microsoft.Synapse/workspaces/%s?api-version=2021-06-01",
+	    x->rgs, rg, name);
 	const char *body = "{\"location\":\"westeurope\",\"properties\":{"
-			   "\"defaultDataLakeStorage\":{\"accountUrl\":"
-			   "\"https://dl1.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}";
+	                   "\"defaultDataLakeStorage\":{\"accountUrl\":"
+	                   "\"https://dl1.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}";
 	az_http_request_body(r, body, strlen(body));
 	az_http_request_header(r, "Content-Type", "application/json");
 	return r;
@@ -503,28 +533,28 @@ static void lros_succeed_fail_and_cancel(void **state)
 	open_client(x);
 	put_group(x, "rg-lro");
 	add_fault("{\"method\":\"PUT\",\"path\":\"workspaces/ws-fail\",\"lroResult\":\"Failed\","
-		  "\"lroError\":{\"code\":\"InternalServerError\",\"message\":\"pool broke\"}}");
+	          "\"lroError\":{\"code\":\"InternalServerError\",\"message\":\"pool broke\"}}");
 	add_fault("{\"method\":\"PUT\",\"path\":\"workspaces/ws-cancel\","
-		  "\"lroResult\":\"Canceled\"}");
+	          "\"lroResult\":\"Canceled\"}");
 	result ok = {0}, failed = {0}, canceled = {0}, storage = {0};
 	/* All three at once, on the one loop. */
 	az_http_lro(x->c, workspace_put(x, "rg-lro", "ws-ok"), NULL, on_done, &ok);
 	az_http_lro(x->c, workspace_put(x, "rg-lro", "ws-fail"), NULL, on_done, &failed);
 	az_http_lro(x->c, workspace_put(x, "rg-lro", "ws-cancel"), NULL, on_done, &canceled);
 	az_http_request *sa = arm_request(
-		x, "PUT",
-		"%s/rg-lro/providers/Microsoft.Storage/storageAccounts/salro1?api-version=2023-01-01",
-		x->rgs);
+	    x, "PUT",
+	    "%s/rg-lro/providers/Microsoft.Storage/storageAccounts/salro1?api-version=2023-01-01",
+	    x->rgs);
 	const char *sa_body = "{\"location\":\"westeurope\",\"kind\":\"StorageV2\","
-			      "\"sku\":{\"name\":\"Standard_LRS\"}}";
+	                      "\"sku\":{\"name\":\"Standard_LRS\"}}";
 	az_http_request_body(sa, sa_body, strlen(sa_body));
 	az_http_request_header(sa, "Content-Type", "application/json");
 	az_http_lro(x->c, sa, NULL, on_done, &storage);
 	az_http_run(x->c);
 	assert_int_equal(ok.err, 0);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(ok.body, "properties"), "provisioningState")),
-			    "Succeeded");
+	                        json_object_get(ok.body, "properties"), "provisioningState")),
+	                    "Succeeded");
 	assert_string_equal(json_string_value(json_object_get(ok.body, "name")), "ws-ok");
 	assert_int_equal(failed.err, AZ_EUPSTREAM);
 	assert_string_equal(failed.diags.items[0].code, "InternalServerError");
@@ -547,9 +577,9 @@ static void foreign_next_link_and_location_are_refused(void **state)
 	use_builtin_principal();
 	open_client(x);
 	char *rule = az_xasprintf(
-		"{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":200,\"times\":1,"
-		"\"body\":{\"value\":[],\"nextLink\":\"https://graph.localhost:%d/v1.0/steal\"}}",
-		emu_port(the_emu));
+	    "{\"method\":\"GET\",\"path\":\"resourcegroups\\\\?\",\"status\":200,\"times\":1,"
+	    "\"body\":{\"value\":[],\"nextLink\":\"https://graph.localhost:%d/v1.0/steal\"}}",
+	    emu_port(the_emu));
 	add_fault(rule);
 	free(rule);
 	result r = {0};
@@ -560,15 +590,15 @@ static void foreign_next_link_and_location_are_refused(void **state)
 	result_clear(&r);
 
 	rule = az_xasprintf("{\"method\":\"PUT\",\"path\":\"resourcegroups/rg-evil\","
-			    "\"status\":202,\"times\":1,\"headers\":{\"Location\":"
-			    "\"https://management.localhost:%d.evil.localhost/op\"}}",
-			    emu_port(the_emu));
+	                    "\"status\":202,\"times\":1,\"headers\":{\"Location\":"
+	                    "\"https://management.localhost:%d.evil.localhost/op\"}}",
+	                    emu_port(the_emu));
 	add_fault(rule);
 	free(rule);
 	rule = az_xasprintf("{\"method\":\"PUT\",\"path\":\"resourcegroups/rg-evil2\","
-			    "\"status\":202,\"times\":1,\"headers\":{\"Azure-AsyncOperation\":"
-			    "\"https://login.localhost:%d/steal\"}}",
-			    emu_port(the_emu));
+	                    "\"status\":202,\"times\":1,\"headers\":{\"Azure-AsyncOperation\":"
+	                    "\"https://login.localhost:%d/steal\"}}",
+	                    emu_port(the_emu));
 	add_fault(rule);
 	free(rule);
 	result r1 = {0}, r2 = {0};
@@ -592,19 +622,17 @@ static void foreign_next_link_and_location_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(client_secret_gets_a_token_and_pages, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(certificate_credential, setup, teardown),
-		cmocka_unit_test_setup_teardown(federated_token_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(managed_identity, setup, teardown),
-		cmocka_unit_test_setup_teardown(azure_cli_on_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(token_expiry_mid_run, setup, teardown),
-		cmocka_unit_test_setup_teardown(throttling_storm_and_503s_are_retried, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(dropped_connections, setup, teardown),
-		cmocka_unit_test_setup_teardown(lros_succeed_fail_and_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(foreign_next_link_and_location_are_refused, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(client_secret_gets_a_token_and_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(certificate_credential, setup, teardown),
+	    cmocka_unit_test_setup_teardown(federated_token_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(managed_identity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(azure_cli_on_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(token_expiry_mid_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(throttling_storm_and_503s_are_retried, setup, teardown),
+	    cmocka_unit_test_setup_teardown(dropped_connections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lros_succeed_fail_and_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(foreign_next_link_and_location_are_refused, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests_name("http_emulator", tests, group_setup, group_teardown);
 }
