@@ -20,18 +20,7 @@
 
 #include "auth/auth.h"
 #include "fake_transport.h"
-#include "test_cert.h"
-
-static const char *const env_names[] = {"AZURE_TENANT_ID",
-                                        "AZURE_CLIENT_ID",
-                                        "AZURE_CLIENT_SECRET",
-                                        "AZURE_CLIENT_CERTIFICATE_PATH",
-                                        "AZURE_FEDERATED_TOKEN_FILE",
-                                        "ACTIONS_ID_TOKEN_REQUEST_URL",
-                                        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                                        "IDENTITY_ENDPOINT",
-                                        "IDENTITY_HEADER",
-                                        "AZAPPLY_AUTH"};
+#include "test_support.h"
 
 typedef struct env {
 	az_cloud *cloud;
@@ -51,8 +40,7 @@ typedef struct result {
 static int setup(void **state)
 {
 	env *e = az_xcalloc(1, sizeof(*e));
-	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
-		unsetenv(env_names[i]);
+	test_clear_azure_env();
 	az_diags d = AZ_DIAGS_INIT;
 	assert_int_equal(az_cloud_builtin(&e->cloud, "AzureCloud", &d), 0);
 	az_http_options o;

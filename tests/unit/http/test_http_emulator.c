@@ -24,19 +24,7 @@
 #include "auth/auth.h"
 #include "harness.h"
 #include "http/http.h"
-#include "test_cert.h"
-
-static const char *const env_names[] = {"AZURE_TENANT_ID",
-                                        "AZURE_CLIENT_ID",
-                                        "AZURE_CLIENT_SECRET",
-                                        "AZURE_CLIENT_CERTIFICATE_PATH",
-                                        "AZURE_FEDERATED_TOKEN_FILE",
-                                        "ACTIONS_ID_TOKEN_REQUEST_URL",
-                                        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                                        "IDENTITY_ENDPOINT",
-                                        "IDENTITY_HEADER",
-                                        "AZAPPLY_AUTH",
-                                        "AZAPPLY_LOG"};
+#include "test_support.h"
 
 static emu *the_emu;
 
@@ -75,8 +63,7 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	t *x = az_xcalloc(1, sizeof(*x));
-	for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
-		unsetenv(env_names[i]);
+	test_clear_azure_env();
 	az_diags d = AZ_DIAGS_INIT;
 	assert_int_equal(az_cloud_load_file(&x->cloud, emu_cloud_config(the_emu), &d), 0);
 	x->arm = az_xstrdup(x->cloud->resource_manager);

@@ -1,7 +1,7 @@
 /*
- * test_cert.c - see test_cert.h.
+ * test_support.c - see test_support.h.
  */
-#include "test_cert.h"
+#include "test_support.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,4 +50,21 @@ char *test_cert_pem(X509 *cert)
 	copy[n] = '\0';
 	BIO_free(b);
 	return copy;
+}
+
+void test_clear_azure_env(void)
+{
+	static const char *const names[] = {"AZURE_TENANT_ID",
+	                                    "AZURE_CLIENT_ID",
+	                                    "AZURE_CLIENT_SECRET",
+	                                    "AZURE_CLIENT_CERTIFICATE_PATH",
+	                                    "AZURE_FEDERATED_TOKEN_FILE",
+	                                    "ACTIONS_ID_TOKEN_REQUEST_URL",
+	                                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+	                                    "IDENTITY_ENDPOINT",
+	                                    "IDENTITY_HEADER",
+	                                    "AZAPPLY_AUTH",
+	                                    "AZAPPLY_LOG"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		unsetenv(names[i]);
 }
