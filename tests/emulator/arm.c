@@ -91,10 +91,9 @@ char *emu_filter_eq(const char *filter, const char *field)
 	return NULL;
 }
 
-void emu_resp_page(emu_server *s, const emu_req *q, emu_resp *r, json_t *items,
-		   const char *skip_param)
+json_t *emu_page(emu_server *s, const emu_req *q, json_t *items, size_t page,
+		 const char *skip_param, const char *link_name)
 {
-	size_t page = s->cfg.page_size > 0 ? (size_t)s->cfg.page_size : 100;
 	const char *skip = emu_req_query(q, skip_param);
 	size_t from = skip ? (size_t)strtoul(skip, NULL, 10) : 0;
 	size_t total = json_array_size(items);
@@ -115,13 +114,20 @@ void emu_resp_page(emu_server *s, const emu_req *q, emu_resp *r, json_t *items,
 		copy.query = query;
 		char *target = emu_req_target(&copy);
 		char *url = az_xasprintf("https://%s:%d%s", q->host, s->cfg.port, target);
-		json_object_set_new(body, "nextLink", json_string(url));
+		json_object_set_new(body, link_name, json_string(url));
 		free(url);
 		free(target);
 		emu_kvs_clear(&query);
 	}
 	json_decref(items);
-	emu_resp_json(r, 200, body);
+	return body;
+}
+
+void emu_resp_page(emu_server *s, const emu_req *q, emu_resp *r, json_t *items,
+		   const char *skip_param)
+{
+	size_t page = s->cfg.page_size > 0 ? (size_t)s->cfg.page_size : 100;
+	emu_resp_json(r, 200, emu_page(s, q, items, page, skip_param, "nextLink"));
 }
 
 /* ---- store access ------------------------------------------------------- */

@@ -179,6 +179,10 @@ void emu_json_merge(json_t *dst, json_t *patch);
 bool emu_mask_secrets(json_t *v, const char *mask, bool by_name);
 /* The quoted value in "field eq 'value'" of an OData $filter; NULL if absent. */
 char *emu_filter_eq(const char *filter, const char *field);
+/* {"value":[...], link_name: URL of the next page} for one page of `items`
+ * (taken) of at most `page` items, paging by the offset in `skip_param`. */
+json_t *emu_page(emu_server *s, const emu_req *q, json_t *items, size_t page,
+		 const char *skip_param, const char *link_name);
 /* Answers {"value":[...],"nextLink"} for one page of `items` (taken),
  * paging by the offset in query parameter `skip_param`. */
 void emu_resp_page(emu_server *s, const emu_req *q, emu_resp *r, json_t *items,

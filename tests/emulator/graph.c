@@ -95,7 +95,8 @@ static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool 
 		if (client)
 			json_object_set_new(client, "oid", json_string(id));
 	}
-	json_object_set(coll, id, obj);
+	/* The store owns the object; callers borrow it. */
+	json_object_set_new(coll, id, obj);
 	result = obj;
 done:
 	free(id);
@@ -193,6 +194,10 @@ static void handle_object(emu_server *s, const emu_req *q, emu_resp *r, bool app
 			not_found(r, alt_value);
 			return;
 		}
+		/* A deleted application cannot sign in any more (AADSTS700016). */
+		if (app)
+			json_object_del(emu_store_obj(s, "clients"),
+					json_string_value(json_object_get(obj, "appId")));
 		json_object_del(coll, json_string_value(json_object_get(obj, "id")));
 		emu_resp_empty(r, 204);
 	} else {
@@ -253,9 +258,15 @@ void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r)
 				continue;
 			json_array_append_new(value_arr, public_view(v));
 		}
+		/* Graph pages with @odata.nextLink carrying an opaque $skiptoken;
+		 * $top asks for a page size up to 999. */
+		const char *top = emu_req_query(q, "$top");
+		long want = top ? strtol(top, NULL, 10) : 0;
+		size_t page = want > 0 && want <= 999 ? (size_t)want : (size_t)s->cfg.page_size;
+		json_t *body = emu_page(s, q, value_arr, page, "$skiptoken", "@odata.nextLink");
 		char *ctx = az_xasprintf("https://graph.microsoft.com/v1.0/$metadata#%s", first);
-		emu_resp_json(r, 200,
-			      json_pack("{s:s,s:o}", "@odata.context", ctx, "value", value_arr));
+		json_object_set_new(body, "@odata.context", json_string(ctx));
+		emu_resp_json(r, 200, body);
 		free(ctx);
 		free(want_app);
 		free(want_unique);

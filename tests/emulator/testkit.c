@@ -11,6 +11,7 @@
 
 #include <azapply/provider.h>
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,38 @@ void tk_send(emu *e, emu_response *r, const char *method, const char *url, const
 	headers[n] = NULL;
 	int rc = emu_http(e, r, method, url, headers, body, body ? strlen(body) : 0);
 	free(auth);
+	assert_int_equal(rc, 0);
+}
+
+static void form_escape(az_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr("-_.~", *p)) {
+			az_buf_putc(b, (char)*p);
+		} else {
+			az_buf_putc(b, '%');
+			az_buf_putc(b, hex[*p >> 4]);
+			az_buf_putc(b, hex[*p & 15]);
+		}
+	}
+}
+
+void tk_token_request(emu *e, emu_response *r, const char *tenant, const char *const *fields)
+{
+	az_buf body = AZ_BUF_INIT;
+	for (size_t i = 0; fields[i] && fields[i + 1]; i += 2) {
+		if (i)
+			az_buf_putc(&body, '&');
+		az_buf_puts(&body, fields[i]);
+		az_buf_putc(&body, '=');
+		form_escape(&body, fields[i + 1]);
+	}
+	char *url = tk_url(e, "login.localhost", "/%s/oauth2/v2.0/token", tenant);
+	const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+	int rc = emu_http(e, r, "POST", url, headers, body.data ? body.data : "", body.len);
+	free(url);
+	az_buf_free(&body);
 	assert_int_equal(rc, 0);
 }
 

@@ -31,6 +31,11 @@ char *tk_url(emu *e, const char *host, const char *fmt, ...) __attribute__((form
 void tk_send(emu *e, emu_response *r, const char *method, const char *url, const char *token,
 	     const char *const *extra, const char *body);
 
+/* POSTs an application/x-www-form-urlencoded body built from `fields`
+ * (NULL-terminated name, value pairs; values are %-encoded) to
+ * https://login.localhost:PORT/{tenant}/oauth2/v2.0/token. */
+void tk_token_request(emu *e, emu_response *r, const char *tenant, const char *const *fields);
+
 /* Follows a Location URL while it answers 202; the last answer is in *final. */
 void tk_poll_location(emu *e, const char *url, const char *token, emu_response *final);
 
