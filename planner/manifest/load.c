@@ -126,8 +126,8 @@ static char *first_error(const az_diags *inner)
 /* Reads and parses the JSON a specFile names; one object or an error at the
  * specFile value. */
 static int read_spec_file(az_manifest_set *set, const az_file_source *src, const char *path,
-			  const az_load_limits *limits, const az_pos *at, json_t **json_out,
-			  az_srcmap **map_out, az_diags *d)
+                          const az_load_limits *limits, const az_pos *at, json_t **json_out,
+                          az_srcmap **map_out, az_diags *d)
 {
 	az_diags inner = AZ_DIAGS_INIT;
 	char *data = NULL;
@@ -146,15 +146,15 @@ static int read_spec_file(az_manifest_set *set, const az_file_source *src, const
 	error = az_yaml_parse(shown, data, len, limits, &docs, &maps, &n, &inner);
 	if (error) {
 		char *why = first_error(&inner);
-		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
-					  "specFile '%s' is not valid JSON", path);
+		az_diag *dg =
+		    az_diag_add(d, AZ_SEV_ERROR, at, NULL, "specFile '%s' is not valid JSON", path);
 		az_diag_set_detail(dg, "%s", why);
 		free(why);
 		goto done;
 	}
 	if (n != 1 || !json_is_object(docs[0])) {
 		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "specFile '%s' must hold one JSON object",
-			    path);
+		            path);
 		error = AZ_EINVALID;
 		goto done;
 	}
@@ -174,7 +174,7 @@ done:
 }
 
 static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_manifest *m,
-			   const az_load_limits *limits, az_diags *d)
+                           const az_load_limits *limits, az_diags *d)
 {
 	json_t *spec = json_object_get(m->body, "spec");
 	json_t *ref = json_object_get(spec, "specFile");
@@ -188,19 +188,19 @@ static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_m
 	const char *value = json_string_value(ref);
 	if (!value || !*value) {
 		az_diag_add(d, AZ_SEV_ERROR, &at, m->address, "%s",
-			    "specFile must be the relative path of a .json file");
+		            "specFile must be the relative path of a .json file");
 		return AZ_EINVALID;
 	}
 	if (value[0] == '/' || !(path = join_inside(m->file, value))) {
 		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
-					  "specFile '%s' is outside the manifest tree", value);
+		                          "specFile '%s' is outside the manifest tree", value);
 		az_diag_set_detail(dg, "give a path relative to this file that stays below %s",
-				   set->root[0] ? set->root : "the root");
+		                   set->root[0] ? set->root : "the root");
 		return AZ_EINVALID;
 	}
 	if (!has_suffix(path, ".json")) {
 		az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
-			    "specFile '%s' must name a .json file", value);
+		            "specFile '%s' must name a .json file", value);
 		error = AZ_EINVALID;
 		goto done;
 	}
@@ -212,7 +212,8 @@ static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_m
 	const char *key;
 	json_t *v;
 	az_buf ptr = AZ_BUF_INIT;
-	json_object_foreach(json, key, v) {
+	json_object_foreach(json, key, v)
+	{
 		if (!json_object_get(spec, key))
 			continue;
 		az_buf_truncate(&ptr, 0);
@@ -223,16 +224,15 @@ static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_m
 		az_mf_ptr_push(&ptr, key, strlen(key));
 		az_pos mpos = az_mf_key_pos(m->map, ptr.data);
 		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &jpos, m->address,
-					  "'%s' is set both in specFile and in spec at %s:%d:%d",
-					  key, mpos.file, mpos.line, mpos.col);
+		                          "'%s' is set both in specFile and in spec at %s:%d:%d",
+		                          key, mpos.file, mpos.line, mpos.col);
 		az_diag_set_detail(dg, "keep one of them");
 		error = AZ_EINVALID;
 	}
 	az_buf_free(&ptr);
 	if (error)
 		goto done;
-	json_object_foreach(json, key, v)
-		json_object_set(spec, key, v);
+	json_object_foreach(json, key, v) json_object_set(spec, key, v);
 	/* The JSON root's own entry would move "/spec" into the JSON file. */
 	const az_mf_loc *sl = az_mf_map_find(m->map, "/spec", 5);
 	az_mf_loc spec_loc = sl ? *sl : (az_mf_loc){.pos = *az_srcmap_get(m->map, "/spec")};
@@ -254,7 +254,7 @@ typedef struct parsed_file {
 } parsed_file;
 
 static int read_and_parse(az_manifest_set *set, const az_file_source *src, const char *rel,
-			  const az_load_limits *limits, parsed_file *out, az_diags *d)
+                          const az_load_limits *limits, parsed_file *out, az_diags *d)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -277,7 +277,7 @@ static az_manifest *add_manifest(az_manifest_set *set)
 }
 
 static int load_manifest_file(az_manifest_set *set, const az_file_source *src, const char *rel,
-			      const az_load_limits *limits, az_diags *d)
+                              const az_load_limits *limits, az_diags *d)
 {
 	parsed_file f;
 	int error = read_and_parse(set, src, rel, limits, &f, d);
@@ -294,10 +294,10 @@ static int load_manifest_file(az_manifest_set *set, const az_file_source *src, c
 		const az_pos *pos = az_srcmap_get(maps[i], "");
 		if (!json_is_object(docs[i])) {
 			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, pos, NULL,
-						  "a manifest must be a mapping, not %s",
-						  json_type_name(docs[i]));
+			                          "a manifest must be a mapping, not %s",
+			                          json_type_name(docs[i]));
 			az_diag_set_detail(dg, "start the document with apiVersion:, kind:, "
-					   "metadata: and spec:");
+			                       "metadata: and spec:");
 			json_decref(docs[i]);
 			az_srcmap_free(maps[i]);
 			error = AZ_EINVALID;
@@ -325,7 +325,7 @@ static const char *string_at(json_t *obj, const char *key)
 }
 
 static int load_project(az_manifest_set *set, const az_file_source *src,
-			const az_load_limits *limits, az_diags *d)
+                        const az_load_limits *limits, az_diags *d)
 {
 	az_project *p = &set->project;
 	parsed_file f;
@@ -342,12 +342,12 @@ static int load_project(az_manifest_set *set, const az_file_source *src,
 			/* an empty document: nothing to use */
 		} else if (kept++) {
 			az_diag_add(d, AZ_SEV_ERROR, pos, NULL, "%s",
-				    PROJECT_FILE " must hold a single document");
+			            PROJECT_FILE " must hold a single document");
 			error = AZ_EINVALID;
 		} else if (!json_is_object(docs[i])) {
 			az_diag_add(d, AZ_SEV_ERROR, pos, NULL,
-				    PROJECT_FILE " must be a mapping, not %s",
-				    json_type_name(docs[i]));
+			            PROJECT_FILE " must be a mapping, not %s",
+			            json_type_name(docs[i]));
 			error = AZ_EINVALID;
 		} else {
 			p->body = json_incref(docs[i]);
@@ -385,7 +385,7 @@ static bool is_manifest_path(const char *rel)
 }
 
 int az_manifests_load(az_manifest_set **out, const az_file_source *src,
-		      const az_load_limits *limits, az_diags *d)
+                      const az_load_limits *limits, az_diags *d)
 {
 	az_manifest_set *set = az_xcalloc(1, sizeof(*set));
 	char **paths = NULL;
@@ -395,9 +395,8 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 
 	if (!limits)
 		limits = &AZ_LOAD_LIMITS_DEFAULT;
-	set->root = az_xstrdup(src->display_root && strcmp(src->display_root, ".")
-				       ? src->display_root
-				       : "");
+	set->root = az_xstrdup(
+	    src->display_root && strcmp(src->display_root, ".") ? src->display_root : "");
 	*out = set;
 	error = src->list(src->ctx, &paths, &npaths, d);
 	if (error)
@@ -407,10 +406,10 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 		nmanifests += is_manifest_path(paths[i]);
 	}
 	if (nmanifests > limits->max_files) {
-		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-					  "%s holds %zu manifest files, more than the limit of %zu",
-					  set->root[0] ? set->root : ".", nmanifests,
-					  limits->max_files);
+		az_diag *dg =
+		    az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+		                "%s holds %zu manifest files, more than the limit of %zu",
+		                set->root[0] ? set->root : ".", nmanifests, limits->max_files);
 		az_diag_set_detail(dg, "point azapply at the folder of one stack");
 		error = AZ_EINVALID;
 		goto done;

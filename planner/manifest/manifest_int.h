@@ -31,7 +31,7 @@ az_pos az_mf_key_pos(const az_srcmap *m, const char *pointer);
 /* Copies every entry of `src` whose pointer starts with `src_prefix` (as a
  * whole segment) to `dst`, with that prefix replaced by `dst_prefix`. */
 void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,
-		    const char *src_prefix);
+                    const char *src_prefix);
 
 /* Appends "/" and `key` escaped per RFC 6901 ('~' -> "~0", '/' -> "~1"). */
 void az_mf_ptr_push(az_buf *b, const char *key, size_t len);
@@ -43,7 +43,7 @@ az_pos az_mf_pos_at(const az_pos *start, bool exact, const char *s, size_t offse
 
 /* az_template_parse, told whether `pos` allows exact columns. */
 int az_mf_template_parse(az_template **out, const char *s, const az_pos *pos, bool exact,
-			 az_diags *d);
+                         az_diags *d);
 
 /* Sets kind, name and address from the body (again, after the body changed:
  * the old strings may have been freed). */

@@ -72,7 +72,7 @@ static int walk(dir_source *s, az_buf *rel, path_list *out, az_diags *d)
 	int error = 0;
 	if (!dir) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot open directory '%s': %s", full,
-			    strerror(errno));
+		            strerror(errno));
 		error = AZ_EINVALID;
 		goto done;
 	}
@@ -146,12 +146,12 @@ static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_ou
 		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	} else if (!real) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
-			    strerror(errno));
+		            strerror(errno));
 		error = errno == ENOENT ? AZ_ENOTFOUND : AZ_ERROR;
 		goto done;
 	} else if (!inside_root(s, real)) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "'%s' is a link to a file outside the manifest tree", path);
+		            "'%s' is a link to a file outside the manifest tree", path);
 		error = AZ_EINVALID;
 		goto done;
 	} else {
@@ -160,7 +160,7 @@ static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_ou
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
-			    fd < 0 ? strerror(errno) : "not a regular file");
+		            fd < 0 ? strerror(errno) : "not a regular file");
 		error = AZ_ERROR;
 		goto done;
 	}
@@ -175,7 +175,7 @@ static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_ou
 			continue;
 		if (n < 0) {
 			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
-				    strerror(errno));
+			            strerror(errno));
 			error = AZ_ERROR;
 			goto done;
 		}
@@ -212,7 +212,7 @@ int az_file_source_dir(az_file_source *out, const char *dir, az_diags *d)
 	struct stat st;
 	if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "'%s' is not a directory%s%s", dir,
-			    real ? "" : ": ", real ? "" : strerror(errno));
+		            real ? "" : ": ", real ? "" : strerror(errno));
 		free(real);
 		return AZ_EINVALID;
 	}

@@ -16,7 +16,7 @@
 #include <string.h>
 
 typedef struct entry {
-	size_t key;    /* offset of the pointer in the arena */
+	size_t key; /* offset of the pointer in the arena */
 	uint32_t len;
 	uint32_t hash;
 	az_mf_loc loc;
@@ -145,7 +145,7 @@ az_pos az_mf_key_pos(const az_srcmap *m, const char *pointer)
 }
 
 void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,
-		    const char *src_prefix)
+                    const char *src_prefix)
 {
 	size_t sl = strlen(src_prefix);
 	az_buf p = AZ_BUF_INIT;

@@ -35,7 +35,7 @@ typedef struct tparse {
 } tparse;
 
 static int fail_at(tparse *p, size_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail_at(tparse *p, size_t offset, const char *fmt, ...)
 {
@@ -88,7 +88,7 @@ static bool segment_ok(const char *s, size_t from, size_t to, bool identifier, s
 		return false;
 	for (size_t i = from; i < to; i++) {
 		bool ok = identifier ? (i == from ? ident_start(s[i]) : ident_char(s[i]))
-				     : name_char(s[i]);
+		                     : name_char(s[i]);
 		if (!ok) {
 			*bad = i;
 			return false;
@@ -104,8 +104,8 @@ static int bad_segment(tparse *p, size_t at, size_t end, const char *what)
 		return fail_at(p, at, "empty %s in expression", what);
 	if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
 		return fail_at(p, at, "invalid character '%c' in %s", c, what);
-	return fail_at(p, at, "invalid character (byte 0x%02X) in %s",
-		       (unsigned)(unsigned char)c, what);
+	return fail_at(p, at, "invalid character (byte 0x%02X) in %s", (unsigned)(unsigned char)c,
+	               what);
 }
 
 /* s[start..end) is what stands between "${" and "}". */
@@ -132,14 +132,16 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 	}
 	if (!dot)
 		return fail_at(p, ns_end, "expected '.' and a name after '%s'",
-			       type == AZ_PART_VAR ? "var" : type == AZ_PART_ENV ? "env" : "ref");
+		               type == AZ_PART_VAR   ? "var"
+		               : type == AZ_PART_ENV ? "env"
+		                                     : "ref");
 	size_t a = ns_end + 1;
 	if (type != AZ_PART_REF) {
 		size_t bad;
 		if (!segment_ok(s, a, end, true, &bad))
 			return bad_segment(p, bad, end,
-					   type == AZ_PART_VAR ? "variable name"
-							       : "environment variable name");
+			                   type == AZ_PART_VAR ? "variable name"
+			                                       : "environment variable name");
 		az_part *part = add_part(p, type, open, end + 1 - open);
 		part->text = az_xstrndup(s + a, end - a);
 		return 0;
@@ -152,8 +154,8 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 		return bad_segment(p, bad, end, "kind of a reference");
 	if (!d2)
 		return fail_at(p, kind_end, "%s",
-			       "expected '.' and a resource name after the kind "
-			       "(${ref.Kind.name[.path]})");
+		               "expected '.' and a resource name after the kind "
+		               "(${ref.Kind.name[.path]})");
 	size_t b = kind_end + 1;
 	const char *d3 = memchr(s + b, '.', end - b);
 	size_t name_end = d3 ? (size_t)(d3 - s) : end;
@@ -187,7 +189,7 @@ static void flush_literal(tparse *p, az_buf *lit, size_t lit_start, size_t here)
 }
 
 int az_mf_template_parse(az_template **out, const char *s, const az_pos *pos, bool exact,
-			 az_diags *d)
+                         az_diags *d)
 {
 	tparse p = {.s = s, .pos = pos, .exact = exact, .d = d};
 	az_buf lit = AZ_BUF_INIT;
@@ -206,8 +208,8 @@ int az_mf_template_parse(az_template **out, const char *s, const az_pos *pos, bo
 			const char *close = strchr(s + i + 2, '}');
 			if (!close) {
 				error = fail_at(&p, i, "%s",
-						"unterminated '${' (no closing '}'; write $${ "
-						"for a literal ${)");
+				                "unterminated '${' (no closing '}'; write $${ "
+				                "for a literal ${)");
 				goto done;
 			}
 			flush_literal(&p, &lit, lit_start, i);

@@ -50,7 +50,8 @@ static char *known_environments(const az_project *p)
 	az_buf b = AZ_BUF_INIT;
 	const char *key;
 	json_t *v;
-	json_object_foreach(p->environments, key, v) {
+	json_object_foreach(p->environments, key, v)
+	{
 		if (b.len)
 			az_buf_puts(&b, ", ");
 		az_buf_puts(&b, key);
@@ -86,16 +87,14 @@ static json_t *escaped_copy(json_t *v)
 		json_t *o = json_object();
 		const char *key;
 		json_t *x;
-		json_object_foreach(v, key, x)
-			json_object_set_new(o, key, escaped_copy(x));
+		json_object_foreach(v, key, x) json_object_set_new(o, key, escaped_copy(x));
 		return o;
 	}
 	if (json_is_array(v)) {
 		json_t *a = json_array();
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x)
-			json_array_append_new(a, escaped_copy(x));
+		json_array_foreach(v, i, x) json_array_append_new(a, escaped_copy(x));
 		return a;
 	}
 	return json_incref(v);
@@ -107,32 +106,35 @@ static json_t *lookup_var(vctx *c, const char *name, const az_pos *at)
 	json_t *v = json_object_get(c->env_vars, name);
 	if (v && !json_is_null(v))
 		return v;
-	json_t *decl = c->project->variables ? json_object_get(c->project->variables, name)
-					     : NULL;
+	json_t *decl = c->project->variables ? json_object_get(c->project->variables, name) : NULL;
 	bool declared = c->project->variables && json_object_get(c->project->variables, name);
 	if (decl && !json_is_null(decl))
 		return decl;
 	az_diag *dg;
 	if (c->env) {
 		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-				 "variable '%s' %shas no value for environment '%s'", name,
-				 declared ? "" : "is not declared and ", c->env);
+		                 "variable '%s' %shas no value for environment '%s'", name,
+		                 declared ? "" : "is not declared and ", c->env);
 		az_diag_set_detail(dg, "set environments.%s.variables.%s in azapply.yaml%s", c->env,
-				   name, declared ? "" : " (or declare it under variables: with a "
-							 "default)");
+		                   name,
+		                   declared ? ""
+		                            : " (or declare it under variables: with a "
+		                              "default)");
 	} else if (declared) {
 		char *known = known_environments(c->project);
 		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-				 "variable '%s' has no default and no environment was selected",
-				 name);
-		az_diag_set_detail(dg, "select one with --env NAME (known: %s), or give "
-				   "variables.%s a default in azapply.yaml", known, name);
+		                 "variable '%s' has no default and no environment was selected",
+		                 name);
+		az_diag_set_detail(dg,
+		                   "select one with --env NAME (known: %s), or give "
+		                   "variables.%s a default in azapply.yaml",
+		                   known, name);
 		free(known);
 	} else {
 		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL, "variable '%s' is not declared",
-				 name);
+		                 name);
 		az_diag_set_detail(dg, "declare it under variables: in azapply.yaml, with a "
-				   "default or a value in each environment");
+		                       "default or a value in each environment");
 	}
 	c->error = AZ_EINVALID;
 	return NULL;
@@ -147,10 +149,9 @@ static bool emit_var(vctx *c, az_buf *out, const char *name, json_t *v, const az
 	}
 	if (json_is_object(v) || json_is_array(v)) {
 		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-					  "variable '%s' is %s and cannot be part of a string",
-					  name, json_is_object(v) ? "a mapping" : "a sequence");
-		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is",
-				   name);
+		                          "variable '%s' is %s and cannot be part of a string",
+		                          name, json_is_object(v) ? "a mapping" : "a sequence");
+		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is", name);
 		c->error = AZ_EINVALID;
 		return false;
 	}
@@ -165,15 +166,13 @@ static void add_sensitive(az_manifest *m, const char *ptr, size_t len)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(m->sensitive, i, v)
-		if (json_string_length(v) == len && !memcmp(json_string_value(v), ptr, len))
-			return;
+	json_array_foreach(m->sensitive, i, v) if (json_string_length(v) == len &&
+	                                           !memcmp(json_string_value(v), ptr, len)) return;
 	json_array_append_new(m->sensitive, json_stringn(ptr, len));
 }
 
 /* The resolved replacement for string `s` at `ptr`, or NULL to keep it. */
-static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *ptr,
-			      size_t ptr_len)
+static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *ptr, size_t ptr_len)
 {
 	const char *s = json_string_value(str);
 	if (!az_string_has_expr(s))
@@ -216,12 +215,13 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 			const char *v = c->getenv_fn(p->text, c->ud);
 			sensitive = true;
 			if (!v) {
-				az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
-							  "environment variable '%s' is not set",
-							  p->text);
-				az_diag_set_detail(dg, "export %s before running azapply (values "
-						   "of ${env.X} are treated as secrets)",
-						   p->text);
+				az_diag *dg =
+				    az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
+				                "environment variable '%s' is not set", p->text);
+				az_diag_set_detail(dg,
+				                   "export %s before running azapply (values "
+				                   "of ${env.X} are treated as secrets)",
+				                   p->text);
 				c->error = AZ_EINVALID;
 				ok = false;
 			} else {
@@ -233,8 +233,8 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 			/* "$" then "${ref" cannot be written: "$${" is the escape. */
 			if (out.len && out.data[out.len - 1] == '$') {
 				az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL, "%s",
-					    "a value ending in '$' cannot stand right before a "
-					    "${ref...} expression");
+				            "a value ending in '$' cannot stand right before a "
+				            "${ref...} expression");
 				c->error = AZ_EINVALID;
 				ok = false;
 			}
@@ -247,8 +247,8 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 	result = json_stringn(out.data ? out.data : "", out.len);
 	if (!result) {
 		az_diag_add(c->d, AZ_SEV_ERROR, &start, NULL, "%s",
-			    "the value after substitution is not valid UTF-8 (check the "
-			    "environment variables it uses)");
+		            "the value after substitution is not valid UTF-8 (check the "
+		            "environment variables it uses)");
 		c->error = AZ_EINVALID;
 		goto done;
 	}
@@ -313,7 +313,8 @@ static json_t *merge_patch(json_t *target, json_t *patch)
 	json_t *res = json_is_object(target) ? json_incref(target) : json_object();
 	const char *key;
 	json_t *v;
-	json_object_foreach(patch, key, v) {
+	json_object_foreach(patch, key, v)
+	{
 		if (json_is_null(v))
 			json_object_del(res, key);
 		else
@@ -323,13 +324,13 @@ static json_t *merge_patch(json_t *target, json_t *patch)
 }
 
 /* Resolves the strings of `target` that the patch `patch` wrote. */
-static void resolve_patched(vctx *c, az_manifest *m, json_t *target, json_t *patch,
-			    az_buf *ptr)
+static void resolve_patched(vctx *c, az_manifest *m, json_t *target, json_t *patch, az_buf *ptr)
 {
 	size_t mark = ptr->len;
 	const char *key;
 	json_t *pv;
-	json_object_foreach(patch, key, pv) {
+	json_object_foreach(patch, key, pv)
+	{
 		json_t *tv = json_object_get(target, key);
 		if (!tv)
 			continue;
@@ -353,10 +354,11 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 	for (size_t i = 0; i < set->len; i++)
 		if (set->items[i].address)
 			json_object_set_new(index, set->items[i].address,
-					    json_integer((json_int_t)i));
+			                    json_integer((json_int_t)i));
 	const char *addr;
 	json_t *patch;
-	json_object_foreach(overrides, addr, patch) {
+	json_object_foreach(overrides, addr, patch)
+	{
 		az_buf_truncate(&src, 0);
 		az_buf_puts(&src, "/environments");
 		az_mf_ptr_push(&src, c->env, strlen(c->env));
@@ -365,12 +367,13 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 		json_t *slot = json_object_get(index, addr);
 		if (!slot) {
 			az_pos at = az_mf_key_pos(p->map, src.data);
-			az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
-						  "override for '%s', which no manifest defines",
-						  addr);
-			az_diag_set_detail(dg, "keys of environments.%s.overrides are addresses "
-					   "Kind/metadata.name of manifests in this stack",
-					   c->env);
+			az_diag *dg =
+			    az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
+			                "override for '%s', which no manifest defines", addr);
+			az_diag_set_detail(dg,
+			                   "keys of environments.%s.overrides are addresses "
+			                   "Kind/metadata.name of manifests in this stack",
+			                   c->env);
 			c->error = AZ_EINVALID;
 			continue;
 		}
@@ -399,26 +402,30 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 }
 
 int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_fn getenv_fn,
-			      void *getenv_ud, az_diags *d)
+                              void *getenv_ud, az_diags *d)
 {
 	const az_project *p = &set->project;
-	vctx c = {.project = p, .env = env, .getenv_fn = getenv_fn ? getenv_fn : process_getenv,
-		  .ud = getenv_ud, .d = d};
+	vctx c = {.project = p,
+	          .env = env,
+	          .getenv_fn = getenv_fn ? getenv_fn : process_getenv,
+	          .ud = getenv_ud,
+	          .d = d};
 	json_t *env_obj = NULL;
 
 	if (env) {
 		env_obj = p->environments ? json_object_get(p->environments, env) : NULL;
 		if (!env_obj) {
 			char *known = p->present ? known_environments(p) : NULL;
-			const az_pos *at = p->present ? az_srcmap_get(p->map, "/environments")
-						      : NULL;
-			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
-						  "unknown environment '%s'", env);
+			const az_pos *at =
+			    p->present ? az_srcmap_get(p->map, "/environments") : NULL;
+			az_diag *dg =
+			    az_diag_add(d, AZ_SEV_ERROR, at, NULL, "unknown environment '%s'", env);
 			if (known)
 				az_diag_set_detail(dg, "environments in azapply.yaml: %s", known);
 			else
-				az_diag_set_detail(dg, "environments are declared in azapply.yaml "
-						   "at the root of the stack, which is missing");
+				az_diag_set_detail(dg,
+				                   "environments are declared in azapply.yaml "
+				                   "at the root of the stack, which is missing");
 			free(known);
 			return AZ_EINVALID;
 		}

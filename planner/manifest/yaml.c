@@ -29,29 +29,29 @@
 #include <yaml.h>
 
 const az_load_limits AZ_LOAD_LIMITS_DEFAULT = {
-	.max_files = 50000,
-	.max_file_bytes = 16u << 20,
-	.max_documents = 50000,
-	.max_depth = 64,
-	.max_nodes = 200000,
+    .max_files = 50000,
+    .max_file_bytes = 16u << 20,
+    .max_documents = 50000,
+    .max_depth = 64,
+    .max_nodes = 200000,
 };
 
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"
 
 typedef struct frame {
-	json_t *node;      /* the object or array being filled (borrowed) */
-	size_t ptr_len;    /* length of its JSON Pointer */
-	size_t anchor;     /* anchor slot + 1, or 0 */
+	json_t *node;   /* the object or array being filled (borrowed) */
+	size_t ptr_len; /* length of its JSON Pointer */
+	size_t anchor;  /* anchor slot + 1, or 0 */
 	size_t nodes_at_start;
-	char *key;         /* mapping: the key whose value comes next */
+	char *key; /* mapping: the key whose value comes next */
 	az_pos key_pos;
-	size_t index;      /* sequence: the next index */
+	size_t index; /* sequence: the next index */
 } frame;
 
 typedef struct anchor {
 	char *name;
-	json_t *value;     /* borrowed from the document */
-	size_t nodes;      /* nodes in the anchored subtree */
+	json_t *value; /* borrowed from the document */
+	size_t nodes;  /* nodes in the anchored subtree */
 	bool complete;
 } anchor;
 
@@ -68,9 +68,9 @@ typedef struct parse_ctx {
 	size_t anchors_len, anchors_cap;
 	json_t *anchor_index; /* name -> slot */
 	size_t nodes;
-	const char *data;     /* the raw input, for content_pos */
+	const char *data; /* the raw input, for content_pos */
 	size_t len;
-	size_t *lines;        /* byte offset of each line start, built on demand */
+	size_t *lines; /* byte offset of each line start, built on demand */
 	size_t nlines;
 } parse_ctx;
 
@@ -181,11 +181,11 @@ static const char *core_tag(const char *tag)
 static int bad_tag(parse_ctx *c, const az_pos *pos, const char *tag)
 {
 	char *shown = tag_display(tag);
-	az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "unsupported YAML tag '%s'",
-				  shown);
+	az_diag *dg =
+	    az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "unsupported YAML tag '%s'", shown);
 	az_diag_set_detail(dg, "azapply accepts only the YAML core tags (!!str, !!int, !!float, "
-			   "!!bool, !!null, !!map, !!seq); write references as "
-			   "${ref.Kind.name.path} and variables as ${var.NAME}");
+	                       "!!bool, !!null, !!map, !!seq); write references as "
+	                       "${ref.Kind.name.path} and variables as ${var.NAME}");
 	free(shown);
 	return AZ_EINVALID;
 }
@@ -197,8 +197,8 @@ static bool all_digits(const char *s, size_t len, int base)
 	for (size_t i = 0; i < len; i++) {
 		char ch = s[i];
 		bool ok = base == 16 ? (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-					       (ch >= 'A' && ch <= 'F')
-				     : ch >= '0' && ch < '0' + base;
+		                           (ch >= 'A' && ch <= 'F')
+		                     : ch >= '0' && ch < '0' + base;
 		if (!ok)
 			return false;
 	}
@@ -282,7 +282,7 @@ static bool is_inf_nan(const char *s)
 }
 
 static int scalar_error(parse_ctx *c, const az_pos *pos, const char *hint, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int scalar_error(parse_ctx *c, const az_pos *pos, const char *hint, const char *fmt, ...)
 {
@@ -331,8 +331,8 @@ static int resolve_scalar(parse_ctx *c, const yaml_event_t *ev, const az_pos *po
 		return 0;
 	}
 	json_int_t iv;
-	int r = (!want || !strcmp(want, "int") || !strcmp(want, "float")) ? parse_int(s, len, &iv)
-									    : 0;
+	int r =
+	    (!want || !strcmp(want, "int") || !strcmp(want, "float")) ? parse_int(s, len, &iv) : 0;
 	if (r < 0)
 		return scalar_error(c, pos, quote_hint, "integer '%s' does not fit in 64 bits", s);
 	if (r > 0) {
@@ -342,14 +342,14 @@ static int resolve_scalar(parse_ctx *c, const yaml_event_t *ev, const az_pos *po
 	if (!want || !strcmp(want, "float")) {
 		if (is_inf_nan(s))
 			return scalar_error(c, pos,
-					    "Azure accepts only finite numbers; quote it if you "
-					    "mean the string",
-					    "'%s' is infinity or NaN, which JSON cannot hold", s);
+			                    "Azure accepts only finite numbers; quote it if you "
+			                    "mean the string",
+			                    "'%s' is infinity or NaN, which JSON cannot hold", s);
 		if (is_float(s, len)) {
 			double v = strtod(s, NULL);
 			if (!isfinite(v))
 				return scalar_error(c, pos, quote_hint,
-						    "number '%s' is out of range", s);
+				                    "number '%s' is out of range", s);
 			*out = json_real(v);
 			return 0;
 		}
@@ -357,7 +357,7 @@ static int resolve_scalar(parse_ctx *c, const yaml_event_t *ev, const az_pos *po
 	if (want) {
 		char *shown = tag_display(tag);
 		az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "'%s' is not a valid %s value", s,
-			    shown);
+		            shown);
 		free(shown);
 		return AZ_EINVALID;
 	}
@@ -373,8 +373,8 @@ static bool scalar_exact(const yaml_event_t *ev)
 	yaml_mark_t a = ev->start_mark, b = ev->end_mark;
 	if (a.line != b.line)
 		return false;
-	size_t chars = az_mf_utf8_chars((const char *)ev->data.scalar.value,
-					ev->data.scalar.length);
+	size_t chars =
+	    az_mf_utf8_chars((const char *)ev->data.scalar.value, ev->data.scalar.length);
 	switch (ev->data.scalar.style) {
 	case YAML_PLAIN_SCALAR_STYLE: return b.index - a.index == chars;
 	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
@@ -386,7 +386,7 @@ static bool scalar_exact(const yaml_event_t *ev)
 static az_pos scalar_pos(parse_ctx *c, const yaml_event_t *ev)
 {
 	az_pos p = ev->data.scalar.tag || ev->data.scalar.anchor ? content_pos(c, ev->start_mark)
-								   : mark_pos(c, ev->start_mark);
+	                                                         : mark_pos(c, ev->start_mark);
 	if (ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
 	    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
 		p.col++;
@@ -399,10 +399,10 @@ static int count_node(parse_ctx *c, size_t n, const az_pos *pos)
 	if (c->nodes <= c->limits->max_nodes)
 		return 0;
 	az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL,
-				  "document has more than %zu nodes (aliases included)",
-				  c->limits->max_nodes);
+	                          "document has more than %zu nodes (aliases included)",
+	                          c->limits->max_nodes);
 	az_diag_set_detail(dg, "a document this large is most likely an alias bomb; "
-			   "split it or avoid nesting aliases");
+	                       "split it or avoid nesting aliases");
 	return AZ_EINVALID;
 }
 
@@ -456,9 +456,9 @@ static int take_key(parse_ctx *c, frame *f, const yaml_event_t *ev)
 	if (ev->type != YAML_SCALAR_EVENT) {
 		az_pos pos = mark_pos(c, ev->start_mark);
 		az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL, "%s",
-			    ev->type == YAML_ALIAS_EVENT
-				    ? "an alias cannot be used as a mapping key"
-				    : "a mapping key must be a scalar, not a mapping or sequence");
+		            ev->type == YAML_ALIAS_EVENT
+		                ? "an alias cannot be used as a mapping key"
+		                : "a mapping key must be a scalar, not a mapping or sequence");
 		return AZ_EINVALID;
 	}
 	az_pos pos = scalar_pos(c, ev);
@@ -474,9 +474,9 @@ static int take_key(parse_ctx *c, frame *f, const yaml_event_t *ev)
 		az_buf_truncate(&c->ptr, f->ptr_len);
 		az_mf_ptr_push(&c->ptr, key, strlen(key));
 		az_pos first = az_mf_key_pos(c->map, c->ptr.data);
-		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
-					  "duplicate key '%s' (first defined at line %d)", key,
-					  first.line);
+		az_diag *dg =
+		    az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
+		                "duplicate key '%s' (first defined at line %d)", key, first.line);
 		az_diag_set_detail(dg, "YAML mappings need unique keys; remove one of them");
 		return AZ_EINVALID;
 	}
@@ -488,9 +488,9 @@ static int take_key(parse_ctx *c, frame *f, const yaml_event_t *ev)
 static int push_frame(parse_ctx *c, json_t *node, const az_pos *pos, const char *anchor_name)
 {
 	if (c->depth >= c->limits->max_depth) {
-		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL,
-					  "nesting is deeper than %zu levels",
-					  c->limits->max_depth);
+		az_diag *dg =
+		    az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "nesting is deeper than %zu levels",
+		                c->limits->max_depth);
 		az_diag_set_detail(dg, "flatten the structure; no Azure resource needs it");
 		json_decref(node);
 		return AZ_EINVALID;
@@ -529,13 +529,13 @@ static int on_alias(parse_ctx *c, const yaml_event_t *ev)
 	json_t *slot = json_object_get(c->anchor_index, name);
 	if (!slot) {
 		az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL, "alias '*%s' names no anchor above it",
-			    name);
+		            name);
 		return AZ_EINVALID;
 	}
 	const anchor *a = &c->anchors[json_integer_value(slot)];
 	if (!a->complete) {
 		az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
-			    "alias '*%s' refers to a node that contains it", name);
+		            "alias '*%s' refers to a node that contains it", name);
 		return AZ_EINVALID;
 	}
 	/* Count before copying: the copy is what a bomb would make expensive. */
@@ -564,12 +564,12 @@ static int on_scalar(parse_ctx *c, const yaml_event_t *ev)
 
 static int on_start(parse_ctx *c, const yaml_event_t *ev, bool is_map)
 {
-	const char *tag = (const char *)(is_map ? ev->data.mapping_start.tag
-						: ev->data.sequence_start.tag);
-	const char *anchor_name = (const char *)(is_map ? ev->data.mapping_start.anchor
-							: ev->data.sequence_start.anchor);
-	az_pos pos = tag || anchor_name ? content_pos(c, ev->start_mark)
-					: mark_pos(c, ev->start_mark);
+	const char *tag =
+	    (const char *)(is_map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag);
+	const char *anchor_name =
+	    (const char *)(is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor);
+	az_pos pos =
+	    tag || anchor_name ? content_pos(c, ev->start_mark) : mark_pos(c, ev->start_mark);
 	if (tag) {
 		const char *t = core_tag(tag);
 		az_pos tag_pos = mark_pos(c, ev->start_mark);
@@ -605,35 +605,33 @@ static const char *explain(const char *problem)
 	static const struct {
 		const char *problem, *sentence;
 	} table[] = {
-		{"mapping values are not allowed in this context",
-		 "unexpected ':' (a value containing ': ' must be quoted, or the "
-		 "indentation is off)"},
-		{"did not find expected key",
-		 "expected a key here: check the indentation of this line"},
-		{"did not find expected '-' indicator",
-		 "expected a '-' sequence entry here: check the indentation of this line"},
-		{"could not find expected ':'", "expected ':' after this key"},
-		{"found character that cannot start any token",
-		 "a character that cannot start a YAML token (tabs cannot indent YAML; "
-		 "'@' and '`' cannot start a plain value)"},
-		{"found unexpected end of stream",
-		 "the file ends inside a quoted string or a flow collection"},
-		{"did not find expected node content", "expected a value here"},
-		{"did not find expected ',' or ']'", "expected ',' or ']' in this flow sequence"},
-		{"did not find expected ',' or '}'", "expected ',' or '}' in this flow mapping"},
-		{"found unknown escape character",
-		 "unknown escape sequence in a double-quoted string"},
-		{"block sequence entries are not allowed in this context",
-		 "a '-' sequence entry is not allowed here: check the indentation"},
-		{"found undefined tag handle", "undefined tag handle"},
-		{"found a tab character that violates indentation",
-		 "a tab character is used for indentation (YAML allows only spaces)"},
-		{"found a tab character where an indentation space is expected",
-		 "a tab character is used for indentation (YAML allows only spaces)"},
-		{"did not find expected <document start>",
-		 "expected '---' before another document"},
-		{"found duplicate %YAML directive", "duplicate %YAML directive"},
-		{"found incompatible YAML document", "unsupported %YAML version"},
+	    {"mapping values are not allowed in this context",
+	     "unexpected ':' (a value containing ': ' must be quoted, or the "
+	     "indentation is off)"},
+	    {"did not find expected key",
+	     "expected a key here: check the indentation of this line"},
+	    {"did not find expected '-' indicator",
+	     "expected a '-' sequence entry here: check the indentation of this line"},
+	    {"could not find expected ':'", "expected ':' after this key"},
+	    {"found character that cannot start any token",
+	     "a character that cannot start a YAML token (tabs cannot indent YAML; "
+	     "'@' and '`' cannot start a plain value)"},
+	    {"found unexpected end of stream",
+	     "the file ends inside a quoted string or a flow collection"},
+	    {"did not find expected node content", "expected a value here"},
+	    {"did not find expected ',' or ']'", "expected ',' or ']' in this flow sequence"},
+	    {"did not find expected ',' or '}'", "expected ',' or '}' in this flow mapping"},
+	    {"found unknown escape character", "unknown escape sequence in a double-quoted string"},
+	    {"block sequence entries are not allowed in this context",
+	     "a '-' sequence entry is not allowed here: check the indentation"},
+	    {"found undefined tag handle", "undefined tag handle"},
+	    {"found a tab character that violates indentation",
+	     "a tab character is used for indentation (YAML allows only spaces)"},
+	    {"found a tab character where an indentation space is expected",
+	     "a tab character is used for indentation (YAML allows only spaces)"},
+	    {"did not find expected <document start>", "expected '---' before another document"},
+	    {"found duplicate %YAML directive", "duplicate %YAML directive"},
+	    {"found incompatible YAML document", "unsupported %YAML version"},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (!strcmp(problem, table[i].problem))
@@ -657,26 +655,27 @@ static int libyaml_error(parse_ctx *c, yaml_parser_t *p, const char *data, size_
 		}
 		az_pos pos = offset_pos(c->file, data, len, at);
 		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
-					  "invalid text encoding: %s", problem);
-		az_diag_set_detail(dg, "byte 0x%02X at offset %zu; YAML files must be UTF-8 "
-				   "(or UTF-16 with a byte order mark)",
-				   at < len ? (unsigned)(unsigned char)data[at] : 0u, at);
+		                          "invalid text encoding: %s", problem);
+		az_diag_set_detail(dg,
+		                   "byte 0x%02X at offset %zu; YAML files must be UTF-8 "
+		                   "(or UTF-16 with a byte order mark)",
+		                   at < len ? (unsigned)(unsigned char)data[at] : 0u, at);
 		return AZ_EINVALID;
 	}
 	if (p->error == YAML_MEMORY_ERROR) {
 		az_diag_add(c->d, AZ_SEV_ERROR, NULL, NULL, "%s: out of memory parsing YAML",
-			    c->file);
+		            c->file);
 		return AZ_ERROR;
 	}
 	az_pos pos = mark_pos(c, p->problem_mark);
 	const char *sentence = explain(problem);
 	az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL, "invalid YAML: %s%s%s%s",
-				  sentence ? sentence : problem, sentence ? " (" : "",
-				  sentence ? problem : "", sentence ? ")" : "");
+	                          sentence ? sentence : problem, sentence ? " (" : "",
+	                          sentence ? problem : "", sentence ? ")" : "");
 	/* Contexts read "while parsing a block mapping": keep the noun phrase. */
 	if (p->context && !strncmp(p->context, "while ", 6))
 		az_diag_set_detail(dg, "%s started at line %d, column %d", p->context + 6,
-				   (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+		                   (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
 	return AZ_EINVALID;
 }
 
@@ -696,13 +695,13 @@ static void reset_document(parse_ctx *c)
 }
 
 int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_limits *limits,
-		  json_t ***docs_out, az_srcmap ***maps_out, size_t *count_out, az_diags *d)
+                  json_t ***docs_out, az_srcmap ***maps_out, size_t *count_out, az_diags *d)
 {
 	parse_ctx c = {.file = file,
-		       .limits = limits ? limits : &AZ_LOAD_LIMITS_DEFAULT,
-		       .d = d,
-		       .data = data,
-		       .len = len};
+	               .limits = limits ? limits : &AZ_LOAD_LIMITS_DEFAULT,
+	               .d = d,
+	               .data = data,
+	               .len = len};
 	json_t **docs = NULL;
 	az_srcmap **maps = NULL;
 	size_t count = 0, cap = 0, seen = 0;
@@ -717,8 +716,8 @@ int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_
 	if (len > c.limits->max_file_bytes) {
 		az_pos pos = {file, 0, 0};
 		az_diag_add(d, AZ_SEV_ERROR, &pos, NULL,
-			    "file is %zu bytes, more than the limit of %zu", len,
-			    c.limits->max_file_bytes);
+		            "file is %zu bytes, more than the limit of %zu", len,
+		            c.limits->max_file_bytes);
 		return AZ_EINVALID;
 	}
 	if (!yaml_parser_initialize(&parser)) {
@@ -739,8 +738,8 @@ int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_
 			if (++seen > c.limits->max_documents) {
 				az_pos pos = mark_pos(&c, ev.start_mark);
 				az_diag_add(d, AZ_SEV_ERROR, &pos, NULL,
-					    "file has more than %zu documents",
-					    c.limits->max_documents);
+				            "file has more than %zu documents",
+				            c.limits->max_documents);
 				error = AZ_EINVALID;
 				break;
 			}

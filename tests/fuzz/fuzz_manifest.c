@@ -17,11 +17,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const az_load_limits limits = {
-	.max_files = 4,
-	.max_file_bytes = 1u << 20,
-	.max_documents = 64,
-	.max_depth = 32,
-	.max_nodes = 20000,
+    .max_files = 4,
+    .max_file_bytes = 1u << 20,
+    .max_documents = 64,
+    .max_depth = 32,
+    .max_nodes = 20000,
 };
 
 static void push_key(az_buf *ptr, const char *key)
@@ -54,7 +54,8 @@ static void walk(json_t *v, az_buf *ptr, const az_srcmap *map)
 	} else if (json_is_object(v)) {
 		const char *key;
 		json_t *x;
-		json_object_foreach(v, key, x) {
+		json_object_foreach(v, key, x)
+		{
 			push_key(ptr, key);
 			walk(x, ptr, map);
 			az_buf_truncate(ptr, mark);
@@ -62,7 +63,8 @@ static void walk(json_t *v, az_buf *ptr, const az_srcmap *map)
 	} else if (json_is_array(v)) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x) {
+		json_array_foreach(v, i, x)
+		{
 			az_buf_printf(ptr, "/%zu", i);
 			walk(x, ptr, map);
 			az_buf_truncate(ptr, mark);

@@ -87,8 +87,7 @@ char *mt_parse_error(const char *text, const az_load_limits *limits)
 	assert_null(docs);
 	assert_int_equal(n, 0);
 	assert_true(d.len >= 1);
-	char *out = az_xasprintf("%d:%d: %s", d.items[0].line, d.items[0].col,
-				 d.items[0].summary);
+	char *out = az_xasprintf("%d:%d: %s", d.items[0].line, d.items[0].col, d.items[0].summary);
 	az_diags_clear(&d);
 	return out;
 }

@@ -64,7 +64,7 @@ static char **run_case(const char *dir, size_t *count)
 		const az_diag *x = &d.items[i];
 		if (x->severity == AZ_SEV_ERROR)
 			lines[n++] = az_xasprintf("%s:%d:%d: %s", x->file ? x->file : "", x->line,
-						  x->col, x->summary);
+			                          x->col, x->summary);
 	}
 	*count = n;
 	az_manifest_set_free(set);
@@ -98,7 +98,7 @@ static void check_case(const char *root, const char *name)
 		if (want_n >= n || strncmp(got[want_n], line, loc_len) ||
 		    !strstr(got[want_n] + loc_len, c3 + 2)) {
 			print_error("%s: expected '%s', got '%s'\n", name, line,
-				    want_n < n ? got[want_n] : "(nothing)");
+			            want_n < n ? got[want_n] : "(nothing)");
 			ok = false;
 		}
 		line = eol ? eol + 1 : line + strlen(line);
@@ -153,7 +153,7 @@ static void every_bad_case_fails_where_expected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_bad_case_fails_where_expected),
+	    cmocka_unit_test(every_bad_case_fails_where_expected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

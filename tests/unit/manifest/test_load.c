@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 static const char *workspace = "apiVersion: azapply/v1\n"
-			       "kind: SynapseWorkspace\n"
-			       "metadata:\n"
-			       "  name: ws1\n"
-			       "spec:\n"
-			       "  location: westeurope\n";
+                               "kind: SynapseWorkspace\n"
+                               "metadata:\n"
+                               "  name: ws1\n"
+                               "spec:\n"
+                               "  location: westeurope\n";
 
 static void finds_manifests_in_sorted_order(void **state)
 {
@@ -26,11 +26,12 @@ static void finds_manifests_in_sorted_order(void **state)
 	char *dir = mt_tempdir();
 	mt_write(dir, "b.yaml", workspace);
 	mt_write(dir, "a/z.yml",
-		 "kind: SparkPool\nmetadata: {name: p1}\n---\n# empty\n---\nkind: SparkPool\n"
-		 "metadata: {name: p2}\n");
-	mt_write(dir, "azapply.yaml", "stack: demo\nsubscription: sub-1\nlocation: westeurope\n"
-				      "variables: {sku: Small, size: null}\n"
-				      "environments: {dev: {variables: {size: 3}}}\n");
+	         "kind: SparkPool\nmetadata: {name: p1}\n---\n# empty\n---\nkind: SparkPool\n"
+	         "metadata: {name: p2}\n");
+	mt_write(dir, "azapply.yaml",
+	         "stack: demo\nsubscription: sub-1\nlocation: westeurope\n"
+	         "variables: {sku: Small, size: null}\n"
+	         "environments: {dev: {variables: {size: 3}}}\n");
 	mt_write(dir, "notes.txt", "not yaml");
 	mt_write(dir, ".git/x.yaml", "kind: Hidden\n");
 	mt_write(dir, "sub/.cache/y.yaml", "kind: Hidden\n");
@@ -78,13 +79,15 @@ static void non_mapping_documents_are_errors(void **state)
 {
 	(void)state;
 	char *dir = mt_tempdir();
-	mt_write(dir, "m.yaml", "- a\n- b\n---\n" "kind: X\nmetadata: {name: y}\n");
+	mt_write(dir, "m.yaml",
+	         "- a\n- b\n---\n"
+	         "kind: X\nmetadata: {name: y}\n");
 	az_diags d = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), AZ_EINVALID);
 	char *err = mt_first_error(&d);
-	char *want = az_xasprintf("%s/m.yaml:1:1: a manifest must be a mapping, not a sequence",
-				  dir);
+	char *want =
+	    az_xasprintf("%s/m.yaml:1:1: a manifest must be a mapping, not a sequence", dir);
 	assert_string_equal(err, want);
 	/* What could be loaded still is. */
 	assert_int_equal(set->len, 1);
@@ -103,10 +106,11 @@ static void spec_file_merges_with_positions(void **state)
 	(void)state;
 	char *dir = mt_tempdir();
 	mt_write(dir, "pipelines/p.yaml",
-		 "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  workspace: ws1\n"
-		 "  specFile: ../json/p.json\n");
-	mt_write(dir, "json/p.json", "{\n  \"properties\": {\n    \"activities\": [\n"
-				     "      {\"name\": \"copy\"}\n    ]\n  }\n}\n");
+	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  workspace: ws1\n"
+	         "  specFile: ../json/p.json\n");
+	mt_write(dir, "json/p.json",
+	         "{\n  \"properties\": {\n    \"activities\": [\n"
+	         "      {\"name\": \"copy\"}\n    ]\n  }\n}\n");
 	az_diags d = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), 0);
@@ -115,8 +119,8 @@ static void spec_file_merges_with_positions(void **state)
 	json_t *spec = json_object_get(m->body, "spec");
 	assert_null(json_object_get(spec, "specFile"));
 	assert_string_equal(json_string_value(json_object_get(spec, "workspace")), "ws1");
-	json_t *act = json_array_get(
-		json_object_get(json_object_get(spec, "properties"), "activities"), 0);
+	json_t *act =
+	    json_array_get(json_object_get(json_object_get(spec, "properties"), "activities"), 0);
 	assert_string_equal(json_string_value(json_object_get(act, "name")), "copy");
 
 	const az_pos *p = az_srcmap_get(m->map, "/spec/properties/activities/0/name");
@@ -161,7 +165,8 @@ static void spec_file_errors_point_at_the_reference(void **state)
 
 	text = az_xasprintf("%s../outside.json\n", head);
 	mt_write(dir, "p.yaml", text);
-	expect_load_error(dir, "p.yaml:4:13: specFile '../outside.json' is outside the manifest tree");
+	expect_load_error(dir,
+	                  "p.yaml:4:13: specFile '../outside.json' is outside the manifest tree");
 	free(text);
 
 	text = az_xasprintf("%s\"p.txt\"\n", head);
@@ -177,10 +182,12 @@ static void spec_file_errors_point_at_the_reference(void **state)
 	expect_load_error(dir, "p.yaml:4:13: specFile 'bad.json' must hold one JSON object");
 	free(text);
 
-	mt_write(dir, "p.yaml", "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n"
-				"  properties: {}\n  specFile: dup.json\n");
+	mt_write(dir, "p.yaml",
+	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n"
+	         "  properties: {}\n  specFile: dup.json\n");
 	mt_write(dir, "dup.json", "{\n  \"properties\": {}\n}\n");
-	expect_load_error(dir, "dup.json:2:4: 'properties' is set both in specFile and in spec at ");
+	expect_load_error(dir,
+	                  "dup.json:2:4: 'properties' is set both in specFile and in spec at ");
 	mt_rmtree(dir);
 	free(dir);
 }
@@ -252,7 +259,8 @@ static void file_limit_is_checked_first(void **state)
 	lim.max_files = 1;
 	az_manifest_set *set = NULL;
 	assert_int_equal(az_manifests_load(&set, &src, &lim, &d), AZ_EINVALID);
-	assert_non_null(strstr(d.items[0].summary, "holds 2 manifest files, more than the limit of 1"));
+	assert_non_null(
+	    strstr(d.items[0].summary, "holds 2 manifest files, more than the limit of 1"));
 	assert_int_equal(set->len, 0);
 	az_manifest_set_free(set);
 	az_manifest_set_free(NULL);
@@ -269,10 +277,11 @@ static double cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define NOTEBOOK "apiVersion: azapply/v1\nkind: SynapseNotebook\nmetadata:\n" \
-	"  name: nb%d\n  labels: {team: data, tier: \"%d\"}\nspec:\n" \
-	"  workspace: ${ref.SynapseWorkspace.ws1}\n  properties:\n" \
-	"    folder: {name: f%d}\n    cells:\n      - {type: code, source: " \
+#define NOTEBOOK                                                                                   \
+	"apiVersion: azapply/v1\nkind: SynapseNotebook\nmetadata:\n"                               \
+	"  name: nb%d\n  labels: {team: data, tier: \"%d\"}\nspec:\n"                              \
+	"  workspace: ${ref.SynapseWorkspace.ws1}\n  properties:\n"                                \
+	"    folder: {name: f%d}\n    cells:\n      - {type: code, source: "                       \
 	"[\"print(1)\", \"x = 2\"]}\n      - {type: markdown, source: [\"# t\"]}\n"
 
 /* 10,000 resources: 5,000 one per file, 5,000 as documents of one file. */
@@ -322,13 +331,13 @@ static void ten_thousand_resources_load_quickly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(finds_manifests_in_sorted_order),
-		cmocka_unit_test(non_mapping_documents_are_errors),
-		cmocka_unit_test(spec_file_merges_with_positions),
-		cmocka_unit_test(spec_file_errors_point_at_the_reference),
-		cmocka_unit_test(links_out_of_the_tree_are_not_followed),
-		cmocka_unit_test(file_limit_is_checked_first),
-		cmocka_unit_test(ten_thousand_resources_load_quickly),
+	    cmocka_unit_test(finds_manifests_in_sorted_order),
+	    cmocka_unit_test(non_mapping_documents_are_errors),
+	    cmocka_unit_test(spec_file_merges_with_positions),
+	    cmocka_unit_test(spec_file_errors_point_at_the_reference),
+	    cmocka_unit_test(links_out_of_the_tree_are_not_followed),
+	    cmocka_unit_test(file_limit_is_checked_first),
+	    cmocka_unit_test(ten_thousand_resources_load_quickly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

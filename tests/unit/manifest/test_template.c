@@ -13,7 +13,7 @@ static void parses_every_kind_of_part(void **state)
 	az_diags d = AZ_DIAGS_INIT;
 	az_template *t = NULL;
 	const char *s = "a-${var.env_1}/${env.TOKEN}:${ref.SynapseWorkspace.ws-1.properties.x}"
-			"${ref.Storage.st}$${lit}$x";
+	                "${ref.Storage.st}$${lit}$x";
 	assert_int_equal(az_template_parse(&t, s, NULL, &d), 0);
 	assert_int_equal(t->len, 8);
 	assert_int_equal(t->parts[0].type, AZ_PART_LITERAL);
@@ -80,7 +80,7 @@ static void expect_error(const char *s, int col, const char *msg)
 	assert_int_equal(d.items[0].line, 3);
 	if (d.items[0].col != col || !strstr(d.items[0].summary, msg))
 		fail_msg("'%s': got col %d '%s', want col %d '%s'", s, d.items[0].col,
-			 d.items[0].summary, col, msg);
+		         d.items[0].summary, col, msg);
 	az_diags_clear(&d);
 }
 
@@ -125,10 +125,10 @@ static void errors_in_multiline_strings_point_at_the_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_every_kind_of_part),
-		cmocka_unit_test(has_expr_is_cheap_and_right),
-		cmocka_unit_test(errors_point_at_the_column),
-		cmocka_unit_test(errors_in_multiline_strings_point_at_the_start),
+	    cmocka_unit_test(parses_every_kind_of_part),
+	    cmocka_unit_test(has_expr_is_cheap_and_right),
+	    cmocka_unit_test(errors_point_at_the_column),
+	    cmocka_unit_test(errors_in_multiline_strings_point_at_the_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

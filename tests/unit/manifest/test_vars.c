@@ -9,40 +9,40 @@
 #include <string.h>
 
 static const char *project = "stack: demo\n"
-			     "subscription: sub-default\n"
-			     "location: westeurope\n"
-			     "variables:\n"
-			     "  sku: Small\n"
-			     "  nodes: 3\n"
-			     "  tags: {team: data}\n"
-			     "  suffix: null\n"
-			     "environments:\n"
-			     "  dev:\n"
-			     "    variables: {suffix: d}\n"
-			     "  prod:\n"
-			     "    subscription: sub-prod\n"
-			     "    variables: {suffix: p, sku: Large, nodes: 10, odd: \"a${b\"}\n"
-			     "    overrides:\n"
-			     "      SparkPool/pool-p:\n"
-			     "        nodeCount: ${var.nodes}\n"
-			     "        autoScale: {enabled: true, min: null}\n"
-			     "        secret: \"${env.POOL_KEY}\"\n";
+                             "subscription: sub-default\n"
+                             "location: westeurope\n"
+                             "variables:\n"
+                             "  sku: Small\n"
+                             "  nodes: 3\n"
+                             "  tags: {team: data}\n"
+                             "  suffix: null\n"
+                             "environments:\n"
+                             "  dev:\n"
+                             "    variables: {suffix: d}\n"
+                             "  prod:\n"
+                             "    subscription: sub-prod\n"
+                             "    variables: {suffix: p, sku: Large, nodes: 10, odd: \"a${b\"}\n"
+                             "    overrides:\n"
+                             "      SparkPool/pool-p:\n"
+                             "        nodeCount: ${var.nodes}\n"
+                             "        autoScale: {enabled: true, min: null}\n"
+                             "        secret: \"${env.POOL_KEY}\"\n";
 
 static const char *pool = "apiVersion: azapply/v1\n"
-			  "kind: SparkPool\n"
-			  "metadata:\n"
-			  "  name: pool-${var.suffix}\n"
-			  "spec:\n"
-			  "  sku: ${var.sku}\n"
-			  "  nodeCount: ${var.nodes}\n"
-			  "  label: \"n=${var.nodes} sku=${var.sku}\"\n"
-			  "  tags: ${var.tags}\n"
-			  "  autoScale: {enabled: false, min: 3}\n"
-			  "  workspace: ${ref.SynapseWorkspace.ws.properties.id}-${var.suffix}\n"
-			  "  literal: \"cost $${USD} and ${var.suffix}\"\n"
-			  "  keep: \"$${not.a.var}\"\n"
-			  "  pass: ${env.DB_PASSWORD}\n"
-			  "  list: [\"${var.sku}\", 1]\n";
+                          "kind: SparkPool\n"
+                          "metadata:\n"
+                          "  name: pool-${var.suffix}\n"
+                          "spec:\n"
+                          "  sku: ${var.sku}\n"
+                          "  nodeCount: ${var.nodes}\n"
+                          "  label: \"n=${var.nodes} sku=${var.sku}\"\n"
+                          "  tags: ${var.tags}\n"
+                          "  autoScale: {enabled: false, min: 3}\n"
+                          "  workspace: ${ref.SynapseWorkspace.ws.properties.id}-${var.suffix}\n"
+                          "  literal: \"cost $${USD} and ${var.suffix}\"\n"
+                          "  keep: \"$${not.a.var}\"\n"
+                          "  pass: ${env.DB_PASSWORD}\n"
+                          "  list: [\"${var.sku}\", 1]\n";
 
 typedef struct fixture {
 	char *dir;
@@ -93,9 +93,8 @@ static void prod_values_types_and_overrides(void **state)
 	assert_true(json_is_integer(json_object_get(spec, "nodeCount")));
 	assert_int_equal(json_integer_value(json_object_get(spec, "nodeCount")), 10);
 	assert_string_equal(spec_str(m, "label"), "n=10 sku=Large");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(spec, "tags"),
-								 "team")),
-			    "data");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(spec, "tags"), "team")), "data");
 	/* refs stay for the planner; literal ${ stays escaped. */
 	assert_string_equal(spec_str(m, "workspace"), "${ref.SynapseWorkspace.ws.properties.id}-p");
 	assert_string_equal(spec_str(m, "literal"), "cost $${USD} and p");
@@ -103,7 +102,7 @@ static void prod_values_types_and_overrides(void **state)
 	/* A secret holding "${" is escaped, and recorded as sensitive. */
 	assert_string_equal(spec_str(m, "pass"), "s3cr$${et");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "list"), 0)),
-			    "Large");
+	                    "Large");
 
 	/* The override: merge patch on spec, resolved, with its own positions. */
 	json_t *as = json_object_get(spec, "autoScale");
@@ -125,9 +124,9 @@ static void prod_values_types_and_overrides(void **state)
 	assert_string_equal(json_string_value(json_array_get(m->sensitive, 1)), "/spec/secret");
 
 	assert_string_equal(az_project_setting(&f->set->project, "prod", "subscription"),
-			    "sub-prod");
+	                    "sub-prod");
 	assert_string_equal(az_project_setting(&f->set->project, "dev", "subscription"),
-			    "sub-default");
+	                    "sub-default");
 	assert_string_equal(az_project_setting(&f->set->project, NULL, "location"), "westeurope");
 	assert_null(az_project_setting(&f->set->project, "prod", "tenant"));
 
@@ -144,8 +143,8 @@ static void a_variable_value_is_literal_text(void **state)
 {
 	(void)state;
 	fixture *f = load("variables: {odd: \"a${b\"}\n",
-			  "kind: K\nmetadata: {name: n}\nspec:\n  a: ${var.odd}\n"
-			  "  b: x${var.odd}\n");
+	                  "kind: K\nmetadata: {name: n}\nspec:\n  a: ${var.odd}\n"
+	                  "  b: x${var.odd}\n");
 	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d), 0);
 	az_manifest *m = &f->set->items[0];
 	assert_string_equal(spec_str(m, "a"), "a$${b");
@@ -160,11 +159,11 @@ static void a_variable_value_is_literal_text(void **state)
 }
 
 static void expect_resolve_error(const char *project_text, const char *manifest, const char *env,
-				 const char *want_tail, const char *want_detail)
+                                 const char *want_tail, const char *want_detail)
 {
 	fixture *f = load(project_text, manifest);
 	assert_int_equal(az_manifests_resolve_vars(f->set, env, mt_getenv, NULL, &f->d),
-			 AZ_EINVALID);
+	                 AZ_EINVALID);
 	char *got = mt_first_error(&f->d);
 	char *want = az_xasprintf("%s/%s", f->dir, want_tail);
 	if (strcmp(got, want))
@@ -182,29 +181,31 @@ static void missing_values_are_errors_at_the_use(void **state)
 	const char *m = "kind: K\nmetadata: {name: n}\nspec:\n  a: \"x-${var.suffix}\"\n";
 	const char *proj = "variables: {suffix: null}\nenvironments:\n  dev: {}\n  prod: {}\n";
 	expect_resolve_error(proj, m, "prod",
-			     "pool.yaml:4:9: variable 'suffix' has no value for environment 'prod'",
-			     "set environments.prod.variables.suffix in azapply.yaml");
+	                     "pool.yaml:4:9: variable 'suffix' has no value for environment 'prod'",
+	                     "set environments.prod.variables.suffix in azapply.yaml");
 	expect_resolve_error(proj, m, NULL,
-			     "pool.yaml:4:9: variable 'suffix' has no default and no environment "
-			     "was selected",
-			     "known: dev, prod");
+	                     "pool.yaml:4:9: variable 'suffix' has no default and no environment "
+	                     "was selected",
+	                     "known: dev, prod");
 	expect_resolve_error("environments: {dev: {}}\n",
-			     "kind: K\nmetadata: {name: n}\nspec: {a: \"${var.nope}\"}\n", "dev",
-			     "pool.yaml:3:12: variable 'nope' is not declared and has no value for "
-			     "environment 'dev'",
-			     "set environments.dev.variables.nope");
+	                     "kind: K\nmetadata: {name: n}\nspec: {a: \"${var.nope}\"}\n", "dev",
+	                     "pool.yaml:3:12: variable 'nope' is not declared and has no value for "
+	                     "environment 'dev'",
+	                     "set environments.dev.variables.nope");
 	expect_resolve_error(NULL, "kind: K\nmetadata: {name: n}\nspec:\n  a: ${env.NOPE}\n", NULL,
-			     "pool.yaml:4:6: environment variable 'NOPE' is not set", "export NOPE");
+	                     "pool.yaml:4:6: environment variable 'NOPE' is not set",
+	                     "export NOPE");
 	expect_resolve_error(project, "kind: K\nmetadata: {name: n}\nspec: {a: \"x${var.tags}\"}\n",
-			     "dev",
-			     "pool.yaml:3:13: variable 'tags' is a mapping and cannot be part of a "
-			     "string",
-			     NULL);
-	expect_resolve_error(project, "kind: K\nmetadata: {name: n}\nspec: {a: \"${bad.x}\"}\n",
-			     "dev", "pool.yaml:3:14: unknown expression 'bad' (expected var., env. or ref.)",
-			     NULL);
-	expect_resolve_error(project, pool, "staging", "azapply.yaml:10:3: unknown environment 'staging'",
-			     "environments in azapply.yaml: dev, prod");
+	                     "dev",
+	                     "pool.yaml:3:13: variable 'tags' is a mapping and cannot be part of a "
+	                     "string",
+	                     NULL);
+	expect_resolve_error(
+	    project, "kind: K\nmetadata: {name: n}\nspec: {a: \"${bad.x}\"}\n", "dev",
+	    "pool.yaml:3:14: unknown expression 'bad' (expected var., env. or ref.)", NULL);
+	expect_resolve_error(project, pool, "staging",
+	                     "azapply.yaml:10:3: unknown environment 'staging'",
+	                     "environments in azapply.yaml: dev, prod");
 }
 
 static void unknown_environment_without_project(void **state)
@@ -222,9 +223,9 @@ static void overrides_for_unknown_resources_are_errors(void **state)
 	(void)state;
 	const char *proj = "environments:\n  prod:\n    overrides:\n      SparkPool/nope: {a: 1}\n";
 	expect_resolve_error(proj, "kind: SparkPool\nmetadata: {name: p}\nspec: {}\n", "prod",
-			     "azapply.yaml:4:7: override for 'SparkPool/nope', which no manifest "
-			     "defines",
-			     "Kind/metadata.name");
+	                     "azapply.yaml:4:7: override for 'SparkPool/nope', which no manifest "
+	                     "defines",
+	                     "Kind/metadata.name");
 }
 
 static void process_environment_is_the_default(void **state)
@@ -246,12 +247,12 @@ static void process_environment_is_the_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(prod_values_types_and_overrides),
-		cmocka_unit_test(a_variable_value_is_literal_text),
-		cmocka_unit_test(missing_values_are_errors_at_the_use),
-		cmocka_unit_test(unknown_environment_without_project),
-		cmocka_unit_test(overrides_for_unknown_resources_are_errors),
-		cmocka_unit_test(process_environment_is_the_default),
+	    cmocka_unit_test(prod_values_types_and_overrides),
+	    cmocka_unit_test(a_variable_value_is_literal_text),
+	    cmocka_unit_test(missing_values_are_errors_at_the_use),
+	    cmocka_unit_test(unknown_environment_without_project),
+	    cmocka_unit_test(overrides_for_unknown_resources_are_errors),
+	    cmocka_unit_test(process_environment_is_the_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

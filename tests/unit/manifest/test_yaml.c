@@ -26,21 +26,21 @@ static void core_schema_resolves_plain_scalars(void **state)
 {
 	(void)state;
 	json_t *doc = mt_parse1("n1: null\nn2: Null\nn3: NULL\nn4: ~\nn5:\n"
-				"b1: true\nb2: True\nb3: FALSE\n"
-				"s1: yes\ns2: no\ns3: on\ns4: off\ns5: nULL\ns6: tRUE\n"
-				"i1: 42\ni2: -7\ni3: 0o17\ni4: 0x1F\ni5: +3\ni6: 0777\n"
-				"f1: 1.5\nf2: -0.5e3\nf3: .25\nf4: 1e2\n"
-				"q1: \"true\"\nq2: '42'\nq3: \"null\"\n"
-				"x1: 0o8\nx2: 1.2.3\nx3: 12:30\nx4: NO\n",
-				NULL);
+	                        "b1: true\nb2: True\nb3: FALSE\n"
+	                        "s1: yes\ns2: no\ns3: on\ns4: off\ns5: nULL\ns6: tRUE\n"
+	                        "i1: 42\ni2: -7\ni3: 0o17\ni4: 0x1F\ni5: +3\ni6: 0777\n"
+	                        "f1: 1.5\nf2: -0.5e3\nf3: .25\nf4: 1e2\n"
+	                        "q1: \"true\"\nq2: '42'\nq3: \"null\"\n"
+	                        "x1: 0o8\nx2: 1.2.3\nx3: 12:30\nx4: NO\n",
+	                        NULL);
 	assert_json(doc, "{\"n1\":null,\"n2\":null,\"n3\":null,\"n4\":null,\"n5\":null,"
-			 "\"b1\":true,\"b2\":true,\"b3\":false,"
-			 "\"s1\":\"yes\",\"s2\":\"no\",\"s3\":\"on\",\"s4\":\"off\","
-			 "\"s5\":\"nULL\",\"s6\":\"tRUE\","
-			 "\"i1\":42,\"i2\":-7,\"i3\":15,\"i4\":31,\"i5\":3,\"i6\":777,"
-			 "\"f1\":1.5,\"f2\":-500.0,\"f3\":0.25,\"f4\":100.0,"
-			 "\"q1\":\"true\",\"q2\":\"42\",\"q3\":\"null\","
-			 "\"x1\":\"0o8\",\"x2\":\"1.2.3\",\"x3\":\"12:30\",\"x4\":\"NO\"}");
+	                 "\"b1\":true,\"b2\":true,\"b3\":false,"
+	                 "\"s1\":\"yes\",\"s2\":\"no\",\"s3\":\"on\",\"s4\":\"off\","
+	                 "\"s5\":\"nULL\",\"s6\":\"tRUE\","
+	                 "\"i1\":42,\"i2\":-7,\"i3\":15,\"i4\":31,\"i5\":3,\"i6\":777,"
+	                 "\"f1\":1.5,\"f2\":-500.0,\"f3\":0.25,\"f4\":100.0,"
+	                 "\"q1\":\"true\",\"q2\":\"42\",\"q3\":\"null\","
+	                 "\"x1\":\"0o8\",\"x2\":\"1.2.3\",\"x3\":\"12:30\",\"x4\":\"NO\"}");
 	assert_true(json_is_integer(json_object_get(doc, "i1")));
 	assert_true(json_is_real(json_object_get(doc, "f4")));
 	json_decref(doc);
@@ -50,10 +50,10 @@ static void core_tags_force_types(void **state)
 {
 	(void)state;
 	json_t *doc = mt_parse1("a: !!str 42\nb: !!int \"7\"\nc: !!float 2\nd: !!bool \"true\"\n"
-				"e: !!null ''\nf: !!map {x: 1}\ng: !!seq [1]\n",
-				NULL);
+	                        "e: !!null ''\nf: !!map {x: 1}\ng: !!seq [1]\n",
+	                        NULL);
 	assert_json(doc, "{\"a\":\"42\",\"b\":7,\"c\":2.0,\"d\":true,\"e\":null,"
-			 "\"f\":{\"x\":1},\"g\":[1]}");
+	                 "\"f\":{\"x\":1},\"g\":[1]}");
 	json_decref(doc);
 }
 
@@ -86,26 +86,33 @@ static void positions_are_first_content_character(void **state)
 	(void)state;
 	az_srcmap *map = NULL;
 	json_t *doc = mt_parse1("apiVersion: azapply/v1\n"
-				"spec:\n"
-				"  name: \"quoted\"\n"
-				"  list:\n"
-				"    - 'one'\n"
-				"    - two: 2\n"
-				"  a~b/c: {x: [1, 2]}\n"
-				"  empty:\n"
-				"  é: ünï\n",
-				&map);
+	                        "spec:\n"
+	                        "  name: \"quoted\"\n"
+	                        "  list:\n"
+	                        "    - 'one'\n"
+	                        "    - two: 2\n"
+	                        "  a~b/c: {x: [1, 2]}\n"
+	                        "  empty:\n"
+	                        "  é: ünï\n",
+	                        &map);
 	struct {
 		const char *ptr;
 		int line, col;
 	} want[] = {
-		{"", 1, 1},           {"/apiVersion", 1, 13}, {"/spec", 3, 3},
-		{"/spec/name", 3, 10}, {"/spec/list", 5, 5},   {"/spec/list/0", 5, 8},
-		{"/spec/list/1", 6, 7}, {"/spec/list/1/two", 6, 12},
-		{"/spec/a~0b~1c", 7, 10}, {"/spec/a~0b~1c/x", 7, 14},
-		{"/spec/a~0b~1c/x/1", 7, 18}, {"/spec/é", 9, 6},
-		/* no entry of its own: the nearest ancestor */
-		{"/spec/list/7/deep", 5, 5},
+	    {"", 1, 1},
+	    {"/apiVersion", 1, 13},
+	    {"/spec", 3, 3},
+	    {"/spec/name", 3, 10},
+	    {"/spec/list", 5, 5},
+	    {"/spec/list/0", 5, 8},
+	    {"/spec/list/1", 6, 7},
+	    {"/spec/list/1/two", 6, 12},
+	    {"/spec/a~0b~1c", 7, 10},
+	    {"/spec/a~0b~1c/x", 7, 14},
+	    {"/spec/a~0b~1c/x/1", 7, 18},
+	    {"/spec/é", 9, 6},
+	    /* no entry of its own: the nearest ancestor */
+	    {"/spec/list/7/deep", 5, 5},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const az_pos *p = az_srcmap_get(map, want[i].ptr);
@@ -113,7 +120,7 @@ static void positions_are_first_content_character(void **state)
 		assert_string_equal(p->file, "t.yaml");
 		if (p->line != want[i].line || p->col != want[i].col)
 			fail_msg("%s: got %d:%d, want %d:%d", want[i].ptr, p->line, p->col,
-				 want[i].line, want[i].col);
+			         want[i].line, want[i].col);
 	}
 	assert_true(json_is_null(json_object_get(json_object_get(doc, "spec"), "empty")));
 	json_decref(doc);
@@ -149,7 +156,7 @@ static void duplicate_keys_name_the_first(void **state)
 {
 	(void)state;
 	expect_error("a: 1\nb:\n  c: 1\n  d: 2\n  c: 3\n",
-		     "5:3: duplicate key 'c' (first defined at line 3)");
+	             "5:3: duplicate key 'c' (first defined at line 3)");
 	expect_error("{x: 1, y: 2, x: 3}\n", "1:14: duplicate key 'x' (first defined at line 1)");
 	/* The same key in different mappings is fine. */
 	json_t *doc = mt_parse1("a: {k: 1}\nb: {k: 2}\n", NULL);
@@ -161,7 +168,7 @@ static void aliases_copy_and_count(void **state)
 	(void)state;
 	json_t *doc = mt_parse1("base: &b {sku: small, n: 1}\nx: *b\ny: [*b, *b]\n", NULL);
 	assert_json(doc, "{\"base\":{\"sku\":\"small\",\"n\":1},\"x\":{\"sku\":\"small\",\"n\":1},"
-			 "\"y\":[{\"sku\":\"small\",\"n\":1},{\"sku\":\"small\",\"n\":1}]}");
+	                 "\"y\":[{\"sku\":\"small\",\"n\":1},{\"sku\":\"small\",\"n\":1}]}");
 	/* Copies, not shared values: changing one leaves the others alone. */
 	json_object_set_new(json_object_get(doc, "x"), "n", json_integer(2));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "base"), "n")), 1);
@@ -191,15 +198,16 @@ static double cpu_seconds(void)
 static void alias_bomb_fails_fast(void **state)
 {
 	(void)state;
-	const char *bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-			   "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-			   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-			   "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-			   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-			   "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-			   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-			   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	const char *bomb =
+	    "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+	    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+	    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+	    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	    "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+	    "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
 	double t0 = cpu_seconds();
 	char *got = mt_parse_error(bomb, NULL);
 	double spent = cpu_seconds() - t0;
@@ -254,8 +262,8 @@ static void syntax_errors_are_sentences(void **state)
 	(void)state;
 	char *got = mt_parse_error("a: b: c\n", NULL);
 	assert_string_equal(got, "1:5: invalid YAML: unexpected ':' (a value containing ': ' "
-				 "must be quoted, or the indentation is off) (mapping values "
-				 "are not allowed in this context)");
+	                         "must be quoted, or the indentation is off) (mapping values "
+	                         "are not allowed in this context)");
 	free(got);
 	got = mt_parse_error("a:\n  - 1\n - 2\n", NULL);
 	assert_non_null(strstr(got, "invalid YAML"));
@@ -274,7 +282,7 @@ static void documents_and_json(void **state)
 	size_t n = 0;
 	const char *text = "# only a comment\n---\na: 1\n---\n---\n[1]\n";
 	assert_int_equal(az_yaml_parse("m.yaml", text, strlen(text), NULL, &docs, &maps, &n, &d),
-			 0);
+	                 0);
 	/* The comment before the first "---" is no document. */
 	assert_int_equal(n, 3);
 	assert_true(json_is_object(docs[0]));
@@ -289,8 +297,8 @@ static void documents_and_json(void **state)
 	free(maps);
 
 	/* JSON is YAML 1.2: compact JSON, tabs and "\/" escapes. */
-	json_t *doc = mt_parse1("{\"a\":1,\"b\":[true,null,\"x\\/y\"],\n\t\"c\": {\"d\": -1.5e1}}",
-				NULL);
+	json_t *doc =
+	    mt_parse1("{\"a\":1,\"b\":[true,null,\"x\\/y\"],\n\t\"c\": {\"d\": -1.5e1}}", NULL);
 	assert_json(doc, "{\"a\":1,\"b\":[true,null,\"x/y\"],\"c\":{\"d\":-15.0}}");
 	json_decref(doc);
 	az_diags_clear(&d);
@@ -299,18 +307,18 @@ static void documents_and_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(core_schema_resolves_plain_scalars),
-		cmocka_unit_test(core_tags_force_types),
-		cmocka_unit_test(custom_tags_and_bad_values_are_errors),
-		cmocka_unit_test(positions_are_first_content_character),
-		cmocka_unit_test(srcmap_set_and_fallback),
-		cmocka_unit_test(duplicate_keys_name_the_first),
-		cmocka_unit_test(aliases_copy_and_count),
-		cmocka_unit_test(alias_bomb_fails_fast),
-		cmocka_unit_test(limits_depth_documents_size),
-		cmocka_unit_test(invalid_utf8_points_at_the_byte),
-		cmocka_unit_test(syntax_errors_are_sentences),
-		cmocka_unit_test(documents_and_json),
+	    cmocka_unit_test(core_schema_resolves_plain_scalars),
+	    cmocka_unit_test(core_tags_force_types),
+	    cmocka_unit_test(custom_tags_and_bad_values_are_errors),
+	    cmocka_unit_test(positions_are_first_content_character),
+	    cmocka_unit_test(srcmap_set_and_fallback),
+	    cmocka_unit_test(duplicate_keys_name_the_first),
+	    cmocka_unit_test(aliases_copy_and_count),
+	    cmocka_unit_test(alias_bomb_fails_fast),
+	    cmocka_unit_test(limits_depth_documents_size),
+	    cmocka_unit_test(invalid_utf8_points_at_the_byte),
+	    cmocka_unit_test(syntax_errors_are_sentences),
+	    cmocka_unit_test(documents_and_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
