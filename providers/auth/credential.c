@@ -571,13 +571,14 @@ static cache_entry *cache_find(az_credential *cr, const char *scope)
 
 /* The az_token_source entry point. One tenant per credential, so the
  * cache key (tenant, scope) reduces to the scope. */
-static void get_token(void *impl, az_http_client *c, const char *scope, bool force,
+static void get_token(void *impl, az_http_client *c, const char *scope, const char *rejected,
                       az_token_done_fn cb, void *ud)
 {
 	az_credential *cr = impl;
 	cr->c = c;
 	cache_entry *e = cache_find(cr, scope);
 	int64_t now = az_http_now_ms(c);
+	bool force = rejected && e->token && strcmp(rejected, e->token) == 0;
 	if (!force && !e->fetching && e->token && now < e->refresh_ms) {
 		az_diags none = AZ_DIAGS_INIT;
 		cb(ud, 0, e->token, &none);
@@ -655,7 +656,7 @@ int az_auth_describe(json_t **out, az_credential *cred, az_http_client *c, az_di
 		                       "audience", az_cloud_audience(cred->cloud, svcs[i]));
 		json_array_append_new(ctx.auds, one->entry);
 		ctx.pending++;
-		get_token(cred, c, scope, false, on_describe_token, one);
+		get_token(cred, c, scope, NULL, on_describe_token, one);
 		free(scope);
 		/* One at a time: the first settles which credential the chain uses. */
 		az_http_run_until(c, describe_done, &ctx);

@@ -35,7 +35,8 @@ struct call {
 	az_http_done_fn cb;
 	void *ud;
 	int attempt;
-	bool refreshed;
+	bool refreshed;   /* the one renewal after a 401 was used */
+	bool refresh_now; /* renew the token at the next dispatch */
 	bool in_transport;
 	int fail_err; /* finish at once with this code (refused, no token) */
 	az_http_request *wire;
@@ -358,8 +359,15 @@ static void dispatch(call *k)
 		return;
 	}
 	char *scope = az_cloud_scope(c->cloud, k->req->svc);
-	bool force = k->refreshed;
-	c->tokens.get(c->tokens.impl, c, scope ? scope : "", force, on_token, k);
+	/* After a 401, name the refused token so the source renews it. */
+	const char *rejected = NULL;
+	if (k->refresh_now && k->wire) {
+		const char *auth = az_http_headers_get(&k->wire->headers, "Authorization");
+		if (auth && strncmp(auth, "Bearer ", 7) == 0)
+			rejected = auth + 7;
+	}
+	k->refresh_now = false;
+	c->tokens.get(c->tokens.impl, c, scope ? scope : "", rejected, on_token, k);
 	free(scope);
 }
 
@@ -492,6 +500,7 @@ static void complete(call *k)
 	if (status == 401 && k->req->svc != AZ_SVC_NONE && c->have_tokens && !k->refreshed) {
 		/* An expired or revoked token: refresh once and try again. */
 		k->refreshed = true;
+		k->refresh_now = true;
 		c->active--;
 		push_pending(c, k, true);
 		return;

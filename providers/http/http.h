@@ -104,8 +104,13 @@ typedef void (*az_http_done_fn)(void *ud, int err, const az_http_response *resp,
  */
 typedef void (*az_token_done_fn)(void *ud, int err, const char *token, az_diags *d);
 typedef struct az_token_source {
-	/* Calls `cb` exactly once, possibly before returning. */
-	void (*get)(void *impl, az_http_client *c, const char *scope, bool force_refresh,
+	/*
+	 * Calls `cb` exactly once, possibly before returning. `rejected` is the
+	 * token a server just answered 401 to, or NULL: a source then renews
+	 * its cached token if it is that one, and hands out one renewed since
+	 * as it is (so parallel 401s cost one renewal, not one each).
+	 */
+	void (*get)(void *impl, az_http_client *c, const char *scope, const char *rejected,
 	            az_token_done_fn cb, void *ud);
 	void *impl;
 } az_token_source;

@@ -193,6 +193,35 @@ static void client_secret_token_is_cached_and_refreshed(void **state)
 	}
 }
 
+static void parallel_401s_renew_the_token_once(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "pw", 1);
+	use_credential(e);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"tok-A\",\"expires_in\":3600}", 0);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"tok-B\",\"expires_in\":3600}", 0);
+	for (int i = 0; i < 3; i++)
+		fake_tp_script(e->fake, "GET", "/x", 401, NULL, "{}", 10);
+	for (int i = 0; i < 3; i++)
+		fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 10);
+	result r[3] = {{0}};
+	for (int i = 0; i < 3; i++)
+		arm_get(e, &r[i]);
+	az_http_run(e->c);
+	assert_int_equal(count_sent(e, "/token"), 2);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].err, 0);
+		const fake_sent *s = sent_to(e, "/x", 3 + (size_t)i);
+		assert_string_equal(az_http_headers_get(&s->headers, "Authorization"),
+		                    "Bearer tok-B");
+		az_diags_clear(&r[i].diags);
+	}
+}
+
 static void refused_secret_is_reported_without_the_secret(void **state)
 {
 	env *e = *state;
@@ -539,6 +568,7 @@ int main(void)
 	    cmocka_unit_test(refresh_happens_ahead_of_expiry),
 	    cmocka_unit_test_setup_teardown(client_secret_token_is_cached_and_refreshed, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(parallel_401s_renew_the_token_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refused_secret_is_reported_without_the_secret, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(chain_failure_lists_every_credential, setup, teardown),

@@ -530,13 +530,13 @@ typedef struct fake_tokens {
 	char last_scope[128];
 } fake_tokens;
 
-static void fake_get_token(void *impl, az_http_client *c, const char *scope, bool force,
+static void fake_get_token(void *impl, az_http_client *c, const char *scope, const char *rejected,
                            az_token_done_fn cb, void *ud)
 {
 	fake_tokens *t = impl;
 	(void)c;
 	t->gets++;
-	t->forced += force;
+	t->forced += rejected != NULL;
 	snprintf(t->last_scope, sizeof(t->last_scope), "%s", scope);
 	char token[64];
 	snprintf(token, sizeof(token), "tok-SECRET-%d", t->forced);

@@ -35,8 +35,8 @@ typedef struct t {
 	char dir[256];
 	char *old_path;
 	FILE *trace; /* the debug trace of every test's client */
-	char *arm; /* https://management.localhost:PORT */
-	char *rgs; /* .../resourcegroups URL prefix of the default subscription */
+	char *arm;   /* https://management.localhost:PORT */
+	char *rgs;   /* .../resourcegroups URL prefix of the default subscription */
 } t;
 
 typedef struct result {
