@@ -213,11 +213,28 @@ static void parse_form(emu_kvs *out, const char *body, size_t len)
 	}
 }
 
-static void aad_error(emu_resp *r, int status, const char *error, const char *desc)
+/* AAD's error body: error, error_description ("AADSTSnnn: ..."), error_codes,
+ * timestamp, trace_id and correlation_id (the client's
+ * client-request-id when it sent one), as login.microsoftonline.com answers. */
+static void aad_error(emu_server *s, const emu_req *q, emu_resp *r, int status,
+		      const char *error, const char *desc)
 {
+	char ts[40];
+	emu_iso8601(ts, sizeof(ts), q->now_ms);
+	ts[19] = 'Z';
+	ts[20] = '\0';
+	ts[10] = ' ';
+	char *trace = emu_uuid(s);
+	char *corr = emu_uuid(s);
+	const char *client_corr = emu_req_header(q, "client-request-id");
 	emu_resp_json(r, status,
-		      json_pack("{s:s,s:s,s:[i]}", "error", error, "error_description", desc,
-				"error_codes", atoi(desc + 6)));
+		      json_pack("{s:s,s:s,s:[i],s:s,s:s,s:s,s:s}", "error", error,
+				"error_description", desc, "error_codes", atoi(desc + 6),
+				"timestamp", ts, "trace_id", trace, "correlation_id",
+				client_corr ? client_corr : corr, "error_uri",
+				"https://login.microsoftonline.com/error"));
+	free(trace);
+	free(corr);
 }
 
 /* "https://management.azure.com/.default" -> "https://management.azure.com/" */
@@ -326,14 +343,23 @@ static const char *check_assertion(emu_server *s, json_t *client, const char *cl
 	}
 	json_t *fed;
 	size_t i;
+	bool subject_found = false;
 	json_array_foreach(json_object_get(client, "federated"), i, fed) {
 		const char *fi = json_string_value(json_object_get(fed, "issuer"));
 		const char *fs = json_string_value(json_object_get(fed, "subject"));
-		if (fi && fs && iss && sub && !strcmp(fi, iss) && !strcmp(fs, sub))
+		const char *fa = json_string_value(json_object_get(fed, "audience"));
+		if (!fi || !fs || !iss || !sub || strcmp(fi, iss) || strcmp(fs, sub))
+			continue;
+		subject_found = true;
+		/* A federated credential names its audience, by default
+		 * api://AzureADTokenExchange; the assertion must carry it. */
+		if (aud && !strcmp(aud, fa ? fa : "api://AzureADTokenExchange"))
 			goto done;
 	}
-	msg = "AADSTS700213: No matching federated identity record found for presented "
-	      "assertion subject.";
+	msg = subject_found ? "AADSTS700212: No matching federated identity record found for "
+			      "presented assertion audience."
+			    : "AADSTS700213: No matching federated identity record found for "
+			      "presented assertion subject.";
 done:
 	jwt_parts_free(&j);
 	return msg;
@@ -354,19 +380,19 @@ void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r)
 	char *tenant = az_xstrndup(q->path + 1, slash ? (size_t)(slash - q->path - 1) : 0);
 
 	if (!grant || strcmp(grant, "client_credentials")) {
-		aad_error(r, 400, "unsupported_grant_type",
+		aad_error(s, q, r, 400, "unsupported_grant_type",
 			  "AADSTS70003: The app requested an unsupported grant type.");
 		goto done;
 	}
 	if (!client_id || !*client_id) {
-		aad_error(r, 400, "invalid_request",
+		aad_error(s, q, r, 400, "invalid_request",
 			  "AADSTS900144: The request body must contain the following parameter: "
 			  "'client_id'.");
 		goto done;
 	}
 	aud = scope ? audience_of_scope(scope) : NULL;
 	if (!aud) {
-		aad_error(r, 400, "invalid_scope",
+		aad_error(s, q, r, 400, "invalid_scope",
 			  "AADSTS1002012: The provided value for scope is not valid. Client "
 			  "credential flows must have a scope value with /.default suffixed to the "
 			  "resource identifier.");
@@ -379,14 +405,14 @@ void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r)
 		char *d = az_xasprintf("AADSTS700016: Application with identifier '%s' was not "
 				       "found in the directory '%s'.",
 				       client_id, tenant);
-		aad_error(r, 400, "unauthorized_client", d);
+		aad_error(s, q, r, 400, "unauthorized_client", d);
 		free(d);
 		goto done;
 	}
 	const char *tid = json_string_value(json_object_get(client, "tenant"));
 	if (strcasecmp(tenant, tid) && strcmp(tenant, "organizations")) {
 		char *d = az_xasprintf("AADSTS90002: Tenant '%s' not found.", tenant);
-		aad_error(r, 400, "invalid_request", d);
+		aad_error(s, q, r, 400, "invalid_request", d);
 		free(d);
 		json_decref(client);
 		goto done;
@@ -417,7 +443,7 @@ void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r)
 			  "'client_assertion' or 'client_secret'.";
 	}
 	if (failure) {
-		aad_error(r, 401, "invalid_client", failure);
+		aad_error(s, q, r, 401, "invalid_client", failure);
 		json_decref(client);
 		goto done;
 	}

@@ -157,12 +157,15 @@ static void identities(emu_server *s, const emu_req *q, emu_resp *r, const char 
 		} else {
 			const char *iss = json_string_value(json_object_get(b, "issuer"));
 			const char *sub = json_string_value(json_object_get(b, "subject"));
+			const char *aud = json_string_value(json_object_get(b, "audience"));
 			if (!iss || !sub)
 				error = "issuer and subject are required";
 			else
-				json_array_append_new(json_object_get(entry, "federated"),
-						      json_pack("{s:s,s:s}", "issuer", iss,
-								"subject", sub));
+				json_array_append_new(
+					json_object_get(entry, "federated"),
+					json_pack("{s:s,s:s,s:s}", "issuer", iss, "subject", sub,
+						  "audience",
+						  aud ? aud : "api://AzureADTokenExchange"));
 		}
 	} else {
 		error = "unknown identity kind";
