@@ -375,6 +375,7 @@ static void post_token_request(az_credential *cr, cache_entry *e, int kind, cons
 	r->secret_body = true;
 	/* Token requests change nothing: repeating one is safe. */
 	r->idempotent = true;
+	r->timeout_ms = az_http_timeout_for(cr->c, AZ_TIMEOUT_TOKEN);
 	az_http_request_header(r, "Content-Type", "application/x-www-form-urlencoded");
 	az_http_request_body(r, form, strlen(form));
 	wipe_free(form);
@@ -489,6 +490,7 @@ static void start_managed(az_credential *cr, cache_entry *e)
 	free(resource);
 	free(res);
 	free(cid);
+	r->timeout_ms = az_http_timeout_for(cr->c, AZ_TIMEOUT_TOKEN);
 	az_http_submit(cr->c, r, on_token_answer, ctx_new(cr, e, CRED_MANAGED));
 }
 
@@ -523,6 +525,7 @@ static void start_kind(az_credential *cr, cache_entry *e, int kind)
 		az_http_request_header(r, "Authorization", auth);
 		wipe_free(auth);
 		free(url);
+		r->timeout_ms = az_http_timeout_for(cr->c, AZ_TIMEOUT_TOKEN);
 		az_http_submit(cr->c, r, on_github_token, ctx_new(cr, e, kind));
 		break;
 	}

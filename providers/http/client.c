@@ -94,6 +94,8 @@ void az_http_options_init(az_http_options *o)
 	o->max_retries_throttled = 10;
 	o->connect_timeout_ms = 10000;
 	o->timeout_ms = 100000;
+	o->token_timeout_ms = 30000;
+	o->poll_timeout_ms = 30000;
 	o->backoff_base_ms = 800;
 	o->backoff_cap_ms = 60000;
 	o->poll_max_ms = env_long("AZAPPLY_POLL_MAX_SECONDS", 30) * 1000;
@@ -181,6 +183,16 @@ int64_t az_http_now_ms(const az_http_client *c)
 int az_http_max_seen_in_flight(const az_http_client *c)
 {
 	return c->max_seen;
+}
+
+long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind)
+{
+	switch (kind) {
+	case AZ_TIMEOUT_TOKEN: return c->o.token_timeout_ms;
+	case AZ_TIMEOUT_POLL: return c->o.poll_timeout_ms;
+	case AZ_TIMEOUT_DEFAULT: break;
+	}
+	return c->o.timeout_ms;
 }
 
 long az_http_poll_delay(const az_http_client *c, long retry_after_ms)

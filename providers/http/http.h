@@ -155,6 +155,8 @@ typedef struct az_http_options {
 	int max_retries_throttled; /* for 429; default 10 */
 	long connect_timeout_ms;   /* default 10 s */
 	long timeout_ms;           /* default 100 s (ARM answers within 60 s) */
+	long token_timeout_ms;     /* token endpoints, IMDS, the CLI's peers; default 30 s */
+	long poll_timeout_ms;      /* LRO status and final GETs; default 30 s */
 	long backoff_base_ms;      /* default 800 */
 	long backoff_cap_ms;       /* default 60 s */
 	long poll_max_ms;          /* LRO poll interval cap; AZAPPLY_POLL_MAX_SECONDS, 30 s */
@@ -163,6 +165,14 @@ typedef struct az_http_options {
 	int verbosity;             /* 0 quiet, 1 one line per request; AZAPPLY_LOG=debug */
 	FILE *log;                 /* default stderr */
 } az_http_options;
+
+/* Kinds of request with their own total timeout: a token or a status
+ * document comes back in seconds, an ARM write may take a minute. */
+typedef enum az_http_timeout_kind {
+	AZ_TIMEOUT_DEFAULT,
+	AZ_TIMEOUT_TOKEN,
+	AZ_TIMEOUT_POLL,
+} az_http_timeout_kind;
 
 /* Defaults, then the environment (AZAPPLY_LOG, AZAPPLY_POLL_MAX_SECONDS). */
 void az_http_options_init(az_http_options *o);
@@ -175,6 +185,8 @@ void az_http_client_set_tokens(az_http_client *c, const az_token_source *tokens)
 void az_http_client_set_verbosity(az_http_client *c, int verbosity);
 const az_cloud *az_http_client_cloud(const az_http_client *c);
 int64_t az_http_now_ms(const az_http_client *c);
+/* The total timeout for a kind of request, for az_http_request.timeout_ms. */
+long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind);
 /* The most requests that were in flight at once so far. */
 int az_http_max_seen_in_flight(const az_http_client *c);
 

@@ -111,6 +111,7 @@ static void get_final(lro *op, const char *url)
 {
 	az_http_request *r = az_http_request_new("GET", url);
 	r->svc = op->req->svc;
+	r->timeout_ms = az_http_timeout_for(op->c, AZ_TIMEOUT_POLL);
 	az_http_submit(op->c, r, on_final, op);
 }
 
@@ -194,6 +195,7 @@ static void poll_now(void *ud)
 	}
 	az_http_request *r = az_http_request_new("GET", op->poll_url);
 	r->svc = op->req->svc;
+	r->timeout_ms = az_http_timeout_for(op->c, AZ_TIMEOUT_POLL);
 	az_http_submit(op->c, r, on_poll, op);
 }
 

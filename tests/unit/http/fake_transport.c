@@ -84,8 +84,6 @@ void fake_tp_script_net(fake_tp *f, const char *method, const char *url_part, az
 static int fake_start(void *impl, az_http_xfer *x, long connect_timeout_ms, long timeout_ms)
 {
 	fake_tp *f = impl;
-	(void)connect_timeout_ms;
-	(void)timeout_ms;
 	if (f->nsent == f->capsent) {
 		f->capsent = f->capsent ? f->capsent * 2 : 16;
 		f->sent = az_xrealloc(f->sent, f->capsent * sizeof(*f->sent));
@@ -97,6 +95,8 @@ static int fake_start(void *impl, az_http_xfer *x, long connect_timeout_ms, long
 	az_http_headers_copy(&rec->headers, &x->req->headers);
 	rec->body = x->req->body ? az_xstrndup(x->req->body, x->req->body_len) : NULL;
 	rec->at_ms = f->now;
+	rec->connect_timeout_ms = connect_timeout_ms;
+	rec->timeout_ms = timeout_ms;
 	script *s = NULL;
 	for (size_t i = 0; i < f->nscripts && !s; i++) {
 		script *c = &f->scripts[i];

@@ -19,6 +19,8 @@ typedef struct fake_sent {
 	az_http_headers headers;
 	char *body;
 	int64_t at_ms; /* fake clock when the attempt started */
+	long connect_timeout_ms;
+	long timeout_ms;
 } fake_sent;
 
 typedef struct fake_tp fake_tp;

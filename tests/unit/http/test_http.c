@@ -662,6 +662,10 @@ static void lro_async_operation_success_gets_the_resource(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"name\":\"ws\""));
 	assert_int_equal(fake_tp_sent_count(e->fake), 4);
+	/* Writes get the default timeout, status documents a short one. */
+	assert_int_equal(fake_tp_sent(e->fake, 0)->timeout_ms, 100000);
+	assert_int_equal(fake_tp_sent(e->fake, 1)->timeout_ms, 30000);
+	assert_int_equal(fake_tp_sent(e->fake, 0)->connect_timeout_ms, 10000);
 	/* Retry-After 3 s, then 100 s capped at 30 s. */
 	assert_int_equal(fake_tp_sent(e->fake, 1)->at_ms - fake_tp_sent(e->fake, 0)->at_ms, 3000);
 	assert_int_equal(fake_tp_sent(e->fake, 2)->at_ms - fake_tp_sent(e->fake, 1)->at_ms, 30000);
