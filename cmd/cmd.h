@@ -99,6 +99,7 @@ az_format az_cmd_format(const az_args *args);
 int az_cmd_print_plan(const az_args *args, const az_plan *plan, az_format format);
 
 extern const az_command cmd_plan;
+extern const az_command cmd_apply;
 extern const az_command cmd_help;
 extern const az_command cmd_version;
 extern const az_command cmd_validate;

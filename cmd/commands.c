@@ -9,6 +9,7 @@
 const az_command *const az_commands[] = {
 	&cmd_validate,
 	&cmd_plan,
+	&cmd_apply,
 	&cmd_help,
 	&cmd_version,
 	NULL,

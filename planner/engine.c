@@ -369,12 +369,15 @@ int az_engine_init(az_engine *e, az_stack *stack, az_session *s, az_diags *d)
 	e->len = stack->len;
 	e->nodes = az_xcalloc(e->len ? e->len : 1, sizeof(az_node));
 	e->lists = json_object();
+	e->list_kinds = json_object();
 	const az_project *p = &stack->set->project;
 	e->env = stack->env;
 	e->subscription = az_project_setting(p, stack->env, "subscription");
 	e->stack_name = p->stack ? p->stack : "default";
-	for (size_t i = 0; i < e->len; i++)
+	for (size_t i = 0; i < e->len; i++) {
 		e->nodes[i].res = &stack->resources[i];
+		e->nodes[i].kind = stack->resources[i].kind;
+	}
 	if (!e->subscription) {
 		az_pos pos = {p->file, 1, 1};
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, p->present ? &pos : NULL, NULL,
@@ -396,8 +399,16 @@ void az_engine_free(az_engine *e)
 		json_decref(n->live);
 		az_marker_info_free(&n->marker);
 	}
+	for (size_t i = 0; i < e->orphans_len; i++) {
+		az_node *n = &e->orphans[i];
+		free(n->id);
+		json_decref(n->live);
+		az_marker_info_free(&n->marker);
+	}
+	free(e->orphans);
 	free(e->nodes);
 	json_decref(e->lists);
+	json_decref(e->list_kinds);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -577,6 +588,60 @@ void az_engine_match(az_engine *e, az_node *n)
 		n->state = AZ_NODE_ABSENT;
 }
 
+/* Lists `collection` once per refresh, remembering which kind it holds. */
+static void list_once(az_engine *e, const az_kind *k, const char *kind_name, const char *collection,
+		      az_diags *d, int *errors)
+{
+	char *key = lowercase(collection);
+	if (json_object_get(e->lists, key)) {
+		free(key);
+		return;
+	}
+	/* Reserve the key so the collection is listed once. */
+	json_object_set_new(e->lists, key, json_null());
+	json_object_set_new(e->list_kinds, key, json_string(kind_name));
+	pending_list *pl = az_xcalloc(1, sizeof(*pl));
+	*pl = (pending_list){e, key, d, errors};
+	e->requests++;
+	az_provider_get(k->provider)->list(e->session, k, collection, list_done, pl);
+}
+
+/* What only pruning needs: resources this stack marked that no manifest
+ * declares any more. ARM ones come from one tag-filtered list of the
+ * subscription and the resource group list; Synapse artifacts from the
+ * artifact collections of every workspace of the stack that exists. */
+static void request_prune_lists(az_engine *e, bool synapse_wave, az_diags *d, int *errors)
+{
+	const az_kind *rg = az_kind_find("ResourceGroup");
+	if (!synapse_wave) {
+		char *c = az_xasprintf("/subscriptions/%s/resourcegroups", e->subscription);
+		list_once(e, rg, rg->name, c, d, errors);
+		free(c);
+		c = az_xasprintf("/subscriptions/%s/resources?$filter=tagName eq 'azapply-stack' and "
+				 "tagValue eq '%s'", e->subscription, e->stack_name);
+		list_once(e, rg, "*", c, d, errors);
+		free(c);
+		return;
+	}
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t i = 0; i < e->len; i++) {
+		az_node *n = &e->nodes[i];
+		if (!n->kind || strcmp(n->kind->name, "SynapseWorkspace") != 0 ||
+		    n->state != AZ_NODE_PRESENT || !n->id)
+			continue;
+		for (size_t k = 0; k < count; k++) {
+			if (kinds[k]->provider != AZ_PROVIDER_SYNAPSE)
+				continue;
+			const char *keys[] = {"parent"};
+			const char *values[] = {n->id};
+			char *c = fill_template(kinds[k]->list_path, keys, values, 1);
+			list_once(e, kinds[k], kinds[k]->name, c, d, errors);
+			free(c);
+		}
+	}
+}
+
 static void request_collections(az_engine *e, bool synapse_wave, az_diags *d, int *errors)
 {
 	for (size_t i = 0; i < e->len; i++) {
@@ -600,32 +665,99 @@ static void request_collections(az_engine *e, bool synapse_wave, az_diags *d, in
 			prov->read(e->session, k, n->id, read_done, pr);
 			continue;
 		}
-		char *key = lowercase(n->collection);
-		if (json_object_get(e->lists, key)) {
-			free(key);
-			continue;
-		}
-		/* Reserve the key so the collection is listed once. */
-		json_object_set_new(e->lists, key, json_null());
-		pending_list *pl = az_xcalloc(1, sizeof(*pl));
-		*pl = (pending_list){e, key, d, errors};
-		e->requests++;
-		prov->list(e->session, k, n->collection, list_done, pl);
+		list_once(e, k, k->name, n->collection, d, errors);
 	}
 }
 
-int az_engine_refresh(az_engine *e, az_diags *d)
+int az_engine_refresh(az_engine *e, bool prune, az_diags *d)
 {
 	int errors = 0;
 	request_collections(e, false, d, &errors);
+	if (prune)
+		request_prune_lists(e, false, d, &errors);
 	az_session_run(e->session);
 	for (size_t i = 0; i < e->len; i++)
 		if (e->nodes[i].res->kind && !synapse_side(e->nodes[i].res->kind))
 			az_engine_match(e, &e->nodes[i]);
 	request_collections(e, true, d, &errors);
+	if (prune)
+		request_prune_lists(e, true, d, &errors);
 	az_session_run(e->session);
 	for (size_t i = 0; i < e->len; i++)
 		if (e->nodes[i].res->kind && synapse_side(e->nodes[i].res->kind))
 			az_engine_match(e, &e->nodes[i]);
 	return errors ? AZ_EUPSTREAM : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Orphans.
+ */
+static const az_kind *kind_of_type(const char *type)
+{
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t i = 0; type && i < count; i++)
+		if (kinds[i]->provider == AZ_PROVIDER_ARM && strcasecmp(kinds[i]->type, type) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+void az_engine_find_orphans(az_engine *e)
+{
+	json_t *known = json_object();
+	for (size_t i = 0; i < e->len; i++) {
+		const char *id = json_string_value(json_object_get(e->nodes[i].live, "id"));
+		const char *planned = e->nodes[i].id;
+		char *lower = id ? lowercase(id) : NULL;
+		if (lower)
+			json_object_set_new(known, lower, json_true());
+		free(lower);
+		lower = planned ? lowercase(planned) : NULL;
+		if (lower)
+			json_object_set_new(known, lower, json_true());
+		free(lower);
+	}
+	const char *key;
+	json_t *items;
+	json_object_foreach(e->lists, key, items) {
+		const char *kind_name = json_string_value(json_object_get(e->list_kinds, key));
+		size_t i;
+		json_t *item;
+		json_array_foreach(items, i, item) {
+			const char *id = json_string_value(json_object_get(item, "id"));
+			const az_kind *k = kind_name && strcmp(kind_name, "*") == 0
+						   ? kind_of_type(json_string_value(json_object_get(item, "type")))
+						   : az_kind_find(kind_name ? kind_name : "");
+			if (!id || !k)
+				continue;
+			char *lower = lowercase(id);
+			if (json_object_get(known, lower)) {
+				free(lower);
+				continue;
+			}
+			az_marker_info m;
+			az_marker_read(&m, k, item);
+			if (!m.present || strcmp(m.stack, e->stack_name) != 0) {
+				az_marker_info_free(&m);
+				free(lower);
+				continue;
+			}
+			json_object_set_new(known, lower, json_true());
+			free(lower);
+			e->orphans = az_xrealloc(e->orphans, (e->orphans_len + 1) * sizeof(az_node));
+			az_node *o = &e->orphans[e->orphans_len++];
+			memset(o, 0, sizeof(*o));
+			o->kind = k;
+			o->id = az_xstrdup(id);
+			o->live = json_deep_copy(item);
+			o->state = AZ_NODE_PRESENT;
+			o->marker = m;
+		}
+	}
+	json_decref(known);
+}
+
+az_node *az_engine_orphan(az_engine *e, const az_plan_item *it)
+{
+	return &e->orphans[it->resource - e->len];
 }

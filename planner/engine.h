@@ -45,7 +45,8 @@ typedef enum az_node_state {
 } az_node_state;
 
 typedef struct az_node {
-	const az_resource *res;
+	const az_resource *res;  /* NULL for an orphan (in Azure, not in the manifests) */
+	const az_kind *kind;
 	char *id;             /* NULL while it depends on unknown values */
 	char *collection;     /* what to list to find it; NULL = read by id */
 	json_t *desired;      /* body to send, refs resolved as far as known */
@@ -64,6 +65,9 @@ typedef struct az_engine {
 	const char *stack_name;
 	const char *env;
 	json_t *lists;        /* collection (lowercased) -> array of live items */
+	json_t *list_kinds;   /* collection (lowercased) -> kind name, "*" = by ARM type */
+	az_node *orphans;     /* carry this stack's marker, no manifest declares them */
+	size_t orphans_len;
 	size_t requests;      /* list and read requests sent by the refresh */
 } az_engine;
 
@@ -77,7 +81,12 @@ void az_engine_compute_one(az_engine *e, size_t i, az_diags *d);
 /* Finds a node's live item in its listed collection. */
 void az_engine_match(az_engine *e, az_node *n);
 /* Reads live state: one list per collection, concurrently. */
-int az_engine_refresh(az_engine *e, az_diags *d);
+int az_engine_refresh(az_engine *e, bool prune, az_diags *d);
+/* Collects the orphans from everything the refresh listed. */
+void az_engine_find_orphans(az_engine *e);
+/* The node of a plan item that deletes an orphan. */
+az_node *az_engine_orphan(az_engine *e, const az_plan_item *it);
+
 /* A resolved copy of `v`: ${ref...} replaced where the value is known,
  * left as is where it is not; "$${" unescaped in what is fully known. */
 json_t *az_engine_resolve(az_engine *e, const json_t *v);

@@ -190,6 +190,78 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 	json_decref(sensitive);
 }
 
+/* Resource group contents: deleting a group deletes everything in it, so
+ * it is refused while it holds anything this stack does not own. */
+typedef struct rg_check {
+	int err;
+	json_t *items;
+	bool done;
+} rg_check;
+
+static void rg_listed(void *ud, int err, json_t *items, az_diags *d)
+{
+	rg_check *c = ud;
+	c->err = err;
+	c->items = items;
+	c->done = true;
+	(void)d;
+}
+
+static char *unmanaged_in_group(az_engine *e, const char *rg_id)
+{
+	rg_check c = {0};
+	char *collection = az_xasprintf("%s/resources", rg_id);
+	az_provider_get(AZ_PROVIDER_ARM)->list(e->session, az_kind_find("ResourceGroup"), collection,
+					       rg_listed, &c);
+	az_session_run(e->session);
+	free(collection);
+	char *found = NULL;
+	size_t i;
+	json_t *item;
+	json_array_foreach(c.items, i, item) {
+		json_t *tags = json_object_get(item, "tags");
+		const char *stack = json_string_value(json_object_get(tags, "azapply-stack"));
+		if (!stack || strcmp(stack, e->stack_name) != 0) {
+			found = az_xstrdup(json_string_value(json_object_get(item, "id")) ?
+						   json_string_value(json_object_get(item, "id")) : "?");
+			break;
+		}
+	}
+	if (c.err && c.err != AZ_ENOTFOUND && !found)
+		found = az_xstrdup("(its contents could not be listed)");
+	json_decref(c.items);
+	return found;
+}
+
+static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
+{
+	(void)d;
+	for (size_t i = 0; i < e->orphans_len; i++) {
+		az_node *o = &e->orphans[i];
+		const char *slash = strrchr(o->id, '/');
+		char *address = az_xasprintf("%s/%s", o->kind->name, slash ? slash + 1 : o->id);
+		az_plan_item *it = az_plan_add(plan, address, o->kind,
+					       plan->refresh_only ? AZ_ACTION_READ : AZ_ACTION_DELETE);
+		free(address);
+		it->resource = e->len + i;
+		it->id = az_xstrdup(o->id);
+		it->live = json_incref(o->live);
+		it->reason = az_xstrdup("no manifest declares it any more; it carries this stack's marker");
+		if (o->marker.prevent_destroy)
+			it->refused = az_xasprintf(
+				"%s has lifecycle.preventDestroy in its marker. To delete it, put its "
+				"manifest back without preventDestroy, apply, then remove the manifest",
+				it->address);
+		else if (strcmp(o->kind->name, "ResourceGroup") == 0 && !plan->refresh_only) {
+			char *other = unmanaged_in_group(e, o->id);
+			if (other)
+				it->refused = az_xasprintf("deleting %s would delete %s, which this stack "
+							   "does not own", it->address, other);
+			free(other);
+		}
+	}
+}
+
 int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
 		  az_diags *d)
 {
@@ -209,7 +281,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 	az_engine_compute_ids(e, d);
 	int rc = az_diags_errors(d) > errors_before ? AZ_EINVALID : 0;
 	if (rc == 0)
-		rc = az_engine_refresh(e, d);
+		rc = az_engine_refresh(e, !wanted, d);
 	out->refresh_requests = e->requests;
 	if (rc == 0) {
 		for (size_t k = 0; k < stack->len; k++) {
@@ -217,6 +289,10 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 			if (!stack->resources[i].kind || (wanted && !wanted[i]))
 				continue;
 			plan_node(e, out, i, d);
+		}
+		if (!wanted) {
+			az_engine_find_orphans(e);
+			plan_orphans(e, out, d);
 		}
 	}
 	free(wanted);

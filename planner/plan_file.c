@@ -156,6 +156,16 @@ done:
 	return rc;
 }
 
+char *az_plan_live_digest(const az_plan_item *it)
+{
+	if (!it->live)
+		return NULL;
+	/* The etag when Azure keeps one; otherwise the whole live body. */
+	if (it->etag)
+		return az_xasprintf("etag:%s", it->etag);
+	return az_fingerprint(it->kind, it->live);
+}
+
 int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_diags *d)
 {
 	json_t *root = json_object();
@@ -163,6 +173,8 @@ int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_d
 	json_object_set_new(root, "azapplyVersion", json_string(AZAPPLY_VERSION));
 	char *digest = az_stack_digest(stack);
 	json_object_set_new(root, "manifestDigest", json_string(digest));
+	json_object_set_new(root, "root", json_string(stack->set && stack->set->root ? stack->set->root : "."));
+	json_object_set_new(root, "environment", stack->env ? json_string(stack->env) : json_null());
 	free(digest);
 	json_t *resources = json_array();
 	for (size_t i = 0; i < p->len; i++) {
@@ -181,7 +193,7 @@ int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_d
 			az_marker_read(&m, it->kind, it->live);
 			json_object_set_new(r, "liveFingerprint",
 					    m.fingerprint ? json_string(m.fingerprint) : json_null());
-			char *live_hash = az_fingerprint(it->kind, it->live);
+			char *live_hash = az_plan_live_digest(it);
 			json_object_set_new(r, "liveDigest", json_string(live_hash));
 			free(live_hash);
 			az_marker_info_free(&m);

@@ -21,16 +21,17 @@
 /* Read-only fields every ARM resource carries. */
 #define ARM_READ_ONLY "id", "name", "type", "etag", "systemData", "properties.provisioningState"
 
-/* Synapse artifact names (artifacts.json, e.g. LinkedServiceName). */
-static const az_naming ARTIFACT_NAMING = {
-	1, 260, "[A-Za-z0-9_][^<>*#.%&:\\\\+?/]*",
-	"1-260 characters; starts with a letter, digit or underscore; none of < > * # . % & : \\ + ? /"};
+/* Synapse artifact names (artifacts.json, e.g. LinkedServiceName). A macro,
+ * not a const object: C initializers need constant expressions. */
+#define ARTIFACT_NAMING                                                                           \
+	{1, 260, "[A-Za-z0-9_][^<>*#.%&:\\\\+?/]*",                                                 \
+	 "1-260 characters; starts with a letter, digit or underscore; none of < > * # . % & : \\ + ? /"}
 
 /* Objects whose Azure name is not chosen by the user (GUIDs, Graph ids):
  * the manifest name is only an address, so it just has to read well. */
-static const az_naming ADDRESS_NAMING = {
-	1, 128, "[A-Za-z0-9][A-Za-z0-9._-]*",
-	"1-128 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"};
+#define ADDRESS_NAMING                                                                            \
+	{1, 128, "[A-Za-z0-9][A-Za-z0-9._-]*",                                                    \
+	 "1-128 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"}
 
 static const az_kind RESOURCE_GROUP = {
 	.name = "ResourceGroup",

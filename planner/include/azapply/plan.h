@@ -71,9 +71,45 @@ typedef struct az_plan_options {
 int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
 		  az_diags *d);
 
+/* ---------------------------------------------------------------------
+ * Apply.
+ */
+/* ARM allows 200 writes per burst and 10 per second per subscription;
+ * ten at a time keeps well inside that while long operations overlap. */
+#define AZ_APPLY_DEFAULT_PARALLELISM 10
+
+typedef enum az_apply_event {
+	AZ_APPLY_STARTED,
+	AZ_APPLY_DONE,
+	AZ_APPLY_FAILED,
+	AZ_APPLY_SKIPPED, /* `what` is the address of the failed dependency */
+} az_apply_event;
+
+typedef void (*az_apply_progress_fn)(void *ud, az_apply_event ev, const char *address,
+				     const char *what, double seconds);
+
+typedef struct az_apply_options {
+	int parallelism;                  /* 0 = AZ_APPLY_DEFAULT_PARALLELISM */
+	bool fail_fast;                   /* stop starting work after a failure */
+	az_apply_progress_fn progress;
+	void *progress_ud;
+	volatile const int *interrupted;  /* set by the first Ctrl-C: start nothing new */
+} az_apply_options;
+
+typedef struct az_apply_result {
+	size_t done, failed, skipped, not_started;
+} az_apply_result;
+
+/* Carries out a plan made by az_plan_stack. Returns 0 when every action
+ * succeeded; otherwise what failed is in `d` (once, with its cause) and
+ * `res` says what was done, failed and skipped. */
+int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_diags *d);
+
 /* Saves the plan for `azapply apply FILE`: bodies without secrets, the
  * digest of the manifests and of every live resource read; 0600, atomic. */
 int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_diags *d);
+/* What identifies the live state of an item: its etag, or a digest. */
+char *az_plan_live_digest(const az_plan_item *it);
 /* A digest of the stack's manifests (sensitive values left out). */
 char *az_stack_digest(const az_stack *stack);
 

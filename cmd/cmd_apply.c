@@ -1,0 +1,237 @@
+/*
+ * cmd_apply.c - `azapply apply`: show the plan, ask, and carry it out.
+ *
+ * Without --auto-approve it asks on the terminal and refuses to run
+ * without one (a CI job that forgot the flag must not hang or guess). A
+ * saved plan is applied only if neither the manifests nor any live
+ * resource changed since it was made. The first Ctrl-C stops starting new
+ * work and waits for what is in flight; a second one exits at once.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static const az_option APPLY_OPTIONS[] = {
+	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
+	{"auto-approve", 0, NULL, "apply without asking (required without a terminal)", NULL},
+	{"parallelism", 'p', "N", "changes in flight at once (default 10)", NULL},
+	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
+	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
+	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static volatile sig_atomic_t interrupts;
+static volatile int stop_flag;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (++interrupts > 1)
+		_exit(130);
+	stop_flag = 1;
+	static const char msg[] = "\nazapply: interrupted: starting nothing new, waiting for "
+				  "what is in flight (Ctrl-C again to exit now)\n";
+	ssize_t n = write(2, msg, sizeof(msg) - 1);
+	(void)n;
+}
+
+static void progress(void *ud, az_apply_event ev, const char *address, const char *what,
+		     double seconds)
+{
+	(void)ud;
+	switch (ev) {
+	case AZ_APPLY_STARTED:
+		printf("%s: %s...\n", address, what);
+		break;
+	case AZ_APPLY_DONE:
+		printf("%s: %s (%.1fs)\n", address, what, seconds);
+		break;
+	case AZ_APPLY_FAILED:
+		printf("%s: failed after %.1fs\n", address, seconds);
+		break;
+	case AZ_APPLY_SKIPPED:
+		printf("%s: skipped (%s failed)\n", address, what);
+		break;
+	}
+	fflush(stdout);
+}
+
+static bool confirm(void)
+{
+	printf("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+	fflush(stdout);
+	char line[32];
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "yes") == 0;
+}
+
+/* A saved plan: the same manifests and the same live state, or nothing. */
+static int check_saved_plan(const char *path, const az_stack *stack, const az_plan *fresh,
+			    az_diags *d)
+{
+	json_error_t jerr;
+	json_t *saved = json_load_file(path, 0, &jerr);
+	int rc = AZ_EINVALID;
+	if (!saved) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s is not a saved plan: %s", path, jerr.text);
+		return rc;
+	}
+	char *digest = az_stack_digest(stack);
+	const char *was = json_string_value(json_object_get(saved, "manifestDigest"));
+	if (!was || strcmp(was, digest) != 0) {
+		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+					 "the manifests changed since %s was planned", path);
+		az_diag_set_detail(x, "run `azapply plan --out %s` again and review it", path);
+		goto done;
+	}
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(saved, "resources"), i, r) {
+		const char *address = json_string_value(json_object_get(r, "address"));
+		const char *then = json_string_value(json_object_get(r, "liveDigest"));
+		const az_plan_item *now = NULL;
+		for (size_t j = 0; j < fresh->len && address; j++)
+			if (strcmp(fresh->items[j].address, address) == 0)
+				now = &fresh->items[j];
+		char *now_digest = now && now->live ? az_plan_live_digest(now) : NULL;
+		bool same = (!then && !now_digest) || (then && now_digest && strcmp(then, now_digest) == 0);
+		free(now_digest);
+		if (!same || !now) {
+			az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, address,
+						 "changed in Azure since %s was planned", path);
+			az_diag_set_detail(x, "run `azapply plan --out %s` again and review it", path);
+			goto done;
+		}
+	}
+	if (json_array_size(json_object_get(saved, "resources")) != fresh->len) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+			    "the resources in Azure changed since %s was planned", path);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(digest);
+	json_decref(saved);
+	return rc;
+}
+
+static bool is_plan_file(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 5 && strcmp(path + n - 5, ".json") == 0 && access(path, R_OK) == 0;
+}
+
+static int apply_exec(const az_args *args)
+{
+	az_diags d = AZ_DIAGS_INIT;
+	az_stack *stack = NULL;
+	az_session *session = NULL;
+	az_plan plan = {0};
+	int rc = AZ_EXIT_ERROR;
+	const char *plan_file = NULL;
+	az_args load_args = *args;
+	const char *dir_from_plan[1];
+
+	if (args->positional_len && is_plan_file(args->positional[0])) {
+		plan_file = args->positional[0];
+		json_t *saved = json_load_file(plan_file, 0, NULL);
+		const char *root = json_string_value(json_object_get(saved, "root"));
+		dir_from_plan[0] = az_xstrdup(root ? root : ".");
+		load_args.positional = dir_from_plan;
+		json_decref(saved);
+	}
+	const char *p = az_arg(args, "parallelism");
+	int parallelism = p ? atoi(p) : 0;
+	if (p && parallelism <= 0) {
+		rc = az_usage_error(&cmd_apply, "--parallelism takes a number above 0, not '%s'", p);
+		goto out;
+	}
+	if (!az_arg_flag(args, "auto-approve") && !isatty(STDIN_FILENO)) {
+		az_diag *x = az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
+					 "apply needs a terminal to ask for confirmation");
+		az_diag_set_detail(x, "review the plan and run again with --auto-approve");
+		goto done;
+	}
+	if (az_cmd_load_stack(&stack, &load_args, &d) != 0)
+		goto done;
+	if (az_cmd_open_session(&session, args, stack, &d) != 0)
+		goto done;
+	int ntargets = 0;
+	const char *const *targets = az_arg_all(args, "target", &ntargets);
+	az_plan_options po = {.targets = targets, .targets_len = (size_t)ntargets};
+	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
+		goto done;
+	if (plan_file && check_saved_plan(plan_file, stack, &plan, &d) != 0)
+		goto done;
+	az_cmd_print_plan(args, &plan, AZ_FORMAT_TEXT);
+	if (!az_plan_has_changes(&plan)) {
+		rc = AZ_EXIT_OK;
+		goto done;
+	}
+	az_plan_counts counts = az_plan_count(&plan);
+	if (counts.refused) {
+		az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
+			    "%zu planned action%s refused: nothing was changed", counts.refused,
+			    counts.refused == 1 ? " is" : "s are");
+		goto done;
+	}
+	if (!az_arg_flag(args, "auto-approve") && !confirm()) {
+		printf("Apply cancelled: nothing was changed.\n");
+		rc = AZ_EXIT_ERROR;
+		goto done;
+	}
+	struct sigaction sa = {0};
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	az_apply_options ao = {
+		.parallelism = parallelism,
+		.fail_fast = az_arg_flag(args, "fail-fast"),
+		.progress = progress,
+		.interrupted = &stop_flag,
+	};
+	az_apply_result res;
+	putchar('\n');
+	int arc = az_apply(&plan, &ao, &res, &d);
+	printf("\nApply %s: %zu done, %zu failed, %zu skipped%s.\n",
+	       arc == 0 ? "complete" : "incomplete", res.done, res.failed, res.skipped,
+	       res.not_started ? ", some not started (interrupted)" : "");
+	rc = arc == 0 ? AZ_EXIT_OK : AZ_EXIT_ERROR;
+done:
+	az_cmd_report(args, &d, AZ_FORMAT_TEXT);
+out:
+	az_plan_free_items(&plan);
+	az_session_free(session);
+	az_stack_free(stack);
+	az_diags_clear(&d);
+	if (plan_file)
+		free((char *)(uintptr_t)dir_from_plan[0]);
+	return rc;
+}
+
+const az_command cmd_apply = {
+	.name = "apply",
+	.summary = "Change Azure to match the manifests",
+	.usage = "azapply apply [DIR | PLANFILE] [--env NAME] [--auto-approve] [--parallelism N] "
+		 "[--fail-fast] [--target ADDR]...",
+	.description =
+		"Plans as `azapply plan` does, shows the plan and asks for confirmation\n"
+		"(--auto-approve skips the question; without a terminal it is required).\n"
+		"Resources are created and updated in dependency order, up to --parallelism\n"
+		"at a time, deleted in reverse order; values known only after apply are\n"
+		"filled in as their sources complete. A failure skips what depends on it and\n"
+		"lets independent work finish; running apply again converges.\n\n"
+		"PLANFILE (from `azapply plan --out FILE.json`) is applied only when neither\n"
+		"the manifests nor any live resource changed since it was made.\n"
+		"Ctrl-C stops starting new work and waits for what is in flight; a second\n"
+		"Ctrl-C exits at once. Exit 0 when everything was applied, 1 otherwise.",
+	.options = APPLY_OPTIONS,
+	.max_positional = 1,
+	.exec = apply_exec,
+};

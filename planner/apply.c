@@ -1,0 +1,505 @@
+/*
+ * apply.c - carrying out a plan without ever losing track of what exists.
+ *
+ * The plan is walked as a graph: a resource starts once everything it
+ * depends on is done, up to `parallelism` at a time, all on the session's
+ * one event loop (Synapse workspaces take minutes; their dependents wait,
+ * everything independent goes on). Values that were "(known after apply)"
+ * are resolved when a resource starts, from the live bodies its sources
+ * returned. A failure skips what depends on it (reported once, with the
+ * root cause) while independent work continues. Deletes run after all
+ * creates and updates, in reverse dependency order.
+ *
+ * Every callback records the live body Azure returned, also after a
+ * failure, so a second apply plans from what really exists and converges.
+ *
+ * Kind rules that only apply can enforce live here too: a started Synapse
+ * trigger is stopped before it changes and started again afterwards, also
+ * when the change fails (azure-notes.md: TriggerEnabledCannotUpdate); a
+ * role assignment that exists under another name (409 RoleAssignmentExists)
+ * is found and adopted instead of failing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine.h"
+
+typedef enum step_state {
+	STEP_WAITING,
+	STEP_RUNNING,
+	STEP_DONE,
+	STEP_FAILED,
+	STEP_SKIPPED,
+} step_state;
+
+typedef struct apply_run apply_run;
+
+typedef struct step {
+	apply_run *run;
+	az_plan_item *item;
+	az_node *node;
+	step_state state;
+	size_t *deps; /* plan item indices */
+	size_t deps_len;
+	const char *blocked_by; /* address of the failed dependency (skipped) */
+	struct timespec started;
+	/* Multi-request flows. */
+	json_t *body;
+	bool trigger_was_started;
+	bool trigger_wants_started;
+	int phase;
+	int put_err;
+	az_diags diags;
+} step;
+
+struct apply_run {
+	az_plan *plan;
+	az_engine *e;
+	const az_apply_options *o;
+	step *steps;
+	size_t len;
+	int running;
+	bool progress; /* a step finished since the loop last looked */
+	bool stop_starting;
+	az_diags *d;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void report(step *s, az_apply_event ev, const char *what)
+{
+	const az_apply_options *o = s->run->o;
+	if (o && o->progress)
+		o->progress(o->progress_ud, ev, s->item->address, what,
+			    s->state == STEP_RUNNING || ev != AZ_APPLY_STARTED ? seconds_since(&s->started) : 0);
+}
+
+static const char *verb(az_action a, bool done)
+{
+	switch (a) {
+	case AZ_ACTION_CREATE: return done ? "created" : "creating";
+	case AZ_ACTION_UPDATE: return done ? "updated" : "updating";
+	case AZ_ACTION_REPLACE: return done ? "replaced" : "replacing";
+	case AZ_ACTION_DELETE: return done ? "deleted" : "deleting";
+	default: return done ? "unchanged" : "checking";
+	}
+}
+
+static void finish(step *s, bool ok)
+{
+	s->state = ok ? STEP_DONE : STEP_FAILED;
+	s->run->running--;
+	s->run->progress = true;
+	if (!ok) {
+		size_t from = s->run->d->len;
+		az_diags_move(s->run->d, &s->diags);
+		az_diags_set_address(s->run->d, from, s->item->address);
+		/* The manifest position helps when the error is about a value. */
+		for (size_t i = from; i < s->run->d->len; i++) {
+			az_diag *x = &s->run->d->items[i];
+			if (!x->file && s->item->pos.file) {
+				x->file = az_xstrdup(s->item->pos.file);
+				x->line = s->item->pos.line;
+				x->col = s->item->pos.col;
+			}
+		}
+	}
+	az_diags_clear(&s->diags);
+	report(s, ok ? AZ_APPLY_DONE : AZ_APPLY_FAILED, verb(s->item->action, true));
+	json_decref(s->body);
+	s->body = NULL;
+}
+
+/* Records what Azure answered: the truth for everything that follows. */
+static void record_live(step *s, json_t *live)
+{
+	az_node *n = s->node;
+	json_decref(n->live);
+	n->live = live;
+	n->state = live ? AZ_NODE_PRESENT : AZ_NODE_ABSENT;
+	n->will_change = false;
+	json_decref(s->item->live);
+	s->item->live = live ? json_incref(live) : NULL;
+}
+
+static const az_provider *provider_of(step *s)
+{
+	return az_provider_get(s->item->kind->provider);
+}
+
+static bool is_trigger(const step *s)
+{
+	return strcmp(s->item->kind->name, "Trigger") == 0;
+}
+
+static const char *runtime_state(const json_t *body)
+{
+	return json_string_value(json_object_get(json_object_get(body, "properties"), "runtimeState"));
+}
+
+static void step_put(step *s);
+
+static void trigger_restarted(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	if (err && d)
+		az_diags_move(&s->diags, d);
+	if (!err && live)
+		record_live(s, live);
+	else
+		json_decref(live);
+	finish(s, err == 0 && s->put_err == 0);
+}
+
+static void put_done(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	s->put_err = err;
+	if (err && d)
+		az_diags_move(&s->diags, d);
+	if (!err)
+		record_live(s, live);
+	else
+		json_decref(live);
+	/* A trigger is started again when it should run: after a change, and
+	 * also after a failed one if it was running before. */
+	bool start = is_trigger(s) && (err ? s->trigger_was_started : s->trigger_wants_started);
+	if (start) {
+		provider_of(s)->invoke(s->run->e->session, s->item->kind, s->node->id, "start",
+				       trigger_restarted, s);
+		return;
+	}
+	finish(s, err == 0);
+}
+
+/* 409 RoleAssignmentExists: the same grant under another name. Find it at
+ * the scope and write our body (the marker in its description) there. */
+static void role_assignment_found(void *ud, int err, json_t *items, az_diags *d)
+{
+	step *s = ud;
+	json_t *props = json_object_get(s->body, "properties");
+	const char *role = json_string_value(json_object_get(props, "roleDefinitionId"));
+	const char *principal = json_string_value(json_object_get(props, "principalId"));
+	const char *found = NULL;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) {
+		json_t *p = json_object_get(item, "properties");
+		const char *r = json_string_value(json_object_get(p, "roleDefinitionId"));
+		const char *pr = json_string_value(json_object_get(p, "principalId"));
+		const char *rs = r ? strrchr(r, '/') : NULL, *ws = role ? strrchr(role, '/') : NULL;
+		if (rs && ws && pr && principal && strcasecmp(rs, ws) == 0 &&
+		    strcasecmp(pr, principal) == 0) {
+			found = json_string_value(json_object_get(item, "id"));
+			break;
+		}
+	}
+	if (err || !found) {
+		if (d)
+			az_diags_move(&s->diags, d);
+		json_decref(items);
+		finish(s, false);
+		return;
+	}
+	az_diags_clear(&s->diags);
+	free(s->node->id);
+	s->node->id = az_xstrdup(found);
+	free(s->item->id);
+	s->item->id = az_xstrdup(found);
+	json_decref(items);
+	s->phase = 1; /* adopted: do not look again */
+	provider_of(s)->put(s->run->e->session, s->item->kind, s->node->id, s->body, NULL,
+			    put_done, s);
+}
+
+static void role_put_done(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	bool exists = false;
+	for (size_t i = 0; d && i < d->len; i++)
+		exists |= d->items[i].code && strcmp(d->items[i].code, "RoleAssignmentExists") == 0;
+	if (err && exists && s->phase == 0) {
+		json_decref(live);
+		az_diags_move(&s->diags, d);
+		provider_of(s)->list(s->run->e->session, s->item->kind, s->node->collection,
+				     role_assignment_found, s);
+		return;
+	}
+	put_done(ud, err, live, d);
+}
+
+static void step_put(step *s)
+{
+	const az_provider *p = provider_of(s);
+	json_t *body = json_deep_copy(s->body);
+	if (is_trigger(s)) {
+		/* runtimeState is changed by start/stop, never by the body. */
+		json_object_del(json_object_get(body, "properties"), "runtimeState");
+	}
+	/* If-Match on updates: a concurrent change is never overwritten. */
+	const char *etag = s->item->action == AZ_ACTION_UPDATE ? s->item->etag : NULL;
+	bool role = strcmp(s->item->kind->name, "RoleAssignment") == 0;
+	p->put(s->run->e->session, s->item->kind, s->node->id, body, etag,
+	       role ? role_put_done : put_done, s);
+	json_decref(body);
+}
+
+static void trigger_stopped(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	if (err) {
+		if (d)
+			az_diags_move(&s->diags, d);
+		json_decref(live);
+		finish(s, false);
+		return;
+	}
+	if (live)
+		record_live(s, live);
+	if (s->item->action == AZ_ACTION_DELETE) {
+		step_put(s); /* unreachable: deletes go through step_delete */
+		return;
+	}
+	step_put(s);
+}
+
+static void delete_done(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	json_decref(live);
+	if (err) {
+		if (d)
+			az_diags_move(&s->diags, d);
+		finish(s, false);
+		return;
+	}
+	record_live(s, NULL);
+	if (s->item->action == AZ_ACTION_REPLACE) {
+		/* Replace = delete, then create. */
+		s->item->etag = NULL;
+		step_put(s);
+		return;
+	}
+	finish(s, true);
+}
+
+static void step_delete(step *s)
+{
+	provider_of(s)->remove(s->run->e->session, s->item->kind, s->node->id, delete_done, s);
+}
+
+static void trigger_stopped_for_delete(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	json_decref(live);
+	if (err) {
+		if (d)
+			az_diags_move(&s->diags, d);
+		finish(s, false);
+		return;
+	}
+	step_delete(s);
+}
+
+static bool start_step(apply_run *run, step *s)
+{
+	az_plan_item *it = s->item;
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
+	s->state = STEP_RUNNING;
+	run->running++;
+	report(s, AZ_APPLY_STARTED, verb(it->action, false));
+	if (it->action == AZ_ACTION_DELETE) {
+		if (is_trigger(s) && s->node->live &&
+		    strcasecmp(runtime_state(s->node->live) ? runtime_state(s->node->live) : "", "Started") == 0) {
+			provider_of(s)->invoke(run->e->session, it->kind, s->node->id, "stop",
+					       trigger_stopped_for_delete, s);
+			return true;
+		}
+		step_delete(s);
+		return true;
+	}
+	/* Resolve what was "(known after apply)": the sources are done now. */
+	size_t idx = it->resource;
+	if (!s->node->id)
+		az_engine_compute_one(run->e, idx, &s->diags);
+	json_decref(s->node->desired);
+	s->node->desired = az_engine_desired(run->e, idx, &s->diags);
+	if (!s->node->id || az_json_has_refs(s->node->desired)) {
+		az_diag_add(&s->diags, AZ_SEV_ERROR, &it->pos, it->address,
+			    "a referenced value is still unknown after its source was applied");
+		finish(s, false);
+		return true;
+	}
+	free(it->id);
+	it->id = az_xstrdup(s->node->id);
+	/* The marker as planned, with the fingerprint of the final body. */
+	az_marker_info planned;
+	az_marker_read(&planned, it->kind, it->desired);
+	char *fp = az_fingerprint(it->kind, s->node->desired);
+	if (planned.present) {
+		free(planned.fingerprint);
+		planned.fingerprint = fp;
+		fp = NULL;
+	}
+	s->body = json_deep_copy(s->node->desired);
+	if (planned.present)
+		az_marker_write(it->kind, s->body, &planned);
+	az_marker_info_free(&planned);
+	free(fp);
+
+	if (is_trigger(s)) {
+		const char *want = runtime_state(s->body);
+		const char *was = s->node->live ? runtime_state(s->node->live) : NULL;
+		s->trigger_wants_started = want ? strcasecmp(want, "Started") == 0
+						: (was && strcasecmp(was, "Started") == 0);
+		s->trigger_was_started = was && strcasecmp(was, "Started") == 0;
+		if (s->trigger_was_started && it->action != AZ_ACTION_CREATE) {
+			provider_of(s)->invoke(run->e->session, it->kind, s->node->id, "stop",
+					       trigger_stopped, s);
+			return true;
+		}
+	}
+	if (it->action == AZ_ACTION_REPLACE) {
+		step_delete(s);
+		return true;
+	}
+	step_put(s);
+	return true;
+}
+
+static bool ready(apply_run *run, step *s)
+{
+	for (size_t i = 0; i < s->deps_len; i++) {
+		step *dep = &run->steps[s->deps[i]];
+		if (dep->state == STEP_FAILED || dep->state == STEP_SKIPPED) {
+			s->state = STEP_SKIPPED;
+			s->blocked_by = dep->state == STEP_FAILED ? dep->item->address : dep->blocked_by;
+			report(s, AZ_APPLY_SKIPPED, s->blocked_by);
+			return false;
+		}
+		if (dep->state != STEP_DONE)
+			return false;
+	}
+	return true;
+}
+
+static bool made_progress(void *ud)
+{
+	apply_run *run = ud;
+	return run->progress;
+}
+
+/* Deletes wait for the resources that depend on them instead (reverse
+ * order), so a workspace is not deleted under its pools. */
+static void build_steps(apply_run *run)
+{
+	az_plan *p = run->plan;
+	size_t *plan_index = az_xcalloc(run->e->len ? run->e->len : 1, sizeof(size_t));
+	for (size_t i = 0; i < run->e->len; i++)
+		plan_index[i] = (size_t)-1;
+	for (size_t i = 0; i < p->len; i++)
+		if (p->items[i].resource < run->e->len && p->items[i].action != AZ_ACTION_DELETE)
+			plan_index[p->items[i].resource] = i;
+	run->steps = az_xcalloc(p->len ? p->len : 1, sizeof(step));
+	run->len = p->len;
+	for (size_t i = 0; i < p->len; i++) {
+		step *s = &run->steps[i];
+		s->run = run;
+		s->item = &p->items[i];
+		s->node = s->item->resource < run->e->len ? &run->e->nodes[s->item->resource]
+							 : az_engine_orphan(run->e, s->item);
+		if (s->item->action == AZ_ACTION_DELETE)
+			continue;
+		const az_resource *r = &run->e->stack->resources[s->item->resource];
+		s->deps = az_xcalloc(r->deps_len ? r->deps_len : 1, sizeof(size_t));
+		for (size_t j = 0; j < r->deps_len; j++) {
+			size_t dep = plan_index[r->deps[j]];
+			if (dep != (size_t)-1)
+				s->deps[s->deps_len++] = dep;
+		}
+	}
+	/* A delete depends on every other delete of something inside it, and
+	 * on every create and update having finished. */
+	for (size_t i = 0; i < p->len; i++) {
+		step *s = &run->steps[i];
+		if (s->item->action != AZ_ACTION_DELETE)
+			continue;
+		s->deps = az_xcalloc(p->len ? p->len : 1, sizeof(size_t));
+		for (size_t j = 0; j < p->len; j++) {
+			const az_plan_item *other = &p->items[j];
+			if (j == i)
+				continue;
+			bool inside = other->action == AZ_ACTION_DELETE && other->id && s->item->id &&
+				      strlen(other->id) > strlen(s->item->id) &&
+				      strncasecmp(other->id, s->item->id, strlen(s->item->id)) == 0 &&
+				      other->id[strlen(s->item->id)] == '/';
+			if (inside || other->action != AZ_ACTION_DELETE)
+				s->deps[s->deps_len++] = j;
+		}
+	}
+	free(plan_index);
+}
+
+int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_diags *d)
+{
+	apply_run run = {plan, plan->engine, o, NULL, 0, 0, false, false, d};
+	memset(res, 0, sizeof(*res));
+	build_steps(&run);
+	int parallelism = o && o->parallelism > 0 ? o->parallelism : AZ_APPLY_DEFAULT_PARALLELISM;
+	for (;;) {
+		if (o && o->interrupted && *o->interrupted)
+			run.stop_starting = true;
+		/* One pass starts what is ready; skips propagate pass by pass. */
+		bool changed = false;
+		for (size_t i = 0; i < run.len && !run.stop_starting; i++) {
+			step *s = &run.steps[i];
+			if (s->state != STEP_WAITING || run.running >= parallelism)
+				continue;
+			if (!ready(&run, s)) {
+				changed |= s->state == STEP_SKIPPED;
+				continue;
+			}
+			changed = true;
+			if (s->item->action == AZ_ACTION_NOOP || s->item->action == AZ_ACTION_READ)
+				s->state = STEP_DONE;
+			else
+				start_step(&run, s);
+		}
+		if (run.running == 0) {
+			if (!changed)
+				break;
+			continue;
+		}
+		run.progress = false;
+		az_session_run_until(run.e->session, made_progress, &run);
+		if (o && o->fail_fast)
+			for (size_t i = 0; i < run.len; i++)
+				if (run.steps[i].state == STEP_FAILED)
+					run.stop_starting = true;
+	}
+	for (size_t i = 0; i < run.len; i++) {
+		step *s = &run.steps[i];
+		switch (s->state) {
+		case STEP_DONE:
+			if (s->item->action != AZ_ACTION_NOOP && s->item->action != AZ_ACTION_READ)
+				res->done++;
+			break;
+		case STEP_FAILED: res->failed++; break;
+		case STEP_SKIPPED: res->skipped++; break;
+		case STEP_WAITING: res->not_started++; break;
+		case STEP_RUNNING: break;
+		}
+		free(s->deps);
+		json_decref(s->body);
+		az_diags_clear(&s->diags);
+	}
+	free(run.steps);
+	return res->failed || res->skipped || res->not_started ? AZ_ERROR : 0;
+}
