@@ -98,7 +98,21 @@ void az_cmd_report(const az_args *args, az_diags *d, az_format format);
 az_format az_cmd_format(const az_args *args);
 int az_cmd_print_plan(const az_args *args, const az_plan *plan, az_format format);
 
+/* The apply flow shared by apply, destroy and import (cmd_apply.c). */
+typedef struct az_apply_request {
+	const char *const *targets;
+	size_t targets_len;
+	const char *plan_file; /* apply a saved plan */
+	bool destroy;          /* delete everything the stack owns */
+	const char *import_id; /* adopt targets[0], which must be this Azure id */
+} az_apply_request;
+int az_cmd_apply(const az_args *args, const az_apply_request *req);
+
 extern const az_command cmd_plan;
+extern const az_command cmd_drift;
+extern const az_command cmd_destroy;
+extern const az_command cmd_import;
+extern const az_command cmd_auth;
 extern const az_command cmd_apply;
 extern const az_command cmd_help;
 extern const az_command cmd_version;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -128,34 +129,73 @@ static bool is_plan_file(const char *path)
 	return n > 5 && strcmp(path + n - 5, ".json") == 0 && access(path, R_OK) == 0;
 }
 
-static int apply_exec(const az_args *args)
+/* import: only the adoption of the one resource named, nothing else. */
+static int restrict_to_import(az_plan *plan, const az_apply_request *req, az_diags *d)
+{
+	const char *address = req->targets[0];
+	az_plan_item *target = NULL;
+	for (size_t i = 0; i < plan->len; i++) {
+		az_plan_item *it = &plan->items[i];
+		if (strcmp(it->address, address) == 0 && it->action != AZ_ACTION_DELETE)
+			target = it;
+		else
+			it->action = AZ_ACTION_NOOP;
+	}
+	if (!target) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s is not a resource of this stack", address);
+		return AZ_EINVALID;
+	}
+	if (!target->id || strcasecmp(target->id, req->import_id) != 0) {
+		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, &target->pos, address,
+					 "the manifest describes %s, not %s",
+					 target->id ? target->id : "(an id known only after apply)",
+					 req->import_id);
+		az_diag_set_detail(x, "set the manifest's name and scope to those of the resource "
+				      "to import");
+		return AZ_EINVALID;
+	}
+	if (!target->live) {
+		az_diag_add(d, AZ_SEV_ERROR, &target->pos, address, "%s does not exist in Azure",
+			    req->import_id);
+		return AZ_ENOTFOUND;
+	}
+	if (target->refused)
+		return 0; /* shown with the plan, refused below */
+	if (!target->adopt) {
+		printf("%s is already managed by this stack: nothing to import.\n", address);
+		target->action = AZ_ACTION_NOOP;
+	}
+	return 0;
+}
+
+int az_cmd_apply(const az_args *args, const az_apply_request *req)
 {
 	az_diags d = AZ_DIAGS_INIT;
 	az_stack *stack = NULL;
 	az_session *session = NULL;
 	az_plan plan = {0};
 	int rc = AZ_EXIT_ERROR;
-	const char *plan_file = NULL;
 	az_args load_args = *args;
-	const char *dir_from_plan[1];
+	const char *dir_from_plan[1] = {NULL};
 
-	if (args->positional_len && is_plan_file(args->positional[0])) {
-		plan_file = args->positional[0];
-		json_t *saved = json_load_file(plan_file, 0, NULL);
+	if (req->plan_file) {
+		json_t *saved = json_load_file(req->plan_file, 0, NULL);
 		const char *root = json_string_value(json_object_get(saved, "root"));
 		dir_from_plan[0] = az_xstrdup(root ? root : ".");
 		load_args.positional = dir_from_plan;
+		load_args.positional_len = 1;
 		json_decref(saved);
 	}
 	const char *p = az_arg(args, "parallelism");
 	int parallelism = p ? atoi(p) : 0;
 	if (p && parallelism <= 0) {
-		rc = az_usage_error(&cmd_apply, "--parallelism takes a number above 0, not '%s'", p);
+		rc = az_usage_error(args->cmd, "--parallelism takes a number above 0, not '%s'", p);
 		goto out;
 	}
-	if (!az_arg_flag(args, "auto-approve") && !isatty(STDIN_FILENO)) {
+	bool auto_approve = req->import_id || az_arg_flag(args, "auto-approve");
+	if (!auto_approve && !isatty(STDIN_FILENO)) {
 		az_diag *x = az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
-					 "apply needs a terminal to ask for confirmation");
+					 "%s needs a terminal to ask for confirmation", args->cmd->name);
 		az_diag_set_detail(x, "review the plan and run again with --auto-approve");
 		goto done;
 	}
@@ -163,12 +203,13 @@ static int apply_exec(const az_args *args)
 		goto done;
 	if (az_cmd_open_session(&session, args, stack, &d) != 0)
 		goto done;
-	int ntargets = 0;
-	const char *const *targets = az_arg_all(args, "target", &ntargets);
-	az_plan_options po = {.targets = targets, .targets_len = (size_t)ntargets};
+	az_plan_options po = {.targets = req->targets, .targets_len = req->targets_len,
+			      .destroy = req->destroy};
 	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
 		goto done;
-	if (plan_file && check_saved_plan(plan_file, stack, &plan, &d) != 0)
+	if (req->plan_file && check_saved_plan(req->plan_file, stack, &plan, &d) != 0)
+		goto done;
+	if (req->import_id && restrict_to_import(&plan, req, &d) != 0)
 		goto done;
 	az_cmd_print_plan(args, &plan, AZ_FORMAT_TEXT);
 	if (!az_plan_has_changes(&plan)) {
@@ -182,9 +223,8 @@ static int apply_exec(const az_args *args)
 			    counts.refused == 1 ? " is" : "s are");
 		goto done;
 	}
-	if (!az_arg_flag(args, "auto-approve") && !confirm()) {
-		printf("Apply cancelled: nothing was changed.\n");
-		rc = AZ_EXIT_ERROR;
+	if (!auto_approve && !confirm()) {
+		printf("Cancelled: nothing was changed.\n");
 		goto done;
 	}
 	struct sigaction sa = {0};
@@ -192,14 +232,15 @@ static int apply_exec(const az_args *args)
 	sigaction(SIGINT, &sa, NULL);
 	az_apply_options ao = {
 		.parallelism = parallelism,
-		.fail_fast = az_arg_flag(args, "fail-fast"),
+		.fail_fast = req->import_id ? false : az_arg_flag(args, "fail-fast"),
 		.progress = progress,
 		.interrupted = &stop_flag,
 	};
 	az_apply_result res;
 	putchar('\n');
 	int arc = az_apply(&plan, &ao, &res, &d);
-	printf("\nApply %s: %zu done, %zu failed, %zu skipped%s.\n",
+	printf("\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
+	       req->destroy ? "Destroy" : req->import_id ? "Import" : "Apply",
 	       arc == 0 ? "complete" : "incomplete", res.done, res.failed, res.skipped,
 	       res.not_started ? ", some not started (interrupted)" : "");
 	rc = arc == 0 ? AZ_EXIT_OK : AZ_EXIT_ERROR;
@@ -210,9 +251,18 @@ out:
 	az_session_free(session);
 	az_stack_free(stack);
 	az_diags_clear(&d);
-	if (plan_file)
-		free((char *)(uintptr_t)dir_from_plan[0]);
+	free((char *)(uintptr_t)dir_from_plan[0]);
 	return rc;
+}
+
+static int apply_exec(const az_args *args)
+{
+	int ntargets = 0;
+	const char *const *targets = az_arg_all(args, "target", &ntargets);
+	az_apply_request req = {.targets = targets, .targets_len = (size_t)ntargets};
+	if (args->positional_len && is_plan_file(args->positional[0]))
+		req.plan_file = args->positional[0];
+	return az_cmd_apply(args, &req);
 }
 
 const az_command cmd_apply = {

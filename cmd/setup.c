@@ -38,6 +38,8 @@ int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *s
 
 void az_cmd_report(const az_args *args, az_diags *d, az_format format)
 {
+	/* What was printed so far comes first, not interleaved. */
+	fflush(stdout);
 	az_diags_sort(d);
 	if (format == AZ_FORMAT_JSON)
 		az_print_diags(stderr, d, AZ_FORMAT_TEXT, false);

@@ -370,6 +370,7 @@ int az_engine_init(az_engine *e, az_stack *stack, az_session *s, az_diags *d)
 	e->nodes = az_xcalloc(e->len ? e->len : 1, sizeof(az_node));
 	e->lists = json_object();
 	e->list_kinds = json_object();
+	e->unmanaged = json_array();
 	const az_project *p = &stack->set->project;
 	e->env = stack->env;
 	e->subscription = az_project_setting(p, stack->env, "subscription");
@@ -409,6 +410,7 @@ void az_engine_free(az_engine *e)
 	free(e->nodes);
 	json_decref(e->lists);
 	json_decref(e->list_kinds);
+	json_decref(e->unmanaged);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -738,6 +740,10 @@ void az_engine_find_orphans(az_engine *e)
 			az_marker_info m;
 			az_marker_read(&m, k, item);
 			if (!m.present || strcmp(m.stack, e->stack_name) != 0) {
+				if (strcmp(kind_name, "*") != 0)
+					json_array_append_new(e->unmanaged,
+							      json_pack("{s:s,s:s,s:O}", "kind", k->name,
+									"id", id, "live", item));
 				az_marker_info_free(&m);
 				free(lower);
 				continue;

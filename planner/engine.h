@@ -68,6 +68,7 @@ typedef struct az_engine {
 	json_t *list_kinds;   /* collection (lowercased) -> kind name, "*" = by ARM type */
 	az_node *orphans;     /* carry this stack's marker, no manifest declares them */
 	size_t orphans_len;
+	json_t *unmanaged;    /* [{kind, id, live}] in listed collections, unmarked */
 	size_t requests;      /* list and read requests sent by the refresh */
 } az_engine;
 

@@ -152,6 +152,7 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 					  strcmp(n->marker.fingerprint, fingerprint) != 0,
 		};
 		az_diff_compute(&it->diff, k, n->desired, live, &opts);
+		it->manifest_changed = opts.report_removed;
 		json_decref(unchanged);
 		json_decref(live);
 		it->adopt = !n->marker.present && k->marker != AZ_MARKER_NONE;
@@ -207,7 +208,17 @@ static void rg_listed(void *ud, int err, json_t *items, az_diags *d)
 	(void)d;
 }
 
-static char *unmanaged_in_group(az_engine *e, const char *rg_id)
+/* Whether the plan deletes `id` (then it is not left behind). */
+static bool plan_deletes(const az_plan *plan, const char *id)
+{
+	for (size_t i = 0; i < plan->len; i++)
+		if (plan->items[i].action == AZ_ACTION_DELETE && plan->items[i].id &&
+		    strcasecmp(plan->items[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *rg_id)
 {
 	rg_check c = {0};
 	char *collection = az_xasprintf("%s/resources", rg_id);
@@ -219,11 +230,13 @@ static char *unmanaged_in_group(az_engine *e, const char *rg_id)
 	size_t i;
 	json_t *item;
 	json_array_foreach(c.items, i, item) {
+		const char *id = json_string_value(json_object_get(item, "id"));
+		if (!id || plan_deletes(plan, id))
+			continue;
 		json_t *tags = json_object_get(item, "tags");
 		const char *stack = json_string_value(json_object_get(tags, "azapply-stack"));
 		if (!stack || strcmp(stack, e->stack_name) != 0) {
-			found = az_xstrdup(json_string_value(json_object_get(item, "id")) ?
-						   json_string_value(json_object_get(item, "id")) : "?");
+			found = az_xstrdup(id);
 			break;
 		}
 	}
@@ -252,13 +265,108 @@ static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
 				"%s has lifecycle.preventDestroy in its marker. To delete it, put its "
 				"manifest back without preventDestroy, apply, then remove the manifest",
 				it->address);
-		else if (strcmp(o->kind->name, "ResourceGroup") == 0 && !plan->refresh_only) {
-			char *other = unmanaged_in_group(e, o->id);
-			if (other)
-				it->refused = az_xasprintf("deleting %s would delete %s, which this stack "
-							   "does not own", it->address, other);
-			free(other);
+	}
+}
+
+/* Synapse artifacts the refresh listed under a workspace that the plan
+ * neither deletes nor owns: deleting the workspace would take them along. */
+static char *unmanaged_in_workspace(az_engine *e, const az_plan *plan, const char *ws_id)
+{
+	size_t n = strlen(ws_id);
+	const char *key;
+	json_t *items;
+	json_object_foreach(e->lists, key, items) {
+		if (strncasecmp(key, ws_id, n) != 0 || key[n] != '/')
+			continue;
+		const az_kind *k = az_kind_find(json_string_value(json_object_get(e->list_kinds, key)));
+		size_t i;
+		json_t *item;
+		json_array_foreach(items, i, item) {
+			const char *id = json_string_value(json_object_get(item, "id"));
+			const char *name = json_string_value(json_object_get(item, "name"));
+			if (!k || (id && plan_deletes(plan, id)))
+				continue;
+			az_marker_info m;
+			az_marker_read(&m, k, item);
+			bool ours = m.present && strcmp(m.stack, e->stack_name) == 0;
+			az_marker_info_free(&m);
+			if (!ours)
+				return az_xasprintf("%s '%s'", k->name, name ? name : id ? id : "?");
 		}
+	}
+	return NULL;
+}
+
+/* Deleting a resource group or a Synapse workspace deletes everything in
+ * it: refused while it holds anything this plan does not delete and this
+ * stack does not own. */
+static void check_group_deletes(az_engine *e, az_plan *plan)
+{
+	for (size_t i = 0; i < plan->len; i++) {
+		az_plan_item *it = &plan->items[i];
+		if (it->action != AZ_ACTION_DELETE || it->refused || !it->id)
+			continue;
+		char *other = NULL;
+		if (strcmp(it->kind->name, "ResourceGroup") == 0)
+			other = unmanaged_in_group(e, plan, it->id);
+		else if (strcmp(it->kind->name, "SynapseWorkspace") == 0)
+			other = unmanaged_in_workspace(e, plan, it->id);
+		if (other)
+			it->refused = az_xasprintf("deleting %s would delete %s, which this stack "
+						   "does not own", it->address, other);
+		free(other);
+	}
+}
+
+/* destroy: every resource the stack declares and owns becomes a delete.
+ * Resources that exist without this stack's marker are left alone. */
+static void plan_destroy(az_engine *e, az_plan *plan)
+{
+	for (size_t i = 0; i < plan->len; i++) {
+		az_plan_item *it = &plan->items[i];
+		if (it->resource >= e->len)
+			continue; /* orphans are deletes already */
+		az_node *n = &e->nodes[it->resource];
+		az_diff_clear(&it->diff);
+		json_decref(it->desired);
+		it->desired = NULL;
+		free(it->reason);
+		it->reason = NULL;
+		bool owned = n->live && n->marker.present && strcmp(n->marker.stack, e->stack_name) == 0;
+		bool markerless = n->live && n->kind->marker == AZ_MARKER_NONE;
+		if (!owned && !markerless) {
+			it->action = AZ_ACTION_NOOP;
+			it->adopt = false;
+			if (!it->refused && n->live)
+				it->reason = az_xstrdup("not owned by this stack: left alone");
+			continue;
+		}
+		free(it->refused);
+		it->refused = NULL;
+		it->adopt = false;
+		it->action = AZ_ACTION_DELETE;
+		if (lifecycle_flag(n->res, "preventDestroy") || n->marker.prevent_destroy)
+			it->refused = az_xasprintf("%s has lifecycle.preventDestroy; remove the flag and "
+						   "apply before destroying it", it->address);
+	}
+}
+
+static void plan_unmanaged(az_engine *e, az_plan *plan)
+{
+	size_t i;
+	json_t *u;
+	json_array_foreach(e->unmanaged, i, u) {
+		const az_kind *k = az_kind_find(json_string_value(json_object_get(u, "kind")));
+		const char *id = json_string_value(json_object_get(u, "id"));
+		const char *slash = strrchr(id, '/');
+		char *address = az_xasprintf("%s/%s", k->name, slash ? slash + 1 : id);
+		az_plan_item *it = az_plan_add(plan, address, k, AZ_ACTION_READ);
+		free(address);
+		it->resource = (size_t)-1;
+		it->id = az_xstrdup(id);
+		it->live = json_incref(json_object_get(u, "live"));
+		it->unmanaged = true;
+		it->reason = az_xstrdup("in a managed scope, but no manifest declares it");
 	}
 }
 
@@ -269,7 +377,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 	size_t errors_before = az_diags_errors(d);
 	az_engine *e = az_xcalloc(1, sizeof(*e));
 	out->engine = e;
-	out->refresh_only = o && o->refresh_only;
+	out->refresh_only = o && (o->refresh_only || o->include_unmanaged);
 	out->environment = stack->env ? az_xstrdup(stack->env) : NULL;
 	if (az_engine_init(e, stack, session, d) != 0)
 		return AZ_EINVALID;
@@ -294,6 +402,12 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 			az_engine_find_orphans(e);
 			plan_orphans(e, out, d);
 		}
+		if (o && o->destroy)
+			plan_destroy(e, out);
+		if (o && o->include_unmanaged)
+			plan_unmanaged(e, out);
+		if (!out->refresh_only)
+			check_group_deletes(e, out);
 	}
 	free(wanted);
 	free(order);

@@ -38,6 +38,9 @@ typedef struct az_plan_item {
 	char *etag;           /* of the live resource, when Azure gives one */
 	az_pos pos;           /* where the manifest is (file borrowed from the stack) */
 	size_t resource;      /* index into the stack's resources */
+	bool manifest_changed; /* the marker's fingerprint differs: the manifest
+				* changed since the last apply (not drift) */
+	bool unmanaged;       /* drift --include-unmanaged: no manifest, no marker */
 } az_plan_item;
 
 struct az_engine;
@@ -61,6 +64,8 @@ typedef struct az_plan_options {
 	const char *const *targets; /* --target addresses (with what they depend on) */
 	size_t targets_len;
 	bool refresh_only;          /* read and report drift; propose nothing */
+	bool destroy;               /* delete everything the stack owns */
+	bool include_unmanaged;     /* with refresh_only: list what no manifest declares */
 } az_plan_options;
 
 #include <azapply/planner.h>

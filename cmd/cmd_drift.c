@@ -1,0 +1,203 @@
+/*
+ * cmd_drift.c - `azapply drift`: has Azure moved away from git?
+ *
+ * A scheduled CI job runs this. It reads live state like plan does and
+ * reports, per resource, what changed outside azapply (a property diff
+ * while the marker's fingerprint still matches the manifest), what is
+ * missing, and with --include-unmanaged what sits in a managed scope
+ * without any manifest. Exit 0: no drift; 2: drift; 1: error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const char *const DRIFT_OUTPUTS[] = {"text", "json", "markdown", NULL};
+
+static const az_option DRIFT_OPTIONS[] = {
+	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
+	{"include-unmanaged", 0, NULL, "also list resources in managed scopes that no manifest declares", NULL},
+	{"output", 'o', "FORMAT", "text (default), json or markdown", DRIFT_OUTPUTS},
+	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+typedef enum drift_kind {
+	DRIFT_NONE,
+	DRIFT_CHANGED,   /* changed outside azapply */
+	DRIFT_MISSING,   /* declared, not in Azure */
+	DRIFT_UNMANAGED, /* in Azure, not declared */
+	DRIFT_PENDING,   /* the manifest changed since the last apply: a plan, not drift */
+} drift_kind;
+
+static drift_kind classify(const az_plan_item *it)
+{
+	if (it->unmanaged)
+		return DRIFT_UNMANAGED;
+	if (!it->live)
+		return DRIFT_MISSING;
+	if (!it->diff.len)
+		return DRIFT_NONE;
+	return it->manifest_changed ? DRIFT_PENDING : DRIFT_CHANGED;
+}
+
+static const char *drift_name(drift_kind k)
+{
+	switch (k) {
+	case DRIFT_CHANGED: return "changed outside azapply";
+	case DRIFT_MISSING: return "missing (deleted outside azapply, or never applied)";
+	case DRIFT_UNMANAGED: return "not declared in any manifest";
+	case DRIFT_PENDING: return "manifest changed since the last apply (run plan)";
+	case DRIFT_NONE: return "in sync";
+	}
+	return "";
+}
+
+static const char *drift_code(drift_kind k)
+{
+	switch (k) {
+	case DRIFT_CHANGED: return "changed";
+	case DRIFT_MISSING: return "missing";
+	case DRIFT_UNMANAGED: return "unmanaged";
+	case DRIFT_PENDING: return "pending";
+	case DRIFT_NONE: return "in-sync";
+	}
+	return "";
+}
+
+static void put_value(az_buf *b, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	az_buf_puts(b, s ? s : "null");
+	free(s);
+}
+
+static void change_line(az_buf *b, const az_change *ch, const char *indent)
+{
+	az_buf_printf(b, "%s%s: ", indent, ch->path);
+	if (ch->sensitive) {
+		az_buf_puts(b, "(sensitive)");
+	} else {
+		az_buf_puts(b, "Azure has ");
+		if (ch->before)
+			put_value(b, ch->before);
+		else
+			az_buf_puts(b, "nothing");
+		az_buf_puts(b, ", the manifest says ");
+		if (ch->unknown)
+			az_buf_puts(b, "(known after apply)");
+		else if (ch->after)
+			put_value(b, ch->after);
+		else
+			az_buf_puts(b, "nothing");
+	}
+	az_buf_putc(b, '\n');
+}
+
+static size_t render(az_buf *out, const az_plan *plan, az_format format)
+{
+	size_t drifted = 0;
+	json_t *arr = json_array();
+	if (format == AZ_FORMAT_MARKDOWN)
+		az_buf_printf(out, "### azapply drift: `%s`%s%s%s\n\n| Resource | Drift |\n|---|---|\n",
+			      plan->stack ? plan->stack : "-", plan->environment ? " (" : "",
+			      plan->environment ? plan->environment : "", plan->environment ? ")" : "");
+	for (size_t i = 0; i < plan->len; i++) {
+		const az_plan_item *it = &plan->items[i];
+		drift_kind k = classify(it);
+		if (k == DRIFT_NONE)
+			continue;
+		drifted += k != DRIFT_PENDING;
+		if (format == AZ_FORMAT_JSON) {
+			json_t *o = json_pack("{s:s,s:s,s:s?}", "address", it->address, "drift",
+					      drift_code(k), "id", it->id);
+			json_t *changes = json_array();
+			for (size_t j = 0; j < it->diff.len; j++) {
+				const az_change *ch = &it->diff.items[j];
+				json_t *c = json_pack("{s:s}", "path", ch->path);
+				if (ch->sensitive) {
+					json_object_set_new(c, "sensitive", json_true());
+				} else {
+					if (ch->before)
+						json_object_set(c, "live", ch->before);
+					if (ch->after)
+						json_object_set(c, "manifest", ch->after);
+				}
+				json_array_append_new(changes, c);
+			}
+			json_object_set_new(o, "changes", changes);
+			json_array_append_new(arr, o);
+		} else if (format == AZ_FORMAT_MARKDOWN) {
+			az_buf_printf(out, "| `%s` | %s |\n", it->address, drift_name(k));
+		} else {
+			az_buf_printf(out, "%s: %s\n", it->address, drift_name(k));
+			for (size_t j = 0; j < it->diff.len && k == DRIFT_CHANGED; j++)
+				change_line(out, &it->diff.items[j], "    ");
+		}
+	}
+	if (format == AZ_FORMAT_JSON) {
+		json_t *root = json_pack("{s:s,s:s?,s:s?,s:b,s:o}", "formatVersion", "1", "stack",
+					 plan->stack, "environment", plan->environment, "drift",
+					 drifted > 0, "resources", arr);
+		char *s = json_dumps(root, JSON_INDENT(2));
+		az_buf_puts(out, s);
+		az_buf_putc(out, '\n');
+		free(s);
+		json_decref(root);
+	} else {
+		json_decref(arr);
+		if (!drifted)
+			az_buf_printf(out, "No drift: Azure matches the manifests (%zu resources).\n",
+				      plan->len);
+		else
+			az_buf_printf(out, "%sDrift: %zu resource%s differ%s from the manifests.\n",
+				      format == AZ_FORMAT_MARKDOWN ? "\n" : "\n", drifted,
+				      drifted == 1 ? "" : "s", drifted == 1 ? "s" : "");
+	}
+	return drifted;
+}
+
+static int drift_exec(const az_args *args)
+{
+	az_format format = az_cmd_format(args);
+	az_diags d = AZ_DIAGS_INIT;
+	az_stack *stack = NULL;
+	az_session *session = NULL;
+	az_plan plan = {0};
+	int rc = AZ_EXIT_ERROR;
+	if (az_cmd_load_stack(&stack, args, &d) != 0)
+		goto done;
+	if (az_cmd_open_session(&session, args, stack, &d) != 0)
+		goto done;
+	az_plan_options po = {.refresh_only = true,
+			      .include_unmanaged = az_arg_flag(args, "include-unmanaged")};
+	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
+		goto done;
+	az_buf out = AZ_BUF_INIT;
+	size_t drifted = render(&out, &plan, format);
+	fputs(out.data, stdout);
+	az_buf_free(&out);
+	rc = drifted ? AZ_EXIT_CHANGES : AZ_EXIT_OK;
+done:
+	az_cmd_report(args, &d, format);
+	az_plan_free_items(&plan);
+	az_session_free(session);
+	az_stack_free(stack);
+	az_diags_clear(&d);
+	return rc;
+}
+
+const az_command cmd_drift = {
+	.name = "drift",
+	.summary = "Report where Azure has drifted from the manifests",
+	.usage = "azapply drift [DIR] [--env NAME] [--include-unmanaged] [--output text|json|markdown]",
+	.description =
+		"Reads live state and reports, per resource: changed outside azapply (with the\n"
+		"property diff), missing, and with --include-unmanaged, resources in managed\n"
+		"scopes that no manifest declares. Changes made to the manifests since the last\n"
+		"apply are shown as pending, not as drift. Nothing is changed.\n"
+		"Exit 0: no drift; 2: drift; 1: error. Meant for a scheduled CI job.",
+	.options = DRIFT_OPTIONS,
+	.max_positional = 1,
+	.exec = drift_exec,
+};
