@@ -356,6 +356,20 @@ void emu_control_handle(emu_server *s, const emu_req *q, emu_resp *r)
 		identities(s, q, r, p + 12);
 	} else if (is(q, "POST", "/_emulator/federated-token")) {
 		federated_token(s, q, r);
+	} else if (!strncmp(p, "/subscriptions/", 15) && p[15] && !strchr(p + 15, '/') &&
+		   (!strcmp(q->method, "PUT") || !strcmp(q->method, "DELETE"))) {
+		/* Subscriptions other than the built-in one, for tests that replay
+		 * requests recorded against other subscriptions. */
+		char *sub = emu_lower(p + 15);
+		pthread_mutex_lock(&s->lock);
+		json_t *subs = emu_store_obj(s, "subscriptions");
+		if (!strcmp(q->method, "PUT"))
+			json_object_set_new(subs, sub, json_object());
+		else
+			json_object_del(subs, sub);
+		pthread_mutex_unlock(&s->lock);
+		free(sub);
+		ok(r, NULL);
 	} else if (!strncmp(p, "/arm/", 5)) {
 		out_of_band_arm(s, q, r, p + 4);
 	} else if (!strncmp(p, "/synapse/", 9)) {
