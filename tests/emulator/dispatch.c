@@ -30,6 +30,15 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
+static bool known_method(const char *m)
+{
+	static const char *const methods[] = {"GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(m, methods[i]))
+			return true;
+	return false;
+}
+
 static const char *classify(const emu_req *q)
 {
 	char *l = emu_lower(q->path);
@@ -191,6 +200,13 @@ void emu_dispatch(emu_server *s, emu_req *q, emu_resp *r)
 					   "The query string is not valid.");
 			goto done;
 		}
+	}
+	if (!known_method(q->method)) {
+		/* Azure's front ends refuse verbs no API uses before any routing;
+		 * without this a made-up verb fell through to a handler's list. */
+		emu_resp_header(r, "Allow", "GET, HEAD, PUT, PATCH, POST, DELETE");
+		emu_resp_arm_error(r, 405, "MethodNotAllowed", "The HTTP method is not supported.");
+		goto done;
 	}
 	if (!strncmp(q->path, "/_emulator/", 11) || !strcmp(q->path, "/_emulator")) {
 		emu_control_handle(s, q, r);

@@ -34,6 +34,50 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
+/*
+ * libmicrohttpd's own unescaping turns %00 into a NUL that silently cuts
+ * the path short ("/subscriptions/%00x" would be served as
+ * "/subscriptions/"). Decode here instead and turn %00 into the overlong
+ * form C0 80, which is never valid UTF-8, so dispatch refuses the request
+ * as Azure does (400 InvalidRequestUri). Other malformed escapes stay as
+ * they are. The result is never longer than the input, as MHD requires.
+ */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	char *out = s;
+	for (const char *in = s; *in;) {
+		int hi = in[0] == '%' ? hexval(in[1]) : -1;
+		int lo = hi >= 0 ? hexval(in[2]) : -1;
+		if (lo < 0) {
+			*out++ = *in++;
+			continue;
+		}
+		int v = hi * 16 + lo;
+		if (v == 0) {
+			*out++ = (char)0xc0;
+			*out++ = (char)0x80;
+		} else {
+			*out++ = (char)v;
+		}
+		in += 3;
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
 static char *host_of(const char *header)
 {
 	if (!header)
@@ -146,7 +190,8 @@ int emu_http_start(emu_http **out, emu_server *s)
 		MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!h->daemon) {
 		free(h);
 		return -1;
