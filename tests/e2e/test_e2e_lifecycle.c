@@ -1,0 +1,283 @@
+/*
+ * test_e2e_lifecycle.c - the life of the example platform on the emulator:
+ * apply from nothing, a plan that settles to "No changes", drift made out
+ * of band and reported exactly, repaired by apply, a manifest removed and
+ * pruned while an unmarked look-alike is left alone, destroy refused by
+ * preventDestroy and then done once the flag is applied away.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run.h"
+
+#define WS_ID                                                                                    \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/" \
+	"providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev"
+
+typedef struct world {
+	emu *e;
+	char **env;
+	char dir[64];
+	char stack[128];
+} world;
+
+static int setup(void **state)
+{
+	world *w = calloc(1, sizeof(*w));
+	const char *args[] = {"--retry-after", "0", NULL};
+	if (emu_start(&w->e, args) != 0)
+		return -1;
+	char *const none[] = {NULL};
+	w->env = emu_env(w->e, none);
+	snprintf(w->dir, sizeof(w->dir), "/tmp/azapply-e2e-XXXXXX");
+	if (!mkdtemp(w->dir))
+		return -1;
+	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
+	run_result r;
+	const char *cp[] = {"-r", AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack, NULL};
+	if (run_command(&r, "/bin/cp", cp, NULL, NULL) != 0 || r.exit_code != 0)
+		return -1;
+	run_result_free(&r);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *w = *state;
+	run_result r;
+	const char *rm[] = {"-rf", w->dir, NULL};
+	run_command(&r, "/bin/rm", rm, NULL, NULL);
+	run_result_free(&r);
+	emu_env_free(w->env);
+	int status = emu_stop(w->e);
+	free(w);
+	/* A clean emulator exit means it leaked nothing under ASan. */
+	return status == 0 ? 0 : -1;
+}
+
+/* Runs azapply with the emulator's environment plus the example's secret. */
+static run_result azapply(world *w, const char *a, const char *b, const char *c, const char *d,
+			  const char *e)
+{
+	const char *argv[] = {a, b, c, d, e, NULL};
+	size_t n = 0;
+	while (w->env[n])
+		n++;
+	const char **env = calloc(n + 3, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		env[i] = w->env[i];
+	env[n] = "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!";
+	env[n + 1] = "NO_COLOR=1";
+	run_result r;
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
+	free(env);
+	return r;
+}
+
+static void expect(const run_result *r, int code, const char *needle)
+{
+	if (r->exit_code != code || (needle && !strstr(r->out, needle) && !strstr(r->err, needle)))
+		fail_msg("expected exit %d and '%s'; got exit %d\nstdout:\n%s\nstderr:\n%s", code,
+			 needle ? needle : "", r->exit_code, r->out, r->err);
+	assert_null(strstr(r->out, "e2e-Passw0rd!"));
+	assert_null(strstr(r->err, "e2e-Passw0rd!"));
+}
+
+static json_t *request_log(world *w)
+{
+	json_t *log = NULL;
+	assert_int_equal(emu_control(w->e, "GET", "log", NULL, &log), 200);
+	return log;
+}
+
+static void clear_log(world *w)
+{
+	emu_control(w->e, "DELETE", "log", NULL, NULL);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Rewrites a file, replacing the first `from` by `to`. */
+static void edit_file(const char *path, const char *from, const char *to)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *at = strstr(buf, from);
+	assert_non_null(at);
+	char out[16384];
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - buf), buf, to, at + strlen(from));
+	write_file(path, out);
+}
+
+/* The status of a GET of an artifact on the workspace's data plane. */
+static long artifact_status(world *w, const char *path)
+{
+	char *token = emu_token(w->e, "https://dev.azuresynapse.net/.default");
+	assert_non_null(token);
+	char auth[8192], url[512];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	snprintf(url, sizeof(url), "https://synw-mlplatform-dev.dev.localhost:%d/%s?api-version=2020-12-01",
+		 emu_port(w->e), path);
+	const char *headers[] = {auth, NULL};
+	emu_response resp;
+	assert_int_equal(emu_http(w->e, &resp, "GET", url, headers, NULL, 0), 0);
+	long status = resp.status;
+	emu_response_free(&resp);
+	free(token);
+	return status;
+}
+
+static void lifecycle(void **state)
+{
+	world *w = *state;
+	/* 1. From nothing to everything in one apply. */
+	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
+	run_result_free(&r);
+
+	/* Every artifact was written once, in dependency order: the notebook
+	 * before the pipeline that runs it, the pipeline before its trigger. */
+	json_t *log = request_log(w);
+	size_t i;
+	json_t *req;
+	int artifact_puts = 0;
+	long notebook = -1, pipeline = -1, trigger = -1;
+	json_array_foreach(json_object_get(log, "requests"), i, req) {
+		const char *host = json_string_value(json_object_get(req, "host"));
+		const char *method = json_string_value(json_object_get(req, "method"));
+		const char *path = json_string_value(json_object_get(req, "path"));
+		if (!host || !strstr(host, ".dev.localhost") || strcmp(method, "PUT") != 0)
+			continue;
+		artifact_puts++;
+		if (strncmp(path, "/notebooks/", 11) == 0)
+			notebook = (long)i;
+		else if (strncmp(path, "/pipelines/", 11) == 0)
+			pipeline = (long)i;
+		else if (strncmp(path, "/triggers/", 10) == 0)
+			trigger = (long)i;
+	}
+	assert_int_equal(artifact_puts, 5);
+	assert_true(notebook >= 0 && notebook < pipeline && pipeline < trigger);
+	json_decref(log);
+
+	/* 2. It settles: the same manifests plan as no changes, and the plan
+	 * only reads, each collection once. */
+	clear_log(w);
+	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	expect(&r, 0, "No changes. Azure matches the manifests (18 resources, environment dev).");
+	run_result_free(&r);
+	log = request_log(w);
+	json_t *seen = json_object();
+	size_t reads = 0;
+	json_array_foreach(json_object_get(log, "requests"), i, req) {
+		const char *method = json_string_value(json_object_get(req, "method"));
+		const char *host = json_string_value(json_object_get(req, "host"));
+		const char *path = json_string_value(json_object_get(req, "path"));
+		if ((host && strncmp(host, "login.", 6) == 0) || strncmp(path, "/_emulator", 10) == 0)
+			continue; /* tokens, and this test's own control calls */
+		assert_string_equal(method, "GET");
+		char key[4096];
+		snprintf(key, sizeof(key), "%s%s", host, path);
+		if (json_object_get(seen, key))
+			fail_msg("listed twice: %s", key);
+		json_object_set_new(seen, key, json_true());
+		reads++;
+	}
+	/* 18 resources in 14 collections plus what pruning needs: far fewer
+	 * than one GET per resource would take once the lists are counted. */
+	assert_true(reads <= 24);
+	json_decref(seen);
+	json_decref(log);
+
+	/* 3. A change made outside azapply is reported exactly. */
+	assert_int_equal(emu_control(w->e, "PATCH", "arm" WS_ID "/bigDataPools/sparkml",
+				     "{\"properties\":{\"autoScale\":{\"maxNodeCount\":7}}}", NULL),
+			 200);
+	r = azapply(w, "drift", w->stack, "--env", "dev", NULL);
+	expect(&r, 2, "SparkPool/spark: changed outside azapply\n"
+		      "    properties.autoScale.maxNodeCount: Azure has 7, the manifest says 3\n");
+	assert_non_null(strstr(r.out, "Drift: 1 resource differs"));
+	run_result_free(&r);
+
+	/* 4. apply repairs it. */
+	r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	expect(&r, 0, "~ properties.autoScale.maxNodeCount: 7 -> 3");
+	run_result_free(&r);
+	r = azapply(w, "drift", w->stack, "--env", "dev", NULL);
+	expect(&r, 0, "No drift");
+	run_result_free(&r);
+
+	/* 5. A manifest removed is pruned; an unmarked look-alike is not. */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/44-sql-script.yaml", w->stack);
+	assert_int_equal(unlink(path), 0);
+	json_t *answer = NULL;
+	int status = emu_control(w->e, "PUT", "synapse/synw-mlplatform-dev/sqlScripts/lookalike",
+				 "{\"name\":\"lookalike\",\"properties\":{\"type\":\"SqlQuery\","
+				 "\"content\":{\"query\":\"select 1\"}}}",
+				 &answer);
+	if (status != 200) {
+		char *text = json_dumps(answer, 0);
+		fail_msg("out-of-band PUT: %d %s", status, text ? text : "");
+	}
+	json_decref(answer);
+	r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	expect(&r, 0, "SqlScript/predict-churn: deleted");
+	assert_null(strstr(r.out, "lookalike"));
+	run_result_free(&r);
+	assert_int_equal(artifact_status(w, "sqlScripts/lookalike"), 200);
+	assert_int_equal(artifact_status(w, "sqlScripts/predict-churn"), 404);
+	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	expect(&r, 0, "No changes");
+	run_result_free(&r);
+
+	/* 6. destroy honours preventDestroy and never deletes what it does not
+	 * own; the look-alike inside the workspace holds the workspace back. */
+	r = azapply(w, "destroy", w->stack, "--env", "dev", "--auto-approve");
+	expect(&r, 1, "StorageAccount/datalake has lifecycle.preventDestroy");
+	assert_non_null(strstr(r.out, "would delete SqlScript 'lookalike'"));
+	run_result_free(&r);
+	assert_int_equal(emu_control(w->e, "DELETE", "synapse/synw-mlplatform-dev/sqlScripts/lookalike",
+				     NULL, NULL),
+			 200);
+	snprintf(path, sizeof(path), "%s/01-storage.yaml", w->stack);
+	edit_file(path, "preventDestroy: true", "preventDestroy: false");
+	r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	expect(&r, 0, "(marker) lifecycle.preventDestroy");
+	run_result_free(&r);
+	r = azapply(w, "destroy", w->stack, "--env", "dev", "--auto-approve");
+	expect(&r, 0, "Destroy complete: 17 done, 0 failed, 0 skipped.");
+	run_result_free(&r);
+	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	expect(&r, 2, "Plan: 17 to add, 0 to change, 0 to replace, 0 to destroy.");
+	run_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
