@@ -175,7 +175,20 @@ static void send_end(send_op *op, int err, json_t *live, az_diags *d)
 
 static void on_reread(void *ud, int err, json_t *live, az_diags *d)
 {
-	send_end(ud, err, live, d);
+	send_op *op = ud;
+	if (!err && !live) {
+		/* Azure said the write succeeded; a caller that is told "done,
+		 * and nothing is there" would lose track of the resource. */
+		char *url = az_http_redact_url(op->tmpl->url);
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+					    "%s %s succeeded, but the resource is not there",
+					    op->tmpl->method, url);
+		az_diag_set_detail(diag, "reading it back answered 404; run again to see "
+					 "whether it appears");
+		free(url);
+		err = AZ_EUPSTREAM;
+	}
+	send_end(op, err, live, d);
 }
 
 static bool has_code(const az_diags *d, const char *code)

@@ -249,6 +249,27 @@ static void arm_put_reads_back_when_the_final_answer_is_empty(void **state)
 	result_clear(&r);
 }
 
+static void arm_put_that_leaves_nothing_is_an_error(void **state)
+{
+	env *e = *state;
+	const az_kind *k = kind("SparkPool");
+	fake_tp_script(e->fake, "PUT", "bigDataPools/pool2", 202,
+		       "Location: " ARM "/operationResults/op3", NULL, 0);
+	fake_tp_script(e->fake, "GET", "/operationResults/op3", 204, NULL, NULL, 0);
+	fake_tp_script(e->fake, "GET", "bigDataPools/pool2", 404, NULL,
+		       "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"no\"}}", 0);
+	json_t *body = body_of("{\"location\":\"westeurope\"}");
+	result r = {0};
+	prov(k)->put(e->s, k, WS "/bigDataPools/pool2", body, NULL, on_result, &r);
+	az_session_run(e->s);
+	assert_int_equal(r.err, AZ_EUPSTREAM);
+	assert_null(r.live);
+	assert_int_equal(r.diags.len, 1);
+	assert_non_null(strstr(r.diags.items[0].summary, "the resource is not there"));
+	json_decref(body);
+	result_clear(&r);
+}
+
 static void arm_read_404_is_absent_and_other_errors_are_not(void **state)
 {
 	env *e = *state;
@@ -591,6 +612,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(arm_put_follows_location_and_counts_the_poll),
 		T(arm_put_reads_back_when_the_final_answer_is_empty),
+		T(arm_put_that_leaves_nothing_is_an_error),
 		T(arm_read_404_is_absent_and_other_errors_are_not),
 		T(arm_remove_of_missing_succeeds),
 		T(arm_list_keeps_the_filter_of_a_collection),
