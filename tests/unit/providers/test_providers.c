@@ -39,14 +39,20 @@ typedef struct result {
 	az_diags diags;
 } result;
 
-static int setup(void **state)
+/* A client secret credential, as CI would set it. */
+static void use_principal(void)
 {
-	env *e = az_xcalloc(1, sizeof(*e));
 	setenv("AZURE_TENANT_ID", "tenant1", 1);
 	setenv("AZURE_CLIENT_ID", "client1", 1);
 	setenv("AZURE_CLIENT_SECRET", "not-a-real-secret", 1);
 	unsetenv("AZAPPLY_AUTH");
 	unsetenv("AZAPPLY_LOG");
+}
+
+static int setup(void **state)
+{
+	env *e = az_xcalloc(1, sizeof(*e));
+	use_principal();
 	az_http_options o;
 	az_http_options_init(&o);
 	o.seed = 7;
@@ -174,6 +180,67 @@ static void api_version_joins_an_existing_query(void **state)
 	u = az_url_api(GRAPH, "/applications(uniqueName='a b')", NULL);
 	assert_string_equal(u, GRAPH "/applications(uniqueName='a%20b')");
 	free(u);
+}
+
+typedef struct timer_seen {
+	int64_t at;
+	fake_tp *fake;
+} timer_seen;
+
+static void timer_fired(void *ud)
+{
+	timer_seen *t = ud;
+	t->at = fake_tp_now(t->fake);
+}
+
+static void session_timer_and_tenant(void **state)
+{
+	(void)state;
+	use_principal();
+	az_http_options o;
+	az_http_options_init(&o);
+	o.verbosity = 0;
+	az_transport tp;
+	fake_tp *fake;
+	fake_tp_new(&tp, &fake);
+	/* The session's tenant wins over AZURE_TENANT_ID. */
+	az_session_options so = {.cloud = "AzureCloud", .tenant = "tenant2"};
+	az_diags d = AZ_DIAGS_INIT;
+	az_session *s = NULL;
+	assert_int_equal(az_session_open_transport(&s, &so, &o, &tp, &d), 0);
+	fake_tp_script(fake, "POST", "/tenant2/oauth2/v2.0/token", 200, NULL, TOKEN_ANSWER, 0);
+	fake_tp_script(fake, "GET", "/resourceGroups/rg1", 200, NULL, "{\"name\":\"rg1\"}", 0);
+
+	timer_seen seen = {0, fake};
+	int64_t start = fake_tp_now(fake);
+	az_session_after(s, 1500, timer_fired, &seen);
+	const az_kind *k = kind("ResourceGroup");
+	result r = {0};
+	prov(k)->read(s, k, RG, on_result, &r);
+	az_session_run(s);
+	assert_int_equal(seen.at - start, 1500);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(fake_tp_unscripted(fake), 0);
+	assert_string_equal(fake_tp_sent(fake, 0)->url,
+			    "https://login.microsoftonline.com/tenant2/oauth2/v2.0/token");
+	result_clear(&r);
+	az_session_free(s);
+}
+
+static void session_refuses_an_unknown_cloud(void **state)
+{
+	(void)state;
+	az_transport tp;
+	fake_tp *fake;
+	fake_tp_new(&tp, &fake);
+	az_session_options so = {.cloud = "NoSuchCloud"};
+	az_diags d = AZ_DIAGS_INIT;
+	az_session *s = NULL;
+	/* The transport is taken (and freed) also on failure: LSan checks. */
+	assert_int_not_equal(az_session_open_transport(&s, &so, NULL, &tp, &d), 0);
+	assert_null(s);
+	assert_true(az_diags_errors(&d) >= 1);
+	az_diags_clear(&d);
 }
 
 /* ---------------------------------------------------------------------
@@ -609,6 +676,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_kind_has_its_provider),
 		cmocka_unit_test(api_version_joins_an_existing_query),
+		cmocka_unit_test(session_timer_and_tenant),
+		cmocka_unit_test(session_refuses_an_unknown_cloud),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(arm_put_follows_location_and_counts_the_poll),
 		T(arm_put_reads_back_when_the_final_answer_is_empty),
