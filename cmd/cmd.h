@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <azapply/git.h>
 #include <azapply/plan.h>
 #include <azapply/planner.h>
 
@@ -89,8 +90,24 @@ void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color);
 /* The stack's file source for `dir` (or the current directory). */
 int az_open_source(az_file_source *out, const char *dir, az_diags *d);
 
+/* Options of the commands that read manifests from git (setup.c). */
+#define AZ_GIT_OPTIONS                                                                         \
+	{"git-ref", 0, "REF", "read the manifests from this commit (no checkout; DIR is a "    \
+			      "folder in its tree)", NULL},                                    \
+	{"repo", 0, "PATH", "the repository for --git-ref (default: the one holding the "      \
+			    "current directory)", NULL}
+
 /* Shared by the commands that talk to Azure (setup.c). */
+/* The manifest source for DIR, or with --git-ref for DIR in that commit's
+ * tree; *commit_out (optional) gets the commit id, or NULL. */
+int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *args,
+		       az_diags *d);
 int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d);
+/* As az_cmd_load_stack, and where the manifests came from: the --git-ref
+ * commit (clean), else HEAD of the work tree holding DIR and whether DIR
+ * has uncommitted changes; commit NULL outside git. */
+int az_cmd_load_stack_from(az_stack **out, az_git_provenance *prov, const az_args *args,
+			   az_diags *d);
 int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *stack,
 			az_diags *d);
 /* Prints diagnostics to stderr. */
@@ -117,5 +134,6 @@ extern const az_command cmd_apply;
 extern const az_command cmd_help;
 extern const az_command cmd_version;
 extern const az_command cmd_validate;
+extern const az_command cmd_diff;
 
 #endif

@@ -23,6 +23,8 @@ static const az_option APPLY_OPTIONS[] = {
 	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
 	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	{"require-clean", 0, NULL, "refuse to apply from a work tree with uncommitted changes", NULL},
+	AZ_GIT_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -177,6 +179,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	int rc = AZ_EXIT_ERROR;
 	az_args load_args = *args;
 	const char *dir_from_plan[1] = {NULL};
+	az_git_provenance prov = {0};
 
 	if (req->plan_file) {
 		json_t *saved = json_load_file(req->plan_file, 0, NULL);
@@ -199,14 +202,30 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		az_diag_set_detail(x, "review the plan and run again with --auto-approve");
 		goto done;
 	}
-	if (az_cmd_load_stack(&stack, &load_args, &d) != 0)
+	if (az_cmd_load_stack_from(&stack, &prov, &load_args, &d) != 0)
 		goto done;
+	if (prov.dirty && !req->destroy) {
+		/* The marker says "-dirty": what was applied is not in any commit. */
+		if (args->cmd == &cmd_apply && az_arg_flag(args, "require-clean")) {
+			az_diag *x = az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
+						 "%s has uncommitted changes: nothing was applied",
+						 load_args.positional_len ? load_args.positional[0] : ".");
+			az_diag_set_detail(x, "commit them, or apply a commit with --git-ref REF");
+			goto done;
+		}
+		fprintf(stderr, "warning: %s has uncommitted changes; the resources will record "
+				"commit %.12s as dirty\n",
+			load_args.positional_len ? load_args.positional[0] : ".", prov.commit);
+	}
 	if (az_cmd_open_session(&session, args, stack, &d) != 0)
 		goto done;
 	az_plan_options po = {.targets = req->targets, .targets_len = req->targets_len,
 			      .destroy = req->destroy};
 	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
 		goto done;
+	char *label = az_git_provenance_label(&prov);
+	az_plan_set_provenance(&plan, label);
+	free(label);
 	if (req->plan_file && check_saved_plan(req->plan_file, stack, &plan, &d) != 0)
 		goto done;
 	if (req->import_id && restrict_to_import(&plan, req, &d) != 0)
@@ -251,6 +270,7 @@ out:
 	az_session_free(session);
 	az_stack_free(stack);
 	az_diags_clear(&d);
+	az_git_provenance_free(&prov);
 	free((char *)(uintptr_t)dir_from_plan[0]);
 	return rc;
 }
@@ -269,7 +289,7 @@ const az_command cmd_apply = {
 	.name = "apply",
 	.summary = "Change Azure to match the manifests",
 	.usage = "azapply apply [DIR | PLANFILE] [--env NAME] [--auto-approve] [--parallelism N] "
-		 "[--fail-fast] [--target ADDR]...",
+		 "[--fail-fast] [--target ADDR]... [--require-clean] [--git-ref REF [--repo PATH]]",
 	.description =
 		"Plans as `azapply plan` does, shows the plan and asks for confirmation\n"
 		"(--auto-approve skips the question; without a terminal it is required).\n"
@@ -280,7 +300,11 @@ const az_command cmd_apply = {
 		"PLANFILE (from `azapply plan --out FILE.json`) is applied only when neither\n"
 		"the manifests nor any live resource changed since it was made.\n"
 		"Ctrl-C stops starting new work and waits for what is in flight; a second\n"
-		"Ctrl-C exits at once. Exit 0 when everything was applied, 1 otherwise.",
+		"Ctrl-C exits at once. Exit 0 when everything was applied, 1 otherwise.\n\n"
+		"Each changed resource records the git commit it was applied from in its\n"
+		"ownership marker (azapply-commit; \"-dirty\" when DIR had uncommitted\n"
+		"changes, which --require-clean refuses). With --git-ref REF the manifests\n"
+		"are read from that commit's tree and DIR is a folder inside it.",
 	.options = APPLY_OPTIONS,
 	.max_positional = 1,
 	.exec = apply_exec,

@@ -5,7 +5,8 @@
  * reports, per resource, what changed outside azapply (a property diff
  * while the marker's fingerprint still matches the manifest), what is
  * missing, and with --include-unmanaged what sits in a managed scope
- * without any manifest. Exit 0: no drift; 2: drift; 1: error.
+ * without any manifest. Exit 0: no drift; 2: drift; 1: error. It also says
+ * which git commit last applied each resource (the marker's provenance).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static const az_option DRIFT_OPTIONS[] = {
 	{"include-unmanaged", 0, NULL, "also list resources in managed scopes that no manifest declares", NULL},
 	{"output", 'o', "FORMAT", "text (default), json or markdown", DRIFT_OUTPUTS},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	AZ_GIT_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -94,6 +96,26 @@ static void change_line(az_buf *b, const az_change *ch, const char *indent)
 	az_buf_putc(b, '\n');
 }
 
+/* Provenance: which commit last applied each resource (from the marker),
+ * as commit -> [addresses]. */
+static json_t *applied_commits(const az_plan *plan)
+{
+	json_t *by_commit = json_object();
+	for (size_t i = 0; i < plan->len; i++) {
+		char *commit = az_plan_item_commit(&plan->items[i]);
+		if (!commit)
+			continue;
+		json_t *list = json_object_get(by_commit, commit);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(by_commit, commit, list);
+		}
+		json_array_append_new(list, json_string(plan->items[i].address));
+		free(commit);
+	}
+	return by_commit;
+}
+
 static size_t render(az_buf *out, const az_plan *plan, az_format format)
 {
 	size_t drifted = 0;
@@ -108,9 +130,10 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 		if (k == DRIFT_NONE)
 			continue;
 		drifted += k != DRIFT_PENDING;
+		char *commit = az_plan_item_commit(it);
 		if (format == AZ_FORMAT_JSON) {
-			json_t *o = json_pack("{s:s,s:s,s:s?}", "address", it->address, "drift",
-					      drift_code(k), "id", it->id);
+			json_t *o = json_pack("{s:s,s:s,s:s?,s:s?}", "address", it->address, "drift",
+					      drift_code(k), "id", it->id, "lastAppliedCommit", commit);
 			json_t *changes = json_array();
 			for (size_t j = 0; j < it->diff.len; j++) {
 				const az_change *ch = &it->diff.items[j];
@@ -131,14 +154,18 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 			az_buf_printf(out, "| `%s` | %s |\n", it->address, drift_name(k));
 		} else {
 			az_buf_printf(out, "%s: %s\n", it->address, drift_name(k));
+			if (commit)
+				az_buf_printf(out, "    last applied from commit %s\n", commit);
 			for (size_t j = 0; j < it->diff.len && k == DRIFT_CHANGED; j++)
 				change_line(out, &it->diff.items[j], "    ");
 		}
+		free(commit);
 	}
+	json_t *commits = applied_commits(plan);
 	if (format == AZ_FORMAT_JSON) {
-		json_t *root = json_pack("{s:s,s:s?,s:s?,s:b,s:o}", "formatVersion", "1", "stack",
+		json_t *root = json_pack("{s:s,s:s?,s:s?,s:b,s:o,s:O}", "formatVersion", "1", "stack",
 					 plan->stack, "environment", plan->environment, "drift",
-					 drifted > 0, "resources", arr);
+					 drifted > 0, "resources", arr, "lastAppliedCommits", commits);
 		char *s = json_dumps(root, JSON_INDENT(2));
 		az_buf_puts(out, s);
 		az_buf_putc(out, '\n');
@@ -153,7 +180,15 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 			az_buf_printf(out, "%sDrift: %zu resource%s differ%s from the manifests.\n",
 				      format == AZ_FORMAT_MARKDOWN ? "\n" : "\n", drifted,
 				      drifted == 1 ? "" : "s", drifted == 1 ? "s" : "");
+		const char *label;
+		json_t *addresses;
+		json_object_foreach(commits, label, addresses) {
+			size_t n = json_array_size(addresses);
+			az_buf_printf(out, "Last applied from commit %s: %zu resource%s.\n", label, n,
+				      n == 1 ? "" : "s");
+		}
 	}
+	json_decref(commits);
 	return drifted;
 }
 
@@ -190,7 +225,8 @@ done:
 const az_command cmd_drift = {
 	.name = "drift",
 	.summary = "Report where Azure has drifted from the manifests",
-	.usage = "azapply drift [DIR] [--env NAME] [--include-unmanaged] [--output text|json|markdown]",
+	.usage = "azapply drift [DIR] [--env NAME] [--include-unmanaged] [--output text|json|markdown] "
+		 "[--git-ref REF [--repo PATH]]",
 	.description =
 		"Reads live state and reports, per resource: changed outside azapply (with the\n"
 		"property diff), missing, and with --include-unmanaged, resources in managed\n"

@@ -19,6 +19,7 @@ static const az_option PLAN_OPTIONS[] = {
 	{"refresh-only", 0, NULL, "read live state and report drift; propose nothing", NULL},
 	{"output", 'o', "FORMAT", "text (default), json or markdown", PLAN_OUTPUTS},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	AZ_GIT_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -100,7 +101,8 @@ const az_command cmd_plan = {
 	.name = "plan",
 	.summary = "Show what apply would change in Azure",
 	.usage = "azapply plan [DIR] [--env NAME] [--target ADDR]... [--out FILE] "
-		 "[--detailed-exitcode] [--refresh-only] [--output text|json|markdown]",
+		 "[--detailed-exitcode] [--refresh-only] [--output text|json|markdown] "
+		 "[--git-ref REF [--repo PATH]]",
 	.description =
 		"Checks the manifests as validate does, reads the live state of every resource\n"
 		"(one request per collection and page, concurrently), and prints each change:\n"
@@ -110,6 +112,8 @@ const az_command cmd_plan = {
 		"SQL pool is refused unless its manifest sets lifecycle.allowReplace.\n\n"
 		"--output markdown prints a pull-request comment; parts longer than one\n"
 		"comment are separated by the line " MARKDOWN_PART_BREAK ".\n"
+		"--git-ref REF plans the manifests of that commit (DIR is then a folder in\n"
+		"its tree); diagnostics name files as REF:path.\n"
 		"Exit 0: success (with --detailed-exitcode: no changes); 2: changes\n"
 		"(--detailed-exitcode only); 1: error or refused action; 64: usage.",
 	.options = PLAN_OPTIONS,

@@ -12,6 +12,7 @@ static const char *const OUTPUT_CHOICES[] = {"text", "json", NULL};
 static const az_option VALIDATE_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml) whose variables to use", NULL},
 	{"output", 'o', "FORMAT", "text (default) or json", OUTPUT_CHOICES},
+	AZ_GIT_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -25,7 +26,7 @@ static int validate_exec(const az_args *args)
 	az_stack *stack = NULL;
 	int rc = AZ_EXIT_ERROR;
 
-	if (az_open_source(&src, dir, &d) == 0) {
+	if (az_cmd_open_source(&src, NULL, args, &d) == 0) {
 		az_stack_options opts = {.env = az_arg(args, "env")};
 		az_stack_load(&stack, &src, &opts, &d);
 	}
@@ -53,7 +54,8 @@ static int validate_exec(const az_args *args)
 const az_command cmd_validate = {
 	.name = "validate",
 	.summary = "Check manifests offline: schema, variables, references, names, cycles",
-	.usage = "azapply validate [DIR] [--env NAME] [--output text|json]",
+	.usage = "azapply validate [DIR] [--env NAME] [--output text|json] [--git-ref REF "
+		 "[--repo PATH]]",
 	.description =
 		"Loads every *.yaml and *.yml below DIR (default: the current directory),\n"
 		"checks each document against its kind's schema, substitutes the variables\n"

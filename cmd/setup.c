@@ -2,22 +2,80 @@
  * setup.c - what every command that talks to Azure does first: load and
  * check the stack (exactly as validate does, so nothing invalid is ever
  * planned), then open a session on the cloud the user chose.
+ *
+ * The manifests come from a directory, or with --git-ref from a commit's
+ * tree (planner/git), through the same file source, so every check is the
+ * same either way. Apply also asks where they came from: the commit goes
+ * into the ownership marker as provenance.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 
-int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d)
+/* The value of `name` when the command declares that option (destroy and
+ * import share the loading code but not every option). */
+static const char *declared_arg(const az_args *args, const char *name)
 {
-	const char *dir = args->positional_len ? args->positional[0] : ".";
+	for (const az_option *o = args->cmd->options; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return az_arg(args, name);
+	return NULL;
+}
+
+int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *args,
+		       az_diags *d)
+{
+	const char *dir = args->positional_len ? args->positional[0] : NULL;
+	const char *ref = declared_arg(args, "git-ref");
+	const char *repo = declared_arg(args, "repo");
+	if (commit_out)
+		*commit_out = NULL;
+	if (!ref) {
+		if (repo) {
+			az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+						 "--repo only applies to --git-ref");
+			az_diag_set_detail(x, "add --git-ref REF, or leave out --repo to read the "
+					      "directory");
+			return AZ_EINVALID;
+		}
+		return az_open_source(out, dir ? dir : ".", d);
+	}
+	/* A saved plan records its root as shown ("REF:infra"): the folder is
+	 * what follows the ref. */
+	size_t n = strlen(ref);
+	if (dir && strncmp(dir, ref, n) == 0 && dir[n] == ':')
+		dir += n + 1;
+	az_git_source_options o = {.repo = repo, .ref = ref, .dir = dir};
+	return az_git_source_open(out, commit_out, &o, d);
+}
+
+int az_cmd_load_stack_from(az_stack **out, az_git_provenance *prov, const az_args *args,
+			   az_diags *d)
+{
 	az_file_source src = {0};
+	char *commit = NULL;
 	*out = NULL;
-	if (az_open_source(&src, dir, d) != 0)
+	if (prov)
+		memset(prov, 0, sizeof(*prov));
+	if (az_cmd_open_source(&src, prov ? &commit : NULL, args, d) != 0)
 		return AZ_EINVALID;
 	az_stack_options opts = {.env = az_arg(args, "env")};
 	int rc = az_stack_load(out, &src, &opts, d);
 	az_file_source_free(&src);
+	if (prov && commit) {
+		/* A commit's tree is clean by definition. */
+		prov->commit = commit;
+	} else if (prov && rc == 0) {
+		const char *dir = args->positional_len ? args->positional[0] : ".";
+		rc = az_git_provenance_dir(prov, dir, d);
+	}
 	return rc;
+}
+
+int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d)
+{
+	return az_cmd_load_stack_from(out, NULL, args, d);
 }
 
 int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *stack,

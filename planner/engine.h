@@ -19,6 +19,9 @@ typedef struct az_marker_info {
 	char *fingerprint;
 	char *secrets;        /* "pbkdf2:<salt hex>:<hash hex>" */
 	bool prevent_destroy;
+	/* Provenance: the commit that last applied it ("<id>[-dirty]"). Written
+	 * on apply, never part of the fingerprint and never compared. */
+	char *commit;
 } az_marker_info;
 
 void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live);

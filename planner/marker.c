@@ -4,7 +4,7 @@
  *
  * Each kind keeps the marker where it has room (kind table, az_marker):
  *   tags         azapply-stack, azapply-fingerprint, azapply-secrets,
- *                azapply-prevent-destroy (ARM resources with tags)
+ *                azapply-prevent-destroy, azapply-commit (ARM resources with tags)
  *   metadata     properties.metadata azapply_stack, ... (blob containers have
  *                no tags; metadata keys must be identifiers)
  *   description  "Managed by azapply: stack=S; fingerprint=F" (role assignments)
@@ -13,12 +13,19 @@
  * The fingerprint is a hash of the last applied body without secrets; the
  * secrets get a salted, slow hash (PBKDF2-HMAC-SHA256), so a changed secret
  * is noticed without its value ever being stored or shown.
+ *
+ * azapply-commit (azapply_commit in metadata) is provenance: the git commit
+ * that last applied the resource, "-dirty" appended when the files applied
+ * differed from it. It is written on apply and read by drift, but left out
+ * of the fingerprint, so a new commit with the same manifests plans nothing.
  */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <azapply/git.h>
 
 #include "engine.h"
 
@@ -30,6 +37,7 @@ void az_marker_info_free(az_marker_info *m)
 	free(m->stack);
 	free(m->fingerprint);
 	free(m->secrets);
+	free(m->commit);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -53,6 +61,9 @@ static void parse_pairs(az_marker_info *m, const char *s)
 			} else if (klen == 15 && strncmp(s, "azapply-secrets", 15) == 0) {
 				free(m->secrets);
 				m->secrets = value;
+			} else if (klen == 14 && strncmp(s, "azapply-commit", 14) == 0) {
+				free(m->commit);
+				m->commit = value;
 			} else {
 				free(value);
 			}
@@ -84,8 +95,10 @@ void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live
 		out->stack = az_xstrdup(stack);
 		const char *fp = str_at(bag, tags ? "azapply-fingerprint" : "azapply_fingerprint", NULL);
 		const char *sec = str_at(bag, tags ? "azapply-secrets" : "azapply_secrets", NULL);
+		const char *commit = str_at(bag, tags ? "azapply-commit" : "azapply_commit", NULL);
 		out->fingerprint = fp ? az_xstrdup(fp) : NULL;
 		out->secrets = sec ? az_xstrdup(sec) : NULL;
+		out->commit = commit ? az_xstrdup(commit) : NULL;
 		out->prevent_destroy =
 			str_at(bag, tags ? "azapply-prevent-destroy" : "azapply_prevent_destroy", NULL) != NULL;
 		break;
@@ -136,8 +149,9 @@ void az_marker_strip(const az_kind *kind, json_t *body)
 		if (!json_is_object(bag))
 			return;
 		const char *keys[] = {"azapply-stack", "azapply-fingerprint", "azapply-secrets",
-				      "azapply-prevent-destroy", "azapply_stack", "azapply_fingerprint",
-				      "azapply_secrets", "azapply_prevent_destroy"};
+				      "azapply-prevent-destroy", "azapply-commit", "azapply_stack",
+				      "azapply_fingerprint", "azapply_secrets", "azapply_prevent_destroy",
+				      "azapply_commit"};
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			json_object_del(bag, keys[i]);
 		if (json_object_size(bag) == 0)
@@ -191,6 +205,9 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 		if (m->prevent_destroy)
 			json_object_set_new(bag, tags ? "azapply-prevent-destroy" : "azapply_prevent_destroy",
 					    json_string("true"));
+		if (m->commit)
+			json_object_set_new(bag, tags ? "azapply-commit" : "azapply_commit",
+					    json_string(m->commit));
 		break;
 	}
 	case AZ_MARKER_DESCRIPTION:
@@ -201,6 +218,8 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 		az_buf_printf(&s, "azapply-stack=%s; azapply-fingerprint=%s", m->stack, m->fingerprint);
 		if (m->prevent_destroy)
 			az_buf_puts(&s, "; azapply-prevent-destroy");
+		if (m->commit)
+			az_buf_printf(&s, "; azapply-commit=%s", m->commit);
 		if (kind->marker == AZ_MARKER_DESCRIPTION) {
 			if (!props) {
 				props = json_object();
@@ -231,6 +250,11 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 		free(a);
 		if (m->prevent_destroy)
 			json_array_append_new(arr, json_string("azapply-prevent-destroy"));
+		if (m->commit) {
+			a = az_xasprintf("azapply-commit=%s", m->commit);
+			json_array_append_new(arr, json_string(a));
+			free(a);
+		}
 		break;
 	}
 	case AZ_MARKER_NONE:
@@ -347,4 +371,37 @@ bool az_secrets_match(const az_kind *kind, const json_t *body, const char *store
 	char hash_hex[65];
 	hex(hash_hex, hash, 32);
 	return CRYPTO_memcmp(hash_hex, stored + 7 + 33, 64) == 0;
+}
+
+void az_plan_set_provenance(az_plan *plan, const char *label)
+{
+	if (!label)
+		return;
+	for (size_t i = 0; i < plan->len; i++) {
+		az_plan_item *it = &plan->items[i];
+		if (!it->desired || !it->kind || it->kind->marker == AZ_MARKER_NONE)
+			continue;
+		az_marker_info m;
+		az_marker_read(&m, it->kind, it->desired);
+		if (m.present) {
+			/* Strip first: annotations are appended, not replaced. */
+			free(m.commit);
+			m.commit = az_xstrdup(label);
+			az_marker_strip(it->kind, it->desired);
+			az_marker_write(it->kind, it->desired, &m);
+		}
+		az_marker_info_free(&m);
+	}
+}
+
+char *az_plan_item_commit(const az_plan_item *it)
+{
+	if (!it->live || !it->kind)
+		return NULL;
+	az_marker_info m;
+	az_marker_read(&m, it->kind, it->live);
+	char *commit = m.commit;
+	m.commit = NULL;
+	az_marker_info_free(&m);
+	return commit;
 }

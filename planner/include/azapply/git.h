@@ -1,0 +1,55 @@
+/*
+ * git.h - manifests from git revisions, and where an apply came from.
+ *
+ * planner/git is the only code that touches libgit2. It gives the loader a
+ * file source over a commit's tree (no checkout: bare repositories work the
+ * same), so `--git-ref` reads exactly what was committed, and it computes
+ * the provenance an apply records in the ownership marker: the commit, and
+ * whether the files applied differ from it.
+ */
+#ifndef AZAPPLY_GIT_H
+#define AZAPPLY_GIT_H
+
+#include <azapply/manifest.h>
+#include <azapply/plan.h>
+
+typedef struct az_git_source_options {
+	const char *repo; /* a path in (or of) the repository; NULL = the current directory */
+	const char *ref;  /* anything git rev-parse accepts: branch, tag, commit, HEAD~1 */
+	const char *dir;  /* a folder inside the tree; NULL, "" or "." = the root */
+} az_git_source_options;
+
+/* A file source over the tree of `o->ref`'s commit, below `o->dir`. Files
+ * show as "REF:DIR/path" (e.g. "main:infra/a.yaml"; "main:./a.yaml" at the
+ * root), the way `git show` names them. Dot-files and dot-folders are
+ * skipped, symbolic links and submodules are not followed, as the directory
+ * source does. *commit_out (optional) receives the full commit id. */
+int az_git_source_open(az_file_source *out, char **commit_out, const az_git_source_options *o,
+		       az_diags *d);
+
+/* Where the files of a directory on disk come from. */
+typedef struct az_git_provenance {
+	char *commit; /* HEAD's full id; NULL outside a git work tree or before the first commit */
+	bool dirty;   /* a file below the directory differs from HEAD, or is untracked */
+} az_git_provenance;
+
+/* Provenance of `dir`. Outside git it returns 0 with commit NULL: not an
+ * error. */
+int az_git_provenance_dir(az_git_provenance *out, const char *dir, az_diags *d);
+void az_git_provenance_free(az_git_provenance *p);
+
+/* What the marker records: the commit id, "-dirty" appended when dirty;
+ * NULL when there is no commit. */
+char *az_git_provenance_label(const az_git_provenance *p);
+
+/* Puts `label` (NULL: nothing) into the ownership marker of every change
+ * in the plan, so Azure records which commit last applied each resource.
+ * The fingerprint ignores it: a new commit with the same manifests still
+ * plans "No changes". */
+void az_plan_set_provenance(az_plan *plan, const char *label);
+
+/* The commit recorded in the marker of a live resource ("azapply-commit"),
+ * or NULL. Caller frees. */
+char *az_plan_item_commit(const az_plan_item *it);
+
+#endif
