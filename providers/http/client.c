@@ -415,9 +415,13 @@ static bool must_pace(az_http_client *c, call *k)
 
 static void pump(az_http_client *c)
 {
-	while (c->pending_head && c->active < (size_t)c->o.max_in_flight) {
+	while (c->pending_head) {
 		call *k = c->pending_head;
-		if (must_pace(c, k))
+		/* Requests without a bearer token (token endpoints, IMDS) go past
+		 * the bound: the calls holding every slot may be waiting for the
+		 * very token this request fetches. */
+		bool tokenless = k->req->svc == AZ_SVC_NONE;
+		if (!tokenless && (c->active >= (size_t)c->o.max_in_flight || must_pace(c, k)))
 			break;
 		c->pending_head = k->next;
 		if (!c->pending_head)
@@ -461,7 +465,7 @@ void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb,
 		az_http_timer(c, 0, refuse_timer, k);
 		return;
 	}
-	push_pending(c, k, false);
+	push_pending(c, k, req->svc == AZ_SVC_NONE);
 }
 
 void az_http_xfer_finished(az_http_xfer *x)

@@ -575,6 +575,72 @@ static void expired_token_is_refreshed_once(void **state)
 	result_clear(&r2);
 }
 
+/* Like the real credential: the token comes from a request sent through
+ * the same client, so it competes with the calls waiting for it. */
+typedef struct client_tokens {
+	az_token_done_fn cb[32];
+	void *ud[32];
+	int waiting;
+	bool asked;
+	bool have;
+} client_tokens;
+
+static void token_answered(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	client_tokens *t = ud;
+	(void)resp;
+	(void)d;
+	t->have = err == 0;
+	for (int i = 0; i < t->waiting; i++)
+		t->cb[i](t->ud[i], err, "tok-from-endpoint", NULL);
+	t->waiting = 0;
+}
+
+static void client_get_token(void *impl, az_http_client *c, const char *scope, const char *rejected,
+                             az_token_done_fn cb, void *ud)
+{
+	client_tokens *t = impl;
+	(void)scope;
+	(void)rejected;
+	if (t->have) {
+		cb(ud, 0, "tok-from-endpoint", NULL);
+		return;
+	}
+	t->cb[t->waiting] = cb;
+	t->ud[t->waiting++] = ud;
+	if (t->asked)
+		return;
+	t->asked = true;
+	az_http_submit(c, az_http_request_new("POST", "https://login.microsoftonline.com/t/oauth2/v2.0/token"),
+		       token_answered, t);
+}
+
+static void token_request_is_not_starved_by_the_calls_waiting_for_it(void **state)
+{
+	env *e = *state;
+	az_http_client_free(e->c);
+	e->o.max_in_flight = 2;
+	az_transport tp;
+	fake_tp_new(&tp, &e->fake);
+	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	client_tokens t = {0};
+	az_token_source src = {client_get_token, &t};
+	az_http_client_set_tokens(e->c, &src);
+	fake_tp_script(e->fake, "POST", "/t/oauth2/v2.0/token", 200, NULL, "{}", 10);
+	result r[5] = {{0}};
+	for (int i = 0; i < 5; i++) {
+		fake_tp_script(e->fake, "GET", "/c", 200, NULL, "{}", 10);
+		az_http_submit(e->c, arm_get("/c"), on_done, &r[i]);
+	}
+	az_http_run(e->c);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].err, 0);
+		result_clear(&r[i]);
+	}
+	assert_int_equal(fake_tp_sent_count(e->fake), 6);
+}
+
 static void unauthenticated_requests_carry_no_token(void **state)
 {
 	env *e = *state;
@@ -823,6 +889,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(foreign_next_link_is_refused_without_sending, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(expired_token_is_refreshed_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(token_request_is_not_starved_by_the_calls_waiting_for_it,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(unauthenticated_requests_carry_no_token, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(trace_never_shows_tokens_or_secrets, setup, teardown),
