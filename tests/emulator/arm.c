@@ -616,11 +616,14 @@ static void role_assignment_fill(emu_server *s, json_t *res, json_t *old, const 
 {
 	const char *rid = json_string_value(emu_json_path(res, "properties.roleDefinitionId"));
 	const emu_role *role = role_by_id(rid);
-	/* Azure answers with the subscription-scoped definition id whatever the
-	 * request used (azure-notes.md): clients must normalise before diffing. */
-	char *norm = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/"
-				  "roleDefinitions/%s",
-				  sub, role->id);
+	/* Validated by the caller: an unknown role was refused with 400. */
+	if (!role)
+		return;
+	/* Azure answers with the tenant form of the definition id whatever the
+	 * request used (azure-notes.md; the 2022-04-01 examples): clients must
+	 * normalise before diffing. */
+	(void)sub;
+	char *norm = az_xasprintf("/providers/Microsoft.Authorization/roleDefinitions/%s", role->id);
 	emu_json_set_path(res, "properties.roleDefinitionId", json_string(norm));
 	free(norm);
 	emu_json_set_path(res, "properties.scope", json_string(scope));

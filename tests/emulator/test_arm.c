@@ -455,6 +455,11 @@ static void test_role_assignments(void **state)
 			    "rg-ra");
 	arm(&r, "PUT", p1, body);
 	assert_int_equal(r.status, 201);
+	/* Azure answers with the tenant form of the role definition id, whatever
+	 * form the request used (the 2022-04-01 examples; azure-notes.md). */
+	assert_string_equal(str(r.json, "properties.roleDefinitionId"),
+			    "/providers/Microsoft.Authorization/roleDefinitions/"
+			    "b24988ac-6180-42a0-ab88-20f7382dd24c");
 	emu_response_free(&r);
 	arm(&r, "PUT", p1, body);
 	assert_int_equal(r.status, 200);
