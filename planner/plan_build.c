@@ -181,8 +181,13 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 	}
 
 	if (it->action != AZ_ACTION_NOOP && it->action != AZ_ACTION_READ) {
-		az_marker_info m = {true, (char *)(uintptr_t)e->stack_name, fingerprint, secrets,
-				    prevent_destroy};
+		az_marker_info m = {
+			.present = true,
+			.stack = (char *)(uintptr_t)e->stack_name,
+			.fingerprint = fingerprint,
+			.secrets = secrets,
+			.prevent_destroy = prevent_destroy,
+		};
 		it->desired = json_deep_copy(n->desired);
 		az_marker_write(k, it->desired, &m);
 	}
