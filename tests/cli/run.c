@@ -2,12 +2,16 @@
  * run.c - fork/exec with both output streams captured through pipes, read
  * with poll so neither can fill up and block the child.
  */
+/* wait4 (BSD) gives the child's own resource usage. */
+#define _DEFAULT_SOURCE
 #include "run.h"
 
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,7 +90,7 @@ int run_command(run_result *r, const char *binary, const char *const *argv,
 		}
 	}
 	int status;
-	waitpid(pid, &status, 0);
+	wait4(pid, &status, 0, &r->usage);
 	r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return 0;
 }

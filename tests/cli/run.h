@@ -5,10 +5,13 @@
 #ifndef AZAPPLY_TEST_RUN_H
 #define AZAPPLY_TEST_RUN_H
 
+#include <sys/resource.h>
+
 typedef struct run_result {
 	int exit_code; /* -1 when killed by a signal */
 	char *out;
 	char *err;
+	struct rusage usage; /* CPU time and peak memory of the child */
 } run_result;
 
 /* Runs `binary` with argv (NULL-terminated, without argv[0]) in `cwd`

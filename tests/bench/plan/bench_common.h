@@ -1,0 +1,31 @@
+/*
+ * bench_common.h - what the stack benchmarks share: an emulator, the
+ * environment azapply needs to reach it, running azapply and timing it,
+ * and reading the emulator's request log.
+ */
+#ifndef AZAPPLY_BENCH_COMMON_H
+#define AZAPPLY_BENCH_COMMON_H
+
+#include <stddef.h>
+
+#include "harness.h"
+#include "run.h"
+
+typedef struct bench {
+	emu *e;
+	char **env;
+	char dir[64];
+} bench;
+
+int bench_start(bench *b, const char *const *emulator_args);
+void bench_stop(bench *b);
+/* Runs azapply with up to 6 arguments; prints its output and exits the
+ * benchmark when the exit code is not `want`. Returns wall seconds. */
+double bench_azapply(bench *b, int want, run_result *r, const char *const *argv);
+/* Requests in the emulator's log, without token requests and control
+ * calls; counts per method in *gets / *writes when not NULL. */
+size_t bench_requests(bench *b, size_t *gets, size_t *writes);
+void bench_clear_log(bench *b);
+void bench_settings(bench *b, const char *json);
+
+#endif

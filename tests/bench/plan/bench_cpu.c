@@ -1,0 +1,57 @@
+/*
+ * bench_cpu.c - the CPU and memory azapply spends on a large stack.
+ *
+ * Generates about 10,000 resources (100 workspaces of 100 resources) and
+ * measures, from the child's resource usage, `validate` (load, schemas,
+ * variables, graph) and `plan` against an empty emulator subscription
+ * (load, validate, graph, refresh, diff of 10,000 creates, rendering).
+ * Targets (issue: planner): under 0.5 s of CPU for load + validate + graph
+ * + diff, under 200 MB peak memory.
+ *
+ * Usage: bench_cpu [--workspaces N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_common.h"
+#include "stackgen.h"
+
+static double cpu_seconds(const run_result *r)
+{
+	return (double)r->usage.ru_utime.tv_sec + (double)r->usage.ru_utime.tv_usec / 1e6 +
+	       (double)r->usage.ru_stime.tv_sec + (double)r->usage.ru_stime.tv_usec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	int workspaces = 100;
+	for (int i = 1; i + 1 < argc; i += 2)
+		if (strcmp(argv[i], "--workspaces") == 0)
+			workspaces = atoi(argv[i + 1]);
+	bench b;
+	if (bench_start(&b, NULL) != 0)
+		return 1;
+	stackgen g = {.stack = "cpu", .rg = "rg-cpu", .own_rg = 1, .workspaces = workspaces,
+		      .pools = 10, .rules = 9, .linked_services = 20, .notebooks = 20,
+		      .pipelines = 20, .scripts = 20, .ws_prefix = "synw-cpu"};
+	int resources = stackgen_write(&g, b.dir);
+	run_result r;
+	const char *validate[] = {"validate", b.dir, NULL};
+	double wall_v = bench_azapply(&b, 0, &r, validate);
+	double cpu_v = cpu_seconds(&r);
+	long rss_v = r.usage.ru_maxrss;
+	run_result_free(&r);
+	const char *plan[] = {"plan", b.dir, "--detailed-exitcode", NULL};
+	double wall_p = bench_azapply(&b, 2, &r, plan);
+	double cpu_p = cpu_seconds(&r);
+	long rss_p = r.usage.ru_maxrss;
+	run_result_free(&r);
+	printf("stack: %d resources\n", resources);
+	printf("  validate: %.3f s CPU, %.3f s wall, %.1f MB peak (target < 0.5 s CPU: %s)\n", cpu_v,
+	       wall_v, rss_v / 1024.0, cpu_v < 0.5 ? "met" : "MISSED");
+	printf("  plan (empty subscription): %.3f s CPU, %.3f s wall, %.1f MB peak (target < 200 MB: %s)\n",
+	       cpu_p, wall_p, rss_p / 1024.0, rss_p < 200 * 1024 ? "met" : "MISSED");
+	bench_stop(&b);
+	return 0;
+}

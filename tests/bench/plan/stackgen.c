@@ -1,0 +1,110 @@
+/*
+ * stackgen.c - see stackgen.h. One file per workspace (many documents
+ * each), as large stacks are usually kept.
+ */
+#include "stackgen.h"
+
+#include <stdio.h>
+
+static int write_project(const stackgen *g, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/azapply.yaml", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "stack: %s\nsubscription: 00000000-0000-0000-0000-000000000000\n"
+		   "location: westeurope\n", g->stack);
+	return fclose(f);
+}
+
+int stackgen_write_pipelines(const char *dir, const char *ws, int count, const char *file)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	for (int i = 0; i < count; i++)
+		fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: Pipeline\nmetadata:\n  name: %s-p%04d\n"
+			   "spec:\n  workspace: %s\n  name: p%04d\n  properties:\n"
+			   "    description: generated pipeline %d\n    activities:\n"
+			   "      - name: Wait\n        type: Wait\n        typeProperties:\n"
+			   "          waitTimeInSeconds: 1\n", ws, i, ws, i, i);
+	return fclose(f) == 0 ? count : -1;
+}
+
+int stackgen_write(const stackgen *g, const char *dir)
+{
+	if (write_project(g, dir) != 0)
+		return -1;
+	int total = 0;
+	char path[4096];
+	if (g->own_rg) {
+		snprintf(path, sizeof(path), "%s/rg.yaml", dir);
+		FILE *f = fopen(path, "w");
+		if (!f)
+			return -1;
+		fprintf(f, "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata:\n  name: rg\n"
+			   "spec:\n  name: %s\n  location: westeurope\n", g->rg);
+		fclose(f);
+		total++;
+	}
+	for (int w = 0; w < g->workspaces; w++) {
+		snprintf(path, sizeof(path), "%s/ws%03d.yaml", dir, w);
+		FILE *f = fopen(path, "w");
+		if (!f)
+			return -1;
+		char ws[64];
+		snprintf(ws, sizeof(ws), "ws%03d", w);
+		fprintf(f, "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata:\n  name: %s\n"
+			   "spec:\n  resourceGroup: %s\n  name: %s-%03d\n  location: westeurope\n"
+			   "  identity:\n    type: SystemAssigned\n  properties:\n"
+			   "    defaultDataLakeStorage:\n      accountUrl: https://lake.dfs.core.windows.net\n"
+			   "      filesystem: fs%03d\n    sqlAdministratorLogin: sqladmin\n",
+			ws, g->rg, g->ws_prefix, w, w);
+		total++;
+		for (int i = 0; i < g->pools; i++, total++)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: SparkPool\nmetadata:\n"
+				   "  name: %s-pool%03d\nspec:\n  workspace: %s\n  name: pool%03d\n"
+				   "  location: westeurope\n  properties:\n    nodeSize: Small\n"
+				   "    nodeSizeFamily: MemoryOptimized\n    sparkVersion: \"3.4\"\n"
+				   "    autoScale: {enabled: true, minNodeCount: 3, maxNodeCount: %d}\n",
+				ws, i, ws, i, 3 + i % 7);
+		for (int i = 0; i < g->rules; i++, total++)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\nmetadata:\n"
+				   "  name: %s-rule%03d\nspec:\n  workspace: %s\n  name: rule%03d\n"
+				   "  properties:\n    startIpAddress: 10.%d.%d.0\n    endIpAddress: 10.%d.%d.255\n",
+				ws, i, ws, i, w, i, w, i);
+		for (int i = 0; i < g->linked_services; i++, total++)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: LinkedService\nmetadata:\n"
+				   "  name: %s-ls%03d\nspec:\n  workspace: %s\n  name: ls%03d\n"
+				   "  properties:\n    type: AzureBlobFS\n    typeProperties:\n"
+				   "      url: https://lake%03d.dfs.core.windows.net\n",
+				ws, i, ws, i, i);
+		for (int i = 0; i < g->notebooks; i++, total++)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: Notebook\nmetadata:\n"
+				   "  name: %s-nb%03d\nspec:\n  workspace: %s\n  name: nb%03d\n"
+				   "  properties:\n    nbformat: 4\n    nbformat_minor: 2\n"
+				   "    metadata: {language_info: {name: python}}\n    cells:\n"
+				   "      - cell_type: code\n        metadata: {}\n"
+				   "        source: [\"print(%d)\"]\n",
+				ws, i, ws, i, i);
+		for (int i = 0; i < g->pipelines; i++, total++)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: Pipeline\nmetadata:\n"
+				   "  name: %s-pl%03d\nspec:\n  workspace: %s\n  name: pl%03d\n"
+				   "  properties:\n    activities:\n      - name: Run\n"
+				   "        type: SynapseNotebook\n        typeProperties:\n"
+				   "          notebook: {referenceName: nb%03d, type: NotebookReference}\n",
+				ws, i, ws, i, g->notebooks ? i % g->notebooks : 0);
+		for (int i = 0; i < g->scripts; i++, total++)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: SqlScript\nmetadata:\n"
+				   "  name: %s-sql%03d\nspec:\n  workspace: %s\n  name: sql%03d\n"
+				   "  properties:\n    type: SqlQuery\n    content:\n"
+				   "      query: select %d\n      metadata: {language: sql}\n",
+				ws, i, ws, i, i);
+		if (fclose(f) != 0)
+			return -1;
+	}
+	return total;
+}
