@@ -116,21 +116,6 @@ static void rewrite_refs(json_t *v, const char *from, const char *to)
 	}
 }
 
-static az_change *add_change(az_diff *d, az_change_op op, const char *path, const json_t *before,
-			     const json_t *after)
-{
-	if (d->len == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 8;
-		d->items = az_xrealloc(d->items, d->cap * sizeof(*d->items));
-	}
-	az_change *ch = &d->items[d->len++];
-	memset(ch, 0, sizeof(*ch));
-	ch->op = op;
-	ch->path = az_xstrdup(path);
-	ch->before = before ? json_deep_copy(before) : NULL;
-	ch->after = after ? json_deep_copy(after) : NULL;
-	return ch;
-}
 
 /* A plain structural diff (metadata, azapply.yaml): objects key by key,
  * anything else by value. */
@@ -158,7 +143,7 @@ static void diff_plain(az_diff *d, az_buf *path, const json_t *before, const jso
 		return;
 	if (!before && !after)
 		return;
-	add_change(d, !before ? AZ_CHANGE_ADD : !after ? AZ_CHANGE_REMOVE : AZ_CHANGE_MODIFY,
+	az_diff_add(d, !before ? AZ_CHANGE_ADD : !after ? AZ_CHANGE_REMOVE : AZ_CHANGE_MODIFY,
 		   path->data ? path->data : "", before, after);
 }
 
@@ -228,7 +213,7 @@ static void diff_resource(entry *e, const az_resource *was, const az_resource *n
 		az_change *c = &spec.items[i];
 		rewrite_refs(c->before, REF_HIDDEN, REF_OPEN);
 		rewrite_refs(c->after, REF_HIDDEN, REF_OPEN);
-		az_change *copy = add_change(&e->diff, c->op, "", c->before, c->after);
+		az_change *copy = az_diff_add(&e->diff, c->op, "", c->before, c->after);
 		free(copy->path);
 		copy->path = az_xasprintf("spec.%s", c->path);
 		copy->sensitive = c->sensitive;
@@ -448,39 +433,6 @@ static json_t *render_json(const git_diff *g, const az_stack *head)
 			 "moved", (json_int_t)g->moved);
 }
 
-/* Markdown parts below the comment limit: sections are packed whole; one
- * larger than a part is cut with a note (as the plan's markdown does). */
-typedef struct md_parts {
-	char **items;
-	size_t len;
-	az_buf cur;
-} md_parts;
-
-static void md_flush(md_parts *p)
-{
-	if (!p->cur.len)
-		return;
-	p->items = az_xrealloc(p->items, (p->len + 1) * sizeof(char *));
-	p->items[p->len++] = az_buf_detach(&p->cur);
-}
-
-static void md_add(md_parts *p, const char *section)
-{
-	static const char cut[] = "\n_(cut: this section is longer than one comment)_\n";
-	size_t len = strlen(section);
-	if (p->cur.len && p->cur.len + len > COMMENT_LIMIT)
-		md_flush(p);
-	if (len > COMMENT_LIMIT) {
-		size_t keep = COMMENT_LIMIT - sizeof(cut);
-		while (keep > 0 && ((unsigned char)section[keep] & 0xC0) == 0x80)
-			keep--; /* a UTF-8 boundary */
-		az_buf_add(&p->cur, section, keep);
-		az_buf_puts(&p->cur, cut);
-		return;
-	}
-	az_buf_puts(&p->cur, section);
-}
-
 static void md_changes(az_buf *b, const char *title, const az_diff *d)
 {
 	az_buf_printf(b, "<details><summary>%s</summary>\n\n```diff\n", title);
@@ -489,7 +441,7 @@ static void md_changes(az_buf *b, const char *title, const az_diff *d)
 	az_buf_puts(b, "```\n\n</details>\n\n");
 }
 
-static void render_markdown(md_parts *p, const git_diff *g, const az_stack *head)
+static void render_markdown(az_md_parts *p, const git_diff *g, const az_stack *head)
 {
 	az_buf b = AZ_BUF_INIT;
 	az_buf_printf(&b, "### azapply diff: `%s`..`%s`", g->base.ref, g->head.ref);
@@ -500,15 +452,15 @@ static void render_markdown(md_parts *p, const git_diff *g, const az_stack *head
 	az_buf_puts(&b, "**\n\n");
 	if (g->len)
 		az_buf_puts(&b, "| Change | Resource | File | Properties |\n|---|---|---|---|\n");
-	md_add(p, b.data);
+	az_md_parts_add(p, b.data);
 	for (size_t i = 0; i < g->len; i++) {
 		const entry *e = &g->items[i];
 		az_buf_truncate(&b, 0);
 		az_buf_printf(&b, "| %s %s | `%s` | `%s` | %zu |\n", status_symbol(e->status),
 			      status_name(e->status), e->address, e->file, e->diff.len);
-		md_add(p, b.data);
+		az_md_parts_add(p, b.data);
 	}
-	md_add(p, "\n");
+	az_md_parts_add(p, "\n");
 	for (size_t i = 0; i < g->len; i++) {
 		const entry *e = &g->items[i];
 		if (!e->diff.len)
@@ -517,14 +469,13 @@ static void render_markdown(md_parts *p, const git_diff *g, const az_stack *head
 		char *title = az_xasprintf("<code>~ %s</code>", e->address);
 		md_changes(&b, title, &e->diff);
 		free(title);
-		md_add(p, b.data);
+		az_md_parts_add(p, b.data);
 	}
 	if (g->project.len) {
 		az_buf_truncate(&b, 0);
 		md_changes(&b, "<code>azapply.yaml</code>", &g->project);
-		md_add(p, b.data);
+		az_md_parts_add(p, b.data);
 	}
-	md_flush(p);
 	az_buf_free(&b);
 }
 
@@ -586,10 +537,13 @@ static int diff_exec(const az_args *args)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else if (format == AZ_FORMAT_MARKDOWN) {
-		md_parts p = {0};
+		az_md_parts p;
+		az_md_parts_init(&p, COMMENT_LIMIT, NULL);
 		bool first = true;
 		render_markdown(&p, &g, g.head.stack);
-		print_parts(p.items, p.len, &first);
+		char **items = NULL;
+		size_t n_items = az_md_parts_finish(&p, &items);
+		print_parts(items, n_items, &first);
 		if (with_plan) {
 			char **parts = NULL;
 			size_t n = az_plan_render_markdown(&parts, &plan, COMMENT_LIMIT);

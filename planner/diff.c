@@ -277,9 +277,9 @@ static bool is_sensitive(diff_ctx *c)
 	return false;
 }
 
-static void add_change(diff_ctx *c, az_change_op op, const json_t *before, const json_t *after)
+az_change *az_diff_add(az_diff *d, az_change_op op, const char *path, const json_t *before,
+		       const json_t *after)
 {
-	az_diff *d = c->out;
 	if (d->len == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 8;
 		d->items = az_xrealloc(d->items, d->cap * sizeof(*d->items));
@@ -287,10 +287,18 @@ static void add_change(diff_ctx *c, az_change_op op, const json_t *before, const
 	az_change *ch = &d->items[d->len++];
 	memset(ch, 0, sizeof(*ch));
 	ch->op = op;
-	ch->path = az_xstrdup(c->display.data ? c->display.data : "");
-	ch->unknown = after && contains_unknown(after);
+	ch->path = az_xstrdup(path);
 	ch->before = before ? json_deep_copy(before) : NULL;
-	ch->after = after && !ch->unknown ? json_deep_copy(after) : NULL;
+	ch->after = after ? json_deep_copy(after) : NULL;
+	return ch;
+}
+
+static void add_change(diff_ctx *c, az_change_op op, const json_t *before, const json_t *after)
+{
+	bool unknown = after && contains_unknown(after);
+	az_change *ch = az_diff_add(c->out, op, c->display.data ? c->display.data : "", before,
+				    unknown ? NULL : after);
+	ch->unknown = unknown;
 	ch->sensitive = is_sensitive(c);
 	ch->forces_replace = c->kind && op != AZ_CHANGE_REMOVE &&
 			     path_over(c->kind->create_only_paths, c->path.data);

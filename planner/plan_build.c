@@ -50,17 +50,12 @@ static json_t *body_sensitive_pointers(const az_resource *r)
 
 static void add_marker_change(az_plan_item *it, const char *what, bool on)
 {
-	az_diff *d = &it->diff;
-	if (d->len == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 4;
-		d->items = az_xrealloc(d->items, d->cap * sizeof(*d->items));
-	}
-	az_change *ch = &d->items[d->len++];
-	memset(ch, 0, sizeof(*ch));
-	ch->op = on ? AZ_CHANGE_ADD : AZ_CHANGE_REMOVE;
-	ch->path = az_xasprintf("(marker) %s", what);
-	ch->before = on ? NULL : json_true();
-	ch->after = on ? json_true() : NULL;
+	char *path = az_xasprintf("(marker) %s", what);
+	json_t *t = json_true();
+	az_diff_add(&it->diff, on ? AZ_CHANGE_ADD : AZ_CHANGE_REMOVE, path, on ? NULL : t,
+		    on ? t : NULL);
+	json_decref(t);
+	free(path);
 }
 
 /* Whether resource i is wanted by --target (a target or what it needs). */

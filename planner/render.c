@@ -202,47 +202,6 @@ json_t *az_plan_to_json(const az_plan *p)
 	return root;
 }
 
-/* Markdown is assembled in sections (header, table rows, one block per
- * resource) and then packed into parts below the limit; a section larger
- * than a whole part is cut with a note rather than dropped. */
-typedef struct parts {
-	char **items;
-	size_t len;
-	az_buf cur;
-	size_t limit;
-	const char *header;
-} parts;
-
-static void parts_flush(parts *ps)
-{
-	if (!ps->cur.len)
-		return;
-	ps->items = az_xrealloc(ps->items, (ps->len + 1) * sizeof(char *));
-	ps->items[ps->len++] = az_buf_detach(&ps->cur);
-}
-
-static void parts_add(parts *ps, const char *section)
-{
-	size_t len = strlen(section);
-	/* 64 bytes of room for the "(part i of n)" line added at the end. */
-	size_t room = ps->limit > 128 ? ps->limit - 64 : ps->limit;
-	if (ps->cur.len && ps->cur.len + len > room)
-		parts_flush(ps);
-	if (!ps->cur.len && ps->len > 0)
-		az_buf_puts(&ps->cur, ps->header);
-	if (ps->cur.len + len > room) {
-		static const char cut[] = "\n\n_(cut: this section is longer than one comment)_\n";
-		size_t keep = room > ps->cur.len + sizeof(cut) ? room - ps->cur.len - sizeof(cut) : 0;
-		/* Cut on a UTF-8 boundary. */
-		while (keep > 0 && ((unsigned char)section[keep] & 0xC0) == 0x80)
-			keep--;
-		az_buf_add(&ps->cur, section, keep);
-		az_buf_puts(&ps->cur, cut);
-		return;
-	}
-	az_buf_puts(&ps->cur, section);
-}
-
 static const char *action_label(const az_plan_item *it)
 {
 	switch (it->action) {
@@ -258,23 +217,22 @@ static const char *action_label(const az_plan_item *it)
 
 size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit)
 {
-	parts ps = {NULL, 0, AZ_BUF_INIT, limit, NULL};
-	az_buf head = AZ_BUF_INIT, sum = AZ_BUF_INIT;
+	az_buf head = AZ_BUF_INIT, sum = AZ_BUF_INIT, first = AZ_BUF_INIT;
 	az_buf_printf(&head, "### azapply plan: `%s`", p->stack ? p->stack : "-");
 	if (p->environment)
 		az_buf_printf(&head, " (%s)", p->environment);
 	az_buf_puts(&head, "\n\n");
-	ps.header = head.data;
+	az_md_parts ps;
+	az_md_parts_init(&ps, limit, head.data);
 	summary_line(&sum, p);
-	az_buf first = AZ_BUF_INIT;
 	az_buf_printf(&first, "%s**%s**\n\n", head.data, sum.data);
 	if (!az_plan_has_changes(p)) {
 		az_buf_printf(&first, "No changes. Azure matches the manifests (%zu resources).\n",
 			      p->len);
-		parts_add(&ps, first.data);
+		az_md_parts_add(&ps, first.data);
 	} else {
 		az_buf_puts(&first, "| Action | Resource | Changes |\n|---|---|---|\n");
-		parts_add(&ps, first.data);
+		az_md_parts_add(&ps, first.data);
 		for (size_t i = 0; i < p->len; i++) {
 			const az_plan_item *it = &p->items[i];
 			if (it->action == AZ_ACTION_NOOP && !it->adopt)
@@ -282,10 +240,10 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 			char *row = az_xasprintf("| %s%s | `%s` | %zu |\n", action_label(it),
 						 it->refused ? " (refused)" : "", it->address,
 						 it->diff.len);
-			parts_add(&ps, row);
+			az_md_parts_add(&ps, row);
 			free(row);
 		}
-		parts_add(&ps, "\n");
+		az_md_parts_add(&ps, "\n");
 		for (size_t i = 0; i < p->len; i++) {
 			const az_plan_item *it = &p->items[i];
 			if (it->action == AZ_ACTION_NOOP && !it->adopt)
@@ -302,21 +260,12 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 				render_change(&sec, &it->diff.items[j],
 					      it->action == AZ_ACTION_CREATE, "");
 			az_buf_puts(&sec, "```\n\n</details>\n\n");
-			parts_add(&ps, sec.data);
+			az_md_parts_add(&ps, sec.data);
 			az_buf_free(&sec);
-		}
-	}
-	parts_flush(&ps);
-	if (ps.len > 1) {
-		for (size_t i = 0; i < ps.len; i++) {
-			char *with = az_xasprintf("%s\n_(part %zu of %zu)_\n", ps.items[i], i + 1, ps.len);
-			free(ps.items[i]);
-			ps.items[i] = with;
 		}
 	}
 	az_buf_free(&first);
 	az_buf_free(&head);
 	az_buf_free(&sum);
-	*parts_out = ps.items;
-	return ps.len;
+	return az_md_parts_finish(&ps, parts_out);
 }

@@ -56,6 +56,9 @@ typedef struct az_diff_options {
 void az_diff_compute(az_diff *out, const az_kind *kind, const json_t *desired, const json_t *live,
 		     const az_diff_options *opts);
 void az_diff_clear(az_diff *d);
+/* Appends a change (values copied) and returns it for the caller to flag. */
+az_change *az_diff_add(az_diff *d, az_change_op op, const char *path, const json_t *before,
+		       const json_t *after);
 
 /* The first create-only change, or NULL. */
 const az_change *az_diff_replace_reason(const az_diff *d);

@@ -139,4 +139,20 @@ json_t *az_plan_to_json(const az_plan *p);
  * number of parts; *parts_out is an array of strings the caller frees. */
 size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit);
 
+/* Markdown split into parts below a size limit (markdown.c). */
+typedef struct az_md_parts {
+	char **items;
+	size_t len;
+	az_buf cur;
+	size_t limit;
+	char *header; /* repeated at the top of every part after the first */
+} az_md_parts;
+
+void az_md_parts_init(az_md_parts *p, size_t limit, const char *header);
+/* Adds a section, kept whole in one part when it fits in one. */
+void az_md_parts_add(az_md_parts *p, const char *section);
+/* The parts ("(part i of n)" added when more than one); the caller frees
+ * each and the array. Resets `p`. */
+size_t az_md_parts_finish(az_md_parts *p, char ***out);
+
 #endif
