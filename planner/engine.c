@@ -323,8 +323,13 @@ static void compute_node(az_engine *e, az_node *n, az_diags *d)
 				app = json_string_value(json_object_get(an->live, "appId"));
 		}
 	}
+	/* An application is upserted by its uniqueName (azure-notes): the
+	 * manifest's own when it sets one, else its name. */
+	const char *name = n->res->azure_name;
+	if (strcmp(k->name, "EntraApplication") == 0 && str(spec, "uniqueName"))
+		name = str(spec, "uniqueName");
 	const char *keys[] = {"subscription", "resourceGroup", "name", "parent", "scope", "guid", "appId"};
-	const char *values[] = {sub, rg, n->res->azure_name, parent, scope, guid, app};
+	const char *values[] = {sub, rg, name, parent, scope, guid, app};
 	free(n->id);
 	n->id = fill_template(k->id_template, keys, values, 7);
 	if (!n->collection && k->provider != AZ_PROVIDER_GRAPH) {
@@ -471,7 +476,8 @@ json_t *az_engine_desired(az_engine *e, size_t i, az_diags *d)
 							 strcmp(key, "application") == 0))
 				json_object_set(body, key, v);
 		}
-		if (strcmp(k->name, "EntraApplication") == 0 && n->res->azure_name)
+		if (strcmp(k->name, "EntraApplication") == 0 && n->res->azure_name &&
+		    !json_object_get(body, "uniqueName"))
 			json_object_set_new(body, "uniqueName", json_string(n->res->azure_name));
 		if (strcmp(k->name, "ServicePrincipal") == 0 && !json_object_get(body, "appId")) {
 			const char *app_ref = str(spec, "application");
@@ -644,8 +650,33 @@ static void request_prune_lists(az_engine *e, bool synapse_wave, az_diags *d, in
 	}
 }
 
+/* Reads the resources whose id was unknown in the first wave because it
+ * comes from another resource's live body (a service principal's appId from
+ * its application): that body has been read by now. */
+static void request_deferred(az_engine *e, az_diags *d, int *errors)
+{
+	for (size_t i = 0; i < e->len; i++) {
+		az_node *n = &e->nodes[i];
+		const az_kind *k = n->res->kind;
+		if (!k || !n->res->address || synapse_side(k) || n->state != AZ_NODE_PENDING ||
+		    n->id || n->collection)
+			continue;
+		az_engine_compute_one(e, i, d);
+		if (!n->id) {
+			n->state = AZ_NODE_ABSENT;
+			continue;
+		}
+		pending_read *pr = az_xcalloc(1, sizeof(*pr));
+		*pr = (pending_read){n, d, errors};
+		e->requests++;
+		az_provider_get(k->provider)->read(e->session, k, n->id, read_done, pr);
+	}
+}
+
 static void request_collections(az_engine *e, bool synapse_wave, az_diags *d, int *errors)
 {
+	if (synapse_wave)
+		request_deferred(e, d, errors);
 	for (size_t i = 0; i < e->len; i++) {
 		az_node *n = &e->nodes[i];
 		const az_kind *k = n->res->kind;
@@ -657,10 +688,8 @@ static void request_collections(az_engine *e, bool synapse_wave, az_diags *d, in
 		}
 		const az_provider *prov = az_provider_get(k->provider);
 		if (!n->collection) {
-			if (!n->id) {
-				n->state = AZ_NODE_ABSENT;
-				continue;
-			}
+			if (!n->id)
+				continue; /* the second wave knows more */
 			pending_read *pr = az_xcalloc(1, sizeof(*pr));
 			*pr = (pending_read){n, d, errors};
 			e->requests++;

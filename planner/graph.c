@@ -238,6 +238,20 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 		free(pointer);
 		free(address);
 	}
+	/* A service principal is made for its application (spec.application,
+	 * the metadata.name of an EntraApplication): it needs the appId. */
+	const char *app = json_string_value(json_object_get(spec, "application"));
+	if (strcmp(r->kind->name, "ServicePrincipal") == 0 && app && !strstr(app, "${")) {
+		char *address = az_xasprintf("EntraApplication/%s", app);
+		const az_resource *to = az_stack_find(st, address);
+		if (to)
+			add_edge(st, r, to);
+		else
+			az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, "/spec/application"),
+				    r->address, "EntraApplication '%s' is not declared in this stack",
+				    app);
+		free(address);
+	}
 	/* A resource group declared in the stack is created first; one that is
 	 * not declared already exists (or the plan will say it does not). */
 	const char *rg = json_string_value(json_object_get(spec, "resourceGroup"));
