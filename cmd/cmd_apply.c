@@ -43,10 +43,37 @@ static void on_sigint(int sig)
 	(void)n;
 }
 
+/* On a terminal (and not in CI), a live line shows the longest-running
+ * operation; every other line first clears it. */
+static bool status_line;
+static bool status_shown;
+
+static void clear_status(void)
+{
+	if (status_shown) {
+		fputs("\r\033[K", stdout);
+		status_shown = false;
+	}
+}
+
+static void status_tick(void *ud, az_apply_event ev, const char *address, const char *what,
+			double seconds)
+{
+	(void)ud;
+	(void)ev;
+	if (!status_line)
+		return;
+	int s = (int)seconds;
+	printf("\r\033[K%s %s... %dm%02ds", address, what, s / 60, s % 60);
+	status_shown = true;
+	fflush(stdout);
+}
+
 static void progress(void *ud, az_apply_event ev, const char *address, const char *what,
 		     double seconds)
 {
 	(void)ud;
+	clear_status();
 	switch (ev) {
 	case AZ_APPLY_STARTED:
 		printf("%s: %s...\n", address, what);
@@ -253,11 +280,15 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		.parallelism = parallelism,
 		.fail_fast = req->import_id ? false : az_arg_flag(args, "fail-fast"),
 		.progress = progress,
+		.tick = status_tick,
 		.interrupted = &stop_flag,
 	};
 	az_apply_result res;
 	putchar('\n');
+	const char *ci = getenv("CI");
+	status_line = isatty(STDOUT_FILENO) && !(ci && *ci) && az_use_color(stdout, args);
 	int arc = az_apply(&plan, &ao, &res, &d);
+	clear_status();
 	printf("\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
 	       req->destroy ? "Destroy" : req->import_id ? "Import" : "Apply",
 	       arc == 0 ? "complete" : "incomplete", res.done, res.failed, res.skipped,

@@ -63,6 +63,7 @@ struct apply_run {
 	int running;
 	bool progress; /* a step finished since the loop last looked */
 	bool stop_starting;
+	bool tick_pending; /* a status tick is scheduled */
 	az_diags *d;
 };
 
@@ -396,6 +397,30 @@ static bool made_progress(void *ud)
 	return run->progress;
 }
 
+/* Once a second: the longest-running step, for a live status line. */
+static void tick(void *ud)
+{
+	apply_run *run = ud;
+	run->tick_pending = false;
+	if (run->running == 0 || !run->o || !run->o->tick)
+		return;
+	step *oldest = NULL;
+	double longest = -1;
+	for (size_t i = 0; i < run->len; i++) {
+		step *s = &run->steps[i];
+		double t = s->state == STEP_RUNNING ? seconds_since(&s->started) : -1;
+		if (t > longest) {
+			longest = t;
+			oldest = s;
+		}
+	}
+	if (oldest)
+		run->o->tick(run->o->progress_ud, AZ_APPLY_STARTED, oldest->item->address,
+			     verb(oldest->item->action, false), longest);
+	run->tick_pending = true;
+	az_session_after(run->e->session, 1000, tick, run);
+}
+
 /* Deletes wait for the resources that depend on them instead (reverse
  * order), so a workspace is not deleted under its pools. */
 static void build_steps(apply_run *run)
@@ -449,7 +474,7 @@ static void build_steps(apply_run *run)
 
 int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_diags *d)
 {
-	apply_run run = {plan, plan->engine, o, NULL, 0, 0, false, false, d};
+	apply_run run = {plan, plan->engine, o, NULL, 0, 0, false, false, false, d};
 	memset(res, 0, sizeof(*res));
 	build_steps(&run);
 	int parallelism = o && o->parallelism > 0 ? o->parallelism : AZ_APPLY_DEFAULT_PARALLELISM;
@@ -478,12 +503,20 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 			continue;
 		}
 		run.progress = false;
+		if (o && o->tick && !run.tick_pending) {
+			run.tick_pending = true;
+			az_session_after(run.e->session, 1000, tick, &run);
+		}
 		az_session_run_until(run.e->session, made_progress, &run);
 		if (o && o->fail_fast)
 			for (size_t i = 0; i < run.len; i++)
 				if (run.steps[i].state == STEP_FAILED)
 					run.stop_starting = true;
 	}
+	/* A scheduled tick refers to this run: let it fire (it finds nothing
+	 * running and does not reschedule) before the run goes away. */
+	if (run.tick_pending)
+		az_session_run(run.e->session);
 	for (size_t i = 0; i < run.len; i++) {
 		step *s = &run.steps[i];
 		switch (s->state) {

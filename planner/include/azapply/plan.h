@@ -97,6 +97,10 @@ typedef struct az_apply_options {
 	int parallelism;                  /* 0 = AZ_APPLY_DEFAULT_PARALLELISM */
 	bool fail_fast;                   /* stop starting work after a failure */
 	az_apply_progress_fn progress;
+	/* Called about once a second while something is in flight, with the
+	 * step that has been running longest (a live status line on a
+	 * terminal: "SynapseWorkspace/synw-dev creating... 4m10s"). */
+	az_apply_progress_fn tick;
 	void *progress_ud;
 	volatile const int *interrupted;  /* set by the first Ctrl-C: start nothing new */
 } az_apply_options;
