@@ -15,6 +15,7 @@
 #include <string.h>
 
 static const arm_kind_ops *const kind_ops[] = {
+	&az_arm_keyvault_ops,
 	&az_arm_mlcompute_ops,
 	&az_arm_roleassignment_ops,
 };
@@ -48,10 +49,38 @@ static void arm_read(az_session *s, const az_kind *kind, const char *id, az_resu
 	free(url);
 }
 
+/* A PUT whose failure the kind explains further. */
+typedef struct explained_put {
+	const arm_kind_ops *ops;
+	char *id;
+	json_t *body;
+	az_result_fn cb;
+	void *ud;
+} explained_put;
+
+static void put_answered(void *ud, int err, json_t *live, az_diags *d)
+{
+	explained_put *p = ud;
+	if (err && d)
+		p->ops->explain_put(p->id, p->body, d);
+	az_result_fn cb = p->cb;
+	void *cb_ud = p->ud;
+	free(p->id);
+	json_decref(p->body);
+	free(p);
+	cb(cb_ud, err, live, d);
+}
+
 static void arm_put(az_session *s, const az_kind *kind, const char *id, const json_t *body,
 		    const char *etag, az_result_fn cb, void *ud)
 {
 	const arm_kind_ops *ops = ops_of(kind);
+	if (ops && ops->explain_put) {
+		explained_put *p = az_xmalloc(sizeof(*p));
+		*p = (explained_put){ops, az_xstrdup(id), json_deep_copy(body), cb, ud};
+		cb = put_answered;
+		ud = p;
+	}
 	char *url = az_arm_url(s, kind, id);
 	az_send_options o = {
 		.lro = true,

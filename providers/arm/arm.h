@@ -20,8 +20,12 @@ typedef struct arm_kind_ops {
 	/* Replaces the plain DELETE; NULL for the plain one. */
 	void (*remove)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 		       void *ud);
+	/* Adds what Azure's error leaves out (how to get past it) to the
+	 * diagnostics of a failed PUT of `body` to `id`; NULL for none. */
+	void (*explain_put)(const char *id, const json_t *body, az_diags *d);
 } arm_kind_ops;
 
+extern const arm_kind_ops az_arm_keyvault_ops;
 extern const arm_kind_ops az_arm_mlcompute_ops;
 extern const arm_kind_ops az_arm_roleassignment_ops;
 
