@@ -284,6 +284,7 @@ static void delete_done(void *ud, int err, json_t *live, az_diags *d)
 	record_live(s, NULL);
 	if (s->item->action == AZ_ACTION_REPLACE) {
 		/* Replace = delete, then create. */
+		free(s->item->etag);
 		s->item->etag = NULL;
 		step_put(s);
 		return;
