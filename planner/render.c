@@ -42,7 +42,10 @@ static const char *color_of(az_action a)
 
 static const char *headline(const az_plan_item *it)
 {
-	if (it->adopt && it->action == AZ_ACTION_NOOP)
+	/* Adopting writes only the marker when nothing else differs: not
+	 * an update anyone should look for. */
+	if (it->adopt && (it->action == AZ_ACTION_NOOP ||
+			  (it->action == AZ_ACTION_UPDATE && it->diff.len == 0)))
 		return "will be adopted (it exists without this stack's marker)";
 	if (it->adopt)
 		return "will be adopted and updated in place";
@@ -206,7 +209,10 @@ static const char *action_label(const az_plan_item *it)
 {
 	switch (it->action) {
 	case AZ_ACTION_CREATE: return "+ create";
-	case AZ_ACTION_UPDATE: return it->adopt ? "~ adopt, update" : "~ update";
+	case AZ_ACTION_UPDATE:
+		if (it->adopt)
+			return it->diff.len ? "~ adopt, update" : "~ adopt";
+		return "~ update";
 	case AZ_ACTION_REPLACE: return "-/+ replace";
 	case AZ_ACTION_DELETE: return "- delete";
 	case AZ_ACTION_READ: return "read";
