@@ -15,10 +15,13 @@
  *
  * Kind rules that only apply can enforce live here too: a started Synapse
  * trigger is stopped before it changes and started again afterwards, also
- * when the change fails (azure-notes.md: TriggerEnabledCannotUpdate); a
+ * when the change fails (azure-notes.md: TriggerEnabledCannotUpdate), and
+ * the started triggers that start a pipeline are stopped around its update
+ * the same way, so no run starts from a half-written pipeline; a
  * role assignment that exists under another name (409 RoleAssignmentExists)
  * is found and adopted instead of failing.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +52,11 @@ typedef struct step {
 	json_t *body;
 	bool trigger_was_started;
 	bool trigger_wants_started;
+	/* Started triggers that start this pipeline: stopped around its
+	 * update, started again after it, also when it fails. */
+	json_t *held;    /* array of trigger ids */
+	size_t waiting;  /* stop or start calls not answered yet */
+	bool held_failed;
 	int phase;
 	int put_err;
 	az_diags diags;
@@ -159,6 +167,20 @@ static void trigger_restarted(void *ud, int err, json_t *live, az_diags *d)
 	finish(s, err == 0 && s->put_err == 0);
 }
 
+static void held_answered(void *ud, int err, json_t *live, az_diags *d);
+
+/* Stops (or starts) every trigger held for this step at once. */
+static void invoke_held(step *s, const char *action)
+{
+	size_t i;
+	json_t *id;
+	s->waiting = json_array_size(s->held);
+	json_array_foreach(s->held, i, id) {
+		provider_of(s)->invoke(s->run->e->session, az_kind_find("Trigger"), json_string_value(id),
+				       action, held_answered, s);
+	}
+}
+
 static void put_done(void *ud, int err, json_t *live, az_diags *d)
 {
 	step *s = ud;
@@ -169,6 +191,11 @@ static void put_done(void *ud, int err, json_t *live, az_diags *d)
 		record_live(s, live);
 	else
 		json_decref(live);
+	if (json_array_size(s->held)) {
+		s->phase = 2; /* starting them again */
+		invoke_held(s, "start");
+		return;
+	}
 	/* A trigger is started again when it should run: after a change, and
 	 * also after a failed one if it was running before. */
 	bool start = is_trigger(s) && (err ? s->trigger_was_started : s->trigger_wants_started);
@@ -250,6 +277,68 @@ static void step_put(step *s)
 	p->put(s->run->e->session, s->item->kind, s->node->id, body, etag,
 	       role ? role_put_done : put_done, s);
 	json_decref(body);
+}
+
+static void held_answered(void *ud, int err, json_t *live, az_diags *d)
+{
+	step *s = ud;
+	json_decref(live);
+	if (err) {
+		s->held_failed = true;
+		if (d)
+			az_diags_move(&s->diags, d);
+	}
+	if (--s->waiting)
+		return;
+	if (s->phase == 2) {
+		json_decref(s->held);
+		s->held = NULL;
+		finish(s, s->put_err == 0 && !s->held_failed);
+		return;
+	}
+	if (s->held_failed) {
+		/* Not all stopped: leave the pipeline alone, start what stopped. */
+		s->put_err = AZ_ERROR;
+		s->phase = 2;
+		invoke_held(s, "start");
+		return;
+	}
+	step_put(s);
+}
+
+/* The started triggers (as listed by the refresh) that start pipeline `name`
+ * of the workspace a pipeline id is under. */
+static json_t *started_triggers_of(az_engine *e, const char *pipeline_id, const char *name)
+{
+	json_t *ids = json_array();
+	const char *at = strstr(pipeline_id, "/pipelines/");
+	if (!at || !name)
+		return ids;
+	char *collection = az_xasprintf("%.*s/triggers", (int)(at - pipeline_id), pipeline_id);
+	for (char *p = collection; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	size_t i, j;
+	json_t *item, *ref;
+	json_array_foreach(json_object_get(e->lists, collection), i, item) {
+		json_t *props = json_object_get(item, "properties");
+		const char *state = runtime_state(item);
+		const char *trigger = json_string_value(json_object_get(item, "name"));
+		if (!trigger || !state || strcasecmp(state, "Started") != 0)
+			continue;
+		json_array_foreach(json_object_get(props, "pipelines"), j, ref) {
+			const char *target = json_string_value(json_object_get(
+				json_object_get(ref, "pipelineReference"), "referenceName"));
+			if (target && strcmp(target, name) == 0) {
+				char *id = az_xasprintf("%.*s/triggers/%s", (int)(at - pipeline_id),
+							pipeline_id, trigger);
+				json_array_append_new(ids, json_string(id));
+				free(id);
+				break;
+			}
+		}
+	}
+	free(collection);
+	return ids;
 }
 
 static void trigger_stopped(void *ud, int err, json_t *live, az_diags *d)
@@ -365,6 +454,15 @@ static bool start_step(apply_run *run, step *s)
 		if (s->trigger_was_started && it->action != AZ_ACTION_CREATE) {
 			provider_of(s)->invoke(run->e->session, it->kind, s->node->id, "stop",
 					       trigger_stopped, s);
+			return true;
+		}
+	}
+	if (it->action == AZ_ACTION_UPDATE && strcmp(it->kind->name, "Pipeline") == 0) {
+		const char *slash = strrchr(s->node->id, '/');
+		s->held = started_triggers_of(run->e, s->node->id, slash ? slash + 1 : NULL);
+		if (json_array_size(s->held)) {
+			s->phase = 1;
+			invoke_held(s, "stop");
 			return true;
 		}
 	}
@@ -531,6 +629,7 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 		case STEP_RUNNING: break;
 		}
 		free(s->deps);
+		json_decref(s->held);
 		json_decref(s->body);
 		az_diags_clear(&s->diags);
 	}
