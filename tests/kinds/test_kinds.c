@@ -530,10 +530,88 @@ static void every_kind(void **state)
 	settles(w);
 }
 
+/* The position in the request log of the first `method` whose path ends
+ * with `suffix` (before any query) on the workspace's data plane; -1 when
+ * none. */
+static long logged(json_t *log, const char *method, const char *suffix)
+{
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(log, "requests"), i, req) {
+		const char *m = json_string_value(json_object_get(req, "method"));
+		const char *host = json_string_value(json_object_get(req, "host"));
+		const char *path = json_string_value(json_object_get(req, "path"));
+		const char *at = path ? strstr(path, suffix) : NULL;
+		if (m && host && at && strcmp(m, method) == 0 && strstr(host, "synw-kinds.") &&
+		    (at[strlen(suffix)] == '\0' || at[strlen(suffix)] == '?'))
+			return (long)i;
+	}
+	return -1;
+}
+
+static const char *trigger_state(world *w)
+{
+	char *url = data_plane_url(w, "triggers/trcase");
+	emu_response resp = call(w, "https://dev.azuresynapse.net/.default", "GET", url, NULL);
+	assert_int_equal(resp.status, 200);
+	const char *state = json_string_value(
+		json_object_get(json_object_get(resp.json, "properties"), "runtimeState"));
+	static char copy[32];
+	snprintf(copy, sizeof(copy), "%s", state ? state : "");
+	emu_response_free(&resp);
+	free(url);
+	return copy;
+}
+
+/* A started trigger is stopped around a change of the pipeline it starts
+ * and of itself, and started again afterwards, also when the change fails. */
+static void started_trigger(void **state)
+{
+	world *w = *state;
+	copy_in(w, "cases", "Pipeline.yaml", "Pipeline.yaml");
+	copy_in(w, "cases", "Trigger.yaml", "Trigger.yaml");
+	apply_ok(w);
+	assert_string_equal(trigger_state(w), "Started");
+
+	emu_control(w->e, "DELETE", "log", NULL, NULL);
+	edit(w, "Pipeline", "description: first", "description: second");
+	apply_ok(w);
+	json_t *log = NULL;
+	assert_int_equal(emu_control(w->e, "GET", "log", NULL, &log), 200);
+	long stop = logged(log, "POST", "/triggers/trcase/stop");
+	long put = logged(log, "PUT", "/pipelines/plcase");
+	long start = logged(log, "POST", "/triggers/trcase/start");
+	json_decref(log);
+	if (!(stop >= 0 && stop < put && put < start))
+		fail_msg("expected stop < PUT pipeline < start, got %ld %ld %ld", stop, put, start);
+	assert_string_equal(trigger_state(w), "Started");
+	settles(w);
+
+	/* The trigger's own PUT fails: it is started again all the same. */
+	json_t *fault = NULL;
+	assert_int_equal(emu_control(w->e, "POST", "faults",
+				     "{\"method\":\"PUT\",\"path\":\"^/triggers/trcase\","
+				     "\"status\":400,\"body\":{\"code\":\"BadRequest\","
+				     "\"message\":\"refused by the test\"}}",
+				     &fault),
+			 200);
+	json_decref(fault);
+	edit(w, "Trigger", "description: first", "description: second");
+	run_result r = run(w, "apply", "--auto-approve", 1);
+	expect_in(&r, "refused by the test");
+	run_result_free(&r);
+	assert_string_equal(trigger_state(w), "Started");
+	assert_int_equal(emu_control(w->e, "DELETE", "faults", NULL, NULL), 200);
+	apply_ok(w);
+	assert_string_equal(trigger_state(w), "Started");
+	settles(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(every_kind, setup, teardown),
+		cmocka_unit_test_setup_teardown(started_trigger, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
