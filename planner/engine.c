@@ -32,6 +32,7 @@ static const struct {
 	{"Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"},
 	{"Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"},
 	{"AzureML Data Scientist", "f6c7c914-8db3-469d-8ca1-694a8f32e121"},
+	{"Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6"},
 }, SYNAPSE_ROLES[] = {
 	{"Synapse Administrator", "6e4bf58a-b8e1-4cc3-bbf9-d73143322b78"},
 	{"Synapse Contributor", "7572bffe-f453-4b66-912a-46cc5ef38fda"},
@@ -119,6 +120,12 @@ static json_t *ref_value(az_engine *e, const az_part *p)
 	if (!n)
 		return NULL;
 	const char *path = p->ref_path ? p->ref_path : "";
+	/* A Graph object's id is its object id, which a role assignment's
+	 * principalId needs; Graph assigns it, so it comes from the live body. */
+	if ((!*path || strcmp(path, "id") == 0) && n->kind->provider == AZ_PROVIDER_GRAPH) {
+		const json_t *v = n->live && !n->will_change ? json_object_get(n->live, "id") : NULL;
+		return v ? json_deep_copy(v) : NULL;
+	}
 	if (!*path || strcmp(path, "id") == 0)
 		return n->id ? json_string(n->id) : NULL;
 	if (strcmp(path, "name") == 0)
