@@ -9,7 +9,8 @@
  * with it), an out-of-band change reported by drift, prune, and import of
  * bodies shaped like the REST spec examples. The rules that are about one
  * kind (a started trigger around a change of itself or of its pipeline,
- * also when the change fails) follow the table.
+ * also when the change fails) follow the table, and then both examples
+ * go from nothing to "No changes" in one apply.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <setjmp.h>
@@ -607,11 +608,63 @@ static void started_trigger(void **state)
 	settles(w);
 }
 
+/* An example goes from nothing to "No changes" in one apply. */
+static void example_settles(world *w, const char *example, const char *env)
+{
+	run_result r;
+	const char *rm[] = {"-rf", w->stack, NULL};
+	assert_int_equal(run_command(&r, "/bin/rm", rm, NULL, NULL), 0);
+	run_result_free(&r);
+	char *from = NULL;
+	assert_true(asprintf(&from, "%s/examples/%s", AZAPPLY_SOURCE_DIR, example) > 0);
+	const char *cp[] = {"-r", from, w->stack, NULL};
+	assert_int_equal(run_command(&r, "/bin/cp", cp, NULL, NULL), 0);
+	run_result_free(&r);
+	free(from);
+	const char *validate[] = {"validate", w->stack, "--env", env, NULL};
+	r = azapply(w, validate);
+	assert_int_equal(r.exit_code, 0);
+	run_result_free(&r);
+	const char *apply[] = {"apply", w->stack, "--env", env, "--auto-approve", NULL};
+	r = azapply(w, apply);
+	if (r.exit_code != 0) {
+		fprintf(stderr, "stdout:\n%s\nstderr:\n%s\n", r.out, r.err);
+		fail_msg("%s (%s): apply from nothing failed", example, env);
+	}
+	expect_in(&r, "0 failed, 0 skipped");
+	run_result_free(&r);
+	const char *plan[] = {"plan", w->stack, "--env", env, "--detailed-exitcode", NULL};
+	r = azapply(w, plan);
+	if (r.exit_code != 0)
+		fail_msg("%s (%s): not settled after one apply:\n%s", example, env, r.out);
+	expect_in(&r, "No changes.");
+	assert_null(strstr(r.out, PASSWORD));
+	run_result_free(&r);
+}
+
+static void example_service_principal(void **state)
+{
+	example_settles(*state, "synapse-ml-sp", "dev");
+}
+
+static void example_service_principal_prod(void **state)
+{
+	example_settles(*state, "synapse-ml-sp", "prod");
+}
+
+static void example_managed_identity_prod(void **state)
+{
+	example_settles(*state, "synapse-ml", "prod");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(every_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(started_trigger, setup, teardown),
+		cmocka_unit_test_setup_teardown(example_service_principal, setup, teardown),
+		cmocka_unit_test_setup_teardown(example_service_principal_prod, setup, teardown),
+		cmocka_unit_test_setup_teardown(example_managed_identity_prod, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
