@@ -279,6 +279,33 @@ static void client_secret_gets_a_token_and_pages(void **state)
 	az_buf_free(&log);
 }
 
+/* Many requests to one host at once all go out at once. With
+ * CURLOPT_PIPEWAIT, transfers queued behind a first HTTP/1.1 connection
+ * to the host were only noticed at the next poll timeout: each waited a
+ * whole second. The bound is far above a normal run and below the stall. */
+static void concurrent_requests_to_one_host_do_not_stall(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	put_group(x, "rg-many");
+	result r[8] = {{0}};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 8; i++)
+		az_http_submit(x->c, arm_request(x, "GET", "%s/rg-many?api-version=2021-04-01", x->rgs),
+			       on_done, &r[i]);
+	az_http_run(x->c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(r[i].status, 200);
+		result_clear(&r[i]);
+	}
+	if (ms >= 900)
+		fail_msg("8 concurrent GETs to one host took %.0f ms", ms);
+}
+
 static void certificate_credential(void **state)
 {
 	t *x = *state;
@@ -610,6 +637,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(client_secret_gets_a_token_and_pages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_requests_to_one_host_do_not_stall, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(certificate_credential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(federated_token_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(managed_identity, setup, teardown),
