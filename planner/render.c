@@ -54,10 +54,30 @@ static const char *headline(const az_plan_item *it)
 	case AZ_ACTION_UPDATE: return "will be updated in place";
 	case AZ_ACTION_REPLACE: return "must be replaced (deleted, then created)";
 	case AZ_ACTION_DELETE: return "will be deleted";
-	case AZ_ACTION_READ: return "will be read";
+	case AZ_ACTION_READ:
+		return it->live ? "differs from its manifest (read only)"
+				: "does not exist in Azure (read only)";
 	case AZ_ACTION_NOOP: return "has no changes";
 	}
 	return "";
+}
+
+/* What a plan lists: actions, adoptions, and under --refresh-only every
+ * resource whose live state differs from its manifest. A refresh-only plan
+ * changes nothing, yet "No changes" would hide the drift it was asked for. */
+static bool shown(const az_plan_item *it)
+{
+	if (it->action == AZ_ACTION_READ)
+		return it->diff.len > 0;
+	return it->action != AZ_ACTION_NOOP || it->adopt;
+}
+
+static size_t count_shown(const az_plan *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->len; i++)
+		n += shown(&p->items[i]);
+	return n;
 }
 
 static void put_value(az_buf *out, const json_t *v)
@@ -93,6 +113,12 @@ static void render_change(az_buf *out, const az_change *ch, bool creating, const
 
 static void summary_line(az_buf *out, const az_plan *p)
 {
+	if (p->refresh_only) {
+		size_t n = count_shown(p);
+		az_buf_printf(out, "Refresh only: %zu resource%s differ%s from the manifests; nothing "
+			      "will change.", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+		return;
+	}
 	az_plan_counts c = az_plan_count(p);
 	az_buf_printf(out, "Plan: %zu to add, %zu to change, %zu to replace, %zu to destroy.", c.create,
 		      c.update, c.replace, c.destroy);
@@ -103,7 +129,7 @@ static void summary_line(az_buf *out, const az_plan *p)
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o)
 {
 	bool color = o && o->color;
-	if (!az_plan_has_changes(p)) {
+	if (!count_shown(p)) {
 		az_buf_printf(out, "No changes. Azure matches the manifests (%zu resource%s",
 			      p->len, p->len == 1 ? "" : "s");
 		if (p->environment)
@@ -111,14 +137,15 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 		az_buf_puts(out, ").\n");
 		return;
 	}
-	az_buf_printf(out, "azapply will perform the following actions (stack %s",
+	az_buf_printf(out, p->refresh_only ? "azapply read these differences (stack %s"
+					   : "azapply will perform the following actions (stack %s",
 		      p->stack ? p->stack : "-");
 	if (p->environment)
 		az_buf_printf(out, ", environment %s", p->environment);
 	az_buf_puts(out, "):\n");
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
-		if (it->action == AZ_ACTION_NOOP && !it->adopt)
+		if (!shown(it))
 			continue;
 		az_buf_printf(out, "\n  # %s %s\n", it->address, headline(it));
 		if (it->reason)
@@ -232,7 +259,7 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 	az_md_parts_init(&ps, limit, head.data);
 	summary_line(&sum, p);
 	az_buf_printf(&first, "%s**%s**\n\n", head.data, sum.data);
-	if (!az_plan_has_changes(p)) {
+	if (!count_shown(p)) {
 		az_buf_printf(&first, "No changes. Azure matches the manifests (%zu resources).\n",
 			      p->len);
 		az_md_parts_add(&ps, first.data);
@@ -241,7 +268,7 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 		az_md_parts_add(&ps, first.data);
 		for (size_t i = 0; i < p->len; i++) {
 			const az_plan_item *it = &p->items[i];
-			if (it->action == AZ_ACTION_NOOP && !it->adopt)
+			if (!shown(it))
 				continue;
 			char *row = az_xasprintf("| %s%s | `%s` | %zu |\n", action_label(it),
 						 it->refused ? " (refused)" : "", it->address,
@@ -252,7 +279,7 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 		az_md_parts_add(&ps, "\n");
 		for (size_t i = 0; i < p->len; i++) {
 			const az_plan_item *it = &p->items[i];
-			if (it->action == AZ_ACTION_NOOP && !it->adopt)
+			if (!shown(it))
 				continue;
 			az_buf sec = AZ_BUF_INIT;
 			az_buf_printf(&sec, "<details><summary><code>%s %s</code> %s</summary>\n\n",
