@@ -389,7 +389,12 @@ static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 		if (json_object_get(desired, key))
 			continue;
 		mark m = push_key(c, key);
+		/* Not a removal: what the server fills in when the resource is
+		 * created (a create-only property, the resource's own name) stays
+		 * whatever the manifest says now. */
 		bool skip = (c->kind && az_path_in(c->kind->read_only_paths, c->path.data)) ||
+			    (c->kind && path_over(c->kind->create_only_paths, c->path.data)) ||
+			    strcmp(c->path.data, "name") == 0 ||
 			    (c->opts->ignore_paths && json_paths_cover(c->opts->ignore_paths, c->path.data)) ||
 			    is_default_value(c, lv) || json_is_null(lv);
 		if (!skip)

@@ -234,6 +234,24 @@ static void ignore_changes_and_removed_properties(void **state)
 	az_diff_clear(&d);
 }
 
+/* Removal only reports what a PUT without it would change: not what the
+ * server fills in at creation (create-only) nor an artifact's own name. */
+static void removed_properties_skip_server_filled_ones(void **state)
+{
+	(void)state;
+	az_diff_options removed = {.report_removed = true};
+	az_diff d = run("SynapseWorkspace", "{\"properties\":{\"sqlAdministratorLogin\":\"a\"}}",
+			"{\"properties\":{\"sqlAdministratorLogin\":\"a\","
+			"\"managedResourceGroupName\":\"synapseworkspace-managedrg-1\"}}",
+			&removed);
+	assert_int_equal(d.len, 0);
+	az_diff_clear(&d);
+	d = run("Pipeline", "{\"properties\":{\"activities\":[]}}",
+		"{\"name\":\"p1\",\"properties\":{\"activities\":[]}}", &removed);
+	assert_int_equal(d.len, 0);
+	az_diff_clear(&d);
+}
+
 static void path_patterns(void **state)
 {
 	(void)state;
@@ -258,6 +276,7 @@ int main(void)
 		cmocka_unit_test(secrets_are_sensitive_and_compared_by_hash),
 		cmocka_unit_test(references_are_known_after_apply),
 		cmocka_unit_test(ignore_changes_and_removed_properties),
+		cmocka_unit_test(removed_properties_skip_server_filled_ones),
 		cmocka_unit_test(path_patterns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
