@@ -36,6 +36,7 @@ typedef struct vctx {
 	void *ud;
 	az_diags *d;
 	int error;
+	bool reported_no_env; /* "select an environment" is said once, not per use */
 } vctx;
 
 static const char *process_getenv(const char *name, void *ud)
@@ -121,15 +122,20 @@ static json_t *lookup_var(vctx *c, const char *name, const az_pos *at)
 		                            : " (or declare it under variables: with a "
 		                              "default)");
 	} else if (declared) {
-		char *known = known_environments(c->project);
-		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-		                 "variable '%s' has no default and no environment was selected",
-		                 name);
-		az_diag_set_detail(dg,
-		                   "select one with --env NAME (known: %s), or give "
-		                   "variables.%s a default in azapply.yaml",
-		                   known, name);
-		free(known);
+		/* Every use of every per-environment variable would say the same:
+		 * say it once, where it first bites. */
+		if (!c->reported_no_env) {
+			char *known = known_environments(c->project);
+			dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
+			                 "variable '%s' has no default and no environment was selected",
+			                 name);
+			az_diag_set_detail(dg,
+			                   "select one with --env NAME (known: %s), or give "
+			                   "variables.%s a default in azapply.yaml",
+			                   known, name);
+			free(known);
+			c->reported_no_env = true;
+		}
 	} else {
 		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL, "variable '%s' is not declared",
 		                 name);

@@ -113,6 +113,19 @@ static void examples_validate_for_every_environment(void **state)
 	}
 }
 
+/* Without --env, a stack whose variables come from its environments says
+ * so once, not at every use of every variable. */
+static void missing_environment_is_said_once(void **state)
+{
+	(void)state;
+	run_result r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml", NULL);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "no environment was selected"));
+	assert_non_null(strstr(r.err, "known: dev, prod"));
+	assert_non_null(strstr(r.err, "1 error in examples/synapse-ml."));
+	run_result_free(&r);
+}
+
 static void unknown_environment_is_an_error(void **state)
 {
 	(void)state;
@@ -276,6 +289,7 @@ int main(void)
 		cmocka_unit_test(version_and_help),
 		cmocka_unit_test(usage_errors_exit_64_with_a_hint),
 		cmocka_unit_test(examples_validate_for_every_environment),
+		cmocka_unit_test(missing_environment_is_said_once),
 		cmocka_unit_test(unknown_environment_is_an_error),
 		cmocka_unit_test(secret_from_env_is_required_and_never_printed),
 		cmocka_unit_test(bad_stacks_report_exact_positions),
