@@ -6,6 +6,9 @@
 #   - one owner per outside library: libcurl only in providers/http,
 #     libyaml only in planner/manifest, libgit2 only in planner/git,
 #     libmicrohttpd only in tests/emulator.
+#   - and functions that invite overflows or hide errors are banned in the
+#     product code: sprintf, vsprintf, strcpy, strcat, strtok, gets, atoi
+#     (use snprintf, az_xasprintf, az_buf, strtol).
 # Run as: cmake -DROOT=<source dir> -P check-includes.cmake
 file(GLOB_RECURSE _sources RELATIVE "${ROOT}"
      "${ROOT}/cmd/*.[ch]" "${ROOT}/planner/*.[ch]" "${ROOT}/providers/*.[ch]"
@@ -39,6 +42,18 @@ foreach(_rel IN LISTS _sources)
     endif()
   endforeach()
 endforeach()
+
+file(GLOB_RECURSE _product RELATIVE "${ROOT}"
+     "${ROOT}/cmd/*.[ch]" "${ROOT}/planner/*.[ch]" "${ROOT}/providers/*.[ch]")
+foreach(_rel IN LISTS _product)
+  file(STRINGS "${ROOT}/${_rel}" _calls
+       REGEX "(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi)[ \t]*\\(")
+  foreach(_line IN LISTS _calls)
+    string(STRIP "${_line}" _line)
+    string(APPEND _errors "  ${_rel}: banned function in: ${_line}\n")
+  endforeach()
+endforeach()
+
 if(_errors)
-  message(FATAL_ERROR "Forbidden includes (see ARCHITECTURE.md):\n${_errors}")
+  message(FATAL_ERROR "Forbidden includes or functions (see ARCHITECTURE.md):\n${_errors}")
 endif()

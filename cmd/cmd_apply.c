@@ -217,9 +217,11 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		json_decref(saved);
 	}
 	const char *p = az_arg(args, "parallelism");
-	int parallelism = p ? atoi(p) : 0;
-	if (p && parallelism <= 0) {
-		rc = az_usage_error(args->cmd, "--parallelism takes a number above 0, not '%s'", p);
+	char *end = NULL;
+	long parallelism = p ? strtol(p, &end, 10) : 0;
+	if (p && (parallelism <= 0 || parallelism > 1000 || *end != '\0')) {
+		rc = az_usage_error(args->cmd, "--parallelism takes a number from 1 to 1000, not '%s'",
+				    p);
 		goto out;
 	}
 	bool auto_approve = req->import_id || az_arg_flag(args, "auto-approve");
@@ -277,7 +279,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
 	az_apply_options ao = {
-		.parallelism = parallelism,
+		.parallelism = (int)parallelism,
 		.fail_fast = req->import_id ? false : az_arg_flag(args, "fail-fast"),
 		.progress = progress,
 		.tick = status_tick,
