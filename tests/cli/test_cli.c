@@ -93,6 +93,11 @@ static void usage_errors_exit_64_with_a_hint(void **state)
 	assert_non_null(strstr(r.err, "unexpected argument 'b'"));
 	run_result_free(&r);
 
+	r = azapply(NULL, NULL, "apply", "--parallelism", "10x", "--auto-approve", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "--parallelism takes a number from 1 to 1000, not '10x'"));
+	run_result_free(&r);
+
 	r = azapply(NULL, NULL, "--bogus", NULL);
 	assert_int_equal(r.exit_code, 64);
 	run_result_free(&r);
