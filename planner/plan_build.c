@@ -58,6 +58,20 @@ static void add_marker_change(az_plan_item *it, const char *what, bool on)
 	free(path);
 }
 
+static const char *provisioning_state(const json_t *live)
+{
+	return json_string_value(
+		json_object_get(json_object_get(live, "properties"), "provisioningState"));
+}
+
+/* ARM's terminal states that leave a resource not working (azure-notes:
+ * Succeeded, Failed, Canceled). */
+static bool provisioning_failed(const json_t *live)
+{
+	const char *state = provisioning_state(live);
+	return state && (strcasecmp(state, "Failed") == 0 || strcasecmp(state, "Canceled") == 0);
+}
+
 /* Whether resource i is wanted by --target (a target or what it needs). */
 static void mark_targets(const az_stack *st, size_t i, bool *wanted)
 {
@@ -172,6 +186,13 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 							   "would delete it", r->address);
 		} else if (it->diff.len || it->adopt) {
 			it->action = AZ_ACTION_UPDATE;
+		} else if (provisioning_failed(n->live)) {
+			/* The body matches, but Azure never finished it (the
+			 * operation ended Failed or Canceled): a PUT of the same
+			 * body is how ARM provisions it again. */
+			it->action = AZ_ACTION_UPDATE;
+			it->reason = az_xasprintf("its last provisioning ended %s; it is written "
+						  "again", provisioning_state(n->live));
 		}
 	}
 

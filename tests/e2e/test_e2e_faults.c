@@ -173,6 +173,14 @@ static void expect(const run_result *r, int code, const char *needle)
 	expect_text(r->out, r->err, r->exit_code, code, needle);
 }
 
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 static void control(world *w, const char *method, const char *path, const char *body)
 {
 	json_t *answer = NULL;
@@ -397,6 +405,33 @@ static void dropped_connections_are_retried(void **state)
 	converge(w);
 }
 
+/* An operation that ends Failed fails its resource once, with the root
+ * cause; what depends on it is skipped, everything else is done. */
+static void failed_operation_skips_dependents(void **state)
+{
+	world *w = *state;
+	add_fault(w, "{\"method\":\"PUT\",\"path\":\"/workspaces/synw-mlplatform-dev\\\\?\","
+		     "\"lroResult\":\"Failed\",\"lroError\":{\"code\":\"InternalServerError\","
+		     "\"message\":\"The workspace could not be provisioned.\"},\"times\":1}");
+	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
+	expect(&r, 1, "Apply incomplete: 6 done, 1 failed, 11 skipped.");
+	assert_non_null(strstr(r.out, "SynapseWorkspace/synapse: failed"));
+	assert_non_null(strstr(r.out, "MlWorkspace/ml: created"));
+	assert_non_null(strstr(r.out, "SparkPool/spark: skipped (SynapseWorkspace/synapse failed)"));
+	/* The trigger waits on the pipeline, not on the workspace directly:
+	 * still the root cause is named, not the step in between. */
+	assert_non_null(strstr(r.out, "Trigger/nightly: skipped (SynapseWorkspace/synapse failed)"));
+	assert_int_equal(count_of(r.err, "could not be provisioned"), 1);
+	assert_int_equal(count_of(r.err, "error:"), 1);
+	assert_non_null(strstr(r.err, "in SynapseWorkspace/synapse"));
+	run_result_free(&r);
+	converge(w);
+	/* The failed workspace was provisioned again, not left Failed. */
+	json_t *ws = arm_get(w, WS_ID);
+	assert_string_equal(props_string(ws, "provisioningState"), "Succeeded");
+	json_decref(ws);
+}
+
 /* A started trigger whose update fails is started again. */
 static void trigger_restarted_after_failed_update(void **state)
 {
@@ -506,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(throttled_writes_are_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(server_errors_are_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(dropped_connections_are_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_operation_skips_dependents, setup, teardown),
 		cmocka_unit_test_setup_teardown(trigger_restarted_after_failed_update, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(tokens_renewed_mid_apply, setup, teardown),
