@@ -152,6 +152,47 @@ done:
 	return rc;
 }
 
+/* Arguments for loading the stack a saved plan was made from: its root
+ * and, unless --env names it already, its environment (a plan for dev
+ * applied without --env must not load the manifests with no environment).
+ * Loading reads only apply's own options, so only their slots are copied;
+ * `values` is freed by the caller. */
+static int saved_plan_args(az_args *out, struct az_arg_value **values, const char **dir,
+			   const char **env, const az_args *args, const char *path, az_diags *d)
+{
+	json_t *saved = json_load_file(path, 0, NULL);
+	const char *root = json_string_value(json_object_get(saved, "root"));
+	const char *planned = json_string_value(json_object_get(saved, "environment"));
+	const char *given = az_arg(args, "env");
+	int rc = 0;
+	*dir = az_xstrdup(root ? root : ".");
+	*env = planned ? az_xstrdup(planned) : NULL;
+	*out = *args;
+	out->positional = dir;
+	out->positional_len = 1;
+	if (given && planned && strcmp(given, planned) != 0) {
+		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+					 "%s was planned for environment %s, not %s", path, planned,
+					 given);
+		az_diag_set_detail(x, "run `azapply plan --env %s --out %s` for that environment",
+				   given, path);
+		rc = AZ_EINVALID;
+	} else if (!given && planned) {
+		size_t own = 0, slot = 0;
+		while (args->cmd->options[own].name)
+			own++;
+		while (strcmp(args->cmd->options[slot].name, "env") != 0)
+			slot++;
+		*values = az_xcalloc(own, sizeof(**values));
+		memcpy(*values, args->values, own * sizeof(**values));
+		(*values)[slot].count = 1;
+		(*values)[slot].values = env;
+		out->values = *values;
+	}
+	json_decref(saved);
+	return rc;
+}
+
 static bool is_plan_file(const char *path)
 {
 	size_t n = strlen(path);
@@ -206,16 +247,13 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	int rc = AZ_EXIT_ERROR;
 	az_args load_args = *args;
 	const char *dir_from_plan[1] = {NULL};
+	const char *env_from_plan[1] = {NULL};
+	struct az_arg_value *plan_values = NULL;
 	az_git_provenance prov = {0};
 
-	if (req->plan_file) {
-		json_t *saved = json_load_file(req->plan_file, 0, NULL);
-		const char *root = json_string_value(json_object_get(saved, "root"));
-		dir_from_plan[0] = az_xstrdup(root ? root : ".");
-		load_args.positional = dir_from_plan;
-		load_args.positional_len = 1;
-		json_decref(saved);
-	}
+	if (req->plan_file && saved_plan_args(&load_args, &plan_values, dir_from_plan, env_from_plan,
+					      args, req->plan_file, &d) != 0)
+		goto done;
 	const char *p = az_arg(args, "parallelism");
 	char *end = NULL;
 	long parallelism = p ? strtol(p, &end, 10) : 0;
@@ -305,6 +343,8 @@ out:
 	az_diags_clear(&d);
 	az_git_provenance_free(&prov);
 	free((char *)(uintptr_t)dir_from_plan[0]);
+	free((char *)(uintptr_t)env_from_plan[0]);
+	free(plan_values);
 	return rc;
 }
 

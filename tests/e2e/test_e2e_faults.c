@@ -535,6 +535,48 @@ static void interrupted_apply_finishes_in_flight(void **state)
 	converge(w);
 }
 
+/* A saved plan is applied only against what it was made from. */
+static void saved_plan_refused_after_changes(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	char plan[1200];
+	snprintf(plan, sizeof(plan), "%s/plan.json", w->dir);
+	edit_stack_file(w, "azapply.yaml", "sparkMaxNodes: 3", "sparkMaxNodes: 5");
+	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out", plan, NULL);
+	expect(&r, 0, "Plan: 0 to add, 1 to change");
+	run_result_free(&r);
+
+	/* Someone changes the pool it read: refused, naming the pool. */
+	control(w, "PATCH", "arm" WS_ID "/bigDataPools/sparkml",
+		"{\"properties\":{\"autoPause\":{\"delayInMinutes\":30}}}");
+	r = azapply(w, "apply", plan, "--auto-approve", NULL);
+	expect(&r, 1, "changed in Azure since");
+	assert_non_null(strstr(r.err, "SparkPool/spark"));
+	assert_null(strstr(r.out, "Apply complete"));
+	run_result_free(&r);
+
+	/* Planned again, then a manifest edited: refused. */
+	r = azapply(w, "plan", w->stack, "--env", "dev", "--out", plan, NULL);
+	expect(&r, 0, "Plan: 0 to add, 1 to change");
+	run_result_free(&r);
+	edit_stack_file(w, "22-sql-pool.yaml", "name: DW100c", "name: DW200c");
+	r = azapply(w, "apply", plan, "--auto-approve", NULL);
+	expect(&r, 1, "the manifests changed since");
+	run_result_free(&r);
+
+	/* Nothing changed since: applied as planned. */
+	edit_stack_file(w, "22-sql-pool.yaml", "name: DW200c", "name: DW100c");
+	r = azapply(w, "apply", plan, "--auto-approve", NULL);
+	expect(&r, 0, "Apply complete: 1 done, 0 failed, 0 skipped.");
+	run_result_free(&r);
+	json_t *pool = arm_get(w, WS_ID "/bigDataPools/sparkml");
+	json_t *auto_scale = json_object_get(json_object_get(pool, "properties"), "autoScale");
+	assert_int_equal(json_integer_value(json_object_get(auto_scale, "maxNodeCount")), 5);
+	json_decref(pool);
+	converge(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +589,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tokens_renewed_mid_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(killed_mid_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(interrupted_apply_finishes_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(saved_plan_refused_after_changes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
