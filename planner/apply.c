@@ -181,10 +181,28 @@ static void invoke_held(step *s, const char *action)
 	}
 }
 
+/* 412 to a write that carried If-Match: someone changed the resource
+ * after the plan read it. Say so in words; the HTTP error stays below. */
+static void explain_precondition(step *s, const az_diags *d)
+{
+	bool failed = false;
+	for (size_t i = 0; d && i < d->len; i++)
+		failed |= d->items[i].http_status == 412;
+	if (!failed || !s->item->etag)
+		return;
+	az_diag *x = az_diag_add(&s->diags, AZ_SEV_NOTE, NULL, NULL,
+				 "%s changed in Azure since it was read (its etag is no longer %s): "
+				 "azapply did not overwrite it",
+				 s->item->address, s->item->etag);
+	az_diag_set_detail(x, "run `azapply plan` to see what changed, then apply again");
+}
+
 static void put_done(void *ud, int err, json_t *live, az_diags *d)
 {
 	step *s = ud;
 	s->put_err = err;
+	if (err)
+		explain_precondition(s, d);
 	if (err && d)
 		az_diags_move(&s->diags, d);
 	if (!err)

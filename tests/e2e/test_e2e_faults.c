@@ -577,6 +577,50 @@ static void saved_plan_refused_after_changes(void **state)
 	converge(w);
 }
 
+/* A change made in Azure between the read and the write is not
+ * overwritten: If-Match answers 412 and apply says what happened. */
+static void concurrent_change_not_overwritten(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	edit_stack_file(w, "artifacts/predict-churn.json",
+			"Score customers with the model stored in the dedicated pool",
+			"Score customers with the churn model");
+	char log[1200];
+	pid_t pid = start_held_apply(w, "^/sqlScripts/predict-churn", log, sizeof(log), "concurrent");
+	/* A colleague saves the script while azapply's write is on its way. */
+	control(w, "PUT", "synapse/synw-mlplatform-dev/sqlScripts/predict-churn",
+		"{\"name\":\"predict-churn\",\"properties\":{\"type\":\"SqlQuery\","
+		"\"description\":\"edited in Synapse Studio\","
+		"\"content\":{\"query\":\"select 2\"}}}");
+	int code = wait_child(pid);
+	char *out = slurp(log);
+	expect_text(out, "", code, 1, "changed in Azure since it was read");
+	assert_non_null(strstr(out, "SqlScript/predict"));
+	assert_non_null(strstr(out, "azapply plan"));
+	assert_non_null(strstr(out, "412"));
+	free(out);
+	json_t *script = artifact_get(w, "sqlScripts/predict-churn");
+	assert_string_equal(props_string(script, "description"), "edited in Synapse Studio");
+	json_decref(script);
+
+	/* An ARM kind with an etag (Application Insights), refused by a rule. */
+	edit_stack_file(w, "04-app-insights.yaml", "Application_Type: web",
+			"Application_Type: web\n    RetentionInDays: 120");
+	add_fault(w, "{\"method\":\"PUT\",\"path\":\"components/appi-mlplatform-dev\\\\?\","
+		     "\"status\":412,\"body\":{\"error\":{\"code\":\"PreconditionFailed\","
+		     "\"message\":\"The condition specified using HTTP conditional header(s) is "
+		     "not met.\"}},\"times\":1}");
+	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
+	expect(&r, 1, "changed in Azure since it was read");
+	assert_non_null(strstr(r.err, "ApplicationInsights/insights"));
+	run_result_free(&r);
+	converge(w);
+	script = artifact_get(w, "sqlScripts/predict-churn");
+	assert_string_equal(props_string(script, "description"), "Score customers with the churn model");
+	json_decref(script);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(killed_mid_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(interrupted_apply_finishes_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(saved_plan_refused_after_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_change_not_overwritten, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
