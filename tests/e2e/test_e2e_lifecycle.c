@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -274,10 +275,64 @@ static void lifecycle(void **state)
 	run_result_free(&r);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return s;
+}
+
+/* Secrets never reach output, the trace or a saved plan: not the SQL
+ * password (from ${env}), not the client secret, not a token. */
+static void secrets_stay_secret(void **state)
+{
+	world *w = *state;
+	char out[512];
+	snprintf(out, sizeof(out), "%s/plan.json", w->dir);
+	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out");
+	/* --out needs its value: the usage error must not echo anything secret */
+	assert_int_equal(r.exit_code, 64);
+	run_result_free(&r);
+	const char *argv[] = {"plan", w->stack, "--env", "dev", "--out", out, "--verbose",
+			      "--output", "json", NULL};
+	size_t n = 0;
+	while (w->env[n])
+		n++;
+	const char **env = calloc(n + 2, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		env[i] = w->env[i];
+	env[n] = "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!";
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
+	free(env);
+	expect(&r, 0, "\"sensitive\": true");
+	/* The trace has a line per request and no token. */
+	assert_non_null(strstr(r.err, "azapply: http: GET https://management.localhost:"));
+	assert_null(strstr(r.err, "eyJ"));
+	assert_null(strstr(r.out, "eyJ"));
+	assert_null(strstr(r.err, emu_client_secret(w->e)));
+	assert_null(strstr(r.out, emu_client_secret(w->e)));
+	run_result_free(&r);
+	struct stat st;
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char *saved = slurp(out);
+	assert_non_null(strstr(saved, "\"manifestDigest\""));
+	assert_null(strstr(saved, "e2e-Passw0rd!"));
+	assert_null(strstr(saved, "sqlAdministratorLoginPassword\": \""));
+	free(saved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(secrets_stay_secret, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
