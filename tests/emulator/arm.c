@@ -1408,11 +1408,41 @@ out:
 
 /* ---- out-of-band access for the control API ------------------------------ */
 
+/* The ARM type an id names: "{namespace}/{type}/{child type}..." after the
+ * last /providers/, or Microsoft.Resources/resourceGroups for a group. */
+static char *type_of_id(const char *id)
+{
+	arm_path p;
+	path_split(&p, id);
+	size_t prov = p.n;
+	for (size_t i = 0; i < p.n; i++)
+		if (seg_is(&p, i, "providers"))
+			prov = i;
+	az_buf b = AZ_BUF_INIT;
+	if (prov + 2 < p.n) {
+		az_buf_puts(&b, p.seg[prov + 1]);
+		for (size_t i = prov + 2; i < p.n; i += 2)
+			az_buf_printf(&b, "/%s", p.seg[i]);
+	} else if (p.n == 4 && seg_is(&p, 2, "resourceGroups")) {
+		az_buf_puts(&b, "Microsoft.Resources/resourceGroups");
+	}
+	path_free(&p);
+	return b.len ? az_buf_detach(&b) : NULL;
+}
+
 int emu_arm_put_raw(emu_server *s, const char *id, json_t *body)
 {
 	char *lid = emu_lower(id);
 	json_t *res = json_deep_copy(body);
 	json_object_set_new(res, "id", json_string(id));
+	/* Out-of-band bodies may leave the type out; everything that lists the
+	 * store looks the type up. */
+	if (!json_is_string(json_object_get(res, "type"))) {
+		char *type = type_of_id(id);
+		if (type)
+			json_object_set_new(res, "type", json_string(type));
+		free(type);
+	}
 	if (!json_object_get(res, "name"))
 		json_object_set_new(res, "name", json_string(strrchr(id, '/') + 1));
 	pthread_mutex_lock(&s->lock);

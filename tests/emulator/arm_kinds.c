@@ -424,6 +424,8 @@ static const emu_arm_kind kinds[] = {
 
 const emu_arm_kind *emu_arm_kind_find(const char *type)
 {
+	if (!type)
+		return NULL;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcasecmp(kinds[i].type, type))
 			return &kinds[i];

@@ -691,6 +691,24 @@ static void test_out_of_band_drift(void **state)
 	free(p);
 	free(ctl);
 	free(id);
+
+	/* A body without "type" (as tests seed spec example bodies) gets the
+	 * type its id names, and lists keep working. */
+	put_rg("rg-seed");
+	id = az_xasprintf("/subscriptions/%s/resourceGroups/rg-seed/providers/Microsoft.KeyVault/"
+			  "vaults/kv-seeded", emu_subscription_id(E));
+	ctl = az_xasprintf("arm%s", id);
+	assert_int_equal(emu_control(E, "PUT", ctl, "{\"location\":\"westeurope\"}", NULL), 200);
+	p = az_xasprintf("/subscriptions/%s/resourceGroups/rg-seed/providers/Microsoft.KeyVault/"
+			 "vaults?api-version=2023-07-01", emu_subscription_id(E));
+	arm(&r, "GET", p, NULL);
+	assert_int_equal(r.status, 200);
+	json_t *item = json_array_get(json_object_get(r.json, "value"), 0);
+	assert_string_equal(str(item, "type"), "Microsoft.KeyVault/vaults");
+	emu_response_free(&r);
+	free(p);
+	free(ctl);
+	free(id);
 }
 
 int main(void)
