@@ -56,9 +56,13 @@ az_plan_counts az_plan_count(const az_plan *p)
 
 bool az_plan_has_changes(const az_plan *p)
 {
-	for (size_t i = 0; i < p->len; i++)
-		if (p->items[i].action != AZ_ACTION_NOOP && p->items[i].action != AZ_ACTION_READ)
+	for (size_t i = 0; i < p->len; i++) {
+		const az_plan_item *it = &p->items[i];
+		/* A refresh-only plan changes nothing, but what it read differing
+		 * from the manifests is what --detailed-exitcode reports. */
+		if (it->action == AZ_ACTION_READ ? it->diff.len > 0 : it->action != AZ_ACTION_NOOP)
 			return true;
+	}
 	return false;
 }
 
