@@ -570,6 +570,62 @@ static bool workspace_exists(az_engine *e, az_node *n)
 	return pn && pn->state == AZ_NODE_PRESENT;
 }
 
+/* The same grant under another name. Azure refuses a second assignment of
+ * one role to one principal at one scope (409 RoleAssignmentExists), so
+ * an existing one, made by hand or by another tool, is the resource the
+ * manifest describes: plan adopts it instead of planning a create that
+ * cannot succeed. */
+static bool match_grant(az_engine *e, az_node *n, json_t *items)
+{
+	const az_kind *k = n->kind;
+	bool arm = strcmp(k->name, "RoleAssignment") == 0;
+	if (!arm && strcmp(k->name, "SynapseRoleAssignment") != 0)
+		return false;
+	json_t *spec = az_engine_resolve(e, json_object_get(n->res->manifest->body, "spec"));
+	const char *role = str(spec, "role"), *principal = str(spec, "principalId");
+	const char *scope = str(spec, "scope");
+	char *definition = arm ? arm_role_definition(role, e->subscription) : NULL;
+	const char *want = arm ? (definition ? role_guid(definition) : NULL)
+			       : role && is_guid(role) ? role : role ? az_synapse_role_id(role) : NULL;
+	bool found = false;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) {
+		if (!want || !principal || (arm && !scope))
+			break;
+		const json_t *props = arm ? json_object_get(item, "properties") : item;
+		const char *r = json_string_value(json_object_get(props, "roleId"));
+		if (!r)
+			r = json_string_value(json_object_get(props, "roleDefinitionId"));
+		const char *p = json_string_value(json_object_get(props, "principalId"));
+		const char *at = json_string_value(json_object_get(props, "scope"));
+		const char *id = json_string_value(json_object_get(item, "id"));
+		if (!r || !p || !id || strcasecmp(role_guid(r), want) != 0 || strcasecmp(p, principal) != 0)
+			continue;
+		/* Listing at a scope also returns what is inherited from above. */
+		if (arm && (!at || strcasecmp(at, scope) != 0))
+			continue;
+		/* ARM lists full ids; Synapse RBAC lists the assignment's GUID,
+		 * which replaces the derived one under the workspace. */
+		char *adopted;
+		if (arm)
+			adopted = az_xstrdup(id);
+		else if (n->id && strrchr(n->id, '/'))
+			adopted = az_xasprintf("%.*s/%s", (int)(strrchr(n->id, '/') - n->id), n->id, id);
+		else
+			continue;
+		free(n->id);
+		n->id = adopted;
+		n->live = json_deep_copy(item);
+		n->state = AZ_NODE_PRESENT;
+		found = true;
+		break;
+	}
+	free(definition);
+	json_decref(spec);
+	return found;
+}
+
 void az_engine_match(az_engine *e, az_node *n)
 {
 	if (n->state != AZ_NODE_PENDING || !n->collection)
@@ -599,6 +655,8 @@ void az_engine_match(az_engine *e, az_node *n)
 			return;
 		}
 	}
+	if (match_grant(e, n, items))
+		return;
 	if (n->id)
 		n->state = AZ_NODE_ABSENT;
 }
