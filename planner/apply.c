@@ -456,6 +456,8 @@ static bool start_step(apply_run *run, step *s)
 		free(planned.fingerprint);
 		planned.fingerprint = fp;
 		fp = NULL;
+		free(planned.paths);
+		planned.paths = az_paths_digest(s->node->desired);
 	}
 	s->body = json_deep_copy(s->node->desired);
 	if (planned.present)

@@ -14,6 +14,8 @@
 #include <azapply/diff.h>
 
 #include <ctype.h>
+#include <stdio.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ typedef struct diff_ctx {
 	az_buf display; /* for users: properties.activities[0].name */
 	az_buf pointer; /* JSON Pointer into the desired body: /properties/activities/0/name */
 	bool exists;    /* the resource exists: what Azure left out is at its default */
+	bool secure;    /* at the value of a SecureString: a secret wherever it is */
 } diff_ctx;
 
 /* Segment-wise match; "*" matches any one segment. When `prefix` is true,
@@ -234,6 +237,72 @@ static bool set_equal(const az_kind *kind, const char *path, const json_t *a, co
 	return all;
 }
 
+#define DIGEST_BITS 512
+
+static void digest_bits(const char *path, unsigned int bits[3])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_Digest(path, strlen(path), md, &len, EVP_sha256(), NULL);
+	for (int i = 0; i < 3; i++)
+		bits[i] = (((unsigned int)md[2 * i] << 8) | md[2 * i + 1]) % DIGEST_BITS;
+}
+
+static void digest_walk(const json_t *v, az_buf *path, unsigned char *bloom)
+{
+	if (path->len) {
+		unsigned int bits[3];
+		digest_bits(path->data, bits);
+		for (int i = 0; i < 3; i++)
+			bloom[bits[i] / 8] |= (unsigned char)(1u << (bits[i] % 8));
+	}
+	size_t mark = path->len;
+	const char *key;
+	json_t *child;
+	size_t i;
+	if (json_is_object(v)) {
+		json_object_foreach(unconst(v), key, child) {
+			az_buf_printf(path, "%s%s", mark ? "." : "", key);
+			digest_walk(child, path, bloom);
+			az_buf_truncate(path, mark);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) {
+			az_buf_printf(path, "%s%zu", mark ? "." : "", i);
+			digest_walk(child, path, bloom);
+			az_buf_truncate(path, mark);
+		}
+	}
+}
+
+char *az_paths_digest(const json_t *body)
+{
+	unsigned char bloom[DIGEST_BITS / 8] = {0};
+	az_buf path = AZ_BUF_INIT;
+	az_buf_puts(&path, "");
+	digest_walk(body, &path, bloom);
+	az_buf_free(&path);
+	char *hex = az_xmalloc(DIGEST_BITS / 4 + 1);
+	for (size_t i = 0; i < DIGEST_BITS / 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bloom[i]);
+	return hex;
+}
+
+bool az_paths_digest_has(const char *digest, const char *path)
+{
+	if (!digest || strlen(digest) != DIGEST_BITS / 4)
+		return true; /* no usable digest: assume it was set */
+	unsigned int bits[3];
+	digest_bits(path, bits);
+	for (int i = 0; i < 3; i++) {
+		unsigned int byte;
+		if (sscanf(digest + 2 * (bits[i] / 8), "%2x", &byte) != 1 ||
+		    !(byte & (1u << (bits[i] % 8))))
+			return false;
+	}
+	return true;
+}
+
 static bool is_unknown(const json_t *v)
 {
 	return json_is_string(v) && strstr(json_string_value(v), "${ref.") != NULL;
@@ -263,6 +332,8 @@ static bool pointer_within(const char *inner, const char *outer)
 
 static bool is_sensitive(diff_ctx *c)
 {
+	if (c->secure)
+		return true;
 	if (c->kind && path_under(c->kind->secret_paths, c->path.data))
 		return true;
 	const json_t *ptrs = c->opts ? c->opts->sensitive_pointers : NULL;
@@ -377,9 +448,22 @@ static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 {
 	const char *key;
 	json_t *dv;
+	/* Synapse stores a SecureString's value encrypted and answers with
+	 * "**********" (azure-notes.md): like a secret path, it is compared by
+	 * the salted hash in the marker, never by value. */
+	const char *type = json_string_value(json_object_get(desired, "type"));
+	bool secure_string = type && strcmp(type, "SecureString") == 0;
 	json_object_foreach(unconst(desired), key, dv) {
 		mark m = push_key(c, key);
-		diff_value(c, dv, json_object_get(live, key));
+		if (secure_string && strcmp(key, "value") == 0) {
+			c->secure = true;
+			if (!(c->opts && json_paths_has(c->opts->secrets_unchanged, AZ_SECURE_STRINGS)))
+				add_change(c, json_object_get(live, key) ? AZ_CHANGE_MODIFY : AZ_CHANGE_ADD,
+					   json_object_get(live, key), dv);
+			c->secure = false;
+		} else {
+			diff_value(c, dv, json_object_get(live, key));
+		}
 		pop(c, m);
 	}
 	if (!c->opts || !c->opts->report_removed)
@@ -395,6 +479,7 @@ static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 		bool skip = (c->kind && az_path_in(c->kind->read_only_paths, c->path.data)) ||
 			    (c->kind && path_over(c->kind->create_only_paths, c->path.data)) ||
 			    strcmp(c->path.data, "name") == 0 ||
+			    (c->opts->set_before && !az_paths_digest_has(c->opts->set_before, c->path.data)) ||
 			    (c->opts->ignore_paths && json_paths_cover(c->opts->ignore_paths, c->path.data)) ||
 			    is_default_value(c, lv) || json_is_null(lv);
 		if (!skip)
@@ -453,7 +538,7 @@ static void diff_value(diff_ctx *c, const json_t *desired, const json_t *live)
 void az_diff_compute(az_diff *out, const az_kind *kind, const json_t *desired, const json_t *live,
 		     const az_diff_options *opts)
 {
-	diff_ctx c = {kind, opts, out, AZ_BUF_INIT, AZ_BUF_INIT, AZ_BUF_INIT, live != NULL};
+	diff_ctx c = {.kind = kind, .opts = opts, .out = out, .exists = live != NULL};
 	az_buf_puts(&c.path, "");
 	az_buf_puts(&c.display, "");
 	az_buf_puts(&c.pointer, "");

@@ -22,6 +22,9 @@ typedef struct az_marker_info {
 	/* Provenance: the commit that last applied it ("<id>[-dirty]"). Written
 	 * on apply, never part of the fingerprint and never compared. */
 	char *commit;
+	/* az_paths_digest of the body last applied: which properties azapply
+	 * set, so a removal from the manifest is told from a server default. */
+	char *paths;
 } az_marker_info;
 
 void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live);

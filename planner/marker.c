@@ -38,6 +38,7 @@ void az_marker_info_free(az_marker_info *m)
 	free(m->fingerprint);
 	free(m->secrets);
 	free(m->commit);
+	free(m->paths);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -64,6 +65,9 @@ static void parse_pairs(az_marker_info *m, const char *s)
 			} else if (klen == 14 && strncmp(s, "azapply-commit", 14) == 0) {
 				free(m->commit);
 				m->commit = value;
+			} else if (klen == 13 && strncmp(s, "azapply-paths", 13) == 0) {
+				free(m->paths);
+				m->paths = value;
 			} else {
 				free(value);
 			}
@@ -95,6 +99,8 @@ void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live
 		out->stack = az_xstrdup(stack);
 		const char *fp = str_at(bag, tags ? "azapply-fingerprint" : "azapply_fingerprint", NULL);
 		const char *sec = str_at(bag, tags ? "azapply-secrets" : "azapply_secrets", NULL);
+		const char *paths = str_at(bag, tags ? "azapply-paths" : "azapply_paths", NULL);
+		out->paths = paths ? az_xstrdup(paths) : NULL;
 		const char *commit = str_at(bag, tags ? "azapply-commit" : "azapply_commit", NULL);
 		out->fingerprint = fp ? az_xstrdup(fp) : NULL;
 		out->secrets = sec ? az_xstrdup(sec) : NULL;
@@ -149,7 +155,8 @@ void az_marker_strip(const az_kind *kind, json_t *body)
 		if (!json_is_object(bag))
 			return;
 		const char *keys[] = {"azapply-stack", "azapply-fingerprint", "azapply-secrets",
-				      "azapply-prevent-destroy", "azapply-commit", "azapply_stack",
+				      "azapply-prevent-destroy", "azapply-commit", "azapply-paths",
+				      "azapply_paths", "azapply_stack",
 				      "azapply_fingerprint", "azapply_secrets", "azapply_prevent_destroy",
 				      "azapply_commit"};
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -208,6 +215,9 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 		if (m->commit)
 			json_object_set_new(bag, tags ? "azapply-commit" : "azapply_commit",
 					    json_string(m->commit));
+		if (m->paths)
+			json_object_set_new(bag, tags ? "azapply-paths" : "azapply_paths",
+					    json_string(m->paths));
 		break;
 	}
 	case AZ_MARKER_DESCRIPTION:
@@ -220,6 +230,10 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 			az_buf_puts(&s, "; azapply-prevent-destroy");
 		if (m->commit)
 			az_buf_printf(&s, "; azapply-commit=%s", m->commit);
+		if (m->paths)
+			az_buf_printf(&s, "; azapply-paths=%s", m->paths);
+		if (m->secrets)
+			az_buf_printf(&s, "; azapply-secrets=%s", m->secrets);
 		if (kind->marker == AZ_MARKER_DESCRIPTION) {
 			if (!props) {
 				props = json_object();
@@ -250,6 +264,16 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 		free(a);
 		if (m->prevent_destroy)
 			json_array_append_new(arr, json_string("azapply-prevent-destroy"));
+		if (m->paths) {
+			a = az_xasprintf("azapply-paths=%s", m->paths);
+			json_array_append_new(arr, json_string(a));
+			free(a);
+		}
+		if (m->secrets) {
+			a = az_xasprintf("azapply-secrets=%s", m->secrets);
+			json_array_append_new(arr, json_string(a));
+			free(a);
+		}
 		if (m->commit) {
 			a = az_xasprintf("azapply-commit=%s", m->commit);
 			json_array_append_new(arr, json_string(a));
@@ -293,10 +317,29 @@ static void drop_path(json_t *body, const char *path)
 	free(copy);
 }
 
+/* SecureString values are secrets: a fast hash must not cover them. */
+static void drop_secure_strings(json_t *v)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		if (type && strcmp(type, "SecureString") == 0) {
+			json_object_del(v, "value");
+			return;
+		}
+		json_object_foreach(v, key, child) drop_secure_strings(child);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) drop_secure_strings(child);
+	}
+}
+
 char *az_fingerprint(const az_kind *kind, const json_t *body)
 {
 	json_t *copy = json_deep_copy(body);
 	az_marker_strip(kind, copy);
+	drop_secure_strings(copy);
 	for (const char *const *p = kind->secret_paths; p && *p; p++)
 		drop_path(copy, *p);
 	char *canonical = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
@@ -311,10 +354,43 @@ char *az_fingerprint(const az_kind *kind, const json_t *body)
 	return az_xstrdup(out);
 }
 
+/* Every SecureString value, with its path, in document order. */
+static bool collect_secure_strings(const json_t *v, az_buf *path, az_buf *out)
+{
+	bool any = false;
+	size_t mark = path->len;
+	const char *key;
+	json_t *child;
+	size_t i;
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		const char *value = json_string_value(json_object_get(v, "value"));
+		if (type && strcmp(type, "SecureString") == 0 && value) {
+			az_buf_printf(out, "%s.value=%s\n", path->data, value);
+			return true;
+		}
+		json_object_foreach((json_t *)(uintptr_t)v, key, child) {
+			az_buf_printf(path, ".%s", key);
+			any |= collect_secure_strings(child, path, out);
+			az_buf_truncate(path, mark);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) {
+			az_buf_printf(path, ".%zu", i);
+			any |= collect_secure_strings(child, path, out);
+			az_buf_truncate(path, mark);
+		}
+	}
+	return any;
+}
+
 /* The secrets of a body in kind order, joined: what the salted hash covers. */
 static bool collect_secrets(const az_kind *kind, const json_t *body, az_buf *out)
 {
-	bool any = false;
+	az_buf path = AZ_BUF_INIT;
+	az_buf_puts(&path, "");
+	bool any = collect_secure_strings(body, &path, out);
+	az_buf_free(&path);
 	for (const char *const *p = kind->secret_paths; p && *p; p++) {
 		const json_t *v = az_json_at(body, *p);
 		if (!json_is_string(v))

@@ -149,6 +149,7 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		if (n->marker.secrets && az_secrets_match(k, n->desired, n->marker.secrets)) {
 			for (const char *const *p = k->secret_paths; p && *p; p++)
 				json_array_append_new(unchanged, json_string(*p));
+			json_array_append_new(unchanged, json_string(AZ_SECURE_STRINGS));
 			secrets = az_xstrdup(n->marker.secrets);
 		} else {
 			secrets = az_secrets_hash(k, n->desired);
@@ -159,6 +160,7 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 			.secrets_unchanged = unchanged,
 			.report_removed = n->marker.present && n->marker.fingerprint &&
 					  strcmp(n->marker.fingerprint, fingerprint) != 0,
+			.set_before = n->marker.paths,
 		};
 		az_diff_compute(&it->diff, k, n->desired, live, &opts);
 		it->manifest_changed = opts.report_removed;
@@ -197,15 +199,18 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 	}
 
 	if (it->action != AZ_ACTION_NOOP && it->action != AZ_ACTION_READ) {
+		char *paths = az_paths_digest(n->desired);
 		az_marker_info m = {
 			.present = true,
 			.stack = (char *)(uintptr_t)e->stack_name,
 			.fingerprint = fingerprint,
 			.secrets = secrets,
 			.prevent_destroy = prevent_destroy,
+			.paths = paths,
 		};
 		it->desired = json_deep_copy(n->desired);
 		az_marker_write(k, it->desired, &m);
+		free(paths);
 	}
 	free(secrets);
 	free(fingerprint);

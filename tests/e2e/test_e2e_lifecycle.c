@@ -328,11 +328,64 @@ static void secrets_stay_secret(void **state)
 	free(saved);
 }
 
+/* A SecureString from ${env} settles: Synapse answers with it masked, and
+ * the salted hash in the marker says it is the same; a new value is an
+ * update shown as sensitive. */
+static void secure_string_settles(void **state)
+{
+	world *w = *state;
+	char dir[512], path[600];
+	snprintf(dir, sizeof(dir), "%s/secure", w->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/azapply.yaml", dir);
+	write_file(path, "stack: secure\nsubscription: 00000000-0000-0000-0000-000000000000\n");
+	snprintf(path, sizeof(path), "%s/stack.yaml", dir);
+	write_file(path,
+		   "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata: {name: rg}\n"
+		   "spec: {name: rg-secure, location: westeurope}\n---\n"
+		   "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata: {name: ws}\n"
+		   "spec:\n  resourceGroup: rg-secure\n  name: synw-secure\n  location: westeurope\n"
+		   "  identity: {type: SystemAssigned}\n  properties:\n"
+		   "    defaultDataLakeStorage: {accountUrl: 'https://lake.dfs.core.windows.net', filesystem: fs}\n"
+		   "---\napiVersion: azapply.dev/v1\nkind: LinkedService\nmetadata: {name: blob}\n"
+		   "spec:\n  workspace: ws\n  name: blob\n  properties:\n    type: AzureBlobStorage\n"
+		   "    typeProperties:\n      connectionString:\n        type: SecureString\n"
+		   "        value: ${env.E2E_CONNECTION}\n");
+	size_t n = 0;
+	while (w->env[n])
+		n++;
+	const char **env = calloc(n + 3, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		env[i] = w->env[i];
+	env[n + 1] = "NO_COLOR=1";
+	const char *apply[] = {"apply", dir, "--auto-approve", NULL};
+	const char *plan[] = {"plan", dir, "--detailed-exitcode", NULL};
+	run_result r;
+	env[n] = "E2E_CONNECTION=AccountName=a;AccountKey=first-Secret-value";
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, apply, env, NULL), 0);
+	if (r.exit_code != 0)
+		fail_msg("apply: %s%s", r.out, r.err);
+	assert_null(strstr(r.out, "first-Secret-value"));
+	run_result_free(&r);
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, plan, env, NULL), 0);
+	if (r.exit_code != 0)
+		fail_msg("the plan after apply has changes:\n%s%s", r.out, r.err);
+	run_result_free(&r);
+	env[n] = "E2E_CONNECTION=AccountName=a;AccountKey=second-Secret-value";
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, plan, env, NULL), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.out, "~ properties.typeProperties.connectionString.value: (sensitive)"));
+	assert_null(strstr(r.out, "second-Secret-value"));
+	run_result_free(&r);
+	free(env);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(secrets_stay_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(secure_string_settles, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

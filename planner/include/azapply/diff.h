@@ -35,19 +35,26 @@ typedef struct az_diff {
 	size_t cap;
 } az_diff;
 
+#define AZ_SECURE_STRINGS "(SecureString values)"
+
 typedef struct az_diff_options {
 	/* Dotted paths (lifecycle.ignoreChanges) left out of the diff. */
 	const json_t *ignore_paths;
 	/* JSON Pointers into the desired body whose values are sensitive. */
 	const json_t *sensitive_pointers;
 	/* Secret paths whose value is known to be unchanged (the salted hash
-	 * in the ownership marker matches): not a change. Dotted paths. */
+	 * in the ownership marker matches): not a change. Dotted paths, and
+	 * AZ_SECURE_STRINGS for the values of every SecureString. */
 	const json_t *secrets_unchanged;
 	/* When true, live properties the manifest does not set (and that are
 	 * neither read-only nor at their server default) are reported as
 	 * REMOVE: the fingerprint says the manifest changed since the last
 	 * apply, so something azapply had set is gone from it. */
 	bool report_removed;
+	/* With report_removed: the paths digest of the body azapply last
+	 * applied (az_paths_digest). Only properties it names count as
+	 * removed, so what the service filled in never does. NULL: all. */
+	const char *set_before;
 } az_diff_options;
 
 /* Compares `desired` (the resolved manifest body as it will be sent) with
@@ -70,6 +77,13 @@ bool az_path_in(const char *const *patterns, const char *path);
 
 /* Azure's notion of equal for one value at `path` of a `kind`. */
 bool az_values_equal(const az_kind *kind, const char *path, const json_t *a, const json_t *b);
+
+/* A 512-bit Bloom filter, as 128 hex characters, of every property path
+ * a body sets: small enough for an ownership tag, precise enough (about 2%
+ * false positives at 60 paths) to tell what azapply set from what Azure
+ * filled in. */
+char *az_paths_digest(const json_t *body);
+bool az_paths_digest_has(const char *digest, const char *path);
 
 /* "West Europe" -> "westeurope": how ARM compares locations. Caller frees. */
 char *az_normalize_location(const char *location);

@@ -252,6 +252,54 @@ static void removed_properties_skip_server_filled_ones(void **state)
 	az_diff_clear(&d);
 }
 
+/* With the paths digest of the body last applied, only what azapply set
+ * counts as removed; what the service filled in does not. */
+static void removals_are_limited_to_what_was_applied(void **state)
+{
+	(void)state;
+	json_t *applied = J("{\"sku\":{\"name\":\"Standard_LRS\"},\"tags\":{\"a\":\"1\",\"b\":\"2\"}}");
+	char *digest = az_paths_digest(applied);
+	assert_int_equal(strlen(digest), 128);
+	assert_true(az_paths_digest_has(digest, "tags.b"));
+	assert_true(az_paths_digest_has(digest, "sku.name"));
+	assert_false(az_paths_digest_has(digest, "sku.tier"));
+	az_diff_options opts = {.report_removed = true, .set_before = digest};
+	az_diff d = run("StorageAccount", "{\"sku\":{\"name\":\"Standard_LRS\"},\"tags\":{\"a\":\"1\"}}",
+			"{\"sku\":{\"name\":\"Standard_LRS\",\"tier\":\"Standard\"},"
+			"\"tags\":{\"a\":\"1\",\"b\":\"2\"}}",
+			&opts);
+	assert_int_equal(d.len, 1);
+	assert_int_equal(d.items[0].op, AZ_CHANGE_REMOVE);
+	assert_string_equal(d.items[0].path, "tags.b");
+	az_diff_clear(&d);
+	free(digest);
+	json_decref(applied);
+}
+
+/* A SecureString's value is a secret wherever it sits: shown as
+ * sensitive, and not a change when the marker's hash says it is the same
+ * (Synapse answers with it masked). */
+static void secure_strings_are_secrets(void **state)
+{
+	(void)state;
+	const char *desired = "{\"properties\":{\"typeProperties\":{\"password\":"
+			      "{\"type\":\"SecureString\",\"value\":\"hunter2\"}}}}";
+	const char *live = "{\"properties\":{\"typeProperties\":{\"password\":"
+			   "{\"type\":\"SecureString\",\"value\":\"**********\"},"
+			   "\"encryptedCredential\":\"abc\"}}}";
+	az_diff d = run("LinkedService", desired, live, NULL);
+	assert_int_equal(d.len, 1);
+	assert_true(d.items[0].sensitive);
+	assert_string_equal(d.items[0].path, "properties.typeProperties.password.value");
+	az_diff_clear(&d);
+	json_t *same = json_pack("[s]", AZ_SECURE_STRINGS);
+	az_diff_options opts = {.secrets_unchanged = same};
+	d = run("LinkedService", desired, live, &opts);
+	assert_int_equal(d.len, 0);
+	az_diff_clear(&d);
+	json_decref(same);
+}
+
 static void path_patterns(void **state)
 {
 	(void)state;
@@ -277,6 +325,8 @@ int main(void)
 		cmocka_unit_test(references_are_known_after_apply),
 		cmocka_unit_test(ignore_changes_and_removed_properties),
 		cmocka_unit_test(removed_properties_skip_server_filled_ones),
+		cmocka_unit_test(removals_are_limited_to_what_was_applied),
+		cmocka_unit_test(secure_strings_are_secrets),
 		cmocka_unit_test(path_patterns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
