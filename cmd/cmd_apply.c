@@ -254,7 +254,9 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	if (req->plan_file && saved_plan_args(&load_args, &plan_values, dir_from_plan, env_from_plan,
 					      args, req->plan_file, &d) != 0)
 		goto done;
-	const char *p = az_arg(args, "parallelism");
+	/* import has no --parallelism (it applies one resource), and asking
+	 * for an option a command does not declare aborts. */
+	const char *p = req->import_id ? NULL : az_arg(args, "parallelism");
 	char *end = NULL;
 	long parallelism = p ? strtol(p, &end, 10) : 0;
 	if (p && (parallelism <= 0 || parallelism > 1000 || *end != '\0')) {
