@@ -274,6 +274,10 @@ static const az_kind SQL_POOL = {
 				 "properties.restorePointInTime", "properties.sourceDatabaseDeletionDate"),
 	.create_only_paths = PATHS("location", "properties.collation", "properties.createMode"),
 	.case_insensitive_paths = PATHS("location", "sku.name"),
+	/* createMode is write-only (sqlPool.json: x-ms-mutability create and
+	 * update, no read): Azure's GET leaves it out, which is not a change
+	 * of the "Default" a manifest wrote at creation. */
+	.server_defaults = DEFAULTS({"properties.createMode", "\"Default\""}),
 	.marker = AZ_MARKER_TAGS,
 	.stateful = true,
 	.naming = {1, 60, "[^<>*%&:\\\\/?@\\-\\x00-\\x1f]*[^<>*%&:\\\\/?@\\-\\x00-\\x1f. ]",
