@@ -329,6 +329,10 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	putchar('\n');
 	const char *ci = getenv("CI");
 	status_line = isatty(STDOUT_FILENO) && !(ci && *ci) && az_use_color(stdout, args);
+	/* No status line, no ticks: a pending tick holds the end of the run
+	 * for up to a second, which every apply and import would wait. */
+	if (!status_line)
+		ao.tick = NULL;
 	int arc = az_apply(&plan, &ao, &res, &d);
 	clear_status();
 	printf("\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
