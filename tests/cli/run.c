@@ -7,6 +7,7 @@
 #include "run.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,4 +101,39 @@ void run_result_free(run_result *r)
 	free(r->out);
 	free(r->err);
 	r->out = r->err = NULL;
+}
+
+char *test_tempdir(const char *prefix)
+{
+	const char *base = getenv("TMPDIR");
+	if (!base || !*base)
+		base = P_tmpdir;
+	size_t n = strlen(base) + strlen(prefix) + 9;
+	char *dir = malloc(n);
+	if (!dir)
+		abort();
+	snprintf(dir, n, "%s/%s-XXXXXX", base, prefix);
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+int test_copy_tree(const char *from, const char *to)
+{
+	run_result r;
+	const char *argv[] = {"-r", from, to, NULL};
+	int rc = run_command(&r, "/bin/cp", argv, NULL, NULL);
+	rc = rc == 0 && r.exit_code == 0 ? 0 : -1;
+	run_result_free(&r);
+	return rc;
+}
+
+void test_remove_tree(const char *dir)
+{
+	run_result r;
+	const char *argv[] = {"-rf", dir, NULL};
+	run_command(&r, "/bin/rm", argv, NULL, NULL);
+	run_result_free(&r);
 }

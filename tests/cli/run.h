@@ -21,4 +21,12 @@ int run_command(run_result *r, const char *binary, const char *const *argv,
 		const char *const *env, const char *cwd);
 void run_result_free(run_result *r);
 
+/* A new private directory under $TMPDIR (else the system's temporary
+ * directory), named "<prefix>-XXXXXX"; NULL on failure. Caller frees. */
+char *test_tempdir(const char *prefix);
+/* Copies the tree `from` to `to` (which must not exist); 0 on success. */
+int test_copy_tree(const char *from, const char *to);
+/* Removes a tree; missing is fine. */
+void test_remove_tree(const char *dir);
+
 #endif

@@ -71,11 +71,8 @@ static int setup(void **state)
 	if (!mkdtemp(w->dir))
 		return -1;
 	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
-	run_result r;
-	const char *cp[] = {"-r", AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack, NULL};
-	if (run_command(&r, "/bin/cp", cp, NULL, NULL) != 0 || r.exit_code != 0)
+	if (test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack) != 0)
 		return -1;
-	run_result_free(&r);
 	*state = w;
 	return 0;
 }
@@ -83,10 +80,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	world *w = *state;
-	run_result r;
-	const char *rm[] = {"-rf", w->dir, NULL};
-	run_command(&r, "/bin/rm", rm, NULL, NULL);
-	run_result_free(&r);
+	test_remove_tree(w->dir);
 	emu_env_free(w->env);
 	int status = emu_stop(w->e);
 	free(w);

@@ -28,8 +28,8 @@
 typedef struct world {
 	emu *e;
 	char **env;
-	char dir[64];
-	char stack[128];
+	char dir[256];
+	char stack[300];
 } world;
 
 static int setup(void **state)
@@ -40,15 +40,14 @@ static int setup(void **state)
 		return -1;
 	char *const none[] = {NULL};
 	w->env = emu_env(w->e, none);
-	snprintf(w->dir, sizeof(w->dir), "/tmp/azapply-e2e-XXXXXX");
-	if (!mkdtemp(w->dir))
+	char *dir = test_tempdir("azapply-e2e");
+	if (!dir)
 		return -1;
+	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	free(dir);
 	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
-	run_result r;
-	const char *cp[] = {"-r", AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack, NULL};
-	if (run_command(&r, "/bin/cp", cp, NULL, NULL) != 0 || r.exit_code != 0)
+	if (test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack) != 0)
 		return -1;
-	run_result_free(&r);
 	*state = w;
 	return 0;
 }
@@ -56,10 +55,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	world *w = *state;
-	run_result r;
-	const char *rm[] = {"-rf", w->dir, NULL};
-	run_command(&r, "/bin/rm", rm, NULL, NULL);
-	run_result_free(&r);
+	test_remove_tree(w->dir);
 	emu_env_free(w->env);
 	int status = emu_stop(w->e);
 	free(w);

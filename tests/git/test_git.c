@@ -177,9 +177,11 @@ static int setup(void **state)
 		return -1;
 	char *const none[] = {NULL};
 	w->env = emu_env(w->e, none);
-	snprintf(w->dir, sizeof(w->dir), "/tmp/azapply-git-XXXXXX");
-	if (!mkdtemp(w->dir))
+	char *dir = test_tempdir("azapply-git");
+	if (!dir)
 		return -1;
+	snprintf(w->dir, sizeof(w->dir), "%s", dir);
+	free(dir);
 	snprintf(w->work, sizeof(w->work), "%s/work", w->dir);
 	snprintf(w->bare, sizeof(w->bare), "%s/mirror.git", w->dir);
 	*state = w;

@@ -235,15 +235,12 @@ static char *store_to_seed(json_t *store)
 static void regenerate_seed(const golden_case *c)
 {
 	char *base = az_xasprintf("%s/base", c->dir);
-	char *tmp = az_xasprintf("%s/azapply-golden-XXXXXX", P_tmpdir);
-	if (!mkdtemp(tmp))
-		fail_msg("mkdtemp %s", tmp);
+	char *tmp = test_tempdir("azapply-golden");
+	if (!tmp)
+		fail_msg("cannot make a temporary directory");
 	char *copy = az_xasprintf("%s/base", tmp);
+	assert_int_equal(test_copy_tree(base, copy), 0);
 	run_result r;
-	const char *cp[] = {"-r", base, copy, NULL};
-	assert_int_equal(run_command(&r, "/bin/cp", cp, NULL, NULL), 0);
-	assert_int_equal(r.exit_code, 0);
-	run_result_free(&r);
 
 	control("PUT", "store", "{}");
 	const char *apply[] = {"apply", copy, "--auto-approve", NULL};
@@ -262,9 +259,7 @@ static void regenerate_seed(const golden_case *c)
 	free(seed);
 	free(path);
 
-	const char *rm[] = {"-rf", tmp, NULL};
-	run_command(&r, "/bin/rm", rm, NULL, NULL);
-	run_result_free(&r);
+	test_remove_tree(tmp);
 	free(copy);
 	free(tmp);
 	free(base);

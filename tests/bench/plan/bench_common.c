@@ -15,16 +15,17 @@ int bench_start(bench *b, const char *const *emulator_args)
 		return -1;
 	char *const none[] = {NULL};
 	b->env = emu_env(b->e, none);
-	snprintf(b->dir, sizeof(b->dir), "/tmp/azapply-bench-XXXXXX");
-	return mkdtemp(b->dir) ? 0 : -1;
+	char *dir = test_tempdir("azapply-bench");
+	if (!dir)
+		return -1;
+	snprintf(b->dir, sizeof(b->dir), "%s", dir);
+	free(dir);
+	return 0;
 }
 
 void bench_stop(bench *b)
 {
-	run_result r;
-	const char *rm[] = {"-rf", b->dir, NULL};
-	run_command(&r, "/bin/rm", rm, NULL, NULL);
-	run_result_free(&r);
+	test_remove_tree(b->dir);
 	emu_env_free(b->env);
 	emu_stop(b->e);
 }

@@ -14,7 +14,7 @@
 typedef struct bench {
 	emu *e;
 	char **env;
-	char dir[64];
+	char dir[512];
 } bench;
 
 int bench_start(bench *b, const char *const *emulator_args);
