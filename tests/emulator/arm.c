@@ -1023,9 +1023,13 @@ static void list_collection(emu_server *s, const emu_req *q, emu_resp *r, const 
 	char *lpath = emu_lower(path);
 	json_t *items;
 	if (!strcasecmp(type, "Microsoft.Authorization/roleAssignments")) {
-		/* Assignments at the scope and above it (inherited). */
+		/* Assignments at the scope and above it (inherited), and without
+		 * $filter=atScope() also those below it (the 2022-04-01 list
+		 * operations). */
 		char *scope = path_join(p, 0, prov);
-		char *pf = emu_filter_eq(emu_req_query(q, "$filter"), "principalId");
+		const char *filter = emu_req_query(q, "$filter");
+		bool at_scope_only = filter && strstr(filter, "atScope()");
+		char *pf = emu_filter_eq(filter, "principalId");
 		items = json_array();
 		const char *key;
 		json_t *res;
@@ -1036,9 +1040,12 @@ static void list_collection(emu_server *s, const emu_req *q, emu_resp *r, const 
 				json_string_value(emu_json_path(res, "properties.principalId"));
 			if (!t || strcasecmp(t, type) || !sc)
 				continue;
-			size_t sl = strlen(sc);
-			if (strncasecmp(scope, sc, sl) || (scope[sl] && scope[sl] != '/' &&
-							   strcmp(sc, "/")))
+			size_t sl = strlen(sc), scl = strlen(scope);
+			bool above = !strncasecmp(scope, sc, sl) &&
+				     (!scope[sl] || scope[sl] == '/' || !strcmp(sc, "/"));
+			bool below = !at_scope_only && sl > scl && !strncasecmp(sc, scope, scl) &&
+				     sc[scl] == '/';
+			if (!above && !below)
 				continue;
 			if (pf && (!pid || strcasecmp(pid, pf)))
 				continue;

@@ -471,6 +471,24 @@ static void test_role_assignments(void **state)
 	emu_response_free(&r);
 	free(body);
 
+	/* Listed at the subscription: without atScope() the assignment in the
+	 * group below is there, with it only what applies at the scope. */
+	char *all = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/"
+				 "roleAssignments?api-version=2022-04-01", emu_subscription_id(E));
+	arm(&r, "GET", all, NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "11111111-1111-1111-1111-111111111111"));
+	emu_response_free(&r);
+	free(all);
+	all = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/"
+			   "roleAssignments?api-version=2022-04-01&$filter=atScope()",
+			   emu_subscription_id(E));
+	arm(&r, "GET", all, NULL);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "11111111-1111-1111-1111-111111111111"));
+	emu_response_free(&r);
+	free(all);
+
 	body = az_xasprintf("{\"properties\":{\"roleDefinitionId\":\"/providers/"
 			    "Microsoft.Authorization/roleDefinitions/"
 			    "acdd72a7-3385-48ef-bd42-f606fba81ae7\",\"principalId\":"
