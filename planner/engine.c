@@ -690,6 +690,14 @@ static void request_prune_lists(az_engine *e, bool synapse_wave, az_diags *d, in
 		char *c = az_xasprintf("/subscriptions/%s/resourcegroups", e->subscription);
 		list_once(e, rg, rg->name, c, d, errors);
 		free(c);
+		/* Role assignments keep their marker in the description, out of
+		 * reach of the tag filter: one list of the whole subscription
+		 * (without atScope(), Azure includes those on resources). */
+		const az_kind *ra = az_kind_find("RoleAssignment");
+		c = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments",
+				 e->subscription);
+		list_once(e, ra, ra->name, c, d, errors);
+		free(c);
 		c = az_xasprintf("/subscriptions/%s/resources?$filter=tagName eq 'azapply-stack' and "
 				 "tagValue eq '%s'", e->subscription, e->stack_name);
 		list_once(e, rg, "*", c, d, errors);
@@ -698,8 +706,19 @@ static void request_prune_lists(az_engine *e, bool synapse_wave, az_diags *d, in
 	}
 	size_t count;
 	const az_kind *const *kinds = az_kinds(&count);
+	const az_kind *container = az_kind_find("StorageContainer");
 	for (size_t i = 0; i < e->len; i++) {
 		az_node *n = &e->nodes[i];
+		/* Containers keep their marker in their metadata, out of reach of
+		 * the tag filter: list those of the stack's storage accounts. */
+		if (n->kind && n->kind == az_kind_find("StorageAccount") &&
+		    n->state == AZ_NODE_PRESENT && n->id) {
+			const char *keys[] = {"parent"};
+			const char *values[] = {n->id};
+			char *c = fill_template(container->list_path, keys, values, 1);
+			list_once(e, container, container->name, c, d, errors);
+			free(c);
+		}
 		if (!n->kind || strcmp(n->kind->name, "SynapseWorkspace") != 0 ||
 		    n->state != AZ_NODE_PRESENT || !n->id)
 			continue;

@@ -65,9 +65,7 @@ static const kind_case CASES[] = {
 	 RG "/providers/Microsoft.Storage/storageAccounts/stkindslake/blobServices/default/containers/"
 	    "casecontainer",
 	 "{\"properties\":{\"publicAccess\":\"Container\"}}", "properties.publicAccess",
-	 /* Not pruned yet: the refresh finds orphans through the tag filter,
-	 * and a container keeps its marker in metadata, not tags. */
-	 false},
+	 true},
 	{"KeyVault", "KeyVault/kvcase", "enabledForDeployment: false", "enabledForDeployment: true",
 	 /* A replaced vault's name is held by the deleted one: see soft_delete. */
 	 "properties.enabledForDeployment", NULL, NULL, NULL, true, DRIFT_ARM, RG "/providers/Microsoft.KeyVault/vaults/kv-kinds-case",
@@ -114,8 +112,7 @@ static const kind_case CASES[] = {
 	 * from them) and the description holds the marker: nothing is left to
 	 * update in place. */
 	{"RoleAssignment", "RoleAssignment/racase", NULL, NULL, NULL, NULL, NULL, NULL, false,
-	 /* Not pruned yet either: its marker is in the description. */
-	 DRIFT_NONE, NULL, NULL, NULL, false},
+	 DRIFT_NONE, NULL, NULL, NULL, true},
 	{"EntraApplication", "EntraApplication/appcase", "displayName: first", "displayName: second",
 	 "displayName", NULL, NULL, NULL, false, DRIFT_GRAPH,
 	 "/v1.0/applications(uniqueName='kinds-case-app')", "{\"displayName\":\"oob\"}",
