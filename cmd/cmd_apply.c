@@ -232,7 +232,15 @@ static int restrict_to_import(az_plan *plan, const az_apply_request *req, az_dia
 	if (target->refused)
 		return 0; /* shown with the plan, refused below */
 	if (!target->adopt) {
-		printf("%s is already managed by this stack: nothing to import.\n", address);
+		/* Firewall rules and Synapse role assignments have no place for
+		 * a marker: their manifest is all that makes them this stack's. */
+		if (target->kind->marker == AZ_MARKER_NONE)
+			printf("%s has no place for an ownership marker: its manifest is what "
+			       "manages it, and it is never pruned. Nothing to import.\n",
+			       address);
+		else
+			printf("%s is already managed by this stack: nothing to import.\n",
+			       address);
 		target->action = AZ_ACTION_NOOP;
 	}
 	return 0;
