@@ -15,7 +15,6 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,13 +238,19 @@ static bool set_equal(const az_kind *kind, const char *path, const json_t *a, co
 
 #define DIGEST_BITS 512
 
+/* FNV-1a, 64 bits, split into three bit positions (double hashing): a
+ * Bloom filter needs spread, not secrecy, and this runs for every property
+ * of every resource in a plan. */
 static void digest_bits(const char *path, unsigned int bits[3])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_Digest(path, strlen(path), md, &len, EVP_sha256(), NULL);
-	for (int i = 0; i < 3; i++)
-		bits[i] = (((unsigned int)md[2 * i] << 8) | md[2 * i + 1]) % DIGEST_BITS;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	uint32_t a = (uint32_t)h, b = (uint32_t)(h >> 32) | 1u;
+	for (unsigned int i = 0; i < 3; i++)
+		bits[i] = (a + i * b) % DIGEST_BITS;
 }
 
 static void digest_walk(const json_t *v, az_buf *path, unsigned char *bloom)
@@ -282,9 +287,13 @@ char *az_paths_digest(const json_t *body)
 	az_buf_puts(&path, "");
 	digest_walk(body, &path, bloom);
 	az_buf_free(&path);
+	static const char digits[] = "0123456789abcdef";
 	char *hex = az_xmalloc(DIGEST_BITS / 4 + 1);
-	for (size_t i = 0; i < DIGEST_BITS / 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", bloom[i]);
+	for (size_t i = 0; i < DIGEST_BITS / 8; i++) {
+		hex[2 * i] = digits[bloom[i] >> 4];
+		hex[2 * i + 1] = digits[bloom[i] & 15];
+	}
+	hex[DIGEST_BITS / 4] = '\0';
 	return hex;
 }
 
@@ -295,9 +304,9 @@ bool az_paths_digest_has(const char *digest, const char *path)
 	unsigned int bits[3];
 	digest_bits(path, bits);
 	for (int i = 0; i < 3; i++) {
-		unsigned int byte;
-		if (sscanf(digest + 2 * (bits[i] / 8), "%2x", &byte) != 1 ||
-		    !(byte & (1u << (bits[i] % 8))))
+		char c = digest[2 * (bits[i] / 8) + (bits[i] % 8 < 4 ? 1 : 0)];
+		int nibble = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (nibble < 0 || !(nibble & (1 << (bits[i] % 4))))
 			return false;
 	}
 	return true;
