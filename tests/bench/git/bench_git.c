@@ -14,6 +14,8 @@
 
 #include <ftw.h>
 #include <git2.h>
+
+#include "run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,11 +131,11 @@ int main(int argc, char **argv)
 {
 	int resources = argc > 1 ? atoi(argv[1]) : 1000;
 	int rounds = argc > 2 ? atoi(argv[2]) : 5;
-	char root[] = "/tmp/azapply-bench-git-XXXXXX";
+	char *root = test_tempdir("azapply-bench-git");
 	git_repository *repo = NULL;
 	int rc = 1;
 
-	if (resources <= 0 || rounds <= 0 || !mkdtemp(root))
+	if (resources <= 0 || rounds <= 0 || !root)
 		return 1;
 	git_libgit2_init();
 	if (git_repository_init(&repo, root, 0) || write_stack(root, resources) ||
@@ -164,5 +166,6 @@ done:
 	az_planner_release();
 	if (nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		rc = 1;
+	free(root);
 	return rc;
 }
