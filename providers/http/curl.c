@@ -157,14 +157,10 @@ static az_net_err classify(CURLcode rc, CURL *e)
 	return sent > 0 ? AZ_NET_SEND : AZ_NET_CONNECT;
 }
 
-static void tp_wait(void *impl, long timeout_ms)
+/* Hands every finished transfer to the client; returns how many. */
+static int collect_finished(curl_tp *t)
 {
-	curl_tp *t = impl;
-	int running = 0;
-	curl_multi_perform(t->multi, &running);
-	int numfds = 0;
-	curl_multi_poll(t->multi, NULL, 0, (int)timeout_ms, &numfds);
-	curl_multi_perform(t->multi, &running);
+	int finished = 0;
 	CURLMsg *msg;
 	int left;
 	while ((msg = curl_multi_info_read(t->multi, &left))) {
@@ -191,7 +187,25 @@ static void tp_wait(void *impl, long timeout_ms)
 		easy_state_free(st);
 		x->tp = NULL;
 		az_http_xfer_finished(x);
+		finished++;
 	}
+	return finished;
+}
+
+static void tp_wait(void *impl, long timeout_ms)
+{
+	curl_tp *t = impl;
+	int running = 0;
+	curl_multi_perform(t->multi, &running);
+	/* Transfers that finished just now leave nothing to wait for: polling
+	 * would sleep the whole timeout before anyone saw them (a 1 s stall
+	 * whenever a loaded machine let answers arrive before the poll). */
+	if (collect_finished(t) > 0)
+		return;
+	int numfds = 0;
+	curl_multi_poll(t->multi, NULL, 0, (int)timeout_ms, &numfds);
+	curl_multi_perform(t->multi, &running);
+	collect_finished(t);
 }
 
 static void tp_abort(void *impl, az_http_xfer *x)
