@@ -110,6 +110,21 @@ int az_cmd_load_stack_from(az_stack **out, az_git_provenance *prov, const az_arg
 			   az_diags *d);
 int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *stack,
 			az_diags *d);
+/* What plan and drift hold while they run, set up and torn down in one
+ * place: the diagnostics, the stack, the session and the plan. */
+typedef struct az_cmd_run {
+	az_diags d;
+	az_stack *stack;
+	az_session *session;
+	az_plan plan;
+} az_cmd_run;
+
+/* Loads and checks the stack, opens a session on its cloud and plans with
+ * `po`. 0, or an error whose diagnostics are in run->d. */
+int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options *po);
+/* Prints the diagnostics and frees everything the run holds. */
+void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format);
+
 /* Prints diagnostics to stderr. */
 void az_cmd_report(const az_args *args, az_diags *d, az_format format);
 az_format az_cmd_format(const az_args *args);

@@ -195,30 +195,18 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 static int drift_exec(const az_args *args)
 {
 	az_format format = az_cmd_format(args);
-	az_diags d = AZ_DIAGS_INIT;
-	az_stack *stack = NULL;
-	az_session *session = NULL;
-	az_plan plan = {0};
-	int rc = AZ_EXIT_ERROR;
-	if (az_cmd_load_stack(&stack, args, &d) != 0)
-		goto done;
-	if (az_cmd_open_session(&session, args, stack, &d) != 0)
-		goto done;
 	az_plan_options po = {.refresh_only = true,
 			      .include_unmanaged = az_arg_flag(args, "include-unmanaged")};
-	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
-		goto done;
-	az_buf out = AZ_BUF_INIT;
-	size_t drifted = render(&out, &plan, format);
-	fputs(out.data, stdout);
-	az_buf_free(&out);
-	rc = drifted ? AZ_EXIT_CHANGES : AZ_EXIT_OK;
-done:
-	az_cmd_report(args, &d, format);
-	az_plan_free_items(&plan);
-	az_session_free(session);
-	az_stack_free(stack);
-	az_diags_clear(&d);
+	az_cmd_run run;
+	int rc = AZ_EXIT_ERROR;
+	if (az_cmd_run_plan(&run, args, &po) == 0) {
+		az_buf out = AZ_BUF_INIT;
+		size_t drifted = render(&out, &run.plan, format);
+		fputs(out.data, stdout);
+		az_buf_free(&out);
+		rc = drifted ? AZ_EXIT_CHANGES : AZ_EXIT_OK;
+	}
+	az_cmd_run_finish(&run, args, format);
 	return rc;
 }
 

@@ -57,16 +57,6 @@ int az_cmd_print_plan(const az_args *args, const az_plan *plan, az_format format
 static int plan_exec(const az_args *args)
 {
 	az_format format = az_cmd_format(args);
-	az_diags d = AZ_DIAGS_INIT;
-	az_stack *stack = NULL;
-	az_session *session = NULL;
-	az_plan plan = {0};
-	int rc = AZ_EXIT_ERROR;
-
-	if (az_cmd_load_stack(&stack, args, &d) != 0)
-		goto done;
-	if (az_cmd_open_session(&session, args, stack, &d) != 0)
-		goto done;
 	int ntargets = 0;
 	const char *const *targets = az_arg_all(args, "target", &ntargets);
 	az_plan_options po = {
@@ -74,26 +64,25 @@ static int plan_exec(const az_args *args)
 		.targets_len = (size_t)ntargets,
 		.refresh_only = az_arg_flag(args, "refresh-only"),
 	};
-	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
+	az_cmd_run run;
+	int rc = AZ_EXIT_ERROR;
+	if (az_cmd_run_plan(&run, args, &po) != 0)
 		goto done;
-	az_cmd_print_plan(args, &plan, format);
+	az_cmd_print_plan(args, &run.plan, format);
 	const char *out = az_arg(args, "out");
-	if (out && az_plan_save(&plan, stack, out, &d) != 0)
+	if (out && az_plan_save(&run.plan, run.stack, out, &run.d) != 0)
 		goto done;
-	az_plan_counts counts = az_plan_count(&plan);
+	az_plan_counts counts = az_plan_count(&run.plan);
 	if (counts.refused) {
-		az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL, "%zu planned action%s refused (see above)",
+		az_diag_add(&run.d, AZ_SEV_ERROR, NULL, NULL, "%zu planned action%s refused (see above)",
 			    counts.refused, counts.refused == 1 ? " is" : "s are");
 		goto done;
 	}
-	rc = az_arg_flag(args, "detailed-exitcode") && az_plan_has_changes(&plan) ? AZ_EXIT_CHANGES
-										   : AZ_EXIT_OK;
+	rc = az_arg_flag(args, "detailed-exitcode") && az_plan_has_changes(&run.plan)
+		     ? AZ_EXIT_CHANGES
+		     : AZ_EXIT_OK;
 done:
-	az_cmd_report(args, &d, format);
-	az_plan_free_items(&plan);
-	az_session_free(session);
-	az_stack_free(stack);
-	az_diags_clear(&d);
+	az_cmd_run_finish(&run, args, format);
 	return rc;
 }
 

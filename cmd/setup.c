@@ -114,3 +114,23 @@ az_format az_cmd_format(const az_args *args)
 		return AZ_FORMAT_MARKDOWN;
 	return AZ_FORMAT_TEXT;
 }
+
+int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options *po)
+{
+	memset(run, 0, sizeof(*run));
+	if (az_cmd_load_stack(&run->stack, args, &run->d) != 0)
+		return AZ_EINVALID;
+	int rc = az_cmd_open_session(&run->session, args, run->stack, &run->d);
+	if (rc != 0)
+		return rc;
+	return az_plan_stack(&run->plan, run->stack, run->session, po, &run->d);
+}
+
+void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format)
+{
+	az_cmd_report(args, &run->d, format);
+	az_plan_free_items(&run->plan);
+	az_session_free(run->session);
+	az_stack_free(run->stack);
+	az_diags_clear(&run->d);
+}
