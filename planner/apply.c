@@ -126,6 +126,18 @@ static void finish(step *s, bool ok)
 	s->body = NULL;
 }
 
+/* A step whose request failed: keep the cause, end the step. True when it
+ * did, so a callback can return. */
+static bool failed(step *s, int err, az_diags *d)
+{
+	if (!err)
+		return false;
+	if (d)
+		az_diags_move(&s->diags, d);
+	finish(s, false);
+	return true;
+}
+
 /* Records what Azure answered: the truth for everything that follows. */
 static void record_live(step *s, json_t *live)
 {
@@ -362,19 +374,12 @@ static json_t *started_triggers_of(az_engine *e, const char *pipeline_id, const 
 static void trigger_stopped(void *ud, int err, json_t *live, az_diags *d)
 {
 	step *s = ud;
-	if (err) {
-		if (d)
-			az_diags_move(&s->diags, d);
+	if (failed(s, err, d)) {
 		json_decref(live);
-		finish(s, false);
 		return;
 	}
 	if (live)
 		record_live(s, live);
-	if (s->item->action == AZ_ACTION_DELETE) {
-		step_put(s); /* unreachable: deletes go through step_delete */
-		return;
-	}
 	step_put(s);
 }
 
@@ -382,12 +387,8 @@ static void delete_done(void *ud, int err, json_t *live, az_diags *d)
 {
 	step *s = ud;
 	json_decref(live);
-	if (err) {
-		if (d)
-			az_diags_move(&s->diags, d);
-		finish(s, false);
+	if (failed(s, err, d))
 		return;
-	}
 	record_live(s, NULL);
 	if (s->item->action == AZ_ACTION_REPLACE) {
 		/* Replace = delete, then create. */
@@ -408,12 +409,8 @@ static void trigger_stopped_for_delete(void *ud, int err, json_t *live, az_diags
 {
 	step *s = ud;
 	json_decref(live);
-	if (err) {
-		if (d)
-			az_diags_move(&s->diags, d);
-		finish(s, false);
+	if (failed(s, err, d))
 		return;
-	}
 	step_delete(s);
 }
 
