@@ -87,6 +87,22 @@ const json_t *az_json_at(const json_t *root, const char *path)
 	return at;
 }
 
+void az_json_remove_at(json_t *root, const char *path)
+{
+	const char *last = strrchr(path, '.');
+	json_t *parent = root;
+	if (last) {
+		char *up = az_xstrndup(path, (size_t)(last - path));
+		parent = (json_t *)(uintptr_t)az_json_at(root, up);
+		free(up);
+	}
+	const char *key = last ? last + 1 : path;
+	if (json_is_object(parent))
+		json_object_del(parent, key);
+	else if (json_is_array(parent) && isdigit((unsigned char)key[0]))
+		json_array_remove(parent, (size_t)strtoul(key, NULL, 10));
+}
+
 bool az_json_has_refs(const json_t *v)
 {
 	if (json_is_string(v))
@@ -236,21 +252,13 @@ static char *fill_template(const char *tmpl, const char *const *keys, const char
 	return az_buf_detach(&b);
 }
 
-static char *lowercase(const char *s)
-{
-	char *out = az_xstrdup(s);
-	for (char *p = out; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return out;
-}
-
 /* The name-based UUID of what an assignment grants. */
 static char *assignment_guid(const char *scope, const char *role, const char *principal)
 {
 	uuid_t ns, out;
 	uuid_parse(ROLE_ASSIGNMENT_NAMESPACE, ns);
 	char *name = az_xasprintf("%s|%s|%s", scope, role, principal);
-	char *lower = lowercase(name);
+	char *lower = az_lowercase(name);
 	uuid_generate_sha1(out, ns, lower, strlen(lower));
 	free(name);
 	free(lower);
@@ -630,7 +638,7 @@ void az_engine_match(az_engine *e, az_node *n)
 {
 	if (n->state != AZ_NODE_PENDING || !n->collection)
 		return;
-	char *key = lowercase(n->collection);
+	char *key = az_lowercase(n->collection);
 	json_t *items = json_object_get(e->lists, key);
 	free(key);
 	if (!items)
@@ -665,7 +673,7 @@ void az_engine_match(az_engine *e, az_node *n)
 static void list_once(az_engine *e, const az_kind *k, const char *kind_name, const char *collection,
 		      az_diags *d, int *errors)
 {
-	char *key = lowercase(collection);
+	char *key = az_lowercase(collection);
 	if (json_object_get(e->lists, key)) {
 		free(key);
 		return;
@@ -823,11 +831,11 @@ void az_engine_find_orphans(az_engine *e)
 	for (size_t i = 0; i < e->len; i++) {
 		const char *id = json_string_value(json_object_get(e->nodes[i].live, "id"));
 		const char *planned = e->nodes[i].id;
-		char *lower = id ? lowercase(id) : NULL;
+		char *lower = id ? az_lowercase(id) : NULL;
 		if (lower)
 			json_object_set_new(known, lower, json_true());
 		free(lower);
-		lower = planned ? lowercase(planned) : NULL;
+		lower = planned ? az_lowercase(planned) : NULL;
 		if (lower)
 			json_object_set_new(known, lower, json_true());
 		free(lower);
@@ -845,7 +853,7 @@ void az_engine_find_orphans(az_engine *e)
 						   : az_kind_find(kind_name ? kind_name : "");
 			if (!id || !k)
 				continue;
-			char *lower = lowercase(id);
+			char *lower = az_lowercase(id);
 			if (json_object_get(known, lower)) {
 				free(lower);
 				continue;

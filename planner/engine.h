@@ -40,6 +40,8 @@ bool az_secrets_match(const az_kind *kind, const json_t *body, const char *store
 /* The value at a dotted path ("properties.identity.principalId", array
  * indices as numbers); NULL when absent. Borrowed. */
 const json_t *az_json_at(const json_t *root, const char *path);
+/* Removes the value at a dotted path, if there is one. */
+void az_json_remove_at(json_t *root, const char *path);
 
 /* ---------------------------------------------------------------------
  * Working state of one resource while planning and applying.

@@ -30,10 +30,9 @@ struct az_stack_index {
 
 static char *name_key(const char *kind, const char *name)
 {
-	char *key = az_xasprintf("%s\n%s", kind, name);
-	for (char *p = key + strlen(kind); *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	char *lower = az_lowercase(name);
+	char *key = az_xasprintf("%s\n%s", kind, lower);
+	free(lower);
 	return key;
 }
 

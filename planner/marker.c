@@ -296,26 +296,6 @@ static void hex(char *out, const unsigned char *in, size_t n)
 	out[2 * n] = '\0';
 }
 
-/* Removes every secret path (dotted, no wildcards needed for our kinds). */
-static void drop_path(json_t *body, const char *path)
-{
-	char *copy = az_xstrdup(path);
-	json_t *at = body;
-	char *seg = copy;
-	for (;;) {
-		char *dot = strchr(seg, '.');
-		if (!dot) {
-			json_object_del(at, seg);
-			break;
-		}
-		*dot = '\0';
-		at = json_object_get(at, seg);
-		if (!json_is_object(at))
-			break;
-		seg = dot + 1;
-	}
-	free(copy);
-}
 
 /* SecureString values are secrets: a fast hash must not cover them. */
 static void drop_secure_strings(json_t *v)
@@ -341,7 +321,7 @@ char *az_fingerprint(const az_kind *kind, const json_t *body)
 	az_marker_strip(kind, copy);
 	drop_secure_strings(copy);
 	for (const char *const *p = kind->secret_paths; p && *p; p++)
-		drop_path(copy, *p);
+		az_json_remove_at(copy, *p);
 	char *canonical = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	json_decref(copy);
 	unsigned char digest[EVP_MAX_MD_SIZE];

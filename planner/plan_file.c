@@ -61,16 +61,6 @@ static void remove_pointer(json_t *root, const char *pointer)
 	free(copy);
 }
 
-static void remove_dotted(json_t *root, const char *path)
-{
-	char *pointer = az_xasprintf("/%s", path);
-	for (char *p = pointer; *p; p++)
-		if (*p == '.')
-			*p = '/';
-	remove_pointer(root, pointer);
-	free(pointer);
-}
-
 /* A copy of a manifest body without any sensitive value. */
 static json_t *scrubbed_manifest(const az_manifest *m)
 {
@@ -111,7 +101,7 @@ static json_t *scrubbed_body(const az_plan_item *it, const az_resource *r)
 {
 	json_t *copy = json_deep_copy(it->desired);
 	for (const char *const *p = it->kind->secret_paths; p && *p; p++)
-		remove_dotted(copy, *p);
+		az_json_remove_at(copy, *p);
 	size_t i;
 	json_t *v;
 	json_array_foreach(r->manifest->sensitive, i, v) {

@@ -169,15 +169,6 @@ static void report_duplicates(az_stack *st, keyed *keys, size_t n, const char *w
 		free(keys[i].key);
 }
 
-static char *lowercase(const char *s)
-{
-	char *out = az_xstrdup(s);
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return out;
-}
-
 /* The scope part of a resource's identity: what makes two equal names two
  * different Azure resources. */
 static const char *scope_key(const az_resource *r)
@@ -207,7 +198,7 @@ static void check_duplicates(az_stack *st, az_diags *d)
 		/* Role assignments are named by a hash of what they grant, so two
 		 * manifests granting the same thing collide there instead. */
 		if (r->kind && r->azure_name && r->kind->scope != AZ_SCOPE_ANY) {
-			char *lower = lowercase(r->azure_name);
+			char *lower = az_lowercase(r->azure_name);
 			by_identity[ni++] = (keyed){az_xasprintf("%s|%s|%s", r->kind->name,
 								  scope_key(r), lower), i};
 			free(lower);

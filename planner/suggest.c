@@ -1,5 +1,5 @@
 /*
- * suggest.c - "did you mean" hints and JSON Pointer building, small helpers
+ * suggest.c - "did you mean" hints, JSON Pointer building and lower-casing, small helpers
  * every check in the planner and every command-line error uses.
  */
 #include <azapply/planner.h>
@@ -54,6 +54,15 @@ const char *az_suggest(const char *word, const char *const *candidates, size_t c
 	if (limit < 2)
 		limit = 2;
 	return best_d <= limit ? best : NULL;
+}
+
+char *az_lowercase(const char *s)
+{
+	char *out = az_xstrdup(s);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return out;
 }
 
 void az_pointer_push(az_buf *b, const char *key)

@@ -56,6 +56,9 @@ int az_stack_order(const az_stack *stack, size_t **order_out);
  * a likely typo (for "did you mean" hints); NULL otherwise. */
 const char *az_suggest(const char *word, const char *const *candidates, size_t count);
 
+/* A copy of `s` in ASCII lower case: how Azure compares names and ids. */
+char *az_lowercase(const char *s);
+
 /* Appends `key` to a JSON Pointer in `b`, escaping '~' and '/' (RFC 6901). */
 void az_pointer_push(az_buf *b, const char *key);
 void az_pointer_push_index(az_buf *b, size_t index);
