@@ -310,13 +310,6 @@ static int load_revision(revision *r, const az_args *args, az_diags *d)
 /* ---------------------------------------------------------------------
  * Output.
  */
-static void put_value(az_buf *b, const json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	az_buf_puts(b, s ? s : "null");
-	free(s);
-}
-
 static void change_line(az_buf *b, const az_change *ch, const char *indent)
 {
 	const char *sym = ch->op == AZ_CHANGE_ADD ? "+" : ch->op == AZ_CHANGE_REMOVE ? "-" : "~";
@@ -324,14 +317,14 @@ static void change_line(az_buf *b, const az_change *ch, const char *indent)
 	if (ch->sensitive) {
 		az_buf_puts(b, "(sensitive)");
 	} else if (ch->op == AZ_CHANGE_ADD) {
-		put_value(b, ch->after);
+		az_value_render(b, ch->after);
 	} else if (ch->op == AZ_CHANGE_REMOVE) {
-		put_value(b, ch->before);
+		az_value_render(b, ch->before);
 		az_buf_puts(b, " -> (removed)");
 	} else {
-		put_value(b, ch->before);
+		az_value_render(b, ch->before);
 		az_buf_puts(b, " -> ");
-		put_value(b, ch->after);
+		az_value_render(b, ch->after);
 	}
 	az_buf_putc(b, '\n');
 }

@@ -67,13 +67,6 @@ static const char *drift_code(drift_kind k)
 	return "";
 }
 
-static void put_value(az_buf *b, const json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	az_buf_puts(b, s ? s : "null");
-	free(s);
-}
-
 static void change_line(az_buf *b, const az_change *ch, const char *indent)
 {
 	az_buf_printf(b, "%s%s: ", indent, ch->path);
@@ -82,14 +75,14 @@ static void change_line(az_buf *b, const az_change *ch, const char *indent)
 	} else {
 		az_buf_puts(b, "Azure has ");
 		if (ch->before)
-			put_value(b, ch->before);
+			az_value_render(b, ch->before);
 		else
 			az_buf_puts(b, "nothing");
 		az_buf_puts(b, ", the manifest says ");
 		if (ch->unknown)
 			az_buf_puts(b, "(known after apply)");
 		else if (ch->after)
-			put_value(b, ch->after);
+			az_value_render(b, ch->after);
 		else
 			az_buf_puts(b, "nothing");
 	}

@@ -80,7 +80,7 @@ static size_t count_shown(const az_plan *p)
 	return n;
 }
 
-static void put_value(az_buf *out, const json_t *v)
+void az_value_render(az_buf *out, const json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	az_buf_puts(out, s ? s : "null");
@@ -95,7 +95,7 @@ static void render_change(az_buf *out, const az_change *ch, bool creating, const
 		az_buf_puts(out, "(sensitive)");
 	} else {
 		if (ch->op != AZ_CHANGE_ADD) {
-			put_value(out, ch->before);
+			az_value_render(out, ch->before);
 			if (ch->op == AZ_CHANGE_MODIFY)
 				az_buf_puts(out, " -> ");
 		}
@@ -104,7 +104,7 @@ static void render_change(az_buf *out, const az_change *ch, bool creating, const
 		else if (ch->unknown)
 			az_buf_puts(out, "(known after apply)");
 		else
-			put_value(out, ch->after);
+			az_value_render(out, ch->after);
 	}
 	if (ch->forces_replace && !creating)
 		az_buf_puts(out, "   # forces replacement");

@@ -135,6 +135,9 @@ typedef struct az_render_options {
 	bool color; /* ANSI colours in text output */
 } az_render_options;
 
+/* A value as one line of compact JSON, as every output shows values. */
+void az_value_render(az_buf *out, const json_t *v);
+
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o);
 /* The documented JSON format (README, "Plan JSON"); secrets redacted. */
 json_t *az_plan_to_json(const az_plan *p);
