@@ -7,6 +7,7 @@
 #include "run.h"
 
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -136,4 +137,26 @@ void test_remove_tree(const char *dir)
 	const char *argv[] = {"-rf", dir, NULL};
 	run_command(&r, "/bin/rm", argv, NULL, NULL);
 	run_result_free(&r);
+}
+
+const char **test_env_with(char *const *base, ...)
+{
+	size_t n = 0, extra = 0;
+	while (base && base[n])
+		n++;
+	va_list ap;
+	va_start(ap, base);
+	while (va_arg(ap, const char *))
+		extra++;
+	va_end(ap);
+	const char **env = calloc(n + extra + 1, sizeof(char *));
+	if (!env)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		env[i] = base[i];
+	va_start(ap, base);
+	for (size_t i = 0; i < extra; i++)
+		env[n + i] = va_arg(ap, const char *);
+	va_end(ap);
+	return env;
 }

@@ -21,6 +21,10 @@ int run_command(run_result *r, const char *binary, const char *const *argv,
 		const char *const *env, const char *cwd);
 void run_result_free(run_result *r);
 
+/* `base` (NULL-terminated, e.g. the emulator's environment) followed by
+ * the "K=V" entries given, up to a NULL. The caller frees the array only. */
+const char **test_env_with(char *const *base, ...);
+
 /* A new private directory under $TMPDIR (else the system's temporary
  * directory), named "<prefix>-XXXXXX"; NULL on failure. Caller frees. */
 char *test_tempdir(const char *prefix);

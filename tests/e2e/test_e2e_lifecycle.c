@@ -68,14 +68,8 @@ static run_result azapply(world *w, const char *a, const char *b, const char *c,
 			  const char *e)
 {
 	const char *argv[] = {a, b, c, d, e, NULL};
-	size_t n = 0;
-	while (w->env[n])
-		n++;
-	const char **env = calloc(n + 3, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		env[i] = w->env[i];
-	env[n] = "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!";
-	env[n + 1] = "NO_COLOR=1";
+	const char **env =
+		test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!", "NO_COLOR=1", NULL);
 	run_result r;
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
 	free(env);
@@ -297,13 +291,7 @@ static void secrets_stay_secret(void **state)
 	run_result_free(&r);
 	const char *argv[] = {"plan", w->stack, "--env", "dev", "--out", out, "--verbose",
 			      "--output", "json", NULL};
-	size_t n = 0;
-	while (w->env[n])
-		n++;
-	const char **env = calloc(n + 2, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		env[i] = w->env[i];
-	env[n] = "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!";
+	const char **env = test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!", NULL);
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
 	free(env);
 	expect(&r, 0, "\"sensitive\": true");
@@ -347,17 +335,11 @@ static void secure_string_settles(void **state)
 		   "spec:\n  workspace: ws\n  name: blob\n  properties:\n    type: AzureBlobStorage\n"
 		   "    typeProperties:\n      connectionString:\n        type: SecureString\n"
 		   "        value: ${env.E2E_CONNECTION}\n");
-	size_t n = 0;
-	while (w->env[n])
-		n++;
-	const char **env = calloc(n + 3, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		env[i] = w->env[i];
-	env[n + 1] = "NO_COLOR=1";
 	const char *apply[] = {"apply", dir, "--auto-approve", NULL};
 	const char *plan[] = {"plan", dir, "--detailed-exitcode", NULL};
+	const char **env = test_env_with(
+		w->env, "E2E_CONNECTION=AccountName=a;AccountKey=first-Secret-value", "NO_COLOR=1", NULL);
 	run_result r;
-	env[n] = "E2E_CONNECTION=AccountName=a;AccountKey=first-Secret-value";
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, apply, env, NULL), 0);
 	if (r.exit_code != 0)
 		fail_msg("apply: %s%s", r.out, r.err);
@@ -367,7 +349,9 @@ static void secure_string_settles(void **state)
 	if (r.exit_code != 0)
 		fail_msg("the plan after apply has changes:\n%s%s", r.out, r.err);
 	run_result_free(&r);
-	env[n] = "E2E_CONNECTION=AccountName=a;AccountKey=second-Secret-value";
+	free(env);
+	env = test_env_with(w->env, "E2E_CONNECTION=AccountName=a;AccountKey=second-Secret-value",
+			    "NO_COLOR=1", NULL);
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, plan, env, NULL), 0);
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.out, "~ properties.typeProperties.connectionString.value: (sensitive)"));

@@ -203,14 +203,8 @@ static int teardown(void **state)
  * secret; argv is NULL-terminated. */
 static run_result azapply_in(world *w, const char *cwd, const char *const *argv)
 {
-	size_t n = 0;
-	while (w->env[n])
-		n++;
-	const char **env = calloc(n + 3, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		env[i] = w->env[i];
-	env[n] = "SYNAPSE_SQL_PASSWORD=git-Passw0rd!";
-	env[n + 1] = "NO_COLOR=1";
+	const char **env =
+		test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=git-Passw0rd!", "NO_COLOR=1", NULL);
 	run_result r;
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, cwd), 0);
 	free(env);

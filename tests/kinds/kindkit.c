@@ -91,18 +91,10 @@ json_t *kit_load_json(const char *rel)
 
 run_result kit_azapply(world *w, const char *const *args)
 {
-	size_t n = 0;
-	while (w->env[n])
-		n++;
-	const char **env = calloc(n + 3, sizeof(char *));
-	assert_non_null(env);
-	for (size_t i = 0; i < n; i++)
-		env[i] = w->env[i];
 	char *password = NULL;
 	const char *secret = w->password ? w->password : PASSWORD;
 	assert_true(asprintf(&password, "SYNAPSE_SQL_PASSWORD=%s", secret) > 0);
-	env[n] = password;
-	env[n + 1] = "NO_COLOR=1";
+	const char **env = test_env_with(w->env, password, "NO_COLOR=1", NULL);
 	run_result r;
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, args, env, NULL), 0);
 	free(env);
