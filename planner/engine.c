@@ -391,8 +391,10 @@ int az_engine_init(az_engine *e, az_stack *stack, az_session *s, az_diags *d)
 	e->lists = json_object();
 	e->list_kinds = json_object();
 	e->unmanaged = json_array();
+	e->legacy = json_array();
 	const az_project *p = &stack->set->project;
-	e->env = stack->env;
+	/* A stack without environments is one instance, "default". */
+	e->env = stack->env ? stack->env : "default";
 	e->subscription = az_project_setting(p, stack->env, "subscription");
 	e->stack_name = p->stack ? p->stack : "default";
 	for (size_t i = 0; i < e->len; i++) {
@@ -431,6 +433,7 @@ void az_engine_free(az_engine *e)
 	json_decref(e->lists);
 	json_decref(e->list_kinds);
 	json_decref(e->unmanaged);
+	json_decref(e->legacy);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -860,7 +863,17 @@ void az_engine_find_orphans(az_engine *e)
 			}
 			az_marker_info m;
 			az_marker_read(&m, k, item);
-			if (!m.present || strcmp(m.stack, e->stack_name) != 0) {
+			az_ownership own = az_marker_ownership(&m, e->stack_name, e->env);
+			if (own == AZ_OWNED_LEGACY) {
+				/* Which environment wrote it is unknown: never pruned;
+				 * the environment that declares it re-marks it. */
+				json_array_append_new(e->legacy, json_string(id));
+				json_object_set_new(known, lower, json_true());
+				az_marker_info_free(&m);
+				free(lower);
+				continue;
+			}
+			if (own != AZ_OWNED_INSTANCE) {
 				if (strcmp(kind_name, "*") != 0)
 					json_array_append_new(e->unmanaged,
 							      json_pack("{s:s,s:s,s:O}", "kind", k->name,

@@ -16,6 +16,14 @@
 typedef struct az_marker_info {
 	bool present;
 	char *stack;
+	/* The environment of the stack instance that wrote it ("default" for
+	 * a stack without environments); NULL in markers written before
+	 * instances had an identity: "this stack, environment unknown". */
+	char *env;
+	/* The address (Kind/name) the instance declared it under: a marker of
+	 * this instance at an address the manifests declare under another
+	 * Azure id is a rename or a second folder, never a plain orphan. */
+	char *address;
 	char *fingerprint;
 	char *secrets;        /* "pbkdf2:<salt hex>:<hash hex>" */
 	bool prevent_destroy;
@@ -31,6 +39,18 @@ void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live
 void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m);
 void az_marker_strip(const az_kind *kind, json_t *body);
 void az_marker_info_free(az_marker_info *m);
+
+/* How a marker relates to the stack instance being planned. */
+typedef enum az_ownership {
+	AZ_OWNED_NONE,      /* no marker */
+	AZ_OWNED_OTHER,     /* another stack, or another environment of this one */
+	AZ_OWNED_LEGACY,    /* this stack, written without an environment */
+	AZ_OWNED_INSTANCE,  /* exactly this stack instance */
+} az_ownership;
+
+az_ownership az_marker_ownership(const az_marker_info *m, const char *stack, const char *env);
+/* "stack/env", or "stack" for a marker without an environment. */
+char *az_marker_instance(const az_marker_info *m);
 /* Hash of the body without marker and secrets. */
 char *az_fingerprint(const az_kind *kind, const json_t *body);
 /* Salted slow hash of the body's secrets; NULL when it has none. */
@@ -71,12 +91,14 @@ typedef struct az_engine {
 	size_t len;
 	const char *subscription;
 	const char *stack_name;
-	const char *env;
+	const char *env;      /* the instance's environment; "default" without one */
 	json_t *lists;        /* collection (lowercased) -> array of live items */
 	json_t *list_kinds;   /* collection (lowercased) -> kind name, "*" = by ARM type */
 	az_node *orphans;     /* carry this stack's marker, no manifest declares them */
 	size_t orphans_len;
 	json_t *unmanaged;    /* [{kind, id, live}] in listed collections, unmarked */
+	json_t *legacy;       /* ids marked by this stack without an environment,
+			       * declared by no manifest: left alone */
 	size_t requests;      /* list and read requests sent by the refresh */
 } az_engine;
 
@@ -95,6 +117,16 @@ int az_engine_refresh(az_engine *e, bool prune, az_diags *d);
 void az_engine_find_orphans(az_engine *e);
 /* The node of a plan item that deletes an orphan. */
 az_node *az_engine_orphan(az_engine *e, const az_plan_item *it);
+
+/* The order of deletes (delete_order.c): for every plan item that is a
+ * delete, the items that must be deleted before it starts. */
+typedef struct az_delete_waits {
+	size_t *items;  /* plan item indices */
+	size_t len, cap;
+} az_delete_waits;
+
+az_delete_waits *az_delete_order(const az_plan *plan, const az_engine *e);
+void az_delete_waits_free(az_delete_waits *waits, size_t len);
 
 /* A resolved copy of `v`: ${ref...} replaced where the value is known,
  * left as is where it is not; "$${" unescaped in what is fully known. */

@@ -10,6 +10,15 @@
  *   description  "Managed by azapply: stack=S; fingerprint=F" (role assignments)
  *   annotations  "azapply-stack=S", "azapply-fingerprint=F" (Synapse artifacts)
  *   notes        "azapply-stack=S; azapply-fingerprint=F" (Graph objects)
+ * Every marker names exactly one stack instance: the stack and the
+ * environment (azapply-env), so dev and prod of one stack in one
+ * subscription never take each other's resources for their own. It also
+ * records the address the resource was declared under (azapply-address).
+ * Markers written before instances had an identity carry no environment:
+ * they are read as "this stack, environment unknown" (AZ_OWNED_LEGACY),
+ * re-marked by a plan of the environment that declares them, and never
+ * pruned.
+ *
  * The fingerprint is a hash of the last applied body without secrets; the
  * secrets get a salted, slow hash (PBKDF2-HMAC-SHA256), so a changed secret
  * is noticed without its value ever being stored or shown.
@@ -21,6 +30,7 @@
  */
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +45,45 @@
 void az_marker_info_free(az_marker_info *m)
 {
 	free(m->stack);
+	free(m->env);
+	free(m->address);
 	free(m->fingerprint);
 	free(m->secrets);
 	free(m->commit);
 	free(m->paths);
 	memset(m, 0, sizeof(*m));
+}
+
+/* The string fields of a marker by the name of their key ("azapply-" and
+ * the tag's suffix): one table for every place a marker is kept. */
+typedef struct marker_field {
+	const char *tag;        /* tag and pair key */
+	const char *metadata;   /* container metadata key: identifiers only */
+	size_t offset;          /* of the char * in az_marker_info */
+} marker_field;
+
+#define FIELD(name, member) {"azapply-" name, "azapply_" name, offsetof(az_marker_info, member)}
+static const marker_field FIELDS[] = {
+	FIELD("stack", stack),
+	FIELD("env", env),
+	FIELD("address", address),
+	FIELD("fingerprint", fingerprint),
+	FIELD("secrets", secrets),
+	FIELD("commit", commit),
+	FIELD("paths", paths),
+};
+#undef FIELD
+#define PREVENT_DESTROY_TAG "azapply-prevent-destroy"
+#define PREVENT_DESTROY_METADATA "azapply_prevent_destroy"
+
+static char **field_slot(az_marker_info *m, const marker_field *f)
+{
+	return (char **)(void *)((char *)m + f->offset);
+}
+
+static const char *field_value(const az_marker_info *m, const marker_field *f)
+{
+	return *(char *const *)(const void *)((const char *)m + f->offset);
 }
 
 /* Reads "k=v" pairs separated by ';' (description, notes). */
@@ -52,26 +96,16 @@ static void parse_pairs(az_marker_info *m, const char *s)
 		const char *eq = memchr(s, '=', len);
 		if (eq) {
 			size_t klen = (size_t)(eq - s);
-			char *value = az_xstrndup(eq + 1, len - klen - 1);
-			if (klen == 13 && strncmp(s, "azapply-stack", 13) == 0) {
-				free(m->stack);
-				m->stack = value;
-			} else if (klen == 19 && strncmp(s, "azapply-fingerprint", 19) == 0) {
-				free(m->fingerprint);
-				m->fingerprint = value;
-			} else if (klen == 15 && strncmp(s, "azapply-secrets", 15) == 0) {
-				free(m->secrets);
-				m->secrets = value;
-			} else if (klen == 14 && strncmp(s, "azapply-commit", 14) == 0) {
-				free(m->commit);
-				m->commit = value;
-			} else if (klen == 13 && strncmp(s, "azapply-paths", 13) == 0) {
-				free(m->paths);
-				m->paths = value;
-			} else {
-				free(value);
+			for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
+				if (strlen(FIELDS[f].tag) != klen || strncmp(s, FIELDS[f].tag, klen) != 0)
+					continue;
+				char **slot = field_slot(m, &FIELDS[f]);
+				free(*slot);
+				*slot = az_xstrndup(eq + 1, len - klen - 1);
+				break;
 			}
-		} else if (len == 23 && strncmp(s, "azapply-prevent-destroy", 23) == 0) {
+		} else if (len == strlen(PREVENT_DESTROY_TAG) &&
+			   strncmp(s, PREVENT_DESTROY_TAG, len) == 0) {
 			m->prevent_destroy = true;
 		}
 		s += len;
@@ -93,20 +127,14 @@ void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live
 	case AZ_MARKER_METADATA: {
 		bool tags = kind->marker == AZ_MARKER_TAGS;
 		json_t *bag = tags ? json_object_get(live, "tags") : json_object_get(props, "metadata");
-		const char *stack = str_at(bag, tags ? "azapply-stack" : "azapply_stack", NULL);
-		if (!stack)
+		if (!str_at(bag, tags ? "azapply-stack" : "azapply_stack", NULL))
 			return;
-		out->stack = az_xstrdup(stack);
-		const char *fp = str_at(bag, tags ? "azapply-fingerprint" : "azapply_fingerprint", NULL);
-		const char *sec = str_at(bag, tags ? "azapply-secrets" : "azapply_secrets", NULL);
-		const char *paths = str_at(bag, tags ? "azapply-paths" : "azapply_paths", NULL);
-		out->paths = paths ? az_xstrdup(paths) : NULL;
-		const char *commit = str_at(bag, tags ? "azapply-commit" : "azapply_commit", NULL);
-		out->fingerprint = fp ? az_xstrdup(fp) : NULL;
-		out->secrets = sec ? az_xstrdup(sec) : NULL;
-		out->commit = commit ? az_xstrdup(commit) : NULL;
+		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
+			const char *v = str_at(bag, tags ? FIELDS[f].tag : FIELDS[f].metadata, NULL);
+			*field_slot(out, &FIELDS[f]) = v ? az_xstrdup(v) : NULL;
+		}
 		out->prevent_destroy =
-			str_at(bag, tags ? "azapply-prevent-destroy" : "azapply_prevent_destroy", NULL) != NULL;
+			str_at(bag, tags ? PREVENT_DESTROY_TAG : PREVENT_DESTROY_METADATA, NULL) != NULL;
 		break;
 	}
 	case AZ_MARKER_DESCRIPTION: {
@@ -154,13 +182,9 @@ void az_marker_strip(const az_kind *kind, json_t *body)
 		json_t *bag = tags ? json_object_get(body, "tags") : json_object_get(props, "metadata");
 		if (!json_is_object(bag))
 			return;
-		const char *keys[] = {"azapply-stack", "azapply-fingerprint", "azapply-secrets",
-				      "azapply-prevent-destroy", "azapply-commit", "azapply-paths",
-				      "azapply_paths", "azapply_stack",
-				      "azapply_fingerprint", "azapply_secrets", "azapply_prevent_destroy",
-				      "azapply_commit"};
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			json_object_del(bag, keys[i]);
+		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++)
+			json_object_del(bag, tags ? FIELDS[f].tag : FIELDS[f].metadata);
+		json_object_del(bag, tags ? PREVENT_DESTROY_TAG : PREVENT_DESTROY_METADATA);
 		if (json_object_size(bag) == 0)
 			json_object_del(tags ? body : props, tags ? "tags" : "metadata");
 		break;
@@ -203,37 +227,31 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 			json_object_set_new(body, "properties", props);
 		}
 		json_t *bag = object_at(tags ? body : props, tags ? "tags" : "metadata");
-		json_object_set_new(bag, tags ? "azapply-stack" : "azapply_stack", json_string(m->stack));
-		json_object_set_new(bag, tags ? "azapply-fingerprint" : "azapply_fingerprint",
-				    json_string(m->fingerprint));
-		if (m->secrets)
-			json_object_set_new(bag, tags ? "azapply-secrets" : "azapply_secrets",
-					    json_string(m->secrets));
+		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
+			const char *v = field_value(m, &FIELDS[f]);
+			if (v)
+				json_object_set_new(bag, tags ? FIELDS[f].tag : FIELDS[f].metadata,
+						    json_string(v));
+		}
 		if (m->prevent_destroy)
-			json_object_set_new(bag, tags ? "azapply-prevent-destroy" : "azapply_prevent_destroy",
+			json_object_set_new(bag, tags ? PREVENT_DESTROY_TAG : PREVENT_DESTROY_METADATA,
 					    json_string("true"));
-		if (m->commit)
-			json_object_set_new(bag, tags ? "azapply-commit" : "azapply_commit",
-					    json_string(m->commit));
-		if (m->paths)
-			json_object_set_new(bag, tags ? "azapply-paths" : "azapply_paths",
-					    json_string(m->paths));
 		break;
 	}
 	case AZ_MARKER_DESCRIPTION:
 	case AZ_MARKER_NOTES: {
+		/* Stack first: a description or notes that start with it are
+		 * recognised as a marker. */
 		az_buf s = AZ_BUF_INIT;
 		if (kind->marker == AZ_MARKER_DESCRIPTION)
 			az_buf_puts(&s, DESCRIPTION_PREFIX);
-		az_buf_printf(&s, "azapply-stack=%s; azapply-fingerprint=%s", m->stack, m->fingerprint);
+		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
+			const char *v = field_value(m, &FIELDS[f]);
+			if (v)
+				az_buf_printf(&s, "%s%s=%s", f ? "; " : "", FIELDS[f].tag, v);
+		}
 		if (m->prevent_destroy)
-			az_buf_puts(&s, "; azapply-prevent-destroy");
-		if (m->commit)
-			az_buf_printf(&s, "; azapply-commit=%s", m->commit);
-		if (m->paths)
-			az_buf_printf(&s, "; azapply-paths=%s", m->paths);
-		if (m->secrets)
-			az_buf_printf(&s, "; azapply-secrets=%s", m->secrets);
+			az_buf_puts(&s, "; " PREVENT_DESTROY_TAG);
 		if (kind->marker == AZ_MARKER_DESCRIPTION) {
 			if (!props) {
 				props = json_object();
@@ -256,29 +274,16 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 			arr = json_array();
 			json_object_set_new(props, "annotations", arr);
 		}
-		char *a = az_xasprintf("azapply-stack=%s", m->stack);
-		json_array_append_new(arr, json_string(a));
-		free(a);
-		a = az_xasprintf("azapply-fingerprint=%s", m->fingerprint);
-		json_array_append_new(arr, json_string(a));
-		free(a);
+		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
+			const char *v = field_value(m, &FIELDS[f]);
+			if (!v)
+				continue;
+			char *a = az_xasprintf("%s=%s", FIELDS[f].tag, v);
+			json_array_append_new(arr, json_string(a));
+			free(a);
+		}
 		if (m->prevent_destroy)
-			json_array_append_new(arr, json_string("azapply-prevent-destroy"));
-		if (m->paths) {
-			a = az_xasprintf("azapply-paths=%s", m->paths);
-			json_array_append_new(arr, json_string(a));
-			free(a);
-		}
-		if (m->secrets) {
-			a = az_xasprintf("azapply-secrets=%s", m->secrets);
-			json_array_append_new(arr, json_string(a));
-			free(a);
-		}
-		if (m->commit) {
-			a = az_xasprintf("azapply-commit=%s", m->commit);
-			json_array_append_new(arr, json_string(a));
-			free(a);
-		}
+			json_array_append_new(arr, json_string(PREVENT_DESTROY_TAG));
 		break;
 	}
 	case AZ_MARKER_NONE:
@@ -427,6 +432,22 @@ bool az_secrets_match(const az_kind *kind, const json_t *body, const char *store
 	char hash_hex[65];
 	hex(hash_hex, hash, 32);
 	return CRYPTO_memcmp(hash_hex, stored + 7 + 33, 64) == 0;
+}
+
+az_ownership az_marker_ownership(const az_marker_info *m, const char *stack, const char *env)
+{
+	if (!m->present)
+		return AZ_OWNED_NONE;
+	if (strcmp(m->stack, stack) != 0)
+		return AZ_OWNED_OTHER;
+	if (!m->env)
+		return AZ_OWNED_LEGACY;
+	return strcmp(m->env, env) == 0 ? AZ_OWNED_INSTANCE : AZ_OWNED_OTHER;
+}
+
+char *az_marker_instance(const az_marker_info *m)
+{
+	return m->env ? az_xasprintf("%s/%s", m->stack, m->env) : az_xstrdup(m->stack);
 }
 
 void az_plan_set_provenance(az_plan *plan, const char *label)

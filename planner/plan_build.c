@@ -48,14 +48,21 @@ static json_t *body_sensitive_pointers(const az_resource *r)
 	return out;
 }
 
-static void add_marker_change(az_plan_item *it, const char *what, bool on)
+/* A change to the marker alone, shown as "(marker) what": it is written
+ * with the next apply even when the body matches. */
+static void add_marker_change(az_plan_item *it, const char *what, json_t *before, json_t *after)
 {
 	char *path = az_xasprintf("(marker) %s", what);
-	json_t *t = json_true();
-	az_diff_add(&it->diff, on ? AZ_CHANGE_ADD : AZ_CHANGE_REMOVE, path, on ? NULL : t,
-		    on ? t : NULL);
-	json_decref(t);
+	az_diff_add(&it->diff, !before ? AZ_CHANGE_ADD : !after ? AZ_CHANGE_REMOVE : AZ_CHANGE_MODIFY,
+		    path, before, after);
+	json_decref(before);
+	json_decref(after);
 	free(path);
+}
+
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : NULL;
 }
 
 static const char *provisioning_state(const json_t *live)
@@ -138,9 +145,12 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		az_diff_options opts = {.sensitive_pointers = sensitive};
 		az_diff_compute(&it->diff, k, n->desired, NULL, &opts);
 		secrets = az_secrets_hash(k, n->desired);
-	} else if (n->marker.present && strcmp(n->marker.stack, e->stack_name) != 0) {
-		it->refused = az_xasprintf("%s is owned by stack '%s', not '%s'; azapply will not "
-					   "change it", r->address, n->marker.stack, e->stack_name);
+	} else if (az_marker_ownership(&n->marker, e->stack_name, e->env) == AZ_OWNED_OTHER) {
+		char *theirs = az_marker_instance(&n->marker);
+		it->refused = az_xasprintf("%s is owned by stack instance '%s', not '%s/%s'; azapply "
+					   "will not change it",
+					   r->address, theirs, e->stack_name, e->env);
+		free(theirs);
 		it->action = AZ_ACTION_UPDATE;
 	} else {
 		json_t *live = json_deep_copy(n->live);
@@ -168,7 +178,16 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		json_decref(live);
 		it->adopt = !n->marker.present && k->marker != AZ_MARKER_NONE;
 		if (n->marker.present && n->marker.prevent_destroy != prevent_destroy)
-			add_marker_change(it, "lifecycle.preventDestroy", prevent_destroy);
+			add_marker_change(it, "lifecycle.preventDestroy",
+					  prevent_destroy ? NULL : json_true(),
+					  prevent_destroy ? json_true() : NULL);
+		/* A marker from before instances had an identity is migrated,
+		 * never pruned: it gains this environment. */
+		if (n->marker.present && !n->marker.env)
+			add_marker_change(it, "environment", NULL, json_string(e->env));
+		if (n->marker.present && (!n->marker.address || strcmp(n->marker.address, r->address) != 0))
+			add_marker_change(it, "address", string_or_null(n->marker.address),
+					  json_string(r->address));
 		const az_change *why = az_diff_replace_reason(&it->diff);
 		if (plan->refresh_only) {
 			it->action = AZ_ACTION_READ;
@@ -203,6 +222,8 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		az_marker_info m = {
 			.present = true,
 			.stack = (char *)(uintptr_t)e->stack_name,
+			.env = (char *)(uintptr_t)e->env,
+			.address = (char *)(uintptr_t)r->address,
 			.fingerprint = fingerprint,
 			.secrets = secrets,
 			.prevent_destroy = prevent_destroy,
@@ -259,9 +280,11 @@ static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *r
 		const char *id = json_string_value(json_object_get(item, "id"));
 		if (!id || plan_deletes(plan, id))
 			continue;
-		json_t *tags = json_object_get(item, "tags");
-		const char *stack = json_string_value(json_object_get(tags, "azapply-stack"));
-		if (!stack || strcmp(stack, e->stack_name) != 0) {
+		az_marker_info m;
+		az_marker_read(&m, az_kind_find("ResourceGroup"), item); /* tags, as every item here */
+		bool ours = az_marker_ownership(&m, e->stack_name, e->env) == AZ_OWNED_INSTANCE;
+		az_marker_info_free(&m);
+		if (!ours) {
 			found = az_xstrdup(id);
 			break;
 		}
@@ -270,6 +293,22 @@ static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *r
 		found = az_xstrdup("(its contents could not be listed)");
 	json_decref(c.items);
 	return found;
+}
+
+/* Markers of this stack without an environment that no manifest of this
+ * environment declares: said once, left alone. */
+static void warn_legacy(az_engine *e, az_diags *d)
+{
+	size_t n = json_array_size(e->legacy);
+	if (!n)
+		return;
+	az_diag *x = az_diag_add(d, AZ_SEV_WARNING, NULL, NULL,
+				 "%zu resource%s marked by stack '%s' without an environment (an earlier "
+				 "azapply) %s not declared in environment '%s': left alone, never pruned",
+				 n, n == 1 ? "" : "s", e->stack_name, n == 1 ? "is" : "are", e->env);
+	az_diag_set_detail(x, "plan and apply the environment that declares %s to re-mark %s; "
+			      "first: %s", n == 1 ? "it" : "them", n == 1 ? "it" : "them",
+			   json_string_value(json_array_get(e->legacy, 0)));
 }
 
 static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
@@ -285,8 +324,23 @@ static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
 		it->resource = e->len + i;
 		it->id = az_xstrdup(o->id);
 		it->live = json_incref(o->live);
-		it->reason = az_xstrdup("no manifest declares it any more; it carries this stack's marker");
-		if (o->marker.prevent_destroy)
+		it->reason = az_xstrdup("no manifest declares it any more; it carries this stack "
+					"instance's marker");
+		const az_resource *declared =
+			o->marker.address ? az_stack_find(e->stack, o->marker.address) : NULL;
+		if (declared && !lifecycle_flag(declared, "allowReplace"))
+			/* The same address now names another Azure resource: the
+			 * manifest renamed it, or a second folder with this stack
+			 * and environment declares the address differently. Only
+			 * the user can tell which. */
+			it->refused = az_xasprintf(
+				"this stack instance applied it as %s, which now names another Azure "
+				"resource: a rename, or a second folder with stack '%s' and environment "
+				"'%s'. If you renamed it, set metadata.lifecycle.allowReplace: true on %s "
+				"to delete the old one; if it is another folder, give one of the two its "
+				"own stack name",
+				o->marker.address, e->stack_name, e->env, o->marker.address);
+		else if (o->marker.prevent_destroy)
 			it->refused = az_xasprintf(
 				"%s has lifecycle.preventDestroy in its marker. To delete it, put its "
 				"manifest back without preventDestroy, apply, then remove the manifest",
@@ -314,7 +368,7 @@ static char *unmanaged_in_workspace(az_engine *e, const az_plan *plan, const cha
 				continue;
 			az_marker_info m;
 			az_marker_read(&m, k, item);
-			bool ours = m.present && strcmp(m.stack, e->stack_name) == 0;
+			bool ours = az_marker_ownership(&m, e->stack_name, e->env) == AZ_OWNED_INSTANCE;
 			az_marker_info_free(&m);
 			if (!ours)
 				return az_xasprintf("%s '%s'", k->name, name ? name : id ? id : "?");
@@ -358,13 +412,18 @@ static void plan_destroy(az_engine *e, az_plan *plan)
 		it->desired = NULL;
 		free(it->reason);
 		it->reason = NULL;
-		bool owned = n->live && n->marker.present && strcmp(n->marker.stack, e->stack_name) == 0;
+		az_ownership own = az_marker_ownership(&n->marker, e->stack_name, e->env);
+		bool owned = n->live && own == AZ_OWNED_INSTANCE;
 		bool markerless = n->live && n->kind->marker == AZ_MARKER_NONE;
 		if (!owned && !markerless) {
 			it->action = AZ_ACTION_NOOP;
 			it->adopt = false;
 			if (!it->refused && n->live)
-				it->reason = az_xstrdup("not owned by this stack: left alone");
+				it->reason = az_xstrdup(
+					own == AZ_OWNED_LEGACY
+						? "its marker, from an earlier azapply, names no environment: "
+						  "left alone (apply re-marks it; destroy after that)"
+						: "not owned by this stack instance: left alone");
 			continue;
 		}
 		free(it->refused);
@@ -404,6 +463,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 	az_engine *e = az_xcalloc(1, sizeof(*e));
 	out->engine = e;
 	out->refresh_only = o && (o->refresh_only || o->include_unmanaged);
+	out->destroy = o && o->destroy;
 	out->environment = stack->env ? az_xstrdup(stack->env) : NULL;
 	if (az_engine_init(e, stack, session, d) != 0)
 		return AZ_EINVALID;
@@ -427,6 +487,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 		if (!wanted) {
 			az_engine_find_orphans(e);
 			plan_orphans(e, out, d);
+			warn_legacy(e, d);
 		}
 		if (o && o->destroy)
 			plan_destroy(e, out);

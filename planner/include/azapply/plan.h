@@ -52,6 +52,7 @@ typedef struct az_plan {
 	char *stack;
 	char *environment;    /* NULL when none */
 	bool refresh_only;
+	bool destroy;         /* planned by destroy or plan --destroy */
 	size_t refresh_requests; /* list and read requests the refresh sent */
 	struct az_engine *engine; /* private: what apply continues from */
 } az_plan;
