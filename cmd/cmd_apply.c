@@ -158,10 +158,13 @@ done:
  * Loading reads only apply's own options, so only their slots are copied;
  * `values` is freed by the caller. */
 static int saved_plan_args(az_args *out, struct az_arg_value **values, const char **dir,
-			   const char **env, const az_args *args, const char *path, az_diags *d)
+			   const char **env, bool *destroy, const az_args *args, const char *path,
+			   az_diags *d)
 {
 	json_t *saved = json_load_file(path, 0, NULL);
 	const char *root = json_string_value(json_object_get(saved, "root"));
+	/* A plan made with `plan --destroy` is applied as a destroy. */
+	*destroy = json_is_true(json_object_get(saved, "destroy"));
 	const char *planned = json_string_value(json_object_get(saved, "environment"));
 	const char *given = az_arg(args, "env");
 	int rc = 0;
@@ -259,8 +262,9 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	struct az_arg_value *plan_values = NULL;
 	az_git_provenance prov = {0};
 
+	bool destroy = req->destroy;
 	if (req->plan_file && saved_plan_args(&load_args, &plan_values, dir_from_plan, env_from_plan,
-					      args, req->plan_file, &d) != 0)
+					      &destroy, args, req->plan_file, &d) != 0)
 		goto done;
 	/* import has no --parallelism (it applies one resource), and asking
 	 * for an option a command does not declare aborts. */
@@ -281,7 +285,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	}
 	if (az_cmd_load_stack_from(&stack, &prov, &load_args, &d) != 0)
 		goto done;
-	if (prov.dirty && !req->destroy) {
+	if (prov.dirty && !destroy) {
 		/* The marker says "-dirty": what was applied is not in any commit. */
 		if (args->cmd == &cmd_apply && az_arg_flag(args, "require-clean")) {
 			az_diag *x = az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
@@ -297,7 +301,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	if (az_cmd_open_session(&session, args, stack, &d) != 0)
 		goto done;
 	az_plan_options po = {.targets = req->targets, .targets_len = req->targets_len,
-			      .destroy = req->destroy};
+			      .destroy = destroy};
 	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
 		goto done;
 	char *label = az_git_provenance_label(&prov);
@@ -344,7 +348,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	int arc = az_apply(&plan, &ao, &res, &d);
 	clear_status();
 	printf("\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
-	       req->destroy ? "Destroy" : req->import_id ? "Import" : "Apply",
+	       destroy ? "Destroy" : req->import_id ? "Import" : "Apply",
 	       arc == 0 ? "complete" : "incomplete", res.done, res.failed, res.skipped,
 	       res.not_started ? ", some not started (interrupted)" : "");
 	rc = arc == 0 ? AZ_EXIT_OK : AZ_EXIT_ERROR;

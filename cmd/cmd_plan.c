@@ -17,6 +17,7 @@ static const az_option PLAN_OPTIONS[] = {
 	{"out", 0, "FILE", "save the plan to FILE for `azapply apply FILE` (mode 0600)", NULL},
 	{"detailed-exitcode", 0, NULL, "exit 2 when there are changes, 0 when none", NULL},
 	{"refresh-only", 0, NULL, "read live state and report drift; propose nothing", NULL},
+	{"destroy", 0, NULL, "preview `azapply destroy`: delete everything this instance owns", NULL},
 	{"output", 'o', "FORMAT", "text (default), json or markdown", PLAN_OUTPUTS},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
 	AZ_GIT_OPTIONS,
@@ -63,7 +64,11 @@ static int plan_exec(const az_args *args)
 		.targets = targets,
 		.targets_len = (size_t)ntargets,
 		.refresh_only = az_arg_flag(args, "refresh-only"),
+		.destroy = az_arg_flag(args, "destroy"),
 	};
+	if (po.destroy && po.refresh_only)
+		return az_usage_error(args->cmd, "--destroy proposes deletes; --refresh-only proposes "
+						 "nothing: choose one");
 	az_cmd_run run;
 	int rc = AZ_EXIT_ERROR;
 	if (az_cmd_run_plan(&run, args, &po) != 0)
@@ -90,7 +95,7 @@ const az_command cmd_plan = {
 	.name = "plan",
 	.summary = "Show what apply would change in Azure",
 	.usage = "azapply plan [DIR] [--env NAME] [--target ADDR]... [--out FILE] "
-		 "[--detailed-exitcode] [--refresh-only] [--output text|json|markdown] "
+		 "[--detailed-exitcode] [--refresh-only] [--destroy] [--output text|json|markdown] "
 		 "[--git-ref REF [--repo PATH]]",
 	.description =
 		"Checks the manifests as validate does, reads the live state of every resource\n"
@@ -101,6 +106,9 @@ const az_command cmd_plan = {
 		"SQL pool is refused unless its manifest sets lifecycle.allowReplace.\n\n"
 		"--output markdown prints a pull-request comment; parts longer than one\n"
 		"comment are separated by the line " MARKDOWN_PART_BREAK ".\n"
+		"--destroy previews `azapply destroy`: every resource this stack instance\n"
+		"owns is deleted, in the reverse of the dependency graph; with --out, the\n"
+		"saved plan is a destroy plan for `azapply apply FILE`.\n"
 		"--git-ref REF plans the manifests of that commit (DIR is then a folder in\n"
 		"its tree); diagnostics name files as REF:path.\n"
 		"Exit 0: success (with --detailed-exitcode: no changes); 2: changes\n"

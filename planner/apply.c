@@ -538,7 +538,7 @@ static void tick(void *ud)
 }
 
 /* Deletes wait for the resources that depend on them instead (reverse
- * order), so a workspace is not deleted under its pools. */
+ * order), so a key vault is not deleted under the workspace using it. */
 static void build_steps(apply_run *run)
 {
 	az_plan *p = run->plan;
@@ -566,25 +566,21 @@ static void build_steps(apply_run *run)
 				s->deps[s->deps_len++] = dep;
 		}
 	}
-	/* A delete depends on every other delete of something inside it, and
-	 * on every create and update having finished. */
+	/* A delete waits for every create and update, and for the deletes
+	 * that must go before it (delete_order.c). */
+	az_delete_waits *waits = az_delete_order(p, run->e);
 	for (size_t i = 0; i < p->len; i++) {
 		step *s = &run->steps[i];
 		if (s->item->action != AZ_ACTION_DELETE)
 			continue;
 		s->deps = az_xcalloc(p->len ? p->len : 1, sizeof(size_t));
-		for (size_t j = 0; j < p->len; j++) {
-			const az_plan_item *other = &p->items[j];
-			if (j == i)
-				continue;
-			bool inside = other->action == AZ_ACTION_DELETE && other->id && s->item->id &&
-				      strlen(other->id) > strlen(s->item->id) &&
-				      strncasecmp(other->id, s->item->id, strlen(s->item->id)) == 0 &&
-				      other->id[strlen(s->item->id)] == '/';
-			if (inside || other->action != AZ_ACTION_DELETE)
+		for (size_t j = 0; j < p->len; j++)
+			if (j != i && p->items[j].action != AZ_ACTION_DELETE)
 				s->deps[s->deps_len++] = j;
-		}
+		for (size_t j = 0; j < waits[i].len; j++)
+			s->deps[s->deps_len++] = waits[i].items[j];
 	}
+	az_delete_waits_free(waits, p->len);
 	free(plan_index);
 }
 

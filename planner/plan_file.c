@@ -165,6 +165,7 @@ int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_d
 	json_object_set_new(root, "manifestDigest", json_string(digest));
 	json_object_set_new(root, "root", json_string(stack->set && stack->set->root ? stack->set->root : "."));
 	json_object_set_new(root, "environment", stack->env ? json_string(stack->env) : json_null());
+	json_object_set_new(root, "destroy", json_boolean(p->destroy));
 	free(digest);
 	json_t *resources = json_array();
 	for (size_t i = 0; i < p->len; i++) {

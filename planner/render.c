@@ -199,6 +199,7 @@ json_t *az_plan_to_json(const az_plan *p)
 	json_object_set_new(root, "environment",
 			    p->environment ? json_string(p->environment) : json_null());
 	json_object_set_new(root, "refreshOnly", json_boolean(p->refresh_only));
+	json_object_set_new(root, "destroy", json_boolean(p->destroy));
 	json_object_set_new(root, "changes", json_boolean(az_plan_has_changes(p)));
 	json_object_set_new(root, "summary",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "add", (json_int_t)c.create,
