@@ -134,10 +134,12 @@ static int read_spec_file(az_manifest_set *set, const az_file_source *src, const
 	size_t len = 0, n = 0;
 	json_t **docs = NULL;
 	az_srcmap **maps = NULL;
+	char qp[AZ_QUOTE_SIZE];
+	az_quote(qp, path);
 	int error = src->read(src->ctx, path, &data, &len, &inner);
 	if (error) {
 		char *why = first_error(&inner);
-		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "cannot read specFile '%s': %s", path, why);
+		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "cannot read specFile '%s': %s", qp, why);
 		free(why);
 		error = AZ_EINVALID;
 		goto done;
@@ -147,14 +149,14 @@ static int read_spec_file(az_manifest_set *set, const az_file_source *src, const
 	if (error) {
 		char *why = first_error(&inner);
 		az_diag *dg =
-		    az_diag_add(d, AZ_SEV_ERROR, at, NULL, "specFile '%s' is not valid JSON", path);
+		    az_diag_add(d, AZ_SEV_ERROR, at, NULL, "specFile '%s' is not valid JSON", qp);
 		az_diag_set_detail(dg, "%s", why);
 		free(why);
 		goto done;
 	}
 	if (n != 1 || !json_is_object(docs[0])) {
 		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "specFile '%s' must hold one JSON object",
-		            path);
+		            qp);
 		error = AZ_EINVALID;
 		goto done;
 	}
@@ -186,21 +188,23 @@ static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_m
 		return 0;
 	az_pos at = *az_srcmap_get(m->map, "/spec/specFile");
 	const char *value = json_string_value(ref);
+	char qv[AZ_QUOTE_SIZE];
 	if (!value || !*value) {
 		az_diag_add(d, AZ_SEV_ERROR, &at, m->address, "%s",
 		            "specFile must be the relative path of a .json file");
 		return AZ_EINVALID;
 	}
 	if (value[0] == '/' || !(path = join_inside(m->file, value))) {
-		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
-		                          "specFile '%s' is outside the manifest tree", value);
+		az_diag *dg =
+		    az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
+		                "specFile '%s' is outside the manifest tree", az_quote(qv, value));
 		az_diag_set_detail(dg, "give a path relative to this file that stays below %s",
 		                   set->root[0] ? set->root : "the root");
 		return AZ_EINVALID;
 	}
 	if (!has_suffix(path, ".json")) {
 		az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
-		            "specFile '%s' must name a .json file", value);
+		            "specFile '%s' must name a .json file", az_quote(qv, value));
 		error = AZ_EINVALID;
 		goto done;
 	}
@@ -223,9 +227,10 @@ static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_m
 		az_buf_puts(&ptr, "/spec");
 		az_mf_ptr_push(&ptr, key, strlen(key));
 		az_pos mpos = az_mf_key_pos(m->map, ptr.data);
+		char qk[AZ_QUOTE_SIZE];
 		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &jpos, m->address,
 		                          "'%s' is set both in specFile and in spec at %s:%d:%d",
-		                          key, mpos.file, mpos.line, mpos.col);
+		                          az_quote(qk, key), mpos.file, mpos.line, mpos.col);
 		az_diag_set_detail(dg, "keep one of them");
 		error = AZ_EINVALID;
 	}

@@ -126,7 +126,9 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 		type = AZ_PART_REF;
 	else {
 		char *ns = az_xstrndup(s + start, ns_len);
-		fail_at(p, start, "unknown expression '%s' (expected var., env. or ref.)", ns);
+		char q[AZ_QUOTE_SIZE];
+		fail_at(p, start, "unknown expression '%s' (expected var., env. or ref.)",
+		        az_quote(q, ns));
 		free(ns);
 		return AZ_EINVALID;
 	}

@@ -45,17 +45,23 @@ static const char *process_getenv(const char *name, void *ud)
 	return getenv(name);
 }
 
-/* "dev, prod", or "none" */
+/* "dev, prod", or "none"; the first ten, each quoted short. */
 static char *known_environments(const az_project *p)
 {
 	az_buf b = AZ_BUF_INIT;
 	const char *key;
 	json_t *v;
+	size_t n = 0;
 	json_object_foreach(p->environments, key, v)
 	{
+		char q[AZ_QUOTE_SIZE];
 		if (b.len)
 			az_buf_puts(&b, ", ");
-		az_buf_puts(&b, key);
+		if (n++ == 10) {
+			az_buf_puts(&b, "...");
+			break;
+		}
+		az_buf_puts(&b, az_quote(q, key));
 	}
 	if (!b.len)
 		az_buf_puts(&b, "none");
@@ -112,12 +118,14 @@ static json_t *lookup_var(vctx *c, const char *name, const az_pos *at)
 	if (decl && !json_is_null(decl))
 		return decl;
 	az_diag *dg;
+	char qn[AZ_QUOTE_SIZE], qe[AZ_QUOTE_SIZE];
+	az_quote(qn, name);
 	if (c->env) {
+		az_quote(qe, c->env);
 		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-		                 "variable '%s' %shas no value for environment '%s'", name,
-		                 declared ? "" : "is not declared and ", c->env);
-		az_diag_set_detail(dg, "set environments.%s.variables.%s in azapply.yaml%s", c->env,
-		                   name,
+		                 "variable '%s' %shas no value for environment '%s'", qn,
+		                 declared ? "" : "is not declared and ", qe);
+		az_diag_set_detail(dg, "set environments.%s.variables.%s in azapply.yaml%s", qe, qn,
 		                   declared ? ""
 		                            : " (or declare it under variables: with a "
 		                              "default)");
@@ -126,19 +134,18 @@ static json_t *lookup_var(vctx *c, const char *name, const az_pos *at)
 		 * say it once, where it first bites. */
 		if (!c->reported_no_env) {
 			char *known = known_environments(c->project);
-			dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-			                 "variable '%s' has no default and no environment was selected",
-			                 name);
+			dg = az_diag_add(
+			    c->d, AZ_SEV_ERROR, at, NULL,
+			    "variable '%s' has no default and no environment was selected", qn);
 			az_diag_set_detail(dg,
 			                   "select one with --env NAME (known: %s), or give "
 			                   "variables.%s a default in azapply.yaml",
-			                   known, name);
+			                   known, qn);
 			free(known);
 			c->reported_no_env = true;
 		}
 	} else {
-		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL, "variable '%s' is not declared",
-		                 name);
+		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL, "variable '%s' is not declared", qn);
 		az_diag_set_detail(dg, "declare it under variables: in azapply.yaml, with a "
 		                       "default or a value in each environment");
 	}
@@ -154,10 +161,12 @@ static bool emit_var(vctx *c, az_buf *out, const char *name, json_t *v, const az
 		return true;
 	}
 	if (json_is_object(v) || json_is_array(v)) {
-		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-		                          "variable '%s' is %s and cannot be part of a string",
-		                          name, json_is_object(v) ? "a mapping" : "a sequence");
-		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is", name);
+		char qn[AZ_QUOTE_SIZE];
+		az_diag *dg =
+		    az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
+		                "variable '%s' is %s and cannot be part of a string",
+		                az_quote(qn, name), json_is_object(v) ? "a mapping" : "a sequence");
+		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is", qn);
 		c->error = AZ_EINVALID;
 		return false;
 	}
@@ -221,17 +230,19 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 			const char *v = c->getenv_fn(p->text, c->ud);
 			sensitive = true;
 			if (!v) {
-				az_diag *dg =
-				    az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
-				                "environment variable '%s' is not set", p->text);
+				char qn[AZ_QUOTE_SIZE];
+				az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
+				                          "environment variable '%s' is not set",
+				                          az_quote(qn, p->text));
 				az_diag_set_detail(dg,
 				                   "export %s before running azapply (values "
 				                   "of ${env.X} are treated as secrets)",
-				                   p->text);
+				                   qn);
 				c->error = AZ_EINVALID;
 				ok = false;
 			} else {
 				emit_text(&out, v, strlen(v));
+				az_secret_remember(v);
 			}
 			break;
 		}
@@ -373,13 +384,14 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 		json_t *slot = json_object_get(index, addr);
 		if (!slot) {
 			az_pos at = az_mf_key_pos(p->map, src.data);
-			az_diag *dg =
-			    az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
-			                "override for '%s', which no manifest defines", addr);
+			char qa[AZ_QUOTE_SIZE], qe[AZ_QUOTE_SIZE];
+			az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL,
+			                          "override for '%s', which no manifest defines",
+			                          az_quote(qa, addr));
 			az_diag_set_detail(dg,
 			                   "keys of environments.%s.overrides are addresses "
 			                   "Kind/metadata.name of manifests in this stack",
-			                   c->env);
+			                   az_quote(qe, c->env));
 			c->error = AZ_EINVALID;
 			continue;
 		}
@@ -424,8 +436,9 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 			char *known = p->present ? known_environments(p) : NULL;
 			const az_pos *at =
 			    p->present ? az_srcmap_get(p->map, "/environments") : NULL;
-			az_diag *dg =
-			    az_diag_add(d, AZ_SEV_ERROR, at, NULL, "unknown environment '%s'", env);
+			char qe[AZ_QUOTE_SIZE];
+			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
+			                          "unknown environment '%s'", az_quote(qe, env));
 			if (known)
 				az_diag_set_detail(dg, "environments in azapply.yaml: %s", known);
 			else

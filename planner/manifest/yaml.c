@@ -181,8 +181,9 @@ static const char *core_tag(const char *tag)
 static int bad_tag(parse_ctx *c, const az_pos *pos, const char *tag)
 {
 	char *shown = tag_display(tag);
-	az_diag *dg =
-	    az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "unsupported YAML tag '%s'", shown);
+	char q[AZ_QUOTE_SIZE];
+	az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "unsupported YAML tag '%s'",
+	                          az_quote(q, shown));
 	az_diag_set_detail(dg, "azapply accepts only the YAML core tags (!!str, !!int, !!float, "
 	                       "!!bool, !!null, !!map, !!seq); write references as "
 	                       "${ref.Kind.name.path} and variables as ${var.NAME}");
@@ -306,6 +307,7 @@ static int resolve_scalar(parse_ctx *c, const yaml_event_t *ev, const az_pos *po
 	const char *tag = (const char *)ev->data.scalar.tag;
 	const char *want = NULL;
 	static const char *quote_hint = "quote the value to make it a string";
+	char qs[AZ_QUOTE_SIZE];
 
 	if (tag) {
 		want = core_tag(tag);
@@ -334,7 +336,8 @@ static int resolve_scalar(parse_ctx *c, const yaml_event_t *ev, const az_pos *po
 	int r =
 	    (!want || !strcmp(want, "int") || !strcmp(want, "float")) ? parse_int(s, len, &iv) : 0;
 	if (r < 0)
-		return scalar_error(c, pos, quote_hint, "integer '%s' does not fit in 64 bits", s);
+		return scalar_error(c, pos, quote_hint, "integer '%s' does not fit in 64 bits",
+		                    az_quote(qs, s));
 	if (r > 0) {
 		*out = want && !strcmp(want, "float") ? json_real((double)iv) : json_integer(iv);
 		return 0;
@@ -344,20 +347,22 @@ static int resolve_scalar(parse_ctx *c, const yaml_event_t *ev, const az_pos *po
 			return scalar_error(c, pos,
 			                    "Azure accepts only finite numbers; quote it if you "
 			                    "mean the string",
-			                    "'%s' is infinity or NaN, which JSON cannot hold", s);
+			                    "'%s' is infinity or NaN, which JSON cannot hold",
+			                    az_quote(qs, s));
 		if (is_float(s, len)) {
 			double v = strtod(s, NULL);
 			if (!isfinite(v))
 				return scalar_error(c, pos, quote_hint,
-				                    "number '%s' is out of range", s);
+				                    "number '%s' is out of range", az_quote(qs, s));
 			*out = json_real(v);
 			return 0;
 		}
 	}
 	if (want) {
 		char *shown = tag_display(tag);
-		az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "'%s' is not a valid %s value", s,
-		            shown);
+		char qt[AZ_QUOTE_SIZE];
+		az_diag_add(c->d, AZ_SEV_ERROR, pos, NULL, "'%s' is not a valid %s value",
+		            az_quote(qs, s), az_quote(qt, shown));
 		free(shown);
 		return AZ_EINVALID;
 	}
@@ -474,9 +479,10 @@ static int take_key(parse_ctx *c, frame *f, const yaml_event_t *ev)
 		az_buf_truncate(&c->ptr, f->ptr_len);
 		az_mf_ptr_push(&c->ptr, key, strlen(key));
 		az_pos first = az_mf_key_pos(c->map, c->ptr.data);
-		az_diag *dg =
-		    az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
-		                "duplicate key '%s' (first defined at line %d)", key, first.line);
+		char q[AZ_QUOTE_SIZE];
+		az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
+		                          "duplicate key '%s' (first defined at line %d)",
+		                          az_quote(q, key), first.line);
 		az_diag_set_detail(dg, "YAML mappings need unique keys; remove one of them");
 		return AZ_EINVALID;
 	}
@@ -527,15 +533,16 @@ static int on_alias(parse_ctx *c, const yaml_event_t *ev)
 	az_pos pos = mark_pos(c, ev->start_mark);
 	const char *name = (const char *)ev->data.alias.anchor;
 	json_t *slot = json_object_get(c->anchor_index, name);
+	char q[AZ_QUOTE_SIZE];
 	if (!slot) {
 		az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL, "alias '*%s' names no anchor above it",
-		            name);
+		            az_quote(q, name));
 		return AZ_EINVALID;
 	}
 	const anchor *a = &c->anchors[json_integer_value(slot)];
 	if (!a->complete) {
 		az_diag_add(c->d, AZ_SEV_ERROR, &pos, NULL,
-		            "alias '*%s' refers to a node that contains it", name);
+		            "alias '*%s' refers to a node that contains it", az_quote(q, name));
 		return AZ_EINVALID;
 	}
 	/* Count before copying: the copy is what a bomb would make expensive. */

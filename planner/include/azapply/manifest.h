@@ -158,6 +158,18 @@ void az_template_free(az_template *t);
 bool az_string_has_expr(const char *s);
 
 /* ---------------------------------------------------------------------
+ * Quoting user input in messages. A manifest may hold a 1 MB key or
+ * variable name; a message shows at most AZ_QUOTE_CHARS characters of it,
+ * then "...", and control characters as \n, \t or \xNN so the summary
+ * stays one line. Every loader message that quotes input goes through it.
+ */
+#define AZ_QUOTE_CHARS 64
+#define AZ_QUOTE_SIZE (AZ_QUOTE_CHARS * 4 + 4) /* 4 bytes a character, "...", NUL */
+
+/* Writes the bounded form of `s` into `buf` and returns `buf`. */
+const char *az_quote(char buf[AZ_QUOTE_SIZE], const char *s);
+
+/* ---------------------------------------------------------------------
  * Variables and environments.
  *
  * Substitutes ${var.X} and ${env.X} in every manifest for environment `env`

@@ -244,6 +244,43 @@ static void process_environment_is_the_default(void **state)
 	unload(f);
 }
 
+/* Hardening finding: a 1 MB variable name was echoed twice in one error
+ * (summary and detail). What a message quotes of user input is bounded. */
+static void long_names_are_quoted_short_in_errors(void **state)
+{
+	(void)state;
+	size_t n = 1u << 20;
+	char *name = az_xmalloc(n + 1);
+	memset(name, 'x', n);
+	name[n] = '\0';
+	char *manifest =
+	    az_xasprintf("kind: K\nmetadata: {name: n}\nspec: {a: \"${var.%s}\"}\n", name);
+	fixture *f = load("environments: {dev: {}}\n", manifest);
+	assert_int_equal(az_manifests_resolve_vars(f->set, "dev", mt_getenv, NULL, &f->d),
+	                 AZ_EINVALID);
+	const az_diag *x = &f->d.items[0];
+	char *want = az_xasprintf("variable '%.64s...' is not declared", name);
+	if (strlen(x->summary) > 200 || strncmp(x->summary, want, strlen(want)))
+		fail_msg("summary of %zu bytes: %.100s", strlen(x->summary), x->summary);
+	assert_non_null(x->detail);
+	assert_true(strlen(x->detail) < 300);
+	free(want);
+	free(manifest);
+	free(name);
+	unload(f);
+
+	char buf[AZ_QUOTE_SIZE];
+	assert_string_equal(az_quote(buf, "short"), "short");
+	assert_string_equal(az_quote(buf, "a\nb\tc\x01"), "a\\nb\\tc\\x01");
+	/* 64 characters, never half of one: 63 'e' then a 2-byte 'é'. */
+	char wide[200];
+	memset(wide, 'e', 63);
+	strcpy(wide + 63, "\xC3\xA9\xC3\xA9tail");
+	char *want_wide = az_xasprintf("%.63s\xC3\xA9...", wide);
+	assert_string_equal(az_quote(buf, wide), want_wide);
+	free(want_wide);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +290,7 @@ int main(void)
 	    cmocka_unit_test(unknown_environment_without_project),
 	    cmocka_unit_test(overrides_for_unknown_resources_are_errors),
 	    cmocka_unit_test(process_environment_is_the_default),
+	    cmocka_unit_test(long_names_are_quoted_short_in_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
