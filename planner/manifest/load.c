@@ -109,18 +109,24 @@ static char *join_inside(const char *manifest_rel, const char *ref)
 	return az_buf_detach(&out);
 }
 
+/* The first error of `inner`. */
+static const az_diag *first_error_of(const az_diags *inner)
+{
+	for (size_t i = 0; i < inner->len; i++)
+		if (inner->items[i].severity == AZ_SEV_ERROR)
+			return &inner->items[i];
+	return NULL;
+}
+
 /* The first error of `inner` as "file:line:col: summary", for a detail. */
 static char *first_error(const az_diags *inner)
 {
-	for (size_t i = 0; i < inner->len; i++) {
-		const az_diag *x = &inner->items[i];
-		if (x->severity != AZ_SEV_ERROR)
-			continue;
-		if (x->file)
-			return az_xasprintf("%s:%d:%d: %s", x->file, x->line, x->col, x->summary);
-		return az_xstrdup(x->summary);
-	}
-	return az_xstrdup("unknown error");
+	const az_diag *x = first_error_of(inner);
+	if (!x)
+		return az_xstrdup("unknown error");
+	if (x->file)
+		return az_xasprintf("%s:%d:%d: %s", x->file, x->line, x->col, x->summary);
+	return az_xstrdup(x->summary);
 }
 
 /* Reads and parses the JSON a specFile names; one object or an error at the
@@ -139,7 +145,11 @@ static int read_spec_file(az_manifest_set *set, const az_file_source *src, const
 	int error = src->read(src->ctx, path, &data, &len, &inner);
 	if (error) {
 		char *why = first_error(&inner);
-		az_diag_add(d, AZ_SEV_ERROR, at, NULL, "cannot read specFile '%s': %s", qp, why);
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
+		                          "cannot read specFile '%s': %s", qp, why);
+		const az_diag *cause = first_error_of(&inner);
+		if (cause && cause->detail)
+			az_diag_set_detail(dg, "%s", cause->detail);
 		free(why);
 		error = AZ_EINVALID;
 		goto done;

@@ -7,7 +7,9 @@
  * followed only when it resolves to a file inside the root: a manifest tree
  * checked out from a repository must not be able to make azapply read
  * ~/.azure or /etc through a link. Linked directories are not descended
- * into, which also rules out link loops.
+ * into, which also rules out link loops. A read refuses anything that is
+ * not a regular file (a specFile may name a FIFO or a device) before it
+ * reads a byte.
  */
 /* realpath() is an XSI extension to POSIX. */
 #define _XOPEN_SOURCE 700
@@ -132,38 +134,86 @@ static int dir_list(void *ctx, char ***paths_out, size_t *count_out, az_diags *d
 	return 0;
 }
 
-static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d)
+/* "a FIFO", "a directory"...: what a path is when it is not a file. */
+static const char *file_type(mode_t mode)
 {
-	const dir_source *s = ctx;
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a file";
+}
+
+/* Opens a path of the tree for reading. O_NONBLOCK because open() of a FIFO
+ * waits for a writer: a specFile naming one hung validate and plan for
+ * ever. Nothing is read before fstat() has shown a regular file. */
+static int open_regular(const dir_source *s, const char *path, int *fd_out, struct stat *st,
+                        az_diags *d)
+{
+	char q[AZ_QUOTE_SIZE];
+	az_quote(q, path);
 	char *full = az_xasprintf("%s/%s", s->root, path);
 	bool plain = json_object_get(s->plain, path) != NULL;
 	char *real = plain ? NULL : realpath(full, NULL);
-	az_buf b = AZ_BUF_INIT;
 	int fd = -1, error = 0;
 
 	if (plain) {
 		/* O_NOFOLLOW: it was a plain file when listed and must still be. */
-		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	} else if (!real) {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", q,
 		            strerror(errno));
 		error = errno == ENOENT ? AZ_ENOTFOUND : AZ_ERROR;
 		goto done;
 	} else if (!inside_root(s, real)) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-		            "'%s' is a link to a file outside the manifest tree", path);
+		            "'%s' is a link to a file outside the manifest tree", q);
 		error = AZ_EINVALID;
 		goto done;
 	} else {
-		fd = open(real, O_RDONLY | O_CLOEXEC);
+		fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	}
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
-		            fd < 0 ? strerror(errno) : "not a regular file");
+	if (fd < 0 || fstat(fd, st) != 0) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", q,
+		            strerror(errno));
 		error = AZ_ERROR;
 		goto done;
 	}
+	if (!S_ISREG(st->st_mode)) {
+		az_diag *dg =
+		    az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "'%s' is %s, not a regular file", q,
+		                file_type(st->st_mode));
+		az_diag_set_detail(dg,
+		                   "azapply reads manifests and specFile JSON only from regular "
+		                   "files; name a regular file instead");
+		error = AZ_EINVALID;
+		goto done;
+	}
+	*fd_out = fd;
+	fd = -1;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(full);
+	return error;
+}
+
+static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d)
+{
+	const dir_source *s = ctx;
+	az_buf b = AZ_BUF_INIT;
+	struct stat st;
+	int fd = -1;
+	int error = open_regular(s, path, &fd, &st, d);
+	if (error)
+		goto done;
 	/* Room for the whole file plus one byte, so the usual case is one read
 	 * that fills the buffer and one that returns 0. */
 	az_buf_grow(&b, (size_t)st.st_size + 1);
@@ -174,8 +224,9 @@ static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_ou
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s", path,
-			            strerror(errno));
+			char q[AZ_QUOTE_SIZE];
+			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s': %s",
+			            az_quote(q, path), strerror(errno));
 			error = AZ_ERROR;
 			goto done;
 		}
@@ -190,8 +241,6 @@ done:
 	if (fd >= 0)
 		close(fd);
 	az_buf_free(&b);
-	free(real);
-	free(full);
 	return error;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,6 +247,44 @@ static void links_out_of_the_tree_are_not_followed(void **state)
 	free(outside);
 }
 
+/* Hardening finding: a specFile that is a FIFO hung validate and plan for
+ * ever, because open() waits for a writer. Anything but a regular file is
+ * refused, named for what it is; the alarm turns a hang into a failure. */
+static void spec_file_that_is_a_fifo_is_refused(void **state)
+{
+	(void)state;
+	char *dir = mt_tempdir();
+	mt_write(dir, "p.yaml",
+	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  specFile: p.json\n");
+	char *fifo = az_xasprintf("%s/p.json", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(20);
+	expect_load_error(dir, "p.yaml:4:13: cannot read specFile 'p.json': 'p.json' is a FIFO, "
+	                       "not a regular file");
+
+	/* Read directly too: the listing never offers it. */
+	az_file_source src;
+	az_diags d = AZ_DIAGS_INIT;
+	assert_int_equal(az_file_source_dir(&src, dir, &d), 0);
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(src.read(src.ctx, "p.json", &data, &len, &d), AZ_EINVALID);
+	alarm(0);
+	assert_null(data);
+	assert_string_equal(d.items[0].summary, "'p.json' is a FIFO, not a regular file");
+	assert_non_null(d.items[0].detail);
+	az_diags_clear(&d);
+
+	mt_write(dir, "dir.json/x", "");
+	assert_int_equal(src.read(src.ctx, "dir.json", &data, &len, &d), AZ_EINVALID);
+	assert_string_equal(d.items[0].summary, "'dir.json' is a directory, not a regular file");
+	az_diags_clear(&d);
+	az_file_source_free(&src);
+	mt_rmtree(dir);
+	free(fifo);
+	free(dir);
+}
+
 static void file_limit_is_checked_first(void **state)
 {
 	(void)state;
@@ -336,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(spec_file_merges_with_positions),
 	    cmocka_unit_test(spec_file_errors_point_at_the_reference),
 	    cmocka_unit_test(links_out_of_the_tree_are_not_followed),
+	    cmocka_unit_test(spec_file_that_is_a_fifo_is_refused),
 	    cmocka_unit_test(file_limit_is_checked_first),
 	    cmocka_unit_test(ten_thousand_resources_load_quickly),
 	};
