@@ -206,6 +206,36 @@ const az_kind *az_kind_find(const char *name);
 const char *az_marker_name(az_marker m);
 const char *az_provider_name(az_provider_id p);
 
+/* ---------------------------------------------------------------------
+ * Secrets. Every secret value azapply comes to know is remembered for the
+ * life of the process: a ${env.X} value (the loader), a kind's secret paths
+ * and SecureString values in a body sent to Azure (the provider registry),
+ * the credential's secret, assertions and access tokens (providers/auth).
+ * Azure may echo any of them in an error; whatever is printed passes
+ * through az_secret_redact_into() on its way out (cmd/output.c), so no
+ * message has to remember to hide one.
+ *
+ * Values shorter than AZ_SECRET_MIN_LEN characters are not remembered:
+ * blanking every "dev" or "1" in the output would mangle it for nothing.
+ */
+#define AZ_SECRET_MIN_LEN 4
+#define AZ_SECRET_MASK "(sensitive)"
+
+/* Remembers a value (copied; NULL and short values are ignored). */
+void az_secret_remember(const char *value);
+/* Remembers the strings at the kind's secret paths and every SecureString
+ * value of a body about to be sent. `kind` may be NULL. */
+void az_secret_remember_body(const az_kind *kind, const json_t *body);
+/* Appends `text` to `out` with every remembered secret replaced by
+ * AZ_SECRET_MASK, and returns how many bytes of `text` it used. With
+ * `more` (a stream: more text follows), a tail that may be the start of a
+ * secret is left unused, to be passed again with what follows it. */
+size_t az_secret_redact_into(az_buf *out, const char *text, size_t len, bool more);
+/* A redacted copy of `text` (NULL is ""). */
+char *az_secret_redact(const char *text);
+/* Wipes and forgets every remembered value. */
+void az_secret_forget_all(void);
+
 
 /* ---------------------------------------------------------------------
  * Sessions: one cloud, one credential chain, one HTTP event loop.
