@@ -84,6 +84,13 @@ typedef enum az_format {
 
 /* Whether to colour output written to `f` (a terminal, no NO_COLOR, no --no-color). */
 bool az_use_color(FILE *f, const az_args *args);
+/* Replaces stdout and stderr by streams that blank out every remembered
+ * secret (az_secret_remember) on its way to the descriptor. First thing in
+ * main, before anything is printed. */
+void az_output_guard(void);
+/* Writes out what the guarded streams hold and puts the originals back;
+ * -1 (errno set) when writing to stdout failed. */
+int az_output_end(void);
 /* Prints diagnostics: text to `out` as `file:line:col: error: message`
  * (plus GitHub Actions annotations when GITHUB_ACTIONS=true), or JSON. */
 void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color);

@@ -1,7 +1,8 @@
 /*
- * main.c - azapply's entry point: global flags, option parsing against the
- * command's own table, dispatch, and the final check that everything
- * written to stdout reached it (a full disk must not look like success).
+ * main.c - azapply's entry point: how its output is guarded (secrets
+ * blanked, output.c), global flags, option parsing against the command's
+ * own table, dispatch, and the final check that everything written to
+ * stdout reached it (a full disk must not look like success).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -233,20 +234,28 @@ static int unknown_command(const char *name)
 }
 
 /* stdout may be a pipe or a file on a full disk: report a failed write
- * instead of exiting 0 (git does the same). */
+ * instead of exiting 0 (git does the same). The guarded streams are
+ * closed here, which writes what they still hold. */
 static int finish_stdout(int rc)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "azapply: error writing to standard output: %s\n", strerror(errno));
-		return AZ_EXIT_ERROR;
+	int failed = fflush(stdout) != 0 || ferror(stdout);
+	int saved = errno;
+	if (az_output_end() != 0 && !failed) {
+		failed = 1;
+		saved = errno;
 	}
+	if (failed) {
+		fprintf(stderr, "azapply: error writing to standard output: %s\n", strerror(saved));
+		rc = AZ_EXIT_ERROR;
+	}
+	az_secret_forget_all();
 	return rc;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc < 2)
-		return finish_stdout(cmd_help.exec(&(az_args){.cmd = &cmd_help}));
+		return cmd_help.exec(&(az_args){.cmd = &cmd_help});
 	const char *name = argv[1];
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
 		name = "version";
@@ -269,5 +278,11 @@ int main(int argc, char **argv)
 	}
 	free_args(&args);
 	az_planner_release();
-	return finish_stdout(rc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	az_output_guard();
+	return finish_stdout(run(argc, argv));
 }

@@ -1,13 +1,133 @@
 /*
- * output.c - how diagnostics reach the user: `file:line:col: error: message`
+ * output.c - how text reaches the user: stdout and stderr with every known
+ * secret blanked out, and diagnostics as `file:line:col: error: message`
  * lines (the form editors and CI log viewers link), a JSON array for tools,
  * and GitHub Actions annotations so errors show on the pull request's diff.
  */
+#define _GNU_SOURCE /* fopencookie */
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+
+/* ---------------------------------------------------------------------
+ * The way out. What azapply prints is written by many hands: diagnostics
+ * here, the HTTP trace in providers/http, progress lines in cmd_apply.c,
+ * plans in planner/render.c; any of it may carry a secret Azure echoed (a
+ * password that "does not meet the complexity requirements"). Blanking
+ * secrets where diagnostics are made would cover those alone, and a
+ * diagnostic's text is copied and rewritten on its way up. So redaction
+ * sits where text leaves the process: stdout and stderr are replaced by
+ * streams that pass every byte through az_secret_redact_into() before it
+ * reaches the descriptor, whoever wrote it.
+ */
+typedef struct guard {
+	int fd;
+	FILE *original;
+	FILE *stream;
+	az_buf pending; /* a tail that may be the start of a secret */
+} guard;
+
+static guard guards[2];
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes what is pending, redacted; with `more`, keeps a tail that may be
+ * the beginning of a secret until the next write shows the rest. */
+static int guard_drain(guard *g, bool more)
+{
+	if (!g->pending.len)
+		return 0;
+	az_buf out = AZ_BUF_INIT;
+	size_t used = az_secret_redact_into(&out, g->pending.data, g->pending.len, more);
+	memmove(g->pending.data, g->pending.data + used, g->pending.len - used);
+	g->pending.len -= used;
+	g->pending.data[g->pending.len] = '\0';
+	int rc = out.len ? write_all(g->fd, out.data, out.len) : 0;
+	az_buf_free(&out);
+	return rc;
+}
+
+static ssize_t guard_write(void *cookie, const char *buf, size_t size)
+{
+	guard *g = cookie;
+	az_buf_add(&g->pending, buf, size);
+	return guard_drain(g, true) == 0 ? (ssize_t)size : -1;
+}
+
+static int guard_close(void *cookie)
+{
+	guard *g = cookie;
+	int rc = guard_drain(g, false);
+	az_buf_free(&g->pending);
+	return rc == 0 ? 0 : EOF;
+}
+
+void az_output_guard(void)
+{
+	static const cookie_io_functions_t io = {.write = guard_write, .close = guard_close};
+	FILE **streams[2] = {&stdout, &stderr};
+	for (int i = 0; i < 2; i++) {
+		guard *g = &guards[i];
+		fflush(*streams[i]);
+		g->fd = fileno(*streams[i]);
+		g->original = *streams[i];
+		g->stream = fopencookie(g, "w", io);
+		if (!g->stream) {
+			/* Only out of memory; printing unguarded is no option. */
+			fputs("azapply: fatal: cannot set up the output\n", g->original);
+			abort();
+		}
+		/* A terminal sees each line as it is written, as before; stderr
+		 * was unbuffered, and a line at a time keeps it as prompt. */
+		setvbuf(g->stream, NULL, i == 1 || isatty(g->fd) ? _IOLBF : _IOFBF, BUFSIZ);
+		*streams[i] = g->stream;
+	}
+}
+
+int az_output_end(void)
+{
+	int rc = 0, stdout_errno = 0;
+	FILE **streams[2] = {&stdout, &stderr};
+	for (int i = 0; i < 2; i++) {
+		guard *g = &guards[i];
+		if (!g->stream || *streams[i] != g->stream)
+			continue;
+		if (fclose(g->stream) != 0 && i == 0) {
+			rc = -1;
+			stdout_errno = errno;
+		}
+		*streams[i] = g->original;
+		g->stream = NULL;
+	}
+	if (rc)
+		errno = stdout_errno;
+	return rc;
+}
+
+/* The descriptor under a stream, also a guarded one (whose fileno is -1). */
+static int stream_fd(FILE *f)
+{
+	for (int i = 0; i < 2; i++)
+		if (guards[i].stream && f == guards[i].stream)
+			return guards[i].fd;
+	return fileno(f);
+}
 
 bool az_use_color(FILE *f, const az_args *args)
 {
@@ -19,7 +139,7 @@ bool az_use_color(FILE *f, const az_args *args)
 	const char *term = getenv("TERM");
 	if (term && strcmp(term, "dumb") == 0)
 		return false;
-	return isatty(fileno(f));
+	return isatty(stream_fd(f));
 }
 
 static const char *severity_name(az_severity s)
@@ -43,10 +163,12 @@ static const char *severity_color(az_severity s)
 }
 
 /* GitHub workflow commands: the message escapes %, CR and LF; properties
- * also escape ':' and ','. */
-static void gh_escape(FILE *out, const char *s, bool property)
+ * also escape ':' and ','. An escaped secret ("%3A" for its ':') would slip
+ * past the filter on the way out, so it is blanked before escaping. */
+static void gh_escape(FILE *out, const char *text, bool property)
 {
-	for (; s && *s; s++) {
+	char *safe = az_secret_redact(text);
+	for (const char *s = safe; *s; s++) {
 		switch (*s) {
 		case '%': fputs("%25", out); break;
 		case '\r': fputs("%0D", out); break;
@@ -56,6 +178,7 @@ static void gh_escape(FILE *out, const char *s, bool property)
 		default: fputc(*s, out);
 		}
 	}
+	free(safe);
 }
 
 static void print_github(FILE *out, const az_diag *x)
