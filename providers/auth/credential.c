@@ -10,7 +10,9 @@
  *
  * Tokens are cached per (tenant, scope) in memory only. Concurrent requests
  * for the same scope wait on one fetch. Secrets and tokens never reach a
- * diagnostic or the trace; token requests are marked secret_body.
+ * diagnostic or the trace; token requests are marked secret_body. Each
+ * secret, assertion and token is also remembered (az_secret_remember), so
+ * that an echo of one from anywhere is blanked from the output.
  */
 #include "auth/auth.h"
 
@@ -152,6 +154,9 @@ int az_credential_new(az_credential **out, const az_cloud *cloud, const az_auth_
 	cr->gh_token = env_dup("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
 	cr->identity_endpoint = env_dup("IDENTITY_ENDPOINT");
 	cr->identity_header = env_dup("IDENTITY_HEADER");
+	az_secret_remember(cr->secret);
+	az_secret_remember(cr->gh_token);
+	az_secret_remember(cr->identity_header);
 	cr->cli_timeout_s = o && o->cli_timeout_s > 0 ? o->cli_timeout_s : 30;
 	cr->pinned = -1;
 	cr->chosen = -1;
@@ -234,6 +239,7 @@ static void got_token(az_credential *cr, cache_entry *e, int kind, char *token, 
 	e->exp_ms = exp_ms;
 	e->refresh_ms = az_token_refresh_at(now, exp_ms);
 	cr->chosen = kind;
+	az_secret_remember(token);
 	az_diags_clear(&e->tried);
 	deliver(cr, e, 0, NULL);
 }
@@ -390,10 +396,12 @@ static void post_token_request(az_credential *cr, cache_entry *e, int kind, cons
 static void post_assertion(az_credential *cr, cache_entry *e, int kind, int error, char *jwt,
                            az_diags *d)
 {
-	if (error)
+	if (error) {
 		kind_failed(cr, e, kind, error, d);
-	else
+	} else {
+		az_secret_remember(jwt);
 		post_token_request(cr, e, kind, NULL, jwt);
+	}
 	wipe_free(jwt);
 }
 
@@ -443,6 +451,7 @@ static void on_github_token(void *ud, int err, const az_http_response *resp, az_
 		kind_failed(cr, e, CRED_GITHUB, AZ_EAUTH, d);
 		return;
 	}
+	az_secret_remember(jwt);
 	post_token_request(cr, e, CRED_GITHUB, NULL, jwt);
 	json_decref(body);
 }

@@ -103,6 +103,42 @@ static char *b64url_json(json_t *obj)
 	return enc;
 }
 
+static int read_pem(az_buf *out, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		az_buf_add(out, chunk, n);
+	memset(chunk, 0, sizeof(chunk));
+	fclose(f);
+	return out->len ? 0 : -1;
+}
+
+/* The private key is a secret like the client secret: its base64 lines are
+ * remembered, so that nothing which happens to echo the file prints them. */
+static void remember_key_lines(const char *pem)
+{
+	const char *begin = strstr(pem, "PRIVATE KEY-----");
+	const char *end = begin ? strstr(begin, "-----END") : NULL;
+	if (!end)
+		return;
+	const char *line = strchr(begin, '\n');
+	while (line && line < end) {
+		line++;
+		size_t n = strcspn(line, "\r\n");
+		if (line + n <= end && n) {
+			char *text = az_xstrndup(line, n);
+			az_secret_remember(text);
+			memset(text, 0, n);
+			free(text);
+		}
+		line = strchr(line, '\n');
+	}
+}
+
 int az_jwt_client_assertion(char **out, const char *pem_path, const char *client_id,
                             const char *audience, int64_t now_s, az_diags *d)
 {
@@ -113,12 +149,15 @@ int az_jwt_client_assertion(char **out, const char *pem_path, const char *client
 	unsigned char *sig = NULL;
 	char *head = NULL, *body = NULL, *input = NULL, *sig64 = NULL;
 	json_t *hdr = NULL, *claims = NULL;
-	FILE *f = fopen(pem_path, "r");
-	if (f) {
-		cert = PEM_read_X509(f, NULL, NULL, NULL);
-		rewind(f);
-		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
+	az_buf pem = AZ_BUF_INIT;
+	if (read_pem(&pem, pem_path) == 0) {
+		remember_key_lines(pem.data);
+		BIO *bio = BIO_new_mem_buf(pem.data, (int)pem.len);
+		cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+		bio = BIO_new_mem_buf(pem.data, (int)pem.len);
+		key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
 	}
 	if (!cert || !key) {
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
@@ -163,6 +202,9 @@ int az_jwt_client_assertion(char **out, const char *pem_path, const char *client
 	sig64 = az_base64url(sig, slen);
 	*out = az_xasprintf("%s.%s", input, sig64);
 done:
+	if (pem.data)
+		memset(pem.data, 0, pem.len);
+	az_buf_free(&pem);
 	free(sig);
 	free(sig64);
 	free(head);

@@ -2,9 +2,11 @@
  * test_e2e_secrets.c - secrets that come back on error paths, run as a user
  * runs azapply: the binary against the emulator, whose fault rules make
  * Azure echo what the request carried - the SQL administrator password from
- * ${env.X} in a refused write and in a failed read. The value must never
- * reach stdout or stderr, in text, in --output json, in the -v trace or in
- * the progress lines; "(sensitive)" stands in its place.
+ * ${env.X} in a refused write and in a failed read, a password written
+ * literally in the manifest (a kind's secret path) in a long-running
+ * operation's error, and a Synapse SecureString in a data-plane error. The
+ * value must never reach stdout or stderr, in text, in --output json, in
+ * the -v trace or in the progress lines; "(sensitive)" stands in its place.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,8 @@
 #include "run.h"
 
 #define SQL_PASSWORD "e2e-Passw0rd!"
+#define LITERAL_PASSWORD "Literal-Pa55word-7"
+#define LINKED_KEY "LinkedSvc-Key-0042"
 #define MASK "(sensitive)"
 
 typedef struct world {
@@ -100,6 +104,24 @@ static void clear_faults(world *w)
 	assert_int_equal(emu_control(w->e, "DELETE", "faults", NULL, NULL), 200);
 }
 
+/* Replaces the first `from` in a file of the stack by `to`. */
+static void edit_stack_file(world *w, const char *name, const char *from, const char *to)
+{
+	char path[1200], text[16384];
+	snprintf(path, sizeof(path), "%s/%s", w->stack, name);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	fclose(f);
+}
+
 /* ARM refuses the workspace naming the password it was sent (from
  * ${env.SYNAPSE_SQL_PASSWORD}); then a read fails naming it, for a plan
  * asked for as JSON. Traced with -v both times. */
@@ -127,10 +149,44 @@ static void refused_password_is_blanked(void **state)
 	run_result_free(&r);
 }
 
+/* A password written in the manifest (the kind's secret path, not from
+ * the environment) echoed by the operation's error; then a SecureString
+ * of a linked service echoed by the Synapse data plane. */
+static void operation_and_data_plane_errors_are_blanked(void **state)
+{
+	world *w = *state;
+	edit_stack_file(w, "20-synapse-workspace.yaml", "${env.SYNAPSE_SQL_PASSWORD}",
+			LITERAL_PASSWORD);
+	add_fault(w, "{\"method\":\"PUT\",\"path\":\"/workspaces/synw-mlplatform-dev\\\\?\","
+		     "\"lroResult\":\"Failed\",\"lroError\":{\"code\":\"InvalidPassword\","
+		     "\"message\":\"Password '" LITERAL_PASSWORD "' was rejected.\"},\"times\":1}");
+	run_result r = azapply(w, NULL, NULL);
+	expect_blanked(&r, 1, "Password '" MASK "' was rejected.", LITERAL_PASSWORD);
+	run_result_free(&r);
+	clear_faults(w);
+
+	edit_stack_file(w, "40-linked-service.yaml", "      authentication: MSI",
+			"      servicePrincipalId: 11111111-2222-3333-4444-555555555555\n"
+			"      servicePrincipalKey:\n"
+			"        type: SecureString\n"
+			"        value: " LINKED_KEY "\n"
+			"      tenant: 00000000-0000-0000-0000-000000000001");
+	add_fault(w, "{\"method\":\"PUT\",\"host\":\"synw-mlplatform-dev.dev.localhost\","
+		     "\"path\":\"^/linkedservices/AzureMLService\",\"status\":400,\"body\":{"
+		     "\"code\":\"InvalidCredential\",\"message\":\"The key " LINKED_KEY
+		     " is not valid for the service principal.\"},\"times\":1}");
+	r = azapply(w, NULL, "-v");
+	expect_blanked(&r, 1, "The key " MASK " is not valid", LINKED_KEY);
+	assert_non_null(strstr(r.out, "LinkedService/azureml: failed"));
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(refused_password_is_blanked, setup, teardown),
+		cmocka_unit_test_setup_teardown(operation_and_data_plane_errors_are_blanked, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /*
  * test_auth.c - credentials against the scripted fake transport: the token
  * request of each kind, the cache and its refresh, the chain's failure
- * report, the certificate assertion (its signature checked with OpenSSL),
- * the Azure CLI run through a fake `az` on PATH, and `auth describe`.
+ * report, the secrets remembered for redaction, the certificate assertion
+ * (its signature checked with OpenSSL), the Azure CLI run through a fake
+ * `az` on PATH, and `auth describe`.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -248,6 +249,28 @@ static void refused_secret_is_reported_without_the_secret(void **state)
 	assert_null(strstr(dg->summary, "TOPSECRET"));
 	assert_null(strstr(dg->detail, "TOPSECRET"));
 	az_diags_clear(&r.diags);
+}
+
+/* The client secret and every token are remembered, to be blanked from
+ * whatever echoes them. */
+static void secret_and_tokens_are_remembered(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "client-secret-9", 1);
+	use_credential(e);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"token-value-1\",\"expires_in\":3600}", 0);
+	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
+	result r = {0};
+	arm_get(e, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.err, 0);
+	char *text = az_secret_redact("client-secret-9 / token-value-1");
+	assert_string_equal(text, AZ_SECRET_MASK " / " AZ_SECRET_MASK);
+	free(text);
+	az_secret_forget_all();
 }
 
 static void chain_failure_lists_every_credential(void **state)
@@ -571,6 +594,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(parallel_401s_renew_the_token_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refused_secret_is_reported_without_the_secret, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(secret_and_tokens_are_remembered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(chain_failure_lists_every_credential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(pinned_credential_must_be_configured, setup, teardown),
 	    cmocka_unit_test_setup_teardown(federated_token_file_is_read_on_every_request, setup,
