@@ -28,6 +28,7 @@ typedef struct git_entry {
 
 typedef struct git_source {
 	git_repository *repo;
+	git_odb *odb; /* for object sizes, read before the objects */
 	char *display;
 	git_entry *entries; /* sorted by path */
 	size_t len, cap;
@@ -39,7 +40,8 @@ typedef struct git_source {
 static void git_report(az_diags *d, const char *what, const char *arg)
 {
 	const git_error *e = git_error_last();
-	az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s '%s'", what, arg);
+	char q[AZ_QUOTE_SIZE];
+	az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s '%s'", what, az_quote(q, arg));
 	if (e && e->message)
 		az_diag_set_detail(x, "git: %s", e->message);
 }
@@ -53,6 +55,7 @@ static void source_free(void *ctx)
 		free(s->entries[i].path);
 	free(s->entries);
 	free(s->display);
+	git_odb_free(s->odb);
 	git_repository_free(s->repo);
 	free(s);
 	git_libgit2_shutdown();
@@ -96,18 +99,29 @@ static int source_list(void *ctx, char ***paths_out, size_t *count_out, az_diags
 	return 0;
 }
 
-static int source_read(void *ctx, const char *path, char **data_out, size_t *len_out,
-		       az_diags *d)
+static int source_read(void *ctx, const char *path, size_t max_bytes, char **data_out,
+		       size_t *len_out, az_diags *d)
 {
 	git_source *s = ctx;
 	git_entry key = {(char *)(uintptr_t)path, {{0}}};
 	const git_entry *e = bsearch(&key, s->entries, s->len, sizeof(*s->entries), cmp_entries);
 	git_blob *blob = NULL;
+	size_t size = 0;
+	git_object_t type;
 	if (!e) {
+		char q[AZ_QUOTE_SIZE];
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "cannot read '%s:%s': no such file in the "
-			    "commit", s->display, path);
+			    "commit", s->display, az_quote(q, path));
 		return AZ_ENOTFOUND;
 	}
+	/* The object header holds the size: a blob over the limit is refused
+	 * before its content is inflated into memory, as on disk. */
+	if (git_odb_read_header(&size, &type, s->odb, &e->oid) != 0) {
+		git_report(d, "cannot read", path);
+		return AZ_ERROR;
+	}
+	if (size > max_bytes)
+		return az_file_too_big(d, path, size, max_bytes);
 	if (git_blob_lookup(&blob, s->repo, &e->oid) != 0) {
 		git_report(d, "cannot read", path);
 		return AZ_ERROR;
@@ -177,6 +191,10 @@ int az_git_source_open(az_file_source *out, char **commit_out, const az_git_sour
 	}
 	if (open_repo(&s->repo, o->repo, d) != 0)
 		goto done;
+	if (git_repository_odb(&s->odb, s->repo) != 0) {
+		git_report(d, "cannot open the object database of", o->repo ? o->repo : ".");
+		goto done;
+	}
 	if (git_revparse_single(&obj, s->repo, o->ref) != 0 ||
 	    git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) != 0) {
 		git_report(d, "no commit named", o->ref);

@@ -33,11 +33,17 @@ static void *grow_pow2(void *p, size_t len, size_t size)
 	return az_xrealloc(p, (len ? len * 2 : 4) * size);
 }
 
+/* "<root>/<rel>", the way the user named the tree. */
+static char *display_path(const az_manifest_set *set, const char *rel)
+{
+	return set->root[0] ? az_xasprintf("%s/%s", set->root, rel) : az_xstrdup(rel);
+}
+
 /* Records a file the set has read; returns its display path. */
 static const char *add_file(az_manifest_set *set, const char *rel)
 {
 	set->files = grow_pow2(set->files, set->files_len, sizeof(*set->files));
-	char *shown = set->root[0] ? az_xasprintf("%s/%s", set->root, rel) : az_xstrdup(rel);
+	char *shown = display_path(set, rel);
 	set->files[set->files_len++] = shown;
 	return shown;
 }
@@ -142,7 +148,7 @@ static int read_spec_file(az_manifest_set *set, const az_file_source *src, const
 	az_srcmap **maps = NULL;
 	char qp[AZ_QUOTE_SIZE];
 	az_quote(qp, path);
-	int error = src->read(src->ctx, path, &data, &len, &inner);
+	int error = src->read(src->ctx, path, limits->max_file_bytes, &data, &len, &inner);
 	if (error) {
 		char *why = first_error(&inner);
 		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
@@ -272,11 +278,19 @@ static int read_and_parse(az_manifest_set *set, const az_file_source *src, const
                           const az_load_limits *limits, parsed_file *out, az_diags *d)
 {
 	char *data = NULL;
-	size_t len = 0;
+	size_t len = 0, first = d->len;
 	memset(out, 0, sizeof(*out));
-	int error = src->read(src->ctx, rel, &data, &len, d);
-	if (error)
+	int error = src->read(src->ctx, rel, limits->max_file_bytes, &data, &len, d);
+	if (error) {
+		/* The source names the file as it knows it; the position shows
+		 * it as the user named the tree. */
+		char *shown = display_path(set, rel);
+		for (size_t i = first; i < d->len; i++)
+			if (!d->items[i].file)
+				d->items[i].file = az_xstrdup(shown);
+		free(shown);
 		return error;
+	}
 	out->shown = add_file(set, rel);
 	error = az_yaml_parse(out->shown, data, len, limits, &out->docs, &out->maps, &out->n, d);
 	free(data);

@@ -205,7 +205,19 @@ done:
 	return error;
 }
 
-static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d)
+int az_file_too_big(az_diags *d, const char *path, uintmax_t size, size_t limit)
+{
+	char q[AZ_QUOTE_SIZE];
+	az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+	                          "'%s' is %ju bytes, more than the limit of %zu bytes",
+	                          az_quote(q, path), size, limit);
+	az_diag_set_detail(dg, "split it into smaller files: no manifest or Synapse artifact "
+	                       "needs that much");
+	return AZ_EINVALID;
+}
+
+static int dir_read(void *ctx, const char *path, size_t max_bytes, char **data_out, size_t *len_out,
+                    az_diags *d)
 {
 	const dir_source *s = ctx;
 	az_buf b = AZ_BUF_INIT;
@@ -214,10 +226,22 @@ static int dir_read(void *ctx, const char *path, char **data_out, size_t *len_ou
 	int error = open_regular(s, path, &fd, &st, d);
 	if (error)
 		goto done;
+	/* Before reading: a 3 GB file used to be read whole, and only then
+	 * found too large. */
+	if ((uintmax_t)st.st_size > max_bytes) {
+		error = az_file_too_big(d, path, (uintmax_t)st.st_size, max_bytes);
+		goto done;
+	}
 	/* Room for the whole file plus one byte, so the usual case is one read
 	 * that fills the buffer and one that returns 0. */
 	az_buf_grow(&b, (size_t)st.st_size + 1);
 	for (;;) {
+		/* The file may grow while it is read. */
+		if (b.len > max_bytes) {
+			uintmax_t now = fstat(fd, &st) == 0 ? (uintmax_t)st.st_size : 0;
+			error = az_file_too_big(d, path, now > b.len ? now : b.len, max_bytes);
+			goto done;
+		}
 		if (b.cap - b.len - 1 == 0)
 			az_buf_grow(&b, 65536);
 		ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);

@@ -96,7 +96,8 @@ static int mem_list(void *ctx, char ***paths_out, size_t *count_out, az_diags *d
 	return 0;
 }
 
-static int mem_read(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d)
+static int mem_read(void *ctx, const char *path, size_t max_bytes, char **data_out, size_t *len_out,
+                    az_diags *d)
 {
 	const mem_tree *t = ctx;
 	const char *data = NULL;
@@ -114,6 +115,8 @@ static int mem_read(void *ctx, const char *path, char **data_out, size_t *len_ou
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "no such file '%s'", path);
 		return AZ_ENOTFOUND;
 	}
+	if (len > max_bytes)
+		return az_file_too_big(d, path, len, max_bytes);
 	*data_out = az_xstrndup(data, len);
 	*len_out = len;
 	return 0;

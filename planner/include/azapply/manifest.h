@@ -15,6 +15,8 @@
 #ifndef AZAPPLY_MANIFEST_H
 #define AZAPPLY_MANIFEST_H
 
+#include <stdint.h>
+
 #include <azapply/provider.h>
 
 /* ---------------------------------------------------------------------
@@ -40,8 +42,11 @@ typedef struct az_file_source {
 	/* Every regular file below the root, as sorted relative paths with '/'
 	 * separators. The caller frees the array and each string. */
 	int (*list)(void *ctx, char ***paths_out, size_t *count_out, az_diags *d);
-	/* The whole file. The caller frees *data_out (NUL-terminated). */
-	int (*read)(void *ctx, const char *path, char **data_out, size_t *len_out, az_diags *d);
+	/* The whole file. A file of more than `max_bytes` is refused before
+	 * it is read (az_file_too_big). The caller frees *data_out
+	 * (NUL-terminated). */
+	int (*read)(void *ctx, const char *path, size_t max_bytes, char **data_out, size_t *len_out,
+	            az_diags *d);
 	void (*free)(void *ctx);
 	/* How to show the root to the user, e.g. "examples/synapse-ml" or "HEAD:infra". */
 	const char *display_root;
@@ -49,6 +54,9 @@ typedef struct az_file_source {
 
 int az_file_source_dir(az_file_source *out, const char *dir, az_diags *d);
 void az_file_source_free(az_file_source *src);
+/* How every source refuses a file over the limit: names it, its size and
+ * the limit. Returns AZ_EINVALID. */
+int az_file_too_big(az_diags *d, const char *path, uintmax_t size, size_t limit);
 
 /* ---------------------------------------------------------------------
  * Loader limits: defences against hostile or broken input.

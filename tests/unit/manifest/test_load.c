@@ -232,7 +232,7 @@ static void links_out_of_the_tree_are_not_followed(void **state)
 	free(paths);
 	char *data = NULL;
 	size_t len = 0;
-	assert_int_equal(src.read(src.ctx, "s.json", &data, &len, &d), AZ_EINVALID);
+	assert_int_equal(src.read(src.ctx, "s.json", 1024, &data, &len, &d), AZ_EINVALID);
 	assert_null(data);
 	assert_non_null(strstr(d.items[0].summary, "outside the manifest tree"));
 	az_file_source_free(&src);
@@ -268,7 +268,7 @@ static void spec_file_that_is_a_fifo_is_refused(void **state)
 	assert_int_equal(az_file_source_dir(&src, dir, &d), 0);
 	char *data = NULL;
 	size_t len = 0;
-	assert_int_equal(src.read(src.ctx, "p.json", &data, &len, &d), AZ_EINVALID);
+	assert_int_equal(src.read(src.ctx, "p.json", 1024, &data, &len, &d), AZ_EINVALID);
 	alarm(0);
 	assert_null(data);
 	assert_string_equal(d.items[0].summary, "'p.json' is a FIFO, not a regular file");
@@ -276,12 +276,49 @@ static void spec_file_that_is_a_fifo_is_refused(void **state)
 	az_diags_clear(&d);
 
 	mt_write(dir, "dir.json/x", "");
-	assert_int_equal(src.read(src.ctx, "dir.json", &data, &len, &d), AZ_EINVALID);
+	assert_int_equal(src.read(src.ctx, "dir.json", 1024, &data, &len, &d), AZ_EINVALID);
 	assert_string_equal(d.items[0].summary, "'dir.json' is a directory, not a regular file");
 	az_diags_clear(&d);
 	az_file_source_free(&src);
 	mt_rmtree(dir);
 	free(fifo);
+	free(dir);
+}
+
+/* Hardening finding: a 3 GB file was read whole before the 16 MiB limit
+ * applied. The size is checked first: this sparse file costs no disk, and
+ * reading it would cost 3 GB of memory. */
+static void a_file_over_the_limit_is_not_read(void **state)
+{
+	(void)state;
+	char *dir = mt_tempdir();
+	mt_write(dir, "big.yaml", "");
+	char *big = az_xasprintf("%s/big.yaml", dir);
+	assert_int_equal(truncate(big, 3221225472), 0);
+	az_diags d = AZ_DIAGS_INIT;
+	az_manifest_set *set = NULL;
+	assert_int_equal(mt_load(&set, dir, &d), AZ_EINVALID);
+	char *err = mt_first_error(&d);
+	char *want = az_xasprintf("%s:0:0: 'big.yaml' is 3221225472 bytes, more than the limit "
+	                          "of 16777216 bytes",
+	                          big);
+	assert_string_equal(err, want);
+	assert_non_null(d.items[0].detail);
+	free(err);
+	free(want);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
+
+	/* A specFile too, at the place that names it. */
+	char *json = az_xasprintf("%s/big.json", dir);
+	assert_int_equal(rename(big, json), 0);
+	free(json);
+	mt_write(dir, "p.yaml",
+	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  specFile: big.json\n");
+	expect_load_error(dir, "p.yaml:4:13: cannot read specFile 'big.json': 'big.json' is "
+	                       "3221225472 bytes, more than the limit of 16777216 bytes");
+	mt_rmtree(dir);
+	free(big);
 	free(dir);
 }
 
@@ -376,6 +413,7 @@ int main(void)
 	    cmocka_unit_test(spec_file_errors_point_at_the_reference),
 	    cmocka_unit_test(links_out_of_the_tree_are_not_followed),
 	    cmocka_unit_test(spec_file_that_is_a_fifo_is_refused),
+	    cmocka_unit_test(a_file_over_the_limit_is_not_read),
 	    cmocka_unit_test(file_limit_is_checked_first),
 	    cmocka_unit_test(ten_thousand_resources_load_quickly),
 	};

@@ -1,0 +1,90 @@
+/*
+ * test_git_source.c - the file source over a commit's tree (--git-ref):
+ * what the loader reads from a commit is held to the same limits as what
+ * it reads from disk.
+ */
+#include "mtest.h"
+
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <azapply/git.h>
+
+/* Commits everything below `dir` as the first commit of a new repository. */
+static void commit_tree(const char *dir)
+{
+	git_repository *repo = NULL;
+	git_index *index = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid tree_id, commit_id;
+	char *all[] = {"*"};
+	git_strarray spec = {all, 1};
+	assert_int_equal(git_repository_init(&repo, dir, 0), 0);
+	assert_int_equal(git_repository_index(&index, repo), 0);
+	assert_int_equal(git_index_add_all(index, &spec, 0, NULL, NULL), 0);
+	assert_int_equal(git_index_write_tree(&tree_id, index), 0);
+	assert_int_equal(git_tree_lookup(&tree, repo, &tree_id), 0);
+	assert_int_equal(git_signature_new(&sig, "Test", "test@example.com", 1700000000, 0), 0);
+	assert_int_equal(
+	    git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, "stack", tree, 0, NULL), 0);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_index_free(index);
+	git_repository_free(repo);
+}
+
+/* Hardening finding: a blob over the file limit was loaded whole before
+ * the limit applied. Its size is read from the object header first. */
+static void a_blob_over_the_limit_is_not_loaded(void **state)
+{
+	(void)state;
+	char *dir = mt_tempdir();
+	char big[2049];
+	memset(big, '#', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	mt_write(dir, "big.yaml", big);
+	mt_write(dir, "big.json", big);
+	mt_write(dir, "p.yaml",
+	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  specFile: big.json\n");
+	git_libgit2_init();
+	commit_tree(dir);
+
+	az_git_source_options o = {.repo = dir, .ref = "HEAD"};
+	az_file_source src;
+	az_diags d = AZ_DIAGS_INIT;
+	assert_int_equal(az_git_source_open(&src, NULL, &o, &d), 0);
+	az_load_limits lim = AZ_LOAD_LIMITS_DEFAULT;
+	lim.max_file_bytes = 1024;
+	az_manifest_set *set = NULL;
+	assert_int_equal(az_manifests_load(&set, &src, &lim, &d), AZ_EINVALID);
+	az_diags_sort(&d);
+	assert_int_equal(d.len, 2);
+	const char *want[] = {
+	    "HEAD:./big.yaml:0:0: 'big.yaml' is 2048 bytes, more than the limit of 1024 bytes",
+	    "HEAD:./p.yaml:4:13: cannot read specFile 'big.json': 'big.json' is 2048 bytes, more "
+	    "than the limit of 1024 bytes",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		const az_diag *x = &d.items[i];
+		char *got = az_xasprintf("%s:%d:%d: %s", x->file, x->line, x->col, x->summary);
+		assert_string_equal(got, want[i]);
+		assert_non_null(x->detail);
+		free(got);
+	}
+	az_manifest_set_free(set);
+	az_file_source_free(&src);
+	az_diags_clear(&d);
+	git_libgit2_shutdown();
+	mt_rmtree(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(a_blob_over_the_limit_is_not_loaded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
