@@ -1,13 +1,18 @@
 /*
- * main.c - azapply's entry point: how its output is guarded (secrets
- * blanked, output.c), global flags, option parsing against the command's
- * own table, dispatch, and the final check that everything written to
- * stdout reached it (a full disk must not look like success).
+ * main.c - azapply's entry point: what the process forbids itself (core
+ * dumps) and how its output is guarded (secrets blanked, output.c), global
+ * flags, option parsing against the command's own table, dispatch, and the
+ * final check that everything written to stdout reached it (a full disk
+ * must not look like success).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cmd.h"
 
@@ -233,6 +238,23 @@ static int unknown_command(const char *name)
 	return rc;
 }
 
+/*
+ * A core dump holds what the process held: one taken during an apply had
+ * the SQL administrator password, the client secret and access tokens. No
+ * core file then (RLIMIT_CORE 0, inherited by the children such as `az`),
+ * and on Linux not dumpable at all, which also keeps other processes of the
+ * same user from reading its memory through ptrace or /proc/<pid>/mem.
+ */
+static int forbid_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+	int error = setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+	error |= prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	return error ? -1 : 0;
+}
+
 /* stdout may be a pipe or a file on a full disk: report a failed write
  * instead of exiting 0 (git does the same). The guarded streams are
  * closed here, which writes what they still hold. */
@@ -283,6 +305,9 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (forbid_core_dumps() != 0)
+		fprintf(stderr, "azapply: warning: cannot disable core dumps: %s\n",
+			strerror(errno));
 	az_output_guard();
 	return finish_stdout(run(argc, argv));
 }

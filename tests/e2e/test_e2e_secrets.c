@@ -7,6 +7,9 @@
  * operation's error, and a Synapse SecureString in a data-plane error. The
  * value must never reach stdout or stderr, in text, in --output json, in
  * the -v trace or in the progress lines; "(sensitive)" stands in its place.
+ *
+ * A core dump of a running azapply would hold the same secrets, so the last
+ * test reads /proc/<pid>/limits of one mid-apply: no core file, ever.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -181,12 +184,81 @@ static void operation_and_data_plane_errors_are_blanked(void **state)
 	run_result_free(&r);
 }
 
+/* Waits (at most 30 s) until the fault rules fired at least once. */
+static void wait_for_a_hit(world *w)
+{
+	for (int i = 0; i < 3000; i++) {
+		json_t *faults = NULL;
+		assert_int_equal(emu_control(w->e, "GET", "faults", NULL, &faults), 200);
+		json_int_t hits = json_integer_value(
+		    json_object_get(json_array_get(json_object_get(faults, "value"), 0), "hits"));
+		json_decref(faults);
+		if (hits > 0)
+			return;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the fault rule never fired");
+}
+
+/* A running azapply allows no core file: its limit is 0, even when the
+ * shell that started it allowed them (raised here as far as it may go). */
+static void running_azapply_dumps_no_core(void **state)
+{
+	world *w = *state;
+	add_fault(w, "{\"method\":\"PUT\",\"path\":\"/workspaces/synw-mlplatform-dev\\\\?\","
+		     "\"delayMs\":3000,\"times\":1}");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit core;
+		if (getrlimit(RLIMIT_CORE, &core) == 0) {
+			core.rlim_cur = core.rlim_max;
+			setrlimit(RLIMIT_CORE, &core);
+		}
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		for (size_t i = 0; w->env[i]; i++) {
+			const char *eq = strchr(w->env[i], '=');
+			char *name = strndup(w->env[i], (size_t)(eq - w->env[i]));
+			setenv(name, eq + 1, 1);
+		}
+		char *argv[] = {(char *)(uintptr_t)AZAPPLY_BINARY, "apply", w->stack, "--env", "dev",
+				"--auto-approve", NULL};
+		execv(AZAPPLY_BINARY, argv);
+		_exit(127);
+	}
+	wait_for_a_hit(w);
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char soft[32] = "", hard[32] = "";
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Max core file size", 18) == 0)
+			assert_int_equal(sscanf(line + 18, "%31s %31s", soft, hard), 2);
+	fclose(f);
+	/* Not dumpable: /proc/<pid> then belongs to root (proc(5)), which only
+	 * shows when the test is not root itself. */
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	bool root_owned = stat(path, &st) == 0 && st.st_uid == 0;
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_string_equal(soft, "0");
+	assert_string_equal(hard, "0");
+	if (geteuid() != 0)
+		assert_true(root_owned);
+	assert_true(WIFEXITED(status));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(refused_password_is_blanked, setup, teardown),
 		cmocka_unit_test_setup_teardown(operation_and_data_plane_errors_are_blanked, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(running_azapply_dumps_no_core, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
