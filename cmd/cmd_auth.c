@@ -38,8 +38,12 @@ static int auth_exec(const az_args *args)
 	int rc = AZ_EXIT_ERROR;
 	if (az_cmd_open_session(&session, args, NULL, &d) != 0)
 		goto done;
-	if (az_session_describe(session, &info, &d) != 0)
+	if (az_session_describe(session, &info, &d) != 0) {
+		/* The credential says why; an exit 1 alone helps nobody. */
+		if (!az_diags_errors(&d))
+			az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL, "no credential gave a token");
 		goto done;
+	}
 	if (az_cmd_format(args) == AZ_FORMAT_JSON) {
 		json_dumpf(info, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -63,7 +67,9 @@ const az_command cmd_auth = {
 		"Tries the credentials in order (environment: client secret or certificate;\n"
 		"workload identity; GitHub Actions OIDC; managed identity; Azure CLI, or the\n"
 		"one AZAPPLY_AUTH names), gets a token for each audience, and prints the\n"
-		"credential, identity, tenant, audiences and expiry. It never prints a token.",
+		"credential, identity, tenant, audiences and expiry. It never prints a token.\n"
+		"When no token can be had it says why, once: the credential tried, the\n"
+		"tenant, Entra's AADSTS code and what to fix; the exit code is then 1.",
 	.options = AUTH_OPTIONS,
 	.exec = auth_exec,
 };

@@ -207,6 +207,18 @@ static void print_github(FILE *out, const az_diag *x)
 	fputc('\n', out);
 }
 
+/* A detail of several lines (what each credential tried, an ARM error's
+ * details) keeps its lines under the first, not at the margin. */
+static void put_detail(FILE *out, const char *detail, int indent)
+{
+	for (const char *p = detail; *p; p++) {
+		fputc(*p, out);
+		if (*p == '\n' && p[1])
+			fprintf(out, "%*s", indent, "");
+	}
+	fputc('\n', out);
+}
+
 static void print_text(FILE *out, const az_diag *x, bool color)
 {
 	if (x->file) {
@@ -222,11 +234,13 @@ static void print_text(FILE *out, const az_diag *x, bool color)
 	fprintf(out, "%s%s:%s %s\n", color ? severity_color(x->severity) : "",
 		severity_name(x->severity), color ? "\033[0m" : "", x->summary);
 	if (x->address && x->detail)
-		fprintf(out, "  %s: %s\n", x->address, x->detail);
+		fprintf(out, "  %s: ", x->address);
 	else if (x->address)
 		fprintf(out, "  in %s\n", x->address);
 	else if (x->detail)
-		fprintf(out, "  %s\n", x->detail);
+		fputs("  ", out);
+	if (x->detail)
+		put_detail(out, x->detail, x->address ? 4 : 2);
 	if (x->http_status || x->code || x->request_id) {
 		fputs("  Azure:", out);
 		if (x->http_status)

@@ -6,7 +6,14 @@
  * is tried in order at the first token request; one that turns out to be
  * unavailable (no managed identity endpoint, no `az login`) passes to the
  * next, one that is configured but refused (a wrong secret) stops the chain,
- * and the first that works is kept. A failure lists what every kind tried.
+ * and the first that works is kept.
+ *
+ * A failure is one diagnostic: the credential, the tenant, Entra's AADSTS
+ * code, what every kind tried and the fix. It is said once, to the first
+ * request that waited for the token, and remembered for the run: a plan's
+ * refresh has a dozen requests waiting on its first token, and each would
+ * otherwise repeat it (or ask Entra again). A refusal of the credential
+ * fails every scope; one of the scope (invalid_scope) only that scope.
  *
  * Tokens are cached per (tenant, scope) in memory only. Concurrent requests
  * for the same scope wait on one fetch. Secrets and tokens never reach a
@@ -48,6 +55,10 @@ typedef struct cache_entry {
 	bool fetching;
 	int next_kind; /* chain position while fetching */
 	az_diags tried;
+	long aadsts;    /* Entra's AADSTS code for the last attempt, 0 = none */
+	bool transient; /* the last attempt got no answer, 429 or 5xx */
+	char *reason;   /* what the last attempt said, without the kind */
+	int failed;     /* the fetch failed: every later request fails so (this run) */
 	waiter *waiters;
 	struct cache_entry *next;
 } cache_entry;
@@ -70,6 +81,7 @@ struct az_credential {
 	int pinned;                       /* -1 = the chain */
 	int chosen;                       /* the kind that worked, -1 before */
 	bool cert_mode;                   /* env: certificate rather than secret */
+	int failed;                       /* refused for every scope (this run), or 0 */
 	cache_entry *cache;
 };
 
@@ -93,6 +105,7 @@ void az_credential_free(az_credential *cred)
 	for (cache_entry *e = cred->cache, *next; e; e = next) {
 		next = e->next;
 		free(e->scope);
+		free(e->reason);
 		wipe_free(e->token);
 		az_diags_clear(&e->tried);
 		for (waiter *w = e->waiters, *wn; w; w = wn) {
@@ -211,16 +224,21 @@ static void copy_diags(az_diags *dst, const az_diags *src)
 	}
 }
 
+/* A failure is said once: the first request that waited for the token gets
+ * the diagnostics, the others fail quietly (a plan's refresh has a dozen
+ * lists waiting on the first token, and each would repeat it). */
 static void deliver(az_credential *cr, cache_entry *e, int err, az_diags *d)
 {
 	waiter *w = e->waiters;
 	e->waiters = NULL;
 	e->fetching = false;
+	bool said = false;
 	while (w) {
 		waiter *next = w->next;
 		az_diags mine = AZ_DIAGS_INIT;
-		if (err)
+		if (err && !said)
 			copy_diags(&mine, d);
+		said = true;
 		w->cb(w->ud, err, err ? NULL : e->token, &mine);
 		az_diags_clear(&mine);
 		free(w);
@@ -244,11 +262,157 @@ static void got_token(az_credential *cr, cache_entry *e, int kind, char *token, 
 	deliver(cr, e, 0, NULL);
 }
 
+/* What Entra's AADSTS codes mean and what fixes them; `fix` NULL when the
+ * credential's own advice (kind_fix) says it better. */
+static const struct aadsts_info {
+	long code;
+	const char *what;
+	const char *fix;
+} aadsts_infos[] = {
+    {7000215, "invalid client secret",
+     "check AZURE_CLIENT_SECRET; it may have expired, or hold the secret's ID instead of "
+     "its value"},
+    {7000222, "the client secret has expired",
+     "create a new client secret for the application and put it in AZURE_CLIENT_SECRET"},
+    {700016, "application not found in the tenant",
+     "check AZURE_CLIENT_ID and AZURE_TENANT_ID: the application must be registered in "
+     "that tenant"},
+    {90002, "tenant not found", "check AZURE_TENANT_ID"},
+    {900023, "invalid tenant", "check AZURE_TENANT_ID"},
+    {7000112, "the application is disabled",
+     "enable the application's service principal in the tenant"},
+    {700027, "the certificate is not accepted",
+     "check that the certificate in AZURE_CLIENT_CERTIFICATE_PATH is the one registered on "
+     "the application"},
+    {700024, "the client assertion has expired", NULL},
+    {70021, "no federated credential matches the token", NULL},
+    {700212, "no federated credential matches the token's audience", NULL},
+    {700213, "no federated credential matches the token's subject", NULL},
+    {70011, "invalid scope", NULL},
+    {500011, "the resource is not registered in the tenant", NULL},
+};
+
+static const struct aadsts_info *aadsts_find(long code)
+{
+	for (size_t i = 0; i < sizeof(aadsts_infos) / sizeof(aadsts_infos[0]); i++)
+		if (aadsts_infos[i].code == code)
+			return &aadsts_infos[i];
+	return NULL;
+}
+
+/* Refusals of the scope asked for rather than of the credential: another
+ * audience may still work, so only this scope remembers it. */
+static bool refuses_scope(const char *error, long aadsts)
+{
+	return (error && (strcmp(error, "invalid_scope") == 0 ||
+	                  strcmp(error, "invalid_resource") == 0)) ||
+	       aadsts == 70011 || aadsts == 500011 || aadsts == 65001;
+}
+
+static const char *kind_title(const az_credential *cr, int kind)
+{
+	if (kind == CRED_ENV)
+		return cr->cert_mode ? "environment (client certificate)"
+		                     : "environment (client secret)";
+	return kind_titles[kind];
+}
+
+/* What to check when a credential is refused and Entra's code says no more. */
+static const char *kind_fix(const az_credential *cr, int kind)
+{
+	switch (kind) {
+	case CRED_ENV:
+		return cr->cert_mode ? "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the certificate "
+		                       "and key in AZURE_CLIENT_CERTIFICATE_PATH"
+		                     : "check AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+		                       "AZURE_CLIENT_SECRET; the secret may have expired";
+	case CRED_WORKLOAD:
+		return "check AZURE_FEDERATED_TOKEN_FILE (it must hold a current token) and the "
+		       "application's federated credentials (issuer, subject, audience "
+		       "api://AzureADTokenExchange)";
+	case CRED_GITHUB:
+		return "check the workflow's `permissions: id-token: write` and the application's "
+		       "federated credential for this repository and branch";
+	case CRED_MANAGED:
+		return "check that this machine has a managed identity (AZURE_CLIENT_ID picks a "
+		       "user-assigned one)";
+	case CRED_CLI: return "sign in with `az login` (with --tenant when there are several)";
+	}
+	return NULL;
+}
+
+/* The one diagnostic of a failed fetch: which credential, the tenant, what
+ * Entra said (its AADSTS code) and what to do, with what each credential
+ * tried in the detail. `exhausted`: the chain ran out of credentials. */
+static void failure_diag(az_diags *out, az_credential *cr, cache_entry *e, int kind,
+                         bool exhausted)
+{
+	const az_diag *last = e->tried.len ? &e->tried.items[e->tried.len - 1] : NULL;
+	const struct aadsts_info *info = aadsts_find(e->aadsts);
+	int status = last ? last->http_status : 0;
+	char *reason;
+	if (e->aadsts && info)
+		reason = az_xasprintf("AADSTS%ld (%s)", e->aadsts, info->what);
+	else if (e->aadsts)
+		reason = az_xasprintf("AADSTS%ld (HTTP %d)", e->aadsts, status);
+	else if (status)
+		reason = az_xasprintf("HTTP %d%s%s", status, last->code ? " " : "",
+		                      last->code ? last->code : "");
+	else
+		reason = az_xstrdup(e->reason ? e->reason : az_err_name(AZ_EAUTH));
+	az_diag *diag;
+	if (exhausted)
+		diag = az_diag_add(out, AZ_SEV_ERROR, NULL, NULL,
+		                   "cannot get a token: no credential is available");
+	else if (cr->tenant)
+		diag = az_diag_add(out, AZ_SEV_ERROR, NULL, NULL,
+		                   "cannot get a token with the %s credential for tenant %s: %s",
+		                   kind_title(cr, kind), cr->tenant, reason);
+	else
+		diag = az_diag_add(out, AZ_SEV_ERROR, NULL, NULL,
+		                   "cannot get a token with the %s credential: %s",
+		                   kind_title(cr, kind), reason);
+	free(reason);
+
+	az_buf b = AZ_BUF_INIT;
+	for (int i = 0; i < kind && cr->pinned < 0; i++)
+		if (cr->not_configured[i])
+			az_buf_printf(&b, "%s- %s: %s", b.len ? "\n" : "", kind_titles[i],
+			              cr->not_configured[i]);
+	for (size_t i = 0; i < e->tried.len; i++)
+		az_buf_printf(&b, "%s- %s", b.len ? "\n" : "", e->tried.items[i].summary);
+	if (refuses_scope(last ? last->code : NULL, e->aadsts))
+		az_buf_printf(&b, "%sscope: %s", b.len ? "\n" : "", e->scope);
+	const char *fix = exhausted ? "set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
+	                              "AZURE_CLIENT_SECRET (or a certificate or federated token "
+	                              "file), or sign in with `az login`"
+	                  : e->transient ? "Entra ID did not give a token (retried already): try "
+	                                "again in a few minutes"
+	                  : info && info->fix ? info->fix
+	                                      : kind_fix(cr, kind);
+	az_buf_printf(&b, "%sfix: %s", b.len ? "\n" : "", fix);
+	az_diag_set_detail(diag, "%s", b.data);
+	az_buf_free(&b);
+	/* Keep the HTTP facts of the last attempt (status, code, request id). */
+	if (last) {
+		diag->http_status = last->http_status;
+		diag->code = last->code ? az_xstrdup(last->code) : NULL;
+		diag->request_id = last->request_id ? az_xstrdup(last->request_id) : NULL;
+		diag->correlation_id =
+		    last->correlation_id ? az_xstrdup(last->correlation_id) : NULL;
+	}
+}
+
 /* A kind failed: unavailable ones pass to the next, refusals end the chain. */
 static void kind_failed(az_credential *cr, cache_entry *e, int kind, int err, az_diags *d)
 {
 	for (size_t i = 0; d && i < d->len; i++) {
 		az_diag *x = &d->items[i];
+		/* AAD's error_description ends in "\r\nTrace ID: ..." lines:
+		 * the first line says it, the request id is kept apart. */
+		x->summary[strcspn(x->summary, "\r\n")] = '\0';
+		free(e->reason);
+		e->reason = az_xstrdup(x->summary);
 		char *s = az_xasprintf("%s: %s", kind_titles[kind], x->summary);
 		free(x->summary);
 		x->summary = s;
@@ -261,31 +425,16 @@ static void kind_failed(az_credential *cr, cache_entry *e, int kind, int err, az
 		fetch_next(cr, e);
 		return;
 	}
-	/* One diagnostic with what each kind said, in order. */
-	az_buf b = AZ_BUF_INIT;
-	for (int i = 0; i < kind && cr->pinned < 0; i++)
-		if (cr->not_configured[i])
-			az_buf_printf(&b, "%s- %s: %s", b.len ? "\n" : "", kind_titles[i],
-			              cr->not_configured[i]);
-	for (size_t i = 0; i < e->tried.len; i++)
-		az_buf_printf(&b, "%s- %s", b.len ? "\n" : "", e->tried.items[i].summary);
 	az_diags out = AZ_DIAGS_INIT;
-	az_diag *diag =
-	    az_diag_add(&out, AZ_SEV_ERROR, NULL, NULL, "cannot get a token for %s", e->scope);
-	if (b.len)
-		az_diag_set_detail(diag, "%s", b.data);
-	az_buf_free(&b);
-	/* Keep the HTTP facts of the last attempt (status, code, request id). */
-	if (e->tried.len) {
-		const az_diag *last = &e->tried.items[e->tried.len - 1];
-		diag->http_status = last->http_status;
-		diag->code = last->code ? az_xstrdup(last->code) : NULL;
-		diag->request_id = last->request_id ? az_xstrdup(last->request_id) : NULL;
-		diag->correlation_id =
-		    last->correlation_id ? az_xstrdup(last->correlation_id) : NULL;
-	}
+	failure_diag(&out, cr, e, kind, d == NULL);
+	const az_diag *last = e->tried.len ? &e->tried.items[e->tried.len - 1] : NULL;
+	/* Remembered for the run: every later request for the token fails
+	 * at once, without asking Entra again or saying it again. */
+	e->failed = err == AZ_ENOTFOUND ? AZ_EAUTH : (err ? err : AZ_EAUTH);
+	if (!refuses_scope(last ? last->code : NULL, e->aadsts))
+		cr->failed = e->failed;
 	az_diags_clear(&e->tried);
-	deliver(cr, e, err == AZ_ENOTFOUND ? AZ_EAUTH : (err ? err : AZ_EAUTH), &out);
+	deliver(cr, e, e->failed, &out);
 	az_diags_clear(&out);
 }
 
@@ -317,6 +466,22 @@ static int64_t json_number(json_t *v)
 	return -1;
 }
 
+/* The AADSTS code of an Entra error answer: error_codes[0], else the
+ * "AADSTSnnn:" that starts error_description; 0 when neither is there. */
+static long aadsts_of(const az_http_response *resp)
+{
+	json_t *body = az_http_response_json(resp);
+	json_t *first = json_array_get(json_object_get(body, "error_codes"), 0);
+	const char *desc = json_string_value(json_object_get(body, "error_description"));
+	long code = 0;
+	if (json_is_integer(first))
+		code = (long)json_integer_value(first);
+	else if (desc && strncmp(desc, "AADSTS", 6) == 0)
+		code = strtol(desc + 6, NULL, 10);
+	json_decref(body);
+	return code > 0 ? code : 0;
+}
+
 /* Entra and IMDS answers: access_token with expires_on (POSIX, IMDS sends
  * numbers as strings) or expires_in (seconds from now). */
 static void on_token_answer(void *ud, int err, const az_http_response *resp, az_diags *d)
@@ -330,6 +495,8 @@ static void on_token_answer(void *ud, int err, const az_http_response *resp, az_
 		/* IMDS saying "no identity here" (400) means unavailable. */
 		bool no_identity = !resp || resp->status == 400 || resp->status == 404;
 		err = kind == CRED_MANAGED && no_identity ? AZ_ENOTFOUND : AZ_EAUTH;
+		e->aadsts = aadsts_of(resp);
+		e->transient = !resp || resp->status == 429 || resp->status >= 500;
 		kind_failed(cr, e, kind, err, d);
 		return;
 	}
@@ -566,6 +733,10 @@ static void fetch_next(az_credential *cr, cache_entry *e)
 		return;
 	}
 	e->next_kind = kind;
+	e->aadsts = 0;
+	e->transient = false;
+	free(e->reason);
+	e->reason = NULL;
 	start_kind(cr, e, kind);
 }
 
@@ -596,6 +767,13 @@ static void get_token(void *impl, az_http_client *c, const char *scope, const ch
 		cb(ud, 0, e->token, &none);
 		return;
 	}
+	int failed = e->failed ? e->failed : cr->failed;
+	if (!e->fetching && failed) {
+		/* Said once already, by the request that first waited for it. */
+		az_diags none = AZ_DIAGS_INIT;
+		cb(ud, failed, NULL, &none);
+		return;
+	}
 	waiter *w = az_xcalloc(1, sizeof(*w));
 	w->cb = cb;
 	w->ud = ud;
@@ -620,6 +798,7 @@ typedef struct describe_ctx {
 	int pending;
 	json_t *auds;
 	json_t *claims;
+	az_diags failure; /* the first audience's failure, said once */
 } describe_ctx;
 
 typedef struct describe_one {
@@ -631,10 +810,15 @@ static void on_describe_token(void *ud, int err, const char *token, az_diags *d)
 {
 	describe_one *one = ud;
 	if (err) {
-		const char *why = d && d->len ? d->items[0].summary : az_err_name(err);
-		json_object_set_new(one->entry, "error", json_string(why));
-		if (d && d->len && d->items[0].detail)
-			json_object_set_new(one->entry, "tried", json_string(d->items[0].detail));
+		/* Only the first request to meet a failure is told what it was. */
+		if (d && d->len && !one->ctx->failure.len)
+			copy_diags(&one->ctx->failure, d);
+		const az_diags *why = d && d->len ? d : &one->ctx->failure;
+		json_object_set_new(one->entry, "error",
+		                    json_string(why->len ? why->items[0].summary
+		                                         : az_err_name(err)));
+		if (why->len && why->items[0].detail)
+			json_object_set_new(one->entry, "tried", json_string(why->items[0].detail));
 	} else {
 		json_t *claims = az_jwt_claims(token);
 		json_t *exp = json_object_get(claims, "exp");
@@ -656,8 +840,7 @@ static bool describe_done(void *ud)
 int az_auth_describe(json_t **out, az_credential *cred, az_http_client *c, az_diags *d)
 {
 	static const az_service svcs[] = {AZ_SVC_ARM, AZ_SVC_GRAPH, AZ_SVC_SYNAPSE};
-	describe_ctx ctx = {0, json_array(), NULL};
-	(void)d;
+	describe_ctx ctx = {0, json_array(), NULL, AZ_DIAGS_INIT};
 	for (size_t i = 0; i < sizeof(svcs) / sizeof(svcs[0]); i++) {
 		char *scope = az_cloud_scope(cred->cloud, svcs[i]);
 		if (!scope)
@@ -710,5 +893,11 @@ int az_auth_describe(json_t **out, az_credential *cred, az_http_client *c, az_di
 	json_object_set_new(res, "audiences", ctx.auds);
 	json_decref(ctx.claims);
 	*out = res;
-	return cred->chosen >= 0 ? 0 : AZ_EAUTH;
+	if (cred->chosen >= 0) {
+		az_diags_clear(&ctx.failure);
+		return 0;
+	}
+	/* No token at all: `auth` must say why, not only exit 1. */
+	az_diags_move(d, &ctx.failure);
+	return cred->failed ? cred->failed : AZ_EAUTH;
 }

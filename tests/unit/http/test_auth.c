@@ -1,9 +1,10 @@
 /*
  * test_auth.c - credentials against the scripted fake transport: the token
  * request of each kind, the cache and its refresh, the chain's failure
- * report, the secrets remembered for redaction, the certificate assertion
- * (its signature checked with OpenSSL), the Azure CLI run through a fake
- * `az` on PATH, and `auth describe`.
+ * report (said once, remembered for the run, with the fix), the secrets
+ * remembered for redaction, the certificate assertion (its signature
+ * checked with OpenSSL), the Azure CLI run through a fake `az` on PATH,
+ * and `auth describe`.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,6 +250,159 @@ static void refused_secret_is_reported_without_the_secret(void **state)
 	assert_null(strstr(dg->summary, "TOPSECRET"));
 	assert_null(strstr(dg->detail, "TOPSECRET"));
 	az_diags_clear(&r.diags);
+}
+
+static void synapse_get(env *e, result *r)
+{
+	az_http_request *req =
+	    az_http_request_new("GET", "https://ws1.dev.azuresynapse.net/pipelines");
+	req->svc = AZ_SVC_SYNAPSE;
+	az_http_submit(e->c, req, on_done, r);
+}
+
+/* Of the requests that waited on a failed token, one tells why. */
+static size_t told(result *r, size_t n)
+{
+	size_t with = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].err, AZ_EAUTH);
+		with += r[i].diags.len;
+	}
+	return with;
+}
+
+static void clear_results(result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		az_diags_clear(&r[i].diags);
+}
+
+/* A refused secret is said once, with the credential, tenant, AADSTS code
+ * and the fix; every later request fails at once, without asking Entra
+ * again, also for another audience. */
+static void refusal_is_said_once_and_remembered(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "wrong-secret", 1);
+	use_credential(e);
+	fake_tp_script(e->fake, "POST", "/token", 401, "x-ms-request-id: aad-2",
+	               "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
+	               "Invalid client secret provided.\\r\\nTrace ID: 1\\r\\nCorrelation ID: 2\","
+	               "\"error_codes\":[7000215],\"timestamp\":\"2024-05-01 10:00:00Z\","
+	               "\"trace_id\":\"1\",\"correlation_id\":\"2\"}",
+	               0);
+	result r[8] = {{0}};
+	for (int i = 0; i < 6; i++)
+		arm_get(e, &r[i]);
+	az_http_run(e->c);
+	assert_int_equal(told(r, 6), 1);
+	const az_diag *dg = NULL;
+	for (int i = 0; i < 6 && !dg; i++)
+		dg = r[i].diags.len ? &r[i].diags.items[0] : NULL;
+	assert_non_null(strstr(dg->summary, "environment (client secret) credential"));
+	assert_non_null(strstr(dg->summary, "tenant t1"));
+	assert_non_null(strstr(dg->summary, "AADSTS7000215 (invalid client secret)"));
+	assert_non_null(strstr(dg->detail, "fix: check AZURE_CLIENT_SECRET; it may have expired"));
+	/* The first line of Entra's description, not its trailing ids. */
+	assert_null(strstr(dg->detail, "Trace ID"));
+	assert_string_equal(dg->request_id, "aad-2");
+	clear_results(r, 6);
+	arm_get(e, &r[6]);
+	synapse_get(e, &r[7]);
+	az_http_run(e->c);
+	assert_int_equal(told(&r[6], 2), 0);
+	assert_int_equal(count_sent(e, "/token"), 1);
+	assert_int_equal(count_sent(e, "/x"), 0);
+	clear_results(r, 8);
+}
+
+/* Entra answering 503: retried as any request, then said once. */
+static void unavailable_token_endpoint_is_said_once(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
+	use_credential(e);
+	for (int i = 0; i < 4; i++)
+		fake_tp_script(e->fake, "POST", "/token", 503, NULL,
+		               "{\"error\":\"temporarily_unavailable\",\"error_description\":"
+		               "\"AADSTS90033: A transient error has occurred.\","
+		               "\"error_codes\":[90033]}",
+		               0);
+	result r[5] = {{0}};
+	for (int i = 0; i < 4; i++)
+		arm_get(e, &r[i]);
+	az_http_run(e->c);
+	assert_int_equal(told(r, 4), 1);
+	assert_int_equal(count_sent(e, "/token"), 4);
+	for (int i = 0; i < 4; i++)
+		if (r[i].diags.len) {
+			assert_non_null(strstr(r[i].diags.items[0].summary, "AADSTS90033 (HTTP 503)"));
+			assert_non_null(strstr(r[i].diags.items[0].detail, "try again"));
+		}
+	clear_results(r, 4);
+	arm_get(e, &r[4]);
+	az_http_run(e->c);
+	assert_int_equal(told(&r[4], 1), 0);
+	assert_int_equal(count_sent(e, "/token"), 4);
+	clear_results(&r[4], 1);
+}
+
+/* A scope Entra refuses leaves the others alone. */
+static void refused_scope_spares_the_others(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
+	use_credential(e);
+	fake_tp_script(e->fake, "POST", "/token", 400, NULL,
+	               "{\"error\":\"invalid_scope\",\"error_description\":\"AADSTS70011: The "
+	               "provided value for scope is not valid.\",\"error_codes\":[70011]}",
+	               0);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"tok-A\",\"expires_in\":3600}", 0);
+	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
+	result r[2] = {{0}};
+	synapse_get(e, &r[0]);
+	az_http_run(e->c);
+	assert_int_equal(told(r, 1), 1);
+	assert_non_null(strstr(r[0].diags.items[0].detail, "scope: https://dev.azuresynapse.net/"));
+	arm_get(e, &r[1]);
+	az_http_run(e->c);
+	assert_int_equal(r[1].err, 0);
+	clear_results(r, 2);
+}
+
+/* `azapply auth` with no working credential says why, once. */
+static void describe_says_why_there_is_no_token(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "wrong-secret", 1);
+	use_credential(e);
+	fake_tp_script(e->fake, "POST", "/token", 401, NULL,
+	               "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
+	               "Invalid client secret provided.\",\"error_codes\":[7000215]}",
+	               0);
+	json_t *out = NULL;
+	az_diags d = AZ_DIAGS_INIT;
+	assert_int_equal(az_auth_describe(&out, e->cred, e->c, &d), AZ_EAUTH);
+	assert_int_equal(d.len, 1);
+	assert_non_null(strstr(d.items[0].summary, "AADSTS7000215"));
+	assert_int_equal(count_sent(e, "/token"), 1);
+	json_t *auds = json_object_get(out, "audiences");
+	for (size_t i = 0; i < json_array_size(auds); i++)
+		assert_non_null(strstr(json_string_value(json_object_get(json_array_get(auds, i),
+		                                                         "error")),
+		                       "AADSTS7000215"));
+	json_decref(out);
+	az_diags_clear(&d);
 }
 
 /* The client secret and every token are remembered, to be blanked from
@@ -594,6 +748,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(parallel_401s_renew_the_token_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(refused_secret_is_reported_without_the_secret, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(refusal_is_said_once_and_remembered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(unavailable_token_endpoint_is_said_once, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(refused_scope_spares_the_others, setup, teardown),
+	    cmocka_unit_test_setup_teardown(describe_says_why_there_is_no_token, setup, teardown),
 	    cmocka_unit_test_setup_teardown(secret_and_tokens_are_remembered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(chain_failure_lists_every_credential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(pinned_credential_must_be_configured, setup, teardown),
