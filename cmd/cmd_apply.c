@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -371,8 +372,16 @@ static int apply_exec(const az_args *args)
 	int ntargets = 0;
 	const char *const *targets = az_arg_all(args, "target", &ntargets);
 	az_apply_request req = {.targets = targets, .targets_len = (size_t)ntargets};
-	if (args->positional_len && is_plan_file(args->positional[0]))
-		req.plan_file = args->positional[0];
+	const char *arg = args->positional_len ? args->positional[0] : NULL;
+	struct stat st;
+	if (arg && is_plan_file(arg))
+		req.plan_file = arg;
+	else if (arg && stat(arg, &st) == 0 && !S_ISDIR(st.st_mode))
+		/* "is not a directory" would hide that a plan file was meant. */
+		return az_usage_error(&cmd_apply,
+				      "%s: a saved plan is a .json file written by `azapply plan "
+				      "--out`; a directory of manifests is also accepted",
+				      arg);
 	return az_cmd_apply(args, &req);
 }
 

@@ -103,6 +103,30 @@ static void usage_errors_exit_64_with_a_hint(void **state)
 	run_result_free(&r);
 }
 
+/* A file that is not a .json plan: say what apply takes, not that it is
+ * "not a directory". */
+static void apply_says_what_a_plan_file_is(void **state)
+{
+	(void)state;
+	char *dir = test_tempdir("cli-apply");
+	assert_non_null(dir);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/plan.bin", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{}", f);
+	fclose(f);
+	run_result r = azapply(NULL, NULL, "apply", path, "--auto-approve", NULL);
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "plan.bin: a saved plan is a .json file written by "
+				      "`azapply plan --out`; a directory of manifests is also "
+				      "accepted"));
+	assert_null(strstr(r.err, "not a directory"));
+	run_result_free(&r);
+	test_remove_tree(dir);
+	free(dir);
+}
+
 static void examples_validate_for_every_environment(void **state)
 {
 	(void)state;
@@ -293,6 +317,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(version_and_help),
 		cmocka_unit_test(usage_errors_exit_64_with_a_hint),
+		cmocka_unit_test(apply_says_what_a_plan_file_is),
 		cmocka_unit_test(examples_validate_for_every_environment),
 		cmocka_unit_test(missing_environment_is_said_once),
 		cmocka_unit_test(unknown_environment_is_an_error),
