@@ -11,6 +11,7 @@
  */
 #include "manifest_int.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,10 +199,30 @@ size_t az_mf_utf8_chars(const char *s, size_t len)
 	return n;
 }
 
+void az_mf_cursor_init(az_mf_cursor *c, const az_pos *start, bool exact, const char *s)
+{
+	*c = (az_mf_cursor){.start = *start, .s = s, .exact = exact && start->col > 0};
+}
+
+az_pos az_mf_cursor_pos(az_mf_cursor *c, size_t offset)
+{
+	assert(offset >= c->offset);
+	az_pos p = c->start;
+	if (!c->exact)
+		return p;
+	for (; c->offset < offset && !c->newline; c->offset++) {
+		unsigned char ch = (unsigned char)c->s[c->offset];
+		c->newline = ch == '\n';
+		c->chars += (ch & 0xC0) != 0x80;
+	}
+	if (!c->newline)
+		p.col += c->chars;
+	return p;
+}
+
 az_pos az_mf_pos_at(const az_pos *start, bool exact, const char *s, size_t offset)
 {
-	az_pos p = *start;
-	if (exact && start->col > 0 && !memchr(s, '\n', offset))
-		p.col += (int)az_mf_utf8_chars(s, offset);
-	return p;
+	az_mf_cursor c;
+	az_mf_cursor_init(&c, start, exact, s);
+	return az_mf_cursor_pos(&c, offset);
 }

@@ -209,8 +209,10 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 		any |= t->parts[i].type == AZ_PART_VAR || t->parts[i].type == AZ_PART_ENV;
 	if (!any)
 		goto done;
+	az_mf_cursor cur;
+	az_mf_cursor_init(&cur, &start, exact, s);
 	if (t->len == 1 && t->parts[0].type == AZ_PART_VAR) {
-		az_pos at = az_mf_pos_at(&start, exact, s, 0);
+		az_pos at = az_mf_cursor_pos(&cur, 0);
 		json_t *v = lookup_var(c, t->parts[0].text, &at);
 		if (v)
 			result = escaped_copy(v);
@@ -218,7 +220,7 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 	}
 	for (size_t i = 0; i < t->len; i++) {
 		const az_part *p = &t->parts[i];
-		az_pos at = az_mf_pos_at(&start, exact, s, p->offset);
+		az_pos at = az_mf_cursor_pos(&cur, p->offset);
 		switch (p->type) {
 		case AZ_PART_LITERAL: emit_text(&out, p->text, strlen(p->text)); break;
 		case AZ_PART_VAR: {

@@ -281,6 +281,32 @@ static void long_names_are_quoted_short_in_errors(void **state)
 	free(want_wide);
 }
 
+/* Hardening finding: each expression's column was found by rescanning its
+ * string from the start, so 200,000 expressions in one string took minutes
+ * (figures: tests/bench/vars). Columns are now carried forward through the
+ * string; they must stay exact far into it, after a multi-byte character. */
+static void positions_stay_exact_in_a_long_string(void **state)
+{
+	(void)state;
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "kind: K\nmetadata: {name: n}\nspec:\n  a: \"\xC3\xA9");
+	for (int i = 0; i < 20000; i++)
+		az_buf_puts(&b, "${var.ok}");
+	az_buf_puts(&b, "${var.nope}x${var.no2}\"\n");
+	fixture *f = load("variables: {ok: v}\n", b.data);
+	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d),
+	                 AZ_EINVALID);
+	assert_int_equal(f->d.len, 2);
+	/* The string starts in column 7; 'é' is one character. */
+	assert_int_equal(f->d.items[0].line, 4);
+	assert_int_equal(f->d.items[0].col, 8 + 20000 * 9);
+	assert_string_equal(f->d.items[0].summary, "variable 'nope' is not declared");
+	assert_int_equal(f->d.items[1].col, 8 + 20000 * 9 + 12);
+	assert_string_equal(f->d.items[1].summary, "variable 'no2' is not declared");
+	az_buf_free(&b);
+	unload(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +317,7 @@ int main(void)
 	    cmocka_unit_test(overrides_for_unknown_resources_are_errors),
 	    cmocka_unit_test(process_environment_is_the_default),
 	    cmocka_unit_test(long_names_are_quoted_short_in_errors),
+	    cmocka_unit_test(positions_stay_exact_in_a_long_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
