@@ -55,12 +55,37 @@ typedef struct az_mf_cursor {
 } az_mf_cursor;
 
 void az_mf_cursor_init(az_mf_cursor *c, const az_pos *start, bool exact, const char *s);
+/* A cursor over string `s`, the value at pointer[0..len) of `map`. */
+void az_mf_string_cursor(az_mf_cursor *c, const az_srcmap *map, const char *pointer, size_t len,
+                         const char *s);
 /* `offset` may not be less than the one asked for before. */
 az_pos az_mf_cursor_pos(az_mf_cursor *c, size_t offset);
 
 /* az_template_parse, told whether `pos` allows exact columns. */
 int az_mf_template_parse(az_template **out, const char *s, const az_pos *pos, bool exact,
                          az_diags *d);
+
+/* The variables of one environment (vardefs.c): every definition in
+ * azapply.yaml is checked (${env} and ${ref} are not allowed in one) and
+ * the cycles among the environment's definitions are reported at each
+ * variable's definition. */
+typedef struct az_mf_vars az_mf_vars;
+az_mf_vars *az_mf_vars_new(const az_project *p, const char *env, az_diags *d);
+void az_mf_vars_free(az_mf_vars *vs);
+/* Variable `name`'s value for the environment, resolved on first use
+ * (plain text, not template syntax); borrowed. NULL when it has none (said
+ * at `at`) or when a definition it needs failed (said there). */
+json_t *az_mf_vars_get(az_mf_vars *vs, const char *name, const az_pos *at);
+/* Appends a variable's value to a string being built, as template syntax
+ * (`escape`) or plain text; false after reporting a mapping or a sequence,
+ * which cannot be part of a string. */
+bool az_mf_vars_put(az_mf_vars *vs, az_buf *out, const char *name, json_t *v, const az_pos *at,
+                    bool escape);
+/* "dev, prod", or "none", for messages; caller frees. */
+char *az_mf_known_environments(const az_project *p);
+/* Appends literal text in template syntax: '{' after '$' gets one more '$'
+ * (vars.c). */
+void az_mf_put_text(az_buf *out, const char *s, size_t len);
 
 /* Sets kind, name and address from the body (again, after the body changed:
  * the old strings may have been freed). */

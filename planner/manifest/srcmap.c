@@ -204,6 +204,14 @@ void az_mf_cursor_init(az_mf_cursor *c, const az_pos *start, bool exact, const c
 	*c = (az_mf_cursor){.start = *start, .s = s, .exact = exact && start->col > 0};
 }
 
+void az_mf_string_cursor(az_mf_cursor *c, const az_srcmap *map, const char *pointer, size_t len,
+                         const char *s)
+{
+	const az_mf_loc *loc = az_mf_map_find(map, pointer, len);
+	az_pos start = loc ? loc->pos : *az_srcmap_get(map, pointer);
+	az_mf_cursor_init(c, &start, loc && loc->exact, s);
+}
+
 az_pos az_mf_cursor_pos(az_mf_cursor *c, size_t offset)
 {
 	assert(offset >= c->offset);

@@ -4,10 +4,11 @@
  * Users complain that a missing environment override silently deploys dev
  * settings to prod, so nothing here has a silent default: a ${var.X} takes
  * environments.<env>.variables.X, else the default azapply.yaml gives in
- * variables.X, and is an error at the place of use otherwise. ${env.X}
- * reads the process environment (how CI hands over secrets); the pointers
- * of strings that received one are recorded in az_manifest.sensitive so
- * no output ever shows them.
+ * variables.X, and is an error at the place of use otherwise (a
+ * variable's value may use other variables: vardefs.c). ${env.X} reads
+ * the process environment (how CI hands over secrets); the pointers of
+ * strings that received one are recorded in az_manifest.sensitive so no
+ * output ever shows them.
  *
  * After this pass every string is still a template holding only ${ref...}
  * expressions and literal text, written in template syntax: a literal "${"
@@ -31,12 +32,10 @@
 typedef struct vctx {
 	const az_project *project;
 	const char *env;
-	json_t *env_vars; /* environments.<env>.variables, or NULL */
+	az_mf_vars *vars;
 	az_getenv_fn getenv_fn;
 	void *ud;
 	az_diags *d;
-	int error;
-	bool reported_no_env; /* "select an environment" is said once, not per use */
 } vctx;
 
 static const char *process_getenv(const char *name, void *ud)
@@ -45,31 +44,7 @@ static const char *process_getenv(const char *name, void *ud)
 	return getenv(name);
 }
 
-/* "dev, prod", or "none"; the first ten, each quoted short. */
-static char *known_environments(const az_project *p)
-{
-	az_buf b = AZ_BUF_INIT;
-	const char *key;
-	json_t *v;
-	size_t n = 0;
-	json_object_foreach(p->environments, key, v)
-	{
-		char q[AZ_QUOTE_SIZE];
-		if (b.len)
-			az_buf_puts(&b, ", ");
-		if (n++ == 10) {
-			az_buf_puts(&b, "...");
-			break;
-		}
-		az_buf_puts(&b, az_quote(q, key));
-	}
-	if (!b.len)
-		az_buf_puts(&b, "none");
-	return az_buf_detach(&b);
-}
-
-/* Appends literal text in template syntax (see the file comment). */
-static void emit_text(az_buf *out, const char *s, size_t len)
+void az_mf_put_text(az_buf *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '{' && out->len && out->data[out->len - 1] == '$')
@@ -85,7 +60,7 @@ static json_t *escaped_copy(json_t *v)
 		if (!strchr(json_string_value(v), '{'))
 			return json_incref(v);
 		az_buf b = AZ_BUF_INIT;
-		emit_text(&b, json_string_value(v), json_string_length(v));
+		az_mf_put_text(&b, json_string_value(v), json_string_length(v));
 		json_t *s = json_stringn(b.data, b.len);
 		az_buf_free(&b);
 		return s;
@@ -107,75 +82,6 @@ static json_t *escaped_copy(json_t *v)
 	return json_incref(v);
 }
 
-/* The value of variable `name`, borrowed; NULL after reporting why not. */
-static json_t *lookup_var(vctx *c, const char *name, const az_pos *at)
-{
-	json_t *v = json_object_get(c->env_vars, name);
-	if (v && !json_is_null(v))
-		return v;
-	json_t *decl = c->project->variables ? json_object_get(c->project->variables, name) : NULL;
-	bool declared = c->project->variables && json_object_get(c->project->variables, name);
-	if (decl && !json_is_null(decl))
-		return decl;
-	az_diag *dg;
-	char qn[AZ_QUOTE_SIZE], qe[AZ_QUOTE_SIZE];
-	az_quote(qn, name);
-	if (c->env) {
-		az_quote(qe, c->env);
-		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-		                 "variable '%s' %shas no value for environment '%s'", qn,
-		                 declared ? "" : "is not declared and ", qe);
-		az_diag_set_detail(dg, "set environments.%s.variables.%s in azapply.yaml%s", qe, qn,
-		                   declared ? ""
-		                            : " (or declare it under variables: with a "
-		                              "default)");
-	} else if (declared) {
-		/* Every use of every per-environment variable would say the same:
-		 * say it once, where it first bites. */
-		if (!c->reported_no_env) {
-			char *known = known_environments(c->project);
-			dg = az_diag_add(
-			    c->d, AZ_SEV_ERROR, at, NULL,
-			    "variable '%s' has no default and no environment was selected", qn);
-			az_diag_set_detail(dg,
-			                   "select one with --env NAME (known: %s), or give "
-			                   "variables.%s a default in azapply.yaml",
-			                   known, qn);
-			free(known);
-			c->reported_no_env = true;
-		}
-	} else {
-		dg = az_diag_add(c->d, AZ_SEV_ERROR, at, NULL, "variable '%s' is not declared", qn);
-		az_diag_set_detail(dg, "declare it under variables: in azapply.yaml, with a "
-		                       "default or a value in each environment");
-	}
-	c->error = AZ_EINVALID;
-	return NULL;
-}
-
-/* Writes a variable's value into a larger string. */
-static bool emit_var(vctx *c, az_buf *out, const char *name, json_t *v, const az_pos *at)
-{
-	if (json_is_string(v)) {
-		emit_text(out, json_string_value(v), json_string_length(v));
-		return true;
-	}
-	if (json_is_object(v) || json_is_array(v)) {
-		char qn[AZ_QUOTE_SIZE];
-		az_diag *dg =
-		    az_diag_add(c->d, AZ_SEV_ERROR, at, NULL,
-		                "variable '%s' is %s and cannot be part of a string",
-		                az_quote(qn, name), json_is_object(v) ? "a mapping" : "a sequence");
-		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is", qn);
-		c->error = AZ_EINVALID;
-		return false;
-	}
-	char *text = json_dumps(v, JSON_ENCODE_ANY);
-	az_buf_puts(out, text);
-	free(text);
-	return true;
-}
-
 /* Records a pointer once, also when an override is applied again. */
 static void add_sensitive(az_manifest *m, const char *ptr, size_t len)
 {
@@ -192,28 +98,23 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 	const char *s = json_string_value(str);
 	if (!az_string_has_expr(s))
 		return NULL;
-	const az_mf_loc *loc = az_mf_map_find(m->map, ptr, ptr_len);
-	az_pos start = loc ? loc->pos : *az_srcmap_get(m->map, ptr);
-	bool exact = loc && loc->exact;
+	az_mf_cursor cur;
+	az_mf_string_cursor(&cur, m->map, ptr, ptr_len, s);
 	az_template *t = NULL;
 	json_t *result = NULL;
 	az_buf out = AZ_BUF_INIT;
 	bool sensitive = false, ok = true;
 
-	if (az_mf_template_parse(&t, s, &start, exact, c->d)) {
-		c->error = AZ_EINVALID;
+	if (az_mf_template_parse(&t, s, &cur.start, cur.exact, c->d))
 		goto done;
-	}
 	bool any = false;
 	for (size_t i = 0; i < t->len; i++)
 		any |= t->parts[i].type == AZ_PART_VAR || t->parts[i].type == AZ_PART_ENV;
 	if (!any)
 		goto done;
-	az_mf_cursor cur;
-	az_mf_cursor_init(&cur, &start, exact, s);
 	if (t->len == 1 && t->parts[0].type == AZ_PART_VAR) {
 		az_pos at = az_mf_cursor_pos(&cur, 0);
-		json_t *v = lookup_var(c, t->parts[0].text, &at);
+		json_t *v = az_mf_vars_get(c->vars, t->parts[0].text, &at);
 		if (v)
 			result = escaped_copy(v);
 		goto done;
@@ -222,10 +123,10 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 		const az_part *p = &t->parts[i];
 		az_pos at = az_mf_cursor_pos(&cur, p->offset);
 		switch (p->type) {
-		case AZ_PART_LITERAL: emit_text(&out, p->text, strlen(p->text)); break;
+		case AZ_PART_LITERAL: az_mf_put_text(&out, p->text, strlen(p->text)); break;
 		case AZ_PART_VAR: {
-			json_t *v = lookup_var(c, p->text, &at);
-			ok = ok && v && emit_var(c, &out, p->text, v, &at);
+			json_t *v = az_mf_vars_get(c->vars, p->text, &at);
+			ok = ok && v && az_mf_vars_put(c->vars, &out, p->text, v, &at, true);
 			break;
 		}
 		case AZ_PART_ENV: {
@@ -240,10 +141,9 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 				                   "export %s before running azapply (values "
 				                   "of ${env.X} are treated as secrets)",
 				                   qn);
-				c->error = AZ_EINVALID;
 				ok = false;
 			} else {
-				emit_text(&out, v, strlen(v));
+				az_mf_put_text(&out, v, strlen(v));
 				az_secret_remember(v);
 			}
 			break;
@@ -254,7 +154,6 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 				az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL, "%s",
 				            "a value ending in '$' cannot stand right before a "
 				            "${ref...} expression");
-				c->error = AZ_EINVALID;
 				ok = false;
 			}
 			az_buf_printf(&out, "${%s}", p->text);
@@ -265,10 +164,9 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 		goto done;
 	result = json_stringn(out.data ? out.data : "", out.len);
 	if (!result) {
-		az_diag_add(c->d, AZ_SEV_ERROR, &start, NULL, "%s",
+		az_diag_add(c->d, AZ_SEV_ERROR, &cur.start, NULL, "%s",
 		            "the value after substitution is not valid UTF-8 (check the "
 		            "environment variables it uses)");
-		c->error = AZ_EINVALID;
 		goto done;
 	}
 	if (sensitive)
@@ -394,7 +292,6 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 			                   "keys of environments.%s.overrides are addresses "
 			                   "Kind/metadata.name of manifests in this stack",
 			                   az_quote(qe, c->env));
-			c->error = AZ_EINVALID;
 			continue;
 		}
 		az_manifest *m = &set->items[json_integer_value(slot)];
@@ -431,11 +328,12 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 	          .ud = getenv_ud,
 	          .d = d};
 	json_t *env_obj = NULL;
+	size_t errors = az_diags_errors(d);
 
 	if (env) {
 		env_obj = p->environments ? json_object_get(p->environments, env) : NULL;
 		if (!env_obj) {
-			char *known = p->present ? known_environments(p) : NULL;
+			char *known = p->present ? az_mf_known_environments(p) : NULL;
 			const az_pos *at =
 			    p->present ? az_srcmap_get(p->map, "/environments") : NULL;
 			char qe[AZ_QUOTE_SIZE];
@@ -450,8 +348,8 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 			free(known);
 			return AZ_EINVALID;
 		}
-		c.env_vars = json_object_get(env_obj, "variables");
 	}
+	c.vars = az_mf_vars_new(p, env, d);
 	for (size_t i = 0; i < set->len; i++) {
 		size_t first = d->len;
 		resolve_manifest(&c, &set->items[i]);
@@ -461,7 +359,9 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 	json_t *overrides = json_object_get(env_obj, "overrides");
 	if (json_is_object(overrides))
 		apply_overrides(&c, set, overrides);
-	return c.error;
+	az_mf_vars_free(c.vars);
+	/* Every problem was said where it is. */
+	return az_diags_errors(d) > errors ? AZ_EINVALID : 0;
 }
 
 const char *az_project_setting(const az_project *p, const char *env, const char *key)

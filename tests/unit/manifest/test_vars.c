@@ -21,7 +21,7 @@ static const char *project = "stack: demo\n"
                              "    variables: {suffix: d}\n"
                              "  prod:\n"
                              "    subscription: sub-prod\n"
-                             "    variables: {suffix: p, sku: Large, nodes: 10, odd: \"a${b\"}\n"
+                             "    variables: {suffix: p, sku: Large, nodes: 10, odd: \"a$${b\"}\n"
                              "    overrides:\n"
                              "      SparkPool/pool-p:\n"
                              "        nodeCount: ${var.nodes}\n"
@@ -139,10 +139,12 @@ static void prod_values_types_and_overrides(void **state)
 	unload(f);
 }
 
-static void a_variable_value_is_literal_text(void **state)
+/* A variable's value is a template like any manifest string: "$${" is a
+ * literal "${", which stays escaped where the value is used. */
+static void a_variable_value_keeps_its_literal_text(void **state)
 {
 	(void)state;
-	fixture *f = load("variables: {odd: \"a${b\"}\n",
+	fixture *f = load("variables: {odd: \"a$${b\"}\n",
 	                  "kind: K\nmetadata: {name: n}\nspec:\n  a: ${var.odd}\n"
 	                  "  b: x${var.odd}\n");
 	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d), 0);
@@ -307,17 +309,216 @@ static void positions_stay_exact_in_a_long_string(void **state)
 	unload(f);
 }
 
+/* Every error as "file:line:col: summary" lines (file without its folder),
+ * in source order. */
+static char *error_lines(fixture *f)
+{
+	az_diags_sort(&f->d);
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "");
+	for (size_t i = 0; i < f->d.len; i++) {
+		const az_diag *x = &f->d.items[i];
+		const char *file =
+		    x->file && strrchr(x->file, '/') ? strrchr(x->file, '/') + 1 : "";
+		if (x->severity == AZ_SEV_ERROR)
+			az_buf_printf(&b, "%s:%d:%d: %s\n", file, x->line, x->col, x->summary);
+	}
+	return az_buf_detach(&b);
+}
+
+static void expect_errors(const char *project_text, const char *manifest, const char *env,
+                          const char *want)
+{
+	fixture *f = load(project_text, manifest);
+	int err = az_manifests_resolve_vars(f->set, env, mt_getenv, NULL, &f->d);
+	char *got = error_lines(f);
+	if (strcmp(got, want))
+		fail_msg("environment %s: got\n%s\nwant\n%s", env ? env : "(none)", got, want);
+	assert_int_equal(err, want[0] ? AZ_EINVALID : 0);
+	free(got);
+	unload(f);
+}
+
+static const char *composed = "variables:\n"
+                              "  env: null\n"
+                              "  prefix: \"app-${var.env}\"\n"
+                              "  name: ${var.prefix}-${var.region}\n"
+                              "  region: westeurope\n"
+                              "  nodes: ${var.count}\n"
+                              "  count: 3\n"
+                              "  tags: {team: \"${var.prefix}\", cost: \"$${cc}\"}\n"
+                              "environments:\n"
+                              "  dev:\n"
+                              "    variables: {env: dev}\n";
+
+/* A variable's value may use other variables: resolved for the selected
+ * environment, dependencies first, types kept for a whole-value use. */
+static void variables_use_variables(void **state)
+{
+	(void)state;
+	const char *m = "kind: K\nmetadata: {name: \"${var.name}\"}\nspec:\n"
+	                "  nodes: ${var.nodes}\n  tags: ${var.tags}\n";
+	fixture *f = load(composed, m);
+	assert_int_equal(az_manifests_resolve_vars(f->set, "dev", mt_getenv, NULL, &f->d), 0);
+	az_manifest *r = &f->set->items[0];
+	json_t *spec = json_object_get(r->body, "spec");
+	assert_string_equal(r->name, "app-dev-westeurope");
+	assert_int_equal(json_integer_value(json_object_get(spec, "nodes")), 3);
+	json_t *tags = json_object_get(spec, "tags");
+	assert_string_equal(json_string_value(json_object_get(tags, "team")), "app-dev");
+	assert_string_equal(json_string_value(json_object_get(tags, "cost")), "$${cc}");
+	unload(f);
+
+	/* Without an environment, 'env' has no value: said where 'prefix'
+	 * uses it, once, and not again where the manifest uses 'name'. */
+	expect_errors(composed, m, NULL,
+	              "azapply.yaml:3:16: variable 'env' has no default and no environment was "
+	              "selected\n");
+	/* A variable nobody uses needs no value. */
+	expect_errors(composed, "kind: K\nmetadata: {name: n}\nspec: {r: \"${var.region}\"}\n",
+	              NULL, "");
+}
+
+static const char *cycles = "variables:\n"
+                            "  a: ${var.b}\n"
+                            "  b: \"x-${var.a}\"\n"
+                            "  s: ${var.s}\n"
+                            "  ok: fine\n"
+                            "  c: ${var.ok}\n"
+                            "environments:\n"
+                            "  dev: {}\n"
+                            "  prod:\n"
+                            "    variables:\n"
+                            "      c: ${var.c}\n";
+
+/* Hardening finding: `a: ${var.b}` / `b: ${var.a}` and `s: ${var.s}`
+ * passed validate and plan, leaving a resource without its id. A cycle is
+ * an error at the definition of each variable on it; a self-reference is a
+ * cycle of one; the uses say nothing more. */
+static void variable_cycles_are_errors_where_defined(void **state)
+{
+	(void)state;
+	const char *m = "kind: K\nmetadata: {name: \"${var.a}\"}\n"
+	                "spec: {s: \"${var.s}\", c: \"${var.c}\"}\n";
+	const char *common = "azapply.yaml:2:3: variable cycle: a -> b -> a\n"
+	                     "azapply.yaml:3:3: variable cycle: b -> a -> b\n"
+	                     "azapply.yaml:4:3: variable cycle: s -> s\n";
+	expect_errors(cycles, m, NULL, common);
+	expect_errors(cycles, m, "dev", common);
+	/* prod's own definition of c closes another cycle. */
+	char *prod = az_xasprintf("%sazapply.yaml:11:7: variable cycle: c -> c\n", common);
+	expect_errors(cycles, m, "prod", prod);
+	free(prod);
+
+	/* A long cycle shows its first ten names. */
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "variables:\n");
+	for (int i = 0; i < 20; i++)
+		az_buf_printf(&b, "  v%d: ${var.v%d}\n", i, (i + 1) % 20);
+	fixture *f = load(b.data, "kind: K\nmetadata: {name: \"${var.v0}\"}\n");
+	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d),
+	                 AZ_EINVALID);
+	az_diags_sort(&f->d);
+	assert_int_equal(f->d.len, 20);
+	assert_string_equal(f->d.items[0].summary,
+	                    "variable cycle: v0 -> v1 -> v2 -> v3 -> v4 -> v5 -> v6 -> v7 -> v8 -> "
+	                    "v9 -> ... -> v0 (20 variables)");
+	assert_int_equal(f->d.items[19].line, 21);
+	assert_non_null(f->d.items[19].detail);
+	az_buf_free(&b);
+	unload(f);
+}
+
+/* Hardening finding: ${env.HOME} in a project variable passed validate.
+ * ${env} and ${ref} belong in manifests (a secret is hidden by the manifest
+ * value that reads it; references are resolved per resource): in a
+ * variable they are errors where they are written, in every environment,
+ * used or not. */
+static void env_and_ref_are_errors_in_variables(void **state)
+{
+	(void)state;
+	const char *proj = "variables:\n"
+	                   "  home: \"${env.HOME}/x\"\n"
+	                   "  id: ${ref.SynapseWorkspace.ws.id}\n"
+	                   "environments:\n"
+	                   "  prod:\n"
+	                   "    variables: {home: \"${env.X}\"}\n"
+	                   "  dev: {}\n";
+	const char *want = "azapply.yaml:2:10: ${env.HOME} cannot be used in a variable\n"
+	                   "azapply.yaml:3:7: ${ref.SynapseWorkspace.ws.id} cannot be used in a "
+	                   "variable\n"
+	                   "azapply.yaml:6:24: ${env.X} cannot be used in a variable\n";
+	const char *m = "kind: K\nmetadata: {name: n}\nspec: {h: \"${var.home}\"}\n";
+	expect_errors(proj, m, NULL, want);
+	expect_errors(proj, m, "dev", want);
+	/* Syntax errors too, where they are written. */
+	expect_errors("variables: {odd: \"a${b\"}\n", "kind: K\nmetadata: {name: n}\n", NULL,
+	              "azapply.yaml:1:20: unterminated '${' (no closing '}'; write $${ for a "
+	              "literal ${)\n");
+}
+
+/* Since variables may repeat variables, thirty short lines could double a
+ * value thirty times (8 GB): what a variable expands to is bounded, and
+ * said once, where the limit is crossed; so are all uses together. */
+static void variables_that_double_are_bounded(void **state)
+{
+	(void)state;
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "variables:\n  s0: xxxxxxxx\n  m0: [1]\n");
+	for (int i = 1; i <= 30; i++)
+		az_buf_printf(
+		    &b,
+		    "  s%d: \"${var.s%d}${var.s%d}\"\n  m%d: [\"${var.m%d}\", \"${var.m%d}\"]\n", i,
+		    i - 1, i - 1, i, i - 1, i - 1);
+	fixture *f = load(b.data, "kind: K\nmetadata: {name: n}\n"
+	                          "spec: {s: \"${var.s30}\", m: \"${var.m30}\"}\n");
+	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d),
+	                 AZ_EINVALID);
+	char *got = error_lines(f);
+	/* s21 is 16 MiB of text, s22 twice that; m23 has 3 * 2^23 nodes. */
+	assert_string_equal(got, "azapply.yaml:46:3: variable 's22' expands to more than 16777216 "
+	                         "bytes\n"
+	                         "azapply.yaml:49:3: variable 'm23' expands to more than 16777216 "
+	                         "bytes\n");
+	free(got);
+	unload(f);
+	az_buf_free(&b);
+
+	/* A 1 MiB value, used 300 times. */
+	az_buf_puts(&b, "variables:\n  s0: xxxxxxxx\n");
+	for (int i = 1; i <= 17; i++)
+		az_buf_printf(&b, "  s%d: \"${var.s%d}${var.s%d}\"\n", i, i - 1, i - 1);
+	az_buf m = AZ_BUF_INIT;
+	az_buf_puts(&m, "kind: K\nmetadata: {name: n}\nspec:\n");
+	for (int i = 0; i < 300; i++)
+		az_buf_printf(&m, "  k%d: ${var.s17}\n", i);
+	f = load(b.data, m.data);
+	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d),
+	                 AZ_EINVALID);
+	assert_int_equal(f->d.len, 1);
+	assert_string_equal(f->d.items[0].summary,
+	                    "variables expand to more than 268435456 bytes in this stack");
+	assert_int_equal(f->d.items[0].line, 4 + 255); /* the 256th use */
+	unload(f);
+	az_buf_free(&b);
+	az_buf_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(prod_values_types_and_overrides),
-	    cmocka_unit_test(a_variable_value_is_literal_text),
+	    cmocka_unit_test(a_variable_value_keeps_its_literal_text),
 	    cmocka_unit_test(missing_values_are_errors_at_the_use),
 	    cmocka_unit_test(unknown_environment_without_project),
 	    cmocka_unit_test(overrides_for_unknown_resources_are_errors),
 	    cmocka_unit_test(process_environment_is_the_default),
 	    cmocka_unit_test(long_names_are_quoted_short_in_errors),
 	    cmocka_unit_test(positions_stay_exact_in_a_long_string),
+	    cmocka_unit_test(variables_use_variables),
+	    cmocka_unit_test(variable_cycles_are_errors_where_defined),
+	    cmocka_unit_test(env_and_ref_are_errors_in_variables),
+	    cmocka_unit_test(variables_that_double_are_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
