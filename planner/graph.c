@@ -195,11 +195,21 @@ static void link_depends_on(az_stack *st, az_resource *r, az_diags *d)
 			continue; /* the schema reported it */
 		const az_resource *to = az_stack_find(st, address);
 		char *pointer = az_xasprintf("/metadata/dependsOn/%zu", i);
-		if (to)
+		/* add_edge drops a self-edge (a reference into the resource's own
+		 * body is fine), so a dependsOn on itself passed unnoticed. */
+		if (to == r) {
+			char q[AZ_QUOTE_SIZE];
+			const az_pos *at = az_stack_pos(r->manifest, pointer);
+			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, at, r->address,
+						    "%s depends on itself", az_quote(q, r->address));
+			az_diag_set_detail(diag, "remove it from metadata.dependsOn: a resource "
+						 "needs no ordering against itself");
+		} else if (to) {
 			add_edge(st, r, to);
-		else
+		} else {
 			report_missing(st, d, r, az_stack_pos(r->manifest, pointer), "dependsOn",
 				       NULL, address);
+		}
 		free(pointer);
 	}
 }
