@@ -65,16 +65,17 @@ struct az_mf_vars {
 	size_t ndefs;
 	size_t *path, *next;  /* depth-first search stack, reused */
 	bool reported_no_env; /* "select an environment" is said once, not per use */
-	size_t used;          /* weight of every value handed out */
-	bool reported_uses;
+	size_t used;          /* weight of every value built or handed out */
+	bool reported_total;
 };
 
 /* A variable may repeat others ("${var.a}${var.a}", "[${var.a},
  * ${var.a}]"), so thirty short lines could double a value thirty times (to
  * 8 GB): like YAML aliases, what variables expand to is bounded, for one
- * variable (no larger than a file may be) and for all uses together. */
+ * variable (no larger than a file may be) and for all of them together,
+ * each value built and each copy into a manifest. */
 #define VAR_MAX_BYTES (16u << 20)
-#define USES_MAX_BYTES (256u << 20)
+#define TOTAL_MAX_BYTES (256u << 20)
 #define TOO_BIG SIZE_MAX
 
 static size_t node_of(az_mf_vars *vs, const char *name)
@@ -567,22 +568,47 @@ fail:
 }
 
 /* Resolves a variable whose dependencies are resolved (or failed). */
+/* Counts `weight` against what all variables may expand to together;
+ * false, said once at `at`, when that is spent. */
+static bool charge(az_mf_vars *vs, size_t weight, const az_pos *at)
+{
+	vs->used = weight < TOTAL_MAX_BYTES ? vs->used + weight : TOO_BIG;
+	if (vs->used <= TOTAL_MAX_BYTES)
+		return true;
+	vs->used = TOO_BIG; /* stays spent */
+	if (!vs->reported_total) {
+		az_diag *dg = az_diag_add(vs->d, AZ_SEV_ERROR, at, NULL,
+		                          "variables expand to more than %zu bytes in this stack",
+		                          (size_t)TOTAL_MAX_BYTES);
+		az_diag_set_detail(dg, "a large variable used in many places is copied to each; "
+		                       "keep large values in the manifests that need them");
+		vs->reported_total = true;
+	}
+	return false;
+}
+
+/* Resolves a variable whose dependencies are resolved (or failed). */
 static void finish_resolved(az_mf_vars *vs, vnode *n)
 {
 	az_buf ptr = AZ_BUF_INIT;
+	az_pos pos = az_mf_key_pos(vs->project->map, n->def->ptr);
 	az_buf_puts(&ptr, n->def->ptr);
-	if (!n->def->bad)
+	if (!n->def->bad && vs->used != TOO_BIG)
 		n->value = resolve_def_value(vs, n->def->value, &ptr, &n->weight);
-	n->state = n->value ? V_DONE : V_FAILED;
 	if (!n->value && n->weight == TOO_BIG) {
 		char q[AZ_QUOTE_SIZE];
-		az_pos pos = az_mf_key_pos(vs->project->map, n->def->ptr);
 		az_diag *dg = az_diag_add(vs->d, AZ_SEV_ERROR, &pos, NULL,
 		                          "variable '%s' expands to more than %zu bytes",
 		                          az_quote(q, n->name), (size_t)VAR_MAX_BYTES);
 		az_diag_set_detail(dg, "a variable that repeats others doubles with each "
 		                       "level; keep what variables expand to small");
 	}
+	/* Its value is built (or shared) now, used or not later. */
+	if (n->value && !charge(vs, n->weight, &pos)) {
+		json_decref(n->value);
+		n->value = NULL;
+	}
+	n->state = n->value ? V_DONE : V_FAILED;
 	az_buf_free(&ptr);
 }
 
@@ -596,18 +622,8 @@ json_t *az_mf_vars_get(az_mf_vars *vs, const char *name, const az_pos *at)
 	/* Dependencies first; a grey one is on a cycle, said already. */
 	if (n->state == V_NEW)
 		search(vs, (size_t)(n - vs->nodes), false, finish_resolved);
-	if (n->state != V_DONE)
+	/* Each use is a copy of the value in a manifest. */
+	if (n->state != V_DONE || !charge(vs, n->weight, at))
 		return NULL;
-	vs->used = vs->used + n->weight > vs->used ? vs->used + n->weight : TOO_BIG;
-	if (vs->used <= USES_MAX_BYTES)
-		return n->value;
-	if (!vs->reported_uses) {
-		az_diag *dg = az_diag_add(vs->d, AZ_SEV_ERROR, at, NULL,
-		                          "variables expand to more than %zu bytes in this stack",
-		                          (size_t)USES_MAX_BYTES);
-		az_diag_set_detail(dg, "a large variable used in many places is copied to each; "
-		                       "keep large values in the manifests that need them");
-		vs->reported_uses = true;
-	}
-	return NULL;
+	return n->value;
 }

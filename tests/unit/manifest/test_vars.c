@@ -459,7 +459,8 @@ static void env_and_ref_are_errors_in_variables(void **state)
 
 /* Since variables may repeat variables, thirty short lines could double a
  * value thirty times (8 GB): what a variable expands to is bounded, and
- * said once, where the limit is crossed; so are all uses together. */
+ * said once, where the limit is crossed; so is what all of them expand to,
+ * built and copied into manifests. */
 static void variables_that_double_are_bounded(void **state)
 {
 	(void)state;
@@ -498,7 +499,25 @@ static void variables_that_double_are_bounded(void **state)
 	assert_int_equal(f->d.len, 1);
 	assert_string_equal(f->d.items[0].summary,
 	                    "variables expand to more than 268435456 bytes in this stack");
-	assert_int_equal(f->d.items[0].line, 4 + 255); /* the 256th use */
+	/* Building the value counted too: 2 MiB with what it is made of. */
+	assert_int_equal(f->d.items[0].line, 4 + 253);
+	unload(f);
+
+	/* 300 values of 1 MiB (shared, but each counts) that one list uses:
+	 * said where the variables are built, before they all are. */
+	for (int i = 0; i < 300; i++)
+		az_buf_printf(&b, "  t%d: ${var.s17}\n", i);
+	az_buf_puts(&b, "  top: [");
+	for (int i = 0; i < 300; i++)
+		az_buf_printf(&b, "%s\"${var.t%d}\"", i ? ", " : "", i);
+	az_buf_puts(&b, "]\n");
+	f = load(b.data, "kind: K\nmetadata: {name: n}\nspec: {top: \"${var.top}\"}\n");
+	assert_int_equal(az_manifests_resolve_vars(f->set, NULL, mt_getenv, NULL, &f->d),
+	                 AZ_EINVALID);
+	assert_int_equal(f->d.len, 1);
+	assert_string_equal(f->d.items[0].summary,
+	                    "variables expand to more than 268435456 bytes in this stack");
+	assert_non_null(strstr(f->d.items[0].file, "azapply.yaml"));
 	unload(f);
 	az_buf_free(&b);
 	az_buf_free(&m);
