@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <azapply/git.h>
+#include <azapply/lock.h>
 #include <azapply/plan.h>
 #include <azapply/planner.h>
 
@@ -24,6 +25,7 @@ enum {
 	AZ_EXIT_ERROR = 1,   /* an error, or invalid manifests */
 	AZ_EXIT_CHANGES = 2, /* plan --detailed-exitcode / drift: there are changes */
 	AZ_EXIT_USAGE = 64,  /* EX_USAGE: the command line is wrong */
+	AZ_EXIT_INTERRUPTED = 130, /* stopped by Ctrl-C before anything changed */
 };
 
 typedef struct az_option {
@@ -104,6 +106,14 @@ int az_open_source(az_file_source *out, const char *dir, az_diags *d);
 	{"repo", 0, "PATH", "the repository for --git-ref (default: the one holding the "      \
 			    "current directory)", NULL}
 
+/* The commands that hold the stack instance's lock (apply, destroy, import,
+ * unlock's companions) and how long they wait for another run's. */
+#define AZ_LOCK_OPTIONS                                                                        \
+	{"lock-timeout", 0, "DURATION", "wait this long for another run's lock (30s, 5m, 1h; "  \
+					"default: fail at once)", NULL}
+/* --lock-timeout in seconds; a usage error for anything else. */
+int az_cmd_lock_timeout(const az_args *args, int *seconds);
+
 /* Shared by the commands that talk to Azure (setup.c). */
 /* The manifest source for DIR, or with --git-ref for DIR in that commit's
  * tree; *commit_out (optional) gets the commit id, or NULL. */
@@ -157,5 +167,6 @@ extern const az_command cmd_help;
 extern const az_command cmd_version;
 extern const az_command cmd_validate;
 extern const az_command cmd_diff;
+extern const az_command cmd_unlock;
 
 #endif

@@ -25,23 +25,71 @@ static const az_option APPLY_OPTIONS[] = {
 	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
 	{"require-clean", 0, NULL, "refuse to apply from a work tree with uncommitted changes", NULL},
+	AZ_LOCK_OPTIONS,
 	AZ_GIT_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
 static volatile sig_atomic_t interrupts;
 static volatile int stop_flag;
+static volatile int abandon_flag;
+static volatile sig_atomic_t lock_held;
+static volatile sig_atomic_t exit_signal;
 
-static void on_sigint(int sig)
+static void say(const char *msg, size_t len)
 {
-	(void)sig;
-	if (++interrupts > 1)
-		_exit(130);
-	stop_flag = 1;
-	static const char msg[] = "\nazapply: interrupted: starting nothing new, waiting for "
-				  "what is in flight (Ctrl-C again to exit now)\n";
-	ssize_t n = write(2, msg, sizeof(msg) - 1);
+	ssize_t n = write(2, msg, len);
 	(void)n;
+}
+
+/* The first Ctrl-C stops starting new work. A second one, SIGTERM or
+ * SIGHUP exit now; while the stack instance's lock is held, "now" is after
+ * the lock is released (the run returns from its wait and lets go of it),
+ * so a killed CI job does not leave the next one locked out. */
+static void on_signal(int sig)
+{
+	if (sig == SIGINT && ++interrupts == 1) {
+		stop_flag = 1;
+		static const char msg[] = "\nazapply: interrupted: starting nothing new, waiting for "
+					  "what is in flight (Ctrl-C again to exit now)\n";
+		say(msg, sizeof(msg) - 1);
+		return;
+	}
+	if (!lock_held)
+		_exit(128 + sig);
+	exit_signal = sig;
+	stop_flag = 1;
+	abandon_flag = 1;
+	static const char msg[] = "\nazapply: stopping now: releasing the lock first; what is "
+				  "in flight goes on in Azure and the next plan shows it\n";
+	say(msg, sizeof(msg) - 1);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	/* No SA_RESTART: a signal must end the wait for the confirmation. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int az_cmd_lock_timeout(const az_args *args, int *seconds)
+{
+	const char *v = az_arg(args, "lock-timeout");
+	*seconds = 0;
+	if (!v)
+		return 0;
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+	long unit = !*end ? 1 : !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60
+		  : !strcmp(end, "h") ? 3600 : 0;
+	if (end == v || n < 0 || unit == 0 || n > 24 * 3600 / unit)
+		return az_usage_error(args->cmd, "--lock-timeout takes a duration such as 30s, 5m "
+						 "or 1h (at most 24h), not '%s'", v);
+	*seconds = (int)(n * unit);
+	return 0;
 }
 
 /* On a terminal (and not in CI), a live line shows the longest-running
@@ -246,7 +294,18 @@ static int restrict_to_import(az_plan *plan, const az_apply_request *req, az_dia
 			printf("%s is already managed by this stack: nothing to import.\n",
 			       address);
 		target->action = AZ_ACTION_NOOP;
+		return 0;
 	}
+	/* Import only reads: like Terraform's, it takes a resource under
+	 * management as it is. What the manifest would change is the next
+	 * apply's to show and do. */
+	az_buf pending = AZ_BUF_INIT;
+	az_plan_item_marker_only(target, &pending);
+	if (pending.len)
+		printf("%s differs from its manifest in: %s.\nImport leaves these as they are; "
+		       "`azapply plan` shows them and `azapply apply` changes them.\n\n",
+		       address, pending.data);
+	az_buf_free(&pending);
 	return 0;
 }
 
@@ -262,6 +321,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	const char *env_from_plan[1] = {NULL};
 	struct az_arg_value *plan_values = NULL;
 	az_git_provenance prov = {0};
+	az_lock *lock = NULL;
 
 	bool destroy = req->destroy;
 	if (req->plan_file && saved_plan_args(&load_args, &plan_values, dir_from_plan, env_from_plan,
@@ -277,7 +337,12 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 				    p);
 		goto out;
 	}
-	bool auto_approve = req->import_id || az_arg_flag(args, "auto-approve");
+	int lock_timeout = 0;
+	if (az_cmd_lock_timeout(args, &lock_timeout) != 0) {
+		rc = AZ_EXIT_USAGE;
+		goto out;
+	}
+	bool auto_approve = az_arg_flag(args, "auto-approve");
 	if (!auto_approve && !isatty(STDIN_FILENO)) {
 		az_diag *x = az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
 					 "%s needs a terminal to ask for confirmation", args->cmd->name);
@@ -301,13 +366,35 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	}
 	if (az_cmd_open_session(&session, args, stack, &d) != 0)
 		goto done;
+	/* One writer per stack instance, from before the live state is read
+	 * until the end: a plan made under the lock stays true. */
+	catch_signals();
+	char *label = az_git_provenance_label(&prov);
+	az_lock_options lo = {
+		.operation = args->cmd->name,
+		.commit = label,
+		.timeout_s = lock_timeout,
+		.interrupted = &stop_flag,
+	};
+	int lrc = az_lock_acquire(&lock, stack, session, &lo, &d);
+	lock_held = lock != NULL;
+	if (lrc != 0) {
+		free(label);
+		goto done;
+	}
 	az_plan_options po = {.targets = req->targets, .targets_len = req->targets_len,
 			      .destroy = destroy};
-	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
+	if (az_plan_stack(&plan, stack, session, &po, &d) != 0) {
+		free(label);
 		goto done;
-	char *label = az_git_provenance_label(&prov);
+	}
 	az_plan_set_provenance(&plan, label);
 	free(label);
+	if (stop_flag) {
+		printf("Interrupted before anything was changed.\n");
+		rc = AZ_EXIT_INTERRUPTED;
+		goto done;
+	}
 	if (req->plan_file && check_saved_plan(req->plan_file, stack, &plan, &d) != 0)
 		goto done;
 	if (req->import_id && restrict_to_import(&plan, req, &d) != 0)
@@ -324,19 +411,17 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 			    counts.refused == 1 ? " is" : "s are");
 		goto done;
 	}
-	if (!auto_approve && !confirm()) {
+	if (!auto_approve && (!confirm() || stop_flag)) {
 		printf("Cancelled: nothing was changed.\n");
 		goto done;
 	}
-	struct sigaction sa = {0};
-	sa.sa_handler = on_sigint;
-	sigaction(SIGINT, &sa, NULL);
 	az_apply_options ao = {
 		.parallelism = (int)parallelism,
 		.fail_fast = req->import_id ? false : az_arg_flag(args, "fail-fast"),
 		.progress = progress,
 		.tick = status_tick,
 		.interrupted = &stop_flag,
+		.abandon = &abandon_flag,
 	};
 	az_apply_result res;
 	putchar('\n');
@@ -348,12 +433,26 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		ao.tick = NULL;
 	int arc = az_apply(&plan, &ao, &res, &d);
 	clear_status();
+	if (abandon_flag) {
+		/* The session's callbacks point into the abandoned run: the lock
+		 * is released through a new one, and the process ends here. */
+		az_session *fresh = NULL;
+		if (az_cmd_open_session(&fresh, args, stack, &d) == 0)
+			az_lock_release(lock, fresh, &d);
+		az_cmd_report(args, &d, AZ_FORMAT_TEXT);
+		fflush(stdout);
+		_exit(128 + exit_signal);
+	}
 	printf("\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
 	       destroy ? "Destroy" : req->import_id ? "Import" : "Apply",
 	       arc == 0 ? "complete" : "incomplete", res.done, res.failed, res.skipped,
 	       res.not_started ? ", some not started (interrupted)" : "");
 	rc = arc == 0 ? AZ_EXIT_OK : AZ_EXIT_ERROR;
 done:
+	az_lock_release(lock, session, &d);
+	lock_held = 0;
+	if (exit_signal)
+		rc = 128 + exit_signal;
 	az_cmd_report(args, &d, AZ_FORMAT_TEXT);
 out:
 	az_plan_free_items(&plan);
@@ -389,7 +488,7 @@ const az_command cmd_apply = {
 	.name = "apply",
 	.summary = "Change Azure to match the manifests",
 	.usage = "azapply apply [DIR | PLANFILE] [--env NAME] [--auto-approve] [--parallelism N] "
-		 "[--fail-fast] [--target ADDR]... [--require-clean] [--git-ref REF [--repo PATH]]",
+		 "[--fail-fast] [--target ADDR]... [--require-clean] [--lock-timeout DURATION] [--git-ref REF [--repo PATH]]",
 	.description =
 		"Plans as `azapply plan` does, shows the plan and asks for confirmation\n"
 		"(--auto-approve skips the question; without a terminal it is required).\n"

@@ -13,6 +13,7 @@ static const az_option DESTROY_OPTIONS[] = {
 	{"parallelism", 'p', "N", "deletes in flight at once (default 10)", NULL},
 	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	AZ_LOCK_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -25,7 +26,8 @@ static int destroy_exec(const az_args *args)
 const az_command cmd_destroy = {
 	.name = "destroy",
 	.summary = "Delete everything the stack owns",
-	.usage = "azapply destroy [DIR] [--env NAME] [--auto-approve] [--parallelism N] [--fail-fast]",
+	.usage = "azapply destroy [DIR] [--env NAME] [--auto-approve] [--parallelism N] [--fail-fast] "
+		 "[--lock-timeout DURATION]",
 	.description =
 		"Plans the deletion of every resource that carries this stack's ownership\n"
 		"marker, declared or not, and asks before deleting (--auto-approve skips the\n"

@@ -2,16 +2,19 @@
  * cmd_import.c - `azapply import ADDR AZURE_ID`: adopt an existing resource.
  *
  * The manifest at ADDR must describe exactly that resource (its derived id
- * equals AZURE_ID); import then writes this stack's marker on it and the
- * manifest's body, and touches nothing else. The plan shows any property
- * change the adoption makes before it is made.
+ * equals AZURE_ID). Import is read-only but for the ownership marker: it
+ * writes the marker of this stack instance on the resource as it is, after
+ * showing it and asking like apply. Properties that differ from the
+ * manifest are listed and left to the next apply.
  */
 #include "cmd.h"
 
 static const az_option IMPORT_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
+	{"auto-approve", 0, NULL, "import without asking (required without a terminal)", NULL},
 	{"dir", 'd', "DIR", "the manifest tree (default: the current directory)", NULL},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
+	AZ_LOCK_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -33,12 +36,15 @@ static int import_exec(const az_args *args)
 const az_command cmd_import = {
 	.name = "import",
 	.summary = "Adopt an existing Azure resource into the stack",
-	.usage = "azapply import ADDR AZURE_ID [--dir DIR] [--env NAME]",
+	.usage = "azapply import ADDR AZURE_ID [--dir DIR] [--env NAME] [--auto-approve] "
+		 "[--lock-timeout DURATION]",
 	.description =
 		"ADDR is the address (Kind/name) of a manifest that describes the existing\n"
-		"resource AZURE_ID. Import checks that they are the same resource, shows the\n"
-		"changes adopting it makes, writes this stack's ownership marker and the\n"
-		"manifest's body, and touches nothing else. Resources that exist without a\n"
+		"resource AZURE_ID. Import checks that they are the same resource and writes\n"
+		"only this stack instance's ownership marker on it, leaving every property as\n"
+		"it is; it lists the properties that differ from the manifest, which the next\n"
+		"`azapply apply` changes. It asks like apply (--auto-approve skips the\n"
+		"question; without a terminal it is required). Resources that exist without a\n"
 		"marker are also adopted by apply, which shows them as 'adopt'.",
 	.options = IMPORT_OPTIONS,
 	.max_positional = 2,

@@ -14,6 +14,7 @@ const az_command *const az_commands[] = {
 	&cmd_diff,
 	&cmd_destroy,
 	&cmd_import,
+	&cmd_unlock,
 	&cmd_auth,
 	&cmd_help,
 	&cmd_version,

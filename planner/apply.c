@@ -59,6 +59,7 @@ typedef struct step {
 	bool held_failed;
 	int phase;
 	int put_err;
+	const char *precondition; /* the put's etag, az_if_absent or NULL */
 	az_diags diags;
 } step;
 
@@ -193,20 +194,27 @@ static void invoke_held(step *s, const char *action)
 	}
 }
 
-/* 412 to a write that carried If-Match: someone changed the resource
+/* 412 to a conditional write: someone changed (or created) the resource
  * after the plan read it. Say so in words; the HTTP error stays below. */
 static void explain_precondition(step *s, const az_diags *d)
 {
 	bool failed = false;
 	for (size_t i = 0; d && i < d->len; i++)
 		failed |= d->items[i].http_status == 412;
-	if (!failed || !s->item->etag)
+	if (!failed || !s->precondition)
 		return;
-	az_diag *x = az_diag_add(&s->diags, AZ_SEV_NOTE, NULL, NULL,
-				 "%s changed in Azure since it was read (its etag is no longer %s): "
-				 "azapply did not overwrite it",
-				 s->item->address, s->item->etag);
-	az_diag_set_detail(x, "run `azapply plan` to see what changed, then apply again");
+	az_diag *x;
+	if (s->precondition == az_if_absent)
+		x = az_diag_add(&s->diags, AZ_SEV_NOTE, NULL, NULL,
+				"%s changed in Azure since it was planned (it exists now, it did "
+				"not then): azapply did not overwrite it",
+				s->item->address);
+	else
+		x = az_diag_add(&s->diags, AZ_SEV_NOTE, NULL, NULL,
+				"%s changed in Azure since it was planned (its etag is no longer "
+				"%s): azapply did not overwrite it",
+				s->item->address, s->precondition);
+	az_diag_set_detail(x, "run `azapply plan` again to see what changed, then apply");
 }
 
 static void put_done(void *ud, int err, json_t *live, az_diags *d)
@@ -301,10 +309,19 @@ static void step_put(step *s)
 		/* runtimeState is changed by start/stop, never by the body. */
 		json_object_del(json_object_get(body, "properties"), "runtimeState");
 	}
-	/* If-Match on updates: a concurrent change is never overwritten. */
-	const char *etag = s->item->action == AZ_ACTION_UPDATE ? s->item->etag : NULL;
+	/* The write is conditional on what the plan read: If-Match with the
+	 * live body's etag on an update, If-None-Match: * on a create where
+	 * the kind honours it (a replace creates after its delete). What
+	 * someone else changed or created since is never overwritten. */
+	az_action a = s->item->action;
+	s->precondition = NULL;
+	if (a == AZ_ACTION_UPDATE)
+		s->precondition = s->item->etag;
+	else if ((a == AZ_ACTION_CREATE || a == AZ_ACTION_REPLACE) &&
+		 s->item->kind->create_if_absent)
+		s->precondition = az_if_absent;
 	bool role = strcmp(s->item->kind->name, "RoleAssignment") == 0;
-	p->put(s->run->e->session, s->item->kind, s->node->id, body, etag,
+	p->put(s->run->e->session, s->item->kind, s->node->id, body, s->precondition,
 	       role ? role_put_done : put_done, s);
 	json_decref(body);
 }
@@ -431,6 +448,12 @@ static bool start_step(apply_run *run, step *s)
 		step_delete(s);
 		return true;
 	}
+	if (it->marker_only) {
+		/* import: the resource as it is, with the marker; nothing of the
+		 * manifest is resolved or sent. */
+		s->body = json_deep_copy(it->desired);
+		goto send;
+	}
 	/* Resolve what was "(known after apply)": the sources are done now. */
 	size_t idx = it->resource;
 	if (!s->node->id)
@@ -462,6 +485,7 @@ static bool start_step(apply_run *run, step *s)
 	az_marker_info_free(&planned);
 	free(fp);
 
+send:
 	if (is_trigger(s)) {
 		const char *want = runtime_state(s->body);
 		const char *was = s->node->live ? runtime_state(s->node->live) : NULL;
@@ -510,7 +534,7 @@ static bool ready(apply_run *run, step *s)
 static bool made_progress(void *ud)
 {
 	apply_run *run = ud;
-	return run->progress;
+	return run->progress || (run->o && run->o->abandon && *run->o->abandon);
 }
 
 /* Once a second: the longest-running step, for a live status line. */
@@ -620,6 +644,8 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 			az_session_after(run.e->session, 1000, tick, &run);
 		}
 		az_session_run_until(run.e->session, made_progress, &run);
+		if (o && o->abandon && *o->abandon)
+			break;
 		if (o && o->fail_fast)
 			for (size_t i = 0; i < run.len; i++)
 				if (run.steps[i].state == STEP_FAILED)
@@ -627,7 +653,7 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 	}
 	/* A scheduled tick refers to this run: let it fire (it finds nothing
 	 * running and does not reschedule) before the run goes away. */
-	if (run.tick_pending)
+	if (run.tick_pending && !(o && o->abandon && *o->abandon))
 		az_session_run(run.e->session);
 	for (size_t i = 0; i < run.len; i++) {
 		step *s = &run.steps[i];

@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <uuid/uuid.h>
 
+#include <azapply/lock.h>
+
 #include "engine.h"
 
 /* UUID v5 namespace of role assignment names azapply derives. */
@@ -874,7 +876,8 @@ void az_engine_find_orphans(az_engine *e)
 				continue;
 			}
 			if (own != AZ_OWNED_INSTANCE) {
-				if (strcmp(kind_name, "*") != 0)
+				if (strcmp(kind_name, "*") != 0 &&
+				    !az_lock_container_is(id, e->stack_name, e->env))
 					json_array_append_new(e->unmanaged,
 							      json_pack("{s:s,s:s,s:O}", "kind", k->name,
 									"id", id, "live", item));

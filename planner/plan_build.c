@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <azapply/lock.h>
+
 #include "engine.h"
 
 static bool lifecycle_flag(const az_resource *r, const char *flag)
@@ -278,7 +280,7 @@ static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *r
 	json_t *item;
 	json_array_foreach(c.items, i, item) {
 		const char *id = json_string_value(json_object_get(item, "id"));
-		if (!id || plan_deletes(plan, id))
+		if (!id || plan_deletes(plan, id) || az_lock_container_is(id, e->stack_name, e->env))
 			continue;
 		az_marker_info m;
 		az_marker_read(&m, az_kind_find("ResourceGroup"), item); /* tags, as every item here */

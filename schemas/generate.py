@@ -1206,6 +1206,7 @@ def project_schema():
             "cloud": {"$ref": "#/$defs/cloud"},
             "location": {"description": "The default Azure region.", "type": "string",
                          "minLength": 1},
+            "lockStorageAccount": {"$ref": "#/$defs/lockStorageAccount"},
             "variables": {"description": "Variables for ${var.X}: name -> default value "
                                          "(null = every environment must set it).",
                           "type": "object",
@@ -1222,6 +1223,16 @@ def project_schema():
                              "minLength": 1},
             "tenant": {"description": "The Entra tenant id or domain.", "type": "string",
                        "minLength": 1},
+            "lockStorageAccount": {
+                "description": "Where apply, destroy and import take the lock of this stack "
+                               "instance (a lease on a blob container): the address of a "
+                               "StorageAccount of the stack (StorageAccount/lake) or the "
+                               "Azure id of any storage account. Default: the stack's first "
+                               "StorageAccount.",
+                "type": "string",
+                "anyOf": [{"pattern": "^StorageAccount/[A-Za-z0-9][A-Za-z0-9._-]*$"},
+                          {"pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+                                      "Microsoft\\.Storage/storageAccounts/[^/]+$"}]},
             "cloud": {"description": "AzureCloud, AzureUSGovernment, AzureChinaCloud, or a "
                                      "path to a cloud file (JSON) for other clouds.",
                       "type": "string",
@@ -1239,6 +1250,7 @@ def project_schema():
                     "tenant": {"$ref": "#/$defs/tenant"},
                     "location": {"type": "string", "minLength": 1},
                     "cloud": {"$ref": "#/$defs/cloud"},
+                    "lockStorageAccount": {"$ref": "#/$defs/lockStorageAccount"},
                     "overrides": {"description": "Kind/name -> values merged into that "
                                                  "manifest's spec.",
                                   "type": "object",

@@ -114,6 +114,19 @@ static void arm_remove(az_session *s, const az_kind *kind, const char *id, az_re
 	free(url);
 }
 
+static void arm_action(az_session *s, const az_kind *kind, const char *id, const char *action,
+		       const json_t *body, az_result_fn cb, void *ud)
+{
+	char *path = az_xasprintf("%s/%s", id, action);
+	char *url = az_arm_url(s, kind, path);
+	/* A lease answers at once; repeating an Acquire whose answer was lost
+	 * would meet our own lease (409), so it is not retried as idempotent. */
+	az_send_options o = {.lro = false};
+	az_session_write(s, "POST", url, AZ_SVC_ARM, body, NULL, &o, cb, ud);
+	free(url);
+	free(path);
+}
+
 const az_provider az_provider_arm = {
 	.abi = AZ_PROVIDER_ABI,
 	.id = AZ_PROVIDER_ARM,
@@ -122,4 +135,5 @@ const az_provider az_provider_arm = {
 	.put = arm_put,
 	.remove = arm_remove,
 	.invoke = az_session_no_invoke,
+	.action = arm_action,
 };

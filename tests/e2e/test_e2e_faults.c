@@ -254,18 +254,21 @@ static void edit_stack_file(world *w, const char *name, const char *from, const 
 	edit_file(path, from, to);
 }
 
-/* The emulator's whole store: every resource of the example exactly once. */
+/* The emulator's whole store: every resource of the example exactly once,
+ * and the lock container of the stack instance (apply holds the lock). */
 static void check_store(world *w)
 {
 	json_t *store = NULL;
 	assert_int_equal(emu_control(w->e, "GET", "store", NULL, &store), 200);
 	json_t *arm = json_object_get(store, "arm");
-	size_t roles = 0;
+	size_t roles = 0, locks = 0;
 	const char *id;
 	json_t *v;
 	json_object_foreach(arm, id, v) {
 		if (strstr(id, "/roleassignments/"))
 			roles++;
+		if (strstr(id, "/containers/azapply-lock-mlplatform-dev"))
+			locks++;
 	}
 	size_t artifacts = 0;
 	const char *ws, *collection;
@@ -274,7 +277,8 @@ static void check_store(world *w)
 		json_object_foreach(cols, collection, items)
 			artifacts += json_object_size(items);
 	}
-	if (json_object_size(arm) != ARM_RESOURCES || roles != 1 || artifacts != ARTIFACTS) {
+	if (json_object_size(arm) != ARM_RESOURCES + locks || locks > 1 || roles != 1 ||
+	    artifacts != ARTIFACTS) {
 		char *text = json_dumps(arm, JSON_INDENT(1));
 		fail_msg("store: %zu ARM resources (%zu role assignments), %zu artifacts:\n%s",
 			 json_object_size(arm), roles, artifacts, text ? text : "");
@@ -602,7 +606,7 @@ static void concurrent_change_not_overwritten(void **state)
 		"\"content\":{\"query\":\"select 2\"}}}");
 	int code = wait_child(pid);
 	char *out = slurp(log);
-	expect_text(out, "", code, 1, "changed in Azure since it was read");
+	expect_text(out, "", code, 1, "changed in Azure since it was planned");
 	assert_non_null(strstr(out, "SqlScript/predict"));
 	assert_non_null(strstr(out, "azapply plan"));
 	assert_non_null(strstr(out, "412"));
@@ -619,7 +623,7 @@ static void concurrent_change_not_overwritten(void **state)
 		     "\"message\":\"The condition specified using HTTP conditional header(s) is "
 		     "not met.\"}},\"times\":1}");
 	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
-	expect(&r, 1, "changed in Azure since it was read");
+	expect(&r, 1, "changed in Azure since it was planned");
 	assert_non_null(strstr(r.err, "ApplicationInsights/insights"));
 	run_result_free(&r);
 	converge(w);

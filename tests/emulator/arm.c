@@ -179,6 +179,8 @@ static json_t *present(emu_server *s, json_t *res, const emu_arm_kind *kind)
 	json_t *meta = json_object_get(emu_store_obj(s, "meta"), lid);
 	if (kind && kind->etag && json_object_get(meta, "etag"))
 		json_object_set(out, "etag", json_object_get(meta, "etag"));
+	if (kind && !strcmp(kind->type, "Microsoft.Storage/storageAccounts/blobServices/containers"))
+		emu_lease_present(out, meta, emu_now_ms());
 	free(lid);
 	return out;
 }
@@ -475,9 +477,17 @@ static bool check_create_only(const emu_arm_kind *kind, json_t *old, json_t *bod
 	return true;
 }
 
-static bool check_preconditions(emu_server *s, const emu_req *q, emu_resp *r, const char *lid,
-				bool exists)
+/* If-Match and If-None-Match as the ARM RPC has a provider that keeps
+ * etags honour them (azure-notes.md): a stale If-Match, If-Match: * on a
+ * missing resource or If-None-Match: * on an existing one is 412. A type
+ * whose spec gives it no etag (resource groups, storage accounts, vaults,
+ * Synapse and ML resources, role assignments) has nothing to compare, and
+ * its provider ignores the headers. */
+static bool check_preconditions(emu_server *s, const emu_req *q, emu_resp *r,
+				const emu_arm_kind *kind, const char *lid, bool exists)
 {
+	if (!kind->etag)
+		return true;
 	const char *im = emu_req_header(q, "If-Match");
 	const char *inm = emu_req_header(q, "If-None-Match");
 	json_t *meta = json_object_get(emu_store_obj(s, "meta"), lid);
@@ -822,7 +832,7 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 					   p->seg[p->n - 3]);
 		goto done;
 	}
-	if (!check_preconditions(s, q, r, lid, old != NULL))
+	if (!check_preconditions(s, q, r, kind, lid, old != NULL))
 		goto done;
 	if (!validate(kind, q->json, r, true))
 		goto done;
@@ -869,7 +879,7 @@ static void resource_patch(emu_server *s, const emu_req *q, emu_resp *r,
 				   "The request content was invalid and could not be deserialized.");
 		return;
 	}
-	if (!check_preconditions(s, q, r, lid, true) || !validate(kind, q->json, r, false) ||
+	if (!check_preconditions(s, q, r, kind, lid, true) || !validate(kind, q->json, r, false) ||
 	    !check_create_only(kind, old, q->json, r))
 		return;
 	json_t *res = json_deep_copy(old);
@@ -907,8 +917,15 @@ static void resource_delete(emu_server *s, const emu_req *q, emu_resp *r,
 		}
 		return;
 	}
-	if (!check_preconditions(s, q, r, lid, true))
+	if (!check_preconditions(s, q, r, kind, lid, true))
 		return;
+	if (!strcasecmp(kind->type, "Microsoft.Storage/storageAccounts/blobServices/containers") &&
+	    emu_lease_active(meta_of(s, lid), q->now_ms)) {
+		emu_resp_arm_error(r, 409, "LeaseIdMissing",
+				   "There is currently a lease on the container and no lease ID was "
+				   "specified in the request.");
+		return;
+	}
 	if (!strcasecmp(kind->type, "Microsoft.MachineLearningServices/workspaces/computes")) {
 		const char *action = emu_req_query(q, "underlyingResourceAction");
 		if (!action || (strcasecmp(action, "Delete") && strcasecmp(action, "Detach"))) {
@@ -1251,7 +1268,7 @@ static void handle_resource_group(emu_server *s, const emu_req *q, emu_resp *r,
 					   "Invalid resource group location. The resource group "
 					   "already exists in location '%s'.",
 					   json_string_value(json_object_get(old, "location")));
-		} else if (check_preconditions(s, q, r, lid, old != NULL) &&
+		} else if (check_preconditions(s, q, r, kind, lid, old != NULL) &&
 			   validate(kind, q->json, r, true)) {
 			json_t *res = json_deep_copy(q->json);
 			const char *who = json_string_value(json_object_get(claims, "oid"));
@@ -1399,6 +1416,21 @@ void emu_arm_handle(emu_server *s, const emu_req *q, emu_resp *r, const emu_faul
 			free(prefix);
 		}
 		free(rg);
+		goto done;
+	}
+	if (!strcmp(q->method, "POST") && p.n > 3 && seg_is(&p, p.n - 1, "lease") &&
+	    seg_is(&p, p.n - 3, "containers")) {
+		char *container = path_join(&p, 0, p.n - 1);
+		json_t *res = lookup(s, container, false);
+		if (!res) {
+			emu_resp_arm_error(r, 404, "ContainerNotFound",
+					   "The specified container does not exist.");
+		} else {
+			char *lid = emu_lower(container);
+			emu_arm_container_lease(s, q, r, meta_of(s, lid));
+			free(lid);
+		}
+		free(container);
 		goto done;
 	}
 	if (has_prov && p.n - prov >= 3) {

@@ -33,6 +33,9 @@ typedef struct emu_arm_kind {
 	const char *const *write_only; /* accepted, never returned */
 	const emu_enum *enums;
 	const az_server_default *defaults;
+	/* Its spec gives it an etag (blob containers: AzureEntityResource;
+	 * Application Insights components: etag): returned, new on every
+	 * write, and If-Match / If-None-Match honoured. */
 	bool etag;
 	bool implicit;         /* exists with its parent (blobServices/default) */
 	bool patch_tags_only;  /* Spark pools: PATCH changes tags only */
@@ -42,6 +45,12 @@ typedef struct emu_arm_kind {
 } emu_arm_kind;
 
 const emu_arm_kind *emu_arm_kind_find(const char *type);
+
+/* Blob container leases (arm_lease.c); `meta` is the container's hidden
+ * metadata in the store. Called with the server locked. */
+void emu_arm_container_lease(emu_server *s, const emu_req *q, emu_resp *r, json_t *meta);
+bool emu_lease_active(const json_t *meta, long long now_ms);
+void emu_lease_present(json_t *container, const json_t *meta, long long now_ms);
 const emu_arm_kind *const *emu_arm_kinds(size_t *count);
 emu_lro emu_lro_parse(const char *s, emu_lro fallback);
 const char *emu_lro_name(emu_lro l);

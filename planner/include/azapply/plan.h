@@ -41,6 +41,8 @@ typedef struct az_plan_item {
 	bool manifest_changed; /* the marker's fingerprint differs: the manifest
 				* changed since the last apply (not drift) */
 	bool unmanaged;       /* drift --include-unmanaged: no manifest, no marker */
+	bool marker_only;     /* import: `desired` is the live body with the marker,
+			       * sent as it is (az_plan_item_marker_only) */
 } az_plan_item;
 
 struct az_engine;
@@ -104,6 +106,10 @@ typedef struct az_apply_options {
 	az_apply_progress_fn tick;
 	void *progress_ud;
 	volatile const int *interrupted;  /* set by the first Ctrl-C: start nothing new */
+	/* Set by a second Ctrl-C or SIGTERM: stop waiting for what is in
+	 * flight and return at once. The session must not run again after
+	 * that (its callbacks point into the finished run). */
+	volatile const int *abandon;
 } az_apply_options;
 
 typedef struct az_apply_result {
@@ -122,6 +128,13 @@ int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_d
 char *az_plan_live_digest(const az_plan_item *it);
 /* A digest of the stack's manifests (sensitive values left out). */
 char *az_stack_digest(const az_stack *stack);
+
+/* import is read-only: turns an adopting item into a write of the
+ * ownership marker alone. The body sent is the live body (read-only
+ * properties left out) with the marker; the differences from the manifest
+ * are left for the next apply, their paths appended to `pending` (", "
+ * separated) and the item's diff replaced by the marker's. */
+void az_plan_item_marker_only(az_plan_item *it, az_buf *pending);
 
 az_plan_item *az_plan_add(az_plan *p, const char *address, const az_kind *kind, az_action a);
 az_plan_counts az_plan_count(const az_plan *p);

@@ -194,6 +194,10 @@ typedef struct az_kind {
 	const az_server_default *server_defaults;
 	az_marker marker;
 	bool stateful;             /* replacing it loses data: refused without allowReplace */
+	/* Its create is sent with If-None-Match: *: ARM types with an etag,
+	 * whose provider honours the header (azure-notes.md). Synapse
+	 * artifacts have etags, but their PUT takes If-Match only. */
+	bool create_if_absent;
 	az_naming naming;
 	int create_timeout_s;
 	int delete_timeout_s;
@@ -294,7 +298,8 @@ typedef struct az_provider {
 	void (*read)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb, void *ud);
 	/* Creates or updates with the full desired body and waits for the
 	 * long-running operation; calls back with the final live body. With
-	 * `etag`, sends If-Match so a concurrent change is never overwritten. */
+	 * `etag`, sends If-Match so a concurrent change is never overwritten;
+	 * with az_if_absent, If-None-Match: * so neither is a concurrent create. */
 	void (*put)(az_session *s, const az_kind *kind, const char *id, const json_t *body,
 		    const char *etag, az_result_fn cb, void *ud);
 	/* Deletes and waits; deleting what is already gone succeeds. */
@@ -302,7 +307,15 @@ typedef struct az_provider {
 	/* A kind's own operation, e.g. "start" / "stop" for Synapse triggers. */
 	void (*invoke)(az_session *s, const az_kind *kind, const char *id, const char *action,
 		       az_result_fn cb, void *ud);
+	/* POST {id}/{action} with a JSON body, no long-running operation;
+	 * calls back with the answer's body (ARM's blob container lease).
+	 * NULL where the API has no such operations. */
+	void (*action)(az_session *s, const az_kind *kind, const char *id, const char *action,
+		       const json_t *body, az_result_fn cb, void *ud);
 } az_provider;
+
+/* As put's `etag`: the resource must not exist yet. */
+extern const char az_if_absent[];
 
 /* The provider serving a kind's provider id. */
 const az_provider *az_provider_get(az_provider_id id);
