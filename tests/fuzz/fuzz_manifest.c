@@ -14,6 +14,8 @@
 
 #include <azapply/manifest.h>
 
+#include "mem_source.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const az_load_limits limits = {
@@ -72,75 +74,25 @@ static void walk(json_t *v, az_buf *ptr, const az_srcmap *map)
 	}
 }
 
-/* An in-memory tree: azapply.yaml (when the input has a project part after
- * a "#%project" line) and m.yaml, plus a fixed specFile target. */
-typedef struct mem_tree {
-	const char *manifest;
-	size_t manifest_len;
-	const char *project;
-	size_t project_len;
-} mem_tree;
-
-static int mem_list(void *ctx, char ***paths_out, size_t *count_out, az_diags *d)
-{
-	const mem_tree *t = ctx;
-	(void)d;
-	char **paths = az_xcalloc(3, sizeof(*paths));
-	size_t n = 0;
-	if (t->project)
-		paths[n++] = az_xstrdup("azapply.yaml");
-	paths[n++] = az_xstrdup("m.yaml");
-	paths[n++] = az_xstrdup("spec.json");
-	*paths_out = paths;
-	*count_out = n;
-	return 0;
-}
-
-static int mem_read(void *ctx, const char *path, size_t max_bytes, char **data_out, size_t *len_out,
-                    az_diags *d)
-{
-	const mem_tree *t = ctx;
-	const char *data = NULL;
-	size_t len = 0;
-	if (!strcmp(path, "m.yaml")) {
-		data = t->manifest;
-		len = t->manifest_len;
-	} else if (!strcmp(path, "azapply.yaml") && t->project) {
-		data = t->project;
-		len = t->project_len;
-	} else if (!strcmp(path, "spec.json")) {
-		data = "{\"properties\": {\"a\": \"${var.x}\"}, \"b\": [1, 2.5, null]}";
-		len = strlen(data);
-	} else {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "no such file '%s'", path);
-		return AZ_ENOTFOUND;
-	}
-	if (len > max_bytes)
-		return az_file_too_big(d, path, len, max_bytes);
-	*data_out = az_xstrndup(data, len);
-	*len_out = len;
-	return 0;
-}
-
 static const char *fake_getenv(const char *name, void *ud)
 {
 	(void)ud;
 	return name[0] == 'A' ? NULL : "value-with-${-and-$";
 }
 
+/* An in-memory tree: azapply.yaml (when the input has a project part after
+ * a "#%project" line) and m.yaml, plus a fixed specFile target. */
 static void load_tree(const char *data, size_t size)
 {
-	static const char sep[] = "\n#%project\n";
-	mem_tree t = {.manifest = data, .manifest_len = size};
-	for (size_t i = 0; i + sizeof(sep) - 1 <= size; i++) {
-		if (!memcmp(data + i, sep, sizeof(sep) - 1)) {
-			t.manifest_len = i;
-			t.project = data + i + sizeof(sep) - 1;
-			t.project_len = size - i - (sizeof(sep) - 1);
-			break;
-		}
-	}
-	az_file_source src = {.ctx = &t, .list = mem_list, .read = mem_read, .display_root = "fz"};
+	static const char spec[] = "{\"properties\": {\"a\": \"${var.x}\"}, \"b\": [1, 2.5, null]}";
+	size_t rest;
+	size_t manifest_len = mem_split(data, size, "\n#%project\n", &rest);
+	mem_tree t = {0};
+	if (manifest_len < size)
+		mem_tree_add(&t, "azapply.yaml", data + rest, size - rest);
+	mem_tree_add(&t, "m.yaml", data, manifest_len);
+	mem_tree_add(&t, "spec.json", spec, sizeof(spec) - 1);
+	az_file_source src = mem_source(&t);
 	az_diags d = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
 	az_manifests_load(&set, &src, &limits, &d);
