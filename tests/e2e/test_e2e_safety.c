@@ -372,6 +372,27 @@ static void prune_follows_live_references(void **state)
 	json_decref(log);
 }
 
+/* Two resources whose live bodies name each other (a tag on the key vault
+ * holding the ML workspace's id, which names the vault): the order leaves
+ * one edge out rather than waiting forever, and destroy completes. */
+static void destroy_survives_a_reference_cycle(void **state)
+{
+	world *w = *state;
+	allow_destroy(w->stack);
+	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
+		  0, "Apply complete");
+	const char *vault = RG_DEV "/providers/Microsoft.KeyVault/vaults/kv-mlplatform-dev";
+	json_t *kv = arm_get(w, vault);
+	assert_non_null(kv);
+	json_object_set_new(json_object_get(kv, "tags"), "usedBy",
+			    json_string(RG_DEV "/providers/Microsoft.MachineLearningServices/"
+					       "workspaces/mlw-mlplatform-dev"));
+	arm_put(w, vault, kv);
+	json_decref(kv);
+	expect_ok(w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
+		  0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
+}
+
 /* ---------------------------------------------------------------------
  * import.
  */
@@ -724,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(copied_folder_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(destroy_follows_every_edge, setup, teardown),
 		cmocka_unit_test_setup_teardown(prune_follows_live_references, setup, teardown),
+		cmocka_unit_test_setup_teardown(destroy_survives_a_reference_cycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(import_is_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_applies_take_turns, setup, teardown),
 		cmocka_unit_test_setup_teardown(killed_holder_then_unlock, setup, teardown),
