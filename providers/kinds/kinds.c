@@ -95,6 +95,8 @@ static const az_kind STORAGE_CONTAINER = {
 	/* Containers carry no tags; their metadata holds the marker. */
 	.marker = AZ_MARKER_METADATA,
 	.stateful = true,
+	/* BlobContainer is an AzureEntityResource: it has an etag (blob.json). */
+	.create_if_absent = true,
 	.naming = {3, 63, "[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]",
 		   "3-63 characters: lowercase letters, digits and single hyphens, starting and ending with a letter or digit"},
 	.create_timeout_s = 300,
@@ -137,6 +139,8 @@ static const az_kind APPLICATION_INSIGHTS = {
 	.create_only_paths = PATHS("location"),
 	.case_insensitive_paths = PATHS("location", "kind"),
 	.marker = AZ_MARKER_TAGS,
+	/* ApplicationInsightsComponent has an etag (components_API.json). */
+	.create_if_absent = true,
 	.naming = {1, 260, "[^%&\\\\?/\\x00-\\x1f]*[^%&\\\\?/\\x00-\\x1f. ]",
 		   "1-260 characters, none of % & \\ ? /, not ending in '.' or a space"},
 	.create_timeout_s = 300,

@@ -275,13 +275,18 @@ void az_session_send(az_session *s, az_http_request *req, const az_send_options 
 	send_attempt(op);
 }
 
+/* Known by its address, not its text: no etag Azure sends can be it. */
+const char az_if_absent[] = "(absent)";
+
 void az_session_write(az_session *s, const char *method, const char *url, az_service svc,
 		      const json_t *body, const char *etag, const az_send_options *o,
 		      az_result_fn cb, void *ud)
 {
 	az_http_request *r = az_session_request(method, url, svc);
 	az_http_request_json(r, body);
-	if (etag)
+	if (etag == az_if_absent)
+		az_http_request_header(r, "If-None-Match", "*");
+	else if (etag)
 		az_http_request_header(r, "If-Match", etag);
 	if (o->prefer)
 		az_http_request_header(r, "Prefer", o->prefer);
