@@ -514,20 +514,122 @@ static void test_role_assignments(void **state)
 	free(p2);
 }
 
-static void test_preconditions(void **state)
+/* Sends `method` with the token and one conditional header (or none). */
+static void arm_if(emu_response *r, const char *method, const char *path, const char *cond,
+		   const char *body)
+{
+	const char *headers[] = {AUTH, "Content-Type: application/json", cond, NULL};
+	assert_int_equal(emu_http(E, r, method, path, headers, body, body ? strlen(body) : 0), 0);
+}
+
+#define COMPONENT "{\"location\":\"eastus\",\"kind\":\"web\",\"properties\":" \
+		  "{\"Application_Type\":\"web\",\"RetentionInDays\":%d}}"
+
+/* An Application Insights component has an etag (components_API.json):
+ * If-Match with it succeeds and makes a new one, a stale one is 412 in
+ * ARM's error shape, and If-None-Match: * protects a create. */
+static void test_etag_preconditions(void **state)
 {
 	(void)state;
 	emu_response r;
 	put_rg("rg-etag");
-	char *p = sub_path("/resourceGroups/%s?api-version=2021-04-01", "rg-etag");
-	const char *h1[] = {AUTH, "If-None-Match: *", NULL};
-	const char *body = "{\"location\":\"eastus\"}";
-	assert_int_equal(emu_http(E, &r, "PUT", p, h1, body, strlen(body)), 0);
+	char *p = sub_path("/resourceGroups/%s/providers/Microsoft.Insights/components/ai-etag?"
+			   "api-version=2020-02-02",
+			   "rg-etag");
+	char *v90 = az_xasprintf(COMPONENT, 90), *v120 = az_xasprintf(COMPONENT, 120);
+
+	/* If-Match: * matches only something that exists. */
+	arm_if(&r, "PUT", p, "If-Match: *", v90);
 	assert_int_equal(r.status, 412);
 	emu_response_free(&r);
-	const char *h2[] = {AUTH, "If-Match: \"nope\"", NULL};
-	assert_int_equal(emu_http(E, &r, "PUT", p, h2, body, strlen(body)), 0);
+	arm_if(&r, "PUT", p, "If-None-Match: *", v90);
+	assert_int_equal(r.status, 201);
+	char *etag = az_xstrdup(str(r.json, "etag"));
+	emu_response_free(&r);
+	arm(&r, "GET", p, NULL);
+	assert_string_equal(str(r.json, "etag"), etag);
+	emu_response_free(&r);
+
+	/* Exists now: a second create-only write is refused. */
+	arm_if(&r, "PUT", p, "If-None-Match: *", v90);
 	assert_int_equal(r.status, 412);
+	assert_string_equal(str(r.json, "error.code"), "PreconditionFailed");
+	assert_non_null(str(r.json, "error.message"));
+	emu_response_free(&r);
+
+	/* The etag read matches: written, with a new etag. */
+	char *match = az_xasprintf("If-Match: %s", etag);
+	arm_if(&r, "PUT", p, match, v120);
+	assert_int_equal(r.status, 200);
+	char *etag2 = az_xstrdup(str(r.json, "etag"));
+	assert_string_not_equal(etag2, etag);
+	emu_response_free(&r);
+
+	/* The old etag is stale now, for PUT, PATCH and DELETE alike. */
+	arm_if(&r, "PUT", p, match, v90);
+	assert_int_equal(r.status, 412);
+	assert_string_equal(str(r.json, "error.code"), "PreconditionFailed");
+	emu_response_free(&r);
+	arm_if(&r, "PATCH", p, match, "{\"tags\":{\"a\":\"b\"}}");
+	assert_int_equal(r.status, 412);
+	emu_response_free(&r);
+	arm_if(&r, "DELETE", p, match, NULL);
+	assert_int_equal(r.status, 412);
+	emu_response_free(&r);
+	arm(&r, "GET", p, NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "properties"),
+							    "RetentionInDays")),
+			 120);
+	emu_response_free(&r);
+
+	/* Another client's write (the control API) changes the etag too. */
+	char *id = sub_path("/resourceGroups/%s/providers/Microsoft.Insights/components/ai-etag",
+			    "rg-etag");
+	char *control = az_xasprintf("arm%s", id);
+	assert_int_equal(emu_control(E, "PATCH", control, "{\"tags\":{\"by\":\"someone\"}}", NULL),
+			 200);
+	char *match2 = az_xasprintf("If-Match: %s", etag2);
+	arm_if(&r, "PUT", p, match2, v90);
+	assert_int_equal(r.status, 412);
+	emu_response_free(&r);
+	arm(&r, "GET", p, NULL);
+	assert_string_not_equal(str(r.json, "etag"), etag2);
+	assert_string_equal(str(r.json, "tags.by"), "someone");
+	emu_response_free(&r);
+	arm_if(&r, "PUT", p, "If-Match: *", v90);
+	assert_int_equal(r.status, 200);
+	emu_response_free(&r);
+
+	free(match2);
+	free(control);
+	free(id);
+	free(match);
+	free(etag2);
+	free(etag);
+	free(v90);
+	free(v120);
+	free(p);
+}
+
+/* A type whose spec has no etag (resource groups: ResourceGroup in
+ * resources.json; storage accounts) returns none and its provider ignores
+ * conditional headers: there is nothing they could be compared with. */
+static void test_no_etag_no_preconditions(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_rg("rg-noetag");
+	char *p = sub_path("/resourceGroups/%s?api-version=2021-04-01", "rg-noetag");
+	arm(&r, "GET", p, NULL);
+	assert_null(json_object_get(r.json, "etag"));
+	emu_response_free(&r);
+	const char *body = "{\"location\":\"eastus\"}";
+	arm_if(&r, "PUT", p, "If-None-Match: *", body);
+	assert_int_equal(r.status, 200);
+	assert_null(json_object_get(r.json, "etag"));
+	emu_response_free(&r);
+	arm_if(&r, "PUT", p, "If-Match: \"nope\"", body);
+	assert_int_equal(r.status, 200);
 	emu_response_free(&r);
 	free(p);
 }
@@ -742,7 +844,8 @@ int main(void)
 		cmocka_unit_test(test_paging_with_next_link),
 		cmocka_unit_test(test_tag_filtered_list),
 		cmocka_unit_test(test_role_assignments),
-		cmocka_unit_test(test_preconditions),
+		cmocka_unit_test(test_etag_preconditions),
+		cmocka_unit_test(test_no_etag_no_preconditions),
 		cmocka_unit_test(test_auth_errors),
 		cmocka_unit_test(test_throttling),
 		cmocka_unit_test(test_fault_rules_and_log),
