@@ -10,6 +10,15 @@
  * (DELETE). SecureString values are stored and returned masked with an
  * encryptedCredential beside them, so the secret never lives here. 404s are
  * flat {"code","message"}. RBAC lists page with x-ms-continuation.
+ *
+ * Every artifact has an etag, new on every write (artifacts.json: each
+ * *Resource is an AzureEntityResource, notebooks and SQL scripts declare
+ * etag). PUT takes If-Match, "ETag of the entity ... should match existing
+ * entity or can be * for unconditional update"; GET takes If-None-Match
+ * (304 on a match or *); no call takes If-None-Match on a write, so it is
+ * ignored there. If-Match is checked when the PUT arrives and again when
+ * its operation lands: two writes accepted against the same etag must not
+ * both land, the second would overwrite the first unseen.
  */
 #include "emu.h"
 
@@ -115,6 +124,16 @@ static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, co
 	return a;
 }
 
+/* If-Match `im` against the artifact as it is now (RFC 9110): "*" matches
+ * any existing one, an etag only the current version. */
+static bool if_match_holds(const char *im, const json_t *cur)
+{
+	const char *etag = json_string_value(json_object_get(cur, "etag"));
+	return cur && (!strcmp(im, "*") || (etag && !strcmp(im, etag)));
+}
+
+#define STALE_ETAG "The etag does not match the current artifact."
+
 static bool name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -138,6 +157,9 @@ static void start_op(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 			       "InProgress");
 	if (artifact)
 		json_object_set(op, "artifact", artifact);
+	const char *im = emu_req_header(q, "If-Match");
+	if (im && artifact)
+		json_object_set_new(op, "ifMatch", json_string(im));
 	if (fault && fault->lro_result) {
 		json_object_set_new(op, "result", json_string(fault->lro_result));
 		if (fault->lro_error)
@@ -173,24 +195,35 @@ static void poll_op(emu_server *s, emu_resp *r, const char *opid)
 			return;
 		}
 		const char *result = json_string_value(json_object_get(op, "result"));
+		json_t *c = collection_store(s, json_string_value(json_object_get(op, "ws")),
+					     json_string_value(json_object_get(op, "coll")));
+		char *ln = emu_lower(json_string_value(json_object_get(op, "name")));
+		const char *im = json_string_value(json_object_get(op, "ifMatch"));
+		if (!result && im && !if_match_holds(im, json_object_get(c, ln))) {
+			/* Another write landed since this one was accepted. */
+			result = "Failed";
+			json_object_set_new(op, "error", json_pack("{s:s,s:s}", "code",
+								   "PreconditionFailed",
+								   "message", STALE_ETAG));
+			json_object_set_new(op, "httpStatus", json_integer(412));
+		}
 		json_object_set_new(op, "status", json_string(result ? result : "Succeeded"));
 		if (!result) {
-			json_t *c = collection_store(s, json_string_value(json_object_get(op, "ws")),
-						     json_string_value(json_object_get(op, "coll")));
-			char *ln = emu_lower(json_string_value(json_object_get(op, "name")));
 			if (!strcmp(json_string_value(json_object_get(op, "action")), "delete"))
 				json_object_del(c, ln);
 			else
 				json_object_set(c, ln, json_object_get(op, "artifact"));
-			free(ln);
 		}
+		free(ln);
 	}
 	const char *status = json_string_value(json_object_get(op, "status"));
 	if (strcmp(status, "Succeeded")) {
 		json_t *err = json_object_get(op, "error");
 		const char *code = json_string_value(json_object_get(err, "code"));
 		const char *msg = json_string_value(json_object_get(err, "message"));
-		emu_resp_flat_error(r, 400, code ? code : "OperationFailed", "%s",
+		json_t *http = json_object_get(op, "httpStatus");
+		emu_resp_flat_error(r, http ? (int)json_integer_value(http) : 400,
+				    code ? code : "OperationFailed", "%s",
 				    msg ? msg : "The operation did not complete.");
 	} else if (!strcmp(json_string_value(json_object_get(op, "action")), "delete")) {
 		emu_resp_empty(r, 200);
@@ -218,7 +251,7 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 		if (!cur)
 			emu_resp_flat_error(r, 404, "NotFound", "The %s '%s' was not found.", coll,
 					    name);
-		else if (inm && etag && !strcmp(inm, etag))
+		else if (inm && (!strcmp(inm, "*") || (etag && !strcmp(inm, etag))))
 			emu_resp_empty(r, 304);
 		else
 			emu_resp_json(r, 200, json_deep_copy(cur));
@@ -230,9 +263,8 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 			   !json_is_object(json_object_get(q->json, "properties"))) {
 			emu_resp_flat_error(r, 400, "BadRequest",
 					    "The request body must be an object with properties.");
-		} else if (im && strcmp(im, "*") && (!etag || strcmp(im, etag))) {
-			emu_resp_flat_error(r, 412, "PreconditionFailed",
-					    "The etag does not match the current artifact.");
+		} else if (im && !if_match_holds(im, cur)) {
+			emu_resp_flat_error(r, 412, "PreconditionFailed", STALE_ETAG);
 		} else if (!strcmp(coll, "triggers") && trigger_started(cur)) {
 			emu_resp_flat_error(r, 400, "TriggerEnabledCannotUpdate",
 					    "Cannot update enabled Trigger; the trigger needs to "

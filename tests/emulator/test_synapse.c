@@ -319,6 +319,100 @@ static void test_etag_and_if_match(void **state)
 	delete_artifact("datasets", "dsetag");
 }
 
+/* Sends a PUT with one conditional header; returns the 202's Location (or
+ * NULL when the PUT itself was refused, its answer left in *r). */
+static char *put_if(emu_response *r, const char *path, const char *cond, const char *body)
+{
+	char *url = dev(path);
+	const char *extra[] = {cond, NULL};
+	tk_send(E, r, "PUT", url, SYN, extra, body);
+	free(url);
+	char *loc = r->status == 202 ? emu_response_header(r, "Location") : NULL;
+	if (loc)
+		emu_response_free(r);
+	return loc;
+}
+
+/* Two writes accepted against the same etag (two applies planned from the
+ * same read): the first to land wins, the second's operation ends 412 in
+ * the data plane's flat shape, and the first one's change stays. */
+static void test_if_match_checked_when_the_write_lands(void **state)
+{
+	(void)state;
+	emu_response r, fin;
+	put_artifact("pipelines", "pconc", "{\"properties\":{\"description\":\"v1\"}}");
+	syn(&r, "GET", "/pipelines/pconc", NULL);
+	char *match = az_xasprintf("If-Match: %s", tk_str(r.json, "etag"));
+	emu_response_free(&r);
+
+	char *first = put_if(&r, "/pipelines/pconc", match, "{\"properties\":{\"description\":\"a\"}}");
+	char *second = put_if(&r, "/pipelines/pconc", match, "{\"properties\":{\"description\":\"b\"}}");
+	assert_non_null(first);
+	assert_non_null(second);
+	tk_poll_location(E, first, SYN, &fin);
+	assert_int_equal(fin.status, 200);
+	emu_response_free(&fin);
+	tk_poll_location(E, second, SYN, &fin);
+	assert_int_equal(fin.status, 412);
+	assert_string_equal(tk_str(fin.json, "code"), "PreconditionFailed");
+	assert_null(tk_at(fin.json, "error"));
+	emu_response_free(&fin);
+	syn(&r, "GET", "/pipelines/pconc", NULL);
+	assert_string_equal(tk_str(r.json, "properties.description"), "a");
+	emu_response_free(&r);
+
+	/* Another client's write between accept and landing fails it too. */
+	syn(&r, "GET", "/pipelines/pconc", NULL);
+	char *match2 = az_xasprintf("If-Match: %s", tk_str(r.json, "etag"));
+	emu_response_free(&r);
+	char *third = put_if(&r, "/pipelines/pconc", match2, "{\"properties\":{\"description\":\"c\"}}");
+	assert_non_null(third);
+	assert_int_equal(emu_control(E, "PUT", "synapse/" WS "/pipelines/pconc",
+				     "{\"properties\":{\"description\":\"studio\"}}", NULL),
+			 200);
+	tk_poll_location(E, third, SYN, &fin);
+	assert_int_equal(fin.status, 412);
+	emu_response_free(&fin);
+	syn(&r, "GET", "/pipelines/pconc", NULL);
+	assert_string_equal(tk_str(r.json, "properties.description"), "studio");
+	emu_response_free(&r);
+
+	free(third);
+	free(match2);
+	free(second);
+	free(first);
+	free(match);
+	delete_artifact("pipelines", "pconc");
+}
+
+/* If-Match: * matches any existing artifact and nothing missing; GET with
+ * If-None-Match: * (or the current etag) answers 304 (artifacts.json). */
+static void test_if_match_star_and_not_modified(void **state)
+{
+	(void)state;
+	emu_response r, fin;
+	const char *body = "{\"properties\":{\"type\":\"SqlQuery\",\"content\":{\"query\":\"select 1\"}}}";
+	assert_null(put_if(&r, "/sqlScripts/sstar", "If-Match: *", body));
+	assert_int_equal(r.status, 412);
+	assert_string_equal(tk_str(r.json, "code"), "PreconditionFailed");
+	emu_response_free(&r);
+	put_artifact("sqlScripts", "sstar", body);
+	char *loc = put_if(&r, "/sqlScripts/sstar", "If-Match: *", body);
+	assert_non_null(loc);
+	tk_poll_location(E, loc, SYN, &fin);
+	assert_int_equal(fin.status, 200);
+	emu_response_free(&fin);
+	free(loc);
+
+	char *url = dev("/sqlScripts/sstar");
+	const char *any[] = {"If-None-Match: *", NULL};
+	tk_send(E, &r, "GET", url, SYN, any, NULL);
+	assert_int_equal(r.status, 304);
+	emu_response_free(&r);
+	free(url);
+	delete_artifact("sqlScripts", "sstar");
+}
+
 static void trigger_action(const char *name, const char *action, long want)
 {
 	emu_response r;
@@ -565,6 +659,8 @@ int main(void)
 		cmocka_unit_test(test_list_pages_with_next_link),
 		cmocka_unit_test(test_secure_strings_are_masked),
 		cmocka_unit_test(test_etag_and_if_match),
+		cmocka_unit_test(test_if_match_checked_when_the_write_lands),
+		cmocka_unit_test(test_if_match_star_and_not_modified),
 		cmocka_unit_test(test_started_triggers_cannot_change),
 		cmocka_unit_test(test_invalid_names_and_bodies),
 		cmocka_unit_test(test_workspace_must_exist_and_audience),
