@@ -1,0 +1,579 @@
+/*
+ * test_e2e_concurrency.c - optimistic concurrency, end to end: the azapply
+ * binary applying the example platform against the emulator while
+ * "someone else" (the emulator's control API, as another client would)
+ * changes the same resources.
+ *
+ * What Azure offers is an etag on the resources whose spec has one: every
+ * Synapse artifact (artifacts.json), and in ARM the blob container
+ * (AzureEntityResource in blob.json) and the Application Insights
+ * component (components_API.json). azapply writes them conditionally on
+ * what its plan read: an update carries If-Match with the planned etag, a
+ * create of those ARM kinds If-None-Match: *. A change made after the plan
+ * read the resource therefore ends in 412, which apply reports as the
+ * resource having changed since it was planned, without retrying and
+ * without overwriting it; the next apply plans from the new state and
+ * converges. Kinds without an etag (storage accounts, Synapse workspaces,
+ * Spark pools...) are written unconditionally: there is nothing to send.
+ *
+ * Speed: as in test_e2e_faults.c, operations end on their first poll and
+ * the child caps its poll wait at one second.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run.h"
+
+#define SQL_PASSWORD "e2e-Passw0rd!"
+#define WS "synw-mlplatform-dev"
+#define RG_ID "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev"
+#define INSIGHTS_ID RG_ID "/providers/Microsoft.Insights/components/appi-mlplatform-dev"
+#define PIPELINE "Pipeline/nightly-training"
+#define INSIGHTS "ApplicationInsights/insights"
+/* Request paths (with their query) as the emulator's log records them. */
+#define PIPELINE_PUT "/pipelines/nightly-training?"
+#define INSIGHTS_PUT "/components/appi-mlplatform-dev?"
+#define CONTAINER_PUT "/containers/synapse?"
+
+typedef struct world {
+	emu *e;
+	char **env; /* the child's extra environment, NULL-terminated */
+	char dir[1024];
+	char stack[1100];
+	char plan[1100];
+} world;
+
+static int setup(void **state)
+{
+	world *w = calloc(1, sizeof(*w));
+	const char *args[] = {"--retry-after", "0", "--lro-polls", "1", NULL};
+	if (!w || emu_start(&w->e, args) != 0)
+		return -1;
+	char *const none[] = {NULL};
+	char **base = emu_env(w->e, none);
+	size_t n = 0;
+	while (base[n])
+		n++;
+	w->env = calloc(n + 4, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		w->env[i] = strdup(base[i]);
+	w->env[n] = strdup("SYNAPSE_SQL_PASSWORD=" SQL_PASSWORD);
+	w->env[n + 1] = strdup("NO_COLOR=1");
+	w->env[n + 2] = strdup("AZAPPLY_POLL_MAX_SECONDS=1");
+	emu_env_free(base);
+	snprintf(w->dir, sizeof(w->dir), "%s/tests/e2e/concurrency-XXXXXX", AZAPPLY_BINARY_DIR);
+	if (!mkdtemp(w->dir))
+		return -1;
+	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
+	snprintf(w->plan, sizeof(w->plan), "%s/plan.json", w->dir);
+	if (test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack) != 0)
+		return -1;
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	world *w = *state;
+	test_remove_tree(w->dir);
+	emu_env_free(w->env);
+	int status = emu_stop(w->e);
+	free(w);
+	/* A clean emulator exit means it leaked nothing under ASan. */
+	return status == 0 ? 0 : -1;
+}
+
+/* Runs azapply with up to 7 arguments (NULL-terminated) and waits for it. */
+static run_result azapply(world *w, const char *a, ...)
+{
+	const char *argv[8] = {a};
+	va_list ap;
+	va_start(ap, a);
+	for (size_t i = 1; i < 7 && argv[i - 1]; i++)
+		argv[i] = va_arg(ap, const char *);
+	va_end(ap);
+	run_result r;
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, (const char *const *)w->env, NULL),
+			 0);
+	return r;
+}
+
+/* Starts `azapply apply STACK --env dev --auto-approve` in the background,
+ * its output going to `log` (a path). */
+static pid_t spawn_apply(world *w, const char *log)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		for (size_t i = 0; w->env[i]; i++) {
+			char *eq = strchr(w->env[i], '=');
+			*eq = '\0';
+			setenv(w->env[i], eq + 1, 1);
+		}
+		char *argv[] = {(char *)(uintptr_t)AZAPPLY_BINARY, "apply", w->stack, "--env", "dev",
+				"--auto-approve", NULL};
+		execv(AZAPPLY_BINARY, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return text;
+}
+
+static void expect_text(const char *out, const char *err, int exit_code, int code,
+			const char *needle)
+{
+	if (exit_code != code || (needle && !strstr(out, needle) && !strstr(err, needle)))
+		fail_msg("expected exit %d and '%s'; got exit %d\nstdout:\n%s\nstderr:\n%s", code,
+			 needle ? needle : "", exit_code, out, err);
+	assert_null(strstr(out, SQL_PASSWORD));
+	assert_null(strstr(err, SQL_PASSWORD));
+}
+
+static void expect(const run_result *r, int code, const char *needle)
+{
+	expect_text(r->out, r->err, r->exit_code, code, needle);
+}
+
+static void control(world *w, const char *method, const char *path, const char *body)
+{
+	json_t *answer = NULL;
+	int status = emu_control(w->e, method, path, body, &answer);
+	if (status != 200) {
+		char *text = answer ? json_dumps(answer, 0) : NULL;
+		fail_msg("%s /_emulator/%s: %d %s", method, path, status, text ? text : "");
+	}
+	json_decref(answer);
+}
+
+static long fault_hits(world *w)
+{
+	json_t *faults = NULL;
+	assert_int_equal(emu_control(w->e, "GET", "faults", NULL, &faults), 200);
+	long hits = 0;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(faults, "value"), i, f)
+		hits += (long)json_integer_value(json_object_get(f, "hits"));
+	json_decref(faults);
+	return hits;
+}
+
+/* Waits (at most 60 s) until the fault rules fired `hits` times: a rule
+ * with a delay fires as its request arrives, which the emulator then holds
+ * before it looks at the resource. */
+static void wait_for_hits(world *w, long hits)
+{
+	for (int i = 0; i < 6000; i++) {
+		if (fault_hits(w) >= hits)
+			return;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the fault rules never fired %ld times", hits);
+}
+
+/* Holds the first PUT whose path matches `path` (a regex) for 3 s. */
+static void hold_put(world *w, const char *path)
+{
+	char rule[512];
+	snprintf(rule, sizeof(rule), "{\"method\":\"PUT\",\"path\":\"%s\",\"delayMs\":3000,\"times\":1}",
+		 path);
+	control(w, "POST", "faults", rule);
+}
+
+static void edit_stack_file(world *w, const char *name, const char *from, const char *to)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/%s", w->stack, name);
+	char *text = slurp(path);
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	fclose(f);
+	free(text);
+}
+
+static void edit_pipeline(world *w)
+{
+	edit_stack_file(w, "artifacts/nightly-training.json",
+			"Retrain the churn model with automated ML",
+			"Retrain the churn model every night");
+}
+
+/* Two changes to the manifests: the pipeline's description (a Synapse
+ * artifact) and the component's retention (an ARM resource with an etag). */
+static void edit_manifests(world *w)
+{
+	edit_pipeline(w);
+	edit_stack_file(w, "04-app-insights.yaml", "Application_Type: web",
+			"Application_Type: web\n    RetentionInDays: 120");
+}
+
+/* What another client writes: the pipeline saved in Synapse Studio and
+ * the component's retention changed in the portal. */
+#define STUDIO_DESCRIPTION "edited in Synapse Studio"
+static void change_out_of_band(world *w)
+{
+	control(w, "PUT", "synapse/" WS "/pipelines/nightly-training",
+		"{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
+	control(w, "PATCH", "arm" INSIGHTS_ID, "{\"properties\":{\"RetentionInDays\":60}}");
+}
+
+static json_t *arm_get(world *w, const char *id)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "arm%s", id);
+	json_t *body = NULL;
+	assert_int_equal(emu_control(w->e, "GET", path, NULL, &body), 200);
+	return body;
+}
+
+static json_t *artifact_get(world *w, const char *path)
+{
+	char *token = emu_token(w->e, "https://dev.azuresynapse.net/.default");
+	assert_non_null(token);
+	char auth[8192], url[512];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	snprintf(url, sizeof(url), "https://" WS ".dev.localhost:%d/%s?api-version=2020-12-01",
+		 emu_port(w->e), path);
+	const char *headers[] = {auth, NULL};
+	emu_response resp;
+	assert_int_equal(emu_http(w->e, &resp, "GET", url, headers, NULL, 0), 0);
+	assert_int_equal(resp.status, 200);
+	json_t *body = json_incref(resp.json);
+	emu_response_free(&resp);
+	free(token);
+	return body;
+}
+
+static json_t *props(json_t *body, const char *name)
+{
+	return json_object_get(json_object_get(body, "properties"), name);
+}
+
+/* The out-of-band values are still there: nothing was overwritten. */
+static void expect_out_of_band_kept(world *w)
+{
+	json_t *pipeline = artifact_get(w, "pipelines/nightly-training");
+	assert_string_equal(json_string_value(props(pipeline, "description")), STUDIO_DESCRIPTION);
+	json_decref(pipeline);
+	json_t *insights = arm_get(w, INSIGHTS_ID);
+	assert_int_equal(json_integer_value(props(insights, "RetentionInDays")), 60);
+	json_decref(insights);
+}
+
+/* The writes in the request log whose path contains `path`: a new array. */
+static json_t *writes_to(world *w, const char *path)
+{
+	json_t *log = NULL;
+	assert_int_equal(emu_control(w->e, "GET", "log", NULL, &log), 200);
+	json_t *found = json_array();
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(log, "requests"), i, req) {
+		const char *method = json_string_value(json_object_get(req, "method"));
+		const char *p = json_string_value(json_object_get(req, "path"));
+		if (p && strstr(p, path) && (!strcmp(method, "PUT") || !strcmp(method, "PATCH")))
+			json_array_append(found, req);
+	}
+	json_decref(log);
+	return found;
+}
+
+/* The one write to `path` since the log was cleared: exactly one, so a
+ * 412 was not retried. Its lower-cased request header `name`, or NULL. */
+static const char *only_write_header(json_t *writes, const char *path, const char *name)
+{
+	if (json_array_size(writes) != 1)
+		fail_msg("expected one write to %s, saw %zu", path, json_array_size(writes));
+	json_t *headers = json_object_get(json_array_get(writes, 0), "headers");
+	return json_string_value(json_object_get(headers, name));
+}
+
+/* The one write to `path` carried header `name` with value `want`. */
+static void expect_header(json_t *writes, const char *path, const char *name, const char *want)
+{
+	const char *got = only_write_header(writes, path, name);
+	if (!got || strcmp(got, want) != 0)
+		fail_msg("the write to %s carried %s: %s, not %s", path, name, got ? got : "(none)",
+			 want);
+}
+
+/* The etag a saved plan read for `address`. */
+static char *planned_etag(world *w, const char *address)
+{
+	json_t *plan = json_load_file(w->plan, 0, NULL);
+	assert_non_null(plan);
+	char *etag = NULL;
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(plan, "resources"), i, r) {
+		const char *live = json_string_value(json_object_get(r, "liveEtag"));
+		if (live && !strcmp(json_string_value(json_object_get(r, "address")), address))
+			etag = strdup(live);
+	}
+	json_decref(plan);
+	if (!etag)
+		fail_msg("the saved plan has no etag for %s", address);
+	return etag;
+}
+
+static void apply_all(world *w)
+{
+	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
+	expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
+	run_result_free(&r);
+}
+
+/* A second apply plans from what is there now and converges (or has
+ * nothing left to do); after it the plan settles. */
+static void converge(world *w)
+{
+	control(w, "DELETE", "faults", NULL);
+	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
+	expect(&r, 0, strstr(r.out, "No changes") ? "No changes" : "Apply complete");
+	run_result_free(&r);
+	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL);
+	expect(&r, 0, "No changes.");
+	run_result_free(&r);
+}
+
+/* Creates carry If-None-Match: * where Azure honours it (the ARM kinds
+ * with an etag) and nothing elsewhere; updates carry If-Match with exactly
+ * the etag the plan read, for a Synapse artifact and an ARM resource. */
+static void writes_carry_what_the_plan_read(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	json_t *writes = writes_to(w, INSIGHTS_PUT);
+	expect_header(writes, INSIGHTS_PUT, "if-none-match", "*");
+	assert_null(only_write_header(writes, INSIGHTS_PUT, "if-match"));
+	json_decref(writes);
+	writes = writes_to(w, CONTAINER_PUT);
+	expect_header(writes, CONTAINER_PUT, "if-none-match", "*");
+	json_decref(writes);
+	/* A Synapse artifact's PUT takes no If-None-Match (artifacts.json). */
+	writes = writes_to(w, PIPELINE_PUT);
+	assert_null(only_write_header(writes, PIPELINE_PUT, "if-none-match"));
+	assert_null(only_write_header(writes, PIPELINE_PUT, "if-match"));
+	json_decref(writes);
+	/* No etag, nothing to condition on (the Spark pool of the issue). */
+	writes = writes_to(w, "/bigDataPools/sparkml?");
+	assert_null(only_write_header(writes, "bigDataPools", "if-none-match"));
+	assert_null(only_write_header(writes, "bigDataPools", "if-match"));
+	json_decref(writes);
+
+	edit_manifests(w);
+	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out", w->plan, NULL);
+	expect(&r, 0, "Plan: 0 to add, 2 to change");
+	run_result_free(&r);
+	char *pipeline_etag = planned_etag(w, PIPELINE);
+	char *insights_etag = planned_etag(w, INSIGHTS);
+	control(w, "DELETE", "log", NULL);
+	r = azapply(w, "apply", w->plan, "--auto-approve", NULL);
+	expect(&r, 0, "Apply complete: 2 done, 0 failed, 0 skipped.");
+	run_result_free(&r);
+	writes = writes_to(w, PIPELINE_PUT);
+	expect_header(writes, PIPELINE_PUT, "if-match", pipeline_etag);
+	json_decref(writes);
+	writes = writes_to(w, INSIGHTS_PUT);
+	expect_header(writes, INSIGHTS_PUT, "if-match", insights_etag);
+	assert_null(only_write_header(writes, INSIGHTS_PUT, "if-none-match"));
+	json_decref(writes);
+	free(pipeline_etag);
+	free(insights_etag);
+	converge(w);
+}
+
+/* Changed between `plan --out` and `apply PLANFILE`: the saved plan's etag
+ * no longer matches, so nothing is written at all, and the resources are
+ * named. */
+static void change_after_the_plan_is_not_overwritten(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	edit_manifests(w);
+	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out", w->plan, NULL);
+	expect(&r, 0, "Plan: 0 to add, 2 to change");
+	run_result_free(&r);
+	change_out_of_band(w);
+	control(w, "DELETE", "log", NULL);
+	r = azapply(w, "apply", w->plan, "--auto-approve", NULL);
+	expect(&r, 1, "changed in Azure since");
+	assert_true(strstr(r.err, PIPELINE) || strstr(r.err, INSIGHTS));
+	assert_null(strstr(r.out, "Apply complete"));
+	run_result_free(&r);
+	json_t *writes = writes_to(w, PIPELINE_PUT);
+	assert_int_equal(json_array_size(writes), 0);
+	json_decref(writes);
+	writes = writes_to(w, INSIGHTS_PUT);
+	assert_int_equal(json_array_size(writes), 0);
+	json_decref(writes);
+	expect_out_of_band_kept(w);
+	converge(w);
+}
+
+/* Changed while apply runs, after its plan read the resources and before
+ * its writes are handled (the emulator holds them): If-Match answers 412,
+ * which is reported in words, not retried, and overwrites nothing. */
+static void change_during_apply_is_not_overwritten(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	edit_manifests(w);
+	hold_put(w, "^/pipelines/nightly-training\\\\?");
+	hold_put(w, "components/appi-mlplatform-dev\\\\?");
+	control(w, "DELETE", "log", NULL);
+	char log[1200];
+	snprintf(log, sizeof(log), "%s/during.log", w->dir);
+	pid_t pid = spawn_apply(w, log);
+	wait_for_hits(w, 2);
+	change_out_of_band(w);
+	int code = wait_child(pid);
+	char *out = slurp(log);
+	expect_text(out, "", code, 1, "changed in Azure since it was planned");
+	for (const char *const *a = (const char *const[]){PIPELINE, INSIGHTS, NULL}; *a; a++) {
+		char want[256];
+		snprintf(want, sizeof(want), "%s changed in Azure since it was planned", *a);
+		if (!strstr(out, want))
+			fail_msg("no '%s' in:\n%s", want, out);
+	}
+	assert_non_null(strstr(out, "412"));
+	assert_non_null(strstr(out, "azapply plan"));
+	free(out);
+	json_t *writes = writes_to(w, PIPELINE_PUT);
+	assert_non_null(only_write_header(writes, PIPELINE_PUT, "if-match"));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(writes, 0), "status")),
+			 412);
+	json_decref(writes);
+	writes = writes_to(w, INSIGHTS_PUT);
+	assert_non_null(only_write_header(writes, INSIGHTS_PUT, "if-match"));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(writes, 0), "status")),
+			 412);
+	json_decref(writes);
+	expect_out_of_band_kept(w);
+	/* The trigger stopped around the pipeline's update runs again. */
+	json_t *trigger = artifact_get(w, "triggers/nightly");
+	assert_string_equal(json_string_value(props(trigger, "runtimeState")), "Started");
+	json_decref(trigger);
+	converge(w);
+	json_t *pipeline = artifact_get(w, "pipelines/nightly-training");
+	assert_string_equal(json_string_value(props(pipeline, "description")),
+			    "Retrain the churn model every night");
+	json_decref(pipeline);
+}
+
+/* Changed after the Synapse data plane accepted the write (202) and before
+ * its operation landed: the operation ends 412, as a second write accepted
+ * against the same etag would (two applies planned from one read). */
+static void change_before_the_write_lands_is_not_overwritten(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	edit_pipeline(w);
+	control(w, "POST", "faults",
+		"{\"method\":\"GET\",\"path\":\"^/operationResults/\",\"delayMs\":3000,"
+		"\"times\":1}");
+	char log[1200];
+	snprintf(log, sizeof(log), "%s/landing.log", w->dir);
+	pid_t pid = spawn_apply(w, log);
+	wait_for_hits(w, 1);
+	control(w, "PUT", "synapse/" WS "/pipelines/nightly-training",
+		"{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
+	int code = wait_child(pid);
+	char *out = slurp(log);
+	expect_text(out, "", code, 1, PIPELINE " changed in Azure since it was planned");
+	assert_non_null(strstr(out, "412 PreconditionFailed"));
+	free(out);
+	json_t *pipeline = artifact_get(w, "pipelines/nightly-training");
+	assert_string_equal(json_string_value(props(pipeline, "description")), STUDIO_DESCRIPTION);
+	json_decref(pipeline);
+	converge(w);
+}
+
+/* Created by someone else after the plan found it absent: the create's
+ * If-None-Match: * answers 412 and their resource stays as they made it. */
+static void create_during_apply_is_not_overwritten(void **state)
+{
+	world *w = *state;
+	apply_all(w);
+	control(w, "DELETE", "arm" INSIGHTS_ID, NULL);
+	hold_put(w, "components/appi-mlplatform-dev\\\\?");
+	char log[1200];
+	snprintf(log, sizeof(log), "%s/create.log", w->dir);
+	pid_t pid = spawn_apply(w, log);
+	wait_for_hits(w, 1);
+	control(w, "PUT", "arm" INSIGHTS_ID,
+		"{\"location\":\"westeurope\",\"kind\":\"web\",\"tags\":{\"owner\":\"someone "
+		"else\"},\"properties\":{\"Application_Type\":\"other\"}}");
+	int code = wait_child(pid);
+	char *out = slurp(log);
+	expect_text(out, "", code, 1,
+		    INSIGHTS " changed in Azure since it was planned (it exists now, it did not "
+			     "then)");
+	free(out);
+	json_t *insights = arm_get(w, INSIGHTS_ID);
+	assert_string_equal(json_string_value(props(insights, "Application_Type")), "other");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(insights, "tags"),
+							      "owner")),
+			    "someone else");
+	json_decref(insights);
+	converge(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(writes_carry_what_the_plan_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(change_after_the_plan_is_not_overwritten, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(change_during_apply_is_not_overwritten, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(change_before_the_write_lands_is_not_overwritten,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(create_during_apply_is_not_overwritten, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
