@@ -18,118 +18,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "run.h"
+#include "e2ekit.h"
 
-#define WS_ID                                                                                    \
-	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/" \
+#define WS_ID                                                                                      \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/"    \
 	"providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev"
 
-typedef struct world {
-	emu *e;
-	char **env;
-	char dir[256];
-	char stack[300];
-} world;
-
-static int setup(void **state)
-{
-	world *w = calloc(1, sizeof(*w));
-	const char *args[] = {"--retry-after", "0", NULL};
-	if (emu_start(&w->e, args) != 0)
-		return -1;
-	char *const none[] = {NULL};
-	w->env = emu_env(w->e, none);
-	char *dir = test_tempdir("azapply-e2e");
-	if (!dir)
-		return -1;
-	snprintf(w->dir, sizeof(w->dir), "%s", dir);
-	free(dir);
-	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
-	if (test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack) != 0)
-		return -1;
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	world *w = *state;
-	test_remove_tree(w->dir);
-	emu_env_free(w->env);
-	int status = emu_stop(w->e);
-	free(w);
-	/* A clean emulator exit means it leaked nothing under ASan. */
-	return status == 0 ? 0 : -1;
-}
-
-/* Runs azapply with the emulator's environment plus the example's secret. */
-static run_result azapply(world *w, const char *a, const char *b, const char *c, const char *d,
-			  const char *e)
-{
-	const char *argv[] = {a, b, c, d, e, NULL};
-	const char **env =
-		test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!", "NO_COLOR=1", NULL);
-	run_result r;
-	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
-	free(env);
-	return r;
-}
-
-static void expect(const run_result *r, int code, const char *needle)
-{
-	if (r->exit_code != code || (needle && !strstr(r->out, needle) && !strstr(r->err, needle)))
-		fail_msg("expected exit %d and '%s'; got exit %d\nstdout:\n%s\nstderr:\n%s", code,
-			 needle ? needle : "", r->exit_code, r->out, r->err);
-	assert_null(strstr(r->out, "e2e-Passw0rd!"));
-	assert_null(strstr(r->err, "e2e-Passw0rd!"));
-}
-
-static json_t *request_log(world *w)
-{
-	json_t *log = NULL;
-	assert_int_equal(emu_control(w->e, "GET", "log", NULL, &log), 200);
-	return log;
-}
-
-static void clear_log(world *w)
-{
-	emu_control(w->e, "DELETE", "log", NULL, NULL);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* Rewrites a file, replacing the first `from` by `to`. */
-static void edit_file(const char *path, const char *from, const char *to)
-{
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char buf[16384];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *at = strstr(buf, from);
-	assert_non_null(at);
-	char out[16384];
-	snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - buf), buf, to, at + strlen(from));
-	write_file(path, out);
-}
-
 /* The status of a GET of an artifact on the workspace's data plane. */
-static long artifact_status(world *w, const char *path)
+static long artifact_status(e2e_world *w, const char *path)
 {
 	char *token = emu_token(w->e, "https://dev.azuresynapse.net/.default");
 	assert_non_null(token);
 	char auth[8192], url[512];
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	snprintf(url, sizeof(url), "https://synw-mlplatform-dev.dev.localhost:%d/%s?api-version=2020-12-01",
-		 emu_port(w->e), path);
+	snprintf(url, sizeof(url),
+	         "https://synw-mlplatform-dev.dev.localhost:%d/%s?api-version=2020-12-01",
+	         emu_port(w->e), path);
 	const char *headers[] = {auth, NULL};
 	emu_response resp;
 	assert_int_equal(emu_http(w->e, &resp, "GET", url, headers, NULL, 0), 0);
@@ -141,20 +45,21 @@ static long artifact_status(world *w, const char *path)
 
 static void lifecycle(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	/* 1. From nothing to everything in one apply. */
-	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
 	run_result_free(&r);
 
 	/* Every artifact was written once, in dependency order: the notebook
 	 * before the pipeline that runs it, the pipeline before its trigger. */
-	json_t *log = request_log(w);
+	json_t *log = e2e_log(w);
 	size_t i;
 	json_t *req;
 	int artifact_puts = 0;
 	long notebook = -1, pipeline = -1, trigger = -1;
-	json_array_foreach(json_object_get(log, "requests"), i, req) {
+	json_array_foreach(json_object_get(log, "requests"), i, req)
+	{
 		const char *host = json_string_value(json_object_get(req, "host"));
 		const char *method = json_string_value(json_object_get(req, "method"));
 		const char *path = json_string_value(json_object_get(req, "path"));
@@ -174,18 +79,21 @@ static void lifecycle(void **state)
 
 	/* 2. It settles: the same manifests plan as no changes, and the plan
 	 * only reads, each collection once. */
-	clear_log(w);
-	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
-	expect(&r, 0, "No changes. Azure matches the manifests (18 resources, environment dev).");
+	e2e_clear_log(w);
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 0,
+	           "No changes. Azure matches the manifests (18 resources, environment dev).");
 	run_result_free(&r);
-	log = request_log(w);
+	log = e2e_log(w);
 	json_t *seen = json_object();
 	size_t reads = 0;
-	json_array_foreach(json_object_get(log, "requests"), i, req) {
+	json_array_foreach(json_object_get(log, "requests"), i, req)
+	{
 		const char *method = json_string_value(json_object_get(req, "method"));
 		const char *host = json_string_value(json_object_get(req, "host"));
 		const char *path = json_string_value(json_object_get(req, "path"));
-		if ((host && strncmp(host, "login.", 6) == 0) || strncmp(path, "/_emulator", 10) == 0)
+		if ((host && strncmp(host, "login.", 6) == 0) ||
+		    strncmp(path, "/_emulator", 10) == 0)
 			continue; /* tokens, and this test's own control calls */
 		assert_string_equal(method, "GET");
 		char key[4096];
@@ -203,20 +111,21 @@ static void lifecycle(void **state)
 
 	/* 3. A change made outside azapply is reported exactly. */
 	assert_int_equal(emu_control(w->e, "PATCH", "arm" WS_ID "/bigDataPools/sparkml",
-				     "{\"properties\":{\"autoScale\":{\"maxNodeCount\":7}}}", NULL),
-			 200);
-	r = azapply(w, "drift", w->stack, "--env", "dev", NULL);
-	expect(&r, 2, "SparkPool/spark: changed outside azapply\n"
-		      "    properties.autoScale.maxNodeCount: Azure has 7, the manifest says 3\n");
+	                             "{\"properties\":{\"autoScale\":{\"maxNodeCount\":7}}}", NULL),
+	                 200);
+	r = E2E_RUN(w, "drift", w->stack, "--env", "dev");
+	e2e_expect(&r, 2,
+	           "SparkPool/spark: changed outside azapply\n"
+	           "    properties.autoScale.maxNodeCount: Azure has 7, the manifest says 3\n");
 	assert_non_null(strstr(r.out, "Drift: 1 resource differs"));
 	run_result_free(&r);
 
 	/* 4. apply repairs it. */
-	r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 0, "~ properties.autoScale.maxNodeCount: 7 -> 3");
+	r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "~ properties.autoScale.maxNodeCount: 7 -> 3");
 	run_result_free(&r);
-	r = azapply(w, "drift", w->stack, "--env", "dev", NULL);
-	expect(&r, 0, "No drift");
+	r = E2E_RUN(w, "drift", w->stack, "--env", "dev");
+	e2e_expect(&r, 0, "No drift");
 	run_result_free(&r);
 
 	/* 5. A manifest removed is pruned; an unmarked look-alike is not. */
@@ -225,76 +134,64 @@ static void lifecycle(void **state)
 	assert_int_equal(unlink(path), 0);
 	json_t *answer = NULL;
 	int status = emu_control(w->e, "PUT", "synapse/synw-mlplatform-dev/sqlScripts/lookalike",
-				 "{\"name\":\"lookalike\",\"properties\":{\"type\":\"SqlQuery\","
-				 "\"content\":{\"query\":\"select 1\"}}}",
-				 &answer);
+	                         "{\"name\":\"lookalike\",\"properties\":{\"type\":\"SqlQuery\","
+	                         "\"content\":{\"query\":\"select 1\"}}}",
+	                         &answer);
 	if (status != 200) {
 		char *text = json_dumps(answer, 0);
 		fail_msg("out-of-band PUT: %d %s", status, text ? text : "");
 	}
 	json_decref(answer);
-	r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 0, "SqlScript/predict-churn: deleted");
+	r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "SqlScript/predict-churn: deleted");
 	assert_null(strstr(r.out, "lookalike"));
 	run_result_free(&r);
 	assert_int_equal(artifact_status(w, "sqlScripts/lookalike"), 200);
 	assert_int_equal(artifact_status(w, "sqlScripts/predict-churn"), 404);
-	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
-	expect(&r, 0, "No changes");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 0, "No changes");
 	run_result_free(&r);
 
 	/* 6. destroy honours preventDestroy and never deletes what it does not
 	 * own; the look-alike inside the workspace holds the workspace back. */
-	r = azapply(w, "destroy", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 1, "StorageAccount/datalake has lifecycle.preventDestroy");
+	r = E2E_RUN(w, "destroy", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 1, "StorageAccount/datalake has lifecycle.preventDestroy");
 	assert_non_null(strstr(r.out, "would delete SqlScript 'lookalike'"));
 	run_result_free(&r);
-	assert_int_equal(emu_control(w->e, "DELETE", "synapse/synw-mlplatform-dev/sqlScripts/lookalike",
-				     NULL, NULL),
-			 200);
+	assert_int_equal(emu_control(w->e, "DELETE",
+	                             "synapse/synw-mlplatform-dev/sqlScripts/lookalike", NULL,
+	                             NULL),
+	                 200);
 	snprintf(path, sizeof(path), "%s/01-storage.yaml", w->stack);
-	edit_file(path, "preventDestroy: true", "preventDestroy: false");
-	r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 0, "(marker) lifecycle.preventDestroy");
+	e2e_replace(path, "preventDestroy: true", "preventDestroy: false", false);
+	r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "(marker) lifecycle.preventDestroy");
 	run_result_free(&r);
-	r = azapply(w, "destroy", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 0, "Destroy complete: 17 done, 0 failed, 0 skipped.");
+	r = E2E_RUN(w, "destroy", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "Destroy complete: 17 done, 0 failed, 0 skipped.");
 	run_result_free(&r);
-	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
-	expect(&r, 2, "Plan: 17 to add, 0 to change, 0 to replace, 0 to destroy.");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 2, "Plan: 17 to add, 0 to change, 0 to replace, 0 to destroy.");
 	run_result_free(&r);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return s;
 }
 
 /* Secrets never reach output, the trace or a saved plan: not the SQL
  * password (from ${env}), not the client secret, not a token. */
 static void secrets_stay_secret(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	char out[512];
 	snprintf(out, sizeof(out), "%s/plan.json", w->dir);
-	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out");
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--out");
 	/* --out needs its value: the usage error must not echo anything secret */
 	assert_int_equal(r.exit_code, 64);
 	run_result_free(&r);
-	const char *argv[] = {"plan", w->stack, "--env", "dev", "--out", out, "--verbose",
-			      "--output", "json", NULL};
+	const char *argv[] = {"plan", w->stack,    "--env",    "dev",  "--out",
+	                      out,    "--verbose", "--output", "json", NULL};
 	const char **env = test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=e2e-Passw0rd!", NULL);
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
 	free(env);
-	expect(&r, 0, "\"sensitive\": true");
+	e2e_expect(&r, 0, "\"sensitive\": true");
 	/* The trace has a line per request and no token. */
 	assert_non_null(strstr(r.err, "azapply: http: GET https://management.localhost:"));
 	assert_null(strstr(r.err, "eyJ"));
@@ -305,7 +202,7 @@ static void secrets_stay_secret(void **state)
 	struct stat st;
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	char *saved = slurp(out);
+	char *saved = e2e_slurp(out);
 	assert_non_null(strstr(saved, "\"manifestDigest\""));
 	assert_null(strstr(saved, "e2e-Passw0rd!"));
 	assert_null(strstr(saved, "sqlAdministratorLoginPassword\": \""));
@@ -317,28 +214,31 @@ static void secrets_stay_secret(void **state)
  * update shown as sensitive. */
 static void secure_string_settles(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	char dir[512], path[600];
 	snprintf(dir, sizeof(dir), "%s/secure", w->dir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	snprintf(path, sizeof(path), "%s/azapply.yaml", dir);
-	write_file(path, "stack: secure\nsubscription: 00000000-0000-0000-0000-000000000000\n");
+	e2e_write(path, "stack: secure\nsubscription: 00000000-0000-0000-0000-000000000000\n");
 	snprintf(path, sizeof(path), "%s/stack.yaml", dir);
-	write_file(path,
-		   "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata: {name: rg}\n"
-		   "spec: {name: rg-secure, location: westeurope}\n---\n"
-		   "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata: {name: ws}\n"
-		   "spec:\n  resourceGroup: rg-secure\n  name: synw-secure\n  location: westeurope\n"
-		   "  identity: {type: SystemAssigned}\n  properties:\n"
-		   "    defaultDataLakeStorage: {accountUrl: 'https://lake.dfs.core.windows.net', filesystem: fs}\n"
-		   "---\napiVersion: azapply.dev/v1\nkind: LinkedService\nmetadata: {name: blob}\n"
-		   "spec:\n  workspace: ws\n  name: blob\n  properties:\n    type: AzureBlobStorage\n"
-		   "    typeProperties:\n      connectionString:\n        type: SecureString\n"
-		   "        value: ${env.E2E_CONNECTION}\n");
+	e2e_write(
+	    path,
+	    "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata: {name: rg}\n"
+	    "spec: {name: rg-secure, location: westeurope}\n---\n"
+	    "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata: {name: ws}\n"
+	    "spec:\n  resourceGroup: rg-secure\n  name: synw-secure\n  location: westeurope\n"
+	    "  identity: {type: SystemAssigned}\n  properties:\n"
+	    "    defaultDataLakeStorage: {accountUrl: 'https://lake.dfs.core.windows.net', "
+	    "filesystem: fs}\n"
+	    "---\napiVersion: azapply.dev/v1\nkind: LinkedService\nmetadata: {name: blob}\n"
+	    "spec:\n  workspace: ws\n  name: blob\n  properties:\n    type: AzureBlobStorage\n"
+	    "    typeProperties:\n      connectionString:\n        type: SecureString\n"
+	    "        value: ${env.E2E_CONNECTION}\n");
 	const char *apply[] = {"apply", dir, "--auto-approve", NULL};
 	const char *plan[] = {"plan", dir, "--detailed-exitcode", NULL};
-	const char **env = test_env_with(
-		w->env, "E2E_CONNECTION=AccountName=a;AccountKey=first-Secret-value", "NO_COLOR=1", NULL);
+	const char **env =
+	    test_env_with(w->env, "E2E_CONNECTION=AccountName=a;AccountKey=first-Secret-value",
+	                  "NO_COLOR=1", NULL);
 	run_result r;
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, apply, env, NULL), 0);
 	if (r.exit_code != 0)
@@ -351,21 +251,32 @@ static void secure_string_settles(void **state)
 	run_result_free(&r);
 	free(env);
 	env = test_env_with(w->env, "E2E_CONNECTION=AccountName=a;AccountKey=second-Secret-value",
-			    "NO_COLOR=1", NULL);
+	                    "NO_COLOR=1", NULL);
 	assert_int_equal(run_command(&r, AZAPPLY_BINARY, plan, env, NULL), 0);
 	assert_int_equal(r.exit_code, 2);
-	assert_non_null(strstr(r.out, "~ properties.typeProperties.connectionString.value: (sensitive)"));
+	assert_non_null(
+	    strstr(r.out, "~ properties.typeProperties.connectionString.value: (sensitive)"));
 	assert_null(strstr(r.out, "second-Secret-value"));
 	run_result_free(&r);
 	free(env);
 }
 
+static int setup(void **state)
+{
+	return e2e_setup((e2e_world **)state, "synapse-ml", NULL, NULL);
+}
+
+static int teardown(void **state)
+{
+	return e2e_teardown(*state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(secrets_stay_secret, setup, teardown),
-		cmocka_unit_test_setup_teardown(secure_string_settles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(secrets_stay_secret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(secure_string_settles, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

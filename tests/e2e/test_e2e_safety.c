@@ -31,125 +31,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "run.h"
+#include "e2ekit.h"
 
 #define SUB "/subscriptions/00000000-0000-0000-0000-000000000000"
 #define RG_DEV SUB "/resourceGroups/rg-mlplatform-dev"
-#define POOL_DEV RG_DEV "/providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev/bigDataPools/sparkml"
-#define LOCK_DEV                                                                                 \
-	RG_DEV "/providers/Microsoft.Storage/storageAccounts/stmlplatformdev/blobServices/default/" \
-	       "containers/azapply-lock-mlplatform-dev"
-#define PASSWORD "safety-Passw0rd!"
-
-typedef struct world {
-	emu *e;
-	char **env;
-	char dir[256];
-	char stack[300];
-} world;
-
-static int setup(void **state)
-{
-	world *w = calloc(1, sizeof(*w));
-	const char *args[] = {"--retry-after", "0", NULL};
-	if (emu_start(&w->e, args) != 0)
-		return -1;
-	char *const none[] = {NULL};
-	w->env = emu_env(w->e, none);
-	char *dir = test_tempdir("azapply-safety");
-	if (!dir)
-		return -1;
-	snprintf(w->dir, sizeof(w->dir), "%s", dir);
-	free(dir);
-	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
-	if (test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack) != 0)
-		return -1;
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	world *w = *state;
-	test_remove_tree(w->dir);
-	emu_env_free(w->env);
-	int status = emu_stop(w->e);
-	free(w);
-	return status == 0 ? 0 : -1;
-}
-
-/* Runs azapply with argv (NULL-terminated). */
-static run_result run(world *w, const char *const *argv)
-{
-	const char **env = test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=" PASSWORD, "NO_COLOR=1", NULL);
-	run_result r;
-	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
-	free(env);
-	return r;
-}
-
-#define AZAPPLY(w, ...) run((w), (const char *const[]){__VA_ARGS__, NULL})
-
-static void expect(run_result *r, int code, const char *needle)
-{
-	if (r->exit_code != code || (needle && !strstr(r->out, needle) && !strstr(r->err, needle)))
-		fail_msg("expected exit %d and '%s'; got exit %d\nstdout:\n%s\nstderr:\n%s", code,
-			 needle ? needle : "", r->exit_code, r->out, r->err);
-	assert_null(strstr(r->out, PASSWORD));
-	assert_null(strstr(r->err, PASSWORD));
-}
-
-static void expect_ok(world *w, const char *const *argv, int code, const char *needle)
-{
-	run_result r = run(w, argv);
-	expect(&r, code, needle);
-	run_result_free(&r);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *text = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return text;
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* Every `from` in `path` becomes `to`. */
-static void replace_all(const char *path, const char *from, const char *to)
-{
-	char *text = slurp(path);
-	size_t cap = strlen(text) * 2 + 1024, len = 0;
-	char *out = calloc(1, cap);
-	for (const char *p = text; *p;) {
-		const char *at = strstr(p, from);
-		size_t keep = at ? (size_t)(at - p) : strlen(p);
-		assert_true(len + keep + strlen(to) < cap);
-		memcpy(out + len, p, keep);
-		len += keep;
-		if (!at)
-			break;
-		memcpy(out + len, to, strlen(to));
-		len += strlen(to);
-		p = at + strlen(from);
-	}
-	write_text(path, out);
-	free(out);
-	free(text);
-}
+#define POOL_DEV                                                                                   \
+	RG_DEV "/providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev/bigDataPools/sparkml"
+#define LOCK_DEV                                                                                   \
+	RG_DEV                                                                                     \
+	    "/providers/Microsoft.Storage/storageAccounts/stmlplatformdev/blobServices/default/"   \
+	    "containers/azapply-lock-mlplatform-dev"
 
 /* Every *.yaml of a stack folder. */
 static void replace_in_stack(const char *stack, const char *from, const char *to)
@@ -161,71 +52,36 @@ static void replace_in_stack(const char *stack, const char *from, const char *to
 		size_t n = strlen(e->d_name);
 		if (n < 5 || strcmp(e->d_name + n - 5, ".yaml") != 0)
 			continue;
-		char path[1024];
+		char path[1400];
 		snprintf(path, sizeof(path), "%s/%s", stack, e->d_name);
-		replace_all(path, from, to);
+		char *text = e2e_slurp(path);
+		bool has = strstr(text, from) != NULL;
+		free(text);
+		if (has)
+			e2e_replace(path, from, to, true);
 	}
 	closedir(d);
 }
 
-static json_t *store(world *w)
+static size_t arm_count_under(e2e_world *w, const char *prefix_lower)
 {
-	json_t *s = NULL;
-	assert_int_equal(emu_control(w->e, "GET", "store", NULL, &s), 200);
-	return s;
-}
-
-static size_t arm_count_under(world *w, const char *prefix_lower)
-{
-	json_t *s = store(w);
+	json_t *s = e2e_store(w);
 	size_t n = 0;
 	const char *id;
 	json_t *v;
-	json_object_foreach(json_object_get(s, "arm"), id, v)
-		n += strncmp(id, prefix_lower, strlen(prefix_lower)) == 0;
+	json_object_foreach(json_object_get(s, "arm"), id, v) n +=
+	    strncmp(id, prefix_lower, strlen(prefix_lower)) == 0;
 	json_decref(s);
 	return n;
-}
-
-static json_t *arm_get(world *w, const char *id)
-{
-	char *path = NULL;
-	assert_true(asprintf(&path, "arm%s", id) > 0);
-	json_t *body = NULL;
-	int status = emu_control(w->e, "GET", path, NULL, &body);
-	free(path);
-	if (status != 200) {
-		json_decref(body);
-		return NULL;
-	}
-	return body;
-}
-
-static void arm_put(world *w, const char *id, json_t *body)
-{
-	char *path = NULL;
-	assert_true(asprintf(&path, "arm%s", id) > 0);
-	char *text = json_dumps(body, JSON_COMPACT);
-	int status = emu_control(w->e, "PUT", path, text, NULL);
-	assert_true(status == 200 || status == 201);
-	free(text);
-	free(path);
-}
-
-static json_t *request_log(world *w)
-{
-	json_t *log = NULL;
-	assert_int_equal(emu_control(w->e, "GET", "log", NULL, &log), 200);
-	return log;
 }
 
 /* Makes the example's storage account destroyable, as a user would before
  * a destroy. */
 static void allow_destroy(const char *stack)
 {
-	char path[1024];
+	char path[1400];
 	snprintf(path, sizeof(path), "%s/01-storage.yaml", stack);
-	replace_all(path, "preventDestroy: true", "preventDestroy: false");
+	e2e_replace(path, "preventDestroy: true", "preventDestroy: false", true);
 }
 
 /* ---------------------------------------------------------------------
@@ -236,61 +92,71 @@ static void allow_destroy(const char *stack)
  * applies and destroys only its own resources. */
 static void environments_are_separate_instances(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	allow_destroy(w->stack);
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete: 18 done, 0 failed, 0 skipped.");
-	run_result r = AZAPPLY(w, "plan", w->stack, "--env", "prod", "--detailed-exitcode");
-	expect(&r, 2, "Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy.");
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete: 18 done, 0 failed, 0 skipped.");
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "prod", "--detailed-exitcode");
+	e2e_expect(&r, 2, "Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy.");
 	assert_null(strstr(r.out, "will be deleted"));
 	run_result_free(&r);
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "prod", "--auto-approve", NULL},
-		  0, "Apply complete: 18 done, 0 failed, 0 skipped.");
-	expect_ok(w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
-		  0, "No changes");
-	expect_ok(w, (const char *const[]){"plan", w->stack, "--env", "prod", "--detailed-exitcode", NULL},
-		  0, "No changes");
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "prod", "--auto-approve", NULL}, 0,
+	    "Apply complete: 18 done, 0 failed, 0 skipped.");
+	e2e_run_expect(
+	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
+	    0, "No changes");
+	e2e_run_expect(
+	    w,
+	    (const char *const[]){"plan", w->stack, "--env", "prod", "--detailed-exitcode", NULL},
+	    0, "No changes");
 
 	/* plan --destroy previews prod's destroy, and only prod's. */
-	r = AZAPPLY(w, "plan", w->stack, "--env", "prod", "--destroy", "--detailed-exitcode");
-	expect(&r, 2, "Plan: 0 to add, 0 to change, 0 to replace, 18 to destroy.");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "prod", "--destroy", "--detailed-exitcode");
+	e2e_expect(&r, 2, "Plan: 0 to add, 0 to change, 0 to replace, 18 to destroy.");
 	assert_null(strstr(r.out, "-dev"));
 	run_result_free(&r);
-	expect_ok(w, (const char *const[]){"destroy", w->stack, "--env", "prod", "--auto-approve", NULL},
-		  0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
+	e2e_run_expect(
+	    w, (const char *const[]){"destroy", w->stack, "--env", "prod", "--auto-approve", NULL},
+	    0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
 	assert_int_equal(arm_count_under(w, "/subscriptions/00000000-0000-0000-0000-000000000000/"
-					  "resourcegroups/rg-mlplatform-prod"),
-			 0);
-	expect_ok(w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
-		  0, "No changes. Azure matches the manifests (18 resources, environment dev).");
+	                                    "resourcegroups/rg-mlplatform-prod"),
+	                 0);
+	e2e_run_expect(
+	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
+	    0, "No changes. Azure matches the manifests (18 resources, environment dev).");
 }
 
 /* A copy of the folder, renamed but with the same stack and environment:
  * its plan refuses to delete the original's resources, and says why. */
 static void copied_folder_is_refused(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
 	size_t before = arm_count_under(w, "/subscriptions/00000000-0000-0000-0000-000000000000/");
-	char copy[512];
+	char copy[1200];
 	snprintf(copy, sizeof(copy), "%s/team-b", w->dir);
 	assert_int_equal(test_copy_tree(w->stack, copy), 0);
 	replace_in_stack(copy, "mlplatform-", "teamb-");
 	replace_in_stack(copy, "stmlplatform", "stteamb");
 
-	run_result r = AZAPPLY(w, "plan", copy, "--env", "dev");
-	expect(&r, 1, "a second folder with stack 'mlplatform' and environment 'dev'");
-	assert_non_null(strstr(r.out, "this stack instance applied it as SynapseWorkspace/synapse"));
+	run_result r = E2E_RUN(w, "plan", copy, "--env", "dev");
+	e2e_expect(&r, 1, "a second folder with stack 'mlplatform' and environment 'dev'");
+	assert_non_null(
+	    strstr(r.out, "this stack instance applied it as SynapseWorkspace/synapse"));
 	run_result_free(&r);
-	r = AZAPPLY(w, "apply", copy, "--env", "dev", "--auto-approve");
-	expect(&r, 1, "refused: nothing was changed");
+	r = E2E_RUN(w, "apply", copy, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 1, "refused: nothing was changed");
 	run_result_free(&r);
 	/* Not one request changed Azure: the original is whole. */
 	assert_int_equal(arm_count_under(w, "/subscriptions/00000000-0000-0000-0000-000000000000/"),
-			 before);
-	expect_ok(w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
-		  0, "No changes");
+	                 before);
+	e2e_run_expect(
+	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
+	    0, "No changes");
 }
 
 /* ---------------------------------------------------------------------
@@ -303,14 +169,15 @@ static long delete_at(json_t *log, const char *part)
 {
 	size_t i, n = strlen(part);
 	json_t *req;
-	json_array_foreach(json_object_get(log, "requests"), i, req) {
+	json_array_foreach(json_object_get(log, "requests"), i, req)
+	{
 		const char *method = json_string_value(json_object_get(req, "method"));
 		const char *path = json_string_value(json_object_get(req, "path"));
 		if (!method || !path || strcmp(method, "DELETE") != 0)
 			continue;
 		size_t len = strcspn(path, "?");
 		bool hit = part[n - 1] == '/' ? strstr(path, part) != NULL
-					      : len >= n && strncmp(path + len - n, part, n) == 0;
+		                              : len >= n && strncmp(path + len - n, part, n) == 0;
 		if (hit)
 			return (long)i;
 	}
@@ -324,28 +191,32 @@ static long delete_at(json_t *log, const char *part)
  * (pool -> workspace), dependsOn (linked service -> role assignment). */
 static void destroy_follows_every_edge(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	allow_destroy(w->stack);
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	emu_control(w->e, "DELETE", "log", NULL, NULL);
-	expect_ok(w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
-	json_t *log = request_log(w);
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	e2e_clear_log(w);
+	e2e_run_expect(
+	    w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
+	    0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
+	json_t *log = e2e_log(w);
 	assert_true(delete_at(log, "/workspaces/mlw-mlplatform-dev") <
-		    delete_at(log, "/vaults/kv-mlplatform-dev"));
+	            delete_at(log, "/vaults/kv-mlplatform-dev"));
 	assert_true(delete_at(log, "/workspaces/mlw-mlplatform-dev") <
-		    delete_at(log, "/components/appi-mlplatform-dev"));
-	assert_true(delete_at(log, "/computes/synapsespark") < delete_at(log, "/bigDataPools/sparkml"));
-	assert_true(delete_at(log, "/triggers/nightly") < delete_at(log, "/pipelines/nightly-training"));
+	            delete_at(log, "/components/appi-mlplatform-dev"));
+	assert_true(delete_at(log, "/computes/synapsespark") <
+	            delete_at(log, "/bigDataPools/sparkml"));
+	assert_true(delete_at(log, "/triggers/nightly") <
+	            delete_at(log, "/pipelines/nightly-training"));
 	assert_true(delete_at(log, "/pipelines/nightly-training") <
-		    delete_at(log, "/notebooks/automl-training"));
+	            delete_at(log, "/notebooks/automl-training"));
 	assert_true(delete_at(log, "/bigDataPools/sparkml") <
-		    delete_at(log, "/workspaces/synw-mlplatform-dev"));
+	            delete_at(log, "/workspaces/synw-mlplatform-dev"));
 	assert_true(delete_at(log, "/linkedservices/AzureMLService") <
-		    delete_at(log, "/roleAssignments/"));
+	            delete_at(log, "/roleAssignments/"));
 	assert_true(delete_at(log, "/storageAccounts/stmlplatformdev") <
-		    delete_at(log, "/resourceGroups/rg-mlplatform-dev"));
+	            delete_at(log, "/resourceGroups/rg-mlplatform-dev"));
 	json_decref(log);
 }
 
@@ -353,22 +224,25 @@ static void destroy_follows_every_edge(void **state)
  * Azure holds (the trigger names the pipeline, the pipeline the notebook). */
 static void prune_follows_live_references(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
 	const char *gone[] = {"41-notebook.yaml", "42-pipeline.yaml", "43-trigger.yaml"};
 	for (size_t i = 0; i < 3; i++) {
-		char path[1024];
+		char path[1400];
 		snprintf(path, sizeof(path), "%s/%s", w->stack, gone[i]);
 		assert_int_equal(unlink(path), 0);
 	}
-	emu_control(w->e, "DELETE", "log", NULL, NULL);
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete: 3 done, 0 failed, 0 skipped.");
-	json_t *log = request_log(w);
-	assert_true(delete_at(log, "/triggers/nightly") < delete_at(log, "/pipelines/nightly-training"));
+	e2e_clear_log(w);
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete: 3 done, 0 failed, 0 skipped.");
+	json_t *log = e2e_log(w);
+	assert_true(delete_at(log, "/triggers/nightly") <
+	            delete_at(log, "/pipelines/nightly-training"));
 	assert_true(delete_at(log, "/pipelines/nightly-training") <
-		    delete_at(log, "/notebooks/automl-training"));
+	            delete_at(log, "/notebooks/automl-training"));
 	json_decref(log);
 }
 
@@ -377,20 +251,22 @@ static void prune_follows_live_references(void **state)
  * one edge out rather than waiting forever, and destroy completes. */
 static void destroy_survives_a_reference_cycle(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	allow_destroy(w->stack);
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
 	const char *vault = RG_DEV "/providers/Microsoft.KeyVault/vaults/kv-mlplatform-dev";
-	json_t *kv = arm_get(w, vault);
+	json_t *kv = e2e_arm_get(w, vault);
 	assert_non_null(kv);
 	json_object_set_new(json_object_get(kv, "tags"), "usedBy",
-			    json_string(RG_DEV "/providers/Microsoft.MachineLearningServices/"
-					       "workspaces/mlw-mlplatform-dev"));
-	arm_put(w, vault, kv);
+	                    json_string(RG_DEV "/providers/Microsoft.MachineLearningServices/"
+	                                       "workspaces/mlw-mlplatform-dev"));
+	e2e_arm_put(w, vault, kv);
 	json_decref(kv);
-	expect_ok(w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
+	e2e_run_expect(
+	    w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
+	    0, "Destroy complete: 18 done, 0 failed, 0 skipped.");
 }
 
 /* ---------------------------------------------------------------------
@@ -401,34 +277,37 @@ static void destroy_survives_a_reference_cycle(void **state)
  * is: the only write is one PUT of the live body with the marker. */
 static void import_is_read_only(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	json_t *pool = arm_get(w, POOL_DEV);
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	json_t *pool = e2e_arm_get(w, POOL_DEV);
 	assert_non_null(pool);
 	json_object_set_new(pool, "tags", json_pack("{s:s}", "team", "data"));
 	json_t *props = json_object_get(pool, "properties");
 	json_object_set_new(props, "nodeSize", json_string("Large"));
 	json_object_set_new(props, "sparkVersion", json_string("3.3"));
-	arm_put(w, POOL_DEV, pool);
+	e2e_arm_put(w, POOL_DEV, pool);
 	json_decref(pool);
-	emu_control(w->e, "DELETE", "log", NULL, NULL);
+	e2e_clear_log(w);
 
 	/* Without a terminal and without --auto-approve it asks, so refuses. */
-	expect_ok(w, (const char *const[]){"import", "SparkPool/spark", POOL_DEV, "--dir", w->stack,
-					   "--env", "dev", NULL},
-		  1, "import needs a terminal to ask for confirmation");
-	run_result r = AZAPPLY(w, "import", "SparkPool/spark", POOL_DEV, "--dir", w->stack, "--env",
-			       "dev", "--auto-approve");
-	expect(&r, 0, "Import complete: 1 done, 0 failed, 0 skipped.");
+	e2e_run_expect(w,
+	               (const char *const[]){"import", "SparkPool/spark", POOL_DEV, "--dir",
+	                                     w->stack, "--env", "dev", NULL},
+	               1, "import needs a terminal to ask for confirmation");
+	run_result r = E2E_RUN(w, "import", "SparkPool/spark", POOL_DEV, "--dir", w->stack, "--env",
+	                       "dev", "--auto-approve");
+	e2e_expect(&r, 0, "Import complete: 1 done, 0 failed, 0 skipped.");
 	assert_non_null(strstr(r.out, "differs from its manifest in: properties.nodeSize, "
-				      "properties.sparkVersion"));
+	                              "properties.sparkVersion"));
 	run_result_free(&r);
 
-	json_t *log = request_log(w);
+	json_t *log = e2e_log(w);
 	size_t i, writes = 0;
 	json_t *req;
-	json_array_foreach(json_object_get(log, "requests"), i, req) {
+	json_array_foreach(json_object_get(log, "requests"), i, req)
+	{
 		const char *method = json_string_value(json_object_get(req, "method"));
 		const char *host = json_string_value(json_object_get(req, "host"));
 		const char *path = json_string_value(json_object_get(req, "path"));
@@ -440,12 +319,12 @@ static void import_is_read_only(void **state)
 		assert_non_null(strstr(path, "/bigDataPools/sparkml"));
 		json_t *body = json_object_get(req, "body");
 		assert_string_equal(json_string_value(json_object_get(
-					    json_object_get(body, "properties"), "nodeSize")),
-				    "Large");
+		                        json_object_get(body, "properties"), "nodeSize")),
+		                    "Large");
 	}
 	assert_int_equal(writes, 1);
 	json_decref(log);
-	pool = arm_get(w, POOL_DEV);
+	pool = e2e_arm_get(w, POOL_DEV);
 	props = json_object_get(pool, "properties");
 	assert_string_equal(json_string_value(json_object_get(props, "nodeSize")), "Large");
 	assert_string_equal(json_string_value(json_object_get(props, "sparkVersion")), "3.3");
@@ -454,8 +333,8 @@ static void import_is_read_only(void **state)
 	assert_string_equal(json_string_value(json_object_get(tags, "team")), "data");
 	json_decref(pool);
 	/* The differences are the next apply's. */
-	r = AZAPPLY(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
-	expect(&r, 2, "~ properties.nodeSize: \"Large\" -> \"Small\"");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 2, "~ properties.nodeSize: \"Large\" -> \"Small\"");
 	run_result_free(&r);
 }
 
@@ -463,57 +342,23 @@ static void import_is_read_only(void **state)
  * The lock.
  */
 
-/* Spawns azapply in the background, output discarded; returns its pid. */
-static pid_t spawn(world *w, const char *const *argv)
-{
-	const char **env = test_env_with(w->env, "SYNAPSE_SQL_PASSWORD=" PASSWORD, "NO_COLOR=1", NULL);
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	char **args = calloc(n + 2, sizeof(char *));
-	args[0] = (char *)AZAPPLY_BINARY;
-	for (size_t i = 0; i < n; i++)
-		args[i + 1] = (char *)(uintptr_t)argv[i];
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	pid_t pid = 0;
-	assert_int_equal(posix_spawn(&pid, AZAPPLY_BINARY, &fa, NULL, args, (char *const *)(uintptr_t)env), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	free(args);
-	free(env);
-	return pid;
-}
-
 /* The dev lock container as ARM answers a GET: its lease state is the
  * service's view, not what was stored. */
-static json_t *lock_container(world *w)
+static json_t *lock_container(e2e_world *w)
 {
-	char *token = emu_token(w->e, "https://management.azure.com/.default");
-	assert_non_null(token);
-	char auth[8192], url[1024];
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	snprintf(url, sizeof(url), "%s?api-version=2025-06-01", LOCK_DEV);
-	const char *headers[] = {auth, NULL};
-	emu_response resp;
-	assert_int_equal(emu_http(w->e, &resp, "GET", url, headers, NULL, 0), 0);
-	json_t *body = resp.status == 200 ? json_incref(resp.json) : NULL;
-	emu_response_free(&resp);
-	free(token);
-	return body;
+	return e2e_arm_read(w, LOCK_DEV, "2025-06-01");
 }
 
 /* Waits until the dev instance's lock is held (at most ~30 s). */
-static void wait_for_lock(world *w)
+static void wait_for_lock(e2e_world *w)
 {
 	for (int i = 0; i < 600; i++) {
 		json_t *c = lock_container(w);
 		const char *state = json_string_value(
-			json_object_get(json_object_get(c, "properties"), "leaseState"));
-		const char *holder = json_string_value(json_object_get(
-			json_object_get(json_object_get(c, "properties"), "metadata"),
-			"azapply_lock_holder"));
+		    json_object_get(json_object_get(c, "properties"), "leaseState"));
+		const char *holder = json_string_value(
+		    json_object_get(json_object_get(json_object_get(c, "properties"), "metadata"),
+		                    "azapply_lock_holder"));
 		bool held = state && !strcmp(state, "Leased") && holder;
 		json_decref(c);
 		if (held)
@@ -525,125 +370,132 @@ static void wait_for_lock(world *w)
 }
 
 /* A second stack folder for the same instance, wanting 4 nodes. */
-static void second_writer(world *w, char *out, size_t len)
+static void second_writer(e2e_world *w, char *out, size_t len)
 {
 	snprintf(out, len, "%s/writer", w->dir);
 	assert_int_equal(test_copy_tree(w->stack, out), 0);
-	char path[1024];
+	char path[1400];
 	snprintf(path, sizeof(path), "%s/azapply.yaml", out);
-	replace_all(path, "sparkMaxNodes: 3", "sparkMaxNodes: 4");
-}
-
-static int wait_exit(pid_t pid)
-{
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	e2e_replace(path, "sparkMaxNodes: 3", "sparkMaxNodes: 4", true);
 }
 
 /* Two applies at once: the second is told who holds the lock and changes
  * nothing; with --lock-timeout it waits and then goes on. */
 static void concurrent_applies_take_turns(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	char writer[512];
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	char writer[1200];
 	second_writer(w, writer, sizeof(writer));
 	emu_control(w->e, "POST", "faults",
-		    "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":4000,\"times\":1}", NULL);
-	pid_t first = spawn(w, (const char *const[]){"apply", writer, "--env", "dev",
-						     "--auto-approve", NULL});
+	            "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":4000,\"times\":1}",
+	            NULL);
+	pid_t first = e2e_spawn(
+	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
+	    NULL);
 	wait_for_lock(w);
-	run_result r = AZAPPLY(w, "apply", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 1, "stack instance mlplatform/dev is locked: held by apply of");
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 1, "stack instance mlplatform/dev is locked: held by apply of");
 	assert_non_null(strstr(r.err, "lock ID"));
 	assert_null(strstr(r.out, "updating"));
 	run_result_free(&r);
-	assert_int_equal(wait_exit(first), 0);
+	assert_int_equal(e2e_wait(first), 0);
 	/* The first run's change is there: nothing was lost. */
-	json_t *pool = arm_get(w, POOL_DEV);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(json_object_get(pool, "properties"), "autoScale"),
-				 "maxNodeCount")),
-			 4);
+	json_t *pool = e2e_arm_get(w, POOL_DEV);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+	        json_object_get(json_object_get(pool, "properties"), "autoScale"), "maxNodeCount")),
+	    4);
 	json_decref(pool);
 
 	/* With --lock-timeout the second waits its turn. */
 	emu_control(w->e, "POST", "faults",
-		    "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":3000,\"times\":1}", NULL);
-	first = spawn(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve",
-					       NULL});
+	            "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":3000,\"times\":1}",
+	            NULL);
+	first = e2e_spawn(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
+	    NULL);
 	wait_for_lock(w);
-	r = AZAPPLY(w, "apply", writer, "--env", "dev", "--auto-approve", "--lock-timeout", "2m");
-	expect(&r, 0, "is locked");
+	r = E2E_RUN(w, "apply", writer, "--env", "dev", "--auto-approve", "--lock-timeout", "2m");
+	e2e_expect(&r, 0, "is locked");
 	assert_non_null(strstr(r.err, "waiting"));
 	run_result_free(&r);
-	assert_int_equal(wait_exit(first), 0);
-	expect_ok(w, (const char *const[]){"plan", writer, "--env", "dev", "--detailed-exitcode", NULL},
-		  0, "No changes");
+	assert_int_equal(e2e_wait(first), 0);
+	e2e_run_expect(
+	    w, (const char *const[]){"plan", writer, "--env", "dev", "--detailed-exitcode", NULL},
+	    0, "No changes");
 }
 
 /* A run killed while it holds the lock leaves it held; the next run names
  * it, unlock with a wrong ID is refused, with the right one frees it. */
 static void killed_holder_then_unlock(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	char writer[512];
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	char writer[1200];
 	second_writer(w, writer, sizeof(writer));
 	emu_control(w->e, "POST", "faults",
-		    "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":15000,\"times\":1}",
-		    NULL);
-	pid_t holder = spawn(w, (const char *const[]){"apply", writer, "--env", "dev",
-						      "--auto-approve", NULL});
+	            "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":15000,\"times\":1}",
+	            NULL);
+	pid_t holder = e2e_spawn(
+	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
+	    NULL);
 	wait_for_lock(w);
 	kill(holder, SIGKILL);
-	wait_exit(holder);
+	e2e_wait(holder);
 	emu_control(w->e, "DELETE", "faults", NULL, NULL);
 
-	run_result r = AZAPPLY(w, "apply", w->stack, "--env", "dev", "--auto-approve");
-	expect(&r, 1, "is locked");
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 1, "is locked");
 	const char *at = strstr(r.err, "`azapply unlock ");
 	assert_non_null(at);
 	char id[64] = "";
 	assert_int_equal(sscanf(at, "`azapply unlock %63[0-9a-f-]", id), 1);
 	run_result_free(&r);
-	expect_ok(w, (const char *const[]){"unlock", "not-the-id", "--dir", w->stack, "--env", "dev",
-					   NULL},
-		  1, "is not not-the-id");
-	expect_ok(w, (const char *const[]){"unlock", id, "--dir", w->stack, "--env", "dev", NULL}, 0,
-		  "is free");
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, NULL);
+	e2e_run_expect(
+	    w,
+	    (const char *const[]){"unlock", "not-the-id", "--dir", w->stack, "--env", "dev", NULL},
+	    1, "is not not-the-id");
+	e2e_run_expect(w,
+	               (const char *const[]){"unlock", id, "--dir", w->stack, "--env", "dev", NULL},
+	               0, "is free");
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    NULL);
 }
 
 /* SIGTERM (a cancelled CI job) during apply releases the lock on the way
  * out, so the next run is not locked out. */
 static void sigterm_releases_the_lock(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	char writer[512];
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	char writer[1200];
 	second_writer(w, writer, sizeof(writer));
 	emu_control(w->e, "POST", "faults",
-		    "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":8000,\"times\":1}",
-		    NULL);
-	pid_t holder = spawn(w, (const char *const[]){"apply", writer, "--env", "dev",
-						      "--auto-approve", NULL});
+	            "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":8000,\"times\":1}",
+	            NULL);
+	pid_t holder = e2e_spawn(
+	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
+	    NULL);
 	wait_for_lock(w);
 	kill(holder, SIGTERM);
-	assert_int_equal(wait_exit(holder), 128 + SIGTERM);
+	assert_int_equal(e2e_wait(holder), 128 + SIGTERM);
 	emu_control(w->e, "DELETE", "faults", NULL, NULL);
 	json_t *c = lock_container(w);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "properties"),
-							      "leaseState")),
-			    "Available");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(c, "properties"), "leaseState")),
+	    "Available");
 	json_decref(c);
-	expect_ok(w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
-		  0, NULL);
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL}, 0,
+	    NULL);
 }
 
 /* ---------------------------------------------------------------------
@@ -656,23 +508,25 @@ static json_t *strip_identity(json_t *v)
 {
 	if (json_is_object(v)) {
 		const char *drop[] = {"azapply-env", "azapply-address", "azapply_env",
-				      "azapply_address"};
+		                      "azapply_address"};
 		for (size_t i = 0; i < 4; i++)
 			json_object_del(v, drop[i]);
 		const char *key;
 		json_t *child;
 		void *tmp;
 		json_object_foreach_safe(v, tmp, key, child)
-			json_object_set_new(v, key, strip_identity(json_incref(child)));
+		    json_object_set_new(v, key, strip_identity(json_incref(child)));
 		return v;
 	}
 	if (json_is_array(v)) {
 		json_t *out = json_array();
 		size_t i;
 		json_t *child;
-		json_array_foreach(v, i, child) {
+		json_array_foreach(v, i, child)
+		{
 			const char *s = json_string_value(child);
-			if (s && (!strncmp(s, "azapply-env=", 12) || !strncmp(s, "azapply-address=", 16)))
+			if (s && (!strncmp(s, "azapply-env=", 12) ||
+			          !strncmp(s, "azapply-address=", 16)))
 				continue;
 			json_array_append_new(out, strip_identity(json_incref(child)));
 		}
@@ -688,7 +542,8 @@ static json_t *strip_identity(json_t *v)
 			if (!at)
 				continue;
 			char *end = strchr(at + 2, ';');
-			memmove(at, end ? end : at + strlen(at), strlen(end ? end : at + strlen(at)) + 1);
+			memmove(at, end ? end : at + strlen(at),
+			        strlen(end ? end : at + strlen(at)) + 1);
 		}
 		json_decref(v);
 		v = json_string(copy);
@@ -701,56 +556,69 @@ static json_t *strip_identity(json_t *v)
  * declares them, and never pruned by another. */
 static void legacy_markers_are_migrated(void **state)
 {
-	world *w = *state;
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	json_t *s = strip_identity(store(w));
+	e2e_world *w = *state;
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	json_t *s = strip_identity(e2e_store(w));
 	char *text = json_dumps(s, JSON_COMPACT);
 	assert_int_equal(emu_control(w->e, "PUT", "store", text, NULL), 200);
 	free(text);
 	json_decref(s);
-	json_t *pool = arm_get(w, POOL_DEV);
+	json_t *pool = e2e_arm_get(w, POOL_DEV);
 	assert_null(json_object_get(json_object_get(pool, "tags"), "azapply-env"));
 	json_decref(pool);
 
-	run_result r = AZAPPLY(w, "plan", w->stack, "--env", "prod", "--detailed-exitcode");
-	expect(&r, 2, "without an environment (an earlier azapply)");
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "prod", "--detailed-exitcode");
+	e2e_expect(&r, 2, "without an environment (an earlier azapply)");
 	assert_non_null(strstr(r.err, "never pruned"));
 	assert_null(strstr(r.out, "will be deleted"));
 	run_result_free(&r);
 
-	r = AZAPPLY(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
-	expect(&r, 2, "+ (marker) environment: \"dev\"");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 2, "+ (marker) environment: \"dev\"");
 	assert_null(strstr(r.out, "will be deleted"));
 	run_result_free(&r);
-	expect_ok(w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
-		  0, "Apply complete");
-	expect_ok(w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
-		  0, "No changes");
-	r = AZAPPLY(w, "plan", w->stack, "--env", "prod");
-	expect(&r, 0, "Plan: 18 to add");
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	e2e_run_expect(
+	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
+	    0, "No changes");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "prod");
+	e2e_expect(&r, 0, "Plan: 18 to add");
 	assert_null(strstr(r.err, "without an environment"));
 	run_result_free(&r);
-	pool = arm_get(w, POOL_DEV);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(pool, "tags"),
-							      "azapply-env")),
-			    "dev");
+	pool = e2e_arm_get(w, POOL_DEV);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(pool, "tags"), "azapply-env")),
+	    "dev");
 	json_decref(pool);
+}
+
+static int setup(void **state)
+{
+	return e2e_setup((e2e_world **)state, "synapse-ml", NULL, NULL);
+}
+
+static int teardown(void **state)
+{
+	return e2e_teardown(*state);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(environments_are_separate_instances, setup, teardown),
-		cmocka_unit_test_setup_teardown(copied_folder_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(destroy_follows_every_edge, setup, teardown),
-		cmocka_unit_test_setup_teardown(prune_follows_live_references, setup, teardown),
-		cmocka_unit_test_setup_teardown(destroy_survives_a_reference_cycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(import_is_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(concurrent_applies_take_turns, setup, teardown),
-		cmocka_unit_test_setup_teardown(killed_holder_then_unlock, setup, teardown),
-		cmocka_unit_test_setup_teardown(sigterm_releases_the_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(legacy_markers_are_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(environments_are_separate_instances, setup, teardown),
+	    cmocka_unit_test_setup_teardown(copied_folder_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(destroy_follows_every_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(prune_follows_live_references, setup, teardown),
+	    cmocka_unit_test_setup_teardown(destroy_survives_a_reference_cycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(import_is_read_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_applies_take_turns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(killed_holder_then_unlock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(sigterm_releases_the_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(legacy_markers_are_migrated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
