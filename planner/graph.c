@@ -310,12 +310,15 @@ static void link_refs_in_string(az_stack *st, az_resource *r, const char *pointe
 	az_diags_clear(&scratch);
 	if (rc != 0 || !t)
 		goto done;
+	/* Once per string, not per reference: 100k references in one value
+	 * took 4.5 s rescanning it. */
+	bool one_line = !strchr(value, '\n');
 	for (size_t i = 0; i < t->len; i++) {
 		const az_part *p = &t->parts[i];
 		if (p->type != AZ_PART_REF)
 			continue;
 		az_pos at = *pos;
-		if (!strchr(value, '\n') && at.col > 0)
+		if (one_line && at.col > 0)
 			at.col += (int)p->offset;
 		if (!az_kind_find(p->ref_kind)) {
 			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, &at, r->address,
