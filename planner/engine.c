@@ -865,7 +865,7 @@ void az_engine_find_orphans(az_engine *e)
 			}
 			az_marker_info m;
 			az_marker_read(&m, k, item);
-			az_ownership own = az_marker_ownership(&m, e->stack_name, e->env);
+			az_ownership own = az_marker_ownership(&m, e);
 			if (own == AZ_OWNED_LEGACY) {
 				/* Which environment wrote it is unknown: never pruned;
 				 * the environment that declares it re-marks it. */

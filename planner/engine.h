@@ -20,6 +20,11 @@ typedef struct az_marker_info {
 	 * a stack without environments); NULL in markers written before
 	 * instances had an identity: "this stack, environment unknown". */
 	char *env;
+	/* The subscription the instance was applied in: Graph objects live in
+	 * the tenant, where another subscription's instance of the same stack
+	 * and environment could otherwise take them for its own. NULL in
+	 * markers that do not say: any subscription. */
+	char *subscription;
 	/* The address (Kind/name) the instance declared it under: a marker of
 	 * this instance at an address the manifests declare under another
 	 * Azure id is a rename or a second folder, never a plain orphan. */
@@ -48,7 +53,8 @@ typedef enum az_ownership {
 	AZ_OWNED_INSTANCE,  /* exactly this stack instance */
 } az_ownership;
 
-az_ownership az_marker_ownership(const az_marker_info *m, const char *stack, const char *env);
+struct az_engine;
+az_ownership az_marker_ownership(const az_marker_info *m, const struct az_engine *e);
 /* "stack/env", or "stack" for a marker without an environment. */
 char *az_marker_instance(const az_marker_info *m);
 /* Hash of the body without marker and secrets. */

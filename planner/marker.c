@@ -10,9 +10,11 @@
  *   description  "Managed by azapply: stack=S; fingerprint=F" (role assignments)
  *   annotations  "azapply-stack=S", "azapply-fingerprint=F" (Synapse artifacts)
  *   notes        "azapply-stack=S; azapply-fingerprint=F" (Graph objects)
- * Every marker names exactly one stack instance: the stack and the
- * environment (azapply-env), so dev and prod of one stack in one
- * subscription never take each other's resources for their own. It also
+ * Every marker names exactly one stack instance: the stack, the
+ * environment (azapply-env) and the subscription it was applied in
+ * (azapply-subscription), so dev and prod of one stack in one subscription,
+ * or one stack's dev in two subscriptions of one tenant (Graph objects are
+ * tenant-wide), never take each other's resources for their own. It also
  * records the address the resource was declared under (azapply-address).
  * Markers written before instances had an identity carry no environment:
  * they are read as "this stack, environment unknown" (AZ_OWNED_LEGACY),
@@ -34,6 +36,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <azapply/git.h>
 
@@ -47,6 +50,7 @@ void az_marker_info_free(az_marker_info *m)
 	free(m->stack);
 	free(m->env);
 	free(m->address);
+	free(m->subscription);
 	free(m->fingerprint);
 	free(m->secrets);
 	free(m->commit);
@@ -67,6 +71,7 @@ static const marker_field FIELDS[] = {
 	FIELD("stack", stack),
 	FIELD("env", env),
 	FIELD("address", address),
+	FIELD("subscription", subscription),
 	FIELD("fingerprint", fingerprint),
 	FIELD("secrets", secrets),
 	FIELD("commit", commit),
@@ -434,20 +439,26 @@ bool az_secrets_match(const az_kind *kind, const json_t *body, const char *store
 	return CRYPTO_memcmp(hash_hex, stored + 7 + 33, 64) == 0;
 }
 
-az_ownership az_marker_ownership(const az_marker_info *m, const char *stack, const char *env)
+az_ownership az_marker_ownership(const az_marker_info *m, const az_engine *e)
 {
 	if (!m->present)
 		return AZ_OWNED_NONE;
-	if (strcmp(m->stack, stack) != 0)
+	if (strcmp(m->stack, e->stack_name) != 0)
 		return AZ_OWNED_OTHER;
 	if (!m->env)
 		return AZ_OWNED_LEGACY;
-	return strcmp(m->env, env) == 0 ? AZ_OWNED_INSTANCE : AZ_OWNED_OTHER;
+	if (m->subscription && e->subscription && strcasecmp(m->subscription, e->subscription) != 0)
+		return AZ_OWNED_OTHER;
+	return strcmp(m->env, e->env) == 0 ? AZ_OWNED_INSTANCE : AZ_OWNED_OTHER;
 }
 
 char *az_marker_instance(const az_marker_info *m)
 {
-	return m->env ? az_xasprintf("%s/%s", m->stack, m->env) : az_xstrdup(m->stack);
+	if (!m->env)
+		return az_xstrdup(m->stack);
+	if (m->subscription)
+		return az_xasprintf("%s/%s in subscription %s", m->stack, m->env, m->subscription);
+	return az_xasprintf("%s/%s", m->stack, m->env);
 }
 
 /* Removes every value under a read-only path of the kind. */

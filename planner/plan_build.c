@@ -147,11 +147,19 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		az_diff_options opts = {.sensitive_pointers = sensitive};
 		az_diff_compute(&it->diff, k, n->desired, NULL, &opts);
 		secrets = az_secrets_hash(k, n->desired);
-	} else if (az_marker_ownership(&n->marker, e->stack_name, e->env) == AZ_OWNED_OTHER) {
+	} else if (az_marker_ownership(&n->marker, e) == AZ_OWNED_OTHER) {
+		az_marker_info self = {
+			.present = true,
+			.stack = (char *)(uintptr_t)e->stack_name,
+			.env = (char *)(uintptr_t)e->env,
+			.subscription = n->marker.subscription ? (char *)(uintptr_t)e->subscription : NULL,
+		};
 		char *theirs = az_marker_instance(&n->marker);
-		it->refused = az_xasprintf("%s is owned by stack instance '%s', not '%s/%s'; azapply "
+		char *ours = az_marker_instance(&self);
+		it->refused = az_xasprintf("%s is owned by stack instance '%s', not '%s'; azapply "
 					   "will not change it",
-					   r->address, theirs, e->stack_name, e->env);
+					   r->address, theirs, ours);
+		free(ours);
 		free(theirs);
 		it->action = AZ_ACTION_UPDATE;
 	} else {
@@ -225,6 +233,7 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 			.present = true,
 			.stack = (char *)(uintptr_t)e->stack_name,
 			.env = (char *)(uintptr_t)e->env,
+			.subscription = (char *)(uintptr_t)e->subscription,
 			.address = (char *)(uintptr_t)r->address,
 			.fingerprint = fingerprint,
 			.secrets = secrets,
@@ -284,7 +293,7 @@ static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *r
 			continue;
 		az_marker_info m;
 		az_marker_read(&m, az_kind_find("ResourceGroup"), item); /* tags, as every item here */
-		bool ours = az_marker_ownership(&m, e->stack_name, e->env) == AZ_OWNED_INSTANCE;
+		bool ours = az_marker_ownership(&m, e) == AZ_OWNED_INSTANCE;
 		az_marker_info_free(&m);
 		if (!ours) {
 			found = az_xstrdup(id);
@@ -370,7 +379,7 @@ static char *unmanaged_in_workspace(az_engine *e, const az_plan *plan, const cha
 				continue;
 			az_marker_info m;
 			az_marker_read(&m, k, item);
-			bool ours = az_marker_ownership(&m, e->stack_name, e->env) == AZ_OWNED_INSTANCE;
+			bool ours = az_marker_ownership(&m, e) == AZ_OWNED_INSTANCE;
 			az_marker_info_free(&m);
 			if (!ours)
 				return az_xasprintf("%s '%s'", k->name, name ? name : id ? id : "?");
@@ -414,7 +423,7 @@ static void plan_destroy(az_engine *e, az_plan *plan)
 		it->desired = NULL;
 		free(it->reason);
 		it->reason = NULL;
-		az_ownership own = az_marker_ownership(&n->marker, e->stack_name, e->env);
+		az_ownership own = az_marker_ownership(&n->marker, e);
 		bool owned = n->live && own == AZ_OWNED_INSTANCE;
 		bool markerless = n->live && n->kind->marker == AZ_MARKER_NONE;
 		if (!owned && !markerless) {

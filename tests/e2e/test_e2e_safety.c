@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,8 +40,8 @@
 	RG_DEV "/providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev/bigDataPools/sparkml"
 #define LOCK_DEV                                                                                   \
 	RG_DEV                                                                                     \
-	    "/providers/Microsoft.Storage/storageAccounts/stmlplatformdev/blobServices/default/"   \
-	    "containers/azapply-lock-mlplatform-dev"
+	"/providers/Microsoft.Storage/storageAccounts/stmlplatformdev/blobServices/default/"       \
+	"containers/azapply-lock-mlplatform-dev"
 
 /* Every *.yaml of a stack folder. */
 static void replace_in_stack(const char *stack, const char *from, const char *to)
@@ -498,6 +499,38 @@ static void sigterm_releases_the_lock(void **state)
 	    NULL);
 }
 
+/* Graph objects live in the tenant: the same stack and environment applied
+ * from another subscription does not take an application for its own. */
+static void other_subscription_is_another_instance(void **state)
+{
+	e2e_world *w = *state;
+	assert_int_equal(emu_control(w->e, "PUT",
+	                             "subscriptions/11111111-1111-1111-1111-111111111111", "{}",
+	                             NULL),
+	                 200);
+	char dir[600], path[700];
+	snprintf(dir, sizeof(dir), "%s/tenant", w->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/azapply.yaml", dir);
+	e2e_write(path, "stack: identity\nenvironments:\n  dev:\n"
+	                "    subscription: 00000000-0000-0000-0000-000000000000\n");
+	snprintf(path, sizeof(path), "%s/app.yaml", dir);
+	e2e_write(path,
+	          "apiVersion: azapply.dev/v1\nkind: EntraApplication\nmetadata: {name: app}\n"
+	          "spec: {uniqueName: safety-app, displayName: Safety app}\n");
+	e2e_run_expect(w,
+	               (const char *const[]){"apply", dir, "--env", "dev", "--auto-approve", NULL},
+	               0, "Apply complete: 1 done");
+	snprintf(path, sizeof(path), "%s/azapply.yaml", dir);
+	e2e_replace(path, "00000000-0000-0000-0000-000000000000",
+	            "11111111-1111-1111-1111-111111111111", false);
+	run_result r = E2E_RUN(w, "apply", dir, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 1,
+	           "is owned by stack instance 'identity/dev in subscription "
+	           "00000000-0000-0000-0000-000000000000'");
+	run_result_free(&r);
+}
+
 /* ---------------------------------------------------------------------
  * Markers of the previous format.
  */
@@ -618,6 +651,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(concurrent_applies_take_turns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(killed_holder_then_unlock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(sigterm_releases_the_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(other_subscription_is_another_instance, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(legacy_markers_are_migrated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
