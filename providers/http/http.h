@@ -202,12 +202,28 @@ void az_http_timer(az_http_client *c, long delay_ms, void (*fn)(void *ud), void 
 
 /* ---------------------------------------------------------------------
  * Paging: every page of a list, `value` arrays concatenated. Pages come by
- * the body's nextLink, or by the x-ms-continuation header (Synapse RBAC),
- * sent back on the same request.
+ * the body's nextLink (@odata.nextLink for Graph), or by the
+ * x-ms-continuation header (Synapse RBAC), sent back on the same request.
+ * A list is complete or an error: a failed page after the first fails the
+ * list (never AZ_ENOTFOUND, which only the first page may answer), and so
+ * does a page that is not one.
  */
 typedef void (*az_http_list_fn)(void *ud, int err, json_t *values, az_diags *d);
 /* `values` is a new reference the callback owns (NULL on error). */
 void az_http_list(az_http_client *c, az_http_request *req, az_http_list_fn cb, void *ud);
+
+/* What one answer of a list holds: its items and where the next page is. */
+typedef struct az_http_page {
+	json_t *items;      /* the "value" array, a new reference */
+	char *next_link;    /* nextLink or @odata.nextLink; NULL when empty or absent */
+	char *continuation; /* the x-ms-continuation header when there is no link */
+} az_http_page;
+
+/* Reads a 2xx answer of a list; AZ_EUPSTREAM with *why (static text) when
+ * it is not a page: no JSON object, no "value" array, a link that is not a
+ * string. Exposed for the fuzz target. */
+int az_http_page_parse(az_http_page *out, const az_http_response *resp, const char **why);
+void az_http_page_clear(az_http_page *p);
 
 /* ---------------------------------------------------------------------
  * Long-running operations (ARM and the Synapse data plane).

@@ -100,6 +100,16 @@ static az_http_request *arm_get(const char *path)
 	return r;
 }
 
+/* Reads every page of `req` (taken), expecting the list to fail. */
+static void list_failing(env *e, az_http_request *req, result *r)
+{
+	az_http_list(e->c, req, on_list, r);
+	az_http_run(e->c);
+	assert_int_equal(r->err, AZ_EUPSTREAM);
+	assert_null(r->values);
+	assert_true(r->diags.len > 0);
+}
+
 /* ---- pure pieces ---- */
 
 static void backoff_stays_within_jitter_and_cap(void **state)
@@ -512,13 +522,94 @@ static void foreign_next_link_is_refused_without_sending(void **state)
 	fake_tp_script(e->fake, "GET", "/list", 200, NULL,
 	               "{\"value\":[1],\"nextLink\":\"https://evil.example.com/steal\"}", 0);
 	result r = {0};
-	az_http_list(e->c, arm_get("/list"), on_list, &r);
-	az_http_run(e->c);
-	assert_int_not_equal(r.err, 0);
-	assert_null(r.values);
+	list_failing(e, arm_get("/list"), &r);
 	assert_int_equal(fake_tp_sent_count(e->fake), 1);
 	assert_non_null(strstr(r.diags.items[0].summary, "refusing"));
 	assert_non_null(strstr(r.diags.items[0].summary, "evil.example.com"));
+	result_clear(&r);
+}
+
+/* Finding "a failed page reads as an empty collection": a 404 on page 2
+ * is the list's failure, never "not found" (the planner reads that as an
+ * empty collection), with the page named and the request id kept. */
+static void paging_failed_page_fails_the_list(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "GET", "/rules?api-version=1", 200, NULL,
+	               "{\"value\":[{\"n\":1}],\"nextLink\":"
+	               "\"https://management.azure.com/rules?api-version=1&$skiptoken=2\"}",
+	               0);
+	fake_tp_script(e->fake, "GET", "skiptoken=2", 404, "x-ms-request-id: rq-page2",
+	               "{\"error\":{\"code\":\"NotFound\",\"message\":\"gone\"}}", 0);
+	result r = {0};
+	list_failing(e, arm_get("/rules?api-version=1"), &r);
+	assert_int_equal(r.diags.len, 1);
+	const az_diag *diag = &r.diags.items[0];
+	assert_non_null(strstr(diag->summary, "the list https://management.azure.com/"
+	                                      "rules?api-version=1 is incomplete: page 2 failed"));
+	/* The page as the trace shows it, secret-looking values blanked. */
+	assert_non_null(strstr(diag->summary, "&$skiptoken=REDACTED: 404 NotFound: gone"));
+	assert_string_equal(diag->request_id, "rq-page2");
+	assert_int_equal(diag->http_status, 404);
+	result_clear(&r);
+
+	/* Page 3, a connection dropped on every try. */
+	fake_tp_script(e->fake, "GET", "/rules?api-version=1", 200, NULL,
+	               "{\"value\":[],\"nextLink\":\"https://management.azure.com/rules?p=2\"}", 0);
+	fake_tp_script(e->fake, "GET", "p=2", 200, NULL,
+	               "{\"value\":[{\"n\":2}],\"nextLink\":\"https://management.azure.com/"
+	               "rules?p=3\"}",
+	               0);
+	for (int i = 0; i < 4; i++)
+		fake_tp_script_net(e->fake, "GET", "p=3", AZ_NET_SEND, 0);
+	list_failing(e, arm_get("/rules?api-version=1"), &r);
+	assert_non_null(strstr(r.diags.items[0].summary, "is incomplete: page 3 failed"));
+	assert_non_null(strstr(r.diags.items[0].detail, "gave up after 3 retries"));
+	assert_int_equal(fake_tp_unused(e->fake), 0);
+	result_clear(&r);
+}
+
+/* The first page may say "not found": a collection whose parent does not
+ * exist. That stays AZ_ENOTFOUND, as it was. */
+static void paging_first_page_404_is_not_found(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "GET", "/rules", 404, NULL,
+	               "{\"error\":{\"code\":\"ResourceNotFound\",\"message\":\"no parent\"}}", 0);
+	result r = {0};
+	az_http_list(e->c, arm_get("/rules"), on_list, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.err, AZ_ENOTFOUND);
+	assert_null(strstr(r.diags.items[0].summary, "incomplete"));
+	result_clear(&r);
+}
+
+/* A page that is not one is an error too, never an empty page; an empty
+ * or null link ends a list (the specs' examples end with "nextLink": ""). */
+static void paging_answer_that_is_no_page_fails(void **state)
+{
+	env *e = *state;
+	const char *bad[] = {"{}", "[]", "{\"value\":{}}", "{\"value\":[],\"nextLink\":7}", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fake_tp_script(e->fake, "GET", "/l?", 200, NULL,
+		               "{\"value\":[1],\"nextLink\":\"https://management.azure.com/l2\"}",
+		               0);
+		fake_tp_script(e->fake, "GET", "/l2", 200, "x-ms-request-id: rq-bad", bad[i], 0);
+		result r = {0};
+		list_failing(e, arm_get("/l?a=1"), &r);
+		assert_non_null(strstr(r.diags.items[0].summary, "is incomplete: page 2 failed"));
+		assert_non_null(strstr(r.diags.items[0].summary, "not a page of a list"));
+		assert_string_equal(r.diags.items[0].request_id, "rq-bad");
+		result_clear(&r);
+	}
+	fake_tp_script(e->fake, "GET", "/e", 200, NULL,
+	               "{\"value\":[1],\"nextLink\":\"https://management.azure.com/e2\"}", 0);
+	fake_tp_script(e->fake, "GET", "/e2", 200, NULL, "{\"value\":[2],\"nextLink\":\"\"}", 0);
+	result r = {0};
+	az_http_list(e->c, arm_get("/e"), on_list, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(json_array_size(r.values), 2);
 	result_clear(&r);
 }
 
@@ -888,6 +979,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(paging_by_continuation_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(foreign_next_link_is_refused_without_sending, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(paging_failed_page_fails_the_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paging_first_page_404_is_not_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paging_answer_that_is_no_page_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(expired_token_is_refreshed_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(token_request_is_not_starved_by_the_calls_waiting_for_it,
 	                                    setup, teardown),

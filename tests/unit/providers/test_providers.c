@@ -671,6 +671,106 @@ static void graph_application_is_deleted_by_object_id(void **state)
 	result_clear(&r);
 }
 
+/* ---------------------------------------------------------------------
+ * Finding "a failed page reads as an empty collection", per provider: a
+ * list whose page 2 or page 3 fails is an error naming the collection and
+ * the page, never a shorter list and never "not found".
+ */
+typedef struct paged_list {
+	const char *kind;
+	const char *collection; /* as the planner asks for it */
+	const char *url;        /* the first page's URL */
+	const char *link_name;  /* "nextLink", "@odata.nextLink"; NULL: x-ms-continuation */
+	const char *links[2];   /* where pages 1 and 2 lead */
+	const char *error_body; /* the failing page's answer */
+} paged_list;
+
+/* Lists `l` with its page `failing` (2 or 3) answering 404, or 500 on
+ * every try of it. */
+static void list_fails_on_page(env *e, const paged_list *l, int failing, int status)
+{
+	size_t before = sent_count(e);
+	for (int page = 1; page < failing; page++) {
+		char body[512], header[64];
+		if (l->link_name)
+			snprintf(body, sizeof(body), "{\"value\":[{\"id\":\"i%d\"}],\"%s\":\"%s\"}",
+				 page, l->link_name, l->links[page - 1]);
+		else
+			snprintf(body, sizeof(body), "{\"count\":1,\"value\":[{\"id\":\"i%d\"}]}",
+				 page);
+		snprintf(header, sizeof(header), "x-ms-continuation: %s", l->links[page - 1]);
+		const char *part = page == 1 || !l->link_name ? l->url : l->links[page - 2];
+		fake_tp_script(e->fake, "GET", part, 200, l->link_name ? NULL : header, body, 0);
+	}
+	const char *part = l->link_name ? l->links[failing - 2] : l->url;
+	for (int i = 0; i < (status == 500 ? 4 : 1); i++)
+		fake_tp_script(e->fake, "GET", part, status, "x-ms-request-id: rq-failed",
+			       l->error_body, 0);
+	const az_kind *k = kind(l->kind);
+	result r = {0};
+	prov(k)->list(e->s, k, l->collection, on_result, &r);
+	az_session_run(e->s);
+	assert_true(r.done);
+	assert_int_not_equal(r.err, 0);
+	assert_int_not_equal(r.err, AZ_ENOTFOUND);
+	assert_null(r.live);
+	char *named = az_xasprintf("the list %s is incomplete: page %d failed", l->url, failing);
+	if (!strstr(r.diags.items[0].summary, named))
+		fail_msg("expected '%s' in '%s'", named, r.diags.items[0].summary);
+	free(named);
+	assert_string_equal(r.diags.items[0].request_id, "rq-failed");
+	assert_int_equal(r.diags.items[0].http_status, status);
+	/* Nothing asked for after the failed page. */
+	assert_int_equal(sent_count(e) - before, (size_t)(failing - 1 + (status == 500 ? 4 : 1)));
+	result_clear(&r);
+}
+
+/* One list of each provider: ARM and Synapse artifacts paged by nextLink,
+ * Synapse RBAC by the x-ms-continuation header, Graph by @odata.nextLink. */
+static const paged_list paged_lists[] = {
+	{"SynapseFirewallRule", WS "/firewallRules", ARM WS "/firewallRules?api-version=2021-06-01",
+	 "nextLink",
+	 {ARM WS "/firewallRules?api-version=2021-06-01&$skiptoken=1",
+	  ARM WS "/firewallRules?api-version=2021-06-01&$skiptoken=2"},
+	 "{\"error\":{\"code\":\"NotFound\",\"message\":\"gone\"}}"},
+	{"Pipeline", WS "/pipelines", DEV "/pipelines?api-version=2020-12-01", "nextLink",
+	 {DEV "/pipelines?api-version=2020-12-01&continuationToken=1",
+	  DEV "/pipelines?api-version=2020-12-01&continuationToken=2"},
+	 "{\"code\":\"NotFound\",\"message\":\"gone\"}"},
+	{"SynapseRoleAssignment", WS "/roleAssignments", DEV "/roleAssignments?api-version=2020-12-01",
+	 NULL, {"c1", "c2"}, "{\"error\":{\"code\":\"NotFound\",\"message\":\"gone\"}}"},
+	{"EntraApplication", "/applications", GRAPH "/applications", "@odata.nextLink",
+	 {GRAPH "/applications?$skiptoken=s1", GRAPH "/applications?$skiptoken=s2"},
+	 "{\"error\":{\"code\":\"Request_ResourceNotFound\",\"message\":\"gone\"}}"},
+};
+
+/* A 404 on page 2, then a 500 on every try of page 3. */
+static void failed_pages_of(env *e, const paged_list *l)
+{
+	list_fails_on_page(e, l, 2, 404);
+	list_fails_on_page(e, l, 3, 500);
+}
+
+static void failed_page_arm_list(void **state)
+{
+	failed_pages_of(*state, &paged_lists[0]);
+}
+
+static void failed_page_synapse_list(void **state)
+{
+	failed_pages_of(*state, &paged_lists[1]);
+}
+
+static void failed_page_synapse_rbac_list(void **state)
+{
+	failed_pages_of(*state, &paged_lists[2]);
+}
+
+static void failed_page_graph_list(void **state)
+{
+	failed_pages_of(*state, &paged_lists[3]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,6 +796,10 @@ int main(void)
 		T(graph_service_principal_waits_for_its_application),
 		T(graph_retries_are_bounded),
 		T(graph_application_is_deleted_by_object_id),
+		T(failed_page_arm_list),
+		T(failed_page_synapse_list),
+		T(failed_page_synapse_rbac_list),
+		T(failed_page_graph_list),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
