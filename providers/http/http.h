@@ -206,7 +206,8 @@ void az_http_timer(az_http_client *c, long delay_ms, void (*fn)(void *ud), void 
  * x-ms-continuation header (Synapse RBAC), sent back on the same request.
  * A list is complete or an error: a failed page after the first fails the
  * list (never AZ_ENOTFOUND, which only the first page may answer), and so
- * does a page that is not one.
+ * do a page that is not one, links that lead back to a page already read,
+ * and more than 10,000 pages.
  */
 typedef void (*az_http_list_fn)(void *ud, int err, json_t *values, az_diags *d);
 /* `values` is a new reference the callback owns (NULL on error). */

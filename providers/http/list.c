@@ -12,14 +12,15 @@
  * resources, planned as creates and overwritten by apply. A failure on any
  * page after the first is therefore the list's failure, named as such, and
  * never a 404 "not found": that is for the first page to say (a collection
- * whose parent does not exist).
+ * whose parent does not exist). Links that lead back to a page already
+ * read end the list as an error at once; a cap on pages is the last guard.
  */
 #include "http/http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A server that keeps sending links would keep us busy forever. */
+/* Beyond cycles, a server could send fresh links forever. */
 #define MAX_PAGES 10000
 
 typedef struct list_op {
@@ -30,8 +31,8 @@ typedef struct list_op {
 	void *ud;
 	int pages;      /* pages read so far */
 	bool by_header; /* the page asked for goes by x-ms-continuation */
-	char *last_link;
-	char *asking; /* the URL of the page asked for */
+	json_t *seen;   /* every link and continuation asked for -> its page */
+	char *asking;   /* the URL of the page asked for */
 } list_op;
 
 static void list_done(list_op *op, int err, az_diags *d)
@@ -41,7 +42,7 @@ static void list_done(list_op *op, int err, az_diags *d)
 		json_decref(op->values);
 	op->cb(op->ud, err, values, d);
 	az_http_request_free(op->tmpl);
-	free(op->last_link);
+	json_decref(op->seen);
 	free(op->asking);
 	free(op);
 }
@@ -144,20 +145,49 @@ int az_http_page_parse(az_http_page *out, const az_http_response *resp, const ch
 	return 0;
 }
 
-/* False, with the list failed, when the next page is the one just read or
+/* The set key of a page: its link, or its continuation apart from links. */
+static char *page_key(const az_http_page *p)
+{
+	if (p->next_link)
+		return az_xstrdup(p->next_link);
+	return az_xasprintf(" x-ms-continuation %s", p->continuation);
+}
+
+/* False, with the list failed, when the next page is one read already or
  * one too many. */
 static bool may_follow(list_op *op, const az_http_page *p, az_diags *d)
 {
-	const char *key = p->next_link ? p->next_link : p->continuation;
-	if (op->pages >= MAX_PAGES || (op->last_link && strcmp(op->last_link, key) == 0)) {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-		            "the list keeps pointing to the same page (%d pages so far)",
-		            op->pages);
-		return false;
+	char *list = az_http_redact_url(op->tmpl->url);
+	char *key = page_key(p);
+	json_t *before = json_object_get(op->seen, key);
+	bool ok = false;
+	if (before) {
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+		                            "GET %s: the server sent page %d again: the list does "
+		                            "not end",
+		                            list, (int)json_integer_value(before));
+		if (p->next_link) {
+			char *link = az_http_redact_url(p->next_link);
+			az_diag_set_detail(diag, "page %d links back to %s", op->pages, link);
+			free(link);
+		} else {
+			az_diag_set_detail(diag,
+			                   "page %d sent the same x-ms-continuation as page %d",
+			                   op->pages, (int)json_integer_value(before) - 1);
+		}
+	} else if (op->pages >= MAX_PAGES) {
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+		                            "GET %s: gave up after %d pages, the most azapply "
+		                            "reads of one list",
+		                            list, op->pages);
+		az_diag_set_detail(diag, "every page linked to a new one; the list may not end");
+	} else {
+		json_object_set_new_nocheck(op->seen, key, json_integer(op->pages + 1));
+		ok = true;
 	}
-	free(op->last_link);
-	op->last_link = az_xstrdup(key);
-	return true;
+	free(key);
+	free(list);
+	return ok;
 }
 
 static void on_page(void *ud, int err, const az_http_response *resp, az_diags *d)
@@ -200,7 +230,10 @@ void az_http_list(az_http_client *c, az_http_request *req, az_http_list_fn cb, v
 	op->c = c;
 	op->tmpl = req;
 	op->values = json_array();
+	op->seen = json_object();
 	op->cb = cb;
 	op->ud = ud;
+	/* The first page is page 1 of the cycle check too. */
+	json_object_set_new_nocheck(op->seen, req->url, json_integer(1));
 	fetch(op, NULL, NULL);
 }

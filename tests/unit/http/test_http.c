@@ -613,6 +613,79 @@ static void paging_answer_that_is_no_page_fails(void **state)
 	result_clear(&r);
 }
 
+/* Finding "a nextLink cycle runs to the page cap": a link back to a page
+ * already read ends the list at once, with the page named. */
+static void paging_cycle_is_an_error_at_once(void **state)
+{
+	env *e = *state;
+	/* Page 2 links back to page 1. */
+	fake_tp_script(e->fake, "GET", "/c?a=1", 200, NULL,
+	               "{\"value\":[1],\"nextLink\":\"https://management.azure.com/c?a=2\"}", 0);
+	fake_tp_script(e->fake, "GET", "/c?a=2", 200, NULL,
+	               "{\"value\":[2],\"nextLink\":\"https://management.azure.com/c?a=1\"}", 0);
+	result r = {0};
+	list_failing(e, arm_get("/c?a=1"), &r);
+	assert_int_equal(fake_tp_sent_count(e->fake), 2);
+	assert_string_equal(r.diags.items[0].summary,
+	                    "GET https://management.azure.com/c?a=1: the server sent page 1 "
+	                    "again: the list does not end");
+	result_clear(&r);
+
+	/* Page 4 links back to page 2. */
+	fake_tp_script(e->fake, "GET", "/d?p=1", 200, NULL,
+	               "{\"value\":[],\"nextLink\":\"https://management.azure.com/d?p=2\"}", 0);
+	fake_tp_script(e->fake, "GET", "/d?p=2", 200, NULL,
+	               "{\"value\":[],\"nextLink\":\"https://management.azure.com/d?p=3\"}", 0);
+	fake_tp_script(e->fake, "GET", "/d?p=3", 200, NULL,
+	               "{\"value\":[],\"nextLink\":\"https://management.azure.com/d?p=4\"}", 0);
+	fake_tp_script(e->fake, "GET", "/d?p=4", 200, NULL,
+	               "{\"value\":[],\"nextLink\":\"https://management.azure.com/d?p=2\"}", 0);
+	list_failing(e, arm_get("/d?p=1"), &r);
+	assert_non_null(strstr(r.diags.items[0].summary, "the server sent page 2 again"));
+	assert_non_null(strstr(r.diags.items[0].detail, "page 4 links back to"));
+	assert_int_equal(fake_tp_unused(e->fake), 0);
+	assert_int_equal(fake_tp_unscripted(e->fake), 0);
+	result_clear(&r);
+
+	/* The same continuation token twice (Synapse RBAC). */
+	fake_tp_script(e->fake, "GET", "/roleAssignments", 200, "x-ms-continuation: c1",
+	               "{\"value\":[1]}", 0);
+	fake_tp_script(e->fake, "GET", "/roleAssignments", 200, "x-ms-continuation: c2",
+	               "{\"value\":[2]}", 0);
+	fake_tp_script(e->fake, "GET", "/roleAssignments", 200, "x-ms-continuation: c1",
+	               "{\"value\":[3]}", 0);
+	az_http_request *req =
+	    az_http_request_new("GET", "https://ws1.dev.azuresynapse.net/roleAssignments");
+	req->svc = AZ_SVC_SYNAPSE;
+	list_failing(e, req, &r);
+	assert_non_null(strstr(r.diags.items[0].summary, "the server sent page 2 again"));
+	assert_int_equal(fake_tp_unused(e->fake), 0);
+	result_clear(&r);
+}
+
+/* Links that never repeat still end: 10,000 pages is the last guard, and
+ * the message says that is what ended the list. */
+static void paging_gives_up_after_ten_thousand_pages(void **state)
+{
+	env *e = *state;
+	enum { CAP = 10000 };
+	for (int i = 1; i <= CAP; i++) {
+		char part[32], body[128];
+		snprintf(part, sizeof(part), "/n?p=%d.", i);
+		snprintf(body, sizeof(body),
+		         "{\"value\":[],\"nextLink\":\"https://management.azure.com/n?p=%d.\"}",
+		         i + 1);
+		fake_tp_script(e->fake, "GET", part, 200, NULL, body, 0);
+	}
+	result r = {0};
+	list_failing(e, arm_get("/n?p=1."), &r);
+	assert_int_equal(fake_tp_sent_count(e->fake), CAP);
+	assert_string_equal(r.diags.items[0].summary,
+	                    "GET https://management.azure.com/n?p=1.: gave up after 10000 pages, "
+	                    "the most azapply reads of one list");
+	result_clear(&r);
+}
+
 /* ---- tokens ---- */
 
 typedef struct fake_tokens {
@@ -982,6 +1055,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(paging_failed_page_fails_the_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paging_first_page_404_is_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paging_answer_that_is_no_page_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paging_cycle_is_an_error_at_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paging_gives_up_after_ten_thousand_pages, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(expired_token_is_refreshed_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(token_request_is_not_starved_by_the_calls_waiting_for_it,
 	                                    setup, teardown),
