@@ -5,7 +5,9 @@
  * Endpoints and audiences of the built-in clouds are the ones listed in
  * azure-notes.md ("Clouds"). Status URLs and nextLinks are absolute URLs
  * chosen by the server, so every URL a token goes to is checked against the
- * cloud here (azure-notes: "check their host before sending a token").
+ * cloud here (azure-notes: "check their host before sending a token"), and
+ * against the host of the request the server answered: a template such as
+ * Synapse's "{workspace}" admits every workspace, a token only its own.
  */
 #include "cloud/cloud.h"
 
@@ -323,4 +325,18 @@ bool az_cloud_url_allowed(const az_cloud *c, az_service svc, const char *url)
 	bool ok = host_matches_template(got.host, tpl);
 	free(tpl);
 	return ok;
+}
+
+bool az_cloud_url_allowed_from(const az_cloud *c, az_service svc, const char *origin,
+                               const char *url)
+{
+	if (!az_cloud_url_allowed(c, svc, url))
+		return false;
+	if (!origin || svc == AZ_SVC_NONE)
+		return true;
+	az_url_origin want, got;
+	if (az_url_origin_parse(&want, origin) != 0 || az_url_origin_parse(&got, url) != 0)
+		return false;
+	return strcmp(want.scheme, got.scheme) == 0 && strcmp(want.host, got.host) == 0 &&
+	       want.port == got.port;
 }

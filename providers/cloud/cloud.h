@@ -7,7 +7,9 @@
  * The built-in clouds come from azure-notes.md; a custom cloud (Azure Stack,
  * the emulator) is a JSON file of the same shape. The cloud is also the
  * security boundary for tokens: a bearer token for a service is only sent to
- * that service's host of the configured cloud (az_cloud_url_allowed).
+ * that service's host of the configured cloud (az_cloud_url_allowed), and a
+ * URL the server names only gets the token the request it answered was
+ * made with when it is on that request's host (az_cloud_url_allowed_from).
  */
 #ifndef AZAPPLY_CLOUD_H
 #define AZAPPLY_CLOUD_H
@@ -63,6 +65,15 @@ char *az_cloud_synapse_endpoint(const az_cloud *c, const char *workspace);
  * DNS label in place of "{workspace}"). False for URLs with user info.
  */
 bool az_cloud_url_allowed(const az_cloud *c, az_service svc, const char *url);
+/*
+ * True when the token of a request first sent to `origin` may go to `url`,
+ * a URL its answer named: az_cloud_url_allowed, and the same scheme, host
+ * and port as `origin`. One Synapse template covers every workspace, so
+ * this is what keeps a workspace's token off another workspace's host.
+ * `origin` NULL: `url` is the first URL, checked against the cloud alone.
+ */
+bool az_cloud_url_allowed_from(const az_cloud *c, az_service svc, const char *origin,
+                               const char *url);
 const char *az_service_name(az_service svc);
 
 /* The parts of an absolute http(s) URL that decide where it goes. */

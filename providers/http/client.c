@@ -449,17 +449,28 @@ void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb,
 	if (c->all)
 		c->all->all_prev = k;
 	c->all = k;
-	if (req->svc != AZ_SVC_NONE && !az_cloud_url_allowed(c->cloud, req->svc, req->url)) {
+	if (req->svc != AZ_SVC_NONE &&
+	    !az_cloud_url_allowed_from(c->cloud, req->svc, req->origin, req->url)) {
 		/* Status URLs and nextLinks come from the server: a token goes
-		 * only to the hosts of its own audience (azure-notes). */
+		 * only to the hosts of its own audience (azure-notes), and of
+		 * those only to the one its request was made for. */
 		char *url = az_http_redact_url(req->url);
 		az_diag *diag =
 		    az_diag_add(&k->diags, AZ_SEV_ERROR, NULL, NULL,
 		                "refusing to send a %s request to %s", req->method, url);
-		az_diag_set_detail(diag,
-		                   "the URL is not on the %s host of cloud %s (scheme, "
-		                   "host and port must match); no request was sent",
-		                   az_service_name(req->svc), c->cloud->name);
+		if (!az_cloud_url_allowed(c->cloud, req->svc, req->url)) {
+			az_diag_set_detail(diag,
+			                   "the URL is not on the %s host of cloud %s (scheme, "
+			                   "host and port must match); no request was sent",
+			                   az_service_name(req->svc), c->cloud->name);
+		} else {
+			az_url_origin from;
+			az_url_origin_parse(&from, req->origin);
+			az_diag_set_detail(diag,
+			                   "the server named it in answer to a request to %s: the "
+			                   "%s token goes only to that host; no request was sent",
+			                   from.host, az_service_name(req->svc));
+		}
 		free(url);
 		k->fail_err = AZ_EUPSTREAM;
 		az_http_timer(c, 0, refuse_timer, k);

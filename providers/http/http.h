@@ -62,6 +62,8 @@ typedef struct az_http_request {
 	char *body;
 	size_t body_len;
 	az_service svc;          /* whose bearer token to attach; NONE for none */
+	char *origin;            /* the URL of the request this one follows (see
+	                          * az_http_request_redirect); NULL: its own */
 	bool idempotent;         /* caller: safe to repeat even if POST/PATCH */
 	bool secret_body;        /* body holds secrets (token requests) */
 	long timeout_ms;         /* total per attempt; 0 = client default */
@@ -76,6 +78,14 @@ void az_http_request_body(az_http_request *r, const char *data, size_t len);
 /* Serialises a JSON body and sets Content-Type. */
 void az_http_request_json(az_http_request *r, const json_t *body);
 az_http_request *az_http_request_dup(const az_http_request *r);
+/*
+ * Points `r` at `url`, a URL the server named in its answer to `from` (a
+ * nextLink, a Location or operation URL). `r` keeps the origin of `from`:
+ * its token goes only to the host `from` was first sent to, so a Synapse
+ * request's token stays with its own workspace whatever host the server
+ * names (az_cloud_url_allowed_from).
+ */
+void az_http_request_redirect(az_http_request *r, const az_http_request *from, const char *url);
 void az_http_request_free(az_http_request *r);
 
 typedef struct az_http_response {

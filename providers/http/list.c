@@ -2,10 +2,11 @@
  * list.c - fetching every page of a list, or failing.
  *
  * ARM, Graph and the Synapse artifact APIs page with a nextLink in the body
- * (an absolute URL, checked against the cloud like any other); Synapse RBAC
- * pages with an x-ms-continuation header that goes back on the same request.
- * A page may be empty and still point to the next one, so completion is
- * decided only by the absence of a link, never by the number of items.
+ * (an absolute URL, checked against the cloud like any other and confined
+ * to the host the list was asked of); Synapse RBAC pages with an
+ * x-ms-continuation header that goes back on the same request. A page may
+ * be empty and still point to the next one, so completion is decided only
+ * by the absence of a link, never by the number of items.
  *
  * A list is read whole or not at all. The planner decides create or adopt
  * from what a list holds, so a list missing a page would read as missing
@@ -93,10 +94,8 @@ static void on_page(void *ud, int err, const az_http_response *resp, az_diags *d
 static void fetch(list_op *op, const char *next_link, const char *continuation)
 {
 	az_http_request *r = az_http_request_dup(op->tmpl);
-	if (next_link) {
-		free(r->url);
-		r->url = az_xstrdup(next_link);
-	}
+	if (next_link)
+		az_http_request_redirect(r, op->tmpl, next_link);
 	az_http_request_header(r, "x-ms-continuation", continuation);
 	op->by_header = continuation != NULL;
 	free(op->asking);

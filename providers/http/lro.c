@@ -107,12 +107,20 @@ static void on_final(void *ud, int err, const az_http_response *resp, az_diags *
 	lro_end(ud, err, resp, d);
 }
 
-static void get_final(lro *op, const char *url)
+/* A GET of a status or final URL, most of them named by the server: its
+ * token stays on the host of the operation's request. */
+static az_http_request *status_request(lro *op, const char *url)
 {
 	az_http_request *r = az_http_request_new("GET", url);
 	r->svc = op->req->svc;
 	r->timeout_ms = az_http_timeout_for(op->c, AZ_TIMEOUT_POLL);
-	az_http_submit(op->c, r, on_final, op);
+	az_http_request_redirect(r, op->req, url);
+	return r;
+}
+
+static void get_final(lro *op, const char *url)
+{
+	az_http_submit(op->c, status_request(op, url), on_final, op);
 }
 
 static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d)
@@ -193,10 +201,7 @@ static void poll_now(void *ud)
 		lro_end(op, AZ_EUPSTREAM, NULL, NULL);
 		return;
 	}
-	az_http_request *r = az_http_request_new("GET", op->poll_url);
-	r->svc = op->req->svc;
-	r->timeout_ms = az_http_timeout_for(op->c, AZ_TIMEOUT_POLL);
-	az_http_submit(op->c, r, on_poll, op);
+	az_http_submit(op->c, status_request(op, op->poll_url), on_poll, op);
 }
 
 static void on_initial(void *ud, int err, const az_http_response *resp, az_diags *d)

@@ -100,6 +100,7 @@ az_http_request *az_http_request_dup(const az_http_request *r)
 	if (r->body)
 		az_http_request_body(n, r->body, r->body_len);
 	n->svc = r->svc;
+	n->origin = r->origin ? az_xstrdup(r->origin) : NULL;
 	n->idempotent = r->idempotent;
 	n->secret_body = r->secret_body;
 	n->timeout_ms = r->timeout_ms;
@@ -108,12 +109,24 @@ az_http_request *az_http_request_dup(const az_http_request *r)
 	return n;
 }
 
+void az_http_request_redirect(az_http_request *r, const az_http_request *from, const char *url)
+{
+	/* Copies first: `from` may be `r`, `url` its own. */
+	char *origin = az_xstrdup(from->origin ? from->origin : from->url);
+	char *to = az_xstrdup(url);
+	free(r->origin);
+	free(r->url);
+	r->origin = origin;
+	r->url = to;
+}
+
 void az_http_request_free(az_http_request *r)
 {
 	if (!r)
 		return;
 	free(r->method);
 	free(r->url);
+	free(r->origin);
 	az_http_headers_clear(&r->headers);
 	if (r->body && r->secret_body)
 		memset(r->body, 0, r->body_len);

@@ -686,6 +686,32 @@ static void paging_gives_up_after_ten_thousand_pages(void **state)
 	result_clear(&r);
 }
 
+/* Finding "token confinement within the Synapse template": one template
+ * admits every workspace's host, a workspace's list only its own. */
+static void synapse_next_link_stays_in_its_workspace(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "GET", "ws1.dev.azuresynapse.net/pipelines?", 200, NULL,
+	               "{\"value\":[1],\"nextLink\":\"https://WS1.dev.azuresynapse.net/"
+	               "pipelines?t=2\"}",
+	               0);
+	fake_tp_script(e->fake, "GET", "/pipelines?t=2", 200, NULL,
+	               "{\"value\":[2],\"nextLink\":\"https://other.dev.azuresynapse.net/"
+	               "pipelines?t=3\"}",
+	               0);
+	result r = {0};
+	az_http_request *req =
+	    az_http_request_new("GET", "https://ws1.dev.azuresynapse.net/pipelines?api-version=1");
+	req->svc = AZ_SVC_SYNAPSE;
+	list_failing(e, req, &r);
+	assert_int_equal(fake_tp_sent_count(e->fake), 2);
+	assert_non_null(strstr(r.diags.items[0].summary, "is incomplete: page 3 failed: "
+	                                                 "refusing to send a GET request to "
+	                                                 "https://other.dev.azuresynapse.net/"));
+	assert_non_null(strstr(r.diags.items[0].detail, "ws1.dev.azuresynapse.net"));
+	result_clear(&r);
+}
+
 /* ---- tokens ---- */
 
 typedef struct fake_tokens {
@@ -1002,6 +1028,35 @@ static void lro_foreign_status_url_is_refused(void **state)
 	result_clear(&r);
 }
 
+/* ...and an operation of one workspace is not polled on another's host. */
+static void lro_status_url_of_another_workspace_is_refused(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "PUT", "/pipelines/p1", 202,
+	               "Location: https://other.dev.azuresynapse.net/operationResults/9", NULL, 0);
+	result r = {0};
+	az_http_request *req =
+	    az_http_request_new("PUT", "https://ws1.dev.azuresynapse.net/pipelines/p1");
+	req->svc = AZ_SVC_SYNAPSE;
+	az_http_lro(e->c, req, NULL, on_done, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.err, AZ_EUPSTREAM);
+	assert_int_equal(fake_tp_sent_count(e->fake), 1);
+	assert_non_null(strstr(r.diags.items[0].summary, "refusing to send a GET request to "
+	                                                 "https://other.dev.azuresynapse.net/"));
+	result_clear(&r);
+	const az_cloud *c = e->cloud;
+	const char *ws1 = "https://ws1.dev.azuresynapse.net/pipelines";
+	assert_true(az_cloud_url_allowed_from(c, AZ_SVC_SYNAPSE, NULL, ws1));
+	assert_true(az_cloud_url_allowed_from(c, AZ_SVC_SYNAPSE, ws1,
+	                                      "https://WS1.dev.azuresynapse.net:443/op/1"));
+	assert_false(az_cloud_url_allowed_from(c, AZ_SVC_SYNAPSE, ws1,
+	                                       "https://ws2.dev.azuresynapse.net/op/1"));
+	assert_false(az_cloud_url_allowed_from(c, AZ_SVC_SYNAPSE, ws1, "https://evil.io/op"));
+	assert_true(az_cloud_url_allowed_from(c, AZ_SVC_ARM, "https://management.azure.com/a",
+	                                      "https://management.azure.com/op/1"));
+}
+
 static void many_operations_wait_at_once(void **state)
 {
 	env *e = *state;
@@ -1058,6 +1113,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(paging_cycle_is_an_error_at_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paging_gives_up_after_ten_thousand_pages, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(synapse_next_link_stays_in_its_workspace, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(expired_token_is_refreshed_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(token_request_is_not_starved_by_the_calls_waiting_for_it,
 	                                    setup, teardown),
@@ -1072,6 +1129,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(lro_polls_provisioning_state_and_times_out, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(lro_foreign_status_url_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(lro_status_url_of_another_workspace_is_refused, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(many_operations_wait_at_once, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
