@@ -90,6 +90,8 @@ typedef struct emu_fault {
 	char *method; /* NULL = any */
 	char *host;   /* NULL = any; matched case-insensitively */
 	regex_t path_re;
+	char *header;       /* NULL = any; else the request must carry it... */
+	regex_t header_re;  /* ...with a value this matches (POSIX ERE) */
 	int status; /* 0 = do not answer; only delay */
 	json_t *headers;
 	json_t *body;

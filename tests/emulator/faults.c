@@ -2,7 +2,9 @@
  * faults.c - fault rules set through the control API.
  *
  * A rule matches method + path (POSIX extended regex, unanchored unless the
- * pattern anchors itself) + optional host, and then answers a canned status
+ * pattern anchors itself) + optional host + optional request header (a name
+ * and a regex on its value: Synapse RBAC pages by an x-ms-continuation
+ * header, not by the URL), and then answers a canned status
  * with headers and body, adds a delay, drops the connection, or marks the
  * long-running operation the request starts to end Failed or Canceled. A
  * rule fires N times or forever. Matching consumes a use under the lock and
@@ -22,6 +24,9 @@ static void fault_destroy(emu_fault *f)
 	free(f->method);
 	free(f->host);
 	regfree(&f->path_re);
+	if (f->header)
+		regfree(&f->header_re);
+	free(f->header);
 	json_decref(f->headers);
 	json_decref(f->body);
 	free(f->lro_result);
@@ -60,6 +65,17 @@ int emu_fault_add(emu_server *s, json_t *spec, char **out_id, char **err)
 	}
 	f->method = opt_str(spec, "method");
 	f->host = opt_str(spec, "host");
+	json_t *header = json_object_get(spec, "requestHeader");
+	if (header) {
+		const char *name = json_string_value(json_object_get(header, "name"));
+		const char *value = json_string_value(json_object_get(header, "value"));
+		if (!name || regcomp(&f->header_re, value ? value : ".*", REG_EXTENDED | REG_NOSUB)) {
+			*err = az_xstrdup("requestHeader must be {\"name\", \"value\" (a regex)}");
+			fault_destroy(f);
+			return -1;
+		}
+		f->header = az_xstrdup(name);
+	}
 	f->status = (int)json_integer_value(json_object_get(spec, "status"));
 	f->headers = json_incref(json_object_get(spec, "headers"));
 	if (!f->headers)
@@ -114,6 +130,9 @@ emu_fault *emu_fault_match(emu_server *s, const emu_req *q)
 		if (f->host && strcasecmp(f->host, q->host))
 			continue;
 		if (regexec(&f->path_re, target, 0, NULL, 0))
+			continue;
+		const char *value = f->header ? emu_req_header(q, f->header) : NULL;
+		if (f->header && (!value || regexec(&f->header_re, value, 0, NULL, 0)))
 			continue;
 		if (f->remaining > 0)
 			f->remaining--;
