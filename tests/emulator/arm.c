@@ -1082,7 +1082,15 @@ static void list_collection(emu_server *s, const emu_req *q, emu_resp *r, const 
 		items = collect(s, prefix, true, NULL, NULL, NULL);
 		free(prefix);
 	}
-	emu_resp_page(s, q, r, items, "$skiptoken");
+	size_t page = s->cfg.page_size > 0 ? (size_t)s->cfg.page_size : 100;
+	json_t *body = emu_page(s, q, items, page, "$skiptoken", "nextLink");
+	/* The Synapse resource provider ends a list with "nextLink": "" where
+	 * others leave the link out (ListIpFirewallRules.json and
+	 * ListBigDataPoolsInWorkspace.json of its 2021-06-01 examples). */
+	if (!strncasecmp(type, "Microsoft.Synapse/", strlen("Microsoft.Synapse/")) &&
+	    !json_object_get(body, "nextLink"))
+		json_object_set_new(body, "nextLink", json_string(""));
+	emu_resp_json(r, 200, body);
 	free(path);
 	free(lpath);
 }

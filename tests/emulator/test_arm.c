@@ -412,6 +412,56 @@ static void test_paging_with_next_link(void **state)
 	free(rg);
 }
 
+/* The Synapse resource provider ends a list with "nextLink": "", as its
+ * examples do (ListIpFirewallRules.json); the others leave it out. */
+static void test_synapse_lists_end_with_an_empty_next_link(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_rg("rg-syn");
+	char *ws = sub_path("/resourceGroups/%s/providers/Microsoft.Synapse/workspaces/wsrules?"
+			    "api-version=2021-06-01",
+			    "rg-syn");
+	arm(&r, "PUT", ws,
+	    "{\"location\":\"eastus\",\"properties\":{\"defaultDataLakeStorage\":{\"accountUrl\":"
+	    "\"https://a.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}");
+	assert_int_equal(r.status, 201);
+	emu_response_free(&r);
+	for (int i = 1; i <= 3; i++) {
+		char *rule = az_xasprintf("/subscriptions/%s/resourceGroups/rg-syn/providers/"
+					  "Microsoft.Synapse/workspaces/wsrules/firewallRules/r%d?"
+					  "api-version=2021-06-01",
+					  emu_subscription_id(E), i);
+		char *body = az_xasprintf("{\"properties\":{\"startIpAddress\":\"10.0.0.%d\","
+					  "\"endIpAddress\":\"10.0.0.%d\"}}",
+					  i, i);
+		arm(&r, "PUT", rule, body);
+		assert_true(r.status == 200 || r.status == 201);
+		emu_response_free(&r);
+		free(rule);
+		free(body);
+	}
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":2}", NULL), 200);
+	char *url = sub_path("/resourceGroups/%s/providers/Microsoft.Synapse/workspaces/wsrules/"
+			     "firewallRules?api-version=2021-06-01",
+			     "rg-syn");
+	arm(&r, "GET", url, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "value")), 2);
+	char *next = az_xstrdup(str(r.json, "nextLink"));
+	assert_true(*next);
+	emu_response_free(&r);
+	arm(&r, "GET", next, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "value")), 1);
+	assert_string_equal(str(r.json, "nextLink"), "");
+	emu_response_free(&r);
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
+	free(next);
+	free(url);
+	free(ws);
+}
+
 static void test_tag_filtered_list(void **state)
 {
 	(void)state;
@@ -842,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_synapse_workspace_async_lro_and_secret),
 		cmocka_unit_test(test_spark_pool_delete_location_ends_204),
 		cmocka_unit_test(test_paging_with_next_link),
+		cmocka_unit_test(test_synapse_lists_end_with_an_empty_next_link),
 		cmocka_unit_test(test_tag_filtered_list),
 		cmocka_unit_test(test_role_assignments),
 		cmocka_unit_test(test_etag_preconditions),
