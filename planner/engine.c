@@ -26,44 +26,6 @@
 /* UUID v5 namespace of role assignment names azapply derives. */
 static const char ROLE_ASSIGNMENT_NAMESPACE[] = "5c7e1d2a-9b3f-5e4d-8a6c-0f1e2d3c4b5a";
 
-static const struct {
-	const char *name, *id;
-} ARM_ROLES[] = {
-	{"Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"},
-	{"Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"},
-	{"Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"},
-	{"Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"},
-	{"AzureML Data Scientist", "f6c7c914-8db3-469d-8ca1-694a8f32e121"},
-	{"Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6"},
-}, SYNAPSE_ROLES[] = {
-	{"Synapse Administrator", "6e4bf58a-b8e1-4cc3-bbf9-d73143322b78"},
-	{"Synapse Contributor", "7572bffe-f453-4b66-912a-46cc5ef38fda"},
-	{"Synapse Artifact Publisher", "05930f57-09a3-4c0d-9fa9-6d1eb91c178b"},
-	{"Synapse Artifact User", "53faaa0e-40b6-40c8-a2ff-e38f2d388875"},
-	{"Synapse Compute Operator", "e3844cc7-4670-42cb-9349-9bdac1ee7881"},
-	{"Synapse Credential User", "5eb298b4-692c-4241-9cf0-f58a3b42bb25"},
-	{"Synapse Linked Data Manager", "dd665582-e433-40ca-b183-1b1b33e73375"},
-	{"Synapse User", "2a385764-43e8-416c-9825-7b18d05a2c4b"},
-	{"Apache Spark Administrator", "c3a6d2f1-a26f-4810-9b0f-591308d5cbf1"},
-	{"Synapse SQL Administrator", "7af0c69a-a548-47d6-aea3-d00e69bd83aa"},
-};
-
-const char *az_arm_role_id(const char *name)
-{
-	for (size_t i = 0; i < sizeof(ARM_ROLES) / sizeof(ARM_ROLES[0]); i++)
-		if (strcasecmp(ARM_ROLES[i].name, name) == 0)
-			return ARM_ROLES[i].id;
-	return NULL;
-}
-
-const char *az_synapse_role_id(const char *name)
-{
-	for (size_t i = 0; i < sizeof(SYNAPSE_ROLES) / sizeof(SYNAPSE_ROLES[0]); i++)
-		if (strcasecmp(SYNAPSE_ROLES[i].name, name) == 0)
-			return SYNAPSE_ROLES[i].id;
-	return NULL;
-}
-
 static bool is_guid(const char *s)
 {
 	uuid_t u;

@@ -10,6 +10,8 @@
 #include <azapply/plan.h>
 #include <azapply/planner.h>
 
+#include "roles.h" /* az_arm_role_id, az_synapse_role_id */
+
 /* ---------------------------------------------------------------------
  * Ownership markers (marker.c).
  */
@@ -141,9 +143,5 @@ json_t *az_engine_resolve(az_engine *e, const json_t *v);
 bool az_json_has_refs(const json_t *v);
 /* The body to send for a node, with marker, from its (resolved) spec. */
 json_t *az_engine_desired(az_engine *e, size_t i, az_diags *d);
-
-/* Role names users write ("Contributor", "Synapse Administrator") to ids. */
-const char *az_arm_role_id(const char *name);
-const char *az_synapse_role_id(const char *name);
 
 #endif
