@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "roles.h"
 #include "stack_internal.h"
 
 static const char *process_getenv(const char *name, void *ud)
@@ -120,6 +121,32 @@ static void check_name(const az_resource *r, az_diags *d)
 				    "%s", why);
 	az_diag_set_detail(diag, "rename it in %s", where[1] == 's' ? "spec.name" : "metadata.name");
 	free(why);
+}
+
+/* A role given by name must be a built-in role of its kind of assignment:
+ * a typo or a custom role's name fails here, offline, at the name, instead
+ * of at plan. Ids and ${...} values are Azure's to judge. */
+static void check_role(const az_resource *r, az_diags *d)
+{
+	if (!r->kind)
+		return;
+	bool arm = strcmp(r->kind->name, "RoleAssignment") == 0;
+	if (!arm && strcmp(r->kind->name, "SynapseRoleAssignment") != 0)
+		return;
+	json_t *spec = json_object_get(r->manifest->body, "spec");
+	const char *role = json_string_value(json_object_get(spec, "role"));
+	if (!role || !az_role_is_name(role, arm))
+		return;
+	char *fix;
+	char *problem = arm ? az_role_problem(&az_arm_roles, &az_synapse_roles, role, &fix)
+			    : az_role_problem(&az_synapse_roles, &az_arm_roles, role, &fix);
+	if (!problem)
+		return;
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, "/spec/role"),
+				    r->address, "%s", problem);
+	az_diag_set_detail(diag, "%s", fix);
+	free(problem);
+	free(fix);
 }
 
 /* Sorting helpers for duplicate detection: O(n log n) so a 10,000-resource
@@ -229,6 +256,7 @@ static void build_resources(az_stack *st, az_diags *d)
 			name = r->manifest->name;
 		r->azure_name = name ? az_xstrdup(name) : NULL;
 		check_name(r, d);
+		check_role(r, d);
 	}
 	check_duplicates(st, d);
 }

@@ -312,6 +312,19 @@ static void json_output_and_github_annotations(void **state)
 	run_result_free(&r);
 }
 
+/* The corpus checks the error's position; the hint is on the detail line. */
+static void unknown_role_says_what_was_meant(void **state)
+{
+	(void)state;
+	const char *dir = AZAPPLY_SOURCE_DIR "/tests/cli/bad/unknown-role";
+	run_result r = azapply(dir, NULL, "validate", NULL);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "a.yaml:7:9: error: unknown role 'Contributer'"));
+	assert_non_null(strstr(r.err, "did you mean 'Contributor'?"));
+	assert_non_null(strstr(r.err, "a custom role is given by its id"));
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +337,7 @@ int main(void)
 		cmocka_unit_test(secret_from_env_is_required_and_never_printed),
 		cmocka_unit_test(bad_stacks_report_exact_positions),
 		cmocka_unit_test(json_output_and_github_annotations),
+		cmocka_unit_test(unknown_role_says_what_was_meant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
