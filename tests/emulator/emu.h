@@ -96,6 +96,7 @@ typedef struct emu_fault {
 	json_t *headers;
 	json_t *body;
 	int remaining; /* -1 = always */
+	int skip;      /* matches still to let pass before the first firing */
 	int delay_ms;
 	bool drop;
 	char *lro_result; /* "Failed" / "Canceled": applies to LROs started by the match */

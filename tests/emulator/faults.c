@@ -7,7 +7,9 @@
  * header, not by the URL), and then answers a canned status
  * with headers and body, adds a delay, drops the connection, or marks the
  * long-running operation the request starts to end Failed or Canceled. A
- * rule fires N times or forever. Matching consumes a use under the lock and
+ * rule fires N times or forever, after letting its first `skip` matches
+ * pass (so a test can fail the Nth request of a run whatever it is: the
+ * torture sweep, tests/torture). Matching consumes a use under the lock and
  * hands back a private copy, so a rule removed meanwhile cannot dangle.
  */
 #include "emu.h"
@@ -83,6 +85,7 @@ int emu_fault_add(emu_server *s, json_t *spec, char **out_id, char **err)
 	f->body = json_incref(json_object_get(spec, "body"));
 	json_t *times = json_object_get(spec, "times");
 	f->remaining = json_is_integer(times) ? (int)json_integer_value(times) : -1;
+	f->skip = (int)json_integer_value(json_object_get(spec, "skip"));
 	f->delay_ms = (int)json_integer_value(json_object_get(spec, "delayMs"));
 	f->drop = json_is_true(json_object_get(spec, "drop"));
 	f->lro_result = opt_str(spec, "lroResult");
@@ -134,6 +137,10 @@ emu_fault *emu_fault_match(emu_server *s, const emu_req *q)
 		const char *value = f->header ? emu_req_header(q, f->header) : NULL;
 		if (f->header && (!value || regexec(&f->header_re, value, 0, NULL, 0)))
 			continue;
+		if (f->skip > 0) {
+			f->skip--;
+			continue;
+		}
 		if (f->remaining > 0)
 			f->remaining--;
 		f->hits++;
@@ -161,10 +168,10 @@ json_t *emu_faults_json(emu_server *s)
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->nfaults; i++) {
 		emu_fault *f = s->faults[i];
-		json_array_append_new(a, json_pack("{s:s,s:s?,s:s?,s:i,s:i,s:i}", "id", f->id,
+		json_array_append_new(a, json_pack("{s:s,s:s?,s:s?,s:i,s:i,s:i,s:i}", "id", f->id,
 						   "method", f->method, "host", f->host, "status",
-						   f->status, "remaining", f->remaining, "hits",
-						   f->hits));
+						   f->status, "skip", f->skip, "remaining",
+						   f->remaining, "hits", f->hits));
 	}
 	pthread_mutex_unlock(&s->lock);
 	return a;
