@@ -113,16 +113,20 @@ static json_t *logged_headers(const emu_req *q)
 	return h;
 }
 
-static void log_request(emu_server *s, const emu_req *q, const emu_resp *r, long long start)
+/* `fault` is the rule that fired on the request, if one did: its id is
+ * logged, so a test that fails "the Nth request" can tell which it was. */
+static void log_request(emu_server *s, const emu_req *q, const emu_resp *r, long long start,
+			const emu_fault *fault)
 {
 	char *target = emu_req_target(q);
 	json_t *t = json_string(target);
-	json_t *entry = json_pack("{s:s,s:s?,s:o,s:i,s:I,s:o,s:o,s:s}", "method", q->method,
+	json_t *entry = json_pack("{s:s,s:s?,s:o,s:i,s:I,s:o,s:o,s:s,s:s*}", "method", q->method,
 				  "host", emu_utf8_valid(q->host, strlen(q->host)) ? q->host : NULL, "path",
 				  t ? t : json_string("<invalid utf-8>"), "status",
 				  r->drop ? 0 : r->status, "durationMs",
 				  (json_int_t)(emu_now_ms() - start), "body", logged_body(q),
-				  "headers", logged_headers(q), "kind", classify(q));
+				  "headers", logged_headers(q), "kind", classify(q), "fault",
+				  fault ? fault->id : NULL);
 	free(target);
 	pthread_mutex_lock(&s->lock);
 	if (entry)
@@ -235,7 +239,7 @@ done:
 	emu_resp_header(r, "x-ms-correlation-request-id", "%s", corr ? corr : corr_own);
 	if (client_req)
 		emu_resp_header(r, "x-ms-client-request-id", "%s", client_req);
-	log_request(s, q, r, start);
+	log_request(s, q, r, start, fault);
 	emu_fault_free(fault);
 	free(request_id);
 	free(corr_own);
