@@ -1,12 +1,14 @@
 /*
  * run.c - fork/exec with both output streams captured through pipes, read
- * with poll so neither can fill up and block the child.
+ * with poll so neither can fill up and block the child, and a time limit
+ * for the tests that look for hangs.
  */
 /* wait4 (BSD) gives the child's own resource usage. */
 #define _DEFAULT_SOURCE
 #include "run.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void append(char **buf, size_t *len, const char *data, size_t n)
@@ -27,8 +30,21 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 	(*buf)[*len] = '\0';
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int run_command(run_result *r, const char *binary, const char *const *argv,
 		const char *const *env, const char *cwd)
+{
+	return run_command_bounded(r, binary, argv, env, cwd, 0);
+}
+
+int run_command_bounded(run_result *r, const char *binary, const char *const *argv,
+			const char *const *env, const char *cwd, int seconds)
 {
 	memset(r, 0, sizeof(*r));
 	int out[2], err[2];
@@ -71,9 +87,24 @@ int run_command(run_result *r, const char *binary, const char *const *argv,
 	append(&r->err, &err_len, "", 0);
 	struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
 	int open_fds = 2;
+	long long deadline = seconds > 0 ? now_ms() + seconds * 1000LL : 0;
 	while (open_fds > 0) {
-		if (poll(fds, 2, -1) < 0)
+		int wait = -1;
+		if (deadline && !r->timed_out) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				/* Its pipes close as it dies, which ends this loop. */
+				kill(pid, SIGKILL);
+				r->timed_out = 1;
+			} else {
+				wait = (int)left;
+			}
+		}
+		int ready = poll(fds, 2, wait);
+		if (ready < 0)
 			break;
+		if (ready == 0)
+			continue;
 		for (int i = 0; i < 2; i++) {
 			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
 				continue;
@@ -94,6 +125,7 @@ int run_command(run_result *r, const char *binary, const char *const *argv,
 	int status;
 	wait4(pid, &status, 0, &r->usage);
 	r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	r->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 
 typedef struct run_result {
 	int exit_code; /* -1 when killed by a signal */
+	int signal;    /* the signal that ended the child, else 0 */
+	int timed_out; /* killed for outliving run_command_bounded's limit */
 	char *out;
 	char *err;
 	struct rusage usage; /* CPU time and peak memory of the child */
@@ -19,6 +21,10 @@ typedef struct run_result {
  * the environment. Returns 0 or -1 if it could not be started. */
 int run_command(run_result *r, const char *binary, const char *const *argv,
 		const char *const *env, const char *cwd);
+/* The same, with the child killed (SIGKILL) after `seconds` (0 = never),
+ * for tests where a hang is one of the failures looked for. */
+int run_command_bounded(run_result *r, const char *binary, const char *const *argv,
+			const char *const *env, const char *cwd, int seconds);
 void run_result_free(run_result *r);
 
 /* `base` (NULL-terminated, e.g. the emulator's environment) followed by
