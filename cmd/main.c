@@ -305,6 +305,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	az_alloc_init();
 	if (forbid_core_dumps() != 0)
 		fprintf(stderr, "azapply: warning: cannot disable core dumps: %s\n",
 			strerror(errno));

@@ -2,6 +2,8 @@
  * support.c - allocation helpers and the growable buffer shared across the
  * provider interface. Out of memory aborts: a command-line tool has nothing
  * sensible to do about it, and checking every allocation hides real logic.
+ * jansson allocates through az_xmalloc too (az_alloc_init), so the abort is
+ * the same wherever memory runs out.
  */
 #include <azapply/provider.h>
 
@@ -37,6 +39,16 @@ void *az_xrealloc(void *p, size_t n)
 	if (!q)
 		die_oom(n);
 	return q;
+}
+
+static void *json_xmalloc(size_t n)
+{
+	return az_xmalloc(n);
+}
+
+void az_alloc_init(void)
+{
+	json_set_alloc_funcs(json_xmalloc, free);
 }
 
 char *az_xstrdup(const char *s)

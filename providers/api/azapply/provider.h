@@ -56,6 +56,10 @@ char *az_xstrdup(const char *s);
 char *az_xstrndup(const char *s, size_t n);
 char *az_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *az_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Routes jansson's allocations through az_xmalloc, so that a failed one is
+ * the same abort as any other rather than a NULL few callers check. Called
+ * once, first thing in main. */
+void az_alloc_init(void);
 
 /* A growable, always NUL-terminated byte buffer. */
 typedef struct az_buf {
