@@ -7,9 +7,18 @@
  */
 #include <azapply/provider.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef AZAPPLY_TORTURE
+/* The countdown of the allocation torture test (torture.c, only in builds
+ * with -DAZAPPLY_TORTURE=ON). */
+bool az_torture_alloc_fails(void);
+#else
+#define az_torture_alloc_fails() false
+#endif
 
 static void die_oom(size_t n)
 {
@@ -19,7 +28,7 @@ static void die_oom(size_t n)
 
 void *az_xmalloc(size_t n)
 {
-	void *p = malloc(n ? n : 1);
+	void *p = az_torture_alloc_fails() ? NULL : malloc(n ? n : 1);
 	if (!p)
 		die_oom(n);
 	return p;
@@ -27,7 +36,7 @@ void *az_xmalloc(size_t n)
 
 void *az_xcalloc(size_t count, size_t size)
 {
-	void *p = calloc(count ? count : 1, size ? size : 1);
+	void *p = az_torture_alloc_fails() ? NULL : calloc(count ? count : 1, size ? size : 1);
 	if (!p)
 		die_oom(count * size);
 	return p;
@@ -35,7 +44,7 @@ void *az_xcalloc(size_t count, size_t size)
 
 void *az_xrealloc(void *p, size_t n)
 {
-	void *q = realloc(p, n ? n : 1);
+	void *q = az_torture_alloc_fails() ? NULL : realloc(p, n ? n : 1);
 	if (!q)
 		die_oom(n);
 	return q;
