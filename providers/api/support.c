@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef AZAPPLY_TORTURE
 /* The countdown of the allocation torture test (torture.c, only in builds
@@ -20,9 +21,17 @@ bool az_torture_alloc_fails(void);
 #define az_torture_alloc_fails() false
 #endif
 
+/* Straight to the descriptor, not through stderr: azapply's stderr is a
+ * stream that allocates as it redacts (cmd/output.c), so printing there
+ * failed again and recursed until the stack overflowed (the allocation
+ * torture test, tests/torture). The message holds no secret. */
 static void die_oom(size_t n)
 {
-	fprintf(stderr, "azapply: fatal: out of memory (allocating %zu bytes)\n", n);
+	char msg[96];
+	int len = snprintf(msg, sizeof(msg),
+			   "azapply: fatal: out of memory (allocating %zu bytes)\n", n);
+	ssize_t written = len > 0 ? write(STDERR_FILENO, msg, (size_t)len) : 0;
+	(void)written; /* nowhere left to say that it failed */
 	abort();
 }
 
