@@ -429,23 +429,33 @@ static void concurrent_applies_take_turns(void **state)
 	    0, "No changes");
 }
 
+/* The stack applied, then a second writer's apply of the same instance
+ * holding the lock, its Spark pool write held `delay_ms` by the emulator. */
+static pid_t holding_apply(e2e_world *w, char *writer, size_t len, int delay_ms)
+{
+	e2e_run_expect(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
+	    "Apply complete");
+	second_writer(w, writer, len);
+	char fault[128];
+	snprintf(fault, sizeof(fault),
+	         "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":%d,\"times\":1}",
+	         delay_ms);
+	emu_control(w->e, "POST", "faults", fault, NULL);
+	pid_t holder = e2e_spawn(
+	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
+	    NULL);
+	wait_for_lock(w);
+	return holder;
+}
+
 /* A run killed while it holds the lock leaves it held; the next run names
  * it, unlock with a wrong ID is refused, with the right one frees it. */
 static void killed_holder_then_unlock(void **state)
 {
 	e2e_world *w = *state;
-	e2e_run_expect(
-	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
-	    "Apply complete");
 	char writer[1200];
-	second_writer(w, writer, sizeof(writer));
-	emu_control(w->e, "POST", "faults",
-	            "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":15000,\"times\":1}",
-	            NULL);
-	pid_t holder = e2e_spawn(
-	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
-	    NULL);
-	wait_for_lock(w);
+	pid_t holder = holding_apply(w, writer, sizeof(writer), 15000);
 	kill(holder, SIGKILL);
 	e2e_wait(holder);
 	emu_control(w->e, "DELETE", "faults", NULL, NULL);
@@ -474,18 +484,8 @@ static void killed_holder_then_unlock(void **state)
 static void sigterm_releases_the_lock(void **state)
 {
 	e2e_world *w = *state;
-	e2e_run_expect(
-	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
-	    "Apply complete");
 	char writer[1200];
-	second_writer(w, writer, sizeof(writer));
-	emu_control(w->e, "POST", "faults",
-	            "{\"method\":\"PUT\",\"path\":\"bigDataPools\",\"delayMs\":8000,\"times\":1}",
-	            NULL);
-	pid_t holder = e2e_spawn(
-	    w, (const char *const[]){"apply", writer, "--env", "dev", "--auto-approve", NULL},
-	    NULL);
-	wait_for_lock(w);
+	pid_t holder = holding_apply(w, writer, sizeof(writer), 8000);
 	kill(holder, SIGTERM);
 	assert_int_equal(e2e_wait(holder), 128 + SIGTERM);
 	emu_control(w->e, "DELETE", "faults", NULL, NULL);
