@@ -34,10 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "run.h"
+#include "e2ekit.h"
 
-#define SQL_PASSWORD "e2e-Passw0rd!"
 #define WS "synw-mlplatform-dev"
 #define RG_ID "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev"
 #define INSIGHTS_ID RG_ID "/providers/Microsoft.Insights/components/appi-mlplatform-dev"
@@ -48,132 +46,23 @@
 #define INSIGHTS_PUT "/components/appi-mlplatform-dev?"
 #define CONTAINER_PUT "/containers/synapse?"
 
-typedef struct world {
-	emu *e;
-	char **env; /* the child's extra environment, NULL-terminated */
-	char dir[1024];
-	char stack[1100];
-	char plan[1100];
-} world;
-
-static int setup(void **state)
+/* Where `plan --out` writes: the world's scratch directory. */
+static const char *plan_file(e2e_world *w)
 {
-	world *w = calloc(1, sizeof(*w));
-	const char *args[] = {"--retry-after", "0", "--lro-polls", "1", NULL};
-	if (!w || emu_start(&w->e, args) != 0)
-		return -1;
-	char *const none[] = {NULL};
-	char **base = emu_env(w->e, none);
-	size_t n = 0;
-	while (base[n])
-		n++;
-	w->env = calloc(n + 4, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		w->env[i] = strdup(base[i]);
-	w->env[n] = strdup("SYNAPSE_SQL_PASSWORD=" SQL_PASSWORD);
-	w->env[n + 1] = strdup("NO_COLOR=1");
-	w->env[n + 2] = strdup("AZAPPLY_POLL_MAX_SECONDS=1");
-	emu_env_free(base);
-	snprintf(w->dir, sizeof(w->dir), "%s/tests/e2e/concurrency-XXXXXX", AZAPPLY_BINARY_DIR);
-	if (!mkdtemp(w->dir))
-		return -1;
-	snprintf(w->stack, sizeof(w->stack), "%s/stack", w->dir);
-	snprintf(w->plan, sizeof(w->plan), "%s/plan.json", w->dir);
-	if (test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", w->stack) != 0)
-		return -1;
-	*state = w;
-	return 0;
+	static char path[400];
+	snprintf(path, sizeof(path), "%s/plan.json", w->dir);
+	return path;
 }
 
-static int teardown(void **state)
+/* A background run's exit code and output (stdout and stderr together). */
+static void expect_output(char *out, int exit_code, int code, const char *needle)
 {
-	world *w = *state;
-	test_remove_tree(w->dir);
-	emu_env_free(w->env);
-	int status = emu_stop(w->e);
-	free(w);
-	/* A clean emulator exit means it leaked nothing under ASan. */
-	return status == 0 ? 0 : -1;
+	char none[] = "";
+	run_result r = {.exit_code = exit_code, .out = out, .err = none};
+	e2e_expect(&r, code, needle);
 }
 
-/* Runs azapply with up to 7 arguments (NULL-terminated) and waits for it. */
-static run_result azapply(world *w, const char *a, ...)
-{
-	const char *argv[8] = {a};
-	va_list ap;
-	va_start(ap, a);
-	for (size_t i = 1; i < 7 && argv[i - 1]; i++)
-		argv[i] = va_arg(ap, const char *);
-	va_end(ap);
-	run_result r;
-	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, (const char *const *)w->env, NULL),
-			 0);
-	return r;
-}
-
-/* Starts `azapply apply STACK --env dev --auto-approve` in the background,
- * its output going to `log` (a path). */
-static pid_t spawn_apply(world *w, const char *log)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0)
-			_exit(127);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-		for (size_t i = 0; w->env[i]; i++) {
-			char *eq = strchr(w->env[i], '=');
-			*eq = '\0';
-			setenv(w->env[i], eq + 1, 1);
-		}
-		char *argv[] = {(char *)(uintptr_t)AZAPPLY_BINARY, "apply", w->stack, "--env", "dev",
-				"--auto-approve", NULL};
-		execv(AZAPPLY_BINARY, argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status = 0;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return text;
-}
-
-static void expect_text(const char *out, const char *err, int exit_code, int code,
-			const char *needle)
-{
-	if (exit_code != code || (needle && !strstr(out, needle) && !strstr(err, needle)))
-		fail_msg("expected exit %d and '%s'; got exit %d\nstdout:\n%s\nstderr:\n%s", code,
-			 needle ? needle : "", exit_code, out, err);
-	assert_null(strstr(out, SQL_PASSWORD));
-	assert_null(strstr(err, SQL_PASSWORD));
-}
-
-static void expect(const run_result *r, int code, const char *needle)
-{
-	expect_text(r->out, r->err, r->exit_code, code, needle);
-}
-
-static void control(world *w, const char *method, const char *path, const char *body)
+static void control(e2e_world *w, const char *method, const char *path, const char *body)
 {
 	json_t *answer = NULL;
 	int status = emu_control(w->e, method, path, body, &answer);
@@ -184,15 +73,15 @@ static void control(world *w, const char *method, const char *path, const char *
 	json_decref(answer);
 }
 
-static long fault_hits(world *w)
+static long fault_hits(e2e_world *w)
 {
 	json_t *faults = NULL;
 	assert_int_equal(emu_control(w->e, "GET", "faults", NULL, &faults), 200);
 	long hits = 0;
 	size_t i;
 	json_t *f;
-	json_array_foreach(json_object_get(faults, "value"), i, f)
-		hits += (long)json_integer_value(json_object_get(f, "hits"));
+	json_array_foreach(json_object_get(faults, "value"), i, f) hits +=
+	    (long)json_integer_value(json_object_get(f, "hits"));
 	json_decref(faults);
 	return hits;
 }
@@ -200,7 +89,7 @@ static long fault_hits(world *w)
 /* Waits (at most 60 s) until the fault rules fired `hits` times: a rule
  * with a delay fires as its request arrives, which the emulator then holds
  * before it looks at the resource. */
-static void wait_for_hits(world *w, long hits)
+static void wait_for_hits(e2e_world *w, long hits)
 {
 	for (int i = 0; i < 6000; i++) {
 		if (fault_hits(w) >= hits)
@@ -212,19 +101,19 @@ static void wait_for_hits(world *w, long hits)
 }
 
 /* Holds the first PUT whose path matches `path` (a regex) for 3 s. */
-static void hold_put(world *w, const char *path)
+static void hold_put(e2e_world *w, const char *path)
 {
 	char rule[512];
-	snprintf(rule, sizeof(rule), "{\"method\":\"PUT\",\"path\":\"%s\",\"delayMs\":3000,\"times\":1}",
-		 path);
+	snprintf(rule, sizeof(rule),
+	         "{\"method\":\"PUT\",\"path\":\"%s\",\"delayMs\":3000,\"times\":1}", path);
 	control(w, "POST", "faults", rule);
 }
 
-static void edit_stack_file(world *w, const char *name, const char *from, const char *to)
+static void edit_stack_file(e2e_world *w, const char *name, const char *from, const char *to)
 {
 	char path[1200];
 	snprintf(path, sizeof(path), "%s/%s", w->stack, name);
-	char *text = slurp(path);
+	char *text = e2e_slurp(path);
 	char *at = strstr(text, from);
 	assert_non_null(at);
 	FILE *f = fopen(path, "w");
@@ -234,49 +123,47 @@ static void edit_stack_file(world *w, const char *name, const char *from, const 
 	free(text);
 }
 
-static void edit_pipeline(world *w)
+static void edit_pipeline(e2e_world *w)
 {
 	edit_stack_file(w, "artifacts/nightly-training.json",
-			"Retrain the churn model with automated ML",
-			"Retrain the churn model every night");
+	                "Retrain the churn model with automated ML",
+	                "Retrain the churn model every night");
 }
 
 /* Two changes to the manifests: the pipeline's description (a Synapse
  * artifact) and the component's retention (an ARM resource with an etag). */
-static void edit_manifests(world *w)
+static void edit_manifests(e2e_world *w)
 {
 	edit_pipeline(w);
 	edit_stack_file(w, "04-app-insights.yaml", "Application_Type: web",
-			"Application_Type: web\n    RetentionInDays: 120");
+	                "Application_Type: web\n    RetentionInDays: 120");
 }
 
 /* What another client writes: the pipeline saved in Synapse Studio and
  * the component's retention changed in the portal. */
 #define STUDIO_DESCRIPTION "edited in Synapse Studio"
-static void change_out_of_band(world *w)
+static void change_out_of_band(e2e_world *w)
 {
 	control(w, "PUT", "synapse/" WS "/pipelines/nightly-training",
-		"{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
+	        "{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
 	control(w, "PATCH", "arm" INSIGHTS_ID, "{\"properties\":{\"RetentionInDays\":60}}");
 }
 
-static json_t *arm_get(world *w, const char *id)
+static json_t *arm_get(e2e_world *w, const char *id)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "arm%s", id);
-	json_t *body = NULL;
-	assert_int_equal(emu_control(w->e, "GET", path, NULL, &body), 200);
+	json_t *body = e2e_arm_get(w, id);
+	assert_non_null(body);
 	return body;
 }
 
-static json_t *artifact_get(world *w, const char *path)
+static json_t *artifact_get(e2e_world *w, const char *path)
 {
 	char *token = emu_token(w->e, "https://dev.azuresynapse.net/.default");
 	assert_non_null(token);
 	char auth[8192], url[512];
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	snprintf(url, sizeof(url), "https://" WS ".dev.localhost:%d/%s?api-version=2020-12-01",
-		 emu_port(w->e), path);
+	         emu_port(w->e), path);
 	const char *headers[] = {auth, NULL};
 	emu_response resp;
 	assert_int_equal(emu_http(w->e, &resp, "GET", url, headers, NULL, 0), 0);
@@ -293,7 +180,7 @@ static json_t *props(json_t *body, const char *name)
 }
 
 /* The out-of-band values are still there: nothing was overwritten. */
-static void expect_out_of_band_kept(world *w)
+static void expect_out_of_band_kept(e2e_world *w)
 {
 	json_t *pipeline = artifact_get(w, "pipelines/nightly-training");
 	assert_string_equal(json_string_value(props(pipeline, "description")), STUDIO_DESCRIPTION);
@@ -304,14 +191,15 @@ static void expect_out_of_band_kept(world *w)
 }
 
 /* The writes in the request log whose path contains `path`: a new array. */
-static json_t *writes_to(world *w, const char *path)
+static json_t *writes_to(e2e_world *w, const char *path)
 {
 	json_t *log = NULL;
 	assert_int_equal(emu_control(w->e, "GET", "log", NULL, &log), 200);
 	json_t *found = json_array();
 	size_t i;
 	json_t *req;
-	json_array_foreach(json_object_get(log, "requests"), i, req) {
+	json_array_foreach(json_object_get(log, "requests"), i, req)
+	{
 		const char *method = json_string_value(json_object_get(req, "method"));
 		const char *p = json_string_value(json_object_get(req, "path"));
 		if (p && strstr(p, path) && (!strcmp(method, "PUT") || !strcmp(method, "PATCH")))
@@ -337,18 +225,19 @@ static void expect_header(json_t *writes, const char *path, const char *name, co
 	const char *got = only_write_header(writes, path, name);
 	if (!got || strcmp(got, want) != 0)
 		fail_msg("the write to %s carried %s: %s, not %s", path, name, got ? got : "(none)",
-			 want);
+		         want);
 }
 
 /* The etag a saved plan read for `address`. */
-static char *planned_etag(world *w, const char *address)
+static char *planned_etag(e2e_world *w, const char *address)
 {
-	json_t *plan = json_load_file(w->plan, 0, NULL);
+	json_t *plan = json_load_file(plan_file(w), 0, NULL);
 	assert_non_null(plan);
 	char *etag = NULL;
 	size_t i;
 	json_t *r;
-	json_array_foreach(json_object_get(plan, "resources"), i, r) {
+	json_array_foreach(json_object_get(plan, "resources"), i, r)
+	{
 		const char *live = json_string_value(json_object_get(r, "liveEtag"));
 		if (live && !strcmp(json_string_value(json_object_get(r, "address")), address))
 			etag = strdup(live);
@@ -359,23 +248,23 @@ static char *planned_etag(world *w, const char *address)
 	return etag;
 }
 
-static void apply_all(world *w)
+static void apply_all(e2e_world *w)
 {
-	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
-	expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
 	run_result_free(&r);
 }
 
 /* A second apply plans from what is there now and converges (or has
  * nothing left to do); after it the plan settles. */
-static void converge(world *w)
+static void converge(e2e_world *w)
 {
 	control(w, "DELETE", "faults", NULL);
-	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
-	expect(&r, 0, strstr(r.out, "No changes") ? "No changes" : "Apply complete");
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, strstr(r.out, "No changes") ? "No changes" : "Apply complete");
 	run_result_free(&r);
-	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL);
-	expect(&r, 0, "No changes.");
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 0, "No changes.");
 	run_result_free(&r);
 }
 
@@ -384,7 +273,7 @@ static void converge(world *w)
  * the etag the plan read, for a Synapse artifact and an ARM resource. */
 static void writes_carry_what_the_plan_read(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	apply_all(w);
 	json_t *writes = writes_to(w, INSIGHTS_PUT);
 	expect_header(writes, INSIGHTS_PUT, "if-none-match", "*");
@@ -405,14 +294,14 @@ static void writes_carry_what_the_plan_read(void **state)
 	json_decref(writes);
 
 	edit_manifests(w);
-	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out", w->plan, NULL);
-	expect(&r, 0, "Plan: 0 to add, 2 to change");
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--out", plan_file(w));
+	e2e_expect(&r, 0, "Plan: 0 to add, 2 to change");
 	run_result_free(&r);
 	char *pipeline_etag = planned_etag(w, PIPELINE);
 	char *insights_etag = planned_etag(w, INSIGHTS);
 	control(w, "DELETE", "log", NULL);
-	r = azapply(w, "apply", w->plan, "--auto-approve", NULL);
-	expect(&r, 0, "Apply complete: 2 done, 0 failed, 0 skipped.");
+	r = E2E_RUN(w, "apply", plan_file(w), "--auto-approve");
+	e2e_expect(&r, 0, "Apply complete: 2 done, 0 failed, 0 skipped.");
 	run_result_free(&r);
 	writes = writes_to(w, PIPELINE_PUT);
 	expect_header(writes, PIPELINE_PUT, "if-match", pipeline_etag);
@@ -431,16 +320,16 @@ static void writes_carry_what_the_plan_read(void **state)
  * named. */
 static void change_after_the_plan_is_not_overwritten(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	apply_all(w);
 	edit_manifests(w);
-	run_result r = azapply(w, "plan", w->stack, "--env", "dev", "--out", w->plan, NULL);
-	expect(&r, 0, "Plan: 0 to add, 2 to change");
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--out", plan_file(w));
+	e2e_expect(&r, 0, "Plan: 0 to add, 2 to change");
 	run_result_free(&r);
 	change_out_of_band(w);
 	control(w, "DELETE", "log", NULL);
-	r = azapply(w, "apply", w->plan, "--auto-approve", NULL);
-	expect(&r, 1, "changed in Azure since");
+	r = E2E_RUN(w, "apply", plan_file(w), "--auto-approve");
+	e2e_expect(&r, 1, "changed in Azure since");
 	assert_true(strstr(r.err, PIPELINE) || strstr(r.err, INSIGHTS));
 	assert_null(strstr(r.out, "Apply complete"));
 	run_result_free(&r);
@@ -459,7 +348,7 @@ static void change_after_the_plan_is_not_overwritten(void **state)
  * which is reported in words, not retried, and overwrites nothing. */
 static void change_during_apply_is_not_overwritten(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	apply_all(w);
 	edit_manifests(w);
 	hold_put(w, "^/pipelines/nightly-training\\\\?");
@@ -467,12 +356,14 @@ static void change_during_apply_is_not_overwritten(void **state)
 	control(w, "DELETE", "log", NULL);
 	char log[1200];
 	snprintf(log, sizeof(log), "%s/during.log", w->dir);
-	pid_t pid = spawn_apply(w, log);
+	pid_t pid = e2e_spawn(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
+	    log);
 	wait_for_hits(w, 2);
 	change_out_of_band(w);
-	int code = wait_child(pid);
-	char *out = slurp(log);
-	expect_text(out, "", code, 1, "changed in Azure since it was planned");
+	int code = e2e_wait(pid);
+	char *out = e2e_slurp(log);
+	expect_output(out, code, 1, "changed in Azure since it was planned");
 	for (const char *const *a = (const char *const[]){PIPELINE, INSIGHTS, NULL}; *a; a++) {
 		char want[256];
 		snprintf(want, sizeof(want), "%s changed in Azure since it was planned", *a);
@@ -485,12 +376,12 @@ static void change_during_apply_is_not_overwritten(void **state)
 	json_t *writes = writes_to(w, PIPELINE_PUT);
 	assert_non_null(only_write_header(writes, PIPELINE_PUT, "if-match"));
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(writes, 0), "status")),
-			 412);
+	                 412);
 	json_decref(writes);
 	writes = writes_to(w, INSIGHTS_PUT);
 	assert_non_null(only_write_header(writes, INSIGHTS_PUT, "if-match"));
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(writes, 0), "status")),
-			 412);
+	                 412);
 	json_decref(writes);
 	expect_out_of_band_kept(w);
 	/* The trigger stopped around the pipeline's update runs again. */
@@ -500,7 +391,7 @@ static void change_during_apply_is_not_overwritten(void **state)
 	converge(w);
 	json_t *pipeline = artifact_get(w, "pipelines/nightly-training");
 	assert_string_equal(json_string_value(props(pipeline, "description")),
-			    "Retrain the churn model every night");
+	                    "Retrain the churn model every night");
 	json_decref(pipeline);
 }
 
@@ -509,21 +400,23 @@ static void change_during_apply_is_not_overwritten(void **state)
  * against the same etag would (two applies planned from one read). */
 static void change_before_the_write_lands_is_not_overwritten(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	apply_all(w);
 	edit_pipeline(w);
 	control(w, "POST", "faults",
-		"{\"method\":\"GET\",\"path\":\"^/operationResults/\",\"delayMs\":3000,"
-		"\"times\":1}");
+	        "{\"method\":\"GET\",\"path\":\"^/operationResults/\",\"delayMs\":3000,"
+	        "\"times\":1}");
 	char log[1200];
 	snprintf(log, sizeof(log), "%s/landing.log", w->dir);
-	pid_t pid = spawn_apply(w, log);
+	pid_t pid = e2e_spawn(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
+	    log);
 	wait_for_hits(w, 1);
 	control(w, "PUT", "synapse/" WS "/pipelines/nightly-training",
-		"{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
-	int code = wait_child(pid);
-	char *out = slurp(log);
-	expect_text(out, "", code, 1, PIPELINE " changed in Azure since it was planned");
+	        "{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
+	int code = e2e_wait(pid);
+	char *out = e2e_slurp(log);
+	expect_output(out, code, 1, PIPELINE " changed in Azure since it was planned");
 	assert_non_null(strstr(out, "412 PreconditionFailed"));
 	free(out);
 	json_t *pipeline = artifact_get(w, "pipelines/nightly-training");
@@ -536,44 +429,58 @@ static void change_before_the_write_lands_is_not_overwritten(void **state)
  * If-None-Match: * answers 412 and their resource stays as they made it. */
 static void create_during_apply_is_not_overwritten(void **state)
 {
-	world *w = *state;
+	e2e_world *w = *state;
 	apply_all(w);
 	control(w, "DELETE", "arm" INSIGHTS_ID, NULL);
 	hold_put(w, "components/appi-mlplatform-dev\\\\?");
 	char log[1200];
 	snprintf(log, sizeof(log), "%s/create.log", w->dir);
-	pid_t pid = spawn_apply(w, log);
+	pid_t pid = e2e_spawn(
+	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
+	    log);
 	wait_for_hits(w, 1);
 	control(w, "PUT", "arm" INSIGHTS_ID,
-		"{\"location\":\"westeurope\",\"kind\":\"web\",\"tags\":{\"owner\":\"someone "
-		"else\"},\"properties\":{\"Application_Type\":\"other\"}}");
-	int code = wait_child(pid);
-	char *out = slurp(log);
-	expect_text(out, "", code, 1,
-		    INSIGHTS " changed in Azure since it was planned (it exists now, it did not "
-			     "then)");
+	        "{\"location\":\"westeurope\",\"kind\":\"web\",\"tags\":{\"owner\":\"someone "
+	        "else\"},\"properties\":{\"Application_Type\":\"other\"}}");
+	int code = e2e_wait(pid);
+	char *out = e2e_slurp(log);
+	expect_output(out, code, 1,
+	              INSIGHTS " changed in Azure since it was planned (it exists now, it did not "
+	                       "then)");
 	free(out);
 	json_t *insights = arm_get(w, INSIGHTS_ID);
 	assert_string_equal(json_string_value(props(insights, "Application_Type")), "other");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(insights, "tags"),
-							      "owner")),
-			    "someone else");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(insights, "tags"), "owner")),
+	    "someone else");
 	json_decref(insights);
 	converge(w);
+}
+
+static int setup(void **state)
+{
+	const char *args[] = {"--retry-after", "0", "--lro-polls", "1", NULL};
+	const char *env[] = {"AZAPPLY_POLL_MAX_SECONDS=1", NULL};
+	return e2e_setup((e2e_world **)state, "synapse-ml", args, env);
+}
+
+static int teardown(void **state)
+{
+	return e2e_teardown(*state);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(writes_carry_what_the_plan_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(change_after_the_plan_is_not_overwritten, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(change_during_apply_is_not_overwritten, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(change_before_the_write_lands_is_not_overwritten,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(create_during_apply_is_not_overwritten, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(writes_carry_what_the_plan_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(change_after_the_plan_is_not_overwritten, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(change_during_apply_is_not_overwritten, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(change_before_the_write_lands_is_not_overwritten, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(create_during_apply_is_not_overwritten, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
