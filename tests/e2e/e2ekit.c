@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2ekit.h"
@@ -113,6 +114,30 @@ int e2e_wait(pid_t pid)
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+long e2e_fault_hits(e2e_world *w)
+{
+	json_t *faults = NULL;
+	assert_int_equal(emu_control(w->e, "GET", "faults", NULL, &faults), 200);
+	long hits = 0;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(faults, "value"), i, f) hits +=
+	    (long)json_integer_value(json_object_get(f, "hits"));
+	json_decref(faults);
+	return hits;
+}
+
+void e2e_wait_for_hits(e2e_world *w, long hits)
+{
+	for (int i = 0; i < 6000; i++) {
+		if (e2e_fault_hits(w) >= hits)
+			return;
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the fault rules never fired %ld times", hits);
 }
 
 char *e2e_slurp(const char *path)

@@ -23,9 +23,9 @@
 
 typedef struct e2e_world {
 	emu *e;
-	char **env;       /* the child's environment, NULL-terminated */
-	char dir[256];    /* private scratch directory, removed at teardown */
-	char stack[300];  /* dir/stack: a copy of the example */
+	char **env;      /* the child's environment, NULL-terminated */
+	char dir[256];   /* private scratch directory, removed at teardown */
+	char stack[300]; /* dir/stack: a copy of the example */
 } e2e_world;
 
 /* Starts the emulator with `emu_args` (NULL-terminated, or NULL) and copies
@@ -53,6 +53,12 @@ void e2e_run_expect(e2e_world *w, const char *const *argv, int code, const char 
  * ended it. */
 pid_t e2e_spawn(e2e_world *w, const char *const *argv, const char *log);
 int e2e_wait(pid_t pid);
+
+/* How often the emulator's fault rules have fired, and waiting (at most
+ * 60 s) until they fired `hits` times: a rule with a delay fires as its
+ * request arrives, so the request is then in flight, held by the emulator. */
+long e2e_fault_hits(e2e_world *w);
+void e2e_wait_for_hits(e2e_world *w, long hits);
 
 /* Files of the stack copy. */
 char *e2e_slurp(const char *path);

@@ -73,33 +73,6 @@ static void control(e2e_world *w, const char *method, const char *path, const ch
 	json_decref(answer);
 }
 
-static long fault_hits(e2e_world *w)
-{
-	json_t *faults = NULL;
-	assert_int_equal(emu_control(w->e, "GET", "faults", NULL, &faults), 200);
-	long hits = 0;
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(faults, "value"), i, f) hits +=
-	    (long)json_integer_value(json_object_get(f, "hits"));
-	json_decref(faults);
-	return hits;
-}
-
-/* Waits (at most 60 s) until the fault rules fired `hits` times: a rule
- * with a delay fires as its request arrives, which the emulator then holds
- * before it looks at the resource. */
-static void wait_for_hits(e2e_world *w, long hits)
-{
-	for (int i = 0; i < 6000; i++) {
-		if (fault_hits(w) >= hits)
-			return;
-		struct timespec ts = {0, 10 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	fail_msg("the fault rules never fired %ld times", hits);
-}
-
 /* Holds the first PUT whose path matches `path` (a regex) for 3 s. */
 static void hold_put(e2e_world *w, const char *path)
 {
@@ -359,7 +332,7 @@ static void change_during_apply_is_not_overwritten(void **state)
 	pid_t pid = e2e_spawn(
 	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
 	    log);
-	wait_for_hits(w, 2);
+	e2e_wait_for_hits(w, 2);
 	change_out_of_band(w);
 	int code = e2e_wait(pid);
 	char *out = e2e_slurp(log);
@@ -411,7 +384,7 @@ static void change_before_the_write_lands_is_not_overwritten(void **state)
 	pid_t pid = e2e_spawn(
 	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
 	    log);
-	wait_for_hits(w, 1);
+	e2e_wait_for_hits(w, 1);
 	control(w, "PUT", "synapse/" WS "/pipelines/nightly-training",
 	        "{\"properties\":{\"description\":\"" STUDIO_DESCRIPTION "\"}}");
 	int code = e2e_wait(pid);
@@ -438,7 +411,7 @@ static void create_during_apply_is_not_overwritten(void **state)
 	pid_t pid = e2e_spawn(
 	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL},
 	    log);
-	wait_for_hits(w, 1);
+	e2e_wait_for_hits(w, 1);
 	control(w, "PUT", "arm" INSIGHTS_ID,
 	        "{\"location\":\"westeurope\",\"kind\":\"web\",\"tags\":{\"owner\":\"someone "
 	        "else\"},\"properties\":{\"Application_Type\":\"other\"}}");
