@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema_internal.h"
+
 enum {
 	T_NULL = 1 << 0,
 	T_BOOLEAN = 1 << 1,
@@ -95,6 +97,10 @@ struct node {
 	node_list all_of, any_of, one_of;
 	node *not_;
 	node *ref;
+	/* Extensions (annotations to other validators, checks to azapply). */
+	bool warn_unknown; /* x-azapply-unknownProperties: "warn" */
+	bool enum_nocase;  /* x-azapply-enumCase: "insensitive" */
+	char *format;      /* format: uuid, date-time, duration, timespan, azure-location */
 };
 
 struct az_schema {
@@ -423,10 +429,24 @@ static void compile_keyword(compiler *c, node *n, const char *kw, const json_t *
 		n->ref = compile_node(c, target);
 		az_buf_free(&c->where);
 		c->where = saved;
+	} else if (strcmp(kw, "x-azapply-unknownProperties") == 0) {
+		if (!json_is_string(v) || strcmp(json_string_value(v), "warn") != 0)
+			compile_fail(c, "'%s' must be \"warn\"", kw);
+		n->warn_unknown = true;
+	} else if (strcmp(kw, "x-azapply-enumCase") == 0) {
+		if (!json_is_string(v) || strcmp(json_string_value(v), "insensitive") != 0)
+			compile_fail(c, "'%s' must be \"insensitive\"", kw);
+		n->enum_nocase = true;
+	} else if (strcmp(kw, "format") == 0) {
+		if (!json_is_string(v))
+			compile_fail(c, "'format' must be a string");
+		else
+			n->format = az_xstrdup(json_string_value(v));
 	}
 	/* $defs compile when referenced; annotations ($schema, $id, $comment,
-	 * title, description, default, examples, format, ...) assert nothing,
-	 * as draft 2020-12 says of unknown keywords. */
+	 * title, description, default, examples, ...) assert nothing, as draft
+	 * 2020-12 says of unknown keywords. `format` asserts only the formats
+	 * check_format knows; any other is an annotation. */
 }
 
 static node *compile_node(compiler *c, const json_t *js)
@@ -478,6 +498,7 @@ static void node_free(node *n)
 	json_decref(n->const_value);
 	pcre2_code_free(n->pattern);
 	free(n->pattern_src);
+	free(n->format);
 	free(n->prefix_items.items);
 	free(n->all_of.items);
 	free(n->any_of.items);
@@ -533,6 +554,11 @@ typedef struct validator {
 	az_schema_skip_fn skip;
 	void *skip_ud;
 	az_buf ptr; /* JSON Pointer of the value being checked */
+	/* Where warnings go: what Azure would accept but ignore or read
+	 * otherwise (an unknown property, an enum in another case, an unknown
+	 * region). A branch of anyOf/oneOf gets a list of its own, kept only
+	 * when that branch is the one that applies. NULL: dropped. */
+	az_schema_errors *warnings;
 } validator;
 
 static void errors_add(az_schema_errors *errs, const char *pointer, const char *keyword,
@@ -558,6 +584,20 @@ static void fail(validator *v, az_schema_errors *errs, const char *keyword, cons
 	char *msg = az_xvasprintf(fmt, ap);
 	va_end(ap);
 	errors_add(errs, v->ptr.data ? v->ptr.data : "", keyword, msg);
+}
+
+static void warn(validator *v, const char *keyword, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warn(validator *v, const char *keyword, const char *fmt, ...)
+{
+	if (!v->warnings)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = az_xvasprintf(fmt, ap);
+	va_end(ap);
+	errors_add(v->warnings, v->ptr.data ? v->ptr.data : "", keyword, msg);
 }
 
 void az_schema_errors_clear(az_schema_errors *errs)
@@ -845,7 +885,11 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 		if (n->property_names) {
 			json_t *name = json_string(key);
 			size_t before = errs->len;
-			if (name && validate(v, n->property_names, name, errs) > 0) {
+			az_schema_errors *warnings = v->warnings;
+			v->warnings = NULL;
+			size_t bad = name ? validate(v, n->property_names, name, errs) : 0;
+			v->warnings = warnings;
+			if (bad > 0) {
 				/* The name is the problem, not its value. */
 				char *quoted = az_xasprintf("'%s' ", key);
 				for (size_t k = before; k < errs->len; k++) {
@@ -909,6 +953,139 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 			validate_at(v, n->additional, val, key, 0, errs);
 		}
 	}
+}
+
+/* Whether `j` passes `n`, without a word to the user. */
+static bool passes(validator *v, const node *n, const json_t *j)
+{
+	az_schema_errors scratch = {NULL, 0, 0};
+	az_schema_errors *warnings = v->warnings;
+	v->warnings = NULL;
+	size_t count = validate(v, n, j, &scratch);
+	v->warnings = warnings;
+	az_schema_errors_clear(&scratch);
+	return count == 0;
+}
+
+/* The enum member `j` equals but for case, or NULL. */
+static const json_t *enum_case_match(const json_t *values, const json_t *j)
+{
+	size_t i;
+	const json_t *e;
+	if (!json_is_string(j))
+		return NULL;
+	json_array_foreach(values, i, e)
+	{
+		if (json_is_string(e) && strcasecmp(json_string_value(e), json_string_value(j)) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* The property names `n` knows for object `j`, as the annotations of
+ * unevaluatedProperties would give them: its own properties and
+ * patternProperties, and those of every subschema that applies ($ref,
+ * allOf, and the anyOf/oneOf forms `j` passes). Sets *open when one of
+ * them takes any property (additionalProperties), which is how a schema
+ * says an object is open: tags, Spark configuration, pipeline parameters,
+ * a linked service type Synapse knows and the specs do not. */
+static void collect_known(validator *v, const node *n, const json_t *j, json_t *known, bool *open,
+                          const char ***names, size_t *n_names, size_t *cap_names)
+{
+	if (n->is_bool || *open)
+		return;
+	for (size_t i = 0; i < n->n_props; i++) {
+		json_object_set_new(known, n->props[i].name, json_true());
+		if (*n_names == *cap_names) {
+			*cap_names = *cap_names ? 2 * *cap_names : 32;
+			*names = az_xrealloc(*names, *cap_names * sizeof(**names));
+		}
+		(*names)[(*n_names)++] = n->props[i].name;
+	}
+	const char *key;
+	const json_t *val;
+	json_object_foreach((json_t *)(uintptr_t)j, key, val)
+	{
+		for (size_t i = 0; i < n->n_pattern_props; i++)
+			if (pattern_matches(n->pattern_props[i].re, key, strlen(key)))
+				json_object_set_new(known, key, json_true());
+	}
+	if (n->additional && !(n->additional->is_bool && !n->additional->bool_value)) {
+		*open = true;
+		return;
+	}
+	if (n->ref)
+		collect_known(v, n->ref, j, known, open, names, n_names, cap_names);
+	for (size_t i = 0; i < n->all_of.len; i++)
+		collect_known(v, n->all_of.items[i], j, known, open, names, n_names, cap_names);
+	const node_list *lists[2] = {&n->any_of, &n->one_of};
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < lists[l]->len; i++)
+			if (passes(v, lists[l]->items[i], j))
+				collect_known(v, lists[l]->items[i], j, known, open, names, n_names,
+				              cap_names);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every property of `j` its schema does not know is a warning: Azure
+ * ignores what it does not know (or rejects it), and the plan would show
+ * the typo added and the real property removed on every run. The nearest
+ * known name is offered (same letters in another case first, then the
+ * fewest edits), and the names that are known. */
+static void check_unknown(validator *v, const node *n, const json_t *j)
+{
+	json_t *known = json_object();
+	bool open = false;
+	const char **names = NULL;
+	size_t n_names = 0, cap_names = 0;
+	collect_known(v, n, j, known, &open, &names, &n_names, &cap_names);
+	if (open)
+		goto done;
+	/* Known names, sorted and once each, readOnly ones included (a body
+	 * copied from a GET carries them). */
+	qsort(names, n_names, sizeof(*names), name_cmp);
+	size_t uniq = 0;
+	for (size_t i = 0; i < n_names; i++)
+		if (!uniq || strcmp(names[uniq - 1], names[i]) != 0)
+			names[uniq++] = names[i];
+	const char *key;
+	const json_t *val;
+	json_object_foreach((json_t *)(uintptr_t)j, key, val)
+	{
+		(void)val;
+		if (json_object_get(known, key))
+			continue;
+		size_t mark = v->ptr.len;
+		az_pointer_push(&v->ptr, key);
+		const char *hint = NULL;
+		for (size_t i = 0; i < uniq && !hint; i++)
+			if (strcasecmp(names[i], key) == 0)
+				hint = names[i];
+		if (!hint)
+			hint = az_suggest(key, names, uniq);
+		az_buf list = AZ_BUF_INIT;
+		for (size_t i = 0; i < uniq && i < 40; i++)
+			az_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+		if (uniq > 40)
+			az_buf_printf(&list, ", ... (%zu in all)", uniq);
+		if (hint)
+			warn(v, "x-azapply-unknownProperties",
+			     "unknown property '%s'; did you mean '%s'?\npermissible properties: %s",
+			     key, hint, list.data ? list.data : "");
+		else
+			warn(v, "x-azapply-unknownProperties",
+			     "unknown property '%s'\npermissible properties: %s", key,
+			     list.data ? list.data : "(none)");
+		az_buf_free(&list);
+		az_buf_truncate(&v->ptr, mark);
+	}
+done:
+	free(names);
+	json_decref(known);
 }
 
 static void check_array(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
@@ -1108,9 +1285,14 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
                            az_schema_errors *errs)
 {
 	az_schema_errors *tmp = az_xcalloc(list->len, sizeof(*tmp));
+	az_schema_errors *wtmp = az_xcalloc(list->len, sizeof(*wtmp));
+	az_schema_errors *warnings = v->warnings;
 	size_t passed = 0, first = 0, second = 0;
 	for (size_t i = 0; i < list->len; i++) {
-		if (validate(v, list->items[i], j, &tmp[i]) == 0) {
+		v->warnings = warnings ? &wtmp[i] : NULL;
+		size_t count = validate(v, list->items[i], j, &tmp[i]);
+		v->warnings = warnings;
+		if (count == 0) {
 			if (passed == 0)
 				first = i;
 			else if (passed == 1)
@@ -1160,10 +1342,217 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
 		} else {
 			errors_move(errs, &tmp[best]);
 		}
+		if (warnings)
+			errors_move(warnings, &wtmp[best]);
 	}
-	for (size_t i = 0; i < list->len; i++)
+	/* The warnings of the form that applies, not of every form tried. */
+	if (warnings && passed)
+		errors_move(warnings, &wtmp[first]);
+	for (size_t i = 0; i < list->len; i++) {
 		az_schema_errors_clear(&tmp[i]);
+		az_schema_errors_clear(&wtmp[i]);
+	}
 	free(tmp);
+	free(wtmp);
+}
+
+/* ---------------------------------------------------------------------
+ * Formats: the shapes Azure checks on strings. A value that is an
+ * expression (Synapse's "@...", or what ${...} becomes) is Azure's to
+ * evaluate and passes.
+ */
+
+/* Azure regions (`az account list-locations`, public, US Government and
+ * China clouds), as ARM writes them: lower case without spaces. */
+static const char *const AZURE_LOCATIONS[] = {
+	"australiacentral", "australiacentral2", "australiaeast", "australiasoutheast",
+	"austriaeast", "belgiumcentral", "brazilsouth", "brazilsoutheast", "brazilus",
+	"canadacentral", "canadaeast", "centralindia", "centralus", "centraluseuap",
+	"chilecentral", "chinaeast", "chinaeast2", "chinaeast3", "chinanorth", "chinanorth2",
+	"chinanorth3", "denmarkeast", "eastasia", "eastus", "eastus2", "eastus2euap",
+	"eastusstg", "francecentral", "francesouth", "germanynorth", "germanywestcentral",
+	"global", "indonesiacentral", "israelcentral", "italynorth", "japaneast", "japanwest",
+	"jioindiacentral", "jioindiawest", "koreacentral", "koreasouth", "malaysiawest",
+	"mexicocentral", "newzealandnorth", "northcentralus", "northeurope", "norwayeast",
+	"norwaywest", "polandcentral", "qatarcentral", "southafricanorth", "southafricawest",
+	"southcentralus", "southcentralusstg", "southeastasia", "southindia", "spaincentral",
+	"swedencentral", "swedensouth", "switzerlandnorth", "switzerlandwest", "taiwannorth",
+	"taiwannorthwest", "uaecentral", "uaenorth", "uksouth", "ukwest", "usdodcentral",
+	"usdodeast", "usgovarizona", "usgoviowa", "usgovtexas", "usgovvirginia",
+	"westcentralus", "westeurope", "westindia", "westus", "westus2", "westus3",
+};
+#define N_LOCATIONS (sizeof(AZURE_LOCATIONS) / sizeof(AZURE_LOCATIONS[0]))
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int two_digits(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+static bool is_guid(const char *s)
+{
+	static const int GROUPS[] = {8, 4, 4, 4, 12};
+	for (size_t g = 0; g < 5; g++) {
+		for (int i = 0; i < GROUPS[g]; i++, s++)
+			if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+			      (*s >= 'A' && *s <= 'F')))
+				return false;
+		if (g < 4 && *s++ != '-')
+			return false;
+	}
+	return *s == '\0';
+}
+
+/* ISO 8601 as Azure reads it: a date, 'T', hh:mm[:ss[.fraction]], and an
+ * optional Z or offset (Synapse triggers take a local time with timeZone). */
+static bool is_date_time(const char *s)
+{
+	if (strlen(s) < 16 || !all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) ||
+	    s[7] != '-' || !all_digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') ||
+	    !all_digits(s + 11, 2) || s[13] != ':' || !all_digits(s + 14, 2))
+		return false;
+	int month = two_digits(s + 5), day = two_digits(s + 8);
+	if (month < 1 || month > 12 || day < 1 || day > 31 || two_digits(s + 11) > 23 ||
+	    two_digits(s + 14) > 59)
+		return false;
+	s += 16;
+	if (*s == ':') {
+		if (!all_digits(s + 1, 2) || two_digits(s + 1) > 60)
+			return false;
+		s += 3;
+		if (*s == '.') {
+			size_t n = strspn(s + 1, "0123456789");
+			if (!n)
+				return false;
+			s += 1 + n;
+		}
+	}
+	if (*s == 'Z' || *s == 'z')
+		return s[1] == '\0';
+	if (*s == '+' || *s == '-')
+		return all_digits(s + 1, 2) && s[3] == ':' && all_digits(s + 4, 2) && s[6] == '\0';
+	return *s == '\0';
+}
+
+/* ISO 8601 duration: P[nY][nM][nW][nD][T[nH][nM][n[.n]S]], at least one part. */
+static bool is_duration(const char *s)
+{
+	if (*s++ != 'P' || !*s)
+		return false;
+	const char *units = "YMWD";
+	bool time = false, any = false;
+	while (*s) {
+		if (*s == 'T' && !time) {
+			time = true;
+			units = "HMS";
+			s++;
+			if (!*s)
+				return false;
+			continue;
+		}
+		size_t n = strspn(s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+		if (*s == '.' && time) {
+			size_t f = strspn(s + 1, "0123456789");
+			if (!f || s[1 + f] != 'S')
+				return false;
+			s += 1 + f;
+		}
+		const char *u = *s ? strchr(units, *s) : NULL;
+		if (!u)
+			return false;
+		units = u + 1; /* each unit once, in order */
+		any = true;
+		s++;
+	}
+	return any;
+}
+
+/* .NET TimeSpan as Synapse writes timeouts: [d.]hh:mm:ss[.fffffff]. */
+static bool is_timespan(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n && s[n] == '.') {
+		s += n + 1;
+		n = strspn(s, "0123456789");
+	}
+	if (n < 1 || n > 2 || s[n] != ':' || !all_digits(s + n + 1, 2) || s[n + 3] != ':' ||
+	    !all_digits(s + n + 4, 2))
+		return false;
+	int hours = n == 1 ? s[0] - '0' : two_digits(s);
+	if (hours > 23 || two_digits(s + n + 1) > 59 || two_digits(s + n + 4) > 59)
+		return false;
+	s += n + 6;
+	if (*s == '.') {
+		size_t f = strspn(s + 1, "0123456789");
+		if (!f || f > 7)
+			return false;
+		s += 1 + f;
+	}
+	return *s == '\0';
+}
+
+/* "West Europe" and "westeurope" are the same region; so is a stage
+ * suffix such as "eastus2(stage)" to the region it stages. */
+static char *location_key(const char *s)
+{
+	az_buf b = AZ_BUF_INIT;
+	for (; *s && *s != '('; s++)
+		if (*s != ' ')
+			az_buf_putc(&b, (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s));
+	if (!b.data)
+		az_buf_puts(&b, "");
+	return az_buf_detach(&b);
+}
+
+static void check_format(validator *v, const char *format, const char *s,
+                         az_schema_errors *errs)
+{
+	if (s[0] == '@' || strstr(s, "${"))
+		return;
+	/* Never echo a secret. */
+	const char *shown = pointer_looks_secret(v->ptr.data ? v->ptr.data : "") ? "(sensitive)" : s;
+	if (strcmp(format, "uuid") == 0) {
+		if (!is_guid(s))
+			fail(v, errs, "format", "'%s' is not a GUID (8-4-4-4-12 hexadecimal digits)",
+			     shown);
+	} else if (strcmp(format, "date-time") == 0) {
+		if (!is_date_time(s))
+			fail(v, errs, "format",
+			     "'%s' is not a date and time (ISO 8601, e.g. 2026-01-01T02:00:00Z)", shown);
+	} else if (strcmp(format, "duration") == 0) {
+		if (!is_duration(s))
+			fail(v, errs, "format", "'%s' is not an ISO 8601 duration (e.g. PT1H, P1D)",
+			     shown);
+	} else if (strcmp(format, "timespan") == 0) {
+		if (!is_timespan(s))
+			fail(v, errs, "format",
+			     "'%s' is not a time span (d.hh:mm:ss, e.g. 0.12:00:00)", shown);
+	} else if (strcmp(format, "azure-location") == 0) {
+		char *key = location_key(s);
+		bool found = false;
+		for (size_t i = 0; i < N_LOCATIONS && !found; i++)
+			found = strcmp(key, AZURE_LOCATIONS[i]) == 0;
+		if (!found) {
+			const char *hint = az_suggest(key, AZURE_LOCATIONS, N_LOCATIONS);
+			if (hint)
+				warn(v, "format", "unknown Azure region '%s'; did you mean '%s'?", s,
+				     hint);
+			else
+				warn(v, "format",
+				     "unknown Azure region '%s' (not in azapply's list of regions)", s);
+		}
+		free(key);
+	}
 }
 
 static size_t validate(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
@@ -1189,21 +1578,31 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 		free(want);
 		free(got);
 	}
-	if (n->enum_values) {
-		if (!enum_contains(n->enum_values, j)) {
-			char *got = render_instance(v, j);
+	if (n->enum_values && !enum_contains(n->enum_values, j)) {
+		const json_t *same = n->enum_nocase ? enum_case_match(n->enum_values, j) : NULL;
+		char *got = render_instance(v, j);
+		if (same) {
+			/* ARM compares enums without case and answers in its own
+			 * spelling: accepted, but plan would show the difference. */
+			warn(v, "enum", "%s is written '%s' by Azure", got, json_string_value(same));
+		} else {
 			char *choices = render_choices(n->enum_values);
 			fail(v, errs, "enum", "%s is not one of: %s", got, choices);
-			free(got);
 			free(choices);
 		}
+		free(got);
 	}
-	if (t & T_OBJECT)
+	if (t & T_OBJECT) {
 		check_object(v, n, j, errs);
-	else if (t & T_ARRAY)
+		if (n->warn_unknown && v->warnings)
+			check_unknown(v, n, j);
+	} else if (t & T_ARRAY) {
 		check_array(v, n, j, errs);
-	else if (t & T_STRING)
+	} else if (t & T_STRING) {
 		check_string(v, n, j, errs);
+		if (n->format)
+			check_format(v, n->format, json_string_value(j), errs);
+	}
 	else if (t & T_NUMBER)
 		check_number(v, n, j, errs);
 
@@ -1213,14 +1612,10 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 		check_branches(v, &n->any_of, false, j, errs);
 	if (n->one_of.len)
 		check_branches(v, &n->one_of, true, j, errs);
-	if (n->not_) {
-		az_schema_errors tmp = {NULL, 0, 0};
-		if (validate(v, n->not_, j, &tmp) == 0) {
-			char *got = render_instance(v, j);
-			fail(v, errs, "not", "%s is not allowed here", got);
-			free(got);
-		}
-		az_schema_errors_clear(&tmp);
+	if (n->not_ && passes(v, n->not_, j)) {
+		char *got = render_instance(v, j);
+		fail(v, errs, "not", "%s is not allowed here", got);
+		free(got);
 	}
 	if (n->ref)
 		validate(v, n->ref, j, errs);
@@ -1230,7 +1625,13 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 size_t az_schema_validate(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
                           void *skip_ud, az_schema_errors *errs)
 {
-	validator v = {.skip = skip, .skip_ud = skip_ud, .ptr = AZ_BUF_INIT};
+	return az_schema_check(s, instance, skip, skip_ud, errs, NULL);
+}
+
+size_t az_schema_check(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
+                       void *skip_ud, az_schema_errors *errs, az_schema_errors *warnings)
+{
+	validator v = {.skip = skip, .skip_ud = skip_ud, .ptr = AZ_BUF_INIT, .warnings = warnings};
 	az_buf_puts(&v.ptr, "");
 	size_t count = validate(&v, s->top, instance, errs);
 	az_buf_free(&v.ptr);

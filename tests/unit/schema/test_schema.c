@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "schema_internal.h"
+
 static json_t *parse(const char *text)
 {
 	json_error_t err;
@@ -544,6 +546,122 @@ static void test_builtin_messages_help_the_user(void **state)
 	az_schema_builtin_release();
 }
 
+/* The warnings of `instance` (errors must be none), one "pointer|message"
+ * line each; the caller frees the text. */
+static char *warnings_of(const az_schema *s, const char *instance)
+{
+	az_schema_errors errs = {NULL, 0, 0}, warns = {NULL, 0, 0};
+	json_t *j = parse(instance);
+	az_schema_check(s, j, NULL, NULL, &errs, &warns);
+	for (size_t i = 0; i < errs.len; i++)
+		print_error("unexpected error at %s: %s\n", errs.items[i].pointer,
+		            errs.items[i].message);
+	assert_int_equal(errs.len, 0);
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "");
+	for (size_t i = 0; i < warns.len; i++)
+		az_buf_printf(&b, "%s|%s\n", warns.items[i].pointer, warns.items[i].message);
+	az_schema_errors_clear(&errs);
+	az_schema_errors_clear(&warns);
+	json_decref(j);
+	return az_buf_detach(&b);
+}
+
+static void test_unknown_properties_warn_with_a_suggestion(void **state)
+{
+	(void)state;
+	az_schema *s = compile(
+	    "{\"type\":\"object\",\"x-azapply-unknownProperties\":\"warn\","
+	    "\"properties\":{\"nodeSize\":{\"type\":\"string\"},\"nodeCount\":{},"
+	    "\"tags\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},"
+	    "\"conf\":{\"type\":\"object\"}}}");
+	char *w = warnings_of(s, "{\"nodeSzie\":\"Small\",\"NODECOUNT\":3,\"tags\":{\"any\":\"x\"},"
+	                         "\"conf\":{\"spark.x\":1},\"zzz\":1}");
+	/* Same letters in another case first, then the fewest edits; the
+	 * permissible names on a second line; open objects say nothing. */
+	assert_string_equal(w, "/nodeSzie|unknown property 'nodeSzie'; did you mean 'nodeSize'?\n"
+	                       "permissible properties: conf, nodeCount, nodeSize, tags\n"
+	                       "/NODECOUNT|unknown property 'NODECOUNT'; did you mean 'nodeCount'?\n"
+	                       "permissible properties: conf, nodeCount, nodeSize, tags\n"
+	                       "/zzz|unknown property 'zzz'\n"
+	                       "permissible properties: conf, nodeCount, nodeSize, tags\n");
+	free(w);
+	/* Without a place for warnings, nothing changes. */
+	assert_true(valid(s, "{\"nodeSzie\":\"Small\"}"));
+	az_schema_free(s);
+}
+
+/* A discriminated union: the base knows the properties of the form that
+ * applies, a form the specs do not know is open, and a typo inside a form
+ * is said once, by the form that applies. */
+static void test_unknown_properties_follow_the_form_that_applies(void **state)
+{
+	(void)state;
+	az_schema *s = compile(
+	    "{\"type\":\"object\",\"x-azapply-unknownProperties\":\"warn\","
+	    "\"properties\":{\"type\":{\"type\":\"string\"},\"name\":{}},"
+	    "\"anyOf\":[{\"properties\":{\"type\":{\"const\":\"A\"},\"typeProperties\":{"
+	    "\"type\":\"object\",\"x-azapply-unknownProperties\":\"warn\","
+	    "\"properties\":{\"alpha\":{}}}}},"
+	    "{\"properties\":{\"type\":{\"const\":\"B\"},\"beta\":{}}},"
+	    "{\"properties\":{\"type\":{\"not\":{\"enum\":[\"A\",\"B\"]}}},"
+	    "\"additionalProperties\":true}]}");
+	char *w = warnings_of(s, "{\"type\":\"A\",\"typeProperties\":{\"alpah\":1},\"beta\":2}");
+	assert_string_equal(w, "/beta|unknown property 'beta'\n"
+	                       "permissible properties: name, type, typeProperties\n"
+	                       "/typeProperties/alpah|unknown property 'alpah'; did you mean "
+	                       "'alpha'?\npermissible properties: alpha\n");
+	free(w);
+	w = warnings_of(s, "{\"type\":\"B\",\"beta\":2}");
+	assert_string_equal(w, "");
+	free(w);
+	w = warnings_of(s, "{\"type\":\"Custom\",\"anything\":{\"at\":\"all\"}}");
+	assert_string_equal(w, "");
+	free(w);
+	az_schema_free(s);
+}
+
+static void test_enum_case_and_formats(void **state)
+{
+	(void)state;
+	az_schema *s = compile(
+	    "{\"type\":\"object\",\"properties\":{"
+	    "\"size\":{\"enum\":[\"Small\",\"Large\"],\"x-azapply-enumCase\":\"insensitive\"},"
+	    "\"exact\":{\"enum\":[\"Small\"]},"
+	    "\"id\":{\"type\":\"string\",\"format\":\"uuid\"},"
+	    "\"at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+	    "\"every\":{\"type\":\"string\",\"format\":\"duration\"},"
+	    "\"timeout\":{\"type\":\"string\",\"format\":\"timespan\"},"
+	    "\"where\":{\"type\":\"string\",\"format\":\"azure-location\"},"
+	    "\"password\":{\"type\":\"string\",\"format\":\"uuid\"},"
+	    "\"other\":{\"type\":\"string\",\"format\":\"email\"}}}");
+	char *w = warnings_of(s, "{\"size\":\"small\",\"id\":\"6A1C6E2B-1f0b-4c8e-9d54-2f3f4b5c6d7e\","
+	                         "\"at\":\"2026-01-01T02:00:00\",\"every\":\"P1DT12H\","
+	                         "\"timeout\":\"7.00:00:00\",\"where\":\"West Europe\","
+	                         "\"other\":\"not checked\"}");
+	assert_string_equal(w, "/size|'small' is written 'Small' by Azure\n");
+	free(w);
+	w = warnings_of(s, "{\"where\":\"westeurpe\",\"at\":\"2026-01-01T02:00:00.5+01:00\","
+	                   "\"timeout\":\"0:05:00\",\"every\":\"PT0.5S\",\"id\":\"${ref.X.y.id}\"}");
+	assert_string_equal(w, "/where|unknown Azure region 'westeurpe'; did you mean "
+	                       "'westeurope'?\n");
+	free(w);
+	assert_false(valid(s, "{\"exact\":\"small\"}"));
+	expect_one(s, "{\"id\":\"6a1c6e2b-1f0b-4c8e-9d54\"}", "/id", "format",
+	           "'6a1c6e2b-1f0b-4c8e-9d54' is not a GUID");
+	expect_one(s, "{\"at\":\"2026-13-01T02:00:00Z\"}", "/at", "format",
+	           "is not a date and time (ISO 8601");
+	expect_one(s, "{\"at\":\"tomorrow\"}", "/at", "format", "'tomorrow' is not a date");
+	expect_one(s, "{\"every\":\"PT\"}", "/every", "format", "is not an ISO 8601 duration");
+	expect_one(s, "{\"every\":\"P1H\"}", "/every", "format", "is not an ISO 8601 duration");
+	expect_one(s, "{\"timeout\":\"2 hours\"}", "/timeout", "format", "is not a time span");
+	expect_one(s, "{\"timeout\":\"0.25:00:00\"}", "/timeout", "format", "is not a time span");
+	/* A secret's value is never echoed. */
+	expect_one(s, "{\"password\":\"hunter2-secret\"}", "/password", "format",
+	           "'(sensitive)' is not a GUID");
+	az_schema_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +687,9 @@ int main(void)
 	    cmocka_unit_test(test_builtin_schemas_cover_every_kind),
 	    cmocka_unit_test(test_builtin_schemas_check_samples),
 	    cmocka_unit_test(test_builtin_messages_help_the_user),
+	    cmocka_unit_test(test_unknown_properties_warn_with_a_suggestion),
+	    cmocka_unit_test(test_unknown_properties_follow_the_form_that_applies),
+	    cmocka_unit_test(test_enum_case_and_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
