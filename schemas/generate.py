@@ -44,6 +44,20 @@ KINDS = [
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
 MAX_DEPTH = 7
 
+# An object whose properties the specs enumerate: a property it does not
+# know is a warning at validate (azapply's extension; editors ignore it).
+# Objects the specs leave open (additionalProperties, or no properties at
+# all: tags, Spark configuration, pipeline parameters) carry no mark.
+WARN_UNKNOWN = "x-azapply-unknownProperties"
+# An enum Azure compares without case: another case is a warning.
+ENUM_CASE = "x-azapply-enumCase"
+ARM_KINDS = ("ResourceGroup", "StorageAccount", "StorageContainer", "KeyVault",
+             "ApplicationInsights", "MlWorkspace", "MlCompute", "SynapseWorkspace",
+             "SynapseFirewallRule", "SparkPool", "SqlPool", "RoleAssignment")
+# Formats validate checks (schema.c check_format); other swagger formats
+# (int32, arm-id, ...) are left out.
+CHECKED_FORMATS = ("uuid", "date-time", "duration")
+
 
 def short(text):
     """The first sentence of a swagger description, for editor tooltips."""
@@ -118,7 +132,7 @@ def envelope_defs(kind_enum):
         "tags": {"description": "Resource tags (azapply adds its own azapply-* tags).",
                  "type": "object", "additionalProperties": {"type": "string"}},
         "location": {"description": "The Azure region, e.g. westeurope.", "type": "string",
-                     "minLength": 1},
+                     "minLength": 1, "format": "azure-location"},
         "resourceGroup": {"description": "The resource group: its Azure name, or the "
                                          "metadata.name of a ResourceGroup manifest.",
                           "type": "string", "minLength": 1},
@@ -299,6 +313,8 @@ class Converter:
                   "maxItems"):
             if k in d:
                 out[k] = d[k]
+        if d.get("format") in CHECKED_FORMATS and t == "string":
+            out["format"] = d["format"]
         if d.get("exclusiveMinimum") and "minimum" in out:
             out["exclusiveMinimum"] = out.pop("minimum")
         if d.get("exclusiveMaximum") and "maximum" in out:
@@ -320,6 +336,13 @@ class Converter:
                        if r in props and not props[r][1].get("readOnly")]
                 if req:
                     out["required"] = req
+                if not self.data_plane:
+                    # ARM reads null as "not set" and answers null for
+                    # what is unset (KubernetesCompute's vcName): an
+                    # optional property may be null.
+                    for k, ps in out["properties"].items():
+                        if k not in req and isinstance(ps.get("type"), str):
+                            ps["type"] = [ps["type"], "null"]
             ap = d.get("additionalProperties")
             if isinstance(ap, dict):
                 out["additionalProperties"] = self.convert(file, ap, depth + 1, stack)
@@ -355,7 +378,9 @@ class Converter:
             conv.pop("description", None)
             branches.append(conv)
         if self.data_plane:
-            branches.append({"properties": {disc: {"not": {"enum": values}}}})
+            # A type the specs do not know is open: no false alarms.
+            branches.append({"properties": {disc: {"not": {"enum": values}}},
+                             "additionalProperties": True})
             out["anyOf"] = branches
         else:
             out["oneOf"] = branches
@@ -453,6 +478,8 @@ def spec_resource_group():
             "tags": {"$ref": "#/$defs/tags"},
             "managedBy": {"description": "The id of the resource that manages this resource "
                                          "group.", "type": "string"},
+            # {"provisioningState": ...} in every answer.
+            "properties": READ_ONLY,
         },
     }
 
@@ -545,6 +572,16 @@ def spec_storage_account():
             "supportsHttpsTrafficOnly": {"type": "boolean",
                                          "description": "Only allow HTTPS traffic."},
             "azureFilesIdentityBasedAuthentication": {"type": "object"},
+            # What the StorageAccountGetProperties and StorageAccountCreate
+            # examples answer: a body copied from Azure carries them.
+            **{k: READ_ONLY for k in (
+                "accountMigrationInProgress", "blobRestoreStatus", "creationTime",
+                "failoverInProgress", "geoPriorityReplicationStatus", "geoReplicationStats",
+                "isSkuConversionBlocked", "keyCreationTime", "lastGeoFailoverTime",
+                "primaryEndpoints", "primaryLocation", "privateEndpointConnections",
+                "provisioningState", "secondaryEndpoints", "secondaryLocation",
+                "statusOfPrimary", "statusOfSecondary",
+                "storageAccountSkuConversionStatus")},
         }),
     }
     spec = arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "sku", "kind"])
@@ -1066,6 +1103,9 @@ def build(specs_dir):
 
     def kind(name, spec, title, extra=None, read_only=()):
         mark_read_only(spec, read_only)
+        if name in ARM_KINDS:
+            mark_enum_case(spec)
+            mark_enum_case(extra or {})
         out[name] = document(name, spec, dict(identity, **(extra or {})), title)
 
     kind("ResourceGroup", spec_resource_group(), "azapply ResourceGroup manifest")
@@ -1113,6 +1153,10 @@ def build(specs_dir):
 
     f = os.path.join(syn, "bigDataPool.json")
     body = tracked_body(conv, f, "BigDataPoolResourceInfo")
+    # Newer than the spec file's commit, in its examples and in Azure's
+    # answers (azure-notes.md): a known property, not a typo.
+    body["properties"]["properties"]["isAutotuneEnabled"] = {
+        "description": "Whether autotune is required or not.", "type": ["boolean", "null"]}
     kind("SparkPool", arm_spec(parent_scope("workspace", "SynapseWorkspace"), ["workspace"],
                                body, ["location", "properties"]),
          "azapply SparkPool manifest",
@@ -1121,6 +1165,11 @@ def build(specs_dir):
 
     f = os.path.join(syn, "sqlPool.json")
     body = tracked_body(conv, f, "SqlPool")
+    # Azure answers createMode "" for a pool created the default way
+    # (CreateSqlPool example): a body read back must validate.
+    create_mode = body["properties"]["properties"]["createMode"]
+    if "enum" in create_mode and "" not in create_mode["enum"]:
+        create_mode["enum"] = create_mode["enum"] + [""]
     kind("SqlPool", arm_spec(parent_scope("workspace", "SynapseWorkspace"), ["workspace"],
                              body, ["location", "sku"]),
          "azapply SqlPool manifest",
@@ -1205,7 +1254,7 @@ def project_schema():
             "tenant": {"$ref": "#/$defs/tenant"},
             "cloud": {"$ref": "#/$defs/cloud"},
             "location": {"description": "The default Azure region.", "type": "string",
-                         "minLength": 1},
+                         "minLength": 1, "format": "azure-location"},
             "lockStorageAccount": {"$ref": "#/$defs/lockStorageAccount"},
             "variables": {"description": "Variables for ${var.X}: name -> default value "
                                          "(null = every environment must set it).",
@@ -1248,7 +1297,8 @@ def project_schema():
                                   "propertyNames": {"pattern": var_name}},
                     "subscription": {"$ref": "#/$defs/subscription"},
                     "tenant": {"$ref": "#/$defs/tenant"},
-                    "location": {"type": "string", "minLength": 1},
+                    "location": {"type": "string", "minLength": 1,
+                                 "format": "azure-location"},
                     "cloud": {"$ref": "#/$defs/cloud"},
                     "lockStorageAccount": {"$ref": "#/$defs/lockStorageAccount"},
                     "overrides": {"description": "Kind/name -> values merged into that "
@@ -1263,10 +1313,53 @@ def project_schema():
     }
 
 
+def mark_enum_case(schema):
+    """ARM compares enum values without case (and answers in its own
+    spelling): every enum of strings in an ARM body says so, and validate
+    warns instead of failing on another case."""
+    if isinstance(schema, list):
+        for item in schema:
+            mark_enum_case(item)
+    elif isinstance(schema, dict):
+        if any(isinstance(e, str) for e in schema.get("enum", [])):
+            schema[ENUM_CASE] = "insensitive"
+        for v in schema.values():
+            if isinstance(v, (dict, list)):
+                mark_enum_case(v)
+
+
+def mark_unknown_warn(schema, in_branch=False):
+    """Marks every object schema that lists its properties and says nothing
+    of others (no additionalProperties). Members of anyOf/oneOf/allOf are
+    left unmarked: a subtype's branch lists only its own properties, and the
+    object holding the union knows the union's."""
+    if isinstance(schema, list):
+        for item in schema:
+            mark_unknown_warn(item, in_branch)
+        return
+    if not isinstance(schema, dict):
+        return
+    if ("properties" in schema and "additionalProperties" not in schema and not in_branch
+            and schema.get("type") in ("object", ["object", "null"])):
+        schema[WARN_UNKNOWN] = "warn"
+    for k, v in schema.items():
+        if k in ("anyOf", "oneOf", "allOf"):
+            mark_unknown_warn(v, True)
+        elif k == "properties":
+            for sub in v.values():
+                mark_unknown_warn(sub)
+        elif k in ("$defs", "patternProperties"):
+            for sub in v.values():
+                mark_unknown_warn(sub)
+        elif k in ("items", "additionalProperties", "not", "prefixItems"):
+            mark_unknown_warn(v)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     for name, schema in build(sys.argv[1]).items():
+        mark_unknown_warn(schema)
         with open(os.path.join(HERE, name + ".schema.json"), "w", encoding="utf-8") as f:
             json.dump(schema, f, indent=2, ensure_ascii=False)
             f.write("\n")
