@@ -344,9 +344,20 @@ static void lro_headers(emu_server *s, emu_resp *r, json_t *op, json_t *res, emu
 	char ns[128];
 	const char *slash = strchr(kind->type, '/');
 	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - kind->type), kind->type);
-	char *base = az_xasprintf("https://management.localhost:%d/subscriptions/%s/providers/%s/"
-				  "locations/%s",
-				  s->cfg.port, sub, ns, lloc);
+	char *base;
+	size_t ws = 0;
+	for (size_t i = 0; kind->status_on_workspace && i + 1 < p.n; i++)
+		if (!strcasecmp(p.seg[i], "workspaces"))
+			ws = i + 2;
+	if (ws) {
+		char *wsid = path_join(&p, 0, ws);
+		base = az_xasprintf("https://management.localhost:%d%s", s->cfg.port, wsid);
+		free(wsid);
+	} else {
+		base = az_xasprintf("https://management.localhost:%d/subscriptions/%s/providers/%s/"
+				    "locations/%s",
+				    s->cfg.port, sub, ns, lloc);
+	}
 	if (style == EMU_LRO_ASYNC || style == EMU_LRO_BOTH)
 		emu_resp_header(r, "Azure-AsyncOperation", "%s/operationStatuses/%s?api-version=%s",
 				base, opid, api);
@@ -359,7 +370,8 @@ static void lro_headers(emu_server *s, emu_resp *r, json_t *op, json_t *res, emu
 			emu_resp_header(r, "Location", "%s/operationResults/%s?api-version=%s",
 					base, opid, api);
 	}
-	emu_resp_header(r, "Retry-After", "%d", lro_retry_after(s, kind->type));
+	if (lro_retry_after(s, kind->type) >= 0)
+		emu_resp_header(r, "Retry-After", "%d", lro_retry_after(s, kind->type));
 	free(base);
 	free(lloc);
 	path_free(&p);
@@ -379,15 +391,19 @@ static void handle_poll(emu_server *s, const emu_req *q, emu_resp *r, const char
 	const char *type = json_string_value(json_object_get(op, "type"));
 	bool done = strcmp(status, "InProgress") != 0;
 	if (!strcasecmp(which, "operationStatuses")) {
-		json_t *body = json_pack("{s:s,s:s,s:s,s:O,s:f}", "id", q->path, "name", opid,
-					 "status", status, "startTime",
-					 json_object_get(op, "startTime"), "percentComplete",
-					 done ? 100.0 : 50.0);
-		if (json_object_get(op, "endTime"))
+		/* Synapse answers {"status"} alone (recordings); others the
+		 * documented status document. */
+		json_t *body = !strncasecmp(type, "Microsoft.Synapse/", 18)
+				       ? json_pack("{s:s}", "status", status)
+				       : json_pack("{s:s,s:s,s:s,s:O,s:f}", "id", q->path, "name",
+						   opid, "status", status, "startTime",
+						   json_object_get(op, "startTime"),
+						   "percentComplete", done ? 100.0 : 50.0);
+		if (strncasecmp(type, "Microsoft.Synapse/", 18) && json_object_get(op, "endTime"))
 			json_object_set(body, "endTime", json_object_get(op, "endTime"));
 		if (done && strcmp(status, "Succeeded") && json_object_get(op, "error"))
 			json_object_set(body, "error", json_object_get(op, "error"));
-		if (!done)
+		if (!done && lro_retry_after(s, type) >= 0)
 			emu_resp_header(r, "Retry-After", "%d", lro_retry_after(s, type));
 		emu_resp_json(r, 200, body);
 		return;
@@ -396,7 +412,8 @@ static void handle_poll(emu_server *s, const emu_req *q, emu_resp *r, const char
 	if (!done) {
 		char *target = emu_req_target(q);
 		emu_resp_header(r, "Location", "https://%s:%d%s", q->host, s->cfg.port, target);
-		emu_resp_header(r, "Retry-After", "%d", lro_retry_after(s, type));
+		if (lro_retry_after(s, type) >= 0)
+			emu_resp_header(r, "Retry-After", "%d", lro_retry_after(s, type));
 		free(target);
 		emu_resp_empty(r, 202);
 		return;
@@ -629,11 +646,14 @@ static void role_assignment_fill(emu_server *s, json_t *res, json_t *old, const 
 	/* Validated by the caller: an unknown role was refused with 400. */
 	if (!role)
 		return;
-	/* Azure answers with the tenant form of the definition id whatever the
-	 * request used (azure-notes.md; the 2022-04-01 examples): clients must
-	 * normalise before diffing. */
-	(void)sub;
-	char *norm = az_xasprintf("/providers/Microsoft.Authorization/roleDefinitions/%s", role->id);
+	/* Recorded sessions (2022-04-01) answer with the subscription form of
+	 * the definition id whatever the request used; clients normalise
+	 * both forms before diffing. */
+	char *norm = sub ? az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/"
+					"roleDefinitions/%s",
+					sub, role->id)
+			 : az_xasprintf("/providers/Microsoft.Authorization/roleDefinitions/%s",
+					role->id);
 	emu_json_set_path(res, "properties.roleDefinitionId", json_string(norm));
 	free(norm);
 	emu_json_set_path(res, "properties.scope", json_string(scope));
@@ -649,6 +669,12 @@ static void role_assignment_fill(emu_server *s, json_t *res, json_t *old, const 
 		emu_json_set_path(res, "properties.condition", json_null());
 	if (!emu_json_path(res, "properties.conditionVersion"))
 		emu_json_set_path(res, "properties.conditionVersion", json_null());
+	if (!emu_json_path(res, "properties.description"))
+		emu_json_set_path(res, "properties.description", json_null());
+	if (!emu_json_path(res, "properties.delegatedManagedIdentityResourceId"))
+		emu_json_set_path(res, "properties.delegatedManagedIdentityResourceId", json_null());
+	/* Role assignments carry no systemData (recordings). */
+	json_object_del(res, "systemData");
 }
 
 /* ---- resource writes ----------------------------------------------------- */
@@ -726,16 +752,20 @@ static void answer_write(emu_server *s, const emu_req *q, emu_resp *r, const emu
 	if (style == EMU_LRO_SYNC)
 		style = EMU_LRO_ASYNC;
 	/* A resource created through a 202 is not there for GET until done. */
-	bool hidden = created && style != EMU_LRO_ASYNC;
+	bool hidden = created && style != EMU_LRO_ASYNC && !kind->put_status;
 	if (kind->provisioning)
 		emu_json_set_path(res, "properties.provisioningState",
-				  json_string(created ? "Provisioning" : "Updating"));
+				  json_string(created             ? "Provisioning"
+					      : kind->updating_state ? kind->updating_state
+								   : "Updating"));
 	json_t *op = start_op(s, lid, kind->type, action, fault, hidden, 200);
 	lro_headers(s, r, op, res, style, kind, api);
-	if (style == EMU_LRO_ASYNC)
-		emu_resp_json(r, created ? 201 : 200, present(s, res, kind));
-	else if (style == EMU_LRO_BOTH)
-		emu_resp_json(r, 202, present(s, res, kind));
+	int status = !strcmp(action, "patch") && kind->patch_status ? kind->patch_status
+		     : !strcmp(action, "put") && kind->put_status  ? kind->put_status
+		     : style == EMU_LRO_ASYNC                       ? (created ? 201 : 200)
+								    : 202;
+	if (style == EMU_LRO_ASYNC || style == EMU_LRO_BOTH)
+		emu_resp_json(r, status, present(s, res, kind));
 	else
 		emu_resp_empty(r, 202);
 }
@@ -850,7 +880,7 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 			   old ? json_string_value(json_object_get(old, "name")) : name,
 			   who ? who : s->sp_object_id);
 	if (!strcasecmp(kind->type, "Microsoft.Authorization/roleAssignments"))
-		role_assignment_fill(s, res, old, scope, p->seg[1]);
+		role_assignment_fill(s, res, old, scope, seg_is(p, 0, "subscriptions") ? p->seg[1] : NULL);
 	bool created = old == NULL;
 	json_object_set(arm_store(s), lid, res);
 	new_etag(s, meta_of(s, lid));
@@ -983,10 +1013,17 @@ static void resource_get(emu_server *s, const emu_req *q, emu_resp *r, const emu
 				return;
 			}
 		}
-		char *id = path_join(p, 0, p->n);
+		/* "Microsoft.KeyVault/vaults/name": the path after the last
+		 * /providers/, as ARM names it (recordings). */
+		size_t prov = 0;
+		for (size_t i = 0; i + 1 < p->n; i++)
+			if (seg_is(p, i, "providers"))
+				prov = i + 1;
+		char *id = path_join(p, prov, p->n);
 		emu_resp_arm_error(r, 404, "ResourceNotFound",
-				   "The Resource '%s' under resource group '%s' was not found.", id,
-				   p->n > 3 ? p->seg[3] : "");
+				   "The Resource '%s' under resource group '%s' was not found. For "
+				   "more details please go to https://aka.ms/ARMResourceNotFoundFix",
+				   id + 1, p->n > 3 ? p->seg[3] : "");
 		emu_resp_header(r, "x-ms-failure-cause", "gateway");
 		free(id);
 		return;
@@ -1148,6 +1185,52 @@ static bool subscription_known(emu_server *s, const char *sub)
 	return ok;
 }
 
+/* ---- name availability --------------------------------------------------- */
+
+/* POST /subscriptions/{s}/providers/{ns}/checkNameAvailability: Synapse
+ * answers {available, reason, message, name} (recordings), Storage
+ * {nameAvailable, reason, message} (its spec examples). Names are global:
+ * every subscription's resources count. */
+static void check_name(emu_server *s, const emu_req *q, emu_resp *r, const char *ns)
+{
+	const char *name = json_string_value(json_object_get(q->json, "name"));
+	const char *type = json_string_value(json_object_get(q->json, "type"));
+	bool synapse = !strcasecmp(ns, "Microsoft.Synapse");
+	if (!name || !type || (!synapse && strcasecmp(ns, "Microsoft.Storage"))) {
+		emu_resp_arm_error(r, 400, "InvalidRequestContent",
+				   "The request content must carry name and type.");
+		return;
+	}
+	bool taken = false;
+	const char *key;
+	json_t *res;
+	json_object_foreach(arm_store(s), key, res) {
+		const char *t = json_string_value(json_object_get(res, "type"));
+		const char *n = json_string_value(json_object_get(res, "name"));
+		if (t && n && !strcasecmp(t, type) && !strcasecmp(n, name))
+			taken = true;
+	}
+	if (synapse) {
+		json_t *b = json_pack("{s:b,s:s}", "available", !taken, "name", name);
+		if (taken) {
+			char *msg = az_xasprintf("Workspace name %s is not available", name);
+			json_object_set_new(b, "message", json_string(msg));
+			json_object_set_new(b, "reason", json_string("AlreadyExists"));
+			free(msg);
+		}
+		emu_resp_json(r, 200, b);
+		return;
+	}
+	json_t *b = json_pack("{s:b}", "nameAvailable", !taken);
+	if (taken) {
+		char *msg = az_xasprintf("The storage account named %s is already taken.", name);
+		json_object_set_new(b, "reason", json_string("AlreadyExists"));
+		json_object_set_new(b, "message", json_string(msg));
+		free(msg);
+	}
+	emu_resp_json(r, 200, b);
+}
+
 /* ---- entry --------------------------------------------------------------- */
 
 static bool check_api_version(const emu_req *q, emu_resp *r, const emu_arm_kind *kind,
@@ -1207,7 +1290,9 @@ static void handle_resource(emu_server *s, const emu_req *q, emu_resp *r, const 
 	if (!check_api_version(q, r, kind, type))
 		goto done;
 	if (!strcasecmp(type, "Microsoft.Authorization/roleDefinitions")) {
-		char *scope = path_join(p, 0, prov);
+		/* Definitions read at any scope below a subscription answer with
+		 * the subscription-scoped id (recordings). */
+		char *scope = path_join(p, 0, seg_is(p, 0, "subscriptions") ? 2 : prov);
 		handle_role_definitions(s, q, r, scope, rest % 2 ? NULL : p->seg[p->n - 1]);
 		free(scope);
 		goto done;
@@ -1424,6 +1509,11 @@ void emu_arm_handle(emu_server *s, const emu_req *q, emu_resp *r, const emu_faul
 			free(prefix);
 		}
 		free(rg);
+		goto done;
+	}
+	if (!strcmp(q->method, "POST") && p.n == 5 && seg_is(&p, 2, "providers") &&
+	    seg_is(&p, 4, "checkNameAvailability")) {
+		check_name(s, q, r, p.seg[3]);
 		goto done;
 	}
 	if (!strcmp(q->method, "POST") && p.n > 3 && seg_is(&p, p.n - 1, "lease") &&

@@ -40,6 +40,15 @@ typedef struct emu_arm_kind {
 	bool implicit;         /* exists with its parent (blobServices/default) */
 	bool patch_tags_only;  /* Spark pools: PATCH changes tags only */
 	bool provisioning;     /* has properties.provisioningState */
+	/* Status codes that differ from the style's usual one (recordings):
+	 * firewall rule PUT 201 with both headers, workspace PATCH 201. */
+	int put_status;
+	int patch_status;
+	/* Updates report this provisioningState (Spark pools: Provisioning). */
+	const char *updating_state;
+	/* Status URLs hang off the workspace (Microsoft.Synapse recordings:
+	 * .../workspaces/{ws}/operationStatuses/{id}), not the location. */
+	bool status_on_workspace;
 	/* Server-computed fields (endpoints, ids, timestamps) on create/update. */
 	void (*fill)(emu_server *s, json_t *res, const char *name, bool create);
 } emu_arm_kind;

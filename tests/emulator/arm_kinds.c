@@ -161,6 +161,12 @@ static void fill_synapse_ws(emu_server *s, json_t *res, const char *name, bool c
 	free(sql);
 	free(od);
 	free(web);
+	set_if_absent(res, "properties.defaultDataLakeStorage.createManagedPrivateEndpoint",
+		      json_false());
+	json_t *who = emu_json_path(res, "systemData.createdBy");
+	if (json_is_string(who))
+		set_if_absent(res, "properties.cspWorkspaceAdminProperties.initialWorkspaceAdminObjectId",
+			      json_incref(who));
 	if (create || !emu_json_path(res, "properties.workspaceUID")) {
 		char *uid = emu_uuid_locked(s);
 		set_str(res, "properties.workspaceUID", uid);
@@ -183,6 +189,21 @@ static void fill_dates(emu_server *s, json_t *res, const char *name, bool create
 		set_str(res, "properties.creationDate", ts);
 	if (emu_json_path(res, "properties.sparkVersion"))
 		set_str(res, "properties.lastSucceededTimestamp", ts);
+}
+
+/* A Spark pool's autoScale and autoPause come back whole: {} is answered
+ * {"enabled":false,"minNodeCount":0,"maxNodeCount":0} (recordings). */
+static void fill_pool(emu_server *s, json_t *res, const char *name, bool create)
+{
+	static const char *const zeros[] = {"properties.autoScale.enabled",
+					    "properties.autoScale.minNodeCount",
+					    "properties.autoScale.maxNodeCount",
+					    "properties.autoPause.enabled",
+					    "properties.autoPause.delayInMinutes"};
+	for (size_t i = 0; i < sizeof(zeros) / sizeof(zeros[0]); i++)
+		set_if_absent(res, zeros[i],
+			      strstr(zeros[i], "enabled") ? json_false() : json_integer(0));
+	fill_dates(s, res, name, create);
 }
 
 #define STORAGE_VERSIONS LIST("2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
@@ -343,19 +364,26 @@ static const emu_arm_kind kinds[] = {
 		.defaults = DEFAULTS({"properties.publicNetworkAccess", "\"Enabled\""},
 				     {"properties.privateEndpointConnections", "[]"},
 				     {"properties.encryption", "{\"doubleEncryptionEnabled\":false}"},
-				     {"properties.extraProperties", "{}"}),
+				     {"properties.extraProperties",
+				      "{\"WorkspaceType\":\"Normal\",\"IsScopeEnabled\":false}"},
+				     {"properties.trustedServiceBypassEnabled", "false"}),
 		.provisioning = true,
+		.patch_status = 201,
+		.status_on_workspace = true,
 		.fill = fill_synapse_ws,
 	},
 	{
 		.type = "Microsoft.Synapse/workspaces/firewallRules",
 		.api_versions = SYNAPSE_VERSIONS,
-		.put_lro = EMU_LRO_ASYNC,
 		.patch_lro = EMU_LRO_ASYNC,
 		.delete_lro = EMU_LRO_BOTH,
 		.delete_final_status = 200,
 		.required = LIST("properties.startIpAddress", "properties.endIpAddress"),
 		.provisioning = true,
+		/* PUT: 201 with Azure-AsyncOperation and Location (recordings). */
+		.put_lro = EMU_LRO_BOTH,
+		.put_status = 201,
+		.status_on_workspace = true,
 	},
 	{
 		.type = "Microsoft.Synapse/workspaces/bigDataPools",
@@ -377,11 +405,15 @@ static const emu_arm_kind kinds[] = {
 				     {"properties.isComputeIsolationEnabled", "false"},
 				     {"properties.sessionLevelPackagesEnabled", "false"},
 				     {"properties.dynamicExecutorAllocation", "{\"enabled\":false}"},
-				     {"properties.isAutotuneEnabled", "false"},
-				     {"properties.defaultSparkLogFolder", "\"/logs\""},
-				     {"properties.sparkEventsFolder", "\"/events\""}),
+				     {"properties.cacheSize", "0"}),
+		/* Recorded answers carry no sparkEventsFolder, defaultSparkLogFolder
+		 * or isAutotuneEnabled, even when the request set the first. */
+		.write_only = LIST("properties.sparkEventsFolder", "properties.defaultSparkLogFolder",
+				   "properties.isAutotuneEnabled"),
 		.provisioning = true,
-		.fill = fill_dates,
+		.updating_state = "Provisioning",
+		.status_on_workspace = true,
+		.fill = fill_pool,
 	},
 	{
 		.type = "Microsoft.Synapse/workspaces/sqlPools",
@@ -401,6 +433,7 @@ static const emu_arm_kind kinds[] = {
 				     {"properties.restorePointInTime", "\"0001-01-01T00:00:00Z\""},
 				     {"sku", "{\"name\":\"DW100c\",\"tier\":\"DataWarehouse\"}"}),
 		.provisioning = true,
+		.status_on_workspace = true,
 		.fill = fill_dates,
 	},
 	{

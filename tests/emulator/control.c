@@ -71,12 +71,15 @@ static void settings(emu_server *s, const emu_req *q, emu_resp *r)
 		s->cfg.retry_after_s = (int)json_integer_value(v);
 	if ((v = json_object_get(b, "lroPolls")) && json_is_integer(v))
 		s->cfg.lro_polls = (int)json_integer_value(v);
-	json_t *out = json_pack("{s:i,s:f,s:i,s:i,s:i,s:i,s:i,s:i}", "pageSize", s->cfg.page_size,
+	if ((v = json_object_get(b, "defaultLinkedServices")) && json_is_boolean(v))
+		s->cfg.default_linked_services = json_is_true(v);
+	json_t *out = json_pack("{s:i,s:f,s:i,s:i,s:i,s:i,s:i,s:i,s:b}", "pageSize", s->cfg.page_size,
 				"throttleScale", s->cfg.throttle_scale, "tokenLifetime",
 				s->cfg.token_lifetime_s, "latencyMs", s->cfg.latency_ms,
 				"principalDelayMs", s->cfg.principal_delay_ms, "appDelayMs",
 				s->cfg.app_delay_ms, "retryAfter", s->cfg.retry_after_s,
-				"lroPolls", s->cfg.lro_polls);
+				"lroPolls", s->cfg.lro_polls, "defaultLinkedServices",
+				s->cfg.default_linked_services);
 	pthread_mutex_unlock(&s->lock);
 	ok(r, out);
 }

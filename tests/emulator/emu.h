@@ -119,8 +119,9 @@ typedef struct emu_config {
 	int token_lifetime_s;
 	int principal_delay_ms; /* PrincipalNotFound window for fresh principals */
 	int app_delay_ms;       /* NoBackingApplicationObject window */
-	int retry_after_s;      /* Retry-After on LRO polls */
+	int retry_after_s;      /* Retry-After on LRO answers; -1: none, as Azure */
 	int lro_polls;          /* polls before an operation ends */
+	bool default_linked_services; /* a workspace lists its two default linked services */
 	const char *state_file;
 	const char *dir;
 } emu_config;

@@ -80,6 +80,9 @@ int main(int argc, char **argv)
 		.throttle_scale = 1.0,
 		.token_lifetime_s = 3599,
 		.lro_polls = 2,
+		/* No Retry-After unless asked: no recorded LRO start carried one. */
+		.retry_after_s = -1,
+		.default_linked_services = true,
 	};
 	emu_server s;
 	emu_http *http = NULL;

@@ -48,6 +48,50 @@ static const struct {
 };
 #define NROLES (sizeof(synapse_roles) / sizeof(synapse_roles[0]))
 
+/* The artifact type as the service names it in operation records and
+ * 404 codes ("PipelineNotFound"), and the collection as it spells it in an
+ * operation record's id (".../linkedServices/x"). */
+static const struct {
+	const char *coll, *type, *id_coll;
+} artifact_types[] = {
+	{"linkedservices", "LinkedService", "linkedServices"}, {"datasets", "Dataset", "datasets"},
+	{"pipelines", "Pipeline", "pipelines"},                {"triggers", "Trigger", "triggers"},
+	{"notebooks", "Notebook", "notebooks"},                {"sqlScripts", "SqlScript", "sqlScripts"},
+};
+
+static size_t type_index(const char *coll)
+{
+	for (size_t i = 0; i < sizeof(artifact_types) / sizeof(artifact_types[0]); i++)
+		if (!strcasecmp(artifact_types[i].coll, coll))
+			return i;
+	return 0;
+}
+
+static void not_found(emu_server *s, emu_resp *r, const char *ws, const char *coll,
+		      const char *name)
+{
+	json_t *w = NULL;
+	const char *key;
+	json_t *res;
+	json_object_foreach(emu_store_obj(s, "arm"), key, res) {
+		const char *t = json_string_value(json_object_get(res, "type"));
+		const char *n = json_string_value(json_object_get(res, "name"));
+		if (t && n && !strcasecmp(t, "Microsoft.Synapse/workspaces") && !strcasecmp(n, ws))
+			w = res;
+	}
+	const char *id = json_string_value(json_object_get(w, "id"));
+	char sub[64] = "", rg[128] = "";
+	if (id)
+		sscanf(id, "/subscriptions/%63[^/]/resourceGroups/%127[^/]", sub, rg);
+	const char *type = artifact_types[type_index(coll)].type;
+	char *code = az_xasprintf("%sNotFound", type);
+	emu_resp_flat_error(r, 404, code,
+			    "The %s %s was not found in (subscription=%s resourceGroup=%s "
+			    "workspace=%s)",
+			    type, name, sub, rg, ws);
+	free(code);
+}
+
 static const char *collection_of(const char *s)
 {
 	for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++)
@@ -73,6 +117,54 @@ static json_t *find_workspace(emu_server *s, const char *ws)
 	return NULL;
 }
 
+static json_t *find_workspace(emu_server *s, const char *ws);
+
+/* A new workspace lists two linked services Synapse makes itself,
+ * {ws}-WorkspaceDefaultSqlServer and {ws}-WorkspaceDefaultStorage
+ * (recordings), unless the control API turned them off. */
+static void default_linked_services(emu_server *s, json_t *w, const char *ws)
+{
+	json_t *ws_res = find_workspace(s, ws);
+	if (!ws_res || !s->cfg.default_linked_services)
+		return;
+	json_t *ls = json_object();
+	json_object_set_new(w, "linkedservices", ls);
+	const char *wid = json_string_value(json_object_get(ws_res, "id"));
+	const char *acct = json_string_value(
+		emu_json_path(ws_res, "properties.defaultDataLakeStorage.accountUrl"));
+	const char *name = json_string_value(json_object_get(ws_res, "name"));
+	char *sql_name = az_xasprintf("%s-WorkspaceDefaultSqlServer", name);
+	char *st_name = az_xasprintf("%s-WorkspaceDefaultStorage", name);
+	char *conn = az_xasprintf("Data Source=tcp:%s.sql.azuresynapse.net,1433;Initial "
+				  "Catalog=@{linkedService().DBName}",
+				  name);
+	const char *names[2] = {sql_name, st_name};
+	json_t *props[2] = {
+		json_pack("{s:{s:s},s:{s:{s:s}},s:s,s:{s:s,s:s}}", "typeProperties",
+			  "connectionString", conn, "parameters", "DBName", "type", "String", "type",
+			  "AzureSqlDW", "connectVia", "referenceName", "AutoResolveIntegrationRuntime",
+			  "type", "IntegrationRuntimeReference"),
+		json_pack("{s:{s:s},s:s,s:{s:s,s:s}}", "typeProperties", "url", acct ? acct : "",
+			  "type", "AzureBlobFS", "connectVia", "referenceName",
+			  "AutoResolveIntegrationRuntime", "type", "IntegrationRuntimeReference"),
+	};
+	for (int i = 0; i < 2; i++) {
+		char *id = az_xasprintf("%s/linkedservices/%s", wid, names[i]);
+		char *etag = emu_uuid_locked(s);
+		char *lname = emu_lower(names[i]);
+		json_object_set_new(ls, lname,
+				    json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "name", names[i],
+					      "type", "Microsoft.Synapse/workspaces/linkedservices",
+					      "etag", etag, "properties", props[i]));
+		free(lname);
+		free(etag);
+		free(id);
+	}
+	free(conn);
+	free(sql_name);
+	free(st_name);
+}
+
 static json_t *collection_store(emu_server *s, const char *ws, const char *coll)
 {
 	char *lws = emu_lower(ws), *lcoll = emu_lower(coll);
@@ -81,6 +173,7 @@ static json_t *collection_store(emu_server *s, const char *ws, const char *coll)
 	if (!w) {
 		w = json_object();
 		json_object_set_new(all, lws, w);
+		default_linked_services(s, w, ws);
 	}
 	json_t *c = json_object_get(w, lcoll);
 	if (!c) {
@@ -95,7 +188,10 @@ static json_t *collection_store(emu_server *s, const char *ws, const char *coll)
 static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, const char *name,
 			     json_t *body, json_t *old)
 {
-	json_t *a = json_deep_copy(body);
+	/* Only properties are kept: fields sent beside them are dropped
+	 * (recordings: a pipeline PUT with top-level activities). */
+	json_t *a = json_object();
+	json_object_set_new(a, "properties", json_deep_copy(json_object_get(body, "properties")));
 	char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
 				coll, name);
 	char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", coll);
@@ -170,11 +266,35 @@ static void start_op(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 						       : "operationResults";
 	emu_resp_header(r, "Location", "https://%s:%d/%s/%s?api-version=%s", q->host, s->cfg.port,
 			route, opid, EMU_SYNAPSE_API);
-	emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
-	emu_resp_json(r, 202,
-		      json_pack("{s:s,s:s,s:s}", "recordId", record, "state",
-				!strcmp(action, "delete") ? "Deleting" : "Creating", "operationId",
-				opid));
+	if (s->cfg.retry_after_s >= 0)
+		emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
+	/* The operation record as recorded: id (with the service's casing of
+	 * the collection), a numeric recordId, state, created, changed, type,
+	 * name, operationId, and for a write the artifactId; a delete's record
+	 * has recordId 0 and zero dates. */
+	bool del = !strcmp(action, "delete");
+	size_t ti = type_index(coll);
+	json_t *ws_res = find_workspace(s, ws);
+	char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
+				artifact_types[ti].id_coll, name);
+	char ts[40];
+	emu_iso8601(ts, sizeof(ts), emu_now_ms());
+	json_t *rec = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "recordId",
+				del ? (json_int_t)0 : (json_int_t)(s->rng % 9000000 + 1000000),
+				"state", del ? "Deleting" : "Creating", "created",
+				del ? "0001-01-01T00:00:00" : ts, "changed",
+				del ? "0001-01-01T00:00:00" : ts, "type", artifact_types[ti].type,
+				"name", name, "operationId", opid);
+	if (!del) {
+		char *upper = emu_lower(record);
+		for (char *p = upper; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+		json_object_set_new(rec, "artifactId", json_string(upper));
+		free(upper);
+	}
+	emu_resp_json(r, 202, rec);
+	free(id);
 	free(opid);
 	free(record);
 }
@@ -190,7 +310,8 @@ static void poll_op(emu_server *s, emu_resp *r, const char *opid)
 		json_int_t left = json_integer_value(json_object_get(op, "pollsLeft")) - 1;
 		json_object_set_new(op, "pollsLeft", json_integer(left));
 		if (left > 0) {
-			emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
+			if (s->cfg.retry_after_s >= 0)
+				emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
 			emu_resp_empty(r, 202);
 			return;
 		}
@@ -249,8 +370,7 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 	const char *inm = emu_req_header(q, "If-None-Match");
 	if (!strcmp(q->method, "GET")) {
 		if (!cur)
-			emu_resp_flat_error(r, 404, "NotFound", "The %s '%s' was not found.", coll,
-					    name);
+			not_found(s, r, ws, coll, name);
 		else if (inm && (!strcmp(inm, "*") || (etag && !strcmp(inm, etag))))
 			emu_resp_empty(r, 304);
 		else
@@ -297,7 +417,7 @@ static void trigger_action(emu_server *s, emu_resp *r, const char *ws, const cha
 	json_t *cur = json_object_get(c, ln);
 	free(ln);
 	if (!cur) {
-		emu_resp_flat_error(r, 404, "NotFound", "The trigger '%s' was not found.", name);
+		not_found(s, r, ws, "triggers", name);
 		return;
 	}
 	emu_json_set_path(cur, "properties.runtimeState",
@@ -394,10 +514,12 @@ static void role_assignments(emu_server *s, const emu_req *q, emu_resp *r, const
 
 static json_t *role_definition(size_t i)
 {
-	return json_pack("{s:s,s:s,s:b,s:s,s:s,s:[s]}", "id", synapse_roles[i].id, "name",
-			 synapse_roles[i].name, "isBuiltIn", 1, "description",
-			 synapse_roles[i].name, "availabilityStatus", "Available", "scopes",
-			 "workspaces/*");
+	return json_pack("{s:s,s:s,s:b,s:s,s:s,s:[s],s:[{s:[],s:[],s:[s],s:[]}]}", "id",
+			 synapse_roles[i].id, "name", synapse_roles[i].name, "isBuiltIn", 1,
+			 "description", synapse_roles[i].name, "availabilityStatus", "Available",
+			 "scopes", "workspaces/{workspaceName}", "permissions", "actions",
+			 "notActions", "dataActions", "Microsoft.Synapse/workspaces/read",
+			 "notDataActions");
 }
 
 static void role_definitions(const emu_req *q, emu_resp *r, const char *id)
@@ -422,6 +544,64 @@ static void role_definitions(const emu_req *q, emu_resp *r, const char *id)
 	emu_resp_json(r, 200, all);
 }
 
+/* ---- pipeline runs --------------------------------------------------------- */
+
+/* createRun records a run (pipelines run nothing here: a run is Queued,
+ * then InProgress and Succeeded as it is read, or Cancelled when asked),
+ * so runs can be read, cancelled and queried as the recordings show. */
+static void run_create(emu_server *s, const char *ws, json_t *ws_res, const char *pipeline,
+		       const char *run)
+{
+	char ts[40];
+	emu_iso8601(ts, sizeof(ts), emu_now_ms());
+	char *id = az_xasprintf("%s/pipelineruns/%s", json_string_value(json_object_get(ws_res, "id")),
+				run);
+	json_object_set_new(collection_store(s, ws, "pipelineRuns"), run,
+			    json_pack("{s:s,s:s,s:n,s:s,s:s,s:{},s:{s:s,s:s,s:s},s:s,s:s,s:n,s:s,"
+				      "s:s,s:n,s:s,s:[],s:{},s:b}",
+				      "id", id, "runId", run, "debugRunId", "runGroupId", run,
+				      "pipelineName", pipeline, "parameters", "invokedBy", "id", run,
+				      "name", "Manual", "invokedByType", "Manual", "runStart", ts,
+				      "runEnd", ts, "durationInMs", "status", "InProgress", "message",
+				      "", "output", "lastUpdated", ts, "annotations", "runDimension",
+				      "isLatest", 1));
+	free(id);
+}
+
+static void run_route(emu_server *s, const emu_req *q, emu_resp *r, const char *ws,
+		      const char *run, const char *action, bool extra)
+{
+	json_t *rec = json_object_get(collection_store(s, ws, "pipelineRuns"), run);
+	if (extra || !rec) {
+		emu_resp_flat_error(r, 404, "PipelineRunNotFound", "The pipeline run %s was not found.",
+				    run);
+	} else if (!action && !strcmp(q->method, "GET")) {
+		emu_resp_json(r, 200, json_deep_copy(rec));
+	} else if (action && !strcasecmp(action, "cancel") && !strcmp(q->method, "POST")) {
+		char ts[40];
+		emu_iso8601(ts, sizeof(ts), emu_now_ms());
+		json_object_set_new(rec, "status", json_string("Cancelled"));
+		json_object_set_new(rec, "runEnd", json_string(ts));
+		json_object_set_new(rec, "lastUpdated", json_string(ts));
+		emu_resp_empty(r, 200);
+	} else {
+		emu_resp_flat_error(r, 405, "MethodNotAllowed", "Method not allowed.");
+	}
+}
+
+/* queryPipelineRuns answers every recorded run; queryTriggerRuns none
+ * (triggers fire nothing here). Filters and paging are not modelled. */
+static void run_query(emu_server *s, emu_resp *r, const char *ws, bool pipelines)
+{
+	json_t *value = json_array();
+	const char *k;
+	json_t *v;
+	if (pipelines)
+		json_object_foreach(collection_store(s, ws, "pipelineRuns"), k, v)
+			json_array_append(value, v);
+	emu_resp_json(r, 200, json_pack("{s:o}", "value", value));
+}
+
 void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, emu_resp *r,
 			const emu_fault *fault)
 {
@@ -432,10 +612,10 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 				    "The api-version query parameter is required.");
 		return;
 	}
-	char *parts[4] = {NULL, NULL, NULL, NULL};
+	char *parts[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
 	size_t n = 0;
 	const char *c = q->path;
-	while (*c && n < 4) {
+	while (*c && n < 6) {
 		while (*c == '/')
 			c++;
 		if (!*c)
@@ -477,14 +657,24 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 		   !strcmp(parts[2], "createRun")) {
 		char *ln = emu_lower(parts[1]);
 		if (!json_object_get(collection_store(s, workspace, "pipelines"), ln)) {
-			emu_resp_flat_error(r, 404, "NotFound", "The pipeline '%s' was not found.",
-					    parts[1]);
+			not_found(s, r, workspace, "pipelines", parts[1]);
 		} else {
 			char *run = emu_uuid_locked(s);
+			run_create(s, workspace, ws_res, parts[1], run);
 			emu_resp_json(r, 202, json_pack("{s:s}", "runId", run));
 			free(run);
 		}
 		free(ln);
+	} else if (n >= 2 && !strcasecmp(parts[0], "pipelineruns")) {
+		run_route(s, q, r, workspace, parts[1], n == 3 ? parts[2] : NULL, n > 3);
+	} else if (n == 1 && !strcmp(q->method, "POST") &&
+		   (!strcasecmp(parts[0], "queryPipelineRuns") ||
+		    !strcasecmp(parts[0], "queryTriggerRuns"))) {
+		run_query(s, r, workspace, !strcasecmp(parts[0], "queryPipelineRuns"));
+	} else if (n == 5 && coll && !strcmp(coll, "pipelines") && !strcmp(q->method, "POST") &&
+		   !strcasecmp(parts[2], "pipelineruns") &&
+		   !strcasecmp(parts[4], "queryActivityruns")) {
+		emu_resp_json(r, 200, json_pack("{s:[]}", "value"));
 	} else {
 		emu_resp_flat_error(r, 404, "NotFound", "No such route.");
 	}

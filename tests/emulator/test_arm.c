@@ -505,11 +505,13 @@ static void test_role_assignments(void **state)
 			    "rg-ra");
 	arm(&r, "PUT", p1, body);
 	assert_int_equal(r.status, 201);
-	/* Azure answers with the tenant form of the role definition id, whatever
-	 * form the request used (the 2022-04-01 examples; azure-notes.md). */
+	/* Azure answers with the subscription form of the role definition id,
+	 * whatever form the request used (recorded sessions, 2022-04-01;
+	 * conformance/cli-role-assignment-create-update.json). */
 	assert_string_equal(str(r.json, "properties.roleDefinitionId"),
-			    "/providers/Microsoft.Authorization/roleDefinitions/"
-			    "b24988ac-6180-42a0-ab88-20f7382dd24c");
+			    "/subscriptions/00000000-0000-0000-0000-000000000000/providers/"
+			    "Microsoft.Authorization/"
+			    "roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c");
 	emu_response_free(&r);
 	arm(&r, "PUT", p1, body);
 	assert_int_equal(r.status, 200);

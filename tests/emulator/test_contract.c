@@ -536,6 +536,14 @@ static const struct {
 } recorded_otherwise[] = {
 	{"/DeleteBigDataPool.json", "Spark pool delete answers 202 with Location only, no body"},
 	{"/DeleteWorkspace.json", "Synapse workspace delete is a 202 operation without a body"},
+	{"/CreateOrUpdateBigDataPool.json",
+	 "Spark pools return no sparkEventsFolder, defaultSparkLogFolder or isAutotuneEnabled "
+	 "(conformance/cli-synapse-spark-pool.json)"},
+	{"/GetBigDataPool.json", "as CreateOrUpdateBigDataPool.json"},
+	{"/ListBigDataPoolsInWorkspace.json", "as CreateOrUpdateBigDataPool.json"},
+	{"/LinkedServices_ListByWorkspace.json",
+	 "a workspace lists its two default linked services first "
+	 "(conformance/cli-synapse-linked-service.json)"},
 };
 
 /* Checks one example; returns 1 checked and faithful, 0 not covered, 2 not

@@ -25,7 +25,10 @@ json_t *tk_at(json_t *o, const char *path)
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
 		char *key = az_xstrndup(p, n);
-		cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+		if (json_is_array(cur))
+			cur = json_array_get(cur, strtoul(key, NULL, 10));
+		else
+			cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
 		free(key);
 		p += n + (dot ? 1 : 0);
 	}

@@ -17,7 +17,8 @@
 #define TK_GRAPH_SCOPE "https://graph.microsoft.com/.default"
 #define TK_SYNAPSE_SCOPE "https://dev.azuresynapse.net/.default"
 
-/* The value at a dotted path ("properties.x.y"), or NULL; borrowed. */
+/* The value at a dotted path ("properties.x.y", "value.0.name": a number
+ * indexes an array), or NULL; borrowed. */
 json_t *tk_at(json_t *o, const char *path);
 /* The string at a dotted path, or NULL. */
 const char *tk_str(json_t *o, const char *path);
