@@ -60,12 +60,52 @@ char *az_synapse_url(az_session *s, const az_kind *kind, const char *id, const c
 	return url;
 }
 
+/* A workspace makes two linked services of its own when it is created,
+ * {ws}-WorkspaceDefaultSqlServer and {ws}-WorkspaceDefaultStorage (recorded
+ * sessions). They belong to the workspace, go with it and cannot be removed
+ * on their own, so they are not artifacts anyone manages: a list leaves them
+ * out, and deleting a workspace is not refused because of them. */
+static bool workspace_default(const json_t *item)
+{
+	static const char *const suffixes[] = {"-WorkspaceDefaultSqlServer",
+					       "-WorkspaceDefaultStorage"};
+	const char *name = json_string_value(json_object_get(item, "name"));
+	size_t n = name ? strlen(name) : 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t m = strlen(suffixes[i]);
+		if (n > m && !strcasecmp(name + n - m, suffixes[i]))
+			return true;
+	}
+	return false;
+}
+
+typedef struct list_op {
+	az_result_fn cb;
+	void *ud;
+} list_op;
+
+static void on_linked_services(void *ud, int err, json_t *values, az_diags *d)
+{
+	list_op *op = ud;
+	for (size_t i = json_array_size(values); i-- > 0;)
+		if (workspace_default(json_array_get(values, i)))
+			json_array_remove(values, i);
+	op->cb(op->ud, err, values, d);
+	free(op);
+}
+
 void az_synapse_list(az_session *s, const az_kind *kind, const char *collection, az_result_fn cb,
 		     void *ud)
 {
 	char *url = az_synapse_url(s, kind, collection, NULL, cb, ud);
-	if (url)
+	if (url && !strcmp(kind->name, "LinkedService")) {
+		list_op *op = az_xcalloc(1, sizeof(*op));
+		op->cb = cb;
+		op->ud = ud;
+		az_session_list(s, url, AZ_SVC_SYNAPSE, on_linked_services, op);
+	} else if (url) {
 		az_session_list(s, url, AZ_SVC_SYNAPSE, cb, ud);
+	}
 	free(url);
 }
 
