@@ -728,7 +728,7 @@ def spec_role_assignment(conv, auth_file):
                      "type": "string", "minLength": 1},
             "principalId": {"description": short(p["principalId"]["description"]) +
                                            " (object id, or ${ref...}).",
-                            "type": "string", "minLength": 1},
+                            "type": "string", "minLength": 1, "format": "uuid"},
             "principalType": {"description": "The principal's type; set ServicePrincipal "
                                              "for managed identities to avoid "
                                              "PrincipalNotFound right after creation.",
@@ -761,7 +761,7 @@ def spec_synapse_role_assignment():
                      "type": "string", "minLength": 1},
             "principalId": {"description": "The object id of the user, group or service "
                                            "principal (or ${ref...}).",
-                            "type": "string", "minLength": 1},
+                            "type": "string", "minLength": 1, "format": "uuid"},
             "principalType": {"description": "The principal's type.",
                               "enum": ["User", "Group", "ServicePrincipal"]},
             "subscription": {"$ref": "#/$defs/subscription"},
@@ -985,6 +985,54 @@ def linked_service_properties(conv, ls_file):
             "type": "object", "required": ["type"], "properties": props, "anyOf": branches}
 
 
+def reference(ref_type, text):
+    return {"description": text, "type": "object", "required": ["referenceName", "type"],
+            "properties": {"type": {"const": ref_type},
+                           "referenceName": {"description": "The name (or an expression).",
+                                             "type": ["string", "object"]},
+                           "parameters": {"type": "object"}}}
+
+
+# typeProperties of the activity types checked closely (Synapse REST
+# reference, 2020-12-01). Dictionaries (parameters, conf, sparkConfig) stay
+# open.
+ACTIVITY_TYPES = {
+    "SynapseNotebook": {
+        "type": "object", "required": ["notebook"], "properties": {
+            "notebook": reference("NotebookReference", "The notebook to run."),
+            "sparkPool": reference("BigDataPoolReference", "The Spark pool to run it on."),
+            "parameters": {"type": "object", "description": "Notebook parameters."},
+            "executorSize": {"description": "Executor size (Small, Medium, ... or an "
+                                            "expression)."},
+            "driverSize": {"description": "Driver size."},
+            "numExecutors": {"description": "Number of executors."},
+            "conf": {"type": "object", "description": "Spark configuration properties."},
+            "configurationType": {"enum": ["Default", "Customized", "Artifact"]},
+            "targetSparkConfiguration": reference("SparkConfigurationReference",
+                                                  "A Spark configuration artifact."),
+            "sparkConfig": {"type": "object", "description": "Spark configuration."}}},
+    "SparkJob": {
+        "type": "object", "required": ["sparkJob"], "properties": {
+            "sparkJob": reference("SparkJobDefinitionReference", "The Spark job definition."),
+            "args": {"type": "array"}, "file": {}, "scanFolder": {}, "className": {},
+            "files": {"type": "array"}, "pythonCodeReference": {"type": "array"},
+            "filesV2": {"type": "array"},
+            "targetBigDataPool": reference("BigDataPoolReference", "The Spark pool."),
+            "executorSize": {}, "conf": {"type": "object"}, "driverSize": {},
+            "numExecutors": {},
+            "configurationType": {"enum": ["Default", "Customized", "Artifact"]},
+            "targetSparkConfiguration": reference("SparkConfigurationReference",
+                                                  "A Spark configuration artifact."),
+            "sparkConfig": {"type": "object"}}},
+}
+
+
+def activity_form(activity_type, type_properties):
+    return {"properties": {"type": {"const": activity_type},
+                           "typeProperties": type_properties},
+            "required": ["typeProperties"]}
+
+
 def pipeline_properties():
     # entityTypes/Pipeline.json (Synapse 2020-12-01 Pipeline) as in
     # Pipelines_Create.json.
@@ -1004,7 +1052,23 @@ def pipeline_properties():
             "type": "object", "required": ["name", "value"]}},
         "typeProperties": {"type": "object"},
         "linkedServiceName": {"type": "object"},
-        "policy": {"type": "object"}}}
+        "inputs": {"type": "array", "description": "Datasets read (Copy and others)."},
+        "outputs": {"type": "array", "description": "Datasets written."},
+        # ActivityPolicy is open in the specs (additionalProperties); its
+        # timeout is a .NET time span or an expression.
+        "policy": {"type": "object", "additionalProperties": True, "properties": {
+            "timeout": {"description": "d.hh:mm:ss, e.g. 0.12:00:00 (or an expression).",
+                        "type": ["string", "object"], "format": "timespan"},
+            "retry": {"description": "Retries (or an expression).",
+                      "type": ["integer", "object", "string"]},
+            "retryIntervalInSeconds": {"type": "integer", "minimum": 30,
+                                       "maximum": 86400},
+            "secureInput": {"type": "boolean"},
+            "secureOutput": {"type": "boolean"}}}},
+        # The activity types checked closely; any other type is open.
+        "anyOf": [activity_form(t, tp) for t, tp in ACTIVITY_TYPES.items()] + [
+            {"properties": {"type": {"not": {"enum": list(ACTIVITY_TYPES)}}},
+             "additionalProperties": True}]}
     param = {"type": "object", "required": ["type"], "properties": {
         "type": {"enum": ["Object", "String", "Int", "Float", "Bool", "Array",
                           "SecureString"]},
