@@ -27,7 +27,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "engine.h"
+#include "delete_order.h"
+#include "desired.h"
+#include "identity.h"
+#include "refresh.h"
+#include "resolve.h"
 
 typedef enum step_state {
 	STEP_WAITING,
@@ -65,7 +69,7 @@ typedef struct step {
 
 struct apply_run {
 	az_plan *plan;
-	az_engine *e;
+	az_instance *inst;
 	const az_apply_options *o;
 	step *steps;
 	size_t len;
@@ -189,7 +193,7 @@ static void invoke_held(step *s, const char *action)
 	json_t *id;
 	s->waiting = json_array_size(s->held);
 	json_array_foreach(s->held, i, id) {
-		provider_of(s)->invoke(s->run->e->session, az_kind_find("Trigger"), json_string_value(id),
+		provider_of(s)->invoke(s->run->inst->session, az_kind_find("Trigger"), json_string_value(id),
 				       action, held_answered, s);
 	}
 }
@@ -238,7 +242,7 @@ static void put_done(void *ud, int err, json_t *live, az_diags *d)
 	 * also after a failed one if it was running before. */
 	bool start = is_trigger(s) && (err ? s->trigger_was_started : s->trigger_wants_started);
 	if (start) {
-		provider_of(s)->invoke(s->run->e->session, s->item->kind, s->node->id, "start",
+		provider_of(s)->invoke(s->run->inst->session, s->item->kind, s->node->id, "start",
 				       trigger_restarted, s);
 		return;
 	}
@@ -281,7 +285,7 @@ static void role_assignment_found(void *ud, int err, json_t *items, az_diags *d)
 	s->item->id = az_xstrdup(found);
 	json_decref(items);
 	s->phase = 1; /* adopted: do not look again */
-	provider_of(s)->put(s->run->e->session, s->item->kind, s->node->id, s->body, NULL,
+	provider_of(s)->put(s->run->inst->session, s->item->kind, s->node->id, s->body, NULL,
 			    put_done, s);
 }
 
@@ -294,7 +298,7 @@ static void role_put_done(void *ud, int err, json_t *live, az_diags *d)
 	if (err && exists && s->phase == 0) {
 		json_decref(live);
 		az_diags_move(&s->diags, d);
-		provider_of(s)->list(s->run->e->session, s->item->kind, s->node->collection,
+		provider_of(s)->list(s->run->inst->session, s->item->kind, s->node->collection,
 				     role_assignment_found, s);
 		return;
 	}
@@ -321,7 +325,7 @@ static void step_put(step *s)
 		 s->item->kind->create_if_absent)
 		s->precondition = az_if_absent;
 	bool role = strcmp(s->item->kind->name, "RoleAssignment") == 0;
-	p->put(s->run->e->session, s->item->kind, s->node->id, body, s->precondition,
+	p->put(s->run->inst->session, s->item->kind, s->node->id, body, s->precondition,
 	       role ? role_put_done : put_done, s);
 	json_decref(body);
 }
@@ -355,7 +359,7 @@ static void held_answered(void *ud, int err, json_t *live, az_diags *d)
 
 /* The started triggers (as listed by the refresh) that start pipeline `name`
  * of the workspace a pipeline id is under. */
-static json_t *started_triggers_of(az_engine *e, const char *pipeline_id, const char *name)
+static json_t *started_triggers_of(az_instance *inst, const char *pipeline_id, const char *name)
 {
 	json_t *ids = json_array();
 	const char *at = strstr(pipeline_id, "/pipelines/");
@@ -366,7 +370,7 @@ static json_t *started_triggers_of(az_engine *e, const char *pipeline_id, const 
 		*p = (char)tolower((unsigned char)*p);
 	size_t i, j;
 	json_t *item, *ref;
-	json_array_foreach(json_object_get(e->lists, collection), i, item) {
+	json_array_foreach(json_object_get(inst->lists, collection), i, item) {
 		json_t *props = json_object_get(item, "properties");
 		const char *state = runtime_state(item);
 		const char *trigger = json_string_value(json_object_get(item, "name"));
@@ -419,7 +423,7 @@ static void delete_done(void *ud, int err, json_t *live, az_diags *d)
 
 static void step_delete(step *s)
 {
-	provider_of(s)->remove(s->run->e->session, s->item->kind, s->node->id, delete_done, s);
+	provider_of(s)->remove(s->run->inst->session, s->item->kind, s->node->id, delete_done, s);
 }
 
 static void trigger_stopped_for_delete(void *ud, int err, json_t *live, az_diags *d)
@@ -441,7 +445,7 @@ static bool start_step(apply_run *run, step *s)
 	if (it->action == AZ_ACTION_DELETE) {
 		if (is_trigger(s) && s->node->live &&
 		    strcasecmp(runtime_state(s->node->live) ? runtime_state(s->node->live) : "", "Started") == 0) {
-			provider_of(s)->invoke(run->e->session, it->kind, s->node->id, "stop",
+			provider_of(s)->invoke(run->inst->session, it->kind, s->node->id, "stop",
 					       trigger_stopped_for_delete, s);
 			return true;
 		}
@@ -457,9 +461,9 @@ static bool start_step(apply_run *run, step *s)
 	/* Resolve what was "(known after apply)": the sources are done now. */
 	size_t idx = it->resource;
 	if (!s->node->id)
-		az_engine_compute_one(run->e, idx, &s->diags);
+		az_identity_compute(run->inst, idx, &s->diags);
 	json_decref(s->node->desired);
-	s->node->desired = az_engine_desired(run->e, idx, &s->diags);
+	s->node->desired = az_desired(run->inst, idx, &s->diags);
 	if (!s->node->id || az_json_has_refs(s->node->desired)) {
 		az_diag_add(&s->diags, AZ_SEV_ERROR, &it->pos, it->address,
 			    "a referenced value is still unknown after its source was applied");
@@ -493,14 +497,14 @@ send:
 						: (was && strcasecmp(was, "Started") == 0);
 		s->trigger_was_started = was && strcasecmp(was, "Started") == 0;
 		if (s->trigger_was_started && it->action != AZ_ACTION_CREATE) {
-			provider_of(s)->invoke(run->e->session, it->kind, s->node->id, "stop",
+			provider_of(s)->invoke(run->inst->session, it->kind, s->node->id, "stop",
 					       trigger_stopped, s);
 			return true;
 		}
 	}
 	if (it->action == AZ_ACTION_UPDATE && strcmp(it->kind->name, "Pipeline") == 0) {
 		const char *slash = strrchr(s->node->id, '/');
-		s->held = started_triggers_of(run->e, s->node->id, slash ? slash + 1 : NULL);
+		s->held = started_triggers_of(run->inst, s->node->id, slash ? slash + 1 : NULL);
 		if (json_array_size(s->held)) {
 			s->phase = 1;
 			invoke_held(s, "stop");
@@ -558,7 +562,7 @@ static void tick(void *ud)
 		run->o->tick(run->o->progress_ud, AZ_APPLY_STARTED, oldest->item->address,
 			     verb(oldest->item->action, false), longest);
 	run->tick_pending = true;
-	az_session_after(run->e->session, 1000, tick, run);
+	az_session_after(run->inst->session, 1000, tick, run);
 }
 
 /* Deletes wait for the resources that depend on them instead (reverse
@@ -566,11 +570,11 @@ static void tick(void *ud)
 static void build_steps(apply_run *run)
 {
 	az_plan *p = run->plan;
-	size_t *plan_index = az_xcalloc(run->e->len ? run->e->len : 1, sizeof(size_t));
-	for (size_t i = 0; i < run->e->len; i++)
+	size_t *plan_index = az_xcalloc(run->inst->len ? run->inst->len : 1, sizeof(size_t));
+	for (size_t i = 0; i < run->inst->len; i++)
 		plan_index[i] = (size_t)-1;
 	for (size_t i = 0; i < p->len; i++)
-		if (p->items[i].resource < run->e->len && p->items[i].action != AZ_ACTION_DELETE)
+		if (p->items[i].resource < run->inst->len && p->items[i].action != AZ_ACTION_DELETE)
 			plan_index[p->items[i].resource] = i;
 	run->steps = az_xcalloc(p->len ? p->len : 1, sizeof(step));
 	run->len = p->len;
@@ -578,11 +582,11 @@ static void build_steps(apply_run *run)
 		step *s = &run->steps[i];
 		s->run = run;
 		s->item = &p->items[i];
-		s->node = s->item->resource < run->e->len ? &run->e->nodes[s->item->resource]
-							 : az_engine_orphan(run->e, s->item);
+		s->node = s->item->resource < run->inst->len ? &run->inst->nodes[s->item->resource]
+							 : az_refresh_orphan(run->inst, s->item);
 		if (s->item->action == AZ_ACTION_DELETE)
 			continue;
-		const az_resource *r = &run->e->stack->resources[s->item->resource];
+		const az_resource *r = &run->inst->stack->resources[s->item->resource];
 		s->deps = az_xcalloc(r->deps_len ? r->deps_len : 1, sizeof(size_t));
 		for (size_t j = 0; j < r->deps_len; j++) {
 			size_t dep = plan_index[r->deps[j]];
@@ -592,7 +596,7 @@ static void build_steps(apply_run *run)
 	}
 	/* A delete waits for every create and update, and for the deletes
 	 * that must go before it (delete_order.c). */
-	az_delete_waits *waits = az_delete_order(p, run->e);
+	az_delete_waits *waits = az_delete_order(p, run->inst);
 	for (size_t i = 0; i < p->len; i++) {
 		step *s = &run->steps[i];
 		if (s->item->action != AZ_ACTION_DELETE)
@@ -610,7 +614,7 @@ static void build_steps(apply_run *run)
 
 int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_diags *d)
 {
-	apply_run run = {plan, plan->engine, o, NULL, 0, 0, false, false, false, d};
+	apply_run run = {plan, plan->instance, o, NULL, 0, 0, false, false, false, d};
 	memset(res, 0, sizeof(*res));
 	build_steps(&run);
 	int parallelism = o && o->parallelism > 0 ? o->parallelism : AZ_APPLY_DEFAULT_PARALLELISM;
@@ -641,9 +645,9 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 		run.progress = false;
 		if (o && o->tick && !run.tick_pending) {
 			run.tick_pending = true;
-			az_session_after(run.e->session, 1000, tick, &run);
+			az_session_after(run.inst->session, 1000, tick, &run);
 		}
-		az_session_run_until(run.e->session, made_progress, &run);
+		az_session_run_until(run.inst->session, made_progress, &run);
 		if (o && o->abandon && *o->abandon)
 			break;
 		if (o && o->fail_fast)
@@ -654,7 +658,7 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 	/* A scheduled tick refers to this run: let it fire (it finds nothing
 	 * running and does not reschedule) before the run goes away. */
 	if (run.tick_pending && !(o && o->abandon && *o->abandon))
-		az_session_run(run.e->session);
+		az_session_run(run.inst->session);
 	for (size_t i = 0; i < run.len; i++) {
 		step *s = &run.steps[i];
 		switch (s->state) {

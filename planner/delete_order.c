@@ -23,7 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "engine.h"
+#include "delete_order.h"
 
 static void waits_add(az_delete_waits *w, size_t item)
 {
@@ -124,14 +124,14 @@ static void scan_body(edge_scan *c, const json_t *v, const char *key)
 	}
 }
 
-az_delete_waits *az_delete_order(const az_plan *plan, const az_engine *e)
+az_delete_waits *az_delete_order(const az_plan *plan, const az_instance *inst)
 {
 	size_t len = plan->len;
 	az_delete_waits *waits = az_xcalloc(len ? len : 1, sizeof(*waits));
 	json_t *by_id = json_object();
 	json_t *by_ref = json_object();
-	size_t *by_resource = az_xcalloc(e->len ? e->len : 1, sizeof(size_t));
-	for (size_t r = 0; r < e->len; r++)
+	size_t *by_resource = az_xcalloc(inst->len ? inst->len : 1, sizeof(size_t));
+	for (size_t r = 0; r < inst->len; r++)
 		by_resource[r] = (size_t)-1;
 	for (size_t i = 0; i < len; i++) {
 		const az_plan_item *it = &plan->items[i];
@@ -148,7 +148,7 @@ az_delete_waits *az_delete_order(const az_plan *plan, const az_engine *e)
 			free(lower);
 			free(ref);
 		}
-		if (it->resource < e->len)
+		if (it->resource < inst->len)
 			by_resource[it->resource] = i;
 	}
 
@@ -171,9 +171,9 @@ az_delete_waits *az_delete_order(const az_plan *plan, const az_engine *e)
 	/* The manifest graph, where both ends are declared. */
 	for (size_t i = 0; i < len; i++) {
 		const az_plan_item *it = &plan->items[i];
-		if (!is_delete(it) || it->resource >= e->len)
+		if (!is_delete(it) || it->resource >= inst->len)
 			continue;
-		const az_resource *r = &e->stack->resources[it->resource];
+		const az_resource *r = &inst->stack->resources[it->resource];
 		for (size_t j = 0; j < r->deps_len; j++)
 			if (by_resource[r->deps[j]] != (size_t)-1)
 				order(waits, len, by_resource[r->deps[j]], i);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "stack_internal.h"
+#include "graph.h"
 
 typedef struct index_entry {
 	const char *address;
@@ -199,7 +199,7 @@ static void link_depends_on(az_stack *st, az_resource *r, az_diags *d)
 		 * body is fine), so a dependsOn on itself passed unnoticed. */
 		if (to == r) {
 			char q[AZ_QUOTE_SIZE];
-			const az_pos *at = az_stack_pos(r->manifest, pointer);
+			const az_pos *at = az_manifest_pos(r->manifest, pointer);
 			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, at, r->address,
 						    "%s depends on itself", az_quote(q, r->address));
 			az_diag_set_detail(diag, "remove it from metadata.dependsOn: a resource "
@@ -207,7 +207,7 @@ static void link_depends_on(az_stack *st, az_resource *r, az_diags *d)
 		} else if (to) {
 			add_edge(st, r, to);
 		} else {
-			report_missing(st, d, r, az_stack_pos(r->manifest, pointer), "dependsOn",
+			report_missing(st, d, r, az_manifest_pos(r->manifest, pointer), "dependsOn",
 				       NULL, address);
 		}
 		free(pointer);
@@ -232,7 +232,7 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 		if (to) {
 			add_edge(st, r, to);
 		} else {
-			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, pointer),
+			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, pointer),
 						    r->address, "%s '%s' is not declared in this stack",
 						    r->kind->parent_kind, parent);
 			const char *hint = suggest_address(st, r->kind->parent_kind, address);
@@ -256,7 +256,7 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 		if (to)
 			add_edge(st, r, to);
 		else
-			az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, "/spec/application"),
+			az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, "/spec/application"),
 				    r->address, "EntraApplication '%s' is not declared in this stack",
 				    app);
 		free(address);
@@ -302,7 +302,7 @@ static void link_refs_in_string(az_stack *st, az_resource *r, const char *pointe
 {
 	if (!strstr(value, "${ref."))
 		return;
-	const az_pos *pos = az_stack_pos(r->manifest, pointer);
+	const az_pos *pos = az_manifest_pos(r->manifest, pointer);
 	az_template *t = NULL;
 	/* Syntax errors were reported when variables were resolved. */
 	az_diags scratch = AZ_DIAGS_INIT;
@@ -420,7 +420,7 @@ static void report_cycles(az_stack *st, az_diags *d)
 				az_buf_puts(&cycle, st->resources[to].address);
 				const az_resource *first = &st->resources[to];
 				az_diag *diag = az_diag_add(d, AZ_SEV_ERROR,
-							    az_stack_pos(first->manifest, "/metadata/name"),
+							    az_manifest_pos(first->manifest, "/metadata/name"),
 							    first->address, "dependency cycle: %s",
 							    cycle.data);
 				az_diag_set_detail(diag, "break the cycle by removing one of these "

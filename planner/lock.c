@@ -33,7 +33,7 @@
 
 #include <azapply/lock.h>
 
-#include "engine.h"
+#include "identity.h"
 
 #define LOCK_PREFIX "azapply-lock-"
 #define CONTAINER_NAME_MAX 63
@@ -156,15 +156,15 @@ static char *lock_account(az_stack *stack, az_session *s, const char *env, az_di
 		return NULL;
 	}
 	/* Its id as planning derives it (scope and names, no live state). */
-	az_engine e;
+	az_instance inst;
 	az_diags scratch = AZ_DIAGS_INIT;
 	char *id = NULL;
-	if (az_engine_init(&e, stack, s, &scratch) == 0) {
-		az_engine_compute_ids(&e, &scratch);
-		const char *computed = e.nodes[account - stack->resources].id;
+	if (az_instance_init(&inst, stack, s, &scratch) == 0) {
+		az_identity_compute_all(&inst, &scratch);
+		const char *computed = inst.nodes[account - stack->resources].id;
 		id = computed ? az_xstrdup(computed) : NULL;
 	}
-	az_engine_free(&e);
+	az_instance_free(&inst);
 	az_diags_clear(&scratch);
 	return id;
 }

@@ -3,7 +3,7 @@
  */
 #include <azapply/plan.h>
 
-#include "engine.h"
+#include "instance.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +80,9 @@ void az_plan_free_items(az_plan *p)
 		json_decref(it->live);
 	}
 	free(p->items);
-	if (p->engine) {
-		az_engine_free(p->engine);
-		free(p->engine);
+	if (p->instance) {
+		az_instance_free(p->instance);
+		free(p->instance);
 	}
 	free(p->stack);
 	free(p->environment);

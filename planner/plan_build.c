@@ -20,7 +20,10 @@
 
 #include <azapply/lock.h>
 
-#include "engine.h"
+#include "desired.h"
+#include "identity.h"
+#include "refresh.h"
+#include "resolve.h"
 
 static bool lifecycle_flag(const az_resource *r, const char *flag)
 {
@@ -110,17 +113,17 @@ static bool *targeted(const az_stack *st, const az_plan_options *o, az_diags *d)
 	return wanted;
 }
 
-static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
+static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 {
-	az_node *n = &e->nodes[i];
+	az_node *n = &inst->nodes[i];
 	const az_resource *r = n->res;
 	const az_kind *k = r->kind;
 	if (!n->id)
-		az_engine_compute_one(e, i, d);
+		az_identity_compute(inst, i, d);
 	if (n->state == AZ_NODE_PENDING)
-		az_engine_match(e, n);
+		az_refresh_match(inst, n);
 	json_decref(n->desired);
-	n->desired = az_engine_desired(e, i, d);
+	n->desired = az_desired(inst, i, d);
 	az_marker_info_free(&n->marker);
 	if (n->live)
 		az_marker_read(&n->marker, k, n->live);
@@ -147,12 +150,12 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		az_diff_options opts = {.sensitive_pointers = sensitive};
 		az_diff_compute(&it->diff, k, n->desired, NULL, &opts);
 		secrets = az_secrets_hash(k, n->desired);
-	} else if (az_marker_ownership(&n->marker, e) == AZ_OWNED_OTHER) {
+	} else if (az_marker_ownership(&n->marker, &inst->name) == AZ_OWNED_OTHER) {
 		az_marker_info self = {
 			.present = true,
-			.stack = (char *)(uintptr_t)e->stack_name,
-			.env = (char *)(uintptr_t)e->env,
-			.subscription = n->marker.subscription ? (char *)(uintptr_t)e->subscription : NULL,
+			.stack = (char *)(uintptr_t)inst->name.stack,
+			.env = (char *)(uintptr_t)inst->name.env,
+			.subscription = n->marker.subscription ? (char *)(uintptr_t)inst->name.subscription : NULL,
 		};
 		char *theirs = az_marker_instance(&n->marker);
 		char *ours = az_marker_instance(&self);
@@ -194,7 +197,7 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		/* A marker from before instances had an identity is migrated,
 		 * never pruned: it gains this environment. */
 		if (n->marker.present && !n->marker.env)
-			add_marker_change(it, "environment", NULL, json_string(e->env));
+			add_marker_change(it, "environment", NULL, json_string(inst->name.env));
 		if (n->marker.present && (!n->marker.address || strcmp(n->marker.address, r->address) != 0))
 			add_marker_change(it, "address", string_or_null(n->marker.address),
 					  json_string(r->address));
@@ -231,9 +234,9 @@ static void plan_node(az_engine *e, az_plan *plan, size_t i, az_diags *d)
 		char *paths = az_paths_digest(n->desired);
 		az_marker_info m = {
 			.present = true,
-			.stack = (char *)(uintptr_t)e->stack_name,
-			.env = (char *)(uintptr_t)e->env,
-			.subscription = (char *)(uintptr_t)e->subscription,
+			.stack = (char *)(uintptr_t)inst->name.stack,
+			.env = (char *)(uintptr_t)inst->name.env,
+			.subscription = (char *)(uintptr_t)inst->name.subscription,
 			.address = (char *)(uintptr_t)r->address,
 			.fingerprint = fingerprint,
 			.secrets = secrets,
@@ -276,24 +279,24 @@ static bool plan_deletes(const az_plan *plan, const char *id)
 	return false;
 }
 
-static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *rg_id)
+static char *unmanaged_in_group(az_instance *inst, const az_plan *plan, const char *rg_id)
 {
 	rg_check c = {0};
 	char *collection = az_xasprintf("%s/resources", rg_id);
-	az_provider_get(AZ_PROVIDER_ARM)->list(e->session, az_kind_find("ResourceGroup"), collection,
+	az_provider_get(AZ_PROVIDER_ARM)->list(inst->session, az_kind_find("ResourceGroup"), collection,
 					       rg_listed, &c);
-	az_session_run(e->session);
+	az_session_run(inst->session);
 	free(collection);
 	char *found = NULL;
 	size_t i;
 	json_t *item;
 	json_array_foreach(c.items, i, item) {
 		const char *id = json_string_value(json_object_get(item, "id"));
-		if (!id || plan_deletes(plan, id) || az_lock_container_is(id, e->stack_name, e->env))
+		if (!id || plan_deletes(plan, id) || az_lock_container_is(id, inst->name.stack, inst->name.env))
 			continue;
 		az_marker_info m;
 		az_marker_read(&m, az_kind_find("ResourceGroup"), item); /* tags, as every item here */
-		bool ours = az_marker_ownership(&m, e) == AZ_OWNED_INSTANCE;
+		bool ours = az_marker_ownership(&m, &inst->name) == AZ_OWNED_INSTANCE;
 		az_marker_info_free(&m);
 		if (!ours) {
 			found = az_xstrdup(id);
@@ -308,37 +311,37 @@ static char *unmanaged_in_group(az_engine *e, const az_plan *plan, const char *r
 
 /* Markers of this stack without an environment that no manifest of this
  * environment declares: said once, left alone. */
-static void warn_legacy(az_engine *e, az_diags *d)
+static void warn_legacy(az_instance *inst, az_diags *d)
 {
-	size_t n = json_array_size(e->legacy);
+	size_t n = json_array_size(inst->legacy);
 	if (!n)
 		return;
 	az_diag *x = az_diag_add(d, AZ_SEV_WARNING, NULL, NULL,
 				 "%zu resource%s marked by stack '%s' without an environment (an earlier "
 				 "azapply) %s not declared in environment '%s': left alone, never pruned",
-				 n, n == 1 ? "" : "s", e->stack_name, n == 1 ? "is" : "are", e->env);
+				 n, n == 1 ? "" : "s", inst->name.stack, n == 1 ? "is" : "are", inst->name.env);
 	az_diag_set_detail(x, "plan and apply the environment that declares %s to re-mark %s; "
 			      "first: %s", n == 1 ? "it" : "them", n == 1 ? "it" : "them",
-			   json_string_value(json_array_get(e->legacy, 0)));
+			   json_string_value(json_array_get(inst->legacy, 0)));
 }
 
-static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
+static void plan_orphans(az_instance *inst, az_plan *plan, az_diags *d)
 {
 	(void)d;
-	for (size_t i = 0; i < e->orphans_len; i++) {
-		az_node *o = &e->orphans[i];
+	for (size_t i = 0; i < inst->orphans_len; i++) {
+		az_node *o = &inst->orphans[i];
 		const char *slash = strrchr(o->id, '/');
 		char *address = az_xasprintf("%s/%s", o->kind->name, slash ? slash + 1 : o->id);
 		az_plan_item *it = az_plan_add(plan, address, o->kind,
 					       plan->refresh_only ? AZ_ACTION_READ : AZ_ACTION_DELETE);
 		free(address);
-		it->resource = e->len + i;
+		it->resource = inst->len + i;
 		it->id = az_xstrdup(o->id);
 		it->live = json_incref(o->live);
 		it->reason = az_xstrdup("no manifest declares it any more; it carries this stack "
 					"instance's marker");
 		const az_resource *declared =
-			o->marker.address ? az_stack_find(e->stack, o->marker.address) : NULL;
+			o->marker.address ? az_stack_find(inst->stack, o->marker.address) : NULL;
 		if (declared && !lifecycle_flag(declared, "allowReplace"))
 			/* The same address now names another Azure resource: the
 			 * manifest renamed it, or a second folder with this stack
@@ -350,7 +353,7 @@ static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
 				"'%s'. If you renamed it, set metadata.lifecycle.allowReplace: true on %s "
 				"to delete the old one; if it is another folder, give one of the two its "
 				"own stack name",
-				o->marker.address, e->stack_name, e->env, o->marker.address);
+				o->marker.address, inst->name.stack, inst->name.env, o->marker.address);
 		else if (o->marker.prevent_destroy)
 			it->refused = az_xasprintf(
 				"%s has lifecycle.preventDestroy in its marker. To delete it, put its "
@@ -361,15 +364,15 @@ static void plan_orphans(az_engine *e, az_plan *plan, az_diags *d)
 
 /* Synapse artifacts the refresh listed under a workspace that the plan
  * neither deletes nor owns: deleting the workspace would take them along. */
-static char *unmanaged_in_workspace(az_engine *e, const az_plan *plan, const char *ws_id)
+static char *unmanaged_in_workspace(az_instance *inst, const az_plan *plan, const char *ws_id)
 {
 	size_t n = strlen(ws_id);
 	const char *key;
 	json_t *items;
-	json_object_foreach(e->lists, key, items) {
+	json_object_foreach(inst->lists, key, items) {
 		if (strncasecmp(key, ws_id, n) != 0 || key[n] != '/')
 			continue;
-		const az_kind *k = az_kind_find(json_string_value(json_object_get(e->list_kinds, key)));
+		const az_kind *k = az_kind_find(json_string_value(json_object_get(inst->list_kinds, key)));
 		size_t i;
 		json_t *item;
 		json_array_foreach(items, i, item) {
@@ -379,7 +382,7 @@ static char *unmanaged_in_workspace(az_engine *e, const az_plan *plan, const cha
 				continue;
 			az_marker_info m;
 			az_marker_read(&m, k, item);
-			bool ours = az_marker_ownership(&m, e) == AZ_OWNED_INSTANCE;
+			bool ours = az_marker_ownership(&m, &inst->name) == AZ_OWNED_INSTANCE;
 			az_marker_info_free(&m);
 			if (!ours)
 				return az_xasprintf("%s '%s'", k->name, name ? name : id ? id : "?");
@@ -391,7 +394,7 @@ static char *unmanaged_in_workspace(az_engine *e, const az_plan *plan, const cha
 /* Deleting a resource group or a Synapse workspace deletes everything in
  * it: refused while it holds anything this plan does not delete and this
  * stack does not own. */
-static void check_group_deletes(az_engine *e, az_plan *plan)
+static void check_group_deletes(az_instance *inst, az_plan *plan)
 {
 	for (size_t i = 0; i < plan->len; i++) {
 		az_plan_item *it = &plan->items[i];
@@ -399,9 +402,9 @@ static void check_group_deletes(az_engine *e, az_plan *plan)
 			continue;
 		char *other = NULL;
 		if (strcmp(it->kind->name, "ResourceGroup") == 0)
-			other = unmanaged_in_group(e, plan, it->id);
+			other = unmanaged_in_group(inst, plan, it->id);
 		else if (strcmp(it->kind->name, "SynapseWorkspace") == 0)
-			other = unmanaged_in_workspace(e, plan, it->id);
+			other = unmanaged_in_workspace(inst, plan, it->id);
 		if (other)
 			it->refused = az_xasprintf("deleting %s would delete %s, which this stack "
 						   "does not own", it->address, other);
@@ -411,19 +414,19 @@ static void check_group_deletes(az_engine *e, az_plan *plan)
 
 /* destroy: every resource the stack declares and owns becomes a delete.
  * Resources that exist without this stack's marker are left alone. */
-static void plan_destroy(az_engine *e, az_plan *plan)
+static void plan_destroy(az_instance *inst, az_plan *plan)
 {
 	for (size_t i = 0; i < plan->len; i++) {
 		az_plan_item *it = &plan->items[i];
-		if (it->resource >= e->len)
+		if (it->resource >= inst->len)
 			continue; /* orphans are deletes already */
-		az_node *n = &e->nodes[it->resource];
+		az_node *n = &inst->nodes[it->resource];
 		az_diff_clear(&it->diff);
 		json_decref(it->desired);
 		it->desired = NULL;
 		free(it->reason);
 		it->reason = NULL;
-		az_ownership own = az_marker_ownership(&n->marker, e);
+		az_ownership own = az_marker_ownership(&n->marker, &inst->name);
 		bool owned = n->live && own == AZ_OWNED_INSTANCE;
 		bool markerless = n->live && n->kind->marker == AZ_MARKER_NONE;
 		if (!owned && !markerless) {
@@ -447,11 +450,11 @@ static void plan_destroy(az_engine *e, az_plan *plan)
 	}
 }
 
-static void plan_unmanaged(az_engine *e, az_plan *plan)
+static void plan_unmanaged(az_instance *inst, az_plan *plan)
 {
 	size_t i;
 	json_t *u;
-	json_array_foreach(e->unmanaged, i, u) {
+	json_array_foreach(inst->unmanaged, i, u) {
 		const az_kind *k = az_kind_find(json_string_value(json_object_get(u, "kind")));
 		const char *id = json_string_value(json_object_get(u, "id"));
 		const char *slash = strrchr(id, '/');
@@ -471,41 +474,41 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 {
 	memset(out, 0, sizeof(*out));
 	size_t errors_before = az_diags_errors(d);
-	az_engine *e = az_xcalloc(1, sizeof(*e));
-	out->engine = e;
+	az_instance *inst = az_xcalloc(1, sizeof(*inst));
+	out->instance = inst;
 	out->refresh_only = o && (o->refresh_only || o->include_unmanaged);
 	out->destroy = o && o->destroy;
 	out->environment = stack->env ? az_xstrdup(stack->env) : NULL;
-	if (az_engine_init(e, stack, session, d) != 0)
+	if (az_instance_init(inst, stack, session, d) != 0)
 		return AZ_EINVALID;
-	out->stack = az_xstrdup(e->stack_name);
+	out->stack = az_xstrdup(inst->name.stack);
 	size_t *order = NULL;
 	if (az_stack_order(stack, &order) != 0)
 		return AZ_EINVALID;
 	bool *wanted = targeted(stack, o, d);
-	az_engine_compute_ids(e, d);
+	az_identity_compute_all(inst, d);
 	int rc = az_diags_errors(d) > errors_before ? AZ_EINVALID : 0;
 	if (rc == 0)
-		rc = az_engine_refresh(e, !wanted, d);
-	out->refresh_requests = e->requests;
+		rc = az_refresh(inst, !wanted, d);
+	out->refresh_requests = inst->requests;
 	if (rc == 0) {
 		for (size_t k = 0; k < stack->len; k++) {
 			size_t i = order[k];
 			if (!stack->resources[i].kind || (wanted && !wanted[i]))
 				continue;
-			plan_node(e, out, i, d);
+			plan_node(inst, out, i, d);
 		}
 		if (!wanted) {
-			az_engine_find_orphans(e);
-			plan_orphans(e, out, d);
-			warn_legacy(e, d);
+			az_refresh_find_orphans(inst);
+			plan_orphans(inst, out, d);
+			warn_legacy(inst, d);
 		}
 		if (o && o->destroy)
-			plan_destroy(e, out);
+			plan_destroy(inst, out);
 		if (o && o->include_unmanaged)
-			plan_unmanaged(e, out);
+			plan_unmanaged(inst, out);
 		if (!out->refresh_only)
-			check_group_deletes(e, out);
+			check_group_deletes(inst, out);
 	}
 	free(wanted);
 	free(order);

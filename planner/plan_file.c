@@ -17,7 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include <azapply/plan.h>
+
+#include "marker.h"
+#include "paths.h"
 
 /* Removes the value at a JSON Pointer (RFC 6901) if present. */
 static void remove_pointer(json_t *root, const char *pointer)

@@ -3,8 +3,9 @@
  * when a name is not a built-in role.
  *
  * The tables are data (roles_builtin.c, generated from
- * planner/roles/builtin-roles.json); this file only searches them. The
- * engine resolves names when it builds bodies and ids; stack.c asks
+ * planner/roles/builtin-roles.json); this file only searches them.
+ * identity.c, desired.c and refresh.c resolve names into the ids Azure
+ * takes and lists; stack.c asks
  * az_role_problem at validate, so `role: Contributer` fails offline at its
  * own line with a hint instead of at plan.
  */
@@ -112,4 +113,30 @@ const char *az_synapse_role_id(const char *name)
 {
 	const az_role *r = az_role_find(&az_synapse_roles, name);
 	return r ? r->id : NULL;
+}
+
+char *az_arm_role_definition(const char *role, const char *subscription)
+{
+	if (!role)
+		return NULL;
+	if (role[0] == '/')
+		return az_xstrdup(role);
+	const char *guid = is_guid(role) ? role : az_arm_role_id(role);
+	if (!guid)
+		return NULL;
+	return az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s",
+			    subscription, guid);
+}
+
+const char *az_role_definition_guid(const char *role_definition_id)
+{
+	const char *slash = strrchr(role_definition_id, '/');
+	return slash ? slash + 1 : role_definition_id;
+}
+
+const char *az_synapse_role_guid(const char *role)
+{
+	if (!role)
+		return NULL;
+	return is_guid(role) ? role : az_synapse_role_id(role);
 }

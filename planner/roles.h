@@ -49,4 +49,14 @@ char *az_role_problem(const az_role_table *t, const az_role_table *other, const 
 const char *az_arm_role_id(const char *name);
 const char *az_synapse_role_id(const char *name);
 
+/* A `role:` of a RoleAssignment (a name, a GUID or a full
+ * roleDefinitionId) as the roleDefinitionId ARM takes, in `subscription`;
+ * NULL for an unknown name. */
+char *az_arm_role_definition(const char *role, const char *subscription);
+/* The GUID at the end of a roleDefinitionId (the id itself when it is one). */
+const char *az_role_definition_guid(const char *role_definition_id);
+/* A `role:` of a SynapseRoleAssignment (a name or a GUID) as the role id
+ * the Synapse data plane takes; NULL for an unknown name or no role. */
+const char *az_synapse_role_guid(const char *role);
+
 #endif

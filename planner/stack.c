@@ -17,7 +17,7 @@
 #include <strings.h>
 
 #include "roles.h"
-#include "stack_internal.h"
+#include "graph.h"
 
 static const char *process_getenv(const char *name, void *ud)
 {
@@ -31,11 +31,6 @@ static bool value_is_unknown(const json_t *value, void *ud)
 {
 	(void)ud;
 	return json_is_string(value) && strstr(json_string_value(value), "${ref.") != NULL;
-}
-
-const az_pos *az_stack_pos(const az_manifest *m, const char *pointer)
-{
-	return m->map ? az_srcmap_get(m->map, pointer) : &m->pos;
 }
 
 static void report_schema_errors(az_diags *d, const az_srcmap *map, const az_pos *fallback,
@@ -73,7 +68,7 @@ static void report_unknown_kind(az_diags *d, const az_manifest *m)
 	for (size_t i = 0; i < count; i++)
 		names[i] = kinds[i]->name;
 	const char *hint = az_suggest(m->kind, names, count);
-	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(m, "/kind"), m->address,
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/kind"), m->address,
 				    "unknown kind '%s'", m->kind);
 	if (hint) {
 		az_diag_set_detail(diag, "did you mean '%s'?", hint);
@@ -117,7 +112,7 @@ static void check_name(const az_resource *r, az_diags *d)
 	json_t *spec = json_object_get(r->manifest->body, "spec");
 	const char *where = json_is_string(json_object_get(spec, "name")) ? "/spec/name"
 									  : "/metadata/name";
-	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, where), r->address,
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, where), r->address,
 				    "%s", why);
 	az_diag_set_detail(diag, "rename it in %s", where[1] == 's' ? "spec.name" : "metadata.name");
 	free(why);
@@ -142,7 +137,7 @@ static void check_role(const az_resource *r, az_diags *d)
 			    : az_role_problem(&az_synapse_roles, &az_arm_roles, role, &fix);
 	if (!problem)
 		return;
-	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(r->manifest, "/spec/role"),
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, "/spec/role"),
 				    r->address, "%s", problem);
 	az_diag_set_detail(diag, "%s", fix);
 	free(problem);
@@ -186,8 +181,8 @@ static void report_duplicates(az_stack *st, keyed *keys, size_t n, const char *w
 		const az_resource *b = &st->resources[keys[i].index];
 		if (skip_same_address && same_address(a, b))
 			continue;
-		const az_pos *pa = az_stack_pos(a->manifest, pointer);
-		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_stack_pos(b->manifest, pointer),
+		const az_pos *pa = az_manifest_pos(a->manifest, pointer);
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(b->manifest, pointer),
 					    b->address, "%s", what);
 		az_diag_set_detail(diag, "first declared at %s:%d:%d; give one of them another name",
 				   pa->file, pa->line, pa->col);

@@ -234,3 +234,8 @@ az_pos az_mf_pos_at(const az_pos *start, bool exact, const char *s, size_t offse
 	az_mf_cursor_init(&c, start, exact, s);
 	return az_mf_cursor_pos(&c, offset);
 }
+
+const az_pos *az_manifest_pos(const az_manifest *m, const char *pointer)
+{
+	return m->map ? az_srcmap_get(m->map, pointer) : &m->pos;
+}

@@ -88,6 +88,10 @@ typedef struct az_manifest {
 	json_t *sensitive;
 } az_manifest;
 
+/* Where `pointer` (a JSON Pointer into the body) was written: the nearest
+ * ancestor that has a position, else the document's start. */
+const az_pos *az_manifest_pos(const az_manifest *m, const char *pointer);
+
 /* azapply.yaml at the root of the tree. */
 typedef struct az_project {
 	bool present;

@@ -45,7 +45,7 @@ typedef struct az_plan_item {
 			       * sent as it is (az_plan_item_marker_only) */
 } az_plan_item;
 
-struct az_engine;
+struct az_instance;
 
 typedef struct az_plan {
 	az_plan_item *items;
@@ -56,7 +56,7 @@ typedef struct az_plan {
 	bool refresh_only;
 	bool destroy;         /* planned by destroy or plan --destroy */
 	size_t refresh_requests; /* list and read requests the refresh sent */
-	struct az_engine *engine; /* private: what apply continues from */
+	struct az_instance *instance; /* private: what apply continues from */
 } az_plan;
 
 typedef struct az_plan_counts {

@@ -1,13 +1,12 @@
 /*
- * stack_internal.h - what stack.c and graph.c share and nobody else needs.
+ * graph.h - the stack's edges (graph.c): what stack.c asks of the graph
+ * once every manifest is a resource. The public half (az_stack_find,
+ * az_stack_order) is in azapply/planner.h.
  */
-#ifndef AZAPPLY_STACK_INTERNAL_H
-#define AZAPPLY_STACK_INTERNAL_H
+#ifndef AZAPPLY_GRAPH_H
+#define AZAPPLY_GRAPH_H
 
 #include <azapply/planner.h>
-
-/* Position of `pointer` in a manifest (nearest ancestor that has one). */
-const az_pos *az_stack_pos(const az_manifest *m, const char *pointer);
 
 /* Resolves dependsOn, parents, ${ref...} expressions and Synapse artifact
  * references into edges, builds the address index and reports cycles. */

@@ -1,0 +1,74 @@
+/*
+ * instance.c - one stack instance's working state: which subscription and
+ * environment it is, and a node per resource for the stages to fill.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "instance.h"
+
+az_node *az_instance_node(az_instance *inst, const char *kind, const char *name)
+{
+	char *address = az_xasprintf("%s/%s", kind, name);
+	const az_resource *r = az_stack_find(inst->stack, address);
+	free(address);
+	return r ? &inst->nodes[r - inst->stack->resources] : NULL;
+}
+
+int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags *d)
+{
+	memset(inst, 0, sizeof(*inst));
+	inst->stack = stack;
+	inst->session = s;
+	inst->len = stack->len;
+	inst->nodes = az_xcalloc(inst->len ? inst->len : 1, sizeof(az_node));
+	inst->lists = json_object();
+	inst->list_kinds = json_object();
+	inst->unmanaged = json_array();
+	inst->legacy = json_array();
+	const az_project *p = &stack->set->project;
+	/* A stack without environments is one instance, "default". */
+	inst->name.env = stack->env ? stack->env : "default";
+	inst->name.subscription = az_project_setting(p, stack->env, "subscription");
+	inst->name.stack = p->stack ? p->stack : "default";
+	for (size_t i = 0; i < inst->len; i++) {
+		inst->nodes[i].res = &stack->resources[i];
+		inst->nodes[i].kind = stack->resources[i].kind;
+	}
+	if (!inst->name.subscription) {
+		az_pos pos = {p->file, 1, 1};
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, p->present ? &pos : NULL, NULL,
+					    "no subscription is set%s%s", inst->name.env ? " for environment " : "",
+					    inst->name.env ? inst->name.env : "");
+		az_diag_set_detail(diag, "set subscription in azapply.yaml, or environments.<env>.subscription");
+		return AZ_EINVALID;
+	}
+	return 0;
+}
+
+void az_instance_free(az_instance *inst)
+{
+	for (size_t i = 0; i < inst->len; i++) {
+		az_node *n = &inst->nodes[i];
+		free(n->id);
+		free(n->collection);
+		json_decref(n->desired);
+		json_decref(n->live);
+		az_marker_info_free(&n->marker);
+	}
+	for (size_t i = 0; i < inst->orphans_len; i++) {
+		az_node *n = &inst->orphans[i];
+		free(n->id);
+		json_decref(n->live);
+		az_marker_info_free(&n->marker);
+	}
+	free(inst->orphans);
+	free(inst->nodes);
+	json_decref(inst->lists);
+	json_decref(inst->list_kinds);
+	json_decref(inst->unmanaged);
+	json_decref(inst->legacy);
+	memset(inst, 0, sizeof(*inst));
+}

@@ -1,0 +1,399 @@
+/*
+ * refresh.c - reading a stack instance's live state: list waves, reads by
+ * id, matching each resource to its live item, and finding orphans (this
+ * instance's marker, no manifest) among everything listed.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <azapply/lock.h>
+
+#include "identity.h"
+#include "refresh.h"
+#include "resolve.h"
+#include "roles.h"
+
+typedef struct pending_list {
+	az_instance *inst;
+	char *key;
+	az_diags *d;
+	int *errors;
+} pending_list;
+
+static void list_done(void *ud, int err, json_t *live, az_diags *pd)
+{
+	pending_list *pl = ud;
+	if (err == AZ_ENOTFOUND || (err == 0 && !live)) {
+		/* The parent does not exist yet: nothing under it either. */
+		json_object_set_new(pl->inst->lists, pl->key, json_array());
+	} else if (err) {
+		(*pl->errors)++;
+		if (pd)
+			az_diags_move(pl->d, pd);
+	} else {
+		json_object_set_new(pl->inst->lists, pl->key, live);
+		live = NULL;
+	}
+	json_decref(live);
+	free(pl->key);
+	free(pl);
+}
+
+typedef struct pending_read {
+	az_node *n;
+	az_diags *d;
+	int *errors;
+} pending_read;
+
+static void read_done(void *ud, int err, json_t *live, az_diags *pd)
+{
+	pending_read *pr = ud;
+	if (err && err != AZ_ENOTFOUND) {
+		(*pr->errors)++;
+		if (pd)
+			az_diags_move(pr->d, pd);
+	} else {
+		pr->n->live = live;
+		pr->n->state = live ? AZ_NODE_PRESENT : AZ_NODE_ABSENT;
+		live = NULL;
+	}
+	json_decref(live);
+	free(pr);
+}
+
+static bool synapse_side(const az_kind *k)
+{
+	return k->provider == AZ_PROVIDER_SYNAPSE || k->provider == AZ_PROVIDER_SYNAPSE_RBAC;
+}
+
+/* Whether the node's parent workspace exists, so its data plane answers. */
+static bool workspace_exists(az_instance *inst, az_node *n)
+{
+	json_t *spec = json_object_get(n->res->manifest->body, "spec");
+	const char *ws = az_resolved_str(spec, "workspace");
+	if (!ws)
+		return false;
+	if (ws[0] == '/')
+		return true;
+	az_node *pn = az_instance_node(inst, "SynapseWorkspace", ws);
+	return pn && pn->state == AZ_NODE_PRESENT;
+}
+
+/* The same grant under another name. Azure refuses a second assignment of
+ * one role to one principal at one scope (409 RoleAssignmentExists), so
+ * an existing one, made by hand or by another tool, is the resource the
+ * manifest describes: plan adopts it instead of planning a create that
+ * cannot succeed. */
+static bool match_grant(az_instance *inst, az_node *n, json_t *items)
+{
+	const az_kind *k = n->kind;
+	bool arm = strcmp(k->name, "RoleAssignment") == 0;
+	if (!arm && strcmp(k->name, "SynapseRoleAssignment") != 0)
+		return false;
+	json_t *spec = az_resolve(inst, json_object_get(n->res->manifest->body, "spec"));
+	const char *role = az_resolved_str(spec, "role"), *principal = az_resolved_str(spec, "principalId");
+	const char *scope = az_resolved_str(spec, "scope");
+	char *definition = arm ? az_arm_role_definition(role, inst->name.subscription) : NULL;
+	const char *want = arm ? (definition ? az_role_definition_guid(definition) : NULL)
+			       : az_synapse_role_guid(role);
+	bool found = false;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) {
+		if (!want || !principal || (arm && !scope))
+			break;
+		const json_t *props = arm ? json_object_get(item, "properties") : item;
+		const char *r = json_string_value(json_object_get(props, "roleId"));
+		if (!r)
+			r = json_string_value(json_object_get(props, "roleDefinitionId"));
+		const char *p = json_string_value(json_object_get(props, "principalId"));
+		const char *at = json_string_value(json_object_get(props, "scope"));
+		const char *id = json_string_value(json_object_get(item, "id"));
+		if (!r || !p || !id || strcasecmp(az_role_definition_guid(r), want) != 0 || strcasecmp(p, principal) != 0)
+			continue;
+		/* Listing at a scope also returns what is inherited from above. */
+		if (arm && (!at || strcasecmp(at, scope) != 0))
+			continue;
+		/* ARM lists full ids; Synapse RBAC lists the assignment's GUID,
+		 * which replaces the derived one under the workspace. */
+		char *adopted;
+		if (arm)
+			adopted = az_xstrdup(id);
+		else if (n->id && strrchr(n->id, '/'))
+			adopted = az_xasprintf("%.*s/%s", (int)(strrchr(n->id, '/') - n->id), n->id, id);
+		else
+			continue;
+		free(n->id);
+		n->id = adopted;
+		n->live = json_deep_copy(item);
+		n->state = AZ_NODE_PRESENT;
+		found = true;
+		break;
+	}
+	free(definition);
+	json_decref(spec);
+	return found;
+}
+
+void az_refresh_match(az_instance *inst, az_node *n)
+{
+	if (n->state != AZ_NODE_PENDING || !n->collection)
+		return;
+	char *key = az_lowercase(n->collection);
+	json_t *items = json_object_get(inst->lists, key);
+	free(key);
+	if (!items)
+		return;
+	const az_kind *k = n->res->kind;
+	bool by_name = synapse_side(k) && k->provider == AZ_PROVIDER_SYNAPSE;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) {
+		const char *id = json_string_value(json_object_get(item, "id"));
+		const char *name = json_string_value(json_object_get(item, "name"));
+		bool hit = by_name ? (name && n->res->azure_name &&
+				      strcasecmp(name, n->res->azure_name) == 0)
+				   : (id && n->id && strcasecmp(id, n->id) == 0);
+		if (!hit && k->provider == AZ_PROVIDER_SYNAPSE_RBAC && n->id) {
+			const char *slash = strrchr(n->id, '/');
+			hit = id && slash && strcasecmp(id, slash + 1) == 0;
+		}
+		if (hit) {
+			n->live = json_deep_copy(item);
+			n->state = AZ_NODE_PRESENT;
+			return;
+		}
+	}
+	if (match_grant(inst, n, items))
+		return;
+	if (n->id)
+		n->state = AZ_NODE_ABSENT;
+}
+
+/* Lists `collection` once per refresh, remembering which kind it holds. */
+static void list_once(az_instance *inst, const az_kind *k, const char *kind_name, const char *collection,
+		      az_diags *d, int *errors)
+{
+	char *key = az_lowercase(collection);
+	if (json_object_get(inst->lists, key)) {
+		free(key);
+		return;
+	}
+	/* Reserve the key so the collection is listed once. */
+	json_object_set_new(inst->lists, key, json_null());
+	json_object_set_new(inst->list_kinds, key, json_string(kind_name));
+	pending_list *pl = az_xcalloc(1, sizeof(*pl));
+	*pl = (pending_list){inst, key, d, errors};
+	inst->requests++;
+	az_provider_get(k->provider)->list(inst->session, k, collection, list_done, pl);
+}
+
+/* What only pruning needs: resources this stack marked that no manifest
+ * declares any more. ARM ones come from one tag-filtered list of the
+ * subscription and the resource group list; Synapse artifacts from the
+ * artifact collections of every workspace of the stack that exists. */
+static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *d, int *errors)
+{
+	const az_kind *rg = az_kind_find("ResourceGroup");
+	if (!synapse_wave) {
+		char *c = az_xasprintf("/subscriptions/%s/resourcegroups", inst->name.subscription);
+		list_once(inst, rg, rg->name, c, d, errors);
+		free(c);
+		/* Role assignments keep their marker in the description, out of
+		 * reach of the tag filter: one list of the whole subscription
+		 * (without atScope(), Azure includes those on resources). */
+		const az_kind *ra = az_kind_find("RoleAssignment");
+		c = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments",
+				 inst->name.subscription);
+		list_once(inst, ra, ra->name, c, d, errors);
+		free(c);
+		c = az_xasprintf("/subscriptions/%s/resources?$filter=tagName eq 'azapply-stack' and "
+				 "tagValue eq '%s'", inst->name.subscription, inst->name.stack);
+		list_once(inst, rg, "*", c, d, errors);
+		free(c);
+		return;
+	}
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	const az_kind *container = az_kind_find("StorageContainer");
+	for (size_t i = 0; i < inst->len; i++) {
+		az_node *n = &inst->nodes[i];
+		/* Containers keep their marker in their metadata, out of reach of
+		 * the tag filter: list those of the stack's storage accounts. */
+		if (n->kind && n->kind == az_kind_find("StorageAccount") &&
+		    n->state == AZ_NODE_PRESENT && n->id) {
+			char *c = az_identity_collection_under(container, n->id);
+			list_once(inst, container, container->name, c, d, errors);
+			free(c);
+		}
+		if (!n->kind || strcmp(n->kind->name, "SynapseWorkspace") != 0 ||
+		    n->state != AZ_NODE_PRESENT || !n->id)
+			continue;
+		for (size_t k = 0; k < count; k++) {
+			if (kinds[k]->provider != AZ_PROVIDER_SYNAPSE)
+				continue;
+			char *c = az_identity_collection_under(kinds[k], n->id);
+			list_once(inst, kinds[k], kinds[k]->name, c, d, errors);
+			free(c);
+		}
+	}
+}
+
+/* Reads the resources whose id was unknown in the first wave because it
+ * comes from another resource's live body (a service principal's appId from
+ * its application): that body has been read by now. */
+static void request_deferred(az_instance *inst, az_diags *d, int *errors)
+{
+	for (size_t i = 0; i < inst->len; i++) {
+		az_node *n = &inst->nodes[i];
+		const az_kind *k = n->res->kind;
+		if (!k || !n->res->address || synapse_side(k) || n->state != AZ_NODE_PENDING ||
+		    n->id || n->collection)
+			continue;
+		az_identity_compute(inst, i, d);
+		if (!n->id) {
+			n->state = AZ_NODE_ABSENT;
+			continue;
+		}
+		pending_read *pr = az_xcalloc(1, sizeof(*pr));
+		*pr = (pending_read){n, d, errors};
+		inst->requests++;
+		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
+	}
+}
+
+static void request_collections(az_instance *inst, bool synapse_wave, az_diags *d, int *errors)
+{
+	if (synapse_wave)
+		request_deferred(inst, d, errors);
+	for (size_t i = 0; i < inst->len; i++) {
+		az_node *n = &inst->nodes[i];
+		const az_kind *k = n->res->kind;
+		if (!k || !n->res->address || synapse_side(k) != synapse_wave)
+			continue;
+		if (synapse_wave && !workspace_exists(inst, n)) {
+			n->state = AZ_NODE_ABSENT;
+			continue;
+		}
+		const az_provider *prov = az_provider_get(k->provider);
+		if (!n->collection) {
+			if (!n->id)
+				continue; /* the second wave knows more */
+			pending_read *pr = az_xcalloc(1, sizeof(*pr));
+			*pr = (pending_read){n, d, errors};
+			inst->requests++;
+			prov->read(inst->session, k, n->id, read_done, pr);
+			continue;
+		}
+		list_once(inst, k, k->name, n->collection, d, errors);
+	}
+}
+
+int az_refresh(az_instance *inst, bool prune, az_diags *d)
+{
+	int errors = 0;
+	request_collections(inst, false, d, &errors);
+	if (prune)
+		request_prune_lists(inst, false, d, &errors);
+	az_session_run(inst->session);
+	for (size_t i = 0; i < inst->len; i++)
+		if (inst->nodes[i].res->kind && !synapse_side(inst->nodes[i].res->kind))
+			az_refresh_match(inst, &inst->nodes[i]);
+	request_collections(inst, true, d, &errors);
+	if (prune)
+		request_prune_lists(inst, true, d, &errors);
+	az_session_run(inst->session);
+	for (size_t i = 0; i < inst->len; i++)
+		if (inst->nodes[i].res->kind && synapse_side(inst->nodes[i].res->kind))
+			az_refresh_match(inst, &inst->nodes[i]);
+	return errors ? AZ_EUPSTREAM : 0;
+}
+
+/* Orphans: what the refresh listed that this instance marked and no
+ * manifest declares any more. */
+static const az_kind *kind_of_type(const char *type)
+{
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t i = 0; type && i < count; i++)
+		if (kinds[i]->provider == AZ_PROVIDER_ARM && strcasecmp(kinds[i]->type, type) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+void az_refresh_find_orphans(az_instance *inst)
+{
+	json_t *known = json_object();
+	for (size_t i = 0; i < inst->len; i++) {
+		const char *id = json_string_value(json_object_get(inst->nodes[i].live, "id"));
+		const char *planned = inst->nodes[i].id;
+		char *lower = id ? az_lowercase(id) : NULL;
+		if (lower)
+			json_object_set_new(known, lower, json_true());
+		free(lower);
+		lower = planned ? az_lowercase(planned) : NULL;
+		if (lower)
+			json_object_set_new(known, lower, json_true());
+		free(lower);
+	}
+	const char *key;
+	json_t *items;
+	json_object_foreach(inst->lists, key, items) {
+		const char *kind_name = json_string_value(json_object_get(inst->list_kinds, key));
+		size_t i;
+		json_t *item;
+		json_array_foreach(items, i, item) {
+			const char *id = json_string_value(json_object_get(item, "id"));
+			const az_kind *k = kind_name && strcmp(kind_name, "*") == 0
+						   ? kind_of_type(json_string_value(json_object_get(item, "type")))
+						   : az_kind_find(kind_name ? kind_name : "");
+			if (!id || !k)
+				continue;
+			char *lower = az_lowercase(id);
+			if (json_object_get(known, lower)) {
+				free(lower);
+				continue;
+			}
+			az_marker_info m;
+			az_marker_read(&m, k, item);
+			az_ownership own = az_marker_ownership(&m, &inst->name);
+			if (own == AZ_OWNED_LEGACY) {
+				/* Which environment wrote it is unknown: never pruned;
+				 * the environment that declares it re-marks it. */
+				json_array_append_new(inst->legacy, json_string(id));
+				json_object_set_new(known, lower, json_true());
+				az_marker_info_free(&m);
+				free(lower);
+				continue;
+			}
+			if (own != AZ_OWNED_INSTANCE) {
+				if (strcmp(kind_name, "*") != 0 &&
+				    !az_lock_container_is(id, inst->name.stack, inst->name.env))
+					json_array_append_new(inst->unmanaged,
+							      json_pack("{s:s,s:s,s:O}", "kind", k->name,
+									"id", id, "live", item));
+				az_marker_info_free(&m);
+				free(lower);
+				continue;
+			}
+			json_object_set_new(known, lower, json_true());
+			free(lower);
+			inst->orphans = az_xrealloc(inst->orphans, (inst->orphans_len + 1) * sizeof(az_node));
+			az_node *o = &inst->orphans[inst->orphans_len++];
+			memset(o, 0, sizeof(*o));
+			o->kind = k;
+			o->id = az_xstrdup(id);
+			o->live = json_deep_copy(item);
+			o->state = AZ_NODE_PRESENT;
+			o->marker = m;
+		}
+	}
+	json_decref(known);
+}
+
+az_node *az_refresh_orphan(az_instance *inst, const az_plan_item *it)
+{
+	return &inst->orphans[it->resource - inst->len];
+}
