@@ -162,11 +162,18 @@ static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d
 	}
 	case MODE_LOCATION: {
 		const char *st = json_string_value(json_object_get(body, "status"));
+		const char *next = az_http_headers_get(&resp->headers, "location");
 		if (resp->status == 202) {
+			/* A poll may name the next status URL: follow it. */
+			if (next && *next && strcmp(next, op->poll_url)) {
+				free(op->poll_url);
+				op->poll_url = az_xstrdup(next);
+			}
 			schedule(op, resp);
-		} else if (json_is_object(json_object_get(body, "error")) &&
-		           (is_state(st, "Failed") || is_state(st, "Canceled"))) {
-			op_failed(op, resp, body, st);
+		} else if (json_is_object(json_object_get(body, "error"))) {
+			/* A final answer carrying an error is the operation failing,
+			 * whether or not it also says Failed. */
+			op_failed(op, resp, body, st ? st : "Failed");
 		} else {
 			lro_end(op, 0, resp, d);
 		}

@@ -986,6 +986,52 @@ static void lro_location_returns_the_final_answer(void **state)
 	result_clear(&r);
 }
 
+/* A 202 poll answer may name the next status URL: it is followed, as the
+ * ARM contract has clients do with a new Location. */
+static void lro_location_follows_a_new_location(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "PUT", "/pipelines/p2", 202,
+	               "location: https://ws1.dev.azuresynapse.net/operationResults/1\n"
+	               "Retry-After: 0",
+	               NULL, 0);
+	fake_tp_script(e->fake, "GET", "/operationResults/1", 202,
+	               "Location: https://ws1.dev.azuresynapse.net/operationResults/2\n"
+	               "Retry-After: 0",
+	               NULL, 0);
+	fake_tp_script(e->fake, "GET", "/operationResults/2", 200, NULL,
+	               "{\"name\":\"p2\",\"properties\":{}}", 0);
+	result r = {0};
+	az_http_request *req =
+	    az_http_request_new("PUT", "https://ws1.dev.azuresynapse.net/pipelines/p2");
+	req->svc = AZ_SVC_SYNAPSE;
+	az_http_lro(e->c, req, NULL, on_done, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.err, 0);
+	assert_string_equal(fake_tp_sent(e->fake, 2)->url,
+	                    "https://ws1.dev.azuresynapse.net/operationResults/2");
+	result_clear(&r);
+}
+
+/* A final 200 that carries an error object is the operation failing,
+ * whatever its status field says. */
+static void lro_location_final_error_is_a_failure(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "DELETE", "/pools/p", 202,
+	               "Location: https://management.azure.com/op/l\nRetry-After: 0", NULL, 0);
+	fake_tp_script(e->fake, "GET", "/op/l", 200, NULL,
+	               "{\"error\":{\"code\":\"Conflict\",\"message\":\"busy\"}}", 0);
+	result r = {0};
+	az_http_request *req = az_http_request_new("DELETE", "https://management.azure.com/pools/p");
+	req->svc = AZ_SVC_ARM;
+	az_http_lro(e->c, req, NULL, on_done, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.err, AZ_EUPSTREAM);
+	assert_string_equal(r.diags.items[0].code, "Conflict");
+	result_clear(&r);
+}
+
 static void lro_polls_provisioning_state_and_times_out(void **state)
 {
 	env *e = *state;
@@ -1126,6 +1172,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(lro_failure_and_cancel_surface_the_operation_error,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(lro_location_returns_the_final_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(lro_location_follows_a_new_location, setup, teardown),
+		cmocka_unit_test_setup_teardown(lro_location_final_error_is_a_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(lro_polls_provisioning_state_and_times_out, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(lro_foreign_status_url_is_refused, setup, teardown),
