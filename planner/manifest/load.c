@@ -413,6 +413,37 @@ static bool is_manifest_path(const char *rel)
 	return strcmp(rel, PROJECT_FILE) && (has_suffix(rel, ".yaml") || has_suffix(rel, ".yml"));
 }
 
+/* A folder with no azapply.yaml of its own whose subfolders hold one is
+ * not a stack but the folder above one (a repository root with the stack
+ * in infra/): loading it would read each azapply.yaml there as a manifest
+ * and bury the mistake under an error per key. Says which folders hold a
+ * stack instead; true when it did. */
+static bool report_wrong_folder(const az_manifest_set *set, char **paths, size_t npaths,
+                                az_diags *d)
+{
+	static const char SUFFIX[] = "/" PROJECT_FILE;
+	az_buf found = AZ_BUF_INIT;
+	size_t n = 0;
+	for (size_t i = 0; i < npaths; i++) {
+		size_t len = strlen(paths[i]);
+		if (len <= sizeof(SUFFIX) - 1 || strcmp(paths[i] + len - (sizeof(SUFFIX) - 1), SUFFIX))
+			continue;
+		if (n < 5)
+			az_buf_printf(&found, "%s%.*s/", n ? " or " : "",
+			              (int)(len - (sizeof(SUFFIX) - 1)), paths[i]);
+		n++;
+	}
+	if (n) {
+		const char *here = set->root[0] ? set->root : ".";
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+		                          "no stack here: %s has no " PROJECT_FILE, here);
+		az_diag_set_detail(dg, "did you mean %s%s (" PROJECT_FILE " found)?", found.data,
+		                   n > 5 ? " or another" : "");
+	}
+	az_buf_free(&found);
+	return n > 0;
+}
+
 int az_manifests_load(az_manifest_set **out, const az_file_source *src,
                       const az_load_limits *limits, az_diags *d)
 {
@@ -433,6 +464,10 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 	for (size_t i = 0; i < npaths; i++) {
 		project |= !strcmp(paths[i], PROJECT_FILE);
 		nmanifests += is_manifest_path(paths[i]);
+	}
+	if (!project && report_wrong_folder(set, paths, npaths, d)) {
+		error = AZ_EINVALID;
+		goto done;
 	}
 	if (nmanifests > limits->max_files) {
 		az_diag *dg =
