@@ -93,6 +93,12 @@ void az_output_guard(void);
 /* Writes out what the guarded streams hold and puts the originals back;
  * -1 (errno set) when writing to stdout failed. */
 int az_output_end(void);
+/* Whether anything was written to stdout so far (through the guard). */
+bool az_output_stdout_written(void);
+/* {"diagnostics": [...]}: what a command with --output json prints on
+ * stdout when it fails before printing its own document, so a tool
+ * reading stdout gets JSON, never nothing. */
+void az_print_diags_object(FILE *out, const az_diags *d);
 /* Prints diagnostics: text to `out` as `file:line:col: error: message`
  * (plus GitHub Actions annotations when GITHUB_ACTIONS=true), or JSON. */
 void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color);
@@ -142,7 +148,8 @@ int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options 
 /* Prints the diagnostics and frees everything the run holds. */
 void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format);
 
-/* Prints diagnostics to stderr. */
+/* Prints diagnostics to stderr; with --output json and errors, also the
+ * diagnostics object on stdout when the command printed nothing there. */
 void az_cmd_report(const az_args *args, az_diags *d, az_format format);
 az_format az_cmd_format(const az_args *args);
 int az_cmd_print_plan(const az_args *args, const az_plan *plan, az_format format);

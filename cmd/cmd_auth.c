@@ -52,7 +52,7 @@ static int auth_exec(const az_args *args)
 	}
 	rc = AZ_EXIT_OK;
 done:
-	az_cmd_report(args, &d, AZ_FORMAT_TEXT);
+	az_cmd_report(args, &d, az_cmd_format(args));
 	json_decref(info);
 	az_session_free(session);
 	az_diags_clear(&d);

@@ -29,6 +29,7 @@ typedef struct guard {
 	FILE *original;
 	FILE *stream;
 	az_buf pending; /* a tail that may be the start of a secret */
+	bool written;   /* anything at all was written */
 } guard;
 
 static guard guards[2];
@@ -66,6 +67,7 @@ static int guard_drain(guard *g, bool more)
 static ssize_t guard_write(void *cookie, const char *buf, size_t size)
 {
 	guard *g = cookie;
+	g->written |= size > 0;
 	az_buf_add(&g->pending, buf, size);
 	return guard_drain(g, true) == 0 ? (ssize_t)size : -1;
 }
@@ -118,6 +120,11 @@ int az_output_end(void)
 	if (rc)
 		errno = stdout_errno;
 	return rc;
+}
+
+bool az_output_stdout_written(void)
+{
+	return guards[0].written;
 }
 
 /* The descriptor under a stream, also a guarded one (whose fileno is -1). */
@@ -280,6 +287,17 @@ static json_t *diag_json(const az_diag *x)
 	if (x->correlation_id)
 		json_object_set_new(o, "correlationId", json_string(x->correlation_id));
 	return o;
+}
+
+void az_print_diags_object(FILE *out, const az_diags *d)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < d->len; i++)
+		json_array_append_new(arr, diag_json(&d->items[i]));
+	json_t *o = json_pack("{s:o}", "diagnostics", arr);
+	json_dumpf(o, out, JSON_INDENT(2));
+	fputc('\n', out);
+	json_decref(o);
 }
 
 void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color)

@@ -103,6 +103,8 @@ void az_cmd_report(const az_args *args, az_diags *d, az_format format)
 		az_print_diags(stderr, d, AZ_FORMAT_TEXT, false);
 	else
 		az_print_diags(stderr, d, AZ_FORMAT_TEXT, az_use_color(stderr, args));
+	if (format == AZ_FORMAT_JSON && az_diags_errors(d) && !az_output_stdout_written())
+		az_print_diags_object(stdout, d);
 }
 
 az_format az_cmd_format(const az_args *args)

@@ -186,6 +186,33 @@ static void secret_from_env_is_required_and_never_printed(void **state)
 	run_result_free(&r);
 }
 
+/* plan --output json on a manifest error: a JSON object with the
+ * diagnostics on stdout, exit 1; the text on stderr as always. */
+static void plan_json_on_error_prints_diagnostics(void **state)
+{
+	(void)state;
+	const char *dir = AZAPPLY_SOURCE_DIR "/tests/cli/bad/missing-parent";
+	static const char *const CMDS[] = {"plan", "drift"};
+	for (size_t i = 0; i < 2; i++) {
+		run_result r = azapply(dir, NULL, CMDS[i], "--output", "json", NULL);
+		assert_int_equal(r.exit_code, 1);
+		json_error_t jerr;
+		json_t *o = json_loads(r.out, 0, &jerr);
+		if (!o)
+			fprintf(stderr, "%s --output json printed: '%s'\n", CMDS[i], r.out);
+		assert_non_null(o);
+		json_t *arr = json_object_get(o, "diagnostics");
+		assert_int_equal(json_array_size(arr), 1);
+		json_t *first = json_array_get(arr, 0);
+		assert_string_equal(json_string_value(json_object_get(first, "severity")), "error");
+		assert_int_equal(json_integer_value(json_object_get(first, "line")), 6);
+		assert_int_equal(json_integer_value(json_object_get(first, "column")), 19);
+		assert_non_null(strstr(r.err, "a.yaml:6:19: error:"));
+		json_decref(o);
+		run_result_free(&r);
+	}
+}
+
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -335,6 +362,7 @@ int main(void)
 		cmocka_unit_test(missing_environment_is_said_once),
 		cmocka_unit_test(unknown_environment_is_an_error),
 		cmocka_unit_test(secret_from_env_is_required_and_never_printed),
+		cmocka_unit_test(plan_json_on_error_prints_diagnostics),
 		cmocka_unit_test(bad_stacks_report_exact_positions),
 		cmocka_unit_test(json_output_and_github_annotations),
 		cmocka_unit_test(unknown_role_says_what_was_meant),
