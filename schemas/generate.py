@@ -1320,6 +1320,9 @@ def project_schema():
             "location": {"description": "The default Azure region.", "type": "string",
                          "minLength": 1, "format": "azure-location"},
             "lockStorageAccount": {"$ref": "#/$defs/lockStorageAccount"},
+            "strict": {"description": "Make validate's warnings (unknown properties, enum "
+                                      "values in another case, unknown regions) errors, as "
+                                      "--strict does.", "type": "boolean"},
             "variables": {"description": "Variables for ${var.X}: name -> default value "
                                          "(null = every environment must set it).",
                           "type": "object",

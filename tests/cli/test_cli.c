@@ -142,16 +142,45 @@ static void examples_validate_for_every_environment(void **state)
 	}
 }
 
-/* Without --env, a stack whose variables come from its environments says
- * so once, not at every use of every variable. */
-static void missing_environment_is_said_once(void **state)
+/* Without --env, every environment of azapply.yaml is checked, and no
+ * secret is needed: a pull request's check has none. */
+static void validate_needs_no_environment_and_no_secret(void **state)
 {
 	(void)state;
-	run_result r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml", NULL);
+	const char *argv[] = {"-i", "PATH=/usr/bin:/bin", AZAPPLY_BINARY, "validate",
+			      "examples/synapse-ml", NULL};
+	run_result r;
+	assert_int_equal(run_command(&r, "/usr/bin/env", argv, NULL, AZAPPLY_SOURCE_DIR), 0);
+	if (r.exit_code != 0)
+		fprintf(stderr, "%s", r.err);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "Valid: 18 resources"));
+	assert_non_null(strstr(r.out, "environments dev, prod"));
+	assert_null(strstr(r.err, "warning"));
+	run_result_free(&r);
+
+	const char *git_argv[] = {"-i", "PATH=/usr/bin:/bin", AZAPPLY_BINARY, "validate",
+				  "--git-ref", "HEAD", "examples/synapse-ml", NULL};
+	assert_int_equal(run_command(&r, "/usr/bin/env", git_argv, NULL, AZAPPLY_SOURCE_DIR), 0);
+	if (r.exit_code != 0)
+		fprintf(stderr, "%s", r.err);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "Valid: 18 resources"));
+	run_result_free(&r);
+}
+
+/* A problem only one environment has names it; one all have does not. */
+static void validate_says_which_environment(void **state)
+{
+	(void)state;
+	const char *dir = AZAPPLY_SOURCE_DIR "/tests/cli/environments";
+	run_result r = azapply(dir, NULL, "validate", NULL);
 	assert_int_equal(r.exit_code, 1);
-	assert_non_null(strstr(r.err, "no environment was selected"));
-	assert_non_null(strstr(r.err, "known: dev, prod"));
-	assert_non_null(strstr(r.err, "1 error in examples/synapse-ml."));
+	assert_non_null(strstr(r.err, "a.yaml:6:13: error: variable 'region' has no value for "
+				      "environment 'prod' (environment prod)"));
+	assert_non_null(strstr(r.err, "a.yaml:9:14: error: /spec/managedBi"));
+	assert_null(strstr(r.err, "(environments dev, prod)"));
+	assert_non_null(strstr(r.err, "2 errors in "));
 	run_result_free(&r);
 }
 
@@ -166,6 +195,8 @@ static void unknown_environment_is_an_error(void **state)
 	run_result_free(&r);
 }
 
+/* validate names an unset ${env.X} when it checks one environment (a
+ * warning); plan and apply still require it. */
 static void secret_from_env_is_required_and_never_printed(void **state)
 {
 	(void)state;
@@ -175,14 +206,45 @@ static void secret_from_env_is_required_and_never_printed(void **state)
 			      "examples/synapse-ml", "--env", "dev", NULL};
 	run_result r;
 	assert_int_equal(run_command(&r, "/usr/bin/env", argv, NULL, AZAPPLY_SOURCE_DIR), 0);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.err, "warning: environment variable 'SYNAPSE_SQL_PASSWORD' is "
+				      "not set; plan and apply will need it"));
+	run_result_free(&r);
+
+	const char *strict[] = {"-u", "SYNAPSE_SQL_PASSWORD", AZAPPLY_BINARY, "validate",
+				"examples/synapse-ml", "--env", "dev", "--strict", NULL};
+	assert_int_equal(run_command(&r, "/usr/bin/env", strict, NULL, AZAPPLY_SOURCE_DIR), 0);
 	assert_int_equal(r.exit_code, 1);
-	assert_non_null(strstr(r.err, "SYNAPSE_SQL_PASSWORD"));
+	assert_non_null(strstr(r.err, "0 errors, 1 warning (--strict: warnings are errors)"));
+	run_result_free(&r);
+
+	const char *plan[] = {"-u", "SYNAPSE_SQL_PASSWORD", AZAPPLY_BINARY, "plan",
+			      "examples/synapse-ml", "--env", "dev", NULL};
+	assert_int_equal(run_command(&r, "/usr/bin/env", plan, NULL, AZAPPLY_SOURCE_DIR), 0);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "error: environment variable 'SYNAPSE_SQL_PASSWORD' is not "
+				      "set"));
 	run_result_free(&r);
 
 	r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml", "--env", "dev",
 		    "--output", "json", NULL);
 	assert_null(strstr(r.out, "quickstart-Passw0rd!"));
 	assert_null(strstr(r.err, "quickstart-Passw0rd!"));
+	run_result_free(&r);
+}
+
+/* A repository root whose stack lives in a subfolder: one error that says
+ * where, and a summary that names the folder. */
+static void wrong_folder_names_the_stack(void **state)
+{
+	(void)state;
+	const char *dir = AZAPPLY_SOURCE_DIR "/tests/unit/manifest/bad/wrong-folder";
+	run_result r = azapply(dir, NULL, "validate", NULL);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "error: no stack here: . has no azapply.yaml"));
+	assert_non_null(strstr(r.err, "did you mean infra/ (azapply.yaml found)?"));
+	assert_non_null(strstr(r.err, "1 error in /"));
+	assert_non_null(strstr(r.err, "/wrong-folder.\n"));
 	run_result_free(&r);
 }
 
@@ -359,9 +421,11 @@ int main(void)
 		cmocka_unit_test(usage_errors_exit_64_with_a_hint),
 		cmocka_unit_test(apply_says_what_a_plan_file_is),
 		cmocka_unit_test(examples_validate_for_every_environment),
-		cmocka_unit_test(missing_environment_is_said_once),
+		cmocka_unit_test(validate_needs_no_environment_and_no_secret),
+		cmocka_unit_test(validate_says_which_environment),
 		cmocka_unit_test(unknown_environment_is_an_error),
 		cmocka_unit_test(secret_from_env_is_required_and_never_printed),
+		cmocka_unit_test(wrong_folder_names_the_stack),
 		cmocka_unit_test(plan_json_on_error_prints_diagnostics),
 		cmocka_unit_test(bad_stacks_report_exact_positions),
 		cmocka_unit_test(json_output_and_github_annotations),
