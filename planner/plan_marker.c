@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <azapply/git.h>
 #include <azapply/plan.h>
 
 #include "marker.h"

@@ -11,7 +11,6 @@
 #define AZAPPLY_GIT_H
 
 #include <azapply/manifest.h>
-#include <azapply/plan.h>
 
 typedef struct az_git_source_options {
 	const char *repo; /* a path in (or of) the repository; NULL = the current directory */
@@ -41,15 +40,5 @@ void az_git_provenance_free(az_git_provenance *p);
 /* What the marker records: the commit id, "-dirty" appended when dirty;
  * NULL when there is no commit. */
 char *az_git_provenance_label(const az_git_provenance *p);
-
-/* Puts `label` (NULL: nothing) into the ownership marker of every change
- * in the plan, so Azure records which commit last applied each resource.
- * The fingerprint ignores it: a new commit with the same manifests still
- * plans "No changes". */
-void az_plan_set_provenance(az_plan *plan, const char *label);
-
-/* The commit recorded in the marker of a live resource ("azapply-commit"),
- * or NULL. Caller frees. */
-char *az_plan_item_commit(const az_plan_item *it);
 
 #endif

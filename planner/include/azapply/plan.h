@@ -136,6 +136,16 @@ char *az_stack_digest(const az_stack *stack);
  * separated) and the item's diff replaced by the marker's. */
 void az_plan_item_marker_only(az_plan_item *it, az_buf *pending);
 
+/* Provenance (plan_marker.c). Puts `label` (NULL: nothing) into the ownership marker of every change
+ * in the plan, so Azure records which commit last applied each resource.
+ * The fingerprint ignores it: a new commit with the same manifests still
+ * plans "No changes". */
+void az_plan_set_provenance(az_plan *plan, const char *label);
+
+/* The commit recorded in the marker of a live resource ("azapply-commit"),
+ * or NULL. Caller frees. */
+char *az_plan_item_commit(const az_plan_item *it);
+
 az_plan_item *az_plan_add(az_plan *p, const char *address, const az_kind *kind, az_action a);
 az_plan_counts az_plan_count(const az_plan *p);
 bool az_plan_has_changes(const az_plan *p);
