@@ -967,6 +967,8 @@ static bool passes(validator *v, const node *n, const json_t *j)
 	return count == 0;
 }
 
+static bool form_is_meant(const node *b, const json_t *j);
+
 /* The enum member `j` equals but for case, or NULL. */
 static const json_t *enum_case_match(const json_t *values, const json_t *j)
 {
@@ -985,10 +987,11 @@ static const json_t *enum_case_match(const json_t *values, const json_t *j)
 /* The property names `n` knows for object `j`, as the annotations of
  * unevaluatedProperties would give them: its own properties and
  * patternProperties, and those of every subschema that applies ($ref,
- * allOf, and the anyOf/oneOf forms `j` passes). Sets *open when one of
- * them takes any property (additionalProperties), which is how a schema
- * says an object is open: tags, Spark configuration, pipeline parameters,
- * a linked service type Synapse knows and the specs do not. */
+ * allOf, the anyOf/oneOf forms `j` passes or names by its discriminator).
+ * Sets *open when one of them takes any property (additionalProperties),
+ * which is how a schema says an object is open: tags, Spark configuration,
+ * pipeline parameters, a linked service type Synapse knows and the specs
+ * do not. */
 static void collect_known(validator *v, const node *n, const json_t *j, json_t *known, bool *open,
                           const char ***names, size_t *n_names, size_t *cap_names)
 {
@@ -1021,7 +1024,7 @@ static void collect_known(validator *v, const node *n, const json_t *j, json_t *
 	const node_list *lists[2] = {&n->any_of, &n->one_of};
 	for (size_t l = 0; l < 2; l++)
 		for (size_t i = 0; i < lists[l]->len; i++)
-			if (passes(v, lists[l]->items[i], j))
+			if (form_is_meant(lists[l]->items[i], j) || passes(v, lists[l]->items[i], j))
 				collect_known(v, lists[l]->items[i], j, known, open, names, n_names,
 				              cap_names);
 }
@@ -1208,6 +1211,13 @@ static fit branch_fit(const node *b, const json_t *j)
 		return f;
 	}
 	return f;
+}
+
+/* The form whose discriminator the value names is the one meant, also
+ * when something else in it is wrong: its properties are known. */
+static bool form_is_meant(const node *b, const json_t *j)
+{
+	return branch_fit(b, j).score == FIT_DISCRIMINATED;
 }
 
 /* Every branch is discriminated by the same property and none matched: the
@@ -1514,6 +1524,22 @@ static char *location_key(const char *s)
 	return az_buf_detach(&b);
 }
 
+static void warn_near_miss(validator *v, const json_t *known, const char *s)
+{
+	size_t n = 0, i;
+	const json_t *e;
+	const char **names = az_xcalloc(json_array_size(known) + 1, sizeof(*names));
+	json_array_foreach(known, i, e)
+	{
+		if (json_is_string(e))
+			names[n++] = json_string_value(e);
+	}
+	const char *hint = az_suggest(s, names, n);
+	if (hint)
+		warn(v, "not", "'%s' is not a value azapply knows; did you mean '%s'?", s, hint);
+	free(names);
+}
+
 static void check_format(validator *v, const char *format, const char *s,
                          az_schema_errors *errs)
 {
@@ -1616,6 +1642,10 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 		char *got = render_instance(v, j);
 		fail(v, errs, "not", "%s is not allowed here", got);
 		free(got);
+	} else if (n->not_ && n->not_->enum_values && json_is_string(j)) {
+		/* "Anything but these" is how a form for the types the specs do
+		 * not know reads; a near miss of one they know is a typo. */
+		warn_near_miss(v, n->not_->enum_values, json_string_value(j));
 	}
 	if (n->ref)
 		validate(v, n->ref, j, errs);
