@@ -344,7 +344,21 @@ class Converter:
                         if k not in req and isinstance(ps.get("type"), str):
                             ps["type"] = [ps["type"], "null"]
             ap = d.get("additionalProperties")
-            if isinstance(ap, dict):
+            if (self.data_plane and props and isinstance(ap, dict)
+                    and ap in ({}, {"type": "object"})
+                    and not file.endswith("Notebook.json")):
+                # The Synapse specs give nearly every model with listed
+                # properties "additionalProperties": {} as an extension point
+                # (Trigger, ScheduleTriggerRecurrence, LinkedService...).
+                # Such an object is not a dictionary: a property it does not
+                # list is a typo Synapse keeps and never reads
+                # (`frequncy: Day`), so it is marked like any other. A
+                # dictionary (additionalProperties without properties) stays
+                # open, and so does a subtype the specs do not know, and a
+                # notebook: Jupyter's format (nbformat) puts more in cells
+                # and metadata than the spec lists (execution_count).
+                pass
+            elif isinstance(ap, dict):
                 out["additionalProperties"] = self.convert(file, ap, depth + 1, stack)
         if "discriminator" in d and name:
             self.add_discriminated(file, d, name, out, depth, stack)
