@@ -33,16 +33,35 @@ static bool value_is_unknown(const json_t *value, void *ud)
 	return json_is_string(value) && strstr(json_string_value(value), "${ref.") != NULL;
 }
 
-static void report_schema_errors(az_diags *d, const az_srcmap *map, const az_pos *fallback,
-				 const char *address, const az_schema_errors *errs)
+static void report_schema_errors(az_diags *d, az_severity sev, const az_srcmap *map,
+				 const az_pos *fallback, const char *address,
+				 const az_schema_errors *errs)
 {
 	for (size_t i = 0; i < errs->len; i++) {
 		const az_schema_error *e = &errs->items[i];
 		const az_pos *pos = map ? az_srcmap_get(map, e->pointer) : fallback;
-		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, pos, address, "%s%s%s", e->pointer,
-					    *e->pointer ? ": " : "", e->message);
-		(void)diag;
+		/* A second line (the permissible names) is the detail. */
+		const char *nl = strchr(e->message, '\n');
+		int len = nl ? (int)(nl - e->message) : (int)strlen(e->message);
+		az_diag *diag = az_diag_add(d, sev, pos, address, "%s%s%.*s", e->pointer,
+					    *e->pointer ? ": " : "", len, e->message);
+		if (nl)
+			az_diag_set_detail(diag, "%s", nl + 1);
 	}
+}
+
+/* Errors, and warnings for what Azure would accept but ignore or read
+ * otherwise (an unknown property, an enum in another case, an unknown
+ * region): validate --strict makes those fail. */
+static void check_schema(az_diags *d, const az_schema *schema, json_t *body,
+			 const az_srcmap *map, const az_pos *fallback, const char *address)
+{
+	az_schema_errors errs = {0}, warns = {0};
+	az_schema_check(schema, body, value_is_unknown, NULL, &errs, &warns);
+	report_schema_errors(d, AZ_SEV_ERROR, map, fallback, address, &errs);
+	report_schema_errors(d, AZ_SEV_WARNING, map, fallback, address, &warns);
+	az_schema_errors_clear(&errs);
+	az_schema_errors_clear(&warns);
 }
 
 static void check_project(az_stack *st, az_diags *d)
@@ -53,11 +72,8 @@ static void check_project(az_stack *st, az_diags *d)
 	const az_schema *schema = az_schema_builtin("project", d);
 	if (!schema)
 		return;
-	az_schema_errors errs = {0};
-	az_schema_validate(schema, p->body, value_is_unknown, NULL, &errs);
 	az_pos fallback = {p->file, 1, 1};
-	report_schema_errors(d, p->map, &fallback, NULL, &errs);
-	az_schema_errors_clear(&errs);
+	check_schema(d, schema, p->body, p->map, &fallback, NULL);
 }
 
 static void report_unknown_kind(az_diags *d, const az_manifest *m)
@@ -95,10 +111,7 @@ static const az_kind *check_document(az_manifest *m, az_diags *d)
 	const az_schema *schema = az_schema_builtin(kind ? kind->name : "manifest", d);
 	if (!schema)
 		return kind;
-	az_schema_errors errs = {0};
-	az_schema_validate(schema, m->body, value_is_unknown, NULL, &errs);
-	report_schema_errors(d, m->map, &m->pos, m->address, &errs);
-	az_schema_errors_clear(&errs);
+	check_schema(d, schema, m->body, m->map, &m->pos, m->address);
 	return kind;
 }
 

@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema_internal.h"
 
 enum {
 	T_NULL = 1 << 0,

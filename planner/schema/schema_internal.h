@@ -17,12 +17,4 @@ typedef struct az_schema_embedded {
 extern const az_schema_embedded az_schema_embedded_table[];
 extern const size_t az_schema_embedded_count;
 
-/* As az_schema_validate, and what Azure would accept but ignore or read
- * otherwise goes to `warnings` (NULL: dropped): unknown properties of
- * objects marked x-azapply-unknownProperties, enums in another case,
- * unknown regions. A warning's message may hold a second line, the
- * permissible names, after '\n'. */
-size_t az_schema_check(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
-                       void *skip_ud, az_schema_errors *errs, az_schema_errors *warnings);
-
 #endif

@@ -40,6 +40,17 @@ void az_schema_free(az_schema *s);
 /* Returns the number of errors appended to `errs` (0 = valid). */
 size_t az_schema_validate(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
 			  void *skip_ud, az_schema_errors *errs);
+/* As az_schema_validate, and what Azure would accept but ignore or read
+ * otherwise goes to `warnings` (NULL: dropped), through azapply's
+ * extensions: a property an object marked x-azapply-unknownProperties does
+ * not know (with the nearest known name and the permissible names), an
+ * enum value in another case where x-azapply-enumCase says Azure ignores
+ * case, a region format azure-location does not know, a near miss of a
+ * value an open form excludes. The formats uuid, date-time, duration and
+ * timespan are checked as errors. A message may hold a second line, after
+ * '\n': the detail (the permissible names). */
+size_t az_schema_check(const az_schema *s, const json_t *instance, az_schema_skip_fn skip,
+		       void *skip_ud, az_schema_errors *errs, az_schema_errors *warnings);
 void az_schema_errors_clear(az_schema_errors *errs);
 
 /* The schemas shipped with azapply (schemas/<kind>.schema.json, embedded at build

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "schema_internal.h"
 
 #define SPECS AZAPPLY_SOURCE_DIR "/../shared/azure-specs/specification"
 

@@ -16,7 +16,6 @@
 
 #include <cmocka.h>
 
-#include "schema_internal.h"
 
 static json_t *parse(const char *text)
 {
