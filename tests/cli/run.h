@@ -38,5 +38,7 @@ char *test_tempdir(const char *prefix);
 int test_copy_tree(const char *from, const char *to);
 /* Removes a tree; missing is fine. */
 void test_remove_tree(const char *dir);
+/* The whole of a file as a string, or NULL. Caller frees. */
+char *test_read_file(const char *path);
 
 #endif

@@ -275,31 +275,16 @@ static void plan_json_on_error_prints_diagnostics(void **state)
 	}
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = calloc(1, (size_t)n + 1);
-	if (fread(s, 1, (size_t)n, f) != (size_t)n)
-		s[0] = '\0';
-	fclose(f);
-	return s;
-}
-
 /* Each expected line is "file:line:col: error: text": stderr must hold a
  * line that starts with the position and contains the text. */
 static void check_case(const char *dir)
 {
 	char path[4608];
 	snprintf(path, sizeof(path), "%s/expected", dir);
-	char *expected = read_file(path);
+	char *expected = test_read_file(path);
 	assert_non_null(expected);
 	snprintf(path, sizeof(path), "%s/args", dir);
-	char *args = read_file(path);
+	char *args = test_read_file(path);
 	const char *argv[8] = {"validate"};
 	size_t argc = 1;
 	if (args) {
