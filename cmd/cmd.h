@@ -121,8 +121,20 @@ int az_open_source(az_file_source *out, const char *dir, az_diags *d);
 int az_cmd_lock_timeout(const az_args *args, int *seconds);
 
 /* Shared by the commands that talk to Azure (setup.c). */
-/* The manifest source for DIR, or with --git-ref for DIR in that commit's
- * tree; *commit_out (optional) gets the commit id, or NULL. */
+/* Where the manifests come from: DIR, or DIR in a commit's tree. */
+typedef struct az_cmd_origin {
+	const char *dir;  /* as given; NULL: the current directory, or the tree's root */
+	const char *ref;  /* a git revision; NULL: read the directory */
+	const char *repo; /* with ref: the repository; NULL: the one holding the current directory */
+} az_cmd_origin;
+/* The origin the command line names: DIR, --git-ref and --repo where the
+ * command has them. */
+az_cmd_origin az_cmd_origin_of(const az_args *args);
+/* The manifest source of an origin; *commit_out (optional) gets the
+ * commit id, or NULL. */
+int az_cmd_open_origin(az_file_source *out, char **commit_out, const az_cmd_origin *origin,
+		       az_diags *d);
+/* az_cmd_open_origin of the command line's origin. */
 int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *args,
 		       az_diags *d);
 int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d);
@@ -145,8 +157,15 @@ typedef struct az_cmd_run {
 /* Loads and checks the stack, opens a session on its cloud and plans with
  * `po`. 0, or an error whose diagnostics are in run->d. */
 int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options *po);
+/* As az_cmd_run_plan, for the manifests of `origin`: the one way every
+ * command plans (plan, drift, diff --plan), so secrets, markers and
+ * fingerprints compare the same whichever asked. */
+int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin *origin,
+		       const az_plan_options *po);
 /* Prints the diagnostics and frees everything the run holds. */
 void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format);
+/* Frees everything the run holds, its diagnostics unprinted. */
+void az_cmd_run_free(az_cmd_run *run);
 
 /* Prints diagnostics to stderr; with --output json and errors, also the
  * diagnostics object on stdout when the command printed nothing there. */

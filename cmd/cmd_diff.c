@@ -501,8 +501,8 @@ static int diff_exec(const az_args *args)
 	az_format format = az_cmd_format(args);
 	az_diags d = AZ_DIAGS_INIT;
 	git_diff g = {.base.ref = az_arg(args, "base"), .head.ref = az_arg(args, "head")};
-	az_session *session = NULL;
-	az_plan plan = {0};
+	az_cmd_run run = {0};
+	const az_plan *plan = &run.plan;
 	bool with_plan = az_arg_flag(args, "plan");
 	int rc = AZ_EXIT_ERROR;
 
@@ -516,16 +516,22 @@ static int diff_exec(const az_args *args)
 		goto done;
 	compare(&g);
 	if (with_plan) {
-		if (az_cmd_open_session(&session, args, g.head.stack, &d) != 0)
-			goto done;
+		/* The head revision planned exactly as `plan --git-ref HEAD`
+		 * plans it: loaded again with the environment's values (the
+		 * diff above never reads them), so its secrets compare with
+		 * what was applied instead of with a stand-in. */
+		az_cmd_origin head = az_cmd_origin_of(args);
+		head.ref = g.head.ref;
 		az_plan_options po = {0};
-		if (az_plan_stack(&plan, g.head.stack, session, &po, &d) != 0)
+		int plan_rc = az_cmd_run_plan_at(&run, args, &head, &po);
+		az_diags_move(&d, &run.d);
+		if (plan_rc != 0)
 			goto done;
 	}
 	if (format == AZ_FORMAT_JSON) {
 		json_t *j = render_json(&g, g.head.stack);
 		if (with_plan)
-			json_object_set_new(j, "plan", az_plan_to_json(&plan));
+			json_object_set_new(j, "plan", az_plan_to_json(plan));
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
@@ -539,7 +545,7 @@ static int diff_exec(const az_args *args)
 		print_parts(items, n_items, &first);
 		if (with_plan) {
 			char **parts = NULL;
-			size_t n = az_plan_render_markdown(&parts, &plan, COMMENT_LIMIT);
+			size_t n = az_plan_render_markdown(&parts, plan, COMMENT_LIMIT);
 			print_parts(parts, n, &first);
 		}
 	} else {
@@ -549,15 +555,14 @@ static int diff_exec(const az_args *args)
 		az_buf_free(&out);
 		if (with_plan) {
 			fputs("\nWhat it will do in Azure:\n\n", stdout);
-			az_cmd_print_plan(args, &plan, AZ_FORMAT_TEXT);
+			az_cmd_print_plan(args, plan, AZ_FORMAT_TEXT);
 		}
 	}
-	bool changes = has_changes(&g) || (with_plan && az_plan_has_changes(&plan));
+	bool changes = has_changes(&g) || (with_plan && az_plan_has_changes(plan));
 	rc = az_arg_flag(args, "detailed-exitcode") && changes ? AZ_EXIT_CHANGES : AZ_EXIT_OK;
 done:
 	az_cmd_report(args, &d, format);
-	az_plan_free_items(&plan);
-	az_session_free(session);
+	az_cmd_run_free(&run);
 	git_diff_free(&g);
 	az_diags_clear(&d);
 	return rc;

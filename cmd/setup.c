@@ -23,16 +23,24 @@ static const char *declared_arg(const az_args *args, const char *name)
 	return NULL;
 }
 
-int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *args,
+az_cmd_origin az_cmd_origin_of(const az_args *args)
+{
+	return (az_cmd_origin){
+		.dir = args->positional_len ? args->positional[0] : NULL,
+		.ref = declared_arg(args, "git-ref"),
+		.repo = declared_arg(args, "repo"),
+	};
+}
+
+int az_cmd_open_origin(az_file_source *out, char **commit_out, const az_cmd_origin *origin,
 		       az_diags *d)
 {
-	const char *dir = args->positional_len ? args->positional[0] : NULL;
-	const char *ref = declared_arg(args, "git-ref");
-	const char *repo = declared_arg(args, "repo");
+	const char *dir = origin->dir;
+	const char *ref = origin->ref;
 	if (commit_out)
 		*commit_out = NULL;
 	if (!ref) {
-		if (repo) {
+		if (origin->repo) {
 			az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
 						 "--repo only applies to --git-ref");
 			az_diag_set_detail(x, "add --git-ref REF, or leave out --repo to read the "
@@ -46,19 +54,28 @@ int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *ar
 	size_t n = strlen(ref);
 	if (dir && strncmp(dir, ref, n) == 0 && dir[n] == ':')
 		dir += n + 1;
-	az_git_source_options o = {.repo = repo, .ref = ref, .dir = dir};
+	az_git_source_options o = {.repo = origin->repo, .ref = ref, .dir = dir};
 	return az_git_source_open(out, commit_out, &o, d);
 }
 
-int az_cmd_load_stack_from(az_stack **out, az_git_provenance *prov, const az_args *args,
-			   az_diags *d)
+int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *args,
+		       az_diags *d)
+{
+	az_cmd_origin origin = az_cmd_origin_of(args);
+	return az_cmd_open_origin(out, commit_out, &origin, d);
+}
+
+/* Loads and checks the stack of `origin` for the command line's --env;
+ * `prov` (optional) as az_cmd_load_stack_from says. */
+static int load_stack_at(az_stack **out, az_git_provenance *prov, const az_cmd_origin *origin,
+			 const az_args *args, az_diags *d)
 {
 	az_file_source src = {0};
 	char *commit = NULL;
 	*out = NULL;
 	if (prov)
 		memset(prov, 0, sizeof(*prov));
-	if (az_cmd_open_source(&src, prov ? &commit : NULL, args, d) != 0)
+	if (az_cmd_open_origin(&src, prov ? &commit : NULL, origin, d) != 0)
 		return AZ_EINVALID;
 	az_stack_options opts = {.env = az_arg(args, "env")};
 	int rc = az_stack_load(out, &src, &opts, d);
@@ -67,10 +84,16 @@ int az_cmd_load_stack_from(az_stack **out, az_git_provenance *prov, const az_arg
 		/* A commit's tree is clean by definition. */
 		prov->commit = commit;
 	} else if (prov && rc == 0) {
-		const char *dir = args->positional_len ? args->positional[0] : ".";
-		rc = az_git_provenance_dir(prov, dir, d);
+		rc = az_git_provenance_dir(prov, origin->dir ? origin->dir : ".", d);
 	}
 	return rc;
+}
+
+int az_cmd_load_stack_from(az_stack **out, az_git_provenance *prov, const az_args *args,
+			   az_diags *d)
+{
+	az_cmd_origin origin = az_cmd_origin_of(args);
+	return load_stack_at(out, prov, &origin, args, d);
 }
 
 int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d)
@@ -119,8 +142,15 @@ az_format az_cmd_format(const az_args *args)
 
 int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options *po)
 {
+	az_cmd_origin origin = az_cmd_origin_of(args);
+	return az_cmd_run_plan_at(run, args, &origin, po);
+}
+
+int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin *origin,
+		       const az_plan_options *po)
+{
 	memset(run, 0, sizeof(*run));
-	if (az_cmd_load_stack(&run->stack, args, &run->d) != 0)
+	if (load_stack_at(&run->stack, NULL, origin, args, &run->d) != 0)
 		return AZ_EINVALID;
 	int rc = az_cmd_open_session(&run->session, args, run->stack, &run->d);
 	if (rc != 0)
@@ -128,11 +158,16 @@ int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options 
 	return az_plan_stack(&run->plan, run->stack, run->session, po, &run->d);
 }
 
-void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format)
+void az_cmd_run_free(az_cmd_run *run)
 {
-	az_cmd_report(args, &run->d, format);
 	az_plan_free_items(&run->plan);
 	az_session_free(run->session);
 	az_stack_free(run->stack);
 	az_diags_clear(&run->d);
+}
+
+void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format)
+{
+	az_cmd_report(args, &run->d, format);
+	az_cmd_run_free(run);
 }

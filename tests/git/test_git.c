@@ -103,6 +103,17 @@ static void commit_all(git_repository *repo, const char *message, char *id_out)
 	git_index_free(index);
 }
 
+/* Commits everything in the work tree on its current branch. */
+static void commit_work_tree(world *w, const char *message, char *id_out)
+{
+	git_repository *repo = NULL;
+	git_libgit2_init();
+	assert_int_equal(git_repository_open(&repo, w->work), 0);
+	commit_all(repo, message, id_out);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
 static void switch_branch(git_repository *repo, const char *ref)
 {
 	git_checkout_options co;
@@ -354,14 +365,9 @@ static void provenance_and_git_ref(void **state)
 	run_result_free(&r);
 
 	/* A new commit that leaves the manifests alone changes no plan. */
-	git_repository *repo = NULL;
 	char next[GIT_OID_HEXSZ + 1];
-	git_libgit2_init();
-	assert_int_equal(git_repository_open(&repo, w->work), 0);
 	edit_file(w->work, "README.md", "", "docs\n");
-	commit_all(repo, "docs", next);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	commit_work_tree(w, "docs", next);
 	const char *plan[] = {"plan", "infra", "--env", "dev", "--detailed-exitcode", NULL};
 	expect_run(w, w->work, plan, 0, "No changes.");
 
@@ -409,12 +415,118 @@ static void provenance_and_git_ref(void **state)
 	run_result_free(&r);
 }
 
+/* The plan JSON a command prints (its `member`, or all of stdout), dumped
+ * one way, for comparing byte for byte. */
+static char *plan_json(world *w, const char *const *argv, const char *member)
+{
+	run_result r = azapply_in(w, w->work, argv);
+	expect(&r, 0, NULL);
+	json_error_t err;
+	json_t *j = json_loads(r.out, 0, &err);
+	if (!j)
+		fail_msg("%s printed no JSON (%s):\n%s\n%s", argv[0], err.text, r.out, r.err);
+	json_t *plan = member ? json_object_get(j, member) : j;
+	assert_non_null(plan);
+	char *dumped = json_dumps(plan, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	run_result_free(&r);
+	return dumped;
+}
+
+/* A copy of `s` with every `from` replaced by `to`. */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t n = 0, from_len = strlen(from), to_len = strlen(to);
+	for (const char *p = strstr(s, from); p; p = strstr(p + from_len, from))
+		n++;
+	char *out = malloc(strlen(s) + n * to_len + 1), *o = out;
+	assert_non_null(out);
+	for (const char *p = s, *hit; (hit = strstr(p, from)) || *p; p = hit + from_len) {
+		if (!hit) {
+			strcpy(o, p);
+			return out;
+		}
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, to, to_len);
+		o += to_len;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Fails at the first line where `other` differs from plan's `expected`. */
+static void expect_same_plan(const char *what, const char *expected, const char *other)
+{
+	size_t at = 0, line = 1;
+	while (expected[at] && expected[at] == other[at])
+		if (expected[at++] == '\n')
+			line++;
+	if (!expected[at] && !other[at])
+		return;
+	while (at > 0 && expected[at - 1] != '\n')
+		at--;
+	fail_msg("%s and plan differ from line %zu:\nplan:\n%.300s\n%s:\n%.300s", what, line,
+		 expected + at, what, other + at);
+}
+
+/* plan on the work tree, plan --git-ref HEAD and diff --plan agree on the
+ * plan, byte for byte; `change` is a property path the plan must change,
+ * or NULL for "No changes". */
+static void expect_plans_agree(world *w, const char *change)
+{
+	const char *plan[] = {"plan", "infra", "--env", "dev", "-o", "json", NULL};
+	const char *plan_ref[] = {"plan", "infra", "--env", "dev", "--git-ref", "HEAD",
+				  "-o", "json", NULL};
+	const char *diff_plan[] = {"diff", "--base", "HEAD", "--head", "HEAD", "infra",
+				   "--env", "dev", "--plan", "-o", "json", NULL};
+	char *a = plan_json(w, plan, NULL);
+	char *b = plan_json(w, plan_ref, NULL);
+	char *c = plan_json(w, diff_plan, "plan");
+	expect_same_plan("diff --plan", b, c);
+	/* A revision's files are named REF:path, as in its diagnostics: the
+	 * one difference from the work tree's plan. */
+	char *b_as_tree = replace_all(b, "\"file\": \"HEAD:", "\"file\": \"");
+	expect_same_plan("plan --git-ref HEAD", a, b_as_tree);
+	free(b_as_tree);
+	json_t *j = json_loads(a, 0, NULL);
+	assert_int_equal(json_is_true(json_object_get(j, "changes")), change != NULL);
+	if (change)
+		assert_non_null(strstr(a, change));
+	json_decref(j);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* Every entry point plans one way: with the environment's secret set, a
+ * pull request's `diff --plan` shows no change where `plan` shows none
+ * (it once planned a stand-in for ${env.X} and showed the SQL password as
+ * changed on every run), and the same change where there is one. */
+static void plans_agree_whichever_way(void **state)
+{
+	world *w = *state;
+	char stack[192];
+	snprintf(stack, sizeof(stack), "%s/infra", w->work);
+	/* The work tree as its last commit, applied. */
+	edit_file(stack, "21-spark-pool.yaml", "delayInMinutes: 20", "delayInMinutes: 15");
+	const char *apply[] = {"apply", "infra", "--env", "dev", "--auto-approve", NULL};
+	expect_run(w, w->work, apply, 0, "Apply complete:");
+	expect_plans_agree(w, NULL);
+
+	char next[GIT_OID_HEXSZ + 1];
+	edit_file(stack, "21-spark-pool.yaml", "delayInMinutes: 15", "delayInMinutes: 25");
+	commit_work_tree(w, "idle longer", next);
+	expect_plans_agree(w, "properties.autoPause.delayInMinutes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(diff_between_branches),
 		cmocka_unit_test(validate_names_the_revision),
 		cmocka_unit_test(provenance_and_git_ref),
+		cmocka_unit_test(plans_agree_whichever_way),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
