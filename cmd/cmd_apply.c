@@ -383,6 +383,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		goto done;
 	}
 	az_plan_options po = {.targets = req->targets, .targets_len = req->targets_len,
+			      .targets_given_as = req->import_id ? "import" : NULL,
 			      .destroy = destroy};
 	if (az_plan_stack(&plan, stack, session, &po, &d) != 0) {
 		free(label);

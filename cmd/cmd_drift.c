@@ -67,28 +67,6 @@ static const char *drift_code(drift_kind k)
 	return "";
 }
 
-static void change_line(az_buf *b, const az_change *ch, const char *indent)
-{
-	az_buf_printf(b, "%s%s: ", indent, ch->path);
-	if (ch->sensitive) {
-		az_buf_puts(b, "(sensitive)");
-	} else {
-		az_buf_puts(b, "Azure has ");
-		if (ch->before)
-			az_value_render(b, ch->before);
-		else
-			az_buf_puts(b, "nothing");
-		az_buf_puts(b, ", the manifest says ");
-		if (ch->unknown)
-			az_buf_puts(b, "(known after apply)");
-		else if (ch->after)
-			az_value_render(b, ch->after);
-		else
-			az_buf_puts(b, "nothing");
-	}
-	az_buf_putc(b, '\n');
-}
-
 /* Provenance: which commit last applied each resource (from the marker),
  * as commit -> [addresses]. */
 static json_t *applied_commits(const az_plan *plan)
@@ -107,6 +85,22 @@ static json_t *applied_commits(const az_plan *plan)
 		free(commit);
 	}
 	return by_commit;
+}
+
+/* Below the markdown table: what changed, property by property, for each
+ * resource changed outside azapply (a reviewer acts on the values). */
+static void render_markdown_changes(az_buf *out, const az_plan *plan)
+{
+	for (size_t i = 0; i < plan->len; i++) {
+		const az_plan_item *it = &plan->items[i];
+		if (classify(it) != DRIFT_CHANGED)
+			continue;
+		az_buf_printf(out, "\n<details><summary><code>%s</code> %s</summary>\n\n```\n",
+			      it->address, drift_name(DRIFT_CHANGED));
+		for (size_t j = 0; j < it->diff.len; j++)
+			az_change_render_outside(out, &it->diff.items[j], "");
+		az_buf_puts(out, "```\n\n</details>\n");
+	}
 }
 
 static size_t render(az_buf *out, const az_plan *plan, az_format format)
@@ -150,10 +144,12 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 			if (commit)
 				az_buf_printf(out, "    last applied from commit %s\n", commit);
 			for (size_t j = 0; j < it->diff.len && k == DRIFT_CHANGED; j++)
-				change_line(out, &it->diff.items[j], "    ");
+				az_change_render_outside(out, &it->diff.items[j], "    ");
 		}
 		free(commit);
 	}
+	if (format == AZ_FORMAT_MARKDOWN)
+		render_markdown_changes(out, plan);
 	json_t *commits = applied_commits(plan);
 	if (format == AZ_FORMAT_JSON) {
 		json_t *root = json_pack("{s:s,s:s?,s:s?,s:b,s:o,s:O}", "formatVersion", "1", "stack",

@@ -453,6 +453,14 @@ static bool is_empty_container(const json_t *v)
 	       (json_is_array(v) && json_array_size(v) == 0);
 }
 
+/* A resource's tags are the manifest's, wholesale: a PUT replaces them
+ * all, so a tag added outside azapply is a difference (the next apply
+ * removes it) even though azapply never set that key. */
+static bool is_tags_path(const char *path)
+{
+	return strncmp(path, "tags", 4) == 0 && (path[4] == '\0' || path[4] == '.');
+}
+
 static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 {
 	const char *key;
@@ -475,20 +483,27 @@ static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 		}
 		pop(c, m);
 	}
-	if (!c->opts || !c->opts->report_removed)
+	if (!c->opts)
 		return;
 	json_t *lv;
 	json_object_foreach(unconst(live), key, lv) {
 		if (json_object_get(desired, key))
 			continue;
 		mark m = push_key(c, key);
+		/* Removals from the manifest are reported once it changed since
+		 * the last apply; tags are the manifest's wholesale, always. */
+		if (!c->opts->report_removed && !is_tags_path(c->path.data)) {
+			pop(c, m);
+			continue;
+		}
 		/* Not a removal: what the server fills in when the resource is
 		 * created (a create-only property, the resource's own name) stays
 		 * whatever the manifest says now. */
 		bool skip = (c->kind && az_path_in(c->kind->read_only_paths, c->path.data)) ||
 			    (c->kind && path_over(c->kind->create_only_paths, c->path.data)) ||
 			    strcmp(c->path.data, "name") == 0 ||
-			    (c->opts->set_before && !az_paths_digest_has(c->opts->set_before, c->path.data)) ||
+			    (c->opts->set_before && !az_paths_digest_has(c->opts->set_before, c->path.data) &&
+			     !is_tags_path(c->path.data)) ||
 			    (c->opts->ignore_paths && json_paths_cover(c->opts->ignore_paths, c->path.data)) ||
 			    is_default_value(c, lv) || json_is_null(lv);
 		if (!skip)

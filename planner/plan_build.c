@@ -94,6 +94,28 @@ static void mark_targets(const az_stack *st, size_t i, bool *wanted)
 		mark_targets(st, st->resources[i].deps[j], wanted);
 }
 
+/* An address the user typed that no manifest declares: the closest one
+ * when it looks like a typo, else what addresses look like here. */
+static void report_unknown_address(const az_stack *st, const az_plan_options *o,
+				   const char *address, az_diags *d)
+{
+	const char *given_as = o->targets_given_as ? o->targets_given_as : "--target";
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s %s is not a resource of this stack",
+				    given_as, address);
+	const char **addresses = az_xcalloc(st->len ? st->len : 1, sizeof(*addresses));
+	size_t n = 0;
+	for (size_t i = 0; i < st->len; i++)
+		if (st->resources[i].address)
+			addresses[n++] = st->resources[i].address;
+	const char *hint = az_suggest(address, addresses, n);
+	if (hint)
+		az_diag_set_detail(diag, "did you mean %s?", hint);
+	else if (n)
+		az_diag_set_detail(diag, "an address is Kind/metadata.name of a manifest, e.g. %s",
+				   addresses[0]);
+	free(addresses);
+}
+
 static bool *targeted(const az_stack *st, const az_plan_options *o, az_diags *d)
 {
 	if (!o || !o->targets_len)
@@ -102,10 +124,7 @@ static bool *targeted(const az_stack *st, const az_plan_options *o, az_diags *d)
 	for (size_t t = 0; t < o->targets_len; t++) {
 		const az_resource *r = az_stack_find(st, o->targets[t]);
 		if (!r) {
-			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-						    "--target %s is not a resource of this stack",
-						    o->targets[t]);
-			az_diag_set_detail(diag, "a target is an address Kind/name, e.g. SparkPool/spark");
+			report_unknown_address(st, o, o->targets[t], d);
 			continue;
 		}
 		mark_targets(st, (size_t)(r - st->resources), wanted);

@@ -55,8 +55,10 @@ static const char *headline(const az_plan_item *it)
 	case AZ_ACTION_REPLACE: return "must be replaced (deleted, then created)";
 	case AZ_ACTION_DELETE: return "will be deleted";
 	case AZ_ACTION_READ:
-		return it->live ? "differs from its manifest (read only)"
-				: "does not exist in Azure (read only)";
+		if (!it->live)
+			return "does not exist in Azure (deleted outside azapply, or never applied)";
+		return it->manifest_changed ? "differs: its manifest changed since the last apply"
+					    : "changed outside azapply";
 	case AZ_ACTION_NOOP: return "has no changes";
 	}
 	return "";
@@ -111,6 +113,39 @@ static void render_change(az_buf *out, const az_change *ch, bool creating, const
 	az_buf_putc(out, '\n');
 }
 
+/* A difference a refresh read, said as what it is: the value Azure has
+ * and the one the manifest says. Not an arrow: nothing will change. */
+void az_change_render_outside(az_buf *out, const az_change *ch, const char *indent)
+{
+	az_buf_printf(out, "%s%s: ", indent, ch->path);
+	if (ch->sensitive) {
+		az_buf_puts(out, "(sensitive)\n");
+		return;
+	}
+	az_buf_puts(out, "Azure has ");
+	if (ch->before)
+		az_value_render(out, ch->before);
+	else
+		az_buf_puts(out, "nothing");
+	az_buf_puts(out, ", the manifest says ");
+	if (ch->unknown)
+		az_buf_puts(out, "(known after apply)");
+	else if (ch->after)
+		az_value_render(out, ch->after);
+	else
+		az_buf_puts(out, "nothing");
+	az_buf_putc(out, '\n');
+}
+
+static void render_item_change(az_buf *out, const az_plan_item *it, const az_change *ch,
+			       const char *indent)
+{
+	if (it->action == AZ_ACTION_READ)
+		az_change_render_outside(out, ch, indent);
+	else
+		render_change(out, ch, it->action == AZ_ACTION_CREATE, indent);
+}
+
 static void summary_line(az_buf *out, const az_plan *p)
 {
 	if (p->refresh_only) {
@@ -137,12 +172,12 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 		az_buf_puts(out, ").\n");
 		return;
 	}
-	az_buf_printf(out, p->refresh_only ? "azapply read these differences (stack %s"
+	az_buf_printf(out, p->refresh_only ? "Changed outside azapply, or not applied yet (stack %s"
 					   : "azapply will perform the following actions (stack %s",
 		      p->stack ? p->stack : "-");
 	if (p->environment)
 		az_buf_printf(out, ", environment %s", p->environment);
-	az_buf_puts(out, "):\n");
+	az_buf_puts(out, p->refresh_only ? "); nothing will change:\n" : "):\n");
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
 		if (!shown(it))
@@ -156,8 +191,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 			az_buf_printf(out, "  %s", it->id);
 		az_buf_putc(out, '\n');
 		for (size_t j = 0; j < it->diff.len; j++)
-			render_change(out, &it->diff.items[j], it->action == AZ_ACTION_CREATE,
-				      "      ");
+			render_item_change(out, it, &it->diff.items[j], "      ");
 		if (it->refused)
 			az_buf_printf(out, "      %s! refused:%s %s\n", color ? "\033[1;31m" : "",
 				      color ? "\033[0m" : "", it->refused);
@@ -289,10 +323,9 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 				az_buf_printf(&sec, "%s\n\n", it->reason);
 			if (it->refused)
 				az_buf_printf(&sec, "**Refused:** %s\n\n", it->refused);
-			az_buf_puts(&sec, "```diff\n");
+			az_buf_puts(&sec, it->action == AZ_ACTION_READ ? "```\n" : "```diff\n");
 			for (size_t j = 0; j < it->diff.len; j++)
-				render_change(&sec, &it->diff.items[j],
-					      it->action == AZ_ACTION_CREATE, "");
+				render_item_change(&sec, it, &it->diff.items[j], "");
 			az_buf_puts(&sec, "```\n\n</details>\n\n");
 			az_md_parts_add(&ps, sec.data);
 			az_buf_free(&sec);

@@ -7,7 +7,7 @@
  * A case folder holds manifests/ (the stack, with its azapply.yaml), the
  * emulator store to start from (seed.json, loaded with PUT
  * /_emulator/store), and optionally case.json (extra arguments, process
- * environment, expected exit code), drift.json (control API calls made
+ * environment, expected exit code, "command": drift instead of plan), drift.json (control API calls made
  * after loading the seed: changes made outside azapply), base/ (the stack
  * whose apply produced seed.json) and expected-requests.txt (the sorted
  * requests the text plan sent).
@@ -401,10 +401,16 @@ static void run_case(void **state)
 	char *manifests = az_xasprintf("%s/manifests", c->dir);
 	json_t *extra = json_object_get(c->conf, "args");
 	json_int_t want_exit = json_integer_value(json_object_get(c->conf, "exit"));
+	const char *command = json_string_value(json_object_get(c->conf, "command"));
+	if (!command)
+		command = "plan";
 	bool ok = true;
 	for (size_t f = 0; f < sizeof(FORMATS) / sizeof(FORMATS[0]); f++) {
-		const char *argv[32] = {"plan", "--detailed-exitcode", "--output", FORMATS[f].flag};
-		size_t argc = 4, i;
+		const char *argv[32] = {command, "--output", FORMATS[f].flag};
+		size_t argc = 3, i;
+		/* drift says "drift" with exit 2 by itself. */
+		if (strcmp(command, "plan") == 0)
+			argv[argc++] = "--detailed-exitcode";
 		json_t *a;
 		json_array_foreach(extra, i, a)
 		{
@@ -415,8 +421,8 @@ static void run_case(void **state)
 		emu_control(world.e, "DELETE", "log", NULL, NULL);
 		run_result r = azapply(c, false, argv, manifests);
 		if (r.exit_code != want_exit) {
-			fprintf(stderr, "%s: plan --output %s exited %d, expected %d\nstderr:\n%s",
-			        c->name, FORMATS[f].flag, r.exit_code, (int)want_exit, r.err);
+			fprintf(stderr, "%s: %s --output %s exited %d, expected %d\nstderr:\n%s",
+			        c->name, command, FORMATS[f].flag, r.exit_code, (int)want_exit, r.err);
 			ok = false;
 		}
 		ok &= !leaks_secret(c, FORMATS[f].flag, &r);

@@ -278,8 +278,21 @@ static void import_refusals(void **state)
 	kit_expect_in(&r, SUB "/resourceGroups/rg-kinds-case does not exist in Azure");
 	run_result_free(&r);
 
+	/* An address no manifest declares is named as the user gave it (not
+	 * as a --target the user never passed), with the closest address. */
 	r = import(w, "ResourceGroup/nosuch", SUB "/resourceGroups/my-resource-group", 1);
-	kit_expect_in(&r, "ResourceGroup/nosuch is not a resource of this stack");
+	kit_expect_in(&r, "import ResourceGroup/nosuch is not a resource of this stack");
+	assert_null(strstr(r.err, "--target"));
+	run_result_free(&r);
+	r = import(w, "ResourceGroup/imported-grop", SUB "/resourceGroups/my-resource-group", 1);
+	kit_expect_in(&r, "did you mean ResourceGroup/imported-group?");
+	run_result_free(&r);
+	const char *target[] = {"plan", w->stack, "--env", "test", "--target",
+				"ResourceGroup/imported-grup", NULL};
+	r = kit_azapply(w, target);
+	assert_int_equal(r.exit_code, 1);
+	kit_expect_in(&r, "--target ResourceGroup/imported-grup is not a resource of this stack");
+	kit_expect_in(&r, "did you mean ResourceGroup/imported-group?");
 	run_result_free(&r);
 
 	/* Nothing was written: both groups are still unmarked. */

@@ -66,6 +66,7 @@ typedef struct az_plan_counts {
 typedef struct az_plan_options {
 	const char *const *targets; /* --target addresses (with what they depend on) */
 	size_t targets_len;
+	const char *targets_given_as; /* for messages: "--target" (NULL) or "import" */
 	bool refresh_only;          /* read and report drift; propose nothing */
 	bool destroy;               /* delete everything the stack owns */
 	bool include_unmanaged;     /* with refresh_only: list what no manifest declares */
@@ -161,6 +162,9 @@ typedef struct az_render_options {
 
 /* A value as one line of compact JSON, as every output shows values. */
 void az_value_render(az_buf *out, const json_t *v);
+/* One difference a refresh read, "PATH: Azure has X, the manifest says Y"
+ * (refresh-only plans and drift): a state, not a change to come. */
+void az_change_render_outside(az_buf *out, const az_change *ch, const char *indent);
 
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o);
 /* The documented JSON format (README, "Plan JSON"); secrets redacted. */
