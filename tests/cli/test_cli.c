@@ -233,6 +233,49 @@ static void secret_from_env_is_required_and_never_printed(void **state)
 	run_result_free(&r);
 }
 
+/* The pull-request workflow's validate step, exactly as
+ * examples/ci/github/azapply-pr.yml writes it, on a repository whose stack
+ * is infra/ (the example stack), with no secret and no environment
+ * variable at all. */
+static void pr_workflow_validate_step_runs_as_written(void **state)
+{
+	(void)state;
+	char *yml = test_read_file(AZAPPLY_SOURCE_DIR "/examples/ci/github/azapply-pr.yml");
+	assert_non_null(yml);
+	const char *step = strstr(yml, "- name: Validate");
+	assert_non_null(step);
+	const char *run = strstr(step, "run: build/cmd/azapply ");
+	assert_non_null(run);
+	run += strlen("run: build/cmd/azapply ");
+	/* The arguments, split at spaces, up to the end of the line. */
+	const char *argv[16] = {"-i", "PATH=/usr/bin:/bin", AZAPPLY_BINARY};
+	size_t argc = 3;
+	char *line = strndup(run, strcspn(run, "\n"));
+	char *save = NULL;
+	for (char *tok = strtok_r(line, " ", &save); tok && argc < 15;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	assert_string_equal(argv[3], "validate");
+
+	char *repo = test_tempdir("cli-pr");
+	assert_non_null(repo);
+	char infra[4096];
+	snprintf(infra, sizeof(infra), "%s/infra", repo);
+	assert_int_equal(test_copy_tree(AZAPPLY_SOURCE_DIR "/examples/synapse-ml", infra), 0);
+	run_result r;
+	assert_int_equal(run_command(&r, "/usr/bin/env", argv, NULL, repo), 0);
+	if (r.exit_code != 0)
+		fprintf(stderr, "%s", r.err);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "Valid: 18 resources"));
+	run_result_free(&r);
+	test_remove_tree(repo);
+	free(repo);
+	free(line);
+	free(yml);
+}
+
 /* A repository root whose stack lives in a subfolder: one error that says
  * where, and a summary that names the folder. */
 static void wrong_folder_names_the_stack(void **state)
@@ -411,6 +454,7 @@ int main(void)
 		cmocka_unit_test(unknown_environment_is_an_error),
 		cmocka_unit_test(secret_from_env_is_required_and_never_printed),
 		cmocka_unit_test(wrong_folder_names_the_stack),
+		cmocka_unit_test(pr_workflow_validate_step_runs_as_written),
 		cmocka_unit_test(plan_json_on_error_prints_diagnostics),
 		cmocka_unit_test(bad_stacks_report_exact_positions),
 		cmocka_unit_test(json_output_and_github_annotations),
