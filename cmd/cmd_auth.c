@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cmd.h"
 
@@ -12,6 +13,42 @@ static const az_option AUTH_OPTIONS[] = {
 	{"output", 'o', "FORMAT", "text (default) or json", (const char *const[]){"text", "json", NULL}},
 	{NULL, 0, NULL, NULL, NULL},
 };
+
+/* "in 54 min", "in 2 h 5 min", "3 min ago": how far `when` is from `now`. */
+static void relative_time(char *out, size_t size, time_t when, time_t now)
+{
+	long long s = (long long)(when - now);
+	long long m = (s < 0 ? -s : s) / 60;
+	char span[48];
+	if (m >= 60)
+		snprintf(span, sizeof(span), "%lld h %lld min", m / 60, m % 60);
+	else if (m > 0)
+		snprintf(span, sizeof(span), "%lld min", m);
+	else
+		snprintf(span, sizeof(span), "%lld s", s < 0 ? -s : s);
+	snprintf(out, size, s < 0 ? "%s ago" : "in %s", span);
+}
+
+/* Token expiry as the user reads it: the JWT's epoch seconds become an
+ * RFC 3339 UTC time (JSON), and in text also how long is left. */
+static void humanize_expiry(json_t *info, bool text, time_t now)
+{
+	size_t i;
+	json_t *aud;
+	json_array_foreach(json_object_get(info, "audiences"), i, aud) {
+		json_t *exp = json_object_get(aud, "expiresOn");
+		if (!json_is_integer(exp))
+			continue;
+		time_t when = (time_t)json_integer_value(exp);
+		struct tm tm;
+		char stamp[32], rel[64];
+		gmtime_r(&when, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		relative_time(rel, sizeof(rel), when, now);
+		json_object_set_new(aud, "expiresOn",
+				    text ? json_sprintf("%s (%s)", stamp, rel) : json_string(stamp));
+	}
+}
 
 static void print_text(const json_t *v, int depth)
 {
@@ -22,9 +59,24 @@ static void print_text(const json_t *v, int depth)
 		if (json_is_object(child)) {
 			putchar('\n');
 			print_text(child, depth + 1);
+		} else if (json_is_array(child)) {
+			putchar('\n');
+			size_t i;
+			json_t *item;
+			json_array_foreach(child, i, item) {
+				if (json_is_object(item)) {
+					printf("%*s-\n", depth * 2 + 2, "");
+					print_text(item, depth + 2);
+				} else {
+					char *s = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+					printf("%*s- %s\n", depth * 2 + 2, "", s);
+					free(s);
+				}
+			}
 		} else {
-			char *s = json_dumps(child, JSON_COMPACT | JSON_ENCODE_ANY);
-			printf(" %s\n", s);
+			char *s = json_is_string(child) ? NULL
+							: json_dumps(child, JSON_COMPACT | JSON_ENCODE_ANY);
+			printf(" %s\n", s ? s : json_string_value(child));
 			free(s);
 		}
 	}
@@ -44,6 +96,7 @@ static int auth_exec(const az_args *args)
 			az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL, "no credential gave a token");
 		goto done;
 	}
+	humanize_expiry(info, az_cmd_format(args) != AZ_FORMAT_JSON, time(NULL));
 	if (az_cmd_format(args) == AZ_FORMAT_JSON) {
 		json_dumpf(info, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -67,7 +120,8 @@ const az_command cmd_auth = {
 		"Tries the credentials in order (environment: client secret or certificate;\n"
 		"workload identity; GitHub Actions OIDC; managed identity; Azure CLI, or the\n"
 		"one AZAPPLY_AUTH names), gets a token for each audience, and prints the\n"
-		"credential, identity, tenant, audiences and expiry. It never prints a token.\n"
+		"credential, identity, tenant, audiences and expiry (RFC 3339, UTC; in text\n"
+		"also how long is left). It never prints a token.\n"
 		"When no token can be had it says why, once: the credential tried, the\n"
 		"tenant, Entra's AADSTS code and what to fix; the exit code is then 1.",
 	.options = AUTH_OPTIONS,

@@ -136,12 +136,36 @@ static void unavailable_token_endpoint_is_said_once(void **state)
 	assert_int_equal(fault_hits(w), 8);
 }
 
+/* Token expiry as a user reads it: RFC 3339 UTC, and in text how long is
+ * left (the emulator's tokens last an hour); never the JWT's epoch. */
+static void token_expiry_is_readable(void **state)
+{
+	world *w = *state;
+	run_result r = azapply(w, NULL, AUTH);
+	assert_int_equal(r.exit_code, 0);
+	const char *at = strstr(r.out, "expiresOn: ");
+	if (!at || !strstr(at, "Z (in ") || !strstr(at, " min)"))
+		fail_msg("no readable expiry in:\n%s", r.out);
+	run_result_free(&r);
+	const char *const json[] = {"auth", "--output", "json", NULL};
+	r = azapply(w, NULL, json);
+	assert_int_equal(r.exit_code, 0);
+	json_t *info = json_loads(r.out, 0, NULL);
+	json_t *first = json_array_get(json_object_get(info, "audiences"), 0);
+	const char *exp = json_string_value(json_object_get(first, "expiresOn"));
+	if (!exp || strlen(exp) != 20 || exp[4] != '-' || exp[10] != 'T' || exp[19] != 'Z')
+		fail_msg("expiresOn is not RFC 3339 UTC in:\n%s", r.out);
+	json_decref(info);
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(wrong_client_secret_is_said_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(unavailable_token_endpoint_is_said_once, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(token_expiry_is_readable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
