@@ -619,6 +619,11 @@ def spec_storage_container():
                 "Version-level immutability.", {"enabled": {"type": "boolean"}}),
             "enableNfsV3RootSquash": {"type": "boolean"},
             "enableNfsV3AllSquash": {"type": "boolean"},
+            # What Azure answers besides (ContainerProperties, read-only).
+            **{k: READ_ONLY for k in (
+                "deleted", "deletedTime", "hasImmutabilityPolicy", "hasLegalHold",
+                "immutabilityPolicy", "lastModifiedTime", "leaseDuration", "leaseState",
+                "leaseStatus", "legalHold", "remainingRetentionDays", "version")},
         }),
     }
     return arm_spec(parent_scope("storageAccount", "StorageAccount"), ["storageAccount"],
@@ -715,6 +720,12 @@ def spec_application_insights():
                                                            ["Enabled", "Disabled"]),
             "publicNetworkAccessForQuery": string_enum("Public query.",
                                                        ["Enabled", "Disabled"]),
+            # What Azure answers besides (ApplicationInsightsComponentProperties,
+            # read-only).
+            **{k: READ_ONLY for k in (
+                "AppId", "ApplicationId", "ConnectionString", "CreationDate",
+                "InstrumentationKey", "LaMigrationDate", "Name", "PrivateLinkScopedResources",
+                "TenantId", "provisioningState")},
         }, ["Application_Type"]),
     }
     return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "kind", "properties"])

@@ -29,41 +29,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bodies.h"
+
 
 #define SPECS AZAPPLY_SOURCE_DIR "/../shared/azure-specs/specification"
-
-static bool holds_ref(const json_t *value, void *ud)
-{
-	(void)ud;
-	return json_is_string(value) && strstr(json_string_value(value), "${ref.") != NULL;
-}
 
 static const char *any_secret(const char *name, void *ud)
 {
 	(void)name;
 	(void)ud;
 	return "placeholder-secret-value";
-}
-
-/* Checks one manifest body; prints what was said and returns how much. */
-static size_t check_body(const char *kind, const json_t *body, const char *what)
-{
-	az_diags d = AZ_DIAGS_INIT;
-	const az_schema *s = az_schema_builtin(kind, &d);
-	assert_non_null(s);
-	az_diags_clear(&d);
-	az_schema_errors errs = {NULL, 0, 0}, warns = {NULL, 0, 0};
-	az_schema_check(s, body, holds_ref, NULL, &errs, &warns);
-	for (size_t i = 0; i < errs.len; i++)
-		print_error("%s: error at %s: %s\n", what, errs.items[i].pointer,
-		            errs.items[i].message);
-	for (size_t i = 0; i < warns.len; i++)
-		print_error("%s: warning at %s: %s\n", what, warns.items[i].pointer,
-		            warns.items[i].message);
-	size_t n = errs.len + warns.len;
-	az_schema_errors_clear(&errs);
-	az_schema_errors_clear(&warns);
-	return n;
 }
 
 static size_t check_stack(const char *dir, const char *env)
@@ -79,7 +54,7 @@ static size_t check_stack(const char *dir, const char *env)
 		const az_manifest *m = &set->items[i];
 		char *what = az_xasprintf("%s (%s) %s", dir, env ? env : "no environment",
 		                          m->address);
-		said += check_body(m->kind, m->body, what);
+		said += check_manifest(m->kind, m->body, what);
 		free(what);
 	}
 	az_manifest_set_free(set);
@@ -124,11 +99,9 @@ static void examples_raise_nothing_in_any_environment(void **state)
  */
 
 typedef struct example_kind {
-	const char *folder;      /* a part of the example's folder */
-	const char *name_part;   /* a part of its file name */
-	const char *kind;
-	const char *scope_field; /* what places it: resourceGroup, workspace, ... */
-	bool artifact;           /* Synapse data plane: spec holds `properties` only */
+	const char *folder;    /* a part of the example's folder */
+	const char *name_part; /* a part of its file name */
+	body_kind body;
 } example_kind;
 
 #define SYN_ARM "/Microsoft.Synapse/stable/2021-06-01/examples/"
@@ -139,20 +112,20 @@ typedef struct example_kind {
  * SynapseRoleAssignment manifests are not bodies (role names, flattened
  * fields), and their spec is closed by an error, not by warnings. */
 static const example_kind KINDS[] = {
-	{"/Microsoft.Resources/", "ResourceGroup", "ResourceGroup", NULL, false},
-	{"/Microsoft.Storage/", "BlobContainers", "StorageContainer", "storageAccount", false},
-	{"/Microsoft.Storage/", "StorageAccount", "StorageAccount", "resourceGroup", false},
-	{ML "Workspace/", "", "MlWorkspace", "resourceGroup", false},
-	{ML "Compute/", "", "MlCompute", "workspace", false},
-	{SYN_ARM, "BigDataPool", "SparkPool", "workspace", false},
-	{SYN_ARM, "SqlPool", "SqlPool", "workspace", false},
-	{SYN_ARM, "IpFirewallRule", "SynapseFirewallRule", "workspace", false},
+	{"/Microsoft.Resources/", "ResourceGroup", {"ResourceGroup", NULL, false}},
+	{"/Microsoft.Storage/", "BlobContainers", {"StorageContainer", "storageAccount", false}},
+	{"/Microsoft.Storage/", "StorageAccount", {"StorageAccount", "resourceGroup", false}},
+	{ML "Workspace/", "", {"MlWorkspace", "resourceGroup", false}},
+	{ML "Compute/", "", {"MlCompute", "workspace", false}},
+	{SYN_ARM, "BigDataPool", {"SparkPool", "workspace", false}},
+	{SYN_ARM, "SqlPool", {"SqlPool", "workspace", false}},
+	{SYN_ARM, "IpFirewallRule", {"SynapseFirewallRule", "workspace", false}},
 	/* After the pools: ListBigDataPoolsInWorkspace.json is a pool list. */
-	{SYN_ARM, "Workspace.json", "SynapseWorkspace", "resourceGroup", false},
-	{SYN_DP, "LinkedServices_", "LinkedService", "workspace", true},
-	{SYN_DP, "Notebooks_", "Notebook", "workspace", true},
-	{SYN_DP, "Pipelines_", "Pipeline", "workspace", true},
-	{SYN_DP, "Triggers_", "Trigger", "workspace", true},
+	{SYN_ARM, "Workspace.json", {"SynapseWorkspace", "resourceGroup", false}},
+	{SYN_DP, "LinkedServices_", {"LinkedService", "workspace", true}},
+	{SYN_DP, "Notebooks_", {"Notebook", "workspace", true}},
+	{SYN_DP, "Pipelines_", {"Pipeline", "workspace", true}},
+	{SYN_DP, "Triggers_", {"Trigger", "workspace", true}},
 };
 
 static const example_kind *kind_of(const char *path)
@@ -171,27 +144,6 @@ static bool looks_like_body(const json_t *b)
 	       (json_object_get(b, "properties") || json_object_get(b, "location"));
 }
 
-static size_t check_example_body(const example_kind *k, const json_t *body, const char *what)
-{
-	json_t *spec = json_object();
-	if (k->artifact) {
-		json_object_set(spec, "properties", json_object_get(body, "properties"));
-	} else {
-		json_object_update(spec, (json_t *)(uintptr_t)body);
-		/* What the id and the envelope carry, never the spec. */
-		static const char *const ENVELOPE[] = {"id", "name", "type", "etag", "systemData"};
-		for (size_t i = 0; i < sizeof(ENVELOPE) / sizeof(ENVELOPE[0]); i++)
-			json_object_del(spec, ENVELOPE[i]);
-	}
-	if (k->scope_field)
-		json_object_set_new(spec, k->scope_field, json_string("parent"));
-	json_t *m = json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "azapply.dev/v1", "kind",
-	                      k->kind, "metadata", "name", "example", "spec", spec);
-	size_t n = check_body(k->kind, m, what);
-	json_decref(m);
-	return n;
-}
-
 static size_t check_example(const char *path, size_t *bodies)
 {
 	const example_kind *k = kind_of(path);
@@ -208,7 +160,7 @@ static size_t check_example(const char *path, size_t *bodies)
 	json_object_foreach(json_object_get(ex, "parameters"), key, v)
 	{
 		if (!patch && looks_like_body(v)) {
-			said += check_example_body(k, v, path);
+			said += check_body(&k->body, v, path);
 			(*bodies)++;
 		}
 	}
@@ -222,12 +174,12 @@ static size_t check_example(const char *path, size_t *bodies)
 			json_array_foreach(list, i, item)
 			{
 				if (looks_like_body(item)) {
-					said += check_example_body(k, item, path);
+					said += check_body(&k->body, item, path);
 					(*bodies)++;
 				}
 			}
 		} else if (looks_like_body(body)) {
-			said += check_example_body(k, body, path);
+			said += check_body(&k->body, body, path);
 			(*bodies)++;
 		}
 	}
