@@ -279,8 +279,11 @@ int az_stack_load(az_stack **out, const az_file_source *src, const az_stack_opti
 	az_stack *st = az_xcalloc(1, sizeof(*st));
 	st->env = opts->env ? az_xstrdup(opts->env) : NULL;
 
-	az_manifests_load(&st->set, src, opts->limits ? opts->limits : &AZ_LOAD_LIMITS_DEFAULT, d);
-	if (!st->set)
+	int loaded = az_manifests_load(&st->set, src,
+				       opts->limits ? opts->limits : &AZ_LOAD_LIMITS_DEFAULT, d);
+	/* Nothing loaded and the loader said why (the folder above a stack):
+	 * "unknown environment" on top would only bury it. */
+	if (!st->set || (loaded && !st->set->len && !st->set->project.present))
 		goto done;
 	check_project(st, d);
 	az_manifests_resolve_vars(st->set, opts->env,

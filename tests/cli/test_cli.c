@@ -282,7 +282,8 @@ static void wrong_folder_names_the_stack(void **state)
 {
 	(void)state;
 	const char *dir = AZAPPLY_SOURCE_DIR "/tests/unit/manifest/bad/wrong-folder";
-	run_result r = azapply(dir, NULL, "validate", NULL);
+	/* With --env too: the environment is not said to be unknown. */
+	run_result r = azapply(dir, NULL, "validate", "--env", "dev", NULL);
 	assert_int_equal(r.exit_code, 1);
 	assert_non_null(strstr(r.err, "error: no stack here: . has no azapply.yaml"));
 	assert_non_null(strstr(r.err, "did you mean infra/ (azapply.yaml found)?"));
