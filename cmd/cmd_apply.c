@@ -151,6 +151,54 @@ static bool confirm(void)
 	return strcmp(line, "yes") == 0;
 }
 
+/* `word`, quoted for a POSIX shell when it needs to be. */
+static void shell_word(az_buf *b, const char *word)
+{
+	if (word[0] && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789-_./:=@%+,") == strlen(word)) {
+		az_buf_puts(b, word);
+		return;
+	}
+	az_buf_putc(b, '\'');
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'')
+			az_buf_puts(b, "'\\''");
+		else
+			az_buf_putc(b, *p);
+	}
+	az_buf_putc(b, '\'');
+}
+
+/* The command that makes the saved plan `path` again, for `env` (NULL:
+ * the one it was made for): its folder, its revision, its environment. */
+static char *replan_command(const json_t *saved, const char *env, const char *path)
+{
+	const char *root = json_string_value(json_object_get(saved, "root"));
+	const char *planned = json_string_value(json_object_get(saved, "environment"));
+	az_buf b = AZ_BUF_INIT;
+	az_buf_puts(&b, "azapply plan ");
+	/* A revision's root is shown as REF:DIR. */
+	const char *colon = root ? strchr(root, ':') : NULL;
+	if (colon) {
+		char *ref = az_xstrndup(root, (size_t)(colon - root));
+		shell_word(&b, colon[1] ? colon + 1 : ".");
+		az_buf_puts(&b, " --git-ref ");
+		shell_word(&b, ref);
+		free(ref);
+	} else {
+		shell_word(&b, root ? root : ".");
+	}
+	if (env || planned) {
+		az_buf_puts(&b, " --env ");
+		shell_word(&b, env ? env : planned);
+	}
+	if (json_is_true(json_object_get(saved, "destroy")))
+		az_buf_puts(&b, " --destroy");
+	az_buf_puts(&b, " --out ");
+	shell_word(&b, path);
+	return az_buf_detach(&b);
+}
+
 /* A saved plan: the same manifests and the same live state, or nothing. */
 static int check_saved_plan(const char *path, const az_stack *stack, const az_plan *fresh,
 			    az_diags *d)
@@ -163,11 +211,12 @@ static int check_saved_plan(const char *path, const az_stack *stack, const az_pl
 		return rc;
 	}
 	char *digest = az_stack_digest(stack);
+	char *replan = replan_command(saved, NULL, path);
 	const char *was = json_string_value(json_object_get(saved, "manifestDigest"));
 	if (!was || strcmp(was, digest) != 0) {
 		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
 					 "the manifests changed since %s was planned", path);
-		az_diag_set_detail(x, "run `azapply plan --out %s` again and review it", path);
+		az_diag_set_detail(x, "run `%s` again and review it", replan);
 		goto done;
 	}
 	size_t i;
@@ -185,17 +234,19 @@ static int check_saved_plan(const char *path, const az_stack *stack, const az_pl
 		if (!same || !now) {
 			az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, address,
 						 "changed in Azure since %s was planned", path);
-			az_diag_set_detail(x, "run `azapply plan --out %s` again and review it", path);
+			az_diag_set_detail(x, "run `%s` again and review it", replan);
 			goto done;
 		}
 	}
 	if (json_array_size(json_object_get(saved, "resources")) != fresh->len) {
-		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
-			    "the resources in Azure changed since %s was planned", path);
+		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+					 "the resources in Azure changed since %s was planned", path);
+		az_diag_set_detail(x, "run `%s` again and review it", replan);
 		goto done;
 	}
 	rc = 0;
 done:
+	free(replan);
 	free(digest);
 	json_decref(saved);
 	return rc;
@@ -226,8 +277,9 @@ static int saved_plan_args(az_args *out, struct az_arg_value **values, const cha
 		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
 					 "%s was planned for environment %s, not %s", path, planned,
 					 given);
-		az_diag_set_detail(x, "run `azapply plan --env %s --out %s` for that environment",
-				   given, path);
+		char *replan = replan_command(saved, given, path);
+		az_diag_set_detail(x, "run `%s` for that environment", replan);
+		free(replan);
 		rc = AZ_EINVALID;
 	} else if (!given && planned) {
 		size_t own = 0, slot = 0;

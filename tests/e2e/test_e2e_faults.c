@@ -571,6 +571,12 @@ static void saved_plan_refused_after_changes(void **state)
 	expect(&r, 1, "changed in Azure since");
 	assert_non_null(strstr(r.err, "SparkPool/spark"));
 	assert_null(strstr(r.out, "Apply complete"));
+	/* The hint is the exact command: the stack's folder, its environment. */
+	char replan[2600];
+	snprintf(replan, sizeof(replan), "run `azapply plan %s --env dev --out %s` again", w->stack,
+		 plan);
+	if (!strstr(r.err, replan))
+		fail_msg("expected '%s' in:\n%s", replan, r.err);
 	run_result_free(&r);
 
 	/* Planned again, then a manifest edited: refused. */
