@@ -122,7 +122,8 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 			json_t *o = json_pack("{s:s,s:s,s:s?,s:s?}", "address", it->address, "drift",
 					      drift_code(k), "id", it->id, "lastAppliedCommit", commit);
 			json_t *changes = json_array();
-			for (size_t j = 0; j < it->diff.len; j++) {
+			/* A missing resource is one finding, not one per property. */
+			for (size_t j = 0; j < it->diff.len && k != DRIFT_MISSING; j++) {
 				const az_change *ch = &it->diff.items[j];
 				json_t *c = json_pack("{s:s}", "path", ch->path);
 				if (ch->sensitive) {

@@ -140,6 +140,10 @@ void az_change_render_outside(az_buf *out, const az_change *ch, const char *inde
 static void render_item_change(az_buf *out, const az_plan_item *it, const az_change *ch,
 			       const char *indent)
 {
+	/* A resource that is not there is one finding, said by its headline;
+	 * "Azure has nothing" for each property would say it again and again. */
+	if (it->action == AZ_ACTION_READ && !it->live)
+		return;
 	if (it->action == AZ_ACTION_READ)
 		az_change_render_outside(out, ch, indent);
 	else
