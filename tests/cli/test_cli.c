@@ -47,6 +47,25 @@ static void version_and_help(void **state)
 	assert_non_null(strstr(r.out, "azapply " AZAPPLY_VERSION));
 	run_result_free(&r);
 
+	/* What a bug report needs: commit, build date, libraries. */
+	r = azapply(NULL, NULL, "version", "--output", "json", NULL);
+	assert_int_equal(r.exit_code, 0);
+	json_t *v = json_loads(r.out, 0, NULL);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(json_object_get(v, "version")), AZAPPLY_VERSION);
+	const char *commit = json_string_value(json_object_get(v, "commit"));
+	assert_non_null(commit);
+	assert_true(strcmp(commit, "unknown") == 0 || strspn(commit, "0123456789abcdef") == 40);
+	const char *date = json_string_value(json_object_get(v, "buildDate"));
+	assert_true(date && strlen(date) == 20 && date[10] == 'T' && date[19] == 'Z');
+	json_t *libs = json_object_get(v, "libraries");
+	for (const char *const *lib = (const char *const[]){"libcurl", "OpenSSL", "jansson", "libyaml",
+							    "libgit2", "PCRE2", NULL};
+	     *lib; lib++)
+		assert_non_null(json_string_value(json_object_get(libs, *lib)));
+	json_decref(v);
+	run_result_free(&r);
+
 	r = azapply(NULL, NULL, "help", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "validate"));
