@@ -318,6 +318,22 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 	json_decref(index);
 }
 
+/* The environment of azapply.yaml whose name `env` looks like a typo of,
+ * or NULL. Borrowed from the project. */
+static const char *closest_environment(const az_project *p, const char *env)
+{
+	size_t n = json_object_size(p->environments), i = 0;
+	if (!n)
+		return NULL;
+	const char **names = az_xcalloc(n, sizeof(*names));
+	const char *key;
+	json_t *v;
+	json_object_foreach(p->environments, key, v) names[i++] = key;
+	const char *close = az_suggest(env, names, n);
+	free(names);
+	return close;
+}
+
 int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_fn getenv_fn,
                               void *getenv_ud, az_diags *d)
 {
@@ -339,7 +355,11 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 			char qe[AZ_QUOTE_SIZE];
 			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, NULL,
 			                          "unknown environment '%s'", az_quote(qe, env));
-			if (known)
+			const char *close = p->present ? closest_environment(p, env) : NULL;
+			if (close)
+				az_diag_set_detail(dg, "did you mean '%s'? environments in azapply.yaml: %s",
+				                   close, known);
+			else if (known)
 				az_diag_set_detail(dg, "environments in azapply.yaml: %s", known);
 			else
 				az_diag_set_detail(dg,

@@ -211,6 +211,13 @@ static void unknown_environment_is_an_error(void **state)
 	assert_int_equal(r.exit_code, 1);
 	assert_non_null(strstr(r.err, "staging"));
 	assert_non_null(strstr(r.err, "dev"));
+	assert_null(strstr(r.err, "did you mean"));
+	run_result_free(&r);
+
+	/* A typo gets the environment it was meant to be. */
+	r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/synapse-ml", "--env", "prd", NULL);
+	assert_int_equal(r.exit_code, 1);
+	assert_non_null(strstr(r.err, "did you mean 'prod'?"));
 	run_result_free(&r);
 }
 

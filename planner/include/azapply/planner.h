@@ -52,9 +52,6 @@ const az_resource *az_stack_find(const az_stack *stack, const char *address);
  * az_stack_load has already reported. The caller frees *order_out. */
 int az_stack_order(const az_stack *stack, size_t **order_out);
 
-/* The candidate closest to `word` by edit distance, when close enough to be
- * a likely typo (for "did you mean" hints); NULL otherwise. */
-const char *az_suggest(const char *word, const char *const *candidates, size_t count);
 
 /* A copy of `s` in ASCII lower case: how Azure compares names and ids. */
 char *az_lowercase(const char *s);

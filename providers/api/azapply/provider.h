@@ -79,6 +79,11 @@ void az_buf_truncate(az_buf *b, size_t len);
 char *az_buf_detach(az_buf *b);
 void az_buf_free(az_buf *b);
 
+/* The candidate closest to `word` by edit distance (case-insensitive),
+ * when close enough to be a likely typo (for "did you mean" hints); NULL
+ * otherwise (suggest.c). */
+const char *az_suggest(const char *word, const char *const *candidates, size_t count);
+
 /* ---------------------------------------------------------------------
  * Source positions. `file` is borrowed from whoever loaded the file (the
  * manifest set) and lives as long as it.
