@@ -194,5 +194,6 @@ extern const az_command cmd_version;
 extern const az_command cmd_validate;
 extern const az_command cmd_diff;
 extern const az_command cmd_unlock;
+extern const az_command cmd_graph;
 
 #endif

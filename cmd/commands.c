@@ -12,6 +12,7 @@ const az_command *const az_commands[] = {
 	&cmd_apply,
 	&cmd_drift,
 	&cmd_diff,
+	&cmd_graph,
 	&cmd_destroy,
 	&cmd_import,
 	&cmd_unlock,

@@ -1,0 +1,310 @@
+/*
+ * test_commands.c - the offline commands people expect from a Terraform-
+ * like tool: `graph` (DOT read back by a small parser and compared with
+ * the edges the planner builds, Mermaid by shape), `completion` (the bash
+ * script loads and registers, and offers every command and option of the
+ * command table) and `--selector`'s "did you mean" before any request.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <azapply/planner.h>
+
+#include "run.h"
+
+static const char *const NO_SECRETS_ENV[] = {"GITHUB_ACTIONS=", NULL};
+
+static run_result azapply(const char *const *argv)
+{
+	run_result r;
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, NO_SECRETS_ENV, NULL), 0);
+	return r;
+}
+#define AZAPPLY(...) azapply((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---------------------------------------------------------------------
+ * A graph as sets of strings: nodes "ADDR" and edges "FROM -> TO".
+ */
+typedef struct graph {
+	json_t *nodes; /* address -> kind */
+	json_t *edges; /* "A -> B" -> true */
+} graph;
+
+static void graph_init(graph *g)
+{
+	g->nodes = json_object();
+	g->edges = json_object();
+}
+
+static void graph_free(graph *g)
+{
+	json_decref(g->nodes);
+	json_decref(g->edges);
+}
+
+static void graph_edge(graph *g, const char *from, const char *to)
+{
+	char key[512];
+	snprintf(key, sizeof(key), "%s -> %s", from, to);
+	json_object_set_new(g->edges, key, json_true());
+}
+
+/* The edges az_stack_load builds for the example, for its first
+ * environment (as graph picks without --env). */
+static void graph_of_stack(graph *g, const char *example, const char *env)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/examples/%s", AZAPPLY_SOURCE_DIR, example);
+	az_file_source src = {0};
+	az_diags d = AZ_DIAGS_INIT;
+	assert_int_equal(az_file_source_dir(&src, dir, &d), 0);
+	az_stack *st = NULL;
+	az_stack_options o = {.env = env};
+	setenv("SYNAPSE_SQL_PASSWORD", "stand-in-Passw0rd!", 1);
+	assert_int_equal(az_stack_load(&st, &src, &o, &d), 0);
+	graph_init(g);
+	for (size_t i = 0; i < st->len; i++) {
+		const az_resource *r = &st->resources[i];
+		json_object_set_new(g->nodes, r->address, json_string(r->kind->name));
+		for (size_t j = 0; j < r->deps_len; j++)
+			graph_edge(g, r->address, st->resources[r->deps[j]].address);
+	}
+	az_stack_free(st);
+	az_file_source_free(&src);
+	az_diags_clear(&d);
+	az_planner_release();
+}
+
+/* A small DOT reader, enough for what graph writes and no more lenient:
+ * `digraph ID {`, then statements ending in ';' - attribute defaults
+ * (`rankdir=LR`, `node [...]`), a node `"ID" [a="v", ...]` or an edge
+ * `"ID" -> "ID"`, then `}`. Quoted IDs with \" escapes. */
+static const char *dot_id(const char *p, char *out, size_t cap)
+{
+	size_t n = 0;
+	assert_int_equal(*p, '"');
+	for (p++; *p && *p != '"'; p++) {
+		char c = *p;
+		if (c == '\\' && p[1])
+			c = *++p == 'n' ? '\n' : *p; /* \n is DOT's line break */
+		assert_true(n + 1 < cap);
+		out[n++] = c;
+	}
+	assert_int_equal(*p, '"');
+	out[n] = '\0';
+	return p + 1;
+}
+
+static const char *skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	return p;
+}
+
+static void parse_dot(graph *g, const char *text)
+{
+	graph_init(g);
+	const char *p = skip_space(text);
+	assert_int_equal(strncmp(p, "digraph ", 8), 0);
+	char id[512], to[512], value[512];
+	p = dot_id(skip_space(p + 8), id, sizeof(id));
+	p = skip_space(p);
+	assert_int_equal(*p++, '{');
+	for (;;) {
+		p = skip_space(p);
+		if (*p == '}')
+			break;
+		if (*p != '"') {
+			/* A default: rankdir=LR; node [shape=box]; */
+			const char *end = strchr(p, ';');
+			assert_non_null(end);
+			p = end + 1;
+			continue;
+		}
+		p = skip_space(dot_id(p, id, sizeof(id)));
+		if (strncmp(p, "->", 2) == 0) {
+			p = skip_space(dot_id(skip_space(p + 2), to, sizeof(to)));
+			graph_edge(g, id, to);
+		} else {
+			assert_int_equal(*p++, '[');
+			char kind[512] = "", label[512] = "";
+			while (*p != ']') {
+				p = skip_space(p);
+				const char *eq = strchr(p, '=');
+				assert_non_null(eq);
+				char name[64];
+				snprintf(name, sizeof(name), "%.*s", (int)(eq - p), p);
+				p = dot_id(eq + 1, value, sizeof(value));
+				if (strcmp(name, "class") == 0)
+					snprintf(kind, sizeof(kind), "%s", value);
+				if (strcmp(name, "label") == 0)
+					snprintf(label, sizeof(label), "%s", value);
+				if (*p == ',')
+					p++;
+			}
+			p++;
+			assert_true(kind[0]);
+			/* The label is the address on two lines: "Kind\nname". */
+			char *slash = strchr(id, '/');
+			assert_non_null(slash);
+			char want[600];
+			snprintf(want, sizeof(want), "%.*s\n%s", (int)(slash - id), id, slash + 1);
+			assert_string_equal(label, want);
+			json_object_set_new(g->nodes, id, json_string(kind));
+		}
+		p = skip_space(p);
+		assert_int_equal(*p++, ';');
+	}
+	assert_string_equal(skip_space(p + 1), "");
+}
+
+static void assert_same_graph(const graph *a, const graph *b)
+{
+	if (!json_equal(a->nodes, b->nodes) || !json_equal(a->edges, b->edges)) {
+		char *x = json_dumps(a->edges, JSON_SORT_KEYS), *y = json_dumps(b->edges, JSON_SORT_KEYS);
+		fail_msg("graphs differ:\n%s\n%s", x, y);
+	}
+}
+
+static void graph_dot_is_the_stack(void **state)
+{
+	(void)state;
+	const char *examples[] = {"synapse-ml", "synapse-ml-sp"};
+	for (size_t i = 0; i < 2; i++) {
+		char dir[1024];
+		snprintf(dir, sizeof(dir), "%s/examples/%s", AZAPPLY_SOURCE_DIR, examples[i]);
+		/* No --env: the first environment; no secret in the environment. */
+		run_result r = AZAPPLY("graph", dir);
+		assert_int_equal(r.exit_code, 0);
+		assert_string_equal(r.err, "");
+		graph got, want;
+		parse_dot(&got, r.out);
+		graph_of_stack(&want, examples[i], "dev");
+		assert_true(json_object_size(want.edges) > 10);
+		assert_same_graph(&got, &want);
+		graph_free(&got);
+		graph_free(&want);
+		run_result_free(&r);
+	}
+}
+
+/* Mermaid by shape: the header, one `nI["ADDR"]` per resource, then
+ * `nI --> nJ` edges naming declared nodes, the same edges as the stack. */
+static void parse_mermaid(graph *g, const char *text, const char **rest)
+{
+	graph_init(g);
+	assert_int_equal(strncmp(text, "flowchart LR\n", 13), 0);
+	const char *p = text + 13;
+	json_t *ids = json_object();
+	while (strncmp(p, "  n", 3) == 0) {
+		const char *eol = strchr(p, '\n');
+		assert_non_null(eol);
+		char line[600];
+		snprintf(line, sizeof(line), "%.*s", (int)(eol - p), p);
+		unsigned a, b;
+		char label[512];
+		int used = 0;
+		if (sscanf(line, "  n%u[\"%511[^\"]\"]%n", &a, label, &used) == 2 &&
+		    (size_t)used == strlen(line)) {
+			char id[32];
+			snprintf(id, sizeof(id), "%u", a);
+			assert_null(json_object_get(ids, id));
+			json_object_set_new(ids, id, json_string(label));
+			char *slash = strchr(label, '/');
+			assert_non_null(slash);
+			*slash = '\0';
+			json_object_set_new(g->nodes, json_string_value(json_object_get(ids, id)),
+					    json_string(label));
+		} else if (sscanf(line, "  n%u --> n%u%n", &a, &b, &used) == 2 &&
+			   (size_t)used == strlen(line)) {
+			char ia[32], ib[32];
+			snprintf(ia, sizeof(ia), "%u", a);
+			snprintf(ib, sizeof(ib), "%u", b);
+			const char *from = json_string_value(json_object_get(ids, ia));
+			const char *to = json_string_value(json_object_get(ids, ib));
+			assert_non_null(from);
+			assert_non_null(to);
+			graph_edge(g, from, to);
+		} else {
+			fail_msg("not a Mermaid node or edge: '%s'", line);
+		}
+		p = eol + 1;
+	}
+	json_decref(ids);
+	*rest = p;
+}
+
+static void graph_mermaid_and_markdown(void **state)
+{
+	(void)state;
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/examples/synapse-ml", AZAPPLY_SOURCE_DIR);
+	graph want;
+	graph_of_stack(&want, "synapse-ml", "prod");
+
+	run_result r = AZAPPLY("graph", dir, "--env", "prod", "--output", "mermaid");
+	assert_int_equal(r.exit_code, 0);
+	graph got;
+	const char *rest = NULL;
+	parse_mermaid(&got, r.out, &rest);
+	assert_string_equal(rest, "");
+	assert_same_graph(&got, &want);
+	graph_free(&got);
+	run_result_free(&r);
+
+	/* A pull-request comment: a heading, a sentence, a ```mermaid block. */
+	r = AZAPPLY("graph", dir, "--env", "prod", "-o", "markdown");
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(strncmp(r.out, "### azapply graph: `mlplatform` (prod)\n", 39), 0);
+	char *fence = strstr(r.out, "\n```mermaid\n");
+	assert_non_null(fence);
+	parse_mermaid(&got, fence + 12, &rest);
+	assert_string_equal(rest, "```\n");
+	assert_same_graph(&got, &want);
+	char sentence[128];
+	snprintf(sentence, sizeof(sentence), "%zu resources, %zu dependencies",
+		 json_object_size(want.nodes), json_object_size(want.edges));
+	assert_non_null(strstr(r.out, sentence));
+	graph_free(&got);
+	graph_free(&want);
+	run_result_free(&r);
+}
+
+static void graph_of_invalid_stack_fails(void **state)
+{
+	(void)state;
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/examples/synapse-ml", AZAPPLY_SOURCE_DIR);
+	run_result r = AZAPPLY("graph", dir, "--env", "staging");
+	assert_int_equal(r.exit_code, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "unknown environment 'staging'"));
+	run_result_free(&r);
+
+	r = AZAPPLY("graph", dir, "--output", "svg");
+	assert_int_equal(r.exit_code, 64);
+	run_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(graph_dot_is_the_stack),
+		cmocka_unit_test(graph_mermaid_and_markdown),
+		cmocka_unit_test(graph_of_invalid_stack_fails),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
