@@ -65,6 +65,8 @@ struct az_command {
 
 /* The table, in the order `azapply help` lists it. */
 extern const az_command *const az_commands[];
+/* Options every command accepts after its own (main.c). */
+extern const az_option az_global_options[];
 const az_command *az_command_find(const char *name);
 
 /* The value of option `name` (the last one given), or NULL. */
@@ -195,5 +197,6 @@ extern const az_command cmd_validate;
 extern const az_command cmd_diff;
 extern const az_command cmd_unlock;
 extern const az_command cmd_graph;
+extern const az_command cmd_completion;
 
 #endif

@@ -18,6 +18,7 @@ const az_command *const az_commands[] = {
 	&cmd_unlock,
 	&cmd_auth,
 	&cmd_help,
+	&cmd_completion,
 	&cmd_version,
 	NULL,
 };

@@ -17,7 +17,7 @@
 #include "cmd.h"
 
 /* Options every command accepts, after its own. */
-static const az_option GLOBAL_OPTIONS[] = {
+const az_option az_global_options[] = {
 	{"verbose", 'v', NULL, "trace every request to stderr (as AZAPPLY_LOG=debug)", NULL},
 	{"no-color", 0, NULL, "never colour output (NO_COLOR in the environment does the same)", NULL},
 	{"help", 'h', NULL, "show help for the command", NULL},
@@ -36,8 +36,8 @@ static size_t count_options(const az_option *opts)
 static int find_option(const az_command *cmd, const char *name, size_t name_len, char short_name)
 {
 	size_t own = count_options(cmd->options);
-	for (size_t i = 0; i < own + count_options(GLOBAL_OPTIONS); i++) {
-		const az_option *o = i < own ? &cmd->options[i] : &GLOBAL_OPTIONS[i - own];
+	for (size_t i = 0; i < own + count_options(az_global_options); i++) {
+		const az_option *o = i < own ? &cmd->options[i] : &az_global_options[i - own];
 		if (short_name ? o->short_name == short_name
 			       : (strlen(o->name) == name_len && strncmp(o->name, name, name_len) == 0))
 			return (int)i;
@@ -48,12 +48,12 @@ static int find_option(const az_command *cmd, const char *name, size_t name_len,
 static const az_option *option_at(const az_command *cmd, int index)
 {
 	size_t own = count_options(cmd->options);
-	return (size_t)index < own ? &cmd->options[index] : &GLOBAL_OPTIONS[(size_t)index - own];
+	return (size_t)index < own ? &cmd->options[index] : &az_global_options[(size_t)index - own];
 }
 
 static int unknown_option(const az_command *cmd, const char *arg)
 {
-	size_t own = count_options(cmd->options), all = own + count_options(GLOBAL_OPTIONS);
+	size_t own = count_options(cmd->options), all = own + count_options(az_global_options);
 	const char **names = az_xcalloc(all, sizeof(char *));
 	char **owned = az_xcalloc(all, sizeof(char *));
 	for (size_t i = 0; i < all; i++)
@@ -96,7 +96,7 @@ static int check_choice(const az_command *cmd, const az_option *o, const char *v
  * positional arguments; "--" ends options. */
 static int parse_args(az_args *args, const az_command *cmd, int argc, char **argv)
 {
-	size_t slots = count_options(cmd->options) + count_options(GLOBAL_OPTIONS);
+	size_t slots = count_options(cmd->options) + count_options(az_global_options);
 	args->cmd = cmd;
 	args->values = az_xcalloc(slots, sizeof(*args->values));
 	args->positional = az_xcalloc((size_t)argc + 1, sizeof(char *));
@@ -156,7 +156,7 @@ static void free_args(az_args *args)
 {
 	if (!args->cmd)
 		return;
-	size_t slots = count_options(args->cmd->options) + count_options(GLOBAL_OPTIONS);
+	size_t slots = count_options(args->cmd->options) + count_options(az_global_options);
 	for (size_t i = 0; i < slots; i++)
 		free(args->values[i].values);
 	free(args->values);
@@ -195,7 +195,7 @@ void az_print_command_help(FILE *out, const az_command *cmd)
 	fprintf(out, "usage: %s\n\n%s\n", cmd->usage, cmd->summary);
 	if (cmd->description)
 		fprintf(out, "\n%s\n", cmd->description);
-	size_t own = count_options(cmd->options), all = own + count_options(GLOBAL_OPTIONS);
+	size_t own = count_options(cmd->options), all = own + count_options(az_global_options);
 	fprintf(out, "\nOptions:\n");
 	for (size_t i = 0; i < all; i++) {
 		const az_option *o = option_at(cmd, (int)i);

@@ -299,12 +299,168 @@ static void graph_of_invalid_stack_fails(void **state)
 	run_result_free(&r);
 }
 
+/* ---------------------------------------------------------------------
+ * completion
+ */
+/* Runs `script` with bash and returns its stdout; fails unless it exits 0. */
+static char *bash(const char *script)
+{
+	run_result r;
+	assert_int_equal(run_command(&r, "/bin/bash", (const char *const[]){"-c", script, NULL},
+				     NO_SECRETS_ENV, NULL),
+			 0);
+	if (r.exit_code != 0)
+		fail_msg("bash exited %d: %s", r.exit_code, r.err);
+	char *out = r.out;
+	r.out = NULL;
+	run_result_free(&r);
+	return out;
+}
+
+/* The words bash offers after `line` (the last word is completed). */
+static char *bash_complete(const char *script_path, const char *line)
+{
+	char script[2048];
+	snprintf(script, sizeof(script),
+		 "source '%s' && read -ra COMP_WORDS <<< '%s' && "
+		 "[[ '%s' == *' ' ]] && COMP_WORDS+=(''); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+		 "_azapply && echo \"${COMPREPLY[*]}\"",
+		 script_path, line, line);
+	return bash(script);
+}
+
+/* Whether `word` is one of the space-separated words of `words`. */
+static bool has_word(const char *words, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = words; (p = strstr(p, word)); p += n)
+		if ((p == words || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+static void completion_bash_loads_and_is_complete(void **state)
+{
+	(void)state;
+	run_result r = AZAPPLY("completion", "bash");
+	assert_int_equal(r.exit_code, 0);
+	char path[] = "/tmp/azapply-completion-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, r.out, strlen(r.out)), (ssize_t)strlen(r.out));
+	close(fd);
+	run_result_free(&r);
+
+	char cmdline[1200];
+	snprintf(cmdline, sizeof(cmdline), "bash -n '%s' && echo syntax-ok", path);
+	char *out = bash(cmdline);
+	assert_string_equal(out, "syntax-ok\n");
+	free(out);
+	snprintf(cmdline, sizeof(cmdline), "source '%s' && complete -p azapply", path);
+	out = bash(cmdline);
+	assert_string_equal(out, "complete -o filenames -F _azapply azapply\n");
+	free(out);
+
+	/* Every command `azapply help` lists, and each one's every option
+	 * (`azapply help CMD`), is offered: the script is the table. */
+	r = AZAPPLY("help");
+	char *commands = bash_complete(path, "azapply ");
+	size_t ncommands = 0;
+	for (char *line = strstr(r.out, "Commands:\n"); line && (line = strchr(line, '\n'));) {
+		line++;
+		char name[64];
+		if (sscanf(line, "  %63s", name) != 1 || strncmp(line, "  ", 2) != 0)
+			break;
+		assert_true(has_word(commands, name));
+		ncommands++;
+
+		run_result h = AZAPPLY("help", name);
+		assert_int_equal(h.exit_code, 0);
+		char prefix[128];
+		snprintf(prefix, sizeof(prefix), "azapply %s --", name);
+		char *options = bash_complete(path, prefix);
+		size_t noptions = 0;
+		for (const char *o = strstr(h.out, "\nOptions:\n"); o && (o = strstr(o, "--")); o += 2) {
+			char opt[64];
+			sscanf(o, "%63[a-z-]", opt);
+			if (!has_word(options, opt))
+				fail_msg("`azapply %s %s` is not completed: %s", name, opt, options);
+			noptions++;
+		}
+		assert_true(noptions >= 3); /* at least the global options */
+		free(options);
+		run_result_free(&h);
+	}
+	assert_true(ncommands >= 12);
+	free(commands);
+	run_result_free(&r);
+
+	/* Choices and positionals. */
+	out = bash_complete(path, "azapply plan --output ");
+	assert_string_equal(out, "text json markdown\n");
+	free(out);
+	out = bash_complete(path, "azapply graph -o m");
+	assert_string_equal(out, "mermaid markdown\n");
+	free(out);
+	out = bash_complete(path, "azapply completion ");
+	assert_string_equal(out, "bash zsh fish\n");
+	free(out);
+	out = bash_complete(path, "azapply help gr");
+	assert_string_equal(out, "graph\n");
+	free(out);
+	unlink(path);
+}
+
+/* zsh and fish run when installed; otherwise their shape is checked: one
+ * entry per command of the table. */
+static void completion_zsh_and_fish(void **state)
+{
+	(void)state;
+	run_result help = AZAPPLY("help");
+	const char *shells[] = {"zsh", "fish"};
+	for (size_t i = 0; i < 2; i++) {
+		run_result r = AZAPPLY("completion", shells[i]);
+		assert_int_equal(r.exit_code, 0);
+		for (char *line = strstr(help.out, "Commands:\n"); line && (line = strchr(line, '\n'));) {
+			line++;
+			char name[64], want[128];
+			if (sscanf(line, "  %63s", name) != 1 || strncmp(line, "  ", 2) != 0)
+				break;
+			if (i == 0)
+				snprintf(want, sizeof(want), "\n    %s)\n        _arguments -s", name);
+			else
+				snprintf(want, sizeof(want), "-n __fish_use_subcommand -a %s -d '", name);
+			if (!strstr(r.out, want))
+				fail_msg("%s completion has no '%s'", shells[i], want);
+		}
+		char path[] = "/tmp/azapply-completion-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, r.out, strlen(r.out)), (ssize_t)strlen(r.out));
+		close(fd);
+		char probe[256];
+		snprintf(probe, sizeof(probe), "command -v %s >/dev/null || exit 0; %s -n '%s'",
+			 shells[i], shells[i], path);
+		free(bash(probe));
+		unlink(path);
+		run_result_free(&r);
+	}
+	run_result_free(&help);
+
+	run_result r = AZAPPLY("completion", "bsh");
+	assert_int_equal(r.exit_code, 64);
+	assert_non_null(strstr(r.err, "did you mean 'bash'?"));
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(graph_dot_is_the_stack),
 		cmocka_unit_test(graph_mermaid_and_markdown),
 		cmocka_unit_test(graph_of_invalid_stack_fails),
+		cmocka_unit_test(completion_bash_loads_and_is_complete),
+		cmocka_unit_test(completion_zsh_and_fish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
