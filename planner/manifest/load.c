@@ -34,16 +34,16 @@ static void *grow_pow2(void *p, size_t len, size_t size)
 }
 
 /* "<root>/<rel>", the way the user named the tree. */
-static char *display_path(const az_manifest_set *set, const char *rel)
+char *az_mf_display_path(const az_manifest_set *set, const char *rel)
 {
 	return set->root[0] ? az_xasprintf("%s/%s", set->root, rel) : az_xstrdup(rel);
 }
 
 /* Records a file the set has read; returns its display path. */
-static const char *add_file(az_manifest_set *set, const char *rel)
+const char *az_mf_add_file(az_manifest_set *set, const char *rel)
 {
 	set->files = grow_pow2(set->files, set->files_len, sizeof(*set->files));
-	char *shown = display_path(set, rel);
+	char *shown = az_mf_display_path(set, rel);
 	set->files[set->files_len++] = shown;
 	return shown;
 }
@@ -88,7 +88,7 @@ static const char *json_type_name(const json_t *v)
 
 /* Joins the manifest's directory and `ref`, folding "." and "..". NULL when
  * the result would leave the root. */
-static char *join_inside(const char *manifest_rel, const char *ref)
+char *az_mf_join_inside(const char *manifest_rel, const char *ref)
 {
 	az_buf out = AZ_BUF_INIT;
 	const char *slash = strrchr(manifest_rel, '/');
@@ -160,7 +160,7 @@ static int read_spec_file(az_manifest_set *set, const az_file_source *src, const
 		error = AZ_EINVALID;
 		goto done;
 	}
-	const char *shown = add_file(set, path);
+	const char *shown = az_mf_add_file(set, path);
 	error = az_yaml_parse(shown, data, len, limits, &docs, &maps, &n, &inner);
 	if (error) {
 		char *why = first_error(&inner);
@@ -210,7 +210,7 @@ static int merge_spec_file(az_manifest_set *set, const az_file_source *src, az_m
 		            "specFile must be the relative path of a .json file");
 		return AZ_EINVALID;
 	}
-	if (value[0] == '/' || !(path = join_inside(m->file, value))) {
+	if (value[0] == '/' || !(path = az_mf_join_inside(m->file, value))) {
 		az_diag *dg =
 		    az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
 		                "specFile '%s' is outside the manifest tree", az_quote(qv, value));
@@ -266,16 +266,8 @@ done:
 	return error;
 }
 
-/* A parsed file: its display path and documents. */
-typedef struct parsed_file {
-	const char *shown;
-	json_t **docs;
-	az_srcmap **maps;
-	size_t n;
-} parsed_file;
-
-static int read_and_parse(az_manifest_set *set, const az_file_source *src, const char *rel,
-                          const az_load_limits *limits, parsed_file *out, az_diags *d)
+int az_mf_read_parse(az_manifest_set *set, const az_file_source *src, const char *rel,
+                     const az_load_limits *limits, az_mf_parsed *out, az_diags *d)
 {
 	char *data = NULL;
 	size_t len = 0, first = d->len;
@@ -284,20 +276,20 @@ static int read_and_parse(az_manifest_set *set, const az_file_source *src, const
 	if (error) {
 		/* The source names the file as it knows it; the position shows
 		 * it as the user named the tree. */
-		char *shown = display_path(set, rel);
+		char *shown = az_mf_display_path(set, rel);
 		for (size_t i = first; i < d->len; i++)
 			if (!d->items[i].file)
 				d->items[i].file = az_xstrdup(shown);
 		free(shown);
 		return error;
 	}
-	out->shown = add_file(set, rel);
+	out->shown = az_mf_add_file(set, rel);
 	error = az_yaml_parse(out->shown, data, len, limits, &out->docs, &out->maps, &out->n, d);
 	free(data);
 	return error;
 }
 
-static az_manifest *add_manifest(az_manifest_set *set)
+az_manifest *az_mf_add_manifest(az_manifest_set *set)
 {
 	set->items = grow_pow2(set->items, set->len, sizeof(*set->items));
 	az_manifest *m = &set->items[set->len++];
@@ -308,8 +300,8 @@ static az_manifest *add_manifest(az_manifest_set *set)
 static int load_manifest_file(az_manifest_set *set, const az_file_source *src, const char *rel,
                               const az_load_limits *limits, az_diags *d)
 {
-	parsed_file f;
-	int error = read_and_parse(set, src, rel, limits, &f, d);
+	az_mf_parsed f;
+	int error = az_mf_read_parse(set, src, rel, limits, &f, d);
 	if (error)
 		return error;
 	json_t **docs = f.docs;
@@ -332,7 +324,7 @@ static int load_manifest_file(az_manifest_set *set, const az_file_source *src, c
 			error = AZ_EINVALID;
 			continue;
 		}
-		az_manifest *m = add_manifest(set);
+		az_manifest *m = az_mf_add_manifest(set);
 		m->file = rel_of(set, f.shown);
 		m->doc = (int)i;
 		m->pos = *pos;
@@ -357,9 +349,9 @@ static int load_project(az_manifest_set *set, const az_file_source *src,
                         const az_load_limits *limits, az_diags *d)
 {
 	az_project *p = &set->project;
-	parsed_file f;
+	az_mf_parsed f;
 	size_t kept = 0;
-	int error = read_and_parse(set, src, PROJECT_FILE, limits, &f, d);
+	int error = az_mf_read_parse(set, src, PROJECT_FILE, limits, &f, d);
 	if (error)
 		return error;
 	const char *shown = f.shown;
@@ -483,6 +475,8 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 	for (size_t i = 0; i < npaths; i++)
 		if (is_manifest_path(paths[i]) && load_manifest_file(set, src, paths[i], limits, d))
 			error = AZ_EINVALID;
+	if (az_mf_studio_expand(set, src, paths, npaths, limits, &nmanifests, d))
+		error = AZ_EINVALID;
 done:
 	for (size_t i = 0; i < npaths; i++)
 		free(paths[i]);

@@ -91,6 +91,38 @@ void az_mf_put_text(az_buf *out, const char *s, size_t len);
  * the old strings may have been freed). */
 void az_mf_refresh_identity(az_manifest *m);
 
+/* The loader's own bookkeeping, shared with studio.c: the display path
+ * "<root>/<rel>" (caller frees); a file the set has read (returns its
+ * display path, owned by the set); a new zeroed manifest at the end of
+ * the set (moves the others); `ref` joined to the folder of
+ * `manifest_rel`, or NULL when it would leave the root. */
+char *az_mf_display_path(const az_manifest_set *set, const char *rel);
+const char *az_mf_add_file(az_manifest_set *set, const char *rel);
+az_manifest *az_mf_add_manifest(az_manifest_set *set);
+char *az_mf_join_inside(const char *manifest_rel, const char *ref);
+
+/* A file read and parsed into documents: its display path (owned by the
+ * set) and the documents and their maps (the caller frees them). */
+typedef struct az_mf_parsed {
+	const char *shown;
+	json_t **docs;
+	az_srcmap **maps;
+	size_t n;
+} az_mf_parsed;
+int az_mf_read_parse(az_manifest_set *set, const az_file_source *src, const char *rel,
+                     const az_load_limits *limits, az_mf_parsed *out, az_diags *d);
+
+/* Synapse Studio folders (studio.c): replaces every SynapseArtifacts
+ * manifest of the set by a manifest per artifact file of its folder.
+ * `paths` are every file of the source; `files` counts the files read
+ * against limits->max_files. */
+int az_mf_studio_expand(az_manifest_set *set, const az_file_source *src, char **paths,
+                        size_t npaths, const az_load_limits *limits, size_t *files,
+                        az_diags *d);
+/* `s` with every "${" that is no ${var.}, ${env.} or ${ref.} expression
+ * made literal ("$${"); NULL when nothing changes. */
+char *az_mf_studio_escape(const char *s);
+
 /* Number of UTF-8 characters in s[0..len). */
 size_t az_mf_utf8_chars(const char *s, size_t len);
 

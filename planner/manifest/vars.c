@@ -22,7 +22,10 @@
  * Overrides (environments.<env>.overrides: {"Kind/name": merge patch}) are
  * RFC 7386 merge patches on the manifest's spec, applied after variables so
  * they address resources by their final names; their own strings are then
- * resolved, with positions in azapply.yaml.
+ * resolved, with positions in azapply.yaml. A top-level key of a patch
+ * with dots is a path (`properties.parameters.db.defaultValue: x`): that is
+ * how a value deep inside a Synapse Studio artifact is set per environment
+ * without copying its file. No spec has a top-level key with a dot.
  */
 #include "manifest_int.h"
 
@@ -263,6 +266,78 @@ static void resolve_patched(vctx *c, az_manifest *m, json_t *target, json_t *pat
 	}
 }
 
+/* An override's keys may be dotted paths into the spec, the way a folder
+ * artifact's value is named without repeating its nesting
+ * (`properties.parameters.db.defaultValue: x`); a key without a dot is a
+ * key. Returns the patch with those paths expanded into mappings (a new
+ * reference, never sharing a node with the project), and fills `map` with
+ * the positions of its nodes (relative to the patch) from the project's
+ * map at `src`. NULL after reporting a path with an empty segment. */
+static json_t *expand_paths(vctx *c, json_t *patch, const az_srcmap *pmap, const char *src,
+                            az_srcmap *map)
+{
+	az_mf_map_copy(map, "", pmap, src);
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	json_t *out = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(patch, key, v) if (!strchr(key, '.'))
+	    json_object_set_new(out, key, json_deep_copy(v));
+	az_buf from = AZ_BUF_INIT, to = AZ_BUF_INIT;
+	bool ok = true;
+	json_object_foreach(patch, key, v)
+	{
+		if (!strchr(key, '.'))
+			continue;
+		az_buf_truncate(&from, 0);
+		az_buf_puts(&from, src);
+		az_mf_ptr_push(&from, key, strlen(key));
+		az_buf_truncate(&to, 0);
+		json_t *at = out;
+		const char *seg = key;
+		for (;;) {
+			const char *dot = strchr(seg, '.');
+			size_t n = dot ? (size_t)(dot - seg) : strlen(seg);
+			if (!n) {
+				az_pos kp = az_mf_key_pos(pmap, from.data);
+				char qk[AZ_QUOTE_SIZE];
+				az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, &kp, NULL,
+				                          "override path '%s' has an empty segment",
+				                          az_quote(qk, key));
+				az_diag_set_detail(dg, "write the path as properties.parameters.db."
+				                       "defaultValue: keys joined by single dots");
+				ok = false;
+				break;
+			}
+			char *name = az_xstrndup(seg, n);
+			az_mf_ptr_push(&to, name, n);
+			if (!dot) {
+				json_object_set_new(at, name, json_deep_copy(v));
+				free(name);
+				break;
+			}
+			json_t *next = json_object_get(at, name);
+			if (!json_is_object(next)) {
+				next = json_object();
+				json_object_set_new(at, name, next);
+			}
+			free(name);
+			at = next;
+			seg = dot + 1;
+		}
+		if (ok)
+			az_mf_map_copy(map, to.data, pmap, from.data);
+	}
+	az_buf_free(&from);
+	az_buf_free(&to);
+	if (!ok) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 {
 	const az_project *p = &set->project;
@@ -273,8 +348,8 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 			json_object_set_new(index, set->items[i].address,
 			                    json_integer((json_int_t)i));
 	const char *addr;
-	json_t *patch;
-	json_object_foreach(overrides, addr, patch)
+	json_t *patch_as_written;
+	json_object_foreach(overrides, addr, patch_as_written)
 	{
 		az_buf_truncate(&src, 0);
 		az_buf_puts(&src, "/environments");
@@ -294,14 +369,21 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 			                   az_quote(qe, c->env));
 			continue;
 		}
+		az_srcmap *pmap = az_srcmap_new();
+		json_t *patch = expand_paths(c, patch_as_written, p->map, src.data, pmap);
+		if (!patch) {
+			az_srcmap_free(pmap);
+			continue;
+		}
 		az_manifest *m = &set->items[json_integer_value(slot)];
 		json_t *spec = json_object_get(m->body, "spec");
 		json_object_set_new(m->body, "spec", merge_patch(spec, patch));
 		/* Patched nodes point at the override; "/spec" keeps its place. */
 		const az_mf_loc *sl = az_mf_map_find(m->map, "/spec", 5);
 		az_mf_loc spec_loc = sl ? *sl : (az_mf_loc){.pos = *az_srcmap_get(m->map, "")};
-		az_mf_map_copy(m->map, "/spec", p->map, src.data);
+		az_mf_map_copy(m->map, "/spec", pmap, "");
 		az_mf_map_put(m->map, "/spec", 5, &spec_loc);
+		az_srcmap_free(pmap);
 		az_buf_truncate(&ptr, 0);
 		az_buf_puts(&ptr, "/spec");
 		json_t *patched = json_object_get(m->body, "spec");
@@ -312,6 +394,7 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 			if (r)
 				json_object_set_new(m->body, "spec", r);
 		}
+		json_decref(patch);
 	}
 	az_buf_free(&src);
 	az_buf_free(&ptr);

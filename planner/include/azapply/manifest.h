@@ -202,6 +202,16 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
  * Resolving also refreshes kind, name and address (metadata.name may use
  * variables): pointers taken before it are stale. */
 
+/* ---------------------------------------------------------------------
+ * Synapse Studio's git layout (studio.c): a manifest of kind
+ * SynapseArtifacts names a workspace and a folder, and the loader turns
+ * each artifact file of the folder into a manifest of its kind. The kind
+ * of a folder ("pipeline" -> "Pipeline") and the folder of a kind; NULL
+ * for what azapply does not manage.
+ */
+const char *az_studio_folder_kind(const char *folder);
+const char *az_studio_kind_folder(const char *kind);
+
 /* A project setting for an environment: environments.<env>.<key> when it is
  * a string, else the top-level <key> ("subscription", "location", ...).
  * Borrowed from the project body; NULL when neither is set. */
