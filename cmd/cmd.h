@@ -101,6 +101,8 @@ bool az_output_stdout_written(void);
  * stdout when it fails before printing its own document, so a tool
  * reading stdout gets JSON, never nothing. */
 void az_print_diags_object(FILE *out, const az_diags *d);
+/* One diagnostic as the JSON outputs show it (severity, message, file...). */
+json_t *az_diag_json(const az_diag *x);
 /* Prints diagnostics: text to `out` as `file:line:col: error: message`
  * (plus GitHub Actions annotations when GITHUB_ACTIONS=true), or JSON. */
 void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color);

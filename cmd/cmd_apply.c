@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apply_events.h"
 #include "cmd.h"
+
+static const char *const APPLY_OUTPUTS[] = {"text", "json", NULL};
 
 static const az_option APPLY_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
@@ -25,6 +28,8 @@ static const az_option APPLY_OPTIONS[] = {
 	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
 	{"require-clean", 0, NULL, "refuse to apply from a work tree with uncommitted changes", NULL},
+	{"output", 'o', "FORMAT", "text (default), or json: one event per line, the rest to stderr",
+	 APPLY_OUTPUTS},
 	AZ_LOCK_OPTIONS,
 	AZ_GIT_OPTIONS,
 	{NULL, 0, NULL, NULL, NULL},
@@ -140,10 +145,14 @@ static void progress(void *ud, az_apply_event ev, const char *address, const cha
 	fflush(stdout);
 }
 
+/* Where the words for people go: stdout, or stderr when stdout carries
+ * --output json events. */
+static FILE *human = NULL;
+
 static bool confirm(void)
 {
-	printf("\nDo you want to apply these changes? Only 'yes' is accepted: ");
-	fflush(stdout);
+	fprintf(human, "\nDo you want to apply these changes? Only 'yes' is accepted: ");
+	fflush(human);
 	char line[32];
 	if (!fgets(line, sizeof(line), stdin))
 		return false;
@@ -374,6 +383,13 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	struct az_arg_value *plan_values = NULL;
 	az_git_provenance prov = {0};
 	az_lock *lock = NULL;
+	/* --output json: events on stdout (apply_events.c), people's words on stderr. */
+	bool events = args->cmd == &cmd_apply && az_cmd_format(args) == AZ_FORMAT_JSON;
+	az_apply_events ev = {.d = &d};
+	const char *outcome = "error";
+	az_apply_result res = {0};
+	bool applied = false;
+	human = events ? stderr : stdout;
 
 	bool destroy = req->destroy;
 	if (req->plan_file && saved_plan_args(&load_args, &plan_values, dir_from_plan, env_from_plan,
@@ -444,7 +460,8 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	az_plan_set_provenance(&plan, label);
 	free(label);
 	if (stop_flag) {
-		printf("Interrupted before anything was changed.\n");
+		fprintf(human, "Interrupted before anything was changed.\n");
+		outcome = "interrupted";
 		rc = AZ_EXIT_INTERRUPTED;
 		goto done;
 	}
@@ -452,8 +469,17 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		goto done;
 	if (req->import_id && restrict_to_import(&plan, req, &d) != 0)
 		goto done;
-	az_cmd_print_plan(args, &plan, AZ_FORMAT_TEXT);
+	if (events) {
+		az_buf text = AZ_BUF_INIT;
+		az_plan_render_text(&text, &plan, &(az_render_options){.color = false});
+		fputs(text.data ? text.data : "", stderr);
+		az_buf_free(&text);
+		az_events_planned(&ev, &plan);
+	} else {
+		az_cmd_print_plan(args, &plan, AZ_FORMAT_TEXT);
+	}
 	if (!az_plan_has_changes(&plan)) {
+		outcome = "no-changes";
 		rc = AZ_EXIT_OK;
 		goto done;
 	}
@@ -462,10 +488,12 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		az_diag_add(&d, AZ_SEV_ERROR, NULL, NULL,
 			    "%zu planned action%s refused: nothing was changed", counts.refused,
 			    counts.refused == 1 ? " is" : "s are");
+		outcome = "refused";
 		goto done;
 	}
 	if (!auto_approve && (!confirm() || stop_flag)) {
-		printf("Cancelled: nothing was changed.\n");
+		fprintf(human, "Cancelled: nothing was changed.\n");
+		outcome = "cancelled";
 		goto done;
 	}
 	az_apply_options ao = {
@@ -476,15 +504,22 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		.interrupted = &stop_flag,
 		.abandon = &abandon_flag,
 	};
-	az_apply_result res;
-	putchar('\n');
+	if (events) {
+		ao.progress = az_events_progress;
+		ao.tick = az_events_tick;
+		ao.progress_ud = &ev;
+		ev.failed_from = d.len;
+	}
+	fputc('\n', human);
 	const char *ci = getenv("CI");
-	status_line = isatty(STDOUT_FILENO) && !(ci && *ci) && az_use_color(stdout, args);
+	status_line = !events && isatty(STDOUT_FILENO) && !(ci && *ci) && az_use_color(stdout, args);
 	/* No status line, no ticks: a pending tick holds the end of the run
-	 * for up to a second, which every apply and import would wait. */
-	if (!status_line)
+	 * for up to a second, which every apply and import would wait. A
+	 * reader of events is told about long steps. */
+	if (!status_line && !events)
 		ao.tick = NULL;
 	int arc = az_apply(&plan, &ao, &res, &d);
+	applied = true;
 	clear_status();
 	if (abandon_flag) {
 		/* The session's callbacks point into the abandoned run: the lock
@@ -496,10 +531,11 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		fflush(stdout);
 		_exit(128 + exit_signal);
 	}
-	printf("\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
+	fprintf(human, "\n%s %s: %zu done, %zu failed, %zu skipped%s.\n",
 	       destroy ? "Destroy" : req->import_id ? "Import" : "Apply",
 	       arc == 0 ? "complete" : "incomplete", res.done, res.failed, res.skipped,
 	       res.not_started ? ", some not started (interrupted)" : "");
+	outcome = arc == 0 ? "complete" : "incomplete";
 	rc = arc == 0 ? AZ_EXIT_OK : AZ_EXIT_ERROR;
 done:
 	az_lock_release(lock, session, &d);
@@ -507,6 +543,8 @@ done:
 	if (exit_signal)
 		rc = 128 + exit_signal;
 	az_cmd_report(args, &d, AZ_FORMAT_TEXT);
+	if (events)
+		az_events_summary(args->cmd->name, outcome, &plan, applied ? &res : NULL, &d);
 out:
 	az_plan_free_items(&plan);
 	az_session_free(session);
@@ -541,7 +579,8 @@ const az_command cmd_apply = {
 	.name = "apply",
 	.summary = "Change Azure to match the manifests",
 	.usage = "azapply apply [DIR | PLANFILE] [--env NAME] [--auto-approve] [--parallelism N] "
-		 "[--fail-fast] [--target ADDR]... [--require-clean] [--lock-timeout DURATION] [--git-ref REF [--repo PATH]]",
+		 "[--fail-fast] [--target ADDR]... [--require-clean] [--lock-timeout DURATION] "
+		 "[--output text|json] [--git-ref REF [--repo PATH]]",
 	.description =
 		"Plans as `azapply plan` does, shows the plan and asks for confirmation\n"
 		"(--auto-approve skips the question; without a terminal it is required).\n"
@@ -556,7 +595,10 @@ const az_command cmd_apply = {
 		"Each changed resource records the git commit it was applied from in its\n"
 		"ownership marker (azapply-commit; \"-dirty\" when DIR had uncommitted\n"
 		"changes, which --require-clean refuses). With --git-ref REF the manifests\n"
-		"are read from that commit's tree and DIR is a folder inside it.",
+		"are read from that commit's tree and DIR is a folder inside it.\n\n"
+		"--output json prints one JSON event per line on stdout (planned, started,\n"
+		"progress, done, failed, skipped, then always a summary); the plan and\n"
+		"everything else for people go to stderr.",
 	.options = APPLY_OPTIONS,
 	.max_positional = 1,
 	.exec = apply_exec,

@@ -264,7 +264,7 @@ static void print_text(FILE *out, const az_diag *x, bool color)
 	}
 }
 
-static json_t *diag_json(const az_diag *x)
+json_t *az_diag_json(const az_diag *x)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "severity", json_string(severity_name(x->severity)));
@@ -293,7 +293,7 @@ void az_print_diags_object(FILE *out, const az_diags *d)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < d->len; i++)
-		json_array_append_new(arr, diag_json(&d->items[i]));
+		json_array_append_new(arr, az_diag_json(&d->items[i]));
 	json_t *o = json_pack("{s:o}", "diagnostics", arr);
 	json_dumpf(o, out, JSON_INDENT(2));
 	fputc('\n', out);
@@ -305,7 +305,7 @@ void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color)
 	if (format == AZ_FORMAT_JSON) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < d->len; i++)
-			json_array_append_new(arr, diag_json(&d->items[i]));
+			json_array_append_new(arr, az_diag_json(&d->items[i]));
 		json_dumpf(arr, out, JSON_INDENT(2));
 		fputc('\n', out);
 		json_decref(arr);
