@@ -123,7 +123,7 @@ endforeach()
 set(_stage_order
   manifest git planner schema
   suggest names roles roles_builtin paths
-  graph stack
+  graph stack select
   diff marker instance plan plan_marker
   resolve identity desired lock refresh plan_build
   markdown render plan_file

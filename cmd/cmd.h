@@ -166,6 +166,15 @@ int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options 
  * fingerprints compare the same whichever asked. */
 int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin *origin,
 		       const az_plan_options *po);
+/* The --selector option of plan, apply and drift. */
+#define AZ_SELECTOR_OPTION                                                                     \
+	{"selector", 'l', "KEY=VALUE", "only resources with this label, and what they need "     \
+				       "(repeatable: all must match)", NULL}
+/* The targets to plan: --target's, and with --selector the resources whose
+ * labels match (az_stack_select). *out is NULL when there is no selector
+ * (plan with `targets` as given), else an array the caller frees. */
+int az_cmd_select(const char ***out, size_t *len, const az_args *args, const az_stack *stack,
+		  const char *const *targets, size_t targets_len, az_diags *d);
 /* Prints the diagnostics and frees everything the run holds. */
 void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format);
 /* Frees everything the run holds, its diagnostics unprinted. */

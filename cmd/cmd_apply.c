@@ -26,6 +26,7 @@ static const az_option APPLY_OPTIONS[] = {
 	{"parallelism", 'p', "N", "changes in flight at once (default 10)", NULL},
 	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
 	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
+	AZ_SELECTOR_OPTION,
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
 	{"require-clean", 0, NULL, "refuse to apply from a work tree with uncommitted changes", NULL},
 	{"output", 'o', "FORMAT", "text (default), or json: one event per line, the rest to stderr",
@@ -383,6 +384,8 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	struct az_arg_value *plan_values = NULL;
 	az_git_provenance prov = {0};
 	az_lock *lock = NULL;
+	const char **selected = NULL;
+	size_t nselected = 0;
 	/* --output json: events on stdout (apply_events.c), people's words on stderr. */
 	bool events = args->cmd == &cmd_apply && az_cmd_format(args) == AZ_FORMAT_JSON;
 	az_apply_events ev = {.d = &d};
@@ -419,6 +422,10 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	}
 	if (az_cmd_load_stack_from(&stack, &prov, &load_args, &d) != 0)
 		goto done;
+	/* --selector: the resources it picks are targets (checked offline). */
+	if (!req->import_id && az_cmd_select(&selected, &nselected, args, stack, req->targets,
+					     req->targets_len, &d) != 0)
+		goto done;
 	if (prov.dirty && !destroy) {
 		/* The marker says "-dirty": what was applied is not in any commit. */
 		if (args->cmd == &cmd_apply && az_arg_flag(args, "require-clean")) {
@@ -450,7 +457,8 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		free(label);
 		goto done;
 	}
-	az_plan_options po = {.targets = req->targets, .targets_len = req->targets_len,
+	az_plan_options po = {.targets = selected ? selected : req->targets,
+			      .targets_len = selected ? nselected : req->targets_len,
 			      .targets_given_as = req->import_id ? "import" : NULL,
 			      .destroy = destroy};
 	if (az_plan_stack(&plan, stack, session, &po, &d) != 0) {
@@ -554,6 +562,7 @@ out:
 	free((char *)(uintptr_t)dir_from_plan[0]);
 	free((char *)(uintptr_t)env_from_plan[0]);
 	free(plan_values);
+	free(selected);
 	return rc;
 }
 
@@ -579,7 +588,7 @@ const az_command cmd_apply = {
 	.name = "apply",
 	.summary = "Change Azure to match the manifests",
 	.usage = "azapply apply [DIR | PLANFILE] [--env NAME] [--auto-approve] [--parallelism N] "
-		 "[--fail-fast] [--target ADDR]... [--require-clean] [--lock-timeout DURATION] "
+		 "[--fail-fast] [--target ADDR]... [--selector KEY=VALUE]... [--require-clean] [--lock-timeout DURATION] "
 		 "[--output text|json] [--git-ref REF [--repo PATH]]",
 	.description =
 		"Plans as `azapply plan` does, shows the plan and asks for confirmation\n"

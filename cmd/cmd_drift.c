@@ -17,6 +17,7 @@ static const char *const DRIFT_OUTPUTS[] = {"text", "json", "markdown", NULL};
 
 static const az_option DRIFT_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
+	AZ_SELECTOR_OPTION,
 	{"include-unmanaged", 0, NULL, "also list resources in managed scopes that no manifest declares", NULL},
 	{"output", 'o', "FORMAT", "text (default), json or markdown", DRIFT_OUTPUTS},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
@@ -203,7 +204,7 @@ static int drift_exec(const az_args *args)
 const az_command cmd_drift = {
 	.name = "drift",
 	.summary = "Report where Azure has drifted from the manifests",
-	.usage = "azapply drift [DIR] [--env NAME] [--include-unmanaged] [--output text|json|markdown] "
+	.usage = "azapply drift [DIR] [--env NAME] [--selector KEY=VALUE]... [--include-unmanaged] [--output text|json|markdown] "
 		 "[--git-ref REF [--repo PATH]]",
 	.description =
 		"Reads live state and reports, per resource: changed outside azapply (with the\n"

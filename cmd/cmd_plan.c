@@ -14,6 +14,7 @@ static const char *const PLAN_OUTPUTS[] = {"text", "json", "markdown", NULL};
 static const az_option PLAN_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
 	{"target", 't', "ADDR", "plan only this resource and what it needs (repeatable)", NULL},
+	AZ_SELECTOR_OPTION,
 	{"out", 0, "FILE", "save the plan to FILE for `azapply apply FILE` (mode 0600)", NULL},
 	{"detailed-exitcode", 0, NULL, "exit 2 when there are changes, 0 when none", NULL},
 	{"refresh-only", 0, NULL, "read live state and report drift; propose nothing", NULL},
@@ -94,7 +95,8 @@ done:
 const az_command cmd_plan = {
 	.name = "plan",
 	.summary = "Show what apply would change in Azure",
-	.usage = "azapply plan [DIR] [--env NAME] [--target ADDR]... [--out FILE] "
+	.usage = "azapply plan [DIR] [--env NAME] [--target ADDR]... [--selector KEY=VALUE]... "
+		 "[--out FILE] "
 		 "[--detailed-exitcode] [--refresh-only] [--destroy] [--output text|json|markdown] "
 		 "[--git-ref REF [--repo PATH]]",
 	.description =
@@ -109,6 +111,8 @@ const az_command cmd_plan = {
 		"--destroy previews `azapply destroy`: every resource this stack instance\n"
 		"owns is deleted, in the reverse of the dependency graph; with --out, the\n"
 		"saved plan is a destroy plan for `azapply apply FILE`.\n"
+		"--selector KEY=VALUE plans the resources whose metadata.labels match every\n"
+		"selector, and what they depend on, as --target does.\n"
 		"--git-ref REF plans the manifests of that commit (DIR is then a folder in\n"
 		"its tree); diagnostics name files as REF:path.\n"
 		"Exit 0: success (with --detailed-exitcode: no changes); 2: changes\n"

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <azapply/select.h>
+
 #include "cmd.h"
 
 /* The value of `name` when the command declares that option (destroy and
@@ -140,6 +142,32 @@ az_format az_cmd_format(const az_args *args)
 	return AZ_FORMAT_TEXT;
 }
 
+int az_cmd_select(const char ***out, size_t *len, const az_args *args, const az_stack *stack,
+		  const char *const *targets, size_t targets_len, az_diags *d)
+{
+	int nsel = 0;
+	const char *const *selectors = NULL;
+	*out = NULL;
+	*len = 0;
+	for (const az_option *o = args->cmd->options; o && o->name; o++)
+		if (strcmp(o->name, "selector") == 0)
+			selectors = az_arg_all(args, "selector", &nsel);
+	if (!nsel)
+		return 0;
+	const char **chosen = NULL;
+	size_t n = 0;
+	if (az_stack_select(&chosen, &n, stack, selectors, (size_t)nsel, d) != 0)
+		return AZ_EINVALID;
+	/* Selected or targeted: both are planned, with what they need. */
+	*out = az_xcalloc(targets_len + n, sizeof(**out));
+	for (size_t i = 0; i < targets_len; i++)
+		(*out)[(*len)++] = targets[i];
+	for (size_t i = 0; i < n; i++)
+		(*out)[(*len)++] = chosen[i];
+	free(chosen);
+	return 0;
+}
+
 int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options *po)
 {
 	az_cmd_origin origin = az_cmd_origin_of(args);
@@ -152,10 +180,21 @@ int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin
 	memset(run, 0, sizeof(*run));
 	if (load_stack_at(&run->stack, NULL, origin, args, &run->d) != 0)
 		return AZ_EINVALID;
+	const char **selected = NULL;
+	size_t nselected = 0;
+	if (az_cmd_select(&selected, &nselected, args, run->stack, po->targets, po->targets_len,
+			  &run->d) != 0)
+		return AZ_EINVALID;
+	az_plan_options chosen = *po;
+	if (selected) {
+		chosen.targets = selected;
+		chosen.targets_len = nselected;
+	}
 	int rc = az_cmd_open_session(&run->session, args, run->stack, &run->d);
-	if (rc != 0)
-		return rc;
-	return az_plan_stack(&run->plan, run->stack, run->session, po, &run->d);
+	if (rc == 0)
+		rc = az_plan_stack(&run->plan, run->stack, run->session, &chosen, &run->d);
+	free(selected);
+	return rc;
 }
 
 void az_cmd_run_free(az_cmd_run *run)

@@ -453,6 +453,90 @@ static void completion_zsh_and_fish(void **state)
 	run_result_free(&r);
 }
 
+/* ---------------------------------------------------------------------
+ * --selector: a selector that cannot match is an error before any request,
+ * with what was meant.
+ */
+/* Replaces the first `from` in `path` by `to`. */
+static void replace_in(const char *path, const char *from, const char *to)
+{
+	char *text = test_read_file(path);
+	assert_non_null(text);
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	fclose(f);
+	free(text);
+}
+
+/* A copy of examples/synapse-ml with labels: the ML workspace is team ml,
+ * the Spark and SQL pools team data. The caller removes the tree. */
+static char *labelled_stack(void)
+{
+	char *dir = test_tempdir("azapply-selector");
+	assert_non_null(dir);
+	char from[1024], to[1100], path[1200];
+	snprintf(from, sizeof(from), "%s/examples/synapse-ml", AZAPPLY_SOURCE_DIR);
+	snprintf(to, sizeof(to), "%s/stack", dir);
+	assert_int_equal(test_copy_tree(from, to), 0);
+	snprintf(path, sizeof(path), "%s/10-ml-workspace.yaml", to);
+	replace_in(path, "  name: ml\n", "  name: ml\n  labels: {team: ml, tier: workspace}\n");
+	snprintf(path, sizeof(path), "%s/21-spark-pool.yaml", to);
+	replace_in(path, "  name: spark\n", "  name: spark\n  labels: {team: data, tier: compute}\n");
+	snprintf(path, sizeof(path), "%s/22-sql-pool.yaml", to);
+	replace_in(path, "  name: warehouse\n",
+		   "  name: warehouse\n  labels: {team: data, tier: warehouse}\n");
+	return dir;
+}
+
+static void selector_mistakes_are_named_offline(void **state)
+{
+	(void)state;
+	char *dir = labelled_stack();
+	char stack[1100];
+	snprintf(stack, sizeof(stack), "%s/stack", dir);
+	/* No cloud and no credentials: nothing may be asked of Azure. */
+	static const char *const env[] = {"SYNAPSE_SQL_PASSWORD=quickstart-Passw0rd!",
+					  "GITHUB_ACTIONS=", "AZURE_CLIENT_SECRET=",
+					  "AZAPPLY_CLOUD_CONFIG=/nonexistent/cloud.json", NULL};
+	static const struct {
+		const char *cmd, *selector, *selector2, *message, *detail;
+	} CASES[] = {
+		{"plan", "teem=ml", NULL, "--selector teem=ml: no resource has a label 'teem'",
+		 "did you mean 'team'? (label keys in this stack: team, tier)"},
+		{"drift", "team=dta", NULL, "--selector team=dta: no resource has team=dta",
+		 "did you mean 'team=data'? (values of 'team': ml, data)"},
+		{"apply", "team", NULL, "--selector 'team' is not KEY=VALUE",
+		 "select by a label of metadata.labels, e.g. --selector team=data"},
+		{"plan", "team=ml", "tier=compute",
+		 "no resource has every label of --selector team=ml, tier=compute",
+		 "selectors must all match (AND)"},
+	};
+	for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+		const char *argv[12] = {CASES[i].cmd, stack, "--env", "dev", "--selector",
+					CASES[i].selector};
+		size_t n = 6;
+		if (CASES[i].selector2) {
+			argv[n++] = "-l";
+			argv[n++] = CASES[i].selector2;
+		}
+		if (strcmp(CASES[i].cmd, "apply") == 0)
+			argv[n++] = "--auto-approve";
+		argv[n] = NULL;
+		run_result r;
+		assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
+		if (r.exit_code != 1 || !strstr(r.err, CASES[i].message) ||
+		    !strstr(r.err, CASES[i].detail) || strstr(r.err, "cloud"))
+			fail_msg("%s --selector %s: exit %d\n%s", CASES[i].cmd, CASES[i].selector,
+				 r.exit_code, r.err);
+		run_result_free(&r);
+	}
+	test_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +545,7 @@ int main(void)
 		cmocka_unit_test(graph_of_invalid_stack_fails),
 		cmocka_unit_test(completion_bash_loads_and_is_complete),
 		cmocka_unit_test(completion_zsh_and_fish),
+		cmocka_unit_test(selector_mistakes_are_named_offline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
