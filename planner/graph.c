@@ -24,16 +24,26 @@ typedef struct index_entry {
 struct az_stack_index {
 	index_entry *entries; /* by address */
 	size_t len;
-	index_entry *by_name; /* by "Kind\nazure name", lowercased: Azure names are case-insensitive */
+	/* by "Kind\nworkspace\nazure name" (the name lowercased: Azure names
+	 * are case-insensitive; the workspace as written, "" outside one), so
+	 * a reference finds its target in its own workspace in one search. */
+	index_entry *by_name;
 	size_t by_name_len;
 };
 
-static char *name_key(const char *kind, const char *name)
+static char *name_key(const char *kind, const char *workspace, const char *name)
 {
 	char *lower = az_lowercase(name);
-	char *key = az_xasprintf("%s\n%s", kind, lower);
+	char *key = az_xasprintf("%s\n%s\n%s", kind, workspace ? workspace : "", lower);
 	free(lower);
 	return key;
+}
+
+/* The workspace a resource's spec names, as written; NULL outside one. */
+static const char *workspace_of(const az_resource *r)
+{
+	return json_string_value(json_object_get(json_object_get(r->manifest->body, "spec"),
+						 "workspace"));
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -58,19 +68,20 @@ static void build_index(az_stack *st)
 		const az_resource *r = &st->resources[i];
 		if (r->kind && r->azure_name)
 			ix->by_name[ix->by_name_len++] =
-				(index_entry){name_key(r->kind->name, r->azure_name), i};
+				(index_entry){name_key(r->kind->name, workspace_of(r), r->azure_name), i};
 	}
 	qsort(ix->by_name, ix->by_name_len, sizeof(index_entry), entry_cmp);
 	st->index = ix;
 }
 
-/* Calls fn for every resource of `kind` whose Azure name is `name`. */
-static void for_each_named(az_stack *st, const char *kind, const char *name,
+/* Calls fn for every resource of `kind` in `workspace` (NULL: outside
+ * any) whose Azure name is `name`. */
+static void for_each_named(az_stack *st, const char *kind, const char *workspace, const char *name,
 			   void (*fn)(az_stack *, az_resource *, const az_resource *, const void *),
 			   az_resource *from, const void *ud)
 {
 	struct az_stack_index *ix = st->index;
-	char *key = name_key(kind, name);
+	char *key = name_key(kind, workspace, name);
 	size_t lo = 0, hi = ix->by_name_len;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -265,7 +276,7 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 	 * not declared already exists (or the plan will say it does not). */
 	const char *rg = json_string_value(json_object_get(spec, "resourceGroup"));
 	if (rg && !strstr(rg, "${"))
-		for_each_named(st, "ResourceGroup", rg, add_edge_cb, r, NULL);
+		for_each_named(st, "ResourceGroup", NULL, rg, add_edge_cb, r, NULL);
 }
 
 /* Walks every string of a JSON value, with its JSON Pointer. */
@@ -370,7 +381,7 @@ static void link_artifact_refs(az_stack *st, az_resource *r, json_t *v, const ch
 		const char *name = json_string_value(json_object_get(v, "referenceName"));
 		const char *kind = type && name ? reference_kind(type) : NULL;
 		if (kind)
-			for_each_named(st, kind, name, add_edge_same_workspace, r, workspace);
+			for_each_named(st, kind, workspace, name, add_edge_same_workspace, r, workspace);
 		const char *key;
 		json_t *child;
 		json_object_foreach(v, key, child) link_artifact_refs(st, r, child, workspace);
