@@ -18,22 +18,6 @@
 #include "delete_order.h"
 #include "refresh.h"
 
-static bool ready(apply_run *run, step *s)
-{
-	for (size_t i = 0; i < s->deps_len; i++) {
-		step *dep = &run->steps[s->deps[i]];
-		if (dep->state == STEP_FAILED || dep->state == STEP_SKIPPED) {
-			s->state = STEP_SKIPPED;
-			s->blocked_by = dep->state == STEP_FAILED ? dep->item->address : dep->blocked_by;
-			az_step_report(s, AZ_APPLY_SKIPPED, s->blocked_by);
-			return false;
-		}
-		if (dep->state != STEP_DONE)
-			return false;
-	}
-	return true;
-}
-
 static bool made_progress(void *ud)
 {
 	apply_run *run = ud;
@@ -93,17 +77,15 @@ static void build_steps(apply_run *run)
 				s->deps[s->deps_len++] = dep;
 		}
 	}
-	/* A delete waits for every create and update, and for the deletes
-	 * that must go before it (delete_order.c). */
+	/* A delete waits for the deletes that must go before it
+	 * (delete_order.c), and for every create and update: that wait is
+	 * the walk's barrier, not an edge from each of them. */
 	az_delete_waits *waits = az_delete_order(p, run->inst);
 	for (size_t i = 0; i < p->len; i++) {
 		step *s = &run->steps[i];
 		if (s->item->action != AZ_ACTION_DELETE)
 			continue;
-		s->deps = az_xcalloc(p->len ? p->len : 1, sizeof(size_t));
-		for (size_t j = 0; j < p->len; j++)
-			if (j != i && p->items[j].action != AZ_ACTION_DELETE)
-				s->deps[s->deps_len++] = j;
+		s->deps = az_xcalloc(waits[i].len ? waits[i].len : 1, sizeof(size_t));
 		for (size_t j = 0; j < waits[i].len; j++)
 			s->deps[s->deps_len++] = waits[i].items[j];
 	}
@@ -111,36 +93,180 @@ static void build_steps(apply_run *run)
 	free(plan_index);
 }
 
+/* ---------------------------------------------------------------------
+ * The walk: every step is started once all it waits for is done, and
+ * settled once when it ends; each edge is looked at once, so an apply of
+ * n resources costs O(n + edges), not a rescan of every step per answer.
+ */
+typedef struct walk {
+	apply_run *run;
+	size_t *waiting;      /* per step: deps not done yet */
+	size_t *dependents;   /* CSR: dependents of step i at [first[i], first[i + 1]) */
+	size_t *first;
+	size_t *ready;        /* min-heap of step indices: plan order among the ready */
+	size_t ready_len;
+	size_t creates_left;  /* creates, updates and no-ops not settled: the deletes' barrier */
+	const step *broken;   /* the first create or update that failed or was skipped */
+} walk;
+
+static bool is_delete(const step *s)
+{
+	return s->item->action == AZ_ACTION_DELETE;
+}
+
+static void ready_push(walk *w, size_t i)
+{
+	size_t at = w->ready_len++;
+	while (at && w->ready[(at - 1) / 2] > i) {
+		w->ready[at] = w->ready[(at - 1) / 2];
+		at = (at - 1) / 2;
+	}
+	w->ready[at] = i;
+}
+
+static size_t ready_pop(walk *w)
+{
+	size_t top = w->ready[0], last = w->ready[--w->ready_len], at = 0;
+	for (;;) {
+		size_t child = 2 * at + 1;
+		if (child >= w->ready_len)
+			break;
+		if (child + 1 < w->ready_len && w->ready[child + 1] < w->ready[child])
+			child++;
+		if (last <= w->ready[child])
+			break;
+		w->ready[at] = w->ready[child];
+		at = child;
+	}
+	if (w->ready_len)
+		w->ready[at] = last;
+	return top;
+}
+
+static void walk_init(walk *w, apply_run *run)
+{
+	size_t n = run->len, edges = 0;
+	memset(w, 0, sizeof(*w));
+	w->run = run;
+	w->waiting = az_xcalloc(n ? n : 1, sizeof(size_t));
+	w->first = az_xcalloc(n + 1, sizeof(size_t));
+	w->ready = az_xcalloc(n ? n : 1, sizeof(size_t));
+	run->finished = az_xcalloc(n ? n : 1, sizeof(size_t));
+	for (size_t i = 0; i < n; i++) {
+		step *s = &run->steps[i];
+		w->waiting[i] = s->deps_len;
+		edges += s->deps_len;
+		for (size_t j = 0; j < s->deps_len; j++)
+			w->first[s->deps[j] + 1]++;
+		w->creates_left += !is_delete(s);
+	}
+	for (size_t i = 0; i < n; i++)
+		w->first[i + 1] += w->first[i];
+	w->dependents = az_xcalloc(edges ? edges : 1, sizeof(size_t));
+	size_t *fill = az_xcalloc(n ? n : 1, sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < run->steps[i].deps_len; j++) {
+			size_t dep = run->steps[i].deps[j];
+			w->dependents[w->first[dep] + fill[dep]++] = i;
+		}
+	free(fill);
+	for (size_t i = 0; i < n; i++)
+		if (!w->waiting[i] && (!is_delete(&run->steps[i]) || !w->creates_left))
+			ready_push(w, i);
+}
+
+static void walk_free(walk *w)
+{
+	free(w->waiting);
+	free(w->first);
+	free(w->dependents);
+	free(w->ready);
+	free(w->run->finished);
+	w->run->finished = NULL;
+}
+
+/* Marks a waiting step skipped because of `blocked_by`; it is settled in
+ * turn, so what waits for it is skipped too, each said once. */
+static void skip(walk *w, step *s, const char *blocked_by)
+{
+	s->state = STEP_SKIPPED;
+	s->blocked_by = blocked_by;
+	az_step_report(s, AZ_APPLY_SKIPPED, blocked_by);
+	w->run->finished[w->run->finished_len++] = (size_t)(s - w->run->steps);
+}
+
+/* What a step's end means for the others: its dependents wait for one
+ * less, or (it failed or was skipped) are skipped; the last create or
+ * update to end opens the deletes. */
+static void settle(walk *w, size_t i)
+{
+	apply_run *run = w->run;
+	step *s = &run->steps[i];
+	bool ok = s->state == STEP_DONE;
+	const char *cause = s->state == STEP_FAILED ? s->item->address : s->blocked_by;
+	if (s->state == STEP_FAILED && run->o && run->o->fail_fast)
+		run->stop_starting = true;
+	for (size_t k = w->first[i]; k < w->first[i + 1]; k++) {
+		step *dep = &run->steps[w->dependents[k]];
+		if (dep->state != STEP_WAITING)
+			continue;
+		if (!ok) {
+			if (!run->stop_starting)
+				skip(w, dep, cause);
+		} else if (--w->waiting[w->dependents[k]] == 0 && (!is_delete(dep) || !w->creates_left)) {
+			ready_push(w, w->dependents[k]);
+		}
+	}
+	if (is_delete(s))
+		return;
+	if (!ok && (!w->broken || s < w->broken))
+		w->broken = s;
+	if (--w->creates_left)
+		return;
+	for (size_t j = 0; j < run->len; j++) {
+		step *d = &run->steps[j];
+		if (!is_delete(d) || d->state != STEP_WAITING)
+			continue;
+		if (w->broken) {
+			if (!run->stop_starting)
+				skip(w, d, w->broken->state == STEP_FAILED ? w->broken->item->address
+									   : w->broken->blocked_by);
+		} else if (!w->waiting[j]) {
+			ready_push(w, j);
+		}
+	}
+}
+
+static void settle_finished(walk *w)
+{
+	while (w->run->finished_len)
+		settle(w, w->run->finished[--w->run->finished_len]);
+}
+
 int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_diags *d)
 {
-	apply_run run = {plan, plan->instance, o, NULL, 0, 0, false, false, false, d};
+	apply_run run = {.plan = plan, .inst = plan->instance, .o = o, .d = d};
 	memset(res, 0, sizeof(*res));
 	build_steps(&run);
+	walk w;
+	walk_init(&w, &run);
 	int parallelism = o && o->parallelism > 0 ? o->parallelism : AZ_APPLY_DEFAULT_PARALLELISM;
 	for (;;) {
 		if (o && o->interrupted && *o->interrupted)
 			run.stop_starting = true;
-		/* One pass starts what is ready; skips propagate pass by pass. */
-		bool changed = false;
-		for (size_t i = 0; i < run.len && !run.stop_starting; i++) {
-			step *s = &run.steps[i];
-			if (s->state != STEP_WAITING || run.running >= parallelism)
-				continue;
-			if (!ready(&run, s)) {
-				changed |= s->state == STEP_SKIPPED;
-				continue;
-			}
-			changed = true;
-			if (s->item->action == AZ_ACTION_NOOP || s->item->action == AZ_ACTION_READ)
+		settle_finished(&w);
+		while (!run.stop_starting && run.running < parallelism && w.ready_len) {
+			step *s = &run.steps[ready_pop(&w)];
+			if (s->item->action == AZ_ACTION_NOOP || s->item->action == AZ_ACTION_READ) {
 				s->state = STEP_DONE;
-			else
+				run.finished[run.finished_len++] = (size_t)(s - run.steps);
+			} else {
 				az_step_start(s);
+			}
+			settle_finished(&w);
 		}
-		if (run.running == 0) {
-			if (!changed)
-				break;
-			continue;
-		}
+		if (run.running == 0)
+			break; /* nothing in flight, nothing more may start */
 		run.progress = false;
 		if (o && o->tick && !run.tick_pending) {
 			run.tick_pending = true;
@@ -149,10 +275,6 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 		az_session_run_until(run.inst->session, made_progress, &run);
 		if (o && o->abandon && *o->abandon)
 			break;
-		if (o && o->fail_fast)
-			for (size_t i = 0; i < run.len; i++)
-				if (run.steps[i].state == STEP_FAILED)
-					run.stop_starting = true;
 	}
 	/* A scheduled tick refers to this run: let it fire (it finds nothing
 	 * running and does not reschedule) before the run goes away. */
@@ -175,6 +297,7 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 		json_decref(s->body);
 		az_diags_clear(&s->diags);
 	}
+	walk_free(&w);
 	free(run.steps);
 	return res->failed || res->skipped || res->not_started ? AZ_ERROR : 0;
 }

@@ -55,6 +55,7 @@ static void finish(step *s, bool ok)
 	s->state = ok ? STEP_DONE : STEP_FAILED;
 	s->run->running--;
 	s->run->progress = true;
+	s->run->finished[s->run->finished_len++] = (size_t)(s - s->run->steps);
 	if (!ok) {
 		size_t from = s->run->d->len;
 		az_diags_move(s->run->d, &s->diags);

@@ -57,6 +57,10 @@ struct apply_run {
 	bool stop_starting;
 	bool tick_pending; /* a status tick is scheduled */
 	az_diags *d;
+	/* Steps that ended and the walk (apply.c) has not settled yet:
+	 * indices into steps, each at most once. */
+	size_t *finished;
+	size_t finished_len;
 };
 
 /* Starts a step whose dependencies are done: resolves what was "(known
