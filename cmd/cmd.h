@@ -200,6 +200,7 @@ extern const az_command cmd_plan;
 extern const az_command cmd_drift;
 extern const az_command cmd_destroy;
 extern const az_command cmd_import;
+extern const az_command cmd_export;
 extern const az_command cmd_auth;
 extern const az_command cmd_apply;
 extern const az_command cmd_help;

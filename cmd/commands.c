@@ -15,6 +15,7 @@ const az_command *const az_commands[] = {
 	&cmd_graph,
 	&cmd_destroy,
 	&cmd_import,
+	&cmd_export,
 	&cmd_unlock,
 	&cmd_auth,
 	&cmd_help,
