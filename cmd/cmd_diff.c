@@ -6,7 +6,9 @@
  * plan would check them, for the same environment, so the comparison is of
  * resolved specs: a variable changed in azapply.yaml shows on every
  * resource that uses it. Resources are matched by address, so a manifest
- * moved to another file is not a change. Property changes come from
+ * moved to another file is not a change; one whose address changed but
+ * whose Azure identity did not (kind, Azure name and scope) is renamed,
+ * not removed and added: it is the same resource in Azure. Property changes come from
  * az_diff_compute, the same comparison plan uses against Azure. With
  * --plan, the head revision is also planned against live state, so a
  * reviewer sees both what the pull request changes in git and what it
@@ -46,6 +48,7 @@ typedef enum entry_status {
 	ENTRY_REMOVED,
 	ENTRY_CHANGED,
 	ENTRY_MOVED, /* same resource, another file: not a change */
+	ENTRY_RENAMED, /* another address, the same resource in Azure */
 } entry_status;
 
 typedef struct entry {
@@ -53,6 +56,7 @@ typedef struct entry {
 	entry_status status;
 	const char *file;     /* where it is at head (or was, when removed) */
 	const char *was_file; /* at base, when it moved */
+	const char *was_address; /* at base, when it was renamed */
 	az_diff diff;
 } entry;
 
@@ -67,7 +71,7 @@ typedef struct git_diff {
 	entry *items;
 	size_t len;
 	az_diff project; /* azapply.yaml: variables, environments, settings */
-	size_t added, removed, changed, moved;
+	size_t added, removed, changed, moved, renamed;
 } git_diff;
 
 static const char *status_name(entry_status s)
@@ -77,6 +81,7 @@ static const char *status_name(entry_status s)
 	case ENTRY_REMOVED: return "removed";
 	case ENTRY_CHANGED: return "changed";
 	case ENTRY_MOVED: return "moved";
+	case ENTRY_RENAMED: return "renamed";
 	}
 	return "";
 }
@@ -88,6 +93,7 @@ static const char *status_symbol(entry_status s)
 	case ENTRY_REMOVED: return "-";
 	case ENTRY_CHANGED: return "~";
 	case ENTRY_MOVED: return ">";
+	case ENTRY_RENAMED: return "~";
 	}
 	return "";
 }
@@ -239,12 +245,91 @@ static entry *add_entry(git_diff *g, const char *address, entry_status status, c
 	return e;
 }
 
+/* What Azure knows a resource by: its kind, its Azure name (spec.name, or
+ * metadata.name when there is none) and its scope (resource group, parent
+ * or scope field), as the manifest writes them. A kind whose Azure name is
+ * derived (a role assignment's GUID of scope, role and principal) is known
+ * by its whole spec. NULL for an unknown kind. The caller frees. */
+static char *azure_identity(const az_resource *r)
+{
+	if (!r->kind || !r->azure_name)
+		return NULL;
+	const json_t *spec = json_object_get(r->manifest->body, "spec");
+	if (strstr(r->kind->id_template, "{guid}")) {
+		char *body = json_dumps(spec, JSON_SORT_KEYS | JSON_COMPACT);
+		char *id = az_xasprintf("%s|%s", r->kind->name, body ? body : "");
+		free(body);
+		return id;
+	}
+	const char *field = r->kind->scope == AZ_SCOPE_RESOURCE_GROUP ? "resourceGroup"
+			    : r->kind->scope == AZ_SCOPE_PARENT	  ? r->kind->parent_field
+			    : r->kind->scope == AZ_SCOPE_ANY	  ? "scope"
+								  : NULL;
+	const char *scope = field ? json_string_value(json_object_get(spec, field)) : NULL;
+	char *name = az_lowercase(r->azure_name);
+	char *id = az_xasprintf("%s|%s|%s", r->kind->name, scope ? scope : "", name);
+	free(name);
+	return id;
+}
+
+/* The resource of `base` that no longer has its address at head and has
+ * the identity of `now`, not already taken by another rename. */
+static const az_resource *renamed_from(const git_diff *g, const az_resource *now, bool *taken)
+{
+	const az_stack *base = g->base.stack, *head = g->head.stack;
+	char *id = azure_identity(now);
+	const az_resource *found = NULL;
+	for (size_t i = 0; id && i < base->len && !found; i++) {
+		const az_resource *was = &base->resources[i];
+		if (taken[i] || az_stack_find(head, was->address))
+			continue;
+		char *was_id = azure_identity(was);
+		if (was_id && strcmp(was_id, id) == 0) {
+			found = was;
+			taken[i] = true;
+		}
+		free(was_id);
+	}
+	free(id);
+	return found;
+}
+
+/* The renamed resource's changes, but for the rename itself. */
+static void drop_rename(az_diff *d)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < d->len; i++) {
+		az_change *c = &d->items[i];
+		if (strcmp(c->path, "metadata.name") == 0) {
+			free(c->path);
+			json_decref(c->before);
+			json_decref(c->after);
+			continue;
+		}
+		d->items[kept++] = d->items[i];
+	}
+	d->len = kept;
+}
+
 static void compare(git_diff *g)
 {
 	const az_stack *base = g->base.stack, *head = g->head.stack;
+	bool *taken = az_xcalloc(base->len ? base->len : 1, sizeof(bool));
 	for (size_t i = 0; i < head->len; i++) {
 		const az_resource *now = &head->resources[i];
 		const az_resource *was = az_stack_find(base, now->address);
+		const az_resource *renamed = was ? NULL : renamed_from(g, now, taken);
+		if (renamed) {
+			entry e = {.address = now->address, .status = ENTRY_RENAMED,
+				   .file = now->manifest->file, .was_address = renamed->address};
+			diff_resource(&e, renamed, now);
+			drop_rename(&e.diff);
+			if (strcmp(renamed->manifest->file, now->manifest->file) != 0)
+				e.was_file = renamed->manifest->file;
+			*add_entry(g, e.address, e.status, e.file) = e;
+			g->renamed++;
+			continue;
+		}
 		if (!was) {
 			add_entry(g, now->address, ENTRY_ADDED, now->manifest->file);
 			g->added++;
@@ -267,11 +352,12 @@ static void compare(git_diff *g)
 	}
 	for (size_t i = 0; i < base->len; i++) {
 		const az_resource *was = &base->resources[i];
-		if (!az_stack_find(head, was->address)) {
+		if (!taken[i] && !az_stack_find(head, was->address)) {
 			add_entry(g, was->address, ENTRY_REMOVED, was->manifest->file);
 			g->removed++;
 		}
 	}
+	free(taken);
 	az_buf path = AZ_BUF_INIT;
 	diff_plain(&g->project, &path, base->set->project.body, head->set->project.body);
 	az_buf_free(&path);
@@ -279,7 +365,7 @@ static void compare(git_diff *g)
 
 static bool has_changes(const git_diff *g)
 {
-	return g->added || g->removed || g->changed || g->project.len;
+	return g->added || g->removed || g->changed || g->renamed || g->project.len;
 }
 
 /* ${env.X} values are secrets from CI: a git diff never needs them, and
@@ -336,6 +422,8 @@ static void summary(az_buf *b, const git_diff *g)
 	} else {
 		az_buf_printf(b, "%zu added, %zu removed, %zu changed", g->added, g->removed,
 			      g->changed);
+		if (g->renamed)
+			az_buf_printf(b, ", %zu renamed", g->renamed);
 		if (g->project.len)
 			az_buf_printf(b, ", %zu setting%s of azapply.yaml changed", g->project.len,
 				      g->project.len == 1 ? "" : "s");
@@ -356,6 +444,13 @@ static void entry_headline(az_buf *b, const entry *e)
 			az_buf_printf(b, " (moved from %s)", e->was_file);
 		break;
 	case ENTRY_MOVED: az_buf_printf(b, "moved from %s to %s, unchanged", e->was_file, e->file); break;
+	case ENTRY_RENAMED:
+		/* Same kind, Azure name and scope: Azure keeps the resource. */
+		az_buf_printf(b, "renamed %s -> %s in %s", e->was_address, e->address, e->file);
+		if (e->was_file)
+			az_buf_printf(b, " (moved from %s)", e->was_file);
+		az_buf_puts(b, ", the same resource in Azure");
+		break;
 	}
 }
 
@@ -411,19 +506,20 @@ static json_t *render_json(const git_diff *g, const az_stack *head)
 	json_t *resources = json_array();
 	for (size_t i = 0; i < g->len; i++) {
 		const entry *e = &g->items[i];
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:o}", "address", e->address, "status",
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:o}", "address", e->address, "status",
 				      status_name(e->status), "file", e->file, "previousFile",
-				      e->was_file, "changes", changes_json(&e->diff));
+				      e->was_file, "previousAddress", e->was_address, "changes",
+				      changes_json(&e->diff));
 		json_array_append_new(resources, o);
 	}
-	return json_pack("{s:s,s:{s:s,s:s},s:{s:s,s:s},s:s?,s:s?,s:b,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
+	return json_pack("{s:s,s:{s:s,s:s},s:{s:s,s:s},s:s?,s:s?,s:b,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}",
 			 "formatVersion", "1", "base", "ref", g->base.ref, "commit", g->base.commit,
 			 "head", "ref", g->head.ref, "commit", g->head.commit, "stack",
 			 head->set->project.stack, "environment", head->env, "changes",
 			 has_changes(g), "resources", resources, "project",
 			 changes_json(&g->project), "counts", "added", (json_int_t)g->added,
 			 "removed", (json_int_t)g->removed, "changed", (json_int_t)g->changed,
-			 "moved", (json_int_t)g->moved);
+			 "moved", (json_int_t)g->moved, "renamed", (json_int_t)g->renamed);
 }
 
 static void md_changes(az_buf *b, const char *title, const az_diff *d)
@@ -449,8 +545,13 @@ static void render_markdown(az_md_parts *p, const git_diff *g, const az_stack *h
 	for (size_t i = 0; i < g->len; i++) {
 		const entry *e = &g->items[i];
 		az_buf_truncate(&b, 0);
-		az_buf_printf(&b, "| %s %s | `%s` | `%s` | %zu |\n", status_symbol(e->status),
-			      status_name(e->status), e->address, e->file, e->diff.len);
+		if (e->was_address)
+			az_buf_printf(&b, "| %s %s | `%s` -> `%s` | `%s` | %zu |\n",
+				      status_symbol(e->status), status_name(e->status), e->was_address,
+				      e->address, e->file, e->diff.len);
+		else
+			az_buf_printf(&b, "| %s %s | `%s` | `%s` | %zu |\n", status_symbol(e->status),
+				      status_name(e->status), e->address, e->file, e->diff.len);
 		az_md_parts_add(p, b.data);
 	}
 	az_md_parts_add(p, "\n");

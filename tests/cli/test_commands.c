@@ -2,8 +2,9 @@
  * test_commands.c - the offline commands people expect from a Terraform-
  * like tool: `graph` (DOT read back by a small parser and compared with
  * the edges the planner builds, Mermaid by shape), `completion` (the bash
- * script loads and registers, and offers every command and option of the
- * command table) and `--selector`'s "did you mean" before any request.
+ * script loads and registers, and offers every command and option
+ * `azapply help` lists), `--selector`'s "did you mean" before any request,
+ * and `diff` telling a renamed manifest from a removed one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -537,6 +538,77 @@ static void selector_mistakes_are_named_offline(void **state)
 	free(dir);
 }
 
+/* ---------------------------------------------------------------------
+ * diff: a manifest whose address changed but whose Azure identity did not
+ * is renamed, not removed and added.
+ */
+static void diff_reports_a_rename(void **state)
+{
+	(void)state;
+	char *dir = test_tempdir("azapply-rename");
+	assert_non_null(dir);
+	char from[1024], stack[1100], script[4096];
+	snprintf(from, sizeof(from), "%s/examples/synapse-ml", AZAPPLY_SOURCE_DIR);
+	snprintf(stack, sizeof(stack), "%s/stack", dir);
+	assert_int_equal(test_copy_tree(from, stack), 0);
+	/* allow-office keeps its Azure name (spec.name: office): renamed.
+	 * allow-azure gets another Azure name too: another resource. */
+	snprintf(script, sizeof(script),
+		 "set -e; cd '%s'; export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1; "
+		 "g() { git -c user.name=t -c user.email=t@example.com \"$@\"; }; "
+		 "g init -q; g add -A; g commit -qm base; "
+		 "sed -i 's/  name: allow-office$/  name: office-ip/; s/  name: allow-azure$/  name: "
+		 "azure-services/; s/  name: AllowAllWindowsAzureIps$/  name: AllowAzureServices/' "
+		 "20-synapse-workspace.yaml; g commit -qam head; echo ok",
+		 stack);
+	char *out = bash(script);
+	assert_string_equal(out, "ok\n");
+	free(out);
+
+	static const char *const env[] = {"GITHUB_ACTIONS=", "GIT_CONFIG_GLOBAL=/dev/null", NULL};
+	run_result r;
+	const char *argv[] = {"diff", "--base", "HEAD~", "--env", "dev", "--repo", stack,
+			      "--detailed-exitcode", NULL};
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, stack), 0);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.out, "~ SynapseFirewallRule/office-ip: renamed "
+				      "SynapseFirewallRule/allow-office -> SynapseFirewallRule/office-ip "
+				      "in 20-synapse-workspace.yaml, the same resource in Azure\n"));
+	assert_null(strstr(r.out, "allow-office: removed"));
+	assert_non_null(strstr(r.out, "+ SynapseFirewallRule/azure-services: added"));
+	assert_non_null(strstr(r.out, "- SynapseFirewallRule/allow-azure: removed"));
+	assert_non_null(strstr(r.out, "1 added, 1 removed, 0 changed, 1 renamed."));
+	run_result_free(&r);
+
+	const char *json_argv[] = {"diff", "--base", "HEAD~", "--env", "dev", "--repo", stack,
+				   "--output", "json", NULL};
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, json_argv, env, stack), 0);
+	assert_int_equal(r.exit_code, 0);
+	json_t *j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "counts"), "renamed")),
+			 1);
+	size_t i;
+	json_t *res;
+	bool seen = false;
+	json_array_foreach(json_object_get(j, "resources"), i, res) {
+		if (strcmp(json_string_value(json_object_get(res, "address")),
+			   "SynapseFirewallRule/office-ip") != 0)
+			continue;
+		seen = true;
+		assert_string_equal(json_string_value(json_object_get(res, "status")), "renamed");
+		assert_string_equal(json_string_value(json_object_get(res, "previousAddress")),
+				    "SynapseFirewallRule/allow-office");
+		/* The rename is the change; metadata.name is not listed again. */
+		assert_int_equal(json_array_size(json_object_get(res, "changes")), 0);
+	}
+	assert_true(seen);
+	json_decref(j);
+	run_result_free(&r);
+	test_remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +618,7 @@ int main(void)
 		cmocka_unit_test(completion_bash_loads_and_is_complete),
 		cmocka_unit_test(completion_zsh_and_fish),
 		cmocka_unit_test(selector_mistakes_are_named_offline),
+		cmocka_unit_test(diff_reports_a_rename),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
