@@ -15,6 +15,9 @@
 
 #include "cmd.h"
 
+/* The HTTP client's own bound on requests in flight. */
+#define AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT 16
+
 /* The value of `name` when the command declares that option (destroy and
  * import share the loading code but not every option). */
 static const char *declared_arg(const az_args *args, const char *name)
@@ -116,6 +119,13 @@ int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *s
 					      : NULL,
 		.verbosity = args->verbose ? 1 : 0,
 	};
+	/* --parallelism counts resources in flight; each holds one request at a
+	 * time (a PUT, then its polls), so the client must allow as many, and
+	 * never fewer than its own default, which the refresh's lists use. */
+	const char *parallelism = declared_arg(args, "parallelism");
+	long n = parallelism ? strtol(parallelism, NULL, 10) : 0;
+	if (n > AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT && n <= 1000)
+		opts.max_in_flight = (int)n;
 	return az_session_open(out, &opts, d);
 }
 
