@@ -1094,9 +1094,11 @@ def pipeline_properties():
         "anyOf": [activity_form(t, tp) for t, tp in ACTIVITY_TYPES.items()] + [
             {"properties": {"type": {"not": {"enum": list(ACTIVITY_TYPES)}}},
              "additionalProperties": True}]}
+    # Synapse takes a parameter's type in any case and keeps it as sent;
+    # Synapse Studio writes it in lower case ("string"). Both are valid.
+    param_types = ["Object", "String", "Int", "Float", "Bool", "Array", "SecureString"]
     param = {"type": "object", "required": ["type"], "properties": {
-        "type": {"enum": ["Object", "String", "Int", "Float", "Bool", "Array",
-                          "SecureString"]},
+        "type": {"enum": param_types + [t.lower() for t in param_types]},
         "defaultValue": {}}}
     return {
         "description": "The pipeline as Synapse stores it.",
