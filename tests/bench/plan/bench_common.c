@@ -8,6 +8,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth.h"
+#include "cloud/cloud.h"
+#include "http/http.h"
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 int bench_start(bench *b, const char *const *emulator_args)
 {
 	memset(b, 0, sizeof(*b));
@@ -85,4 +96,116 @@ void bench_settings(bench *b, const char *json)
 		fprintf(stderr, "bench: emulator settings %s refused\n", json);
 		exit(1);
 	}
+}
+
+json_t *bench_written_urls(bench *b)
+{
+	json_t *log = NULL, *seen = json_object(), *out = json_array();
+	emu_control(b->e, "GET", "log", NULL, &log);
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(log, "requests"), i, req) {
+		const char *host = json_string_value(json_object_get(req, "host"));
+		const char *path = json_string_value(json_object_get(req, "path"));
+		const char *method = json_string_value(json_object_get(req, "method"));
+		if (!host || !path || !method || strcmp(method, "PUT") != 0)
+			continue;
+		const char *service = strncmp(host, "management.", 11) == 0 ? "arm"
+				      : strstr(host, ".dev.")               ? "synapse"
+									    : NULL;
+		char *key = NULL;
+		if (service) {
+			size_t len = strlen(host) + strlen(path) + 1;
+			key = malloc(len);
+			snprintf(key, len, "%s%s", host, path);
+		}
+		if (!key || json_object_get(seen, key)) {
+			free(key);
+			continue;
+		}
+		json_object_set_new(seen, key, json_true());
+		free(key);
+		char *url = NULL;
+		if (strcmp(service, "arm") == 0) {
+			url = strdup(path);
+		} else {
+			/* The workspace is the host's first label. */
+			size_t ws = strcspn(host, ".");
+			url = malloc(ws + strlen(path) + 2);
+			snprintf(url, ws + strlen(path) + 2, "%.*s|%s", (int)ws, host, path);
+		}
+		json_array_append_new(out, json_pack("{s:s,s:s}", "url", url, "service", service));
+		free(url);
+	}
+	json_decref(seen);
+	json_decref(log);
+	return out;
+}
+
+typedef struct get_tally {
+	size_t done, failed;
+} get_tally;
+
+static void got(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	get_tally *t = ud;
+	(void)resp;
+	(void)d;
+	t->done++;
+	t->failed += err != 0;
+}
+
+double bench_get_each(bench *b, const json_t *urls, int in_flight, size_t *failed)
+{
+	az_diags d = AZ_DIAGS_INIT;
+	az_cloud *cloud = NULL;
+	az_credential *cred = NULL;
+	az_transport tp;
+	setenv("AZURE_TENANT_ID", emu_tenant_id(b->e), 1);
+	setenv("AZURE_CLIENT_ID", emu_client_id(b->e), 1);
+	setenv("AZURE_CLIENT_SECRET", emu_client_secret(b->e), 1);
+	unsetenv("AZAPPLY_AUTH");
+	if (az_cloud_load_file(&cloud, emu_cloud_config(b->e), &d) != 0 ||
+	    az_curl_transport_new(&tp, cloud->ca_certificate, &d) != 0 ||
+	    az_credential_new(&cred, cloud, NULL, &d) != 0) {
+		fprintf(stderr, "bench: no HTTP client: %s\n", d.len ? d.items[0].summary : "?");
+		exit(1);
+	}
+	az_http_options o;
+	az_http_options_init(&o);
+	o.max_in_flight = in_flight;
+	az_http_client *c = az_http_client_new(&o, &tp, cloud);
+	az_token_source src = az_credential_token_source(cred);
+	az_http_client_set_tokens(c, &src);
+	get_tally t = {0, 0};
+	double start = now_s();
+	size_t i;
+	json_t *u;
+	json_array_foreach(urls, i, u) {
+		const char *url = json_string_value(json_object_get(u, "url"));
+		bool synapse = strcmp(json_string_value(json_object_get(u, "service")), "synapse") == 0;
+		char *full;
+		if (synapse) {
+			/* "workspace|/path" in the cloud's Synapse host template. */
+			const char *bar = strchr(url, '|');
+			const char *at = strstr(cloud->synapse_dev, "{workspace}");
+			full = az_xasprintf("%.*s%.*s%s%s", (int)(at - cloud->synapse_dev),
+					    cloud->synapse_dev, (int)(bar - url), url,
+					    at + strlen("{workspace}"), bar + 1);
+		} else {
+			full = az_xasprintf("%s%s", cloud->resource_manager, url);
+		}
+		az_http_request *r = az_http_request_new("GET", full);
+		r->svc = synapse ? AZ_SVC_SYNAPSE : AZ_SVC_ARM;
+		az_http_submit(c, r, got, &t);
+		free(full);
+	}
+	az_http_run(c);
+	double wall = now_s() - start;
+	*failed = t.failed;
+	az_http_client_free(c);
+	az_credential_free(cred);
+	az_cloud_free(cloud);
+	az_diags_clear(&d);
+	return wall;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "harness.h"
 #include "run.h"
 
@@ -26,6 +28,14 @@ double bench_azapply(bench *b, int want, run_result *r, const char *const *argv)
  * calls; counts per method in *gets / *writes when not NULL. */
 size_t bench_requests(bench *b, size_t *gets, size_t *writes);
 void bench_clear_log(bench *b);
+/* What the request log shows was written (PUT), each once: the URLs of the
+ * stack's resources, as {"url", "service": "arm"|"synapse"} (Graph left
+ * out). */
+json_t *bench_written_urls(bench *b);
+/* Sends one GET to each of `urls` (as bench_written_urls gives them)
+ * through azapply's own HTTP client, `in_flight` at a time; returns the
+ * wall seconds and counts failures in *failed. */
+double bench_get_each(bench *b, const json_t *urls, int in_flight, size_t *failed);
 void bench_settings(bench *b, const char *json);
 
 #endif
