@@ -4,8 +4,9 @@
  *
  * It writes the stack into a temporary repository, commits it with
  * libgit2, and times az_stack_load over the directory source and over the
- * tree source, best of several rounds each. Prints figures only: timing
- * asserts on a shared machine would be flaky.
+ * tree source, several rounds each, and prints the median and the spread
+ * (the best round alone flatters). Prints figures only: timing asserts on a
+ * shared machine would be flaky.
  *
  * usage: bench_git [RESOURCES [ROUNDS]]   (default 1000 and 5)
  */
@@ -127,6 +128,12 @@ static double load_once(const char *root, const char *ref, size_t *resources)
 	return rc == 0 ? t : -1;
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv)
 {
 	int resources = argc > 1 ? atoi(argv[1]) : 1000;
@@ -143,22 +150,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_git: cannot build the repository\n");
 		goto done;
 	}
-	double best_dir = 1e9, best_git = 1e9;
+	double *dir_s = calloc((size_t)rounds, sizeof(double));
+	double *git_s = calloc((size_t)rounds, sizeof(double));
 	size_t loaded_dir = 0, loaded_git = 0;
 	/* Alternate, so neither side gets all the warm caches. */
 	for (int i = 0; i < rounds; i++) {
-		double a = load_once(root, NULL, &loaded_dir);
-		double b = load_once(root, "HEAD", &loaded_git);
-		if (a < 0 || b < 0)
+		dir_s[i] = load_once(root, NULL, &loaded_dir);
+		git_s[i] = load_once(root, "HEAD", &loaded_git);
+		if (dir_s[i] < 0 || git_s[i] < 0) {
+			free(dir_s);
+			free(git_s);
 			goto done;
-		best_dir = a < best_dir ? a : best_dir;
-		best_git = b < best_git ? b : best_git;
+		}
 	}
-	printf("stack of %zu resources in %d files, best of %d rounds\n", loaded_dir, resources + 1,
-	       rounds);
-	printf("from disk:         %8.1f ms\n", best_dir * 1000);
-	printf("from git (HEAD):   %8.1f ms (%zu resources)\n", best_git * 1000, loaded_git);
-	printf("git / disk:        %8.2f\n", best_git / best_dir);
+	qsort(dir_s, (size_t)rounds, sizeof(double), by_value);
+	qsort(git_s, (size_t)rounds, sizeof(double), by_value);
+	double med_dir = dir_s[rounds / 2], med_git = git_s[rounds / 2];
+	printf("stack of %zu resources in %d files, median of %d rounds (fastest-slowest)\n",
+	       loaded_dir, resources + 1, rounds);
+	printf("from disk:         %8.1f ms (%.1f-%.1f)\n", med_dir * 1000, dir_s[0] * 1000,
+	       dir_s[rounds - 1] * 1000);
+	printf("from git (HEAD):   %8.1f ms (%.1f-%.1f) (%zu resources)\n", med_git * 1000,
+	       git_s[0] * 1000, git_s[rounds - 1] * 1000, loaded_git);
+	printf("git / disk:        %8.2f\n", med_git / med_dir);
+	free(dir_s);
+	free(git_s);
 	rc = loaded_dir == loaded_git ? 0 : 1;
 done:
 	git_repository_free(repo);
