@@ -1297,7 +1297,20 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
 	az_schema_errors *wtmp = az_xcalloc(list->len, sizeof(*wtmp));
 	az_schema_errors *warnings = v->warnings;
 	size_t passed = 0, first = 0, second = 0;
+	/* When a branch's discriminator (a const or enum property, an
+	 * activity's type) names the value's form, a branch whose
+	 * discriminator differs cannot match: not validating it saves the
+	 * work of every form the value is not, and its messages are never
+	 * reported (the discriminated branch is the nearest). */
+	int *fits = az_xcalloc(list->len ? list->len : 1, sizeof(*fits));
+	bool discriminated = false;
 	for (size_t i = 0; i < list->len; i++) {
+		fits[i] = branch_fit(list->items[i], j).score;
+		discriminated = discriminated || fits[i] == FIT_DISCRIMINATED;
+	}
+	for (size_t i = 0; i < list->len; i++) {
+		if (discriminated && fits[i] == FIT_OTHER_DISCRIMINATOR)
+			continue;
 		v->warnings = warnings ? &wtmp[i] : NULL;
 		size_t count = validate(v, list->items[i], j, &tmp[i]);
 		v->warnings = warnings;
@@ -1320,7 +1333,7 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
 		int best_fit = FIT_WRONG_TYPE - 1;
 		bool any_type_fit = false;
 		for (size_t i = 0; i < list->len; i++) {
-			int score = branch_fit(list->items[i], j).score;
+			int score = fits[i];
 			any_type_fit = any_type_fit || score != FIT_WRONG_TYPE;
 			/* Ties go to the branch with fewer complaints. */
 			if (score > best_fit || (score == best_fit && tmp[i].len < tmp[best].len)) {
@@ -1361,6 +1374,7 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
 		az_schema_errors_clear(&tmp[i]);
 		az_schema_errors_clear(&wtmp[i]);
 	}
+	free(fits);
 	free(tmp);
 	free(wtmp);
 }
