@@ -162,7 +162,7 @@ static bool project_strict(const az_file_source *src)
 {
 	az_diags scratch = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
-	az_manifests_load(&set, src, NULL, &scratch);
+	az_manifests_load_project(&set, src, &scratch);
 	bool strict = set && json_is_true(json_object_get(set->project.body, "strict"));
 	az_manifest_set_free(set);
 	az_diags_clear(&scratch);
@@ -182,7 +182,7 @@ static char **environments(const az_file_source *src, const char *chosen, size_t
 	}
 	az_diags scratch = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
-	az_manifests_load(&set, src, NULL, &scratch);
+	az_manifests_load_project(&set, src, &scratch);
 	const json_t *envs = set ? set->project.environments : NULL;
 	if (json_object_size(envs)) {
 		names = az_xcalloc(json_object_size(envs), sizeof(*names));

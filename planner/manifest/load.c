@@ -436,6 +436,32 @@ static bool report_wrong_folder(const az_manifest_set *set, char **paths, size_t
 	return n > 0;
 }
 
+/* What the set shows as its root: "" for the current directory. */
+static char *display_root(const az_file_source *src)
+{
+	return az_xstrdup(src->display_root && strcmp(src->display_root, ".") ? src->display_root
+	                                                                      : "");
+}
+
+int az_manifests_load_project(az_manifest_set **out, const az_file_source *src, az_diags *d)
+{
+	az_manifest_set *set = az_xcalloc(1, sizeof(*set));
+	char **paths = NULL;
+	size_t npaths = 0;
+	bool project = false;
+	set->root = display_root(src);
+	*out = set;
+	int error = src->list(src->ctx, &paths, &npaths, d);
+	for (size_t i = 0; i < npaths; i++) {
+		project |= !strcmp(paths[i], PROJECT_FILE);
+		free(paths[i]);
+	}
+	free(paths);
+	if (!error && project)
+		error = load_project(set, src, &AZ_LOAD_LIMITS_DEFAULT, d);
+	return error;
+}
+
 int az_manifests_load(az_manifest_set **out, const az_file_source *src,
                       const az_load_limits *limits, az_diags *d)
 {
@@ -447,8 +473,7 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 
 	if (!limits)
 		limits = &AZ_LOAD_LIMITS_DEFAULT;
-	set->root = az_xstrdup(
-	    src->display_root && strcmp(src->display_root, ".") ? src->display_root : "");
+	set->root = display_root(src);
 	*out = set;
 	error = src->list(src->ctx, &paths, &npaths, d);
 	if (error)

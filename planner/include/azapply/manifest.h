@@ -124,6 +124,10 @@ typedef struct az_manifest_set {
  * returned with what could be loaded so later checks can run. */
 int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 		      const az_load_limits *limits, az_diags *d);
+/* A set holding only the project (azapply.yaml), without reading a single
+ * manifest: for what a command must know before it loads the stack (its
+ * environments, `strict`). No project file: an empty, absent project. */
+int az_manifests_load_project(az_manifest_set **out, const az_file_source *src, az_diags *d);
 void az_manifest_set_free(az_manifest_set *set);
 
 /* Parses one YAML buffer into documents (used by the loader and the fuzz
