@@ -269,13 +269,39 @@ static void build_resources(az_stack *st, az_diags *d)
 	check_duplicates(st, d);
 }
 
+/* A problem in a forEach instance is written at its template's line,
+ * which every instance shares: say which key it is in. */
+static void name_each_keys(const az_stack *st, az_diags *d, size_t from)
+{
+	bool any = false;
+	for (size_t i = 0; i < st->set->len && !any; i++)
+		any = st->set->items[i].each_key != NULL;
+	for (size_t i = from; any && i < d->len; i++) {
+		az_diag *dg = &d->items[i];
+		if (!dg->address)
+			continue;
+		const az_manifest *m = NULL;
+		for (size_t j = 0; j < st->set->len && !m; j++)
+			if (st->set->items[j].each_key && st->set->items[j].address &&
+			    !strcmp(st->set->items[j].address, dg->address))
+				m = &st->set->items[j];
+		if (!m || strstr(dg->summary, "forEach key"))
+			continue;
+		char *detail = dg->detail ? az_xasprintf("%s (forEach key '%s')", dg->detail,
+		                                         m->each_key)
+		                          : az_xasprintf("forEach key '%s'", m->each_key);
+		az_diag_set_detail(dg, "%s", detail);
+		free(detail);
+	}
+}
+
 int az_stack_load(az_stack **out, const az_file_source *src, const az_stack_options *opts,
 		  az_diags *d)
 {
 	static const az_stack_options no_options = {0};
 	if (!opts)
 		opts = &no_options;
-	size_t errors_before = az_diags_errors(d);
+	size_t errors_before = az_diags_errors(d), diags_before = d->len;
 	az_stack *st = az_xcalloc(1, sizeof(*st));
 	st->env = opts->env ? az_xstrdup(opts->env) : NULL;
 
@@ -291,6 +317,7 @@ int az_stack_load(az_stack **out, const az_file_source *src, const az_stack_opti
 				  opts->getenv_fn ? opts->getenv_ud : NULL, d);
 	build_resources(st, d);
 	az_stack_link(st, d);
+	name_each_keys(st, d, diags_before);
 
 done:
 	*out = st;

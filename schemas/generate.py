@@ -111,6 +111,19 @@ def envelope_defs(kind_enum):
                               "type": "array", "items": {"$ref": "#/$defs/address"},
                               "uniqueItems": True},
                 "lifecycle": {"$ref": "#/$defs/lifecycle"},
+                "forEach": {"description": "One resource per key: a mapping (key -> value) or "
+                                           "a list of keys. ${each.key}, ${each.value} and "
+                                           "${each.value.NAME} may stand in every string, and "
+                                           "metadata.name must use ${each.key}, so an "
+                                           "instance's address holds its key "
+                                           "(SparkPool/spark-team-a).",
+                            "oneOf": [
+                                {"type": "object",
+                                 "propertyNames": {"pattern": "^[A-Za-z0-9_-]+$"}},
+                                {"type": "array", "uniqueItems": True,
+                                 "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}},
+                                {"type": "string", "pattern": "^\\$\\{var\\.[A-Za-z_][A-Za-z0-9_]*\\}$"},
+                            ]},
             },
         },
         "lifecycle": {

@@ -509,17 +509,21 @@ done:
 	return error;
 }
 
+void az_mf_manifest_clear(az_manifest *m)
+{
+	json_decref(m->body);
+	az_srcmap_free(m->map);
+	free(m->address);
+	free(m->each_key);
+	json_decref(m->sensitive);
+}
+
 void az_manifest_set_free(az_manifest_set *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->len; i++) {
-		az_manifest *m = &set->items[i];
-		json_decref(m->body);
-		az_srcmap_free(m->map);
-		free(m->address);
-		json_decref(m->sensitive);
-	}
+	for (size_t i = 0; i < set->len; i++)
+		az_mf_manifest_clear(&set->items[i]);
 	free(set->items);
 	json_decref(set->project.body);
 	az_srcmap_free(set->project.map);

@@ -87,6 +87,23 @@ char *az_mf_known_environments(const az_project *p);
  * (vars.c). */
 void az_mf_put_text(az_buf *out, const char *s, size_t len);
 
+/* A copy of `v` whose strings are in template syntax (vars.c). */
+json_t *az_mf_escaped_copy(json_t *v);
+
+/* Calls `fn` on every string below `v`, whose JSON Pointer is in `ptr`
+ * (restored on return), and puts what it returns (a new reference) in the
+ * string's place; returns fn's replacement for `v` itself when `v` is a
+ * string (vars.c). */
+typedef json_t *(*az_mf_string_fn)(void *ud, json_t *s, const char *ptr, size_t len);
+json_t *az_mf_walk_strings(json_t *v, az_buf *ptr, az_mf_string_fn fn, void *ud);
+
+/* Frees what a manifest owns (load.c). */
+void az_mf_manifest_clear(az_manifest *m);
+
+/* metadata.forEach (foreach.c): replaces every manifest that has one by
+ * an instance per key, ${each...} replaced in its strings. */
+int az_mf_foreach_expand(az_manifest_set *set, az_diags *d);
+
 /* Sets kind, name and address from the body (again, after the body changed:
  * the old strings may have been freed). */
 void az_mf_refresh_identity(az_manifest *m);

@@ -6,6 +6,7 @@
  *   ${env.NAME}               the process environment (CI secrets)
  *   ${ref.Kind.name}          the Azure id of another resource
  *   ${ref.Kind.name.a.b.c}    a property of its live body
+ *   ${each.key}, ${each.value.x} only with metadata.forEach (foreach.c)
  *   $${                       a literal "${" (read left to right)
  *   NAME, Kind: [A-Za-z_][A-Za-z0-9_]*
  *   name, path segments: [A-Za-z0-9_-]+
@@ -124,6 +125,11 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 		type = AZ_PART_ENV;
 	else if (ns_len == 3 && !memcmp(s + start, "ref", 3))
 		type = AZ_PART_REF;
+	else if (ns_len == 4 && !memcmp(s + start, "each", 4))
+		/* Left by manifest/foreach.c only where there is no forEach. */
+		return fail_at(p, start, "%s",
+		               "${each...} in a manifest without metadata.forEach (expected "
+		               "var., env. or ref.)");
 	else {
 		char *ns = az_xstrndup(s + start, ns_len);
 		char q[AZ_QUOTE_SIZE];

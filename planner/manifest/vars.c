@@ -56,8 +56,7 @@ void az_mf_put_text(az_buf *out, const char *s, size_t len)
 	}
 }
 
-/* A copy of `v` whose strings are in template syntax. */
-static json_t *escaped_copy(json_t *v)
+json_t *az_mf_escaped_copy(json_t *v)
 {
 	if (json_is_string(v)) {
 		if (!strchr(json_string_value(v), '{'))
@@ -72,14 +71,14 @@ static json_t *escaped_copy(json_t *v)
 		json_t *o = json_object();
 		const char *key;
 		json_t *x;
-		json_object_foreach(v, key, x) json_object_set_new(o, key, escaped_copy(x));
+		json_object_foreach(v, key, x) json_object_set_new(o, key, az_mf_escaped_copy(x));
 		return o;
 	}
 	if (json_is_array(v)) {
 		json_t *a = json_array();
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x) json_array_append_new(a, escaped_copy(x));
+		json_array_foreach(v, i, x) json_array_append_new(a, az_mf_escaped_copy(x));
 		return a;
 	}
 	return json_incref(v);
@@ -119,7 +118,7 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 		az_pos at = az_mf_cursor_pos(&cur, 0);
 		json_t *v = az_mf_vars_get(c->vars, t->parts[0].text, &at);
 		if (v)
-			result = escaped_copy(v);
+			result = az_mf_escaped_copy(v);
 		goto done;
 	}
 	for (size_t i = 0; i < t->len; i++) {
@@ -180,18 +179,16 @@ done:
 	return result;
 }
 
-/* Resolves every string below `v` (whose pointer is in `ptr`); returns a
- * replacement for `v` itself when it is a string that changed. */
-static json_t *walk(vctx *c, az_manifest *m, json_t *v, az_buf *ptr)
+json_t *az_mf_walk_strings(json_t *v, az_buf *ptr, az_mf_string_fn fn, void *ud)
 {
 	size_t mark = ptr->len;
 	if (json_is_string(v))
-		return resolve_string(c, m, v, ptr->data ? ptr->data : "", ptr->len);
+		return fn(ud, v, ptr->data ? ptr->data : "", ptr->len);
 	if (json_is_object(v)) {
 		for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
 			const char *key = json_object_iter_key(it);
 			az_mf_ptr_push(ptr, key, strlen(key));
-			json_t *r = walk(c, m, json_object_iter_value(it), ptr);
+			json_t *r = az_mf_walk_strings(json_object_iter_value(it), ptr, fn, ud);
 			if (r)
 				json_object_iter_set_new(v, it, r);
 			az_buf_truncate(ptr, mark);
@@ -199,13 +196,32 @@ static json_t *walk(vctx *c, az_manifest *m, json_t *v, az_buf *ptr)
 	} else if (json_is_array(v)) {
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			az_mf_ptr_push_index(ptr, i);
-			json_t *r = walk(c, m, json_array_get(v, i), ptr);
+			json_t *r = az_mf_walk_strings(json_array_get(v, i), ptr, fn, ud);
 			if (r)
 				json_array_set_new(v, i, r);
 			az_buf_truncate(ptr, mark);
 		}
 	}
 	return NULL;
+}
+
+typedef struct walk_ud {
+	vctx *c;
+	az_manifest *m;
+} walk_ud;
+
+static json_t *resolve_one(void *ud, json_t *s, const char *ptr, size_t len)
+{
+	walk_ud *w = ud;
+	return resolve_string(w->c, w->m, s, ptr, len);
+}
+
+/* Resolves every string below `v` (whose pointer is in `ptr`); returns a
+ * replacement for `v` itself when it is a string that changed. */
+static json_t *walk(vctx *c, az_manifest *m, json_t *v, az_buf *ptr)
+{
+	walk_ud w = {c, m};
+	return az_mf_walk_strings(v, ptr, resolve_one, &w);
 }
 
 static void resolve_manifest(vctx *c, az_manifest *m)
@@ -453,6 +469,23 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 		}
 	}
 	c.vars = az_mf_vars_new(p, env, d);
+	/* forEach's own ${var.X} first: the instances are made from it. */
+	for (size_t i = 0; i < set->len; i++) {
+		az_manifest *m = &set->items[i];
+		json_t *meta = json_object_get(m->body, "metadata");
+		json_t *fe = json_object_get(meta, "forEach");
+		if (!fe)
+			continue;
+		size_t first = d->len;
+		az_buf ptr = AZ_BUF_INIT;
+		az_buf_puts(&ptr, "/metadata/forEach");
+		json_t *r = walk(&c, m, fe, &ptr);
+		if (r)
+			json_object_set_new(meta, "forEach", r);
+		az_buf_free(&ptr);
+		az_diags_set_address(d, first, m->address);
+	}
+	az_mf_foreach_expand(set, d);
 	for (size_t i = 0; i < set->len; i++) {
 		size_t first = d->len;
 		resolve_manifest(&c, &set->items[i]);

@@ -86,6 +86,9 @@ typedef struct az_manifest {
 	/* JSON Pointers of values that came from ${env.X}: treated as secrets
 	 * by every output (CI passes secrets that way). Array of strings. */
 	json_t *sensitive;
+	/* The metadata.forEach key this manifest is the instance for (owned),
+	 * or NULL for a manifest written out (manifest/foreach.c). */
+	char *each_key;
 } az_manifest;
 
 /* Where `pointer` (a JSON Pointer into the body) was written: the nearest
