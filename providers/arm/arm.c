@@ -17,7 +17,11 @@
 static const arm_kind_ops *const kind_ops[] = {
 	&az_arm_keyvault_ops,
 	&az_arm_mlcompute_ops,
+	&az_arm_mlworkspace_ops,
 	&az_arm_roleassignment_ops,
+	&az_arm_spark_pool_ops,
+	&az_arm_sql_pool_ops,
+	&az_arm_synapse_workspace_ops,
 };
 
 static const arm_kind_ops *ops_of(const az_kind *kind)
@@ -88,8 +92,8 @@ static void arm_put(az_session *s, const az_kind *kind, const char *id, const js
 		/* A Location poll may end in 200 with no body or an operation
 		 * record: then the resource itself is read. */
 		.body_key = "id",
-		.retry_code = ops ? ops->put_retry_code : NULL,
-		.retry_max = ops ? ops->put_retry_max : 0,
+		.retry_codes = ops ? ops->retry_codes : NULL,
+		.retry_max = ops ? ops->retry_max : 0,
 		.retry_base_ms = 2000,
 	};
 	az_session_write(s, "PUT", url, AZ_SVC_ARM, body, etag, &o, cb, ud);
@@ -109,6 +113,9 @@ static void arm_remove(az_session *s, const az_kind *kind, const char *id, az_re
 		.lro = true,
 		.timeout_s = kind->delete_timeout_s,
 		.missing_ok = true,
+		.retry_codes = ops ? ops->retry_codes : NULL,
+		.retry_max = ops ? ops->retry_max : 0,
+		.retry_base_ms = 2000,
 	};
 	az_session_send(s, az_session_request("DELETE", url, AZ_SVC_ARM), &o, cb, ud);
 	free(url);

@@ -15,8 +15,10 @@
 
 typedef struct arm_kind_ops {
 	const char *kind;           /* az_kind name */
-	const char *put_retry_code; /* error code of a transient PUT failure */
-	int put_retry_max;
+	/* Error codes of a transient PUT or DELETE failure (NULL-terminated,
+	 * static), and how many times to try again. */
+	const char *const *retry_codes;
+	int retry_max;
 	/* Replaces the plain DELETE; NULL for the plain one. */
 	void (*remove)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 		       void *ud);
@@ -26,6 +28,10 @@ typedef struct arm_kind_ops {
 } arm_kind_ops;
 
 extern const arm_kind_ops az_arm_keyvault_ops;
+extern const arm_kind_ops az_arm_mlworkspace_ops;
+extern const arm_kind_ops az_arm_synapse_workspace_ops;
+extern const arm_kind_ops az_arm_spark_pool_ops;
+extern const arm_kind_ops az_arm_sql_pool_ops;
 extern const arm_kind_ops az_arm_mlcompute_ops;
 extern const arm_kind_ops az_arm_roleassignment_ops;
 

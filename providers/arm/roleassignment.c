@@ -10,8 +10,10 @@
  */
 #include "arm/arm.h"
 
+static const char *const principal_not_found[] = {"PrincipalNotFound", NULL};
+
 const arm_kind_ops az_arm_roleassignment_ops = {
 	.kind = "RoleAssignment",
-	.put_retry_code = "PrincipalNotFound",
-	.put_retry_max = 6,
+	.retry_codes = principal_not_found,
+	.retry_max = 6,
 };

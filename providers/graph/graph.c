@@ -48,6 +48,9 @@ static void graph_read(az_session *s, const az_kind *kind, const char *id, az_re
 	free(url);
 }
 
+/* Right after an application is created (azure-notes). */
+static const char *const no_backing_application[] = {"NoBackingApplicationObject", NULL};
+
 static void graph_put(az_session *s, const az_kind *kind, const char *id, const json_t *body,
 		      const char *etag, az_result_fn cb, void *ud)
 {
@@ -60,7 +63,7 @@ static void graph_put(az_session *s, const az_kind *kind, const char *id, const 
 		 * it twice leaves the same object, so a lost answer may be
 		 * retried. */
 		.idempotent = true,
-		.retry_code = sp ? "NoBackingApplicationObject" : NULL,
+		.retry_codes = sp ? no_backing_application : NULL,
 		.retry_max = sp ? SP_RETRY_MAX : 0,
 		.retry_base_ms = SP_RETRY_BASE_MS,
 	};

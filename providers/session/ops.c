@@ -5,10 +5,13 @@
  * They turn HTTP answers into what az_result_fn promises: the live body as
  * a new reference, NULL for a resource that does not exist, and the
  * diagnostics of a failure. Retries of transient HTTP failures happen below,
- * in the client; the retry here is for Azure's replication delays, which
- * answer 400 with a known code (Graph's NoBackingApplicationObject right
- * after an application is created, ARM's PrincipalNotFound right after a
- * principal is) and are only worth a bounded number of tries.
+ * in the client; the retry here is for states of Azure that pass with time
+ * and answer a 4xx with a known code: replication delays (Graph's
+ * NoBackingApplicationObject right after an application is created, ARM's
+ * PrincipalNotFound right after a principal is), access that has not
+ * reached a data plane yet (a new Synapse firewall rule or role), another
+ * operation still running on the same Synapse workspace. They are worth a
+ * bounded number of tries, or a bounded time.
  */
 #include "session/session.h"
 
@@ -151,9 +154,9 @@ typedef struct send_op {
 	az_http_request *tmpl; /* kept to send again after a replication delay */
 	az_send_options o;
 	char *read_url;
-	char *retry_code;
 	char *body_key;
 	int tries;
+	int64_t started_ms;
 	az_result_fn cb;
 	void *ud;
 } send_op;
@@ -162,7 +165,6 @@ static void send_op_free(send_op *op)
 {
 	az_http_request_free(op->tmpl);
 	free(op->read_url);
-	free(op->retry_code);
 	free(op->body_key);
 	free(op);
 }
@@ -191,12 +193,21 @@ static void on_reread(void *ud, int err, json_t *live, az_diags *d)
 	send_end(op, err, live, d);
 }
 
-static bool has_code(const az_diags *d, const char *code)
+bool az_diags_have_code(const az_diags *d, const char *const *codes)
 {
-	for (size_t i = 0; i < d->len; i++)
-		if (d->items[i].code && strcmp(d->items[i].code, code) == 0)
-			return true;
+	for (size_t i = 0; d && codes && i < d->len; i++)
+		for (const char *const *c = codes; *c; c++)
+			if (d->items[i].code && strcmp(d->items[i].code, *c) == 0)
+				return true;
 	return false;
+}
+
+long az_retry_delay_ms(long base_ms, int tries)
+{
+	long delay = base_ms > 0 ? base_ms : 1000;
+	for (int i = 0; i < tries && delay < RETRY_CAP_MS; i++)
+		delay *= 2;
+	return delay > RETRY_CAP_MS ? RETRY_CAP_MS : delay;
 }
 
 static void send_attempt(void *ud);
@@ -210,12 +221,11 @@ static void on_sent(void *ud, int err, const az_http_response *resp, az_diags *d
 		send_end(op, 0, NULL, d);
 		return;
 	}
-	if (err && op->retry_code && op->tries < op->o.retry_max && has_code(d, op->retry_code)) {
-		long delay = op->o.retry_base_ms > 0 ? op->o.retry_base_ms : 1000;
-		for (int i = 0; i < op->tries && delay < RETRY_CAP_MS; i++)
-			delay *= 2;
-		if (delay > RETRY_CAP_MS)
-			delay = RETRY_CAP_MS;
+	long delay = az_retry_delay_ms(op->o.retry_base_ms, op->tries);
+	int64_t waited = az_http_now_ms(az_session_http(op->s)) - op->started_ms;
+	bool more = op->tries < op->o.retry_max ||
+		    (op->o.retry_for_ms > 0 && waited + delay <= op->o.retry_for_ms);
+	if (err && more && az_diags_have_code(d, op->o.retry_codes)) {
 		op->tries++;
 		az_diags_clear(d);
 		az_http_timer(az_session_http(op->s), delay, send_attempt, op);
@@ -263,13 +273,13 @@ void az_session_send(az_session *s, az_http_request *req, const az_send_options 
 	op->tmpl = req;
 	op->o = *o;
 	op->read_url = o->read_url ? az_xstrdup(o->read_url) : NULL;
-	op->retry_code = o->retry_code ? az_xstrdup(o->retry_code) : NULL;
 	op->o.prefer = NULL;
 	op->body_key = o->body_key ? az_xstrdup(o->body_key) : NULL;
-	/* Only the copies above are used: the caller's strings may go. */
+	/* Only the copies above are used: the caller's strings may go (the
+	 * retry codes are static). */
 	op->o.read_url = NULL;
-	op->o.retry_code = NULL;
 	op->o.body_key = NULL;
+	op->started_ms = az_http_now_ms(az_session_http(s));
 	op->cb = cb;
 	op->ud = ud;
 	send_attempt(op);
@@ -343,9 +353,9 @@ void az_session_remove_found(az_session *s, const az_kind *kind, const char *url
 	op->svc = svc;
 	op->delete_url = delete_url;
 	op->o = *o;
-	/* A delete reads nothing back and retries no code: the strings of `o`
-	 * are not kept. */
-	op->o.body_key = op->o.read_url = op->o.retry_code = NULL;
+	/* A delete reads nothing back: the strings of `o` are not kept (its
+	 * retry codes are static). */
+	op->o.body_key = op->o.read_url = NULL;
 	op->cb = cb;
 	op->ud = ud;
 	az_session_get(s, url, svc, on_found, op);

@@ -70,13 +70,22 @@ typedef struct az_send_options {
 	bool want_body;         /* call back with the live body */
 	const char *body_key;   /* the answer is the resource when it has this key */
 	const char *read_url;   /* else GET this for the live body */
-	const char *retry_code; /* an error code worth retrying (replication delays) */
-	int retry_max;          /* how many times */
+	/* Error codes worth retrying (replication and propagation delays,
+	 * another operation in progress), NULL-terminated, static storage. */
+	const char *const *retry_codes;
+	int retry_max;          /* how many times... */
+	long retry_for_ms;      /* ...or for how long since the first try (0: count only) */
 	long retry_base_ms;     /* first wait, doubled each time, capped at 30 s */
 	/* az_session_write only: */
 	const char *prefer;     /* a Prefer header (Graph's create-if-missing) */
 	bool idempotent;        /* a POST/PATCH that is safe to repeat */
 } az_send_options;
+
+/* Whether a diagnostic of `d` carries one of `codes` (NULL-terminated). */
+bool az_diags_have_code(const az_diags *d, const char *const *codes);
+/* The wait before retry `tries` (0-based) of a state that passes with
+ * time: `base_ms` (1 s when 0) doubled each time, capped at 30 s. */
+long az_retry_delay_ms(long base_ms, int tries);
 
 /* Sends `req` (taken) as the options say and calls back once. */
 void az_session_send(az_session *s, az_http_request *req, const az_send_options *o,
