@@ -29,7 +29,8 @@ static void artifacts_put(az_session *s, const az_kind *kind, const char *id, co
 		/* The artifact has properties; the operation record does not. */
 		.body_key = "properties",
 	};
-	az_session_write(s, "PUT", url, AZ_SVC_SYNAPSE, body, etag, &o, cb, ud);
+	az_synapse_send(s, kind, id, az_session_request("PUT", url, AZ_SVC_SYNAPSE), &o, body, etag,
+			cb, ud);
 	free(url);
 }
 

@@ -7,6 +7,19 @@
  * segment names case-insensitively, and ids come back in varied case); the
  * endpoint comes from the cloud ({workspace}.dev.azuresynapse.net, or the
  * emulator's {workspace}.dev.localhost).
+ *
+ * The data plane lets a request in only past two gates, and answers 403
+ * otherwise: the workspace firewall (ClientIpAddressNotAuthorized, "Client
+ * Ip address : x.x.x.x", when public network access is on and no rule
+ * covers the caller's address) and Synapse RBAC (Unauthorized, "The
+ * principal '...' does not have the required Synapse RBAC permission ...").
+ * Both are the common first failure in CI, and both take minutes to open
+ * after the fix: a new firewall rule or role assignment reaches the data
+ * plane late (Synapse's known firewall delay; RBAC propagation). So every
+ * data-plane request tries again on those two codes, the waits doubling
+ * from 2 s, for AZAPPLY_ACCESS_WAIT_SECONDS (default 120), and a refusal
+ * that outlasts it is reported with the fix: the SynapseFirewallRule to
+ * add for that address, or the Synapse role to grant to that principal.
  */
 #include "synapse/synapse.h"
 
@@ -15,6 +28,188 @@
 #include <strings.h>
 
 #define WS_SEGMENT "/workspaces/"
+
+const char *const az_synapse_access_codes[] = {"ClientIpAddressNotAuthorized", "Unauthorized",
+					       NULL};
+
+long az_synapse_access_wait_ms(void)
+{
+	const char *v = getenv("AZAPPLY_ACCESS_WAIT_SECONDS");
+	char *end = NULL;
+	long n = v && *v ? strtol(v, &end, 10) : -1;
+	return (n >= 0 && end && !*end ? n : 120) * 1000;
+}
+
+/* The text after `key` in `s` up to one of `stops`, or NULL. */
+static char *after(const char *s, const char *key, const char *stops)
+{
+	const char *at = s ? strstr(s, key) : NULL;
+	if (!at)
+		return NULL;
+	at += strlen(key);
+	size_t n = strcspn(at, stops);
+	return n ? az_xstrndup(at, n) : NULL;
+}
+
+/* The Synapse role that lets azapply do what `action` names. */
+static const char *role_for(const char *action, const az_kind *kind)
+{
+	if ((action && strstr(action, "roleAssignments")) ||
+	    (kind && !strcmp(kind->name, "SynapseRoleAssignment")))
+		return "Synapse Administrator";
+	return "Synapse Contributor";
+}
+
+void az_synapse_explain(az_diags *d, const az_kind *kind, const char *id)
+{
+	char *ws = NULL;
+	const char *rest;
+	az_diags ignored = AZ_DIAGS_INIT;
+	if (az_synapse_split(&ws, &rest, id, &ignored) != 0) {
+		az_diags_clear(&ignored);
+		return;
+	}
+	char *rg = after(id, "/resourceGroups/", "/");
+	for (size_t i = 0; d && i < d->len; i++) {
+		az_diag *x = &d->items[i];
+		if (x->detail || x->http_status != 403 || !x->code)
+			continue;
+		if (!strcmp(x->code, "ClientIpAddressNotAuthorized")) {
+			char *ip = after(x->summary, "Client Ip address : ", " \t,;");
+			const char *addr = ip ? ip : "<this machine's address>";
+			az_diag_set_detail(
+				x,
+				"workspace '%s' refuses this client's address %s: no firewall rule "
+				"allows it. Declare the rule:\n"
+				"  kind: SynapseFirewallRule\n"
+				"  spec: {workspace: <its manifest name>, name: allow-ci, properties: "
+				"{startIpAddress: %s, endIpAddress: %s}}\n"
+				"azapply reads the workspace's data plane before it changes anything, "
+				"so create the rule first, and azapply takes it over: `az synapse "
+				"workspace firewall-rule create --workspace-name %s --resource-group %s "
+				"--name allow-ci --start-ip-address %s --end-ip-address %s`. A new "
+				"rule takes a few minutes to take effect; azapply waits up to "
+				"AZAPPLY_ACCESS_WAIT_SECONDS (%ld s) for it",
+				ws, addr, addr, addr, ws, rg ? rg : "<resource group>", addr, addr,
+				az_synapse_access_wait_ms() / 1000);
+			free(ip);
+		} else if (!strcmp(x->code, "Unauthorized")) {
+			char *who = after(x->summary, "The principal '", "'");
+			char *action = after(x->summary, "Action: ", ", ");
+			const char *role = role_for(action, kind);
+			const char *principal = who ? who : "<the identity `azapply auth` shows>";
+			az_diag_set_detail(
+				x,
+				"principal %s holds no Synapse role on workspace '%s' that allows "
+				"this. A Synapse Administrator of the workspace grants it '%s': "
+				"`az synapse role assignment create --workspace-name %s --role \"%s\" "
+				"--assignee-object-id %s --assignee-principal-type ServicePrincipal`, "
+				"or declares it as a SynapseRoleAssignment (role: %s, principalId: %s) "
+				"in a stack they apply. A new assignment takes a few minutes to take "
+				"effect; azapply waits up to AZAPPLY_ACCESS_WAIT_SECONDS (%ld s) for it",
+				principal, ws, role, ws, role, principal, role, principal,
+				az_synapse_access_wait_ms() / 1000);
+			free(who);
+			free(action);
+		}
+	}
+	free(rg);
+	free(ws);
+}
+
+/* ---------------------------------------------------------------------
+ * Reads (one item or every page) that wait for access as writes do.
+ */
+typedef struct read_op {
+	az_session *s;
+	const az_kind *kind;
+	char *id;
+	char *url;
+	bool list;
+	int tries;
+	int64_t started_ms;
+	az_result_fn cb;
+	void *ud;
+} read_op;
+
+static void read_send(void *ud);
+
+static void read_answered(void *ud, int err, json_t *live, az_diags *d)
+{
+	read_op *op = ud;
+	az_http_client *c = az_session_http(op->s);
+	long delay = az_retry_delay_ms(2000, op->tries);
+	if (err && az_diags_have_code(d, az_synapse_access_codes) &&
+	    az_http_now_ms(c) - op->started_ms + delay <= az_synapse_access_wait_ms()) {
+		op->tries++;
+		az_diags_clear(d);
+		json_decref(live);
+		az_http_timer(c, delay, read_send, op);
+		return;
+	}
+	if (err)
+		az_synapse_explain(d, op->kind, op->id);
+	op->cb(op->ud, err, live, d);
+	free(op->id);
+	free(op->url);
+	free(op);
+}
+
+static void read_send(void *ud)
+{
+	read_op *op = ud;
+	if (op->list)
+		az_session_list(op->s, op->url, AZ_SVC_SYNAPSE, read_answered, op);
+	else
+		az_session_get(op->s, op->url, AZ_SVC_SYNAPSE, read_answered, op);
+}
+
+static void read_start(az_session *s, const az_kind *kind, const char *id, const char *url,
+		       bool list, az_result_fn cb, void *ud)
+{
+	read_op *op = az_xcalloc(1, sizeof(*op));
+	*op = (read_op){s, kind, az_xstrdup(id), az_xstrdup(url), list, 0,
+			az_http_now_ms(az_session_http(s)), cb, ud};
+	read_send(op);
+}
+
+/* ---------------------------------------------------------------------
+ * Writes: the session retries; the refusal that remains is explained.
+ */
+typedef struct explained {
+	const az_kind *kind;
+	char *id;
+	az_result_fn cb;
+	void *ud;
+} explained;
+
+static void explained_answer(void *ud, int err, json_t *live, az_diags *d)
+{
+	explained *e = ud;
+	if (err)
+		az_synapse_explain(d, e->kind, e->id);
+	e->cb(e->ud, err, live, d);
+	free(e->id);
+	free(e);
+}
+
+void az_synapse_send(az_session *s, const az_kind *kind, const char *id, az_http_request *req,
+		     az_send_options *o, const json_t *body, const char *etag, az_result_fn cb,
+		     void *ud)
+{
+	explained *e = az_xmalloc(sizeof(*e));
+	*e = (explained){kind, az_xstrdup(id), cb, ud};
+	o->retry_codes = az_synapse_access_codes;
+	o->retry_for_ms = az_synapse_access_wait_ms();
+	o->retry_base_ms = 2000;
+	if (body) {
+		az_session_write(s, req->method, req->url, AZ_SVC_SYNAPSE, body, etag, o,
+				 explained_answer, e);
+		az_http_request_free(req);
+	} else {
+		az_session_send(s, req, o, explained_answer, e);
+	}
+}
 
 int az_synapse_split(char **ws, const char **rest, const char *id, az_diags *d)
 {
@@ -102,9 +297,9 @@ void az_synapse_list(az_session *s, const az_kind *kind, const char *collection,
 		list_op *op = az_xcalloc(1, sizeof(*op));
 		op->cb = cb;
 		op->ud = ud;
-		az_session_list(s, url, AZ_SVC_SYNAPSE, on_linked_services, op);
+		read_start(s, kind, collection, url, true, on_linked_services, op);
 	} else if (url) {
-		az_session_list(s, url, AZ_SVC_SYNAPSE, cb, ud);
+		read_start(s, kind, collection, url, true, cb, ud);
 	}
 	free(url);
 }
@@ -114,7 +309,7 @@ void az_synapse_read(az_session *s, const az_kind *kind, const char *id, az_resu
 {
 	char *url = az_synapse_url(s, kind, id, NULL, cb, ud);
 	if (url)
-		az_session_get(s, url, AZ_SVC_SYNAPSE, cb, ud);
+		read_start(s, kind, id, url, false, cb, ud);
 	free(url);
 }
 
@@ -129,7 +324,8 @@ void az_synapse_remove(az_session *s, const az_kind *kind, const char *id, az_re
 		.timeout_s = kind->delete_timeout_s,
 		.missing_ok = true,
 	};
-	az_session_send(s, az_session_request("DELETE", url, AZ_SVC_SYNAPSE), &o, cb, ud);
+	az_synapse_send(s, kind, id, az_session_request("DELETE", url, AZ_SVC_SYNAPSE), &o, NULL,
+			NULL, cb, ud);
 	free(url);
 }
 

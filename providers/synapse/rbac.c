@@ -89,7 +89,8 @@ static void rbac_put(az_session *s, const az_kind *kind, const char *id, const j
 		.timeout_s = kind->create_timeout_s,
 		.body_key = "principalId",
 	};
-	az_session_write(s, "PUT", url, AZ_SVC_SYNAPSE, sent, etag, &o, answered, c);
+	az_synapse_send(s, kind, id, az_session_request("PUT", url, AZ_SVC_SYNAPSE), &o, sent, etag,
+			answered, c);
 	json_decref(sent);
 	free(url);
 }

@@ -43,4 +43,22 @@ void az_synapse_read(az_session *s, const az_kind *kind, const char *id, az_resu
 void az_synapse_remove(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 		       void *ud);
 
+/* The codes of the data plane's two gates: the workspace firewall
+ * (ClientIpAddressNotAuthorized) and Synapse RBAC (Unauthorized). */
+extern const char *const az_synapse_access_codes[];
+/* How long a refused request is tried again: AZAPPLY_ACCESS_WAIT_SECONDS,
+ * 120 s by default (a new rule or role takes minutes to arrive). */
+long az_synapse_access_wait_ms(void);
+/* Adds the fix to each 403 of the two gates in `d`: the firewall rule to
+ * add for the address, the Synapse role to grant to the principal. */
+void az_synapse_explain(az_diags *d, const az_kind *kind, const char *id);
+
+/* Sends a data-plane write of `id` as `o` says, trying again while a gate
+ * refuses it (see plane.c): with `body`, a write of it by the method and
+ * URL of `req` (then freed) with If-Match `etag`; without, `req` itself
+ * (taken). A refusal that remains is explained. */
+void az_synapse_send(az_session *s, const az_kind *kind, const char *id, az_http_request *req,
+		     az_send_options *o, const json_t *body, const char *etag, az_result_fn cb,
+		     void *ud);
+
 #endif

@@ -36,7 +36,7 @@ void az_synapse_trigger_invoke(az_session *s, const az_kind *kind, const char *i
 		.body_key = "properties",
 		.read_url = read_url,
 	};
-	az_session_send(s, r, &o, cb, ud);
+	az_synapse_send(s, kind, id, r, &o, NULL, NULL, cb, ud);
 	free(url);
 	free(read_url);
 }
