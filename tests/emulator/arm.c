@@ -213,6 +213,12 @@ static void remove_tree(emu_server *s, const char *id)
 						      "location", json_object_get(res, "location")));
 			free(ln);
 		}
+		if (type && !strcasecmp(type, "Microsoft.MachineLearningServices/workspaces") &&
+		    s->cfg.ml_soft_delete &&
+		    !json_is_true(json_object_get(json_object_get(meta, key), "purge")))
+			json_object_set_new(emu_store_obj(s, "deletedMlWorkspaces"), key,
+					    json_pack("{s:O,s:O}", "id", json_object_get(res, "id"),
+						      "location", json_object_get(res, "location")));
 		if (type && name && !strcasecmp(type, "Microsoft.Synapse/workspaces")) {
 			char *ln = emu_lower(name);
 			json_object_del(emu_store_obj(s, "synapse"), ln);
@@ -306,6 +312,7 @@ static json_t *start_op(emu_server *s, const char *lid, const char *type, const 
 			       lid, "type", type, "action", action, "pollsLeft",
 			       lro_polls(s, type), "status", "InProgress", "startTime", ts,
 			       "finalStatus", final_status, "hidden", hidden);
+	json_object_set_new(op, "startMs", json_integer(emu_now_ms()));
 	const char *result = fault && fault->lro_result ? fault->lro_result : "Succeeded";
 	json_object_set_new(op, "result", json_string(result));
 	if (strcmp(result, "Succeeded")) {
@@ -836,6 +843,98 @@ static bool keyvault_name_free(emu_server *s, const char *name, const char *lid,
 	return ok;
 }
 
+/*
+ * Azure ML keeps a deleted workspace soft-deleted for 14 days, holding its
+ * name in the resource group: a create answers 400 BadRequest "Soft-deleted
+ * workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete"
+ * (reports of live deployments). A DELETE with forceToPurge=true
+ * (workspaceRP.json) purges: of a live workspace, it leaves nothing behind;
+ * of a soft-deleted one, it frees the name. Setting mlSoftDelete.
+ */
+static bool ml_name_free(emu_server *s, const char *lid, emu_resp *r)
+{
+	if (!json_object_get(emu_store_obj(s, "deletedMlWorkspaces"), lid))
+		return true;
+	emu_resp_arm_error(r, 400, "BadRequest",
+			   "Soft-deleted workspace exists. Please purge or recover it. "
+			   "https://aka.ms/wsoftdelete");
+	return false;
+}
+
+static bool purge_ml_workspace(emu_server *s, const emu_req *q, emu_resp *r,
+			       const emu_arm_kind *kind, const char *lid)
+{
+	const char *purge = emu_req_query(q, "forceToPurge");
+	if (strcasecmp(kind->type, "Microsoft.MachineLearningServices/workspaces") || !purge ||
+	    strcasecmp(purge, "true") ||
+	    !json_object_get(emu_store_obj(s, "deletedMlWorkspaces"), lid))
+		return false;
+	json_object_del(emu_store_obj(s, "deletedMlWorkspaces"), lid);
+	emu_resp_empty(r, 200);
+	return true;
+}
+
+/* The lower-case id of the Synapse workspace that `lid` is or is under, or
+ * NULL. */
+static char *synapse_workspace_of(const char *lid)
+{
+	static const char seg[] = "/providers/microsoft.synapse/workspaces/";
+	const char *at = strstr(lid, seg);
+	if (!at)
+		return NULL;
+	const char *name = at + strlen(seg);
+	return az_xstrndup(lid, (size_t)(name - lid) + strcspn(name, "/"));
+}
+
+/*
+ * A Synapse workspace takes one change at a time to itself and its Spark
+ * and SQL pools: a write while another of them is still being created,
+ * updated or deleted answers 409 (ARM's code for it, as Microsoft.Network
+ * spells it: AnotherOperationInProgress; no recorded Synapse session
+ * shows the conflict). An operation counts as running for at most
+ * operationConflictMs after it started: Azure ends its operations whether
+ * or not anyone polls them. A write to the very resource whose operation
+ * runs is not refused here (a retried PUT).
+ */
+static bool no_operation_running(emu_server *s, const emu_req *q, emu_resp *r,
+				 const emu_arm_kind *kind, const char *lid)
+{
+	if (s->cfg.operation_conflict_ms <= 0 ||
+	    (strcasecmp(kind->type, "Microsoft.Synapse/workspaces") &&
+	     strcasecmp(kind->type, "Microsoft.Synapse/workspaces/bigDataPools") &&
+	     strcasecmp(kind->type, "Microsoft.Synapse/workspaces/sqlPools")))
+		return true;
+	char *ws = synapse_workspace_of(lid);
+	if (!ws)
+		return true;
+	size_t wl = strlen(ws);
+	json_t *ops = emu_store_obj(s, "ops");
+	const char *key;
+	json_t *m;
+	const char *busy = NULL;
+	json_object_foreach(emu_store_obj(s, "meta"), key, m) {
+		if (busy || !strcmp(key, lid) || strncmp(key, ws, wl) ||
+		    (key[wl] && strncmp(key + wl, "/bigdatapools/", 14) &&
+		     strncmp(key + wl, "/sqlpools/", 10)))
+			continue;
+		json_t *op = json_object_get(ops, json_string_value(json_object_get(m, "op")));
+		const char *status = json_string_value(json_object_get(op, "status"));
+		long long started = json_integer_value(json_object_get(op, "startMs"));
+		if (status && !strcmp(status, "InProgress") &&
+		    q->now_ms - started < s->cfg.operation_conflict_ms)
+			busy = key;
+	}
+	if (busy) {
+		const char *name = strrchr(ws, '/') + 1;
+		emu_resp_arm_error(r, 409, "AnotherOperationInProgress",
+				   "Another operation is in progress on workspace '%s' or one of its "
+				   "pools. Please retry once it has completed.",
+				   name);
+	}
+	free(ws);
+	return busy == NULL;
+}
+
 static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu_arm_kind *kind,
 			 const arm_path *p, size_t prov, const emu_fault *fault, json_t *claims)
 {
@@ -871,6 +970,10 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 	if (!strcasecmp(kind->type, "Microsoft.KeyVault/vaults") &&
 	    !keyvault_name_free(s, name, lid, r))
 		goto done;
+	if (!old && !ml_name_free(s, lid, r))
+		goto done;
+	if (!no_operation_running(s, q, r, kind, lid))
+		goto done;
 	if (!strcasecmp(kind->type, "Microsoft.Authorization/roleAssignments") &&
 	    !role_assignment_rules(s, q, r, q->json, scope, lid, old != NULL))
 		goto done;
@@ -884,6 +987,11 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 	bool created = old == NULL;
 	json_object_set(arm_store(s), lid, res);
 	new_etag(s, meta_of(s, lid));
+	/* Its creator is its first Synapse Administrator; none recorded means
+	 * the built-in service principal, whatever its id after a restart. */
+	if (created && !strcasecmp(kind->type, "Microsoft.Synapse/workspaces") && who &&
+	    strcmp(who, s->sp_object_id))
+		json_object_set_new(meta_of(s, lid), "synapseCreator", json_string(who));
 	answer_write(s, q, r, kind, res, lid, "put", created, fault);
 done:
 	json_decref(res);
@@ -910,7 +1018,7 @@ static void resource_patch(emu_server *s, const emu_req *q, emu_resp *r,
 		return;
 	}
 	if (!check_preconditions(s, q, r, kind, lid, true) || !validate(kind, q->json, r, false) ||
-	    !check_create_only(kind, old, q->json, r))
+	    !check_create_only(kind, old, q->json, r) || !no_operation_running(s, q, r, kind, lid))
 		return;
 	json_t *res = json_deep_copy(old);
 	json_t *patch = json_deep_copy(q->json);
@@ -936,6 +1044,8 @@ static void resource_delete(emu_server *s, const emu_req *q, emu_resp *r,
 			    const emu_arm_kind *kind, const char *lid, const emu_fault *fault)
 {
 	json_t *res = lookup(s, lid, false);
+	if (!res && purge_ml_workspace(s, q, r, kind, lid))
+		return;
 	if (!res) {
 		if (!strcasecmp(kind->type, "Microsoft.Resources/resourceGroups")) {
 			emu_resp_arm_error(r, 404, "ResourceGroupNotFound",
@@ -947,8 +1057,14 @@ static void resource_delete(emu_server *s, const emu_req *q, emu_resp *r,
 		}
 		return;
 	}
-	if (!check_preconditions(s, q, r, kind, lid, true))
+	if (!check_preconditions(s, q, r, kind, lid, true) ||
+	    !no_operation_running(s, q, r, kind, lid))
 		return;
+	if (!strcasecmp(kind->type, "Microsoft.MachineLearningServices/workspaces")) {
+		const char *purge = emu_req_query(q, "forceToPurge");
+		json_object_set_new(meta_of(s, lid), "purge",
+				    json_boolean(purge && !strcasecmp(purge, "true")));
+	}
 	if (!strcasecmp(kind->type, "Microsoft.Storage/storageAccounts/blobServices/containers") &&
 	    emu_lease_active(meta_of(s, lid), q->now_ms)) {
 		emu_resp_arm_error(r, 409, "LeaseIdMissing",

@@ -73,6 +73,18 @@ static void settings(emu_server *s, const emu_req *q, emu_resp *r)
 		s->cfg.lro_polls = (int)json_integer_value(v);
 	if ((v = json_object_get(b, "defaultLinkedServices")) && json_is_boolean(v))
 		s->cfg.default_linked_services = json_is_true(v);
+	if ((v = json_object_get(b, "synapseFirewall")) && json_is_boolean(v))
+		s->cfg.synapse_firewall = json_is_true(v);
+	if ((v = json_object_get(b, "synapseRbac")) && json_is_boolean(v))
+		s->cfg.synapse_rbac = json_is_true(v);
+	if ((v = json_object_get(b, "rbacDelayMs")) && json_is_integer(v))
+		s->cfg.rbac_delay_ms = (int)json_integer_value(v);
+	if ((v = json_object_get(b, "operationConflictMs")) && json_is_integer(v))
+		s->cfg.operation_conflict_ms = (int)json_integer_value(v);
+	if ((v = json_object_get(b, "mlSoftDelete")) && json_is_boolean(v))
+		s->cfg.ml_soft_delete = json_is_true(v);
+	if ((v = json_object_get(b, "clientIp")) && json_is_string(v))
+		snprintf(s->cfg.client_ip, sizeof(s->cfg.client_ip), "%s", json_string_value(v));
 	json_t *out = json_pack("{s:i,s:f,s:i,s:i,s:i,s:i,s:i,s:i,s:b}", "pageSize", s->cfg.page_size,
 				"throttleScale", s->cfg.throttle_scale, "tokenLifetime",
 				s->cfg.token_lifetime_s, "latencyMs", s->cfg.latency_ms,
@@ -80,6 +92,12 @@ static void settings(emu_server *s, const emu_req *q, emu_resp *r)
 				s->cfg.app_delay_ms, "retryAfter", s->cfg.retry_after_s,
 				"lroPolls", s->cfg.lro_polls, "defaultLinkedServices",
 				s->cfg.default_linked_services);
+	json_object_update_new(out, json_pack("{s:b,s:b,s:i,s:i,s:b,s:s}", "synapseFirewall",
+					      s->cfg.synapse_firewall, "synapseRbac",
+					      s->cfg.synapse_rbac, "rbacDelayMs",
+					      s->cfg.rbac_delay_ms, "operationConflictMs",
+					      s->cfg.operation_conflict_ms, "mlSoftDelete",
+					      s->cfg.ml_soft_delete, "clientIp", s->cfg.client_ip));
 	pthread_mutex_unlock(&s->lock);
 	ok(r, out);
 }

@@ -57,6 +57,7 @@ typedef struct emu_req {
 	json_t *json; /* body parsed as JSON; NULL when empty or invalid */
 	bool bad_json;
 	long long now_ms;
+	char client_ip[64]; /* the peer's address, IPv4 dotted ("" when unknown) */
 } emu_req;
 
 typedef struct emu_resp {
@@ -122,6 +123,14 @@ typedef struct emu_config {
 	int retry_after_s;      /* Retry-After on LRO answers; -1: none, as Azure */
 	int lro_polls;          /* polls before an operation ends */
 	bool default_linked_services; /* a workspace lists its two default linked services */
+	/* Failures Azure produces by default (tests/emulator/README.md,
+	 * "Failure behaviours"): */
+	bool synapse_firewall;   /* data plane refuses addresses no firewall rule allows */
+	bool synapse_rbac;       /* data plane refuses principals without a Synapse role */
+	int rbac_delay_ms;       /* a new Synapse role assignment takes effect after this */
+	int operation_conflict_ms; /* 409 while a workspace or pool operation runs (0: off) */
+	bool ml_soft_delete;     /* a deleted ML workspace holds its name until purged */
+	char client_ip[64];      /* the address clients are seen from; "" = the peer's */
 	const char *state_file;
 	const char *dir;
 } emu_config;

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -97,6 +98,27 @@ static char *host_of(const char *header)
 	return l;
 }
 
+/* The client's address as a firewall sees it: IPv4 dotted, an IPv4-mapped
+ * IPv6 address unwrapped. */
+static void peer_address(struct MHD_Connection *c, char *out, size_t n)
+{
+	out[0] = '\0';
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)n);
+	} else if (sa->sa_family == AF_INET6) {
+		char buf[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  buf, sizeof(buf));
+		snprintf(out, n, "%s", strncmp(buf, "::ffff:", 7) ? buf : buf + 7);
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -127,6 +149,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	q.body = ctx->body.data ? ctx->body.data : "";
 	q.body_len = ctx->body.len;
 	q.now_ms = emu_now_ms();
+	peer_address(c, q.client_ip, sizeof(q.client_ip));
 	if (q.body_len) {
 		json_error_t jerr;
 		q.json = json_loadb(q.body, q.body_len, JSON_DECODE_ANY, &jerr);

@@ -83,6 +83,12 @@ int main(int argc, char **argv)
 		/* No Retry-After unless asked: no recorded LRO start carried one. */
 		.retry_after_s = -1,
 		.default_linked_services = true,
+		/* On as Azure has them (README, "Failure behaviours"), but for
+		 * the data-plane firewall: see there why it is off. */
+		.synapse_firewall = false,
+		.synapse_rbac = true,
+		.operation_conflict_ms = 10000,
+		.ml_soft_delete = true,
 	};
 	emu_server s;
 	emu_http *http = NULL;

@@ -22,6 +22,7 @@
  */
 #include "emu.h"
 
+#include <arpa/inet.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,6 +465,9 @@ static void role_assignments(emu_server *s, const emu_req *q, emu_resp *r, const
 		json_t *a = json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", id, "roleDefinitionId", role,
 				      "principalId", pid, "scope", scope, "principalType",
 				      ptype ? ptype : "User");
+		if (!json_object_get(c, id))
+			json_object_set_new(collection_store(s, ws, "roleAssignmentsSince"), id,
+					    json_integer(q->now_ms));
 		json_object_set(c, id, a);
 		emu_resp_json(r, 200, a);
 	} else if (id && !strcmp(q->method, "GET")) {
@@ -602,14 +606,178 @@ static void run_query(emu_server *s, emu_resp *r, const char *ws, bool pipelines
 	emu_resp_json(r, 200, json_pack("{s:o}", "value", value));
 }
 
+/* ---- who may reach the data plane ----------------------------------------- */
+
+#define ROLE_ADMIN "6e4bf58a-b8e1-4cc3-bbf9-d73143322b78"
+#define ROLE_CONTRIBUTOR "7572bffe-f453-4b66-912a-46cc5ef38fda"
+#define ROLE_PUBLISHER "05930f57-09a3-4c0d-9fa9-6d1eb91c178b"
+#define ROLE_LINKED_DATA "dd665582-e433-40ca-b183-1b1b33e73375"
+
+static bool ipv4(const char *text, uint32_t *out)
+{
+	struct in_addr a;
+	if (!text || inet_pton(AF_INET, text, &a) != 1)
+		return false;
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+/*
+ * Whether a firewall rule of the workspace allows `ip`. Azure's data plane
+ * answers 403 ClientIpAddressNotAuthorized ("Client Ip address : x.x.x.x")
+ * to an address no rule covers while public network access is on (Azure
+ * CLI and SDK issue reports; the recorded CLI sessions create an allowAll
+ * rule before their first data-plane call). A rule counts once its
+ * operation has ended. AllowAllWindowsAzureIps (0.0.0.0) admits Azure's
+ * own addresses, which a client here never has.
+ */
+static bool firewall_allows(emu_server *s, json_t *ws_res, const char *ip)
+{
+	uint32_t addr, lo, hi;
+	if (!ipv4(ip, &addr))
+		return false;
+	char *lid = emu_lower(json_string_value(json_object_get(ws_res, "id")));
+	char *prefix = az_xasprintf("%s/firewallrules/", lid);
+	size_t pl = strlen(prefix);
+	json_t *meta = emu_store_obj(s, "meta");
+	bool allowed = false;
+	const char *key;
+	json_t *rule;
+	json_object_foreach(emu_store_obj(s, "arm"), key, rule) {
+		if (allowed || strncmp(key, prefix, pl))
+			continue;
+		json_t *m = json_object_get(meta, key);
+		const char *state =
+			json_string_value(emu_json_path(rule, "properties.provisioningState"));
+		if (json_is_true(json_object_get(m, "hidden")) || json_object_get(m, "op") ||
+		    (state && strcmp(state, "Succeeded")))
+			continue;
+		if (ipv4(json_string_value(emu_json_path(rule, "properties.startIpAddress")), &lo) &&
+		    ipv4(json_string_value(emu_json_path(rule, "properties.endIpAddress")), &hi) &&
+		    lo <= addr && addr <= hi)
+			allowed = true;
+	}
+	free(prefix);
+	free(lid);
+	return allowed;
+}
+
+/* What a request needs of Synapse RBAC: any role (reads, polls), one that
+ * publishes artifacts (writes, runs, trigger start and stop), or Synapse
+ * Administrator (granting roles). */
+typedef enum need { NEED_ANY, NEED_PUBLISH, NEED_ADMIN } need;
+
+static need request_needs(const emu_req *q, const char *first)
+{
+	bool write = strcmp(q->method, "GET") && strcmp(q->method, "HEAD");
+	if (!write || !first || !strcasecmp(first, "operationResults") ||
+	    !strcasecmp(first, "notebookOperationResults") || !strcasecmp(first, "roleDefinitions") ||
+	    !strcasecmp(first, "queryPipelineRuns") || !strcasecmp(first, "queryTriggerRuns"))
+		return NEED_ANY;
+	return !strcasecmp(first, "roleAssignments") ? NEED_ADMIN : NEED_PUBLISH;
+}
+
+static bool role_grants(const char *role, need n, const char *first)
+{
+	if (!strcasecmp(role, ROLE_ADMIN) || n == NEED_ANY)
+		return true;
+	if (n == NEED_ADMIN)
+		return false;
+	return !strcasecmp(role, ROLE_CONTRIBUTOR) || !strcasecmp(role, ROLE_PUBLISHER) ||
+	       (first && !strcasecmp(first, "linkedservices") && !strcasecmp(role, ROLE_LINKED_DATA));
+}
+
+/*
+ * Whether `oid` holds a Synapse role on the workspace that allows the
+ * request. The principal that created the workspace is its Synapse
+ * Administrator (a workspace put straight into the store counts as created
+ * by the built-in service principal). An assignment takes effect
+ * rbacDelayMs after it was made: Azure propagates RBAC to its data planes
+ * in minutes, not at once.
+ */
+static bool rbac_allows(emu_server *s, const emu_req *q, json_t *ws_res, const char *ws,
+			const char *oid, need n, const char *first)
+{
+	char *lid = emu_lower(json_string_value(json_object_get(ws_res, "id")));
+	json_t *m = json_object_get(emu_store_obj(s, "meta"), lid);
+	free(lid);
+	const char *creator = json_string_value(json_object_get(m, "synapseCreator"));
+	if (!oid || !strcasecmp(oid, creator ? creator : s->sp_object_id))
+		return true;
+	json_t *since = collection_store(s, ws, "roleAssignmentsSince");
+	const char *id;
+	json_t *a;
+	json_object_foreach(collection_store(s, ws, "roleAssignments"), id, a) {
+		const char *pid = json_string_value(json_object_get(a, "principalId"));
+		const char *role = json_string_value(json_object_get(a, "roleDefinitionId"));
+		json_t *at = json_object_get(since, id);
+		if (!pid || !role || strcasecmp(pid, oid) || !role_grants(role, n, first))
+			continue;
+		if (!at || q->now_ms >= json_integer_value(at) + s->cfg.rbac_delay_ms)
+			return true;
+	}
+	return false;
+}
+
+/* The action a refused request needed, as Azure names it in the 403. */
+static const char *needed_action(need n, const char *first)
+{
+	if (n == NEED_ADMIN)
+		return "Microsoft.Synapse/workspaces/roleAssignments/write";
+	if (n == NEED_ANY)
+		return "Microsoft.Synapse/workspaces/read";
+	if (first && !strcasecmp(first, "linkedservices"))
+		return "Microsoft.Synapse/workspaces/linkedServices/write";
+	if (first && !strcasecmp(first, "triggers"))
+		return "Microsoft.Synapse/workspaces/triggers/write";
+	if (first && !strcasecmp(first, "notebooks"))
+		return "Microsoft.Synapse/workspaces/notebooks/write";
+	if (first && !strcasecmp(first, "sqlScripts"))
+		return "Microsoft.Synapse/workspaces/sqlScripts/write";
+	if (first && !strcasecmp(first, "datasets"))
+		return "Microsoft.Synapse/workspaces/datasets/write";
+	return "Microsoft.Synapse/workspaces/pipelines/write";
+}
+
+/* Refuses the request as Azure would, or returns true. */
+static bool may_enter(emu_server *s, const emu_req *q, emu_resp *r, json_t *ws_res,
+		      const char *ws, json_t *claims, const char *first)
+{
+	const char *pna = json_string_value(emu_json_path(ws_res, "properties.publicNetworkAccess"));
+	const char *ip = s->cfg.client_ip[0] ? s->cfg.client_ip : q->client_ip;
+	if (s->cfg.synapse_firewall && !(pna && !strcasecmp(pna, "Disabled")) &&
+	    !firewall_allows(s, ws_res, ip)) {
+		emu_resp_flat_error(r, 403, "ClientIpAddressNotAuthorized", "Client Ip address : %s",
+				    ip);
+		return false;
+	}
+	need n = request_needs(q, first);
+	const char *oid = json_string_value(json_object_get(claims, "oid"));
+	if (s->cfg.synapse_rbac && !rbac_allows(s, q, ws_res, ws, oid, n, first)) {
+		/* The access control API's shape, {"error":{...}} (SDK issue
+		 * reports of live sessions). */
+		char *msg = az_xasprintf(
+			"The principal '%s' does not have the required Synapse RBAC permission to "
+			"perform this action. Required permission: Action: %s, Scope: "
+			"workspaces/%s/*.",
+			oid ? oid : "", needed_action(n, first), ws);
+		rbac_error(r, 403, "Unauthorized", msg);
+		free(msg);
+		return false;
+	}
+	return true;
+}
+
 void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, emu_resp *r,
 			const emu_fault *fault)
 {
-	if (!emu_auth_check(s, q, r, EMU_SYNAPSE_AUDIENCE, EMU_STYLE_SYNAPSE, NULL))
+	json_t *claims = NULL;
+	if (!emu_auth_check(s, q, r, EMU_SYNAPSE_AUDIENCE, EMU_STYLE_SYNAPSE, &claims))
 		return;
 	if (!emu_req_query(q, "api-version")) {
 		emu_resp_flat_error(r, 400, "MissingApiVersionParameter",
 				    "The api-version query parameter is required.");
+		json_decref(claims);
 		return;
 	}
 	char *parts[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
@@ -632,6 +800,8 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 	if (!ws_res) {
 		emu_resp_flat_error(r, 404, "WorkspaceNotFound", "Workspace '%s' not found.",
 				    workspace);
+	} else if (!may_enter(s, q, r, ws_res, workspace, claims, n ? parts[0] : NULL)) {
+		/* refused: the answer is written */
 	} else if (extra || n == 0) {
 		emu_resp_flat_error(r, 404, "NotFound", "No such route.");
 	} else if (n == 2 && (!strcasecmp(parts[0], "operationResults") ||
@@ -679,6 +849,7 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 		emu_resp_flat_error(r, 404, "NotFound", "No such route.");
 	}
 	pthread_mutex_unlock(&s->lock);
+	json_decref(claims);
 	for (size_t i = 0; i < n; i++)
 		free(parts[i]);
 }

@@ -311,6 +311,11 @@ static void test_spark_pool_delete_location_ends_204(void **state)
 	    "\"https://a.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}");
 	assert_int_equal(r.status, 201);
 	emu_response_free(&r);
+	/* A pool waits for the workspace's own operation (else 409). */
+	for (int i = 0; i < 5; i++) {
+		arm(&r, "GET", ws, NULL);
+		emu_response_free(&r);
+	}
 	char *pool = sub_path("/resourceGroups/%s/providers/Microsoft.Synapse/workspaces/wspool/"
 			      "bigDataPools/pool1?api-version=2021-06-01",
 			      "rg-syn");

@@ -111,9 +111,25 @@ void tk_poll_location(emu *e, const char *url, const char *token, emu_response *
 	fail_msg("the operation at %s never ended", url);
 }
 
+/* Polls an Azure-AsyncOperation URL (taken; may be NULL) until its
+ * operation is no longer InProgress. */
+static void follow_async(emu *e, const char *arm_token, char *async)
+{
+	emu_response fin;
+	for (int i = 0; async && i < 20; i++) {
+		tk_send(e, &fin, "GET", async, arm_token, NULL, NULL);
+		assert_int_equal(fin.status, 200);
+		bool running = !strcmp(tk_str(fin.json, "status"), "InProgress");
+		emu_response_free(&fin);
+		if (!running)
+			break;
+	}
+	free(async);
+}
+
 void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char *ws)
 {
-	emu_response r, fin;
+	emu_response r;
 	char *rg_url = tk_url(e, "management.localhost",
 			      "/subscriptions/%s/resourceGroups/%s?api-version=2021-04-01",
 			      emu_subscription_id(e), rg);
@@ -131,19 +147,29 @@ void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char
 	assert_true(r.status == 200 || r.status == 201);
 	char *async = emu_response_header(&r, "Azure-AsyncOperation");
 	emu_response_free(&r);
-	for (int i = 0; async && i < 20; i++) {
-		tk_send(e, &fin, "GET", async, arm_token, NULL, NULL);
-		assert_int_equal(fin.status, 200);
-		bool running = !strcmp(tk_str(fin.json, "status"), "InProgress");
-		emu_response_free(&fin);
-		if (!running)
-			break;
-	}
-	free(async);
+	follow_async(e, arm_token, async);
 	tk_send(e, &r, "GET", ws_url, arm_token, NULL, NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(tk_str(r.json, "properties.provisioningState"), "Succeeded");
 	emu_response_free(&r);
+	tk_allow_all(e, arm_token, rg, ws);
 	free(ws_url);
 	free(rg_url);
+}
+
+void tk_allow_all(emu *e, const char *arm_token, const char *rg, const char *ws)
+{
+	emu_response r;
+	char *url = tk_url(e, "management.localhost",
+			   "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Synapse/"
+			   "workspaces/%s/firewallRules/allowAll?api-version=2021-06-01",
+			   emu_subscription_id(e), rg, ws);
+	tk_send(e, &r, "PUT", url, arm_token, NULL,
+		"{\"properties\":{\"startIpAddress\":\"0.0.0.0\","
+		"\"endIpAddress\":\"255.255.255.255\"}}");
+	assert_true(r.status == 200 || r.status == 201);
+	char *async = emu_response_header(&r, "Azure-AsyncOperation");
+	emu_response_free(&r);
+	follow_async(e, arm_token, async);
+	free(url);
 }

@@ -40,8 +40,13 @@ void tk_token_request(emu *e, emu_response *r, const char *tenant, const char *c
 /* Follows a Location URL while it answers 202; the last answer is in *final. */
 void tk_poll_location(emu *e, const char *url, const char *token, emu_response *final);
 
-/* Creates resource group `rg` and Synapse workspace `ws` through ARM and
- * follows the workspace's operation to its end. */
+/* Creates resource group `rg` and Synapse workspace `ws` through ARM,
+ * follows the workspace's operation to its end, and opens its data plane
+ * to every address (tk_allow_all): the data-plane firewall is on. */
 void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char *ws);
+/* Adds firewall rule allowAll (0.0.0.0-255.255.255.255) to workspace `ws`,
+ * as the recorded CLI sessions do before their first data-plane call, and
+ * waits for it to take effect. */
+void tk_allow_all(emu *e, const char *arm_token, const char *rg, const char *ws);
 
 #endif

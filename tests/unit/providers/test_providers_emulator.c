@@ -320,6 +320,12 @@ static char *make_workspace(t *x, const char *rg, const char *ws)
 			   "\"https://lake.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}");
 	assert_string_equal(str_at(live, "name", NULL), ws);
 	json_decref(live);
+	/* The data plane answers only addresses a firewall rule allows. */
+	char *rule = az_xasprintf("%s/firewallRules/allowAll", id);
+	json_decref(put(x, "SynapseFirewallRule", rule,
+			"{\"properties\":{\"startIpAddress\":\"0.0.0.0\","
+			"\"endIpAddress\":\"255.255.255.255\"}}"));
+	free(rule);
 	return id;
 }
 
