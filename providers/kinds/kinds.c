@@ -253,8 +253,14 @@ static const az_kind SPARK_POOL = {
 	.parent_kind = "SynapseWorkspace",
 	.parent_field = "workspace",
 	.list_path = "{parent}/bigDataPools",
+	/* Recorded sessions: Azure takes sparkEventsFolder, defaultSparkLogFolder
+	 * and isAutotuneEnabled on a PUT and never returns them. Set in a
+	 * manifest, they are sent, and not compared: there is nothing to
+	 * compare them with, and a change would be planned forever. */
 	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.creationDate", "properties.lastSucceededTimestamp",
-				 "properties.libraryRequirements.time", "properties.sparkConfigProperties.time"),
+				 "properties.libraryRequirements.time", "properties.sparkConfigProperties.time",
+				 "properties.sparkEventsFolder", "properties.defaultSparkLogFolder",
+				 "properties.isAutotuneEnabled"),
 	.create_only_paths = PATHS("location"),
 	.case_insensitive_paths = PATHS("location", "properties.nodeSize", "properties.nodeSizeFamily"),
 	.marker = AZ_MARKER_TAGS,

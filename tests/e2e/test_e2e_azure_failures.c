@@ -1,0 +1,284 @@
+/*
+ * test_e2e_azure_failures.c - the failures real users meet in Azure, each
+ * played by the emulator as Azure answers it, and azapply's answer to each,
+ * run as a user runs it: the output names the fix, and once the fix is made
+ * the next run converges to "No changes".
+ *
+ * - The Synapse data-plane firewall: an address no rule allows gets 403
+ *   ClientIpAddressNotAuthorized; azapply names the SynapseFirewallRule to
+ *   add, with the address.
+ * - Synapse RBAC: a principal without a Synapse role gets 403 Unauthorized;
+ *   azapply names the role to grant and to whom. A role granted seconds ago
+ *   takes effect late (propagation): azapply waits for it, bounded.
+ * - Another operation in progress on a Synapse workspace or its pools:
+ *   409 AnotherOperationInProgress, retried until the other ends.
+ * - A soft-deleted Azure ML workspace holding its name: azapply names the
+ *   ways out (recover, purge).
+ * - Spark pool fields Azure never returns (sparkEventsFolder...): set in a
+ *   manifest, they settle instead of planning a change forever.
+ *
+ * Speed: operations end on their first poll, polls wait at most a second,
+ * and a refused data-plane request is tried again for 2 s
+ * (AZAPPLY_ACCESS_WAIT_SECONDS) unless a test waits longer on purpose.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2ekit.h"
+
+#define SUB "00000000-0000-0000-0000-000000000000"
+#define RG_ID "/subscriptions/" SUB "/resourceGroups/rg-mlplatform-dev"
+#define WS "synw-mlplatform-dev"
+#define WS_ID RG_ID "/providers/Microsoft.Synapse/workspaces/" WS
+#define ML_ID RG_ID "/providers/Microsoft.MachineLearningServices/workspaces/mlw-mlplatform-dev"
+#define SYNAPSE_CONTRIBUTOR "7572bffe-f453-4b66-912a-46cc5ef38fda"
+#define NO_CHANGES "No changes."
+
+static int setup(void **state)
+{
+	const char *args[] = {"--retry-after", "0", "--lro-polls", "1", NULL};
+	const char *env[] = {"AZAPPLY_POLL_MAX_SECONDS=1", "AZAPPLY_ACCESS_WAIT_SECONDS=2", NULL};
+	return e2e_setup((e2e_world **)state, "synapse-ml", args, env);
+}
+
+static int teardown(void **state)
+{
+	return e2e_teardown(*state);
+}
+
+static void control(e2e_world *w, const char *method, const char *path, const char *body)
+{
+	json_t *answer = NULL;
+	int status = emu_control(w->e, method, path, body, &answer);
+	if (status != 200 && status != 201) {
+		char *text = answer ? json_dumps(answer, 0) : NULL;
+		fail_msg("%s /_emulator/%s: %d %s", method, path, status, text ? text : "");
+	}
+	json_decref(answer);
+}
+
+static void apply_converges(e2e_world *w)
+{
+	E2E_EXPECT(w, 0, NULL, "apply", w->stack, "--env", "dev", "--auto-approve");
+	E2E_EXPECT(w, 0, NO_CHANGES, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+}
+
+/* How many logged requests to a path holding `path` answered `status`. */
+static int logged(e2e_world *w, int status, const char *path)
+{
+	json_t *log = e2e_log(w);
+	int n = 0;
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(log, "requests"), i, req) {
+		const char *p = json_string_value(json_object_get(req, "path"));
+		if (json_integer_value(json_object_get(req, "status")) == status && p &&
+		    strstr(p, path))
+			n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+/* A request to any emulated host with the built-in service principal's
+ * token for `scope`; the status. */
+static long as_admin(e2e_world *w, const char *scope, const char *method, const char *url,
+		     const char *body)
+{
+	char *token = emu_token(w->e, scope);
+	assert_non_null(token);
+	char *auth = NULL;
+	assert_true(asprintf(&auth, "Authorization: Bearer %s", token) > 0);
+	const char *headers[] = {auth, "Content-Type: application/json", NULL};
+	emu_response r;
+	assert_int_equal(emu_http(w->e, &r, method, url, headers, body, body ? strlen(body) : 0), 0);
+	long status = r.status;
+	emu_response_free(&r);
+	free(auth);
+	free(token);
+	return status;
+}
+
+/* The firewall refuses the runner's address: the error names the rule to
+ * add and the address; created as the error says (the CLI, then declared),
+ * the next apply takes it over and converges. */
+static void firewall_names_the_rule(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+	control(w, "PUT", "settings", "{\"synapseFirewall\":true,\"clientIp\":\"198.51.100.7\"}");
+	E2E_EXPECT(w, 1, "startIpAddress: 198.51.100.7", "plan", w->stack, "--env", "dev");
+	E2E_EXPECT(w, 1, "kind: SynapseFirewallRule", "plan", w->stack, "--env", "dev");
+	E2E_EXPECT(w, 1, "az synapse workspace firewall-rule create --workspace-name " WS
+	           " --resource-group rg-mlplatform-dev --name allow-ci --start-ip-address "
+	           "198.51.100.7",
+	           "plan", w->stack, "--env", "dev");
+	assert_true(logged(w, 403, "/pipelines") > 0);
+
+	/* The fix: the rule made with the CLI, and declared. */
+	json_t *rule = json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "name", "allow-ci", "type",
+				 "Microsoft.Synapse/workspaces/firewallRules", "properties",
+				 "startIpAddress", "198.51.100.7", "endIpAddress", "198.51.100.7",
+				 "provisioningState", "Succeeded");
+	e2e_arm_put(w, WS_ID "/firewallRules/allow-ci", rule);
+	json_decref(rule);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/25-ci-firewall-rule.yaml", w->stack);
+	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\n"
+			"metadata: {name: allow-ci}\n"
+			"spec:\n  workspace: synapse\n  name: allow-ci\n  properties:\n"
+			"    startIpAddress: 198.51.100.7\n    endIpAddress: 198.51.100.7\n");
+	apply_converges(w);
+}
+
+/* The child's environment signed in as another service principal, waiting
+ * `wait_s` for access (AZAPPLY_ACCESS_WAIT_SECONDS). Free the array only. */
+static const char **env_as(e2e_world *w, const char *client_id, const char *secret, int wait_s)
+{
+	size_t n = 0;
+	while (w->env[n])
+		n++;
+	const char **env = calloc(n + 4, sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(w->env[i], "AZURE_CLIENT_ID=", 16) &&
+		    strncmp(w->env[i], "AZURE_CLIENT_SECRET=", 20) &&
+		    strncmp(w->env[i], "AZAPPLY_ACCESS_WAIT_SECONDS=", 28))
+			env[k++] = w->env[i];
+	static char id[128], sec[128], wait[64];
+	snprintf(id, sizeof(id), "AZURE_CLIENT_ID=%s", client_id);
+	snprintf(sec, sizeof(sec), "AZURE_CLIENT_SECRET=%s", secret);
+	snprintf(wait, sizeof(wait), "AZAPPLY_ACCESS_WAIT_SECONDS=%d", wait_s);
+	env[k++] = id;
+	env[k++] = sec;
+	env[k++] = wait;
+	return env;
+}
+
+static run_result run_as(const char **env, const char *const *argv)
+{
+	run_result r;
+	assert_int_equal(run_command(&r, AZAPPLY_BINARY, argv, env, NULL), 0);
+	return r;
+}
+
+/* A CI principal that did not create the workspace has no Synapse role:
+ * the error names the role and the principal. A Synapse Administrator
+ * grants it; the grant takes 3 s to reach the data plane, and azapply
+ * waits for it instead of failing. */
+static void synapse_rbac_names_the_role_and_waits_for_it(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+#define CI_OID "5a1b0c9e-2f6d-4e8a-9b3c-7d4e1f2a6b80"
+	control(w, "POST", "identities/secret",
+		"{\"clientId\":\"ci-runner\",\"secret\":\"ci-Secret-1\",\"objectId\":\"" CI_OID "\"}");
+	const char **env = env_as(w, "ci-runner", "ci-Secret-1", 2);
+	const char *plan[] = {"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL};
+	run_result r = run_as(env, plan);
+	e2e_expect(&r, 1, "principal " CI_OID " holds no Synapse role on workspace '" WS "'");
+	e2e_expect(&r, 1, "SynapseRoleAssignment (role: Synapse Contributor, principalId: " CI_OID);
+	e2e_expect(&r, 1, "--role \"Synapse Contributor\" --assignee-object-id " CI_OID);
+	run_result_free(&r);
+
+	/* The fix, by the workspace's creator, with propagation switched on. */
+	control(w, "PUT", "settings", "{\"rbacDelayMs\":3000}");
+	char *url = NULL;
+	assert_true(asprintf(&url,
+			     "https://" WS ".dev.localhost:%d/roleAssignments/"
+			     "0f7e3c2a-1b4d-4c6e-8a9f-2d3b4c5e6f70?api-version=2020-12-01",
+			     emu_port(w->e)) > 0);
+	assert_int_equal(as_admin(w, "https://dev.azuresynapse.net/.default", "PUT", url,
+				  "{\"roleId\":\"" SYNAPSE_CONTRIBUTOR "\",\"principalId\":\"" CI_OID
+				  "\",\"scope\":\"workspaces/" WS "\","
+				  "\"principalType\":\"ServicePrincipal\"}"),
+			 200);
+	free(url);
+	e2e_clear_log(w);
+	free(env);
+	env = env_as(w, "ci-runner", "ci-Secret-1", 60);
+	r = run_as(env, plan);
+	e2e_expect(&r, 0, NO_CHANGES);
+	run_result_free(&r);
+	/* Refused first, let in once the grant arrived. */
+	assert_true(logged(w, 403, "/pipelines") > 0);
+	assert_true(logged(w, 200, "/pipelines") > 0);
+	free(env);
+}
+
+/* The Spark and SQL pools are created side by side: the second meets the
+ * first's operation (409 AnotherOperationInProgress) and is tried again. */
+static void operation_in_progress_is_retried(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+	assert_true(logged(w, 409, "/sqlPools/") + logged(w, 409, "/bigDataPools/") > 0);
+}
+
+/* The ML workspace was deleted outside azapply: soft-deleted, it holds its
+ * name; the error names recover and purge; after the purge, apply
+ * converges. */
+static void soft_deleted_ml_workspace_names_the_way_out(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+	control(w, "PUT", "lro/Microsoft.MachineLearningServices/workspaces",
+		"{\"delete\":\"sync\"}");
+	char *url = NULL;
+	assert_true(asprintf(&url, "%s?api-version=2025-09-01", ML_ID) > 0);
+	assert_int_equal(as_admin(w, "https://management.azure.com/.default", "DELETE", url, NULL),
+			 200);
+	free(url);
+	E2E_EXPECT(w, 1, "Soft-deleted workspace exists", "apply", w->stack, "--env", "dev",
+		   "--auto-approve");
+	E2E_EXPECT(w, 1, "forceToPurge=true", "apply", w->stack, "--env", "dev", "--auto-approve");
+	E2E_EXPECT(w, 1, "Recently deleted", "apply", w->stack, "--env", "dev", "--auto-approve");
+	/* The fix: purge it, as the error says. */
+	assert_true(asprintf(&url, "%s?api-version=2025-09-01&forceToPurge=true", ML_ID) > 0);
+	assert_int_equal(as_admin(w, "https://management.azure.com/.default", "DELETE", url, NULL),
+			 200);
+	free(url);
+	apply_converges(w);
+}
+
+/* Azure takes sparkEventsFolder and defaultSparkLogFolder and never returns
+ * them: set in a manifest, they are sent and then settle. */
+static void spark_pool_write_only_fields_settle(void **state)
+{
+	e2e_world *w = *state;
+	char path[400];
+	snprintf(path, sizeof(path), "%s/21-spark-pool.yaml", w->stack);
+	e2e_replace(path, "    autoPause:\n",
+		    "    sparkEventsFolder: /events\n    defaultSparkLogFolder: /logs\n"
+		    "    autoPause:\n",
+		    false);
+	apply_converges(w);
+	json_t *log = e2e_log(w);
+	char *text = json_dumps(log, 0);
+	assert_non_null(strstr(text, "sparkEventsFolder"));
+	free(text);
+	json_decref(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(firewall_names_the_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(synapse_rbac_names_the_role_and_waits_for_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(operation_in_progress_is_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(soft_deleted_ml_workspace_names_the_way_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(spark_pool_write_only_fields_settle, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
