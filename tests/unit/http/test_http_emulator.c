@@ -282,7 +282,9 @@ static void client_secret_gets_a_token_and_pages(void **state)
 /* Many requests to one host at once all go out at once. With
  * CURLOPT_PIPEWAIT, transfers queued behind a first HTTP/1.1 connection
  * to the host were only noticed at the next poll timeout: each waited a
- * whole second. The bound is far above a normal run and below the stall. */
+ * whole second, so the eight took 7 s or more. The bound sits far below
+ * that and far above a normal run (tens of ms) on a loaded machine (a run
+ * beside other builds took 1.4 s): it tells a stall from a slow machine. */
 static void concurrent_requests_to_one_host_do_not_stall(void **state)
 {
 	t *x = *state;
@@ -302,7 +304,7 @@ static void concurrent_requests_to_one_host_do_not_stall(void **state)
 		assert_int_equal(r[i].status, 200);
 		result_clear(&r[i]);
 	}
-	if (ms >= 900)
+	if (ms >= 5000)
 		fail_msg("8 concurrent GETs to one host took %.0f ms", ms);
 }
 
