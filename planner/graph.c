@@ -95,6 +95,27 @@ static void for_each_named(az_stack *st, const char *kind, const char *workspace
 	free(key);
 }
 
+/* Calls fn for every resource of `kind` in `workspace`. */
+static void for_each_in_workspace(az_stack *st, const char *kind, const char *workspace,
+				  void (*fn)(az_stack *, az_resource *, const az_resource *,
+					     const void *),
+				  az_resource *from)
+{
+	struct az_stack_index *ix = st->index;
+	char *prefix = name_key(kind, workspace, "");
+	size_t len = strlen(prefix), lo = 0, hi = ix->by_name_len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix->by_name[mid].address, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ix->by_name_len && strncmp(ix->by_name[lo].address, prefix, len) == 0; lo++)
+		fn(st, from, &st->resources[ix->by_name[lo].resource], NULL);
+	free(prefix);
+}
+
 void az_stack_index_free(struct az_stack_index *index)
 {
 	if (!index)
@@ -466,6 +487,12 @@ void az_stack_link(az_stack *st, az_diags *d)
 		const char *ws = json_string_value(json_object_get(spec, "workspace"));
 		if (r->kind->provider == AZ_PROVIDER_SYNAPSE && ws)
 			link_artifact_refs(st, r, json_object_get(spec, "properties"), ws);
+		/* A workspace's data plane refuses a client no firewall rule
+		 * admits (403 ClientIpAddressNotAuthorized): what lives there
+		 * is written after the rules and deleted before them. */
+		if ((r->kind->provider == AZ_PROVIDER_SYNAPSE ||
+		     r->kind->provider == AZ_PROVIDER_SYNAPSE_RBAC) && ws)
+			for_each_in_workspace(st, "SynapseFirewallRule", ws, add_edge_cb, r);
 	}
 	az_buf_free(&pointer);
 	report_cycles(st, d);

@@ -248,6 +248,43 @@ static void parse_mermaid(graph *g, const char *text, const char **rest)
 	*rest = p;
 }
 
+/* What lives on a workspace's data plane waits for the workspace's
+ * firewall rules: Azure refuses a client no rule admits, so a rule must be
+ * in place before the first artifact is written and gone only after the
+ * last is deleted (the delete order is the reverse of these edges). */
+static void data_plane_waits_for_firewall_rules(void **state)
+{
+	(void)state;
+	static const char *const data_plane[] = {"LinkedService", "Dataset", "Notebook", "Pipeline",
+						 "Trigger", "SqlScript", "SynapseRoleAssignment"};
+	graph g;
+	graph_of_stack(&g, "synapse-ml", "dev");
+	size_t rules = 0, artifacts = 0;
+	const char *address, *rule;
+	json_t *kind, *rule_kind;
+	json_object_foreach(g.nodes, rule, rule_kind)
+		rules += strcmp(json_string_value(rule_kind), "SynapseFirewallRule") == 0;
+	assert_true(rules > 0);
+	json_object_foreach(g.nodes, address, kind) {
+		bool on_data_plane = false;
+		for (size_t i = 0; i < sizeof(data_plane) / sizeof(data_plane[0]); i++)
+			on_data_plane |= strcmp(json_string_value(kind), data_plane[i]) == 0;
+		if (!on_data_plane)
+			continue;
+		artifacts++;
+		json_object_foreach(g.nodes, rule, rule_kind) {
+			if (strcmp(json_string_value(rule_kind), "SynapseFirewallRule") != 0)
+				continue;
+			char edge[512];
+			snprintf(edge, sizeof(edge), "%s -> %s", address, rule);
+			if (!json_object_get(g.edges, edge))
+				fail_msg("no edge %s", edge);
+		}
+	}
+	assert_true(artifacts >= 5);
+	graph_free(&g);
+}
+
 static void graph_mermaid_and_markdown(void **state)
 {
 	(void)state;
@@ -613,6 +650,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(graph_dot_is_the_stack),
+		cmocka_unit_test(data_plane_waits_for_firewall_rules),
 		cmocka_unit_test(graph_mermaid_and_markdown),
 		cmocka_unit_test(graph_of_invalid_stack_fails),
 		cmocka_unit_test(completion_bash_loads_and_is_complete),
