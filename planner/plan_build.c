@@ -132,6 +132,24 @@ static bool *targeted(const az_stack *st, const az_plan_options *o, az_diags *d)
 	return wanted;
 }
 
+/* metadata.existing: read for ${ref...}, never written, marked, adopted
+ * or deleted. Missing, it fails the plan: a reference to it can never be
+ * resolved, and creating it is what the flag says not to do. */
+static void plan_existing(az_instance *inst, az_plan_item *it, size_t i, az_diags *d)
+{
+	az_node *n = &inst->nodes[i];
+	const az_resource *r = n->res;
+	it->action = AZ_ACTION_READ;
+	it->existing = true;
+	it->reason = az_xstrdup("metadata.existing: read, never written");
+	if (n->live || !n->id)
+		return;
+	az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &it->pos, r->address,
+				  "%s is declared existing, but Azure has no %s", r->address, n->id);
+	az_diag_set_detail(dg, "create it outside azapply, or correct the spec fields that name "
+			       "it; remove metadata.existing for azapply to create and own it");
+}
+
 static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 {
 	az_node *n = &inst->nodes[i];
@@ -141,17 +159,21 @@ static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 		az_identity_compute(inst, i, d);
 	if (n->state == AZ_NODE_PENDING)
 		az_refresh_match(inst, n);
+	az_plan_item *it = az_plan_add(plan, r->address, k, AZ_ACTION_NOOP);
+	it->resource = i;
+	it->id = n->id ? az_xstrdup(n->id) : NULL;
+	it->pos = *az_srcmap_get(r->manifest->map, "/metadata/name");
+	it->live = n->live ? json_incref(n->live) : NULL;
+	if (r->existing) {
+		plan_existing(inst, it, i, d);
+		return;
+	}
 	json_decref(n->desired);
 	n->desired = az_desired(inst, i, d);
 	az_marker_info_free(&n->marker);
 	if (n->live)
 		az_marker_read(&n->marker, k, n->live);
 
-	az_plan_item *it = az_plan_add(plan, r->address, k, AZ_ACTION_NOOP);
-	it->resource = i;
-	it->id = n->id ? az_xstrdup(n->id) : NULL;
-	it->pos = *az_srcmap_get(r->manifest->map, "/metadata/name");
-	it->live = n->live ? json_incref(n->live) : NULL;
 	const char *etag = json_string_value(json_object_get(n->live, "etag"));
 	it->etag = etag ? az_xstrdup(etag) : NULL;
 
@@ -437,8 +459,8 @@ static void plan_destroy(az_instance *inst, az_plan *plan)
 {
 	for (size_t i = 0; i < plan->len; i++) {
 		az_plan_item *it = &plan->items[i];
-		if (it->resource >= inst->len)
-			continue; /* orphans are deletes already */
+		if (it->resource >= inst->len || it->existing)
+			continue; /* orphans are deletes already; existing is only read */
 		az_node *n = &inst->nodes[it->resource];
 		az_diff_clear(&it->diff);
 		json_decref(it->desired);

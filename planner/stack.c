@@ -50,14 +50,53 @@ static void report_schema_errors(az_diags *d, az_severity sev, const az_srcmap *
 	}
 }
 
+/* An existing resource (metadata.existing) is only read: of its spec only
+ * what names it in Azure is required, the rest describes a body azapply
+ * never sends. Drops the other "required" errors under /spec. */
+static void keep_identity_required(az_schema_errors *errs, const az_kind *kind)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < errs->len; i++) {
+		az_schema_error *e = &errs->items[i];
+		bool drop = false;
+		if (!strcmp(e->keyword, "required") && !strncmp(e->pointer, "/spec", 5)) {
+			const char *q = strchr(e->message, '\'');
+			const char *q2 = q ? strchr(q + 1, '\'') : NULL;
+			size_t n = q2 ? (size_t)(q2 - q - 1) : 0;
+			static const char *const identity[] = {"name", "resourceGroup", "subscription",
+							       "parentRef"};
+			drop = true;
+			if (!e->pointer[5] && q2) {
+				for (size_t j = 0; j < sizeof(identity) / sizeof(*identity); j++)
+					if (strlen(identity[j]) == n && !memcmp(identity[j], q + 1, n))
+						drop = false;
+				if (kind && kind->parent_field && strlen(kind->parent_field) == n &&
+				    !memcmp(kind->parent_field, q + 1, n))
+					drop = false;
+			}
+		}
+		if (drop) {
+			free(e->pointer);
+			free(e->keyword);
+			free(e->message);
+			continue;
+		}
+		errs->items[kept++] = *e;
+	}
+	errs->len = kept;
+}
+
 /* Errors, and warnings for what Azure would accept but ignore or read
  * otherwise (an unknown property, an enum in another case, an unknown
  * region): validate --strict makes those fail. */
 static void check_schema(az_diags *d, const az_schema *schema, json_t *body,
-			 const az_srcmap *map, const az_pos *fallback, const char *address)
+			 const az_srcmap *map, const az_pos *fallback, const char *address,
+			 bool existing, const az_kind *kind)
 {
 	az_schema_errors errs = {0}, warns = {0};
 	az_schema_check(schema, body, value_is_unknown, NULL, &errs, &warns);
+	if (existing)
+		keep_identity_required(&errs, kind);
 	report_schema_errors(d, AZ_SEV_ERROR, map, fallback, address, &errs);
 	report_schema_errors(d, AZ_SEV_WARNING, map, fallback, address, &warns);
 	az_schema_errors_clear(&errs);
@@ -73,7 +112,7 @@ static void check_project(az_stack *st, az_diags *d)
 	if (!schema)
 		return;
 	az_pos fallback = {p->file, 1, 1};
-	check_schema(d, schema, p->body, p->map, &fallback, NULL);
+	check_schema(d, schema, p->body, p->map, &fallback, NULL, false, NULL);
 }
 
 static void report_unknown_kind(az_diags *d, const az_manifest *m)
@@ -101,7 +140,7 @@ static void report_unknown_kind(az_diags *d, const az_manifest *m)
 /* Checks one document against its kind's schema (the whole document:
  * envelope and spec), or against the envelope alone when the kind is
  * missing. Returns the kind when it is known. */
-static const az_kind *check_document(az_manifest *m, az_diags *d)
+static const az_kind *check_document(az_manifest *m, az_diags *d, bool existing)
 {
 	const az_kind *kind = m->kind ? az_kind_find(m->kind) : NULL;
 	if (m->kind && !kind) {
@@ -111,7 +150,7 @@ static const az_kind *check_document(az_manifest *m, az_diags *d)
 	const az_schema *schema = az_schema_builtin(kind ? kind->name : "manifest", d);
 	if (!schema)
 		return kind;
-	check_schema(d, schema, m->body, m->map, &m->pos, m->address);
+	check_schema(d, schema, m->body, m->map, &m->pos, m->address, existing, kind);
 	return kind;
 }
 
@@ -255,7 +294,9 @@ static void build_resources(az_stack *st, az_diags *d)
 	for (size_t i = 0; i < st->len; i++) {
 		az_resource *r = &st->resources[i];
 		r->manifest = &st->set->items[i];
-		r->kind = check_document(r->manifest, d);
+		r->existing = json_is_true(json_object_get(
+		    json_object_get(r->manifest->body, "metadata"), "existing"));
+		r->kind = check_document(r->manifest, d, r->existing);
 		r->address = r->manifest->address;
 		json_t *spec = json_object_get(r->manifest->body, "spec");
 		const char *name = json_string_value(json_object_get(spec, "name"));

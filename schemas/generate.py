@@ -111,6 +111,11 @@ def envelope_defs(kind_enum):
                               "type": "array", "items": {"$ref": "#/$defs/address"},
                               "uniqueItems": True},
                 "lifecycle": {"$ref": "#/$defs/lifecycle"},
+                "existing": {"description": "true: a resource azapply reads (for ${ref...}) "
+                                            "but never creates, changes, marks or deletes; "
+                                            "the plan fails when it is missing. Only the "
+                                            "spec fields that name it are required.",
+                             "type": "boolean"},
                 "forEach": {"description": "One resource per key: a mapping (key -> value) or "
                                            "a list of keys. ${each.key}, ${each.value} and "
                                            "${each.value.NAME} may stand in every string, and "

@@ -41,6 +41,7 @@ typedef struct az_plan_item {
 	bool manifest_changed; /* the marker's fingerprint differs: the manifest
 				* changed since the last apply (not drift) */
 	bool unmanaged;       /* drift --include-unmanaged: no manifest, no marker */
+	bool existing;        /* metadata.existing: only read (action read), never written */
 	bool marker_only;     /* import: `desired` is the live body with the marker,
 			       * sent as it is (az_plan_item_marker_only) */
 } az_plan_item;

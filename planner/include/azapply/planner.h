@@ -18,6 +18,7 @@ typedef struct az_resource {
 	const az_kind *kind;    /* NULL when the kind is unknown */
 	const char *address;    /* "Kind/name" (metadata.name), borrowed */
 	char *azure_name;       /* spec.name when given, else metadata.name */
+	bool existing;          /* metadata.existing: read, never written or deleted */
 	size_t *deps;           /* indices into az_stack.resources */
 	size_t deps_len;
 } az_resource;
