@@ -469,6 +469,30 @@ static void unknown_role_says_what_was_meant(void **state)
 	run_result_free(&r);
 }
 
+/* metadata.forEach over ${var.teams}: a list by default, a mapping in dev;
+ * instances are addressed by key, and ${ref} reaches one of them. */
+static void foreach_expands_per_environment_by_key(void **state)
+{
+	(void)state;
+	const char *dir = AZAPPLY_SOURCE_DIR "/tests/cli/foreach";
+	run_result r = azapply(dir, NULL, "graph", ".", "--env", "dev", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "\"ResourceGroup/rg-gamma\" ["));
+	assert_null(strstr(r.out, "rg-beta"));
+	assert_non_null(strstr(r.out, "\"ResourceGroup/rg-watch\" -> \"ResourceGroup/rg-alpha\""));
+	run_result_free(&r);
+	r = azapply(dir, NULL, "graph", ".", "--env", "prod", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "\"ResourceGroup/rg-alpha\" ["));
+	assert_non_null(strstr(r.out, "\"ResourceGroup/rg-beta\" ["));
+	assert_null(strstr(r.out, "rg-gamma"));
+	run_result_free(&r);
+	r = azapply(dir, NULL, "validate", "--env", "dev", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "Valid: 3 resources"));
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +510,7 @@ int main(void)
 		cmocka_unit_test(bad_stacks_report_exact_positions),
 		cmocka_unit_test(json_output_and_github_annotations),
 		cmocka_unit_test(unknown_role_says_what_was_meant),
+		cmocka_unit_test(foreach_expands_per_environment_by_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
