@@ -165,6 +165,16 @@ static void summary_line(az_buf *out, const az_plan *p)
 		az_buf_printf(out, " %zu refused.", c.refused);
 }
 
+/* metadata.existing resources, after the plan: what it reads and never
+ * writes, so a reader sees where a ${ref} to one comes from. */
+static void render_existing(az_buf *out, const az_plan *p)
+{
+	for (size_t i = 0; i < p->len; i++)
+		if (p->items[i].existing && p->items[i].live)
+			az_buf_printf(out, "  <= %s is read (metadata.existing: never written)\n",
+				      p->items[i].address);
+}
+
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o)
 {
 	bool color = o && o->color;
@@ -174,6 +184,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 		if (p->environment)
 			az_buf_printf(out, ", environment %s", p->environment);
 		az_buf_puts(out, ").\n");
+		render_existing(out, p);
 		return;
 	}
 	az_buf_printf(out, p->refresh_only ? "Changed outside azapply, or not applied yet (stack %s"
@@ -203,6 +214,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 	az_buf_putc(out, '\n');
 	summary_line(out, p);
 	az_buf_putc(out, '\n');
+	render_existing(out, p);
 }
 
 static json_t *change_json(const az_change *ch)

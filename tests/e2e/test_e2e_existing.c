@@ -88,6 +88,8 @@ static void an_existing_vault_is_read_and_never_written(void **state)
 
 	e2e_clear_log(w);
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
+	E2E_EXPECT(w, 0, "<= KeyVault/shared is read (metadata.existing: never written)", "plan",
+		   w->stack, "--env", "dev");
 	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--output", "json");
 	e2e_expect(&r, 0, "\"read\"");
 	run_result_free(&r);
