@@ -215,10 +215,16 @@ static void synapse_rbac_names_the_role_and_waits_for_it(void **state)
 }
 
 /* The Spark and SQL pools are created side by side: the second meets the
- * first's operation (409 AnotherOperationInProgress) and is tried again. */
+ * first's operation (409 AnotherOperationInProgress) and is tried again.
+ * Both creations run as operations of several polls, so whichever PUT
+ * reaches Azure first holds the workspace, whatever the order. */
 static void operation_in_progress_is_retried(void **state)
 {
 	e2e_world *w = *state;
+	control(w, "PUT", "lro/Microsoft.Synapse/workspaces/bigDataPools",
+		"{\"put\":\"async\",\"polls\":3}");
+	control(w, "PUT", "lro/Microsoft.Synapse/workspaces/sqlPools",
+		"{\"put\":\"async\",\"polls\":3}");
 	apply_converges(w);
 	assert_true(logged(w, 409, "/sqlPools/") + logged(w, 409, "/bigDataPools/") > 0);
 }
