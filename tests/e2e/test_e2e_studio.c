@@ -140,10 +140,10 @@ static void write_studio_tree(e2e_world *w)
 	/* Per environment, one value deep inside a pipeline. */
 	char project[512];
 	snprintf(project, sizeof(project), "%s/azapply.yaml", w->stack);
-	e2e_replace(project, "      tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47\n  prod:",
-	            "      tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47\n    overrides:\n"
+	e2e_replace(project, "\n  prod:\n",
+	            "\n    overrides:\n"
 	            "      Pipeline/p0:\n        properties.parameters.db.defaultValue: dev-db\n"
-	            "  prod:",
+	            "  prod:\n",
 	            false);
 	e2e_replace(project, "    overrides:\n      SqlPool/warehouse:",
 	            "    overrides:\n      Pipeline/p0:\n"
