@@ -122,7 +122,7 @@ endforeach()
 # the instance and the plan; resolution to plan building; rendering; apply.
 set(_stage_order
   manifest git planner schema
-  suggest names roles roles_builtin paths
+  suggest names roles roles_builtin paths arm_resource
   graph stack select
   diff marker instance plan plan_marker
   resolve identity desired lock refresh export plan_build

@@ -16,7 +16,10 @@ static bool is_scope_field(const az_kind *k, const char *key)
 {
 	return strcmp(key, "resourceGroup") == 0 || strcmp(key, "subscription") == 0 ||
 	       strcmp(key, "name") == 0 || strcmp(key, "specFile") == 0 ||
-	       (k->parent_field && strcmp(key, k->parent_field) == 0);
+	       (k->parent_field && strcmp(key, k->parent_field) == 0) ||
+	       /* An ArmResource's type, api-version and scope choose its kind. */
+	       (k->generic && (strcmp(key, "type") == 0 || strcmp(key, "apiVersion") == 0 ||
+			       strcmp(key, "scope") == 0));
 }
 
 json_t *az_desired(az_instance *inst, size_t i, az_diags *d)

@@ -72,12 +72,14 @@ static void compute_node(az_instance *inst, az_node *n, az_diags *d)
 		const char *p = az_resolved_str(spec, k->parent_field);
 		if (p && p[0] == '/') {
 			parent = p;
-		} else if (p) {
+		} else if (p && k->parent_kind) {
 			az_node *pn = az_instance_node(inst, k->parent_kind, p);
 			parent = pn ? pn->id : NULL;
 		}
 	}
-	if (strcmp(k->name, "RoleAssignment") == 0) {
+	if (k->generic && k->scope == AZ_SCOPE_ANY) {
+		scope = az_resolved_str(spec, "scope");
+	} else if (strcmp(k->name, "RoleAssignment") == 0) {
 		scope = az_resolved_str(spec, "scope");
 		char *role = az_arm_role_definition(az_resolved_str(spec, "role"), sub ? sub : "");
 		const char *principal = az_resolved_str(spec, "principalId");
@@ -114,7 +116,8 @@ static void compute_node(az_instance *inst, az_node *n, az_diags *d)
 	const char *values[] = {sub, rg, name, parent, scope, guid, app};
 	free(n->id);
 	n->id = fill_template(k->id_template, keys, values, 7);
-	if (!n->collection && k->provider != AZ_PROVIDER_GRAPH) {
+	/* A type without a list operation (ArmResource singletons) is read by id. */
+	if (!n->collection && k->provider != AZ_PROVIDER_GRAPH && k->list_path) {
 		char *c = fill_template(k->list_path, keys, values, 7);
 		if (c && strcmp(k->name, "RoleAssignment") == 0) {
 			/* Only the assignments at this scope, not those inherited. */

@@ -4,7 +4,8 @@
  *
  * Each kind keeps the marker where it has room (kind table, az_marker):
  *   tags         azapply-stack, azapply-fingerprint, azapply-secrets,
- *                azapply-prevent-destroy, azapply-commit (ARM resources with tags)
+ *                azapply-prevent-destroy, azapply-commit (ARM resources with tags),
+ *                azapply-apiversion (ArmResource kinds: any type, by api-version)
  *   metadata     properties.metadata azapply_stack, ... (blob containers have
  *                no tags; metadata keys must be identifiers)
  *   description  "Managed by azapply: stack=S; fingerprint=F" (role assignments)
@@ -54,6 +55,7 @@ void az_marker_info_free(az_marker_info *m)
 	free(m->secrets);
 	free(m->commit);
 	free(m->paths);
+	free(m->api_version);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -75,6 +77,7 @@ static const marker_field FIELDS[] = {
 	FIELD("secrets", secrets),
 	FIELD("commit", commit),
 	FIELD("paths", paths),
+	FIELD("apiversion", api_version),
 };
 #undef FIELD
 #define PREVENT_DESTROY_TAG "azapply-prevent-destroy"
@@ -222,6 +225,12 @@ void az_marker_strip(const az_kind *kind, json_t *body)
 void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 {
 	json_t *props = json_object_get(body, "properties");
+	az_marker_info with_version;
+	if (kind->generic && !m->api_version) {
+		with_version = *m;
+		with_version.api_version = (char *)(uintptr_t)kind->api_version;
+		m = &with_version;
+	}
 	switch (kind->marker) {
 	case AZ_MARKER_TAGS:
 	case AZ_MARKER_METADATA: {

@@ -36,6 +36,9 @@ typedef struct az_marker_info {
 	/* az_paths_digest of the body last applied: which properties azapply
 	 * set, so a removal from the manifest is told from a server default. */
 	char *paths;
+	/* ArmResource kinds: the api-version it was written with, so that once
+	 * its manifest is gone the orphan can still be read and deleted. */
+	char *api_version;
 } az_marker_info;
 
 /* The stack instance a plan is for: what a marker must name to be its own. */

@@ -366,6 +366,40 @@ static void warn_legacy(az_instance *inst, az_diags *d)
 			   json_string_value(json_array_get(inst->legacy, 0)));
 }
 
+/* What an ArmResource's diff and ownership cannot know, said once per
+ * kind in the plan: a type no shipped REST spec describes compares only
+ * the properties its manifests set (no read-only, create-only, secret or
+ * default paths); a type without tags carries no marker, so azapply never
+ * prunes it when its manifest goes. */
+static void note_generic_kinds(az_instance *inst, const bool *wanted, az_diags *d)
+{
+	json_t *said = json_object();
+	for (size_t i = 0; i < inst->len; i++) {
+		const az_resource *r = inst->nodes[i].res;
+		const az_kind *k = r->kind;
+		if (!k || !k->generic || !k->key || (wanted && !wanted[i]) || r->existing ||
+		    json_object_get(said, k->key))
+			continue;
+		json_object_set_new(said, k->key, json_true());
+		if (!k->spec_known)
+			az_diag_set_detail(
+				az_diag_add(d, AZ_SEV_NOTE, az_srcmap_get(r->manifest->map, "/spec/type"),
+					    r->address, "no REST spec of %s (%s) ships with azapply: only "
+					    "the properties the manifest sets are compared", k->type,
+					    k->api_version),
+				"a read-only or create-only property set in the manifest shows as a "
+				"change Azure may refuse");
+		if (k->marker == AZ_MARKER_NONE)
+			az_diag_set_detail(
+				az_diag_add(d, AZ_SEV_NOTE, az_srcmap_get(r->manifest->map, "/spec/type"),
+					    r->address, "%s has no tags to carry the ownership marker: "
+					    "declared, never owned, never pruned", k->type),
+				"removing %s's manifest leaves it in Azure; destroy deletes it while the "
+				"manifest declares it", r->address);
+	}
+	json_decref(said);
+}
+
 static void plan_orphans(az_instance *inst, az_plan *plan, az_diags *d)
 {
 	(void)d;
@@ -539,6 +573,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 				continue;
 			plan_node(inst, out, i, d);
 		}
+		note_generic_kinds(inst, wanted, d);
 		if (!wanted) {
 			az_refresh_find_orphans(inst);
 			plan_orphans(inst, out, d);

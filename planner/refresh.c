@@ -287,7 +287,7 @@ static void request_collections(az_instance *inst, bool synapse_wave, az_diags *
 			prov->read(inst->session, k, n->id, read_done, pr);
 			continue;
 		}
-		list_once(inst, k, k->name, n->collection, d, errors);
+		list_once(inst, k, az_kind_key(k), n->collection, d, errors);
 	}
 }
 
@@ -320,7 +320,22 @@ static const az_kind *kind_of_type(const char *type)
 	for (size_t i = 0; type && i < count; i++)
 		if (kinds[i]->provider == AZ_PROVIDER_ARM && strcasecmp(kinds[i]->type, type) == 0)
 			return kinds[i];
-	return NULL;
+	return az_kind_arm_of_type(type);
+}
+
+/* An ArmResource whose manifest is gone: the kind it was written with,
+ * from the api-version its marker keeps (its type is in the listed item). */
+static const az_kind *marked_arm_kind(const json_t *item)
+{
+	const char *type = json_string_value(json_object_get(item, "type"));
+	az_marker_info m;
+	az_marker_read(&m, az_kind_find("ArmResource"), item);
+	const az_kind *k = NULL;
+	if (type && m.api_version && az_arm_type_depth(type) == 1 &&
+	    az_arm_api_version_valid(m.api_version))
+		k = az_kind_arm(type, m.api_version, AZ_SCOPE_RESOURCE_GROUP, true);
+	az_marker_info_free(&m);
+	return k;
 }
 
 void az_refresh_find_orphans(az_instance *inst)
@@ -349,6 +364,8 @@ void az_refresh_find_orphans(az_instance *inst)
 			const az_kind *k = kind_name && strcmp(kind_name, "*") == 0
 						   ? kind_of_type(json_string_value(json_object_get(item, "type")))
 						   : az_kind_find(kind_name ? kind_name : "");
+			if (!k && kind_name && strcmp(kind_name, "*") == 0)
+				k = marked_arm_kind(item);
 			if (!id || !k)
 				continue;
 			char *lower = az_lowercase(id);
@@ -372,7 +389,7 @@ void az_refresh_find_orphans(az_instance *inst)
 				if (strcmp(kind_name, "*") != 0 &&
 				    !az_lock_container_is(id, inst->name.stack, inst->name.env))
 					json_array_append_new(inst->unmanaged,
-							      json_pack("{s:s,s:s,s:O}", "kind", k->name,
+							      json_pack("{s:s,s:s,s:O}", "kind", az_kind_key(k),
 									"id", id, "live", item));
 				az_marker_info_free(&m);
 				free(lower);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arm_resource.h"
 #include "roles.h"
 #include "graph.h"
 
@@ -271,9 +272,12 @@ static void check_duplicates(az_stack *st, az_diags *d)
 			by_address[na++] = (keyed){az_xstrdup(r->address), i};
 		/* Role assignments are named by a hash of what they grant, so two
 		 * manifests granting the same thing collide there instead. */
-		if (r->kind && r->azure_name && r->kind->scope != AZ_SCOPE_ANY) {
+		if (r->kind && r->azure_name && (r->kind->scope != AZ_SCOPE_ANY || r->kind->generic)) {
+			/* An ArmResource is its type: two types may share a name. */
 			char *lower = az_lowercase(r->azure_name);
-			by_identity[ni++] = (keyed){az_xasprintf("%s|%s|%s", r->kind->name,
+			by_identity[ni++] = (keyed){az_xasprintf("%s|%s|%s",
+								  r->kind->generic ? r->kind->type
+										   : r->kind->name,
 								  scope_key(r), lower), i};
 			free(lower);
 		}
@@ -297,11 +301,14 @@ static void build_resources(az_stack *st, az_diags *d)
 		r->existing = json_is_true(json_object_get(
 		    json_object_get(r->manifest->body, "metadata"), "existing"));
 		r->kind = check_document(r->manifest, d, r->existing);
+		if (r->kind && r->kind->generic)
+			r->kind = az_arm_resource_kind(r->manifest, r->kind, d);
 		r->address = r->manifest->address;
 		json_t *spec = json_object_get(r->manifest->body, "spec");
 		const char *name = json_string_value(json_object_get(spec, "name"));
 		if (!name || !r->kind || r->kind->provider == AZ_PROVIDER_GRAPH ||
-		    r->kind->scope == AZ_SCOPE_ANY || r->kind->provider == AZ_PROVIDER_SYNAPSE_RBAC)
+		    (r->kind->scope == AZ_SCOPE_ANY && !r->kind->generic) ||
+		    r->kind->provider == AZ_PROVIDER_SYNAPSE_RBAC)
 			name = r->manifest->name;
 		r->azure_name = name ? az_xstrdup(name) : NULL;
 		check_name(r, d);

@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BASE_ID = "https://azapply.dev/schemas/"
 
 KINDS = [
-    "ApplicationInsights", "Dataset", "EntraApplication", "KeyVault", "LinkedService",
+    "ApplicationInsights", "ArmResource", "Dataset", "EntraApplication", "KeyVault", "LinkedService",
     "MlCompute", "MlWorkspace", "Notebook", "Pipeline", "ResourceGroup", "RoleAssignment",
     "ServicePrincipal", "SparkPool", "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
@@ -51,7 +51,7 @@ MAX_DEPTH = 7
 WARN_UNKNOWN = "x-azapply-unknownProperties"
 # An enum Azure compares without case: another case is a warning.
 ENUM_CASE = "x-azapply-enumCase"
-ARM_KINDS = ("ResourceGroup", "StorageAccount", "StorageContainer", "KeyVault",
+ARM_KINDS = ("ArmResource", "ResourceGroup", "StorageAccount", "StorageContainer", "KeyVault",
              "ApplicationInsights", "MlWorkspace", "MlCompute", "SynapseWorkspace",
              "SynapseFirewallRule", "SparkPool", "SqlPool", "RoleAssignment")
 # Formats validate checks (schema.c check_format); other swagger formats
@@ -749,6 +749,39 @@ def spec_application_insights():
     return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "kind", "properties"])
 
 
+def spec_arm_resource():
+    """Any ARM type: the envelope's fields are checked here, the shapes of
+    type and apiVersion in planner/arm_resource.c (which names the fix);
+    the body is Azure's to judge, so properties stay open."""
+    ref_or_id = {"type": "string", "minLength": 1}
+    body = {
+        "type": {"description": "The ARM resource type: Namespace/type, or "
+                                "Namespace/type/child for a child type "
+                                "(e.g. Microsoft.Network/privateDnsZones).",
+                 "type": "string", "minLength": 1},
+        "apiVersion": {"description": "The api-version requests use: a date the type's "
+                                      "REST spec lists (YYYY-MM-DD, optionally -preview).",
+                       "type": "string", "minLength": 1},
+        "parent": dict(ref_or_id, description="A child type's parent: its Azure id or "
+                                              "${ref.Kind.name.id}."),
+        "scope": dict(ref_or_id, description="An extension resource's scope: the id of the "
+                                             "resource it extends, or ${ref.Kind.name.id}."),
+        "location": {"$ref": "#/$defs/location"},
+        "tags": {"$ref": "#/$defs/tags"},
+        "sku": {"description": "The SKU, as the type's API takes it.", "type": "object"},
+        "kind": {"description": "The resource's kind, as the type's API takes it.",
+                 "type": "string"},
+        "identity": {"$ref": "#/$defs/identity"},
+        "plan": {"description": "A marketplace plan, as the type's API takes it.",
+                 "type": "object"},
+        "zones": {"description": "Availability zones.", "type": "array",
+                  "items": {"type": "string"}},
+        "properties": {"description": "The type's properties, as its API takes them.",
+                       "type": "object"},
+    }
+    return arm_spec(RG_SCOPE, ["type", "apiVersion"], body, [])
+
+
 def spec_role_assignment(conv, auth_file):
     _, _, props = conv.specs.resolve(auth_file, "#/definitions/RoleAssignmentProperties")
     principal_types = props["properties"]["principalType"]["enum"]
@@ -1223,6 +1256,7 @@ def build(specs_dir):
     kind("KeyVault", spec_key_vault(), "azapply KeyVault manifest")
     kind("ApplicationInsights", spec_application_insights(),
          "azapply ApplicationInsights manifest")
+    kind("ArmResource", spec_arm_resource(), "azapply ArmResource manifest (any ARM type)")
 
     f = os.path.join(ml, "workspaceRP.json")
     body = tracked_body(conv, f, "Workspace")

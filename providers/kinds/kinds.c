@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "arm_resource.h"
+
 #define PATHS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define DEFAULTS(...) ((const az_server_default[]){__VA_ARGS__, {NULL, NULL}})
 
@@ -32,6 +34,34 @@
 #define ADDRESS_NAMING                                                                            \
 	{1, 128, "[A-Za-z0-9][A-Za-z0-9._-]*",                                                    \
 	 "1-128 characters: letters, digits, '.', '_' and '-', starting with a letter or digit"}
+
+/* Any ARM type (arm_resource.c). This entry is what a manifest's kind
+ * names, what its schema and references go by; each resource gets the
+ * kind made for its type, api-version and placement. */
+static const az_kind ARM_RESOURCE = {
+	.name = "ArmResource",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "",
+	.type = "",
+	.id_template = "",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "",
+	.read_only_paths = PATHS(ARM_READ_ONLY),
+	/* Every type's location is fixed at creation. */
+	.create_only_paths = PATHS("location"),
+	.case_insensitive_paths = PATHS("location"),
+	.marker = AZ_MARKER_TAGS,
+	/* What it holds is unknown: replacing it is refused without
+	 * lifecycle.allowReplace, as for a workspace. */
+	.stateful = true,
+	/* ARM's own limits for any resource name: 1-260 characters, none of
+	 * the characters that end a path segment or a query. */
+	.naming = {1, 260, "[^<>%&:\\\\?/#*\\x00-\\x1f]+",
+		   "1-260 characters, none of < > % & : \\ ? / # *"},
+	.create_timeout_s = 3600,
+	.delete_timeout_s = 3600,
+	.generic = true,
+};
 
 static const az_kind RESOURCE_GROUP = {
 	.name = "ResourceGroup",
@@ -411,7 +441,7 @@ static const az_kind TRIGGER = {
 
 /* Sorted by name: az_kind_find bisects. */
 static const az_kind *const KINDS[] = {
-	&APPLICATION_INSIGHTS, &DATASET, &ENTRA_APPLICATION, &KEY_VAULT, &LINKED_SERVICE,
+	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &DATASET, &ENTRA_APPLICATION, &KEY_VAULT, &LINKED_SERVICE,
 	&ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE, &RESOURCE_GROUP, &ROLE_ASSIGNMENT,
 	&SERVICE_PRINCIPAL, &SPARK_POOL, &SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
 	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,
@@ -437,7 +467,12 @@ const az_kind *az_kind_find(const char *name)
 		else
 			lo = mid + 1;
 	}
-	return NULL;
+	return az_kind_arm_find_key(name);
+}
+
+const char *az_kind_key(const az_kind *k)
+{
+	return k->key ? k->key : k->name;
 }
 
 const char *az_marker_name(az_marker m)

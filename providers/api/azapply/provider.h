@@ -210,12 +210,52 @@ typedef struct az_kind {
 	az_naming naming;
 	int create_timeout_s;
 	int delete_timeout_s;
+	/* An ArmResource kind (arm_resource.c): made for one manifest's type,
+	 * api-version and placement rather than written in the table. */
+	bool generic;
+	/* Generic kinds: a REST spec azapply ships describes the type, so its
+	 * read-only, create-only, secret and default paths are known; without
+	 * one only the properties a manifest sets are compared. */
+	bool spec_known;
+	/* Generic kinds: what az_kind_find knows this one by (az_kind_key). */
+	const char *key;
 } az_kind;
 
 /* The table of every kind azapply manages, sorted by name. */
 const az_kind *const *az_kinds(size_t *count);
-/* Case-sensitive lookup; NULL when unknown. */
+/* Case-sensitive lookup by name, or by az_kind_key for a generic kind;
+ * NULL when unknown. */
 const az_kind *az_kind_find(const char *name);
+/* What az_kind_find finds `k` again by: its name for a table kind, a key
+ * naming type, api-version and placement for a generic one. */
+const char *az_kind_key(const az_kind *k);
+
+/* Any ARM type (kind: ArmResource). The manifest names the type and its
+ * api-version; the kind for it is made here, once per type, api-version,
+ * placement and tagging, and kept for the process, so the planner sees one
+ * az_kind per resource as for every table kind, and resources of one type
+ * share their collection's list. `scope` is where the resource lives:
+ * AZ_SCOPE_RESOURCE_GROUP (spec.resourceGroup), AZ_SCOPE_PARENT (a child
+ * type under spec.parent, an id) or AZ_SCOPE_ANY (an extension resource at
+ * spec.scope, an id). `tagged`: for a type no shipped spec describes,
+ * whether it is taken to carry tags (the manifest gives a location: a
+ * tracked resource). The caller has checked the type and api-version
+ * shapes below. */
+const az_kind *az_kind_arm(const char *type, const char *api_version, az_scope scope, bool tagged);
+/* A kind for an ARM type met without a manifest (an orphan found by its
+ * marker): one this process made for the type, else one at the api-version
+ * of the spec azapply ships for it; NULL when neither. */
+const az_kind *az_kind_arm_of_type(const char *type);
+/* Frees every kind az_kind_arm made: only once none is in use (the end of
+ * a fuzz iteration). */
+void az_kind_arm_release(void);
+/* How many type segments follow the namespace: "Microsoft.Synapse/
+ * workspaces/administrators" has 2. 0 when `type` is not of the shape
+ * Namespace.Name/type[/child...]. */
+int az_arm_type_depth(const char *type);
+/* An api-version is a date, YYYY-MM-DD, optionally followed by
+ * "-preview" or another lowercase suffix. */
+bool az_arm_api_version_valid(const char *api_version);
 const char *az_marker_name(az_marker m);
 const char *az_provider_name(az_provider_id p);
 
