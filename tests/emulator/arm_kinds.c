@@ -206,6 +206,49 @@ static void fill_pool(emu_server *s, json_t *res, const char *name, bool create)
 	fill_dates(s, res, name, create);
 }
 
+/* A user-assigned identity's service principal: clientId, principalId
+ * and tenantId come back on create (IdentityCreate.json, 2023-01-31) and
+ * stay; the principal exists for role assignments at once. */
+static void fill_identity(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)name;
+	if (!create && emu_json_path(res, "properties.principalId"))
+		return;
+	char *principal = emu_uuid_locked(s), *client = emu_uuid_locked(s);
+	set_str(res, "properties.principalId", principal);
+	set_str(res, "properties.clientId", client);
+	set_str(res, "properties.tenantId", s->tenant_id);
+	emu_principal_add(s, principal, "ServicePrincipal", emu_now_ms());
+	free(principal);
+	free(client);
+}
+
+/* A Log Analytics workspace's customerId is its own GUID, made on create
+ * (WorkspacesCreate.json); createdDate and modifiedDate are the service's. */
+static void fill_log_analytics(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)name;
+	char ts[40];
+	now_string(ts, sizeof(ts));
+	if (create || !emu_json_path(res, "properties.customerId")) {
+		char *customer = emu_uuid_locked(s);
+		set_str(res, "properties.customerId", customer);
+		set_str(res, "properties.createdDate", ts);
+		free(customer);
+	}
+	set_str(res, "properties.modifiedDate", ts);
+}
+
+/* A private DNS zone is global: the service answers "global" whatever the
+ * case asked (PrivateZonePut.json asks "Global"), and counts its SOA. */
+static void fill_private_zone(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)name;
+	(void)create;
+	json_object_set_new(res, "location", json_string("global"));
+}
+
 #define STORAGE_VERSIONS LIST("2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
 #define ML_VERSIONS LIST("2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01")
 #define SYNAPSE_VERSIONS LIST("2021-06-01", "2021-05-01", "2021-03-01")
@@ -448,6 +491,80 @@ static const emu_arm_kind kinds[] = {
 		.enums = ENUMS({"properties.principalType",
 				"|User|Group|ServicePrincipal|ForeignGroup|Device|"}),
 		.defaults = DEFAULTS({"properties.principalType", "\"User\""}),
+	},
+	/* Types only ArmResource manifests name (no table kind in azapply). */
+	{
+		.type = "Microsoft.ManagedIdentity/userAssignedIdentities",
+		.api_versions = LIST("2023-01-31", "2024-11-30", "2018-11-30"),
+		/* ManagedIdentity.json: PUT 200/201, DELETE 200/204, not long-running. */
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.required = LIST("location"),
+		.fill = fill_identity,
+	},
+	{
+		.type = "Microsoft.Network/privateDnsZones",
+		.api_versions = LIST("2020-06-01", "2024-06-01", "2020-01-01", "2018-09-01"),
+		/* PrivateZonePut.json: 202 with Location and Azure-AsyncOperation
+		 * (privateDnsOperationStatuses); the zone has an etag. */
+		.put_lro = EMU_LRO_BOTH,
+		.patch_lro = EMU_LRO_BOTH,
+		.delete_lro = EMU_LRO_BOTH,
+		.delete_final_status = 200,
+		.required = LIST("location"),
+		.defaults = DEFAULTS({"properties.maxNumberOfRecordSets", "5000"},
+				     {"properties.numberOfRecordSets", "1"},
+				     {"properties.maxNumberOfVirtualNetworkLinks", "100"},
+				     {"properties.numberOfVirtualNetworkLinks", "0"},
+				     {"properties.maxNumberOfVirtualNetworkLinksWithRegistration", "50"},
+				     {"properties.numberOfVirtualNetworkLinksWithRegistration", "0"}),
+		.etag = true,
+		.provisioning = true,
+		.fill = fill_private_zone,
+	},
+	{
+		.type = "Microsoft.OperationalInsights/workspaces",
+		.api_versions = LIST("2022-10-01", "2023-09-01", "2020-08-01"),
+		/* Workspaces.json: PUT 200/201/202, long-running. */
+		.put_lro = EMU_LRO_ASYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.required = LIST("location"),
+		.enums = ENUMS({"properties.sku.name",
+				"|Free|Standard|Premium|PerNode|PerGB2018|Standalone|"
+				"CapacityReservation|LACluster|"}),
+		.defaults = DEFAULTS({"properties.sku", "{\"name\":\"PerGB2018\"}"},
+				     {"properties.retentionInDays", "30"},
+				     {"properties.publicNetworkAccessForIngestion", "\"Enabled\""},
+				     {"properties.publicNetworkAccessForQuery", "\"Enabled\""}),
+		.provisioning = true,
+		.fill = fill_log_analytics,
+	},
+	{
+		.type = "Microsoft.Synapse/workspaces/administrators",
+		.api_versions = SYNAPSE_VERSIONS,
+		/* workspace.json WorkspaceAadAdmins: PUT 200/202 with the body
+		 * (CreateOrUpdateWorkspaceAadAdmin.json), DELETE 200/202/204,
+		 * final state via Location; no list operation. */
+		.put_lro = EMU_LRO_BOTH,
+		.patch_lro = EMU_LRO_BOTH,
+		.delete_lro = EMU_LRO_LOCATION,
+		.delete_final_status = 204,
+		.required = LIST("properties.login", "properties.sid"),
+		.status_on_workspace = true,
+	},
+	{
+		.type = "Microsoft.Insights/diagnosticSettings",
+		.api_versions = LIST("2021-05-01-preview", "2017-05-01-preview"),
+		/* An extension resource without tags or location; PUT answers 200
+		 * with the setting (createOrUpdateDiagnosticSetting.json). */
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
 	},
 	{
 		.type = "Microsoft.Authorization/roleDefinitions",
