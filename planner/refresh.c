@@ -161,7 +161,10 @@ void az_refresh_match(az_instance *inst, az_node *n)
 			hit = id && slash && strcasecmp(id, slash + 1) == 0;
 		}
 		if (hit) {
-			n->live = json_deep_copy(item);
+			/* Shared with the list: whoever changes a live body
+			 * copies it first (the diff, the marker, the delete
+			 * order). */
+			n->live = json_incref(item);
 			n->state = AZ_NODE_PRESENT;
 			return;
 		}
@@ -228,11 +231,17 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 			list_once(inst, container, container->name, c, d, errors);
 			free(c);
 		}
-		if (!n->kind || strcmp(n->kind->name, "SynapseWorkspace") != 0 ||
-		    n->state != AZ_NODE_PRESENT || !n->id)
+	}
+	/* Kind by kind, so that the lists of one workspace's host are spread
+	 * over the wave and follow each other on one kept-alive connection,
+	 * instead of opening one connection each at the same moment. */
+	for (size_t k = 0; k < count; k++) {
+		if (kinds[k]->provider != AZ_PROVIDER_SYNAPSE)
 			continue;
-		for (size_t k = 0; k < count; k++) {
-			if (kinds[k]->provider != AZ_PROVIDER_SYNAPSE)
+		for (size_t i = 0; i < inst->len; i++) {
+			az_node *n = &inst->nodes[i];
+			if (!n->kind || strcmp(n->kind->name, "SynapseWorkspace") != 0 ||
+			    n->state != AZ_NODE_PRESENT || !n->id)
 				continue;
 			char *c = az_identity_collection_under(kinds[k], n->id);
 			list_once(inst, kinds[k], kinds[k]->name, c, d, errors);
@@ -264,31 +273,51 @@ static void request_deferred(az_instance *inst, az_diags *d, int *errors)
 	}
 }
 
+/* Reads or lists what finds node `n`, when it belongs to this wave. */
+static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_diags *d,
+			 int *errors)
+{
+	const az_kind *k = n->res->kind;
+	if (synapse_wave && !workspace_exists(inst, n)) {
+		n->state = AZ_NODE_ABSENT;
+		return;
+	}
+	if (!n->collection) {
+		if (!n->id)
+			return; /* the second wave knows more */
+		pending_read *pr = az_xcalloc(1, sizeof(*pr));
+		*pr = (pending_read){n, d, errors};
+		inst->requests++;
+		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
+		return;
+	}
+	list_once(inst, k, az_kind_key(k), n->collection, d, errors);
+}
+
 static void request_collections(az_instance *inst, bool synapse_wave, az_diags *d, int *errors)
 {
 	if (synapse_wave)
 		request_deferred(inst, d, errors);
-	for (size_t i = 0; i < inst->len; i++) {
-		az_node *n = &inst->nodes[i];
-		const az_kind *k = n->res->kind;
-		if (!k || !n->res->address || synapse_side(k) != synapse_wave)
-			continue;
-		if (synapse_wave && !workspace_exists(inst, n)) {
-			n->state = AZ_NODE_ABSENT;
-			continue;
+	if (!synapse_wave) {
+		for (size_t i = 0; i < inst->len; i++) {
+			az_node *n = &inst->nodes[i];
+			const az_kind *k = n->res->kind;
+			if (k && n->res->address && !synapse_side(k))
+				request_node(inst, n, false, d, errors);
 		}
-		const az_provider *prov = az_provider_get(k->provider);
-		if (!n->collection) {
-			if (!n->id)
-				continue; /* the second wave knows more */
-			pending_read *pr = az_xcalloc(1, sizeof(*pr));
-			*pr = (pending_read){n, d, errors};
-			inst->requests++;
-			prov->read(inst->session, k, n->id, read_done, pr);
-			continue;
-		}
-		list_once(inst, k, az_kind_key(k), n->collection, d, errors);
+		return;
 	}
+	/* Kind by kind, as request_prune_lists, and in the order of the
+	 * manifests within a kind (every Synapse kind is in the table). */
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t pass = 0; pass < count; pass++)
+		for (size_t i = 0; i < inst->len; i++) {
+			az_node *n = &inst->nodes[i];
+			const az_kind *k = n->res->kind;
+			if (k && k == kinds[pass] && n->res->address && synapse_side(k))
+				request_node(inst, n, true, d, errors);
+		}
 }
 
 int az_refresh(az_instance *inst, bool prune, az_diags *d)

@@ -185,6 +185,11 @@ int az_http_max_seen_in_flight(const az_http_client *c)
 	return c->max_seen;
 }
 
+long az_http_connections_opened(const az_http_client *c)
+{
+	return c->tp.connections ? c->tp.connections(c->tp.impl) : 0;
+}
+
 long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind)
 {
 	switch (kind) {

@@ -146,6 +146,8 @@ typedef struct az_transport {
 	void (*abort)(void *impl, az_http_xfer *x);
 	/* Wall clock in milliseconds since the epoch. */
 	int64_t (*now_ms)(void *impl);
+	/* Connections opened so far; NULL when the transport has none. */
+	long (*connections)(void *impl);
 	void (*free)(void *impl);
 	void *impl;
 } az_transport;
@@ -199,6 +201,8 @@ int64_t az_http_now_ms(const az_http_client *c);
 long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind);
 /* The most requests that were in flight at once so far. */
 int az_http_max_seen_in_flight(const az_http_client *c);
+/* The connections the transport opened so far (0 when it does not say). */
+long az_http_connections_opened(const az_http_client *c);
 
 /* Queues a request (taken). `cb` runs from az_http_run(), never from here. */
 void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb, void *ud);

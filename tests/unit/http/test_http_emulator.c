@@ -308,6 +308,40 @@ static void concurrent_requests_to_one_host_do_not_stall(void **state)
 		fail_msg("8 concurrent GETs to one host took %.0f ms", ms);
 }
 
+/* Each host's connection is kept for its next request, however many other
+ * hosts were asked in between (libcurl's default cache kept four per
+ * transfer in flight and closed the rest). */
+static void connections_are_kept_for_the_next_request_to_their_host(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	enum { HOSTS = 24, ROUNDS = 3 };
+	const char *at = strstr(x->cloud->synapse_dev, "{workspace}");
+	assert_non_null(at);
+	for (int round = 0; round < ROUNDS; round++)
+		for (int h = 0; h < HOSTS; h++) {
+			char *url = az_xasprintf("%.*sws%02d%s/pipelines?api-version=2020-12-01",
+			                         (int)(at - x->cloud->synapse_dev),
+			                         x->cloud->synapse_dev, h, at + strlen("{workspace}"));
+			az_http_request *req = az_http_request_new("GET", url);
+			req->svc = AZ_SVC_SYNAPSE;
+			req->max_retries = 0;
+			result r = {0};
+			az_http_submit(x->c, req, on_done, &r);
+			az_http_run(x->c);
+			/* No such workspace: an answer all the same. */
+			assert_int_not_equal(r.status, 0);
+			result_clear(&r);
+			free(url);
+		}
+	/* One per workspace host and one for the token endpoint. */
+	long opened = az_http_connections_opened(x->c);
+	if (opened > HOSTS + 1)
+		fail_msg("%ld connections for %d requests to %d hosts", opened, HOSTS * ROUNDS,
+		         HOSTS);
+}
+
 static void certificate_credential(void **state)
 {
 	t *x = *state;
@@ -641,6 +675,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(client_secret_gets_a_token_and_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(concurrent_requests_to_one_host_do_not_stall, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(connections_are_kept_for_the_next_request_to_their_host,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(certificate_credential, setup, teardown),
 	    cmocka_unit_test_setup_teardown(federated_token_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(managed_identity, setup, teardown),
