@@ -11,7 +11,9 @@
  * Targets (issue: planner): under 0.5 s of CPU for load + validate + graph
  * + diff, under 200 MB peak memory.
  *
- * Usage: bench_cpu [--workspaces N] [--no-apply]
+ * Usage: bench_cpu [--workspaces N] [--no-apply] [--hold]
+ * (BENCH_NO_CONFLICTS=1: the emulator's operationConflictMs off;
+ * BENCH_PERF=DIR: a perf profile of each azapply run, see bench_common.c)
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,10 +35,13 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i += 2)
 		if (strcmp(argv[i], "--workspaces") == 0)
 			workspaces = atoi(argv[i + 1]);
-	bool apply = true;
-	for (int i = 1; i < argc; i++)
+	bool apply = true, hold = false;
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-apply") == 0)
 			apply = false;
+		if (strcmp(argv[i], "--hold") == 0)
+			hold = true;
+	}
 	/* Lists in pages of 100, as ARM's; no waiting on operations or limits:
 	 * the figures are azapply's. */
 	const char *emu_args[] = {"--throttle-scale", "100", "--retry-after", "0", "--lro-polls", "1",
@@ -47,6 +52,8 @@ int main(int argc, char **argv)
 	stackgen g = {.stack = "cpu", .rg = "rg-cpu", .own_rg = 1, .workspaces = workspaces,
 		      .pools = 10, .rules = 9, .linked_services = 20, .notebooks = 20,
 		      .pipelines = 20, .scripts = 20, .ws_prefix = "synw-cpu"};
+	if (getenv("BENCH_NO_CONFLICTS"))
+		bench_settings(&b, "{\"operationConflictMs\":0}");
 	int resources = stackgen_write(&g, b.dir);
 	run_result r;
 	const char *validate[] = {"validate", b.dir, NULL};
@@ -81,6 +88,20 @@ int main(int argc, char **argv)
 		printf("  apply (parallelism 50, no latency): %.3f s wall, %.3f s CPU\n", wall_a, cpu_a);
 		printf("  plan (no changes): %.3f s CPU, %.3f s wall, %.1f MB peak\n", cpu_n, wall_n,
 		       rss_n / 1024.0);
+	}
+	if (hold) {
+		/* The emulator and the stack stay for profiling one command at
+		 * a time: `. DIR/env` then `perf record azapply plan DIR`. */
+		char path[600];
+		snprintf(path, sizeof(path), "%s/env", b.dir);
+		FILE *f = fopen(path, "w");
+		for (size_t i = 0; f && b.env[i]; i++)
+			fprintf(f, "export '%s'\n", b.env[i]);
+		if (f)
+			fclose(f);
+		printf("held: stack and env in %s; end with a line on stdin\n", b.dir);
+		fflush(stdout);
+		(void)getchar();
 	}
 	bench_stop(&b);
 	return 0;
