@@ -862,6 +862,19 @@ int emu_synapse_put_raw(emu_server *s, const char *ws, const char *coll, const c
 	char *ln = emu_lower(name);
 	json_t *cur = json_object_get(c, ln);
 	json_t *a = cur ? json_deep_copy(cur) : json_pack("{s:s,s:{}}", "name", name, "properties");
+	/* Made out of band (Studio's live mode, another tool) it is an
+	 * artifact like any other: lists give its id and type. */
+	json_t *ws_res = find_workspace(s, ws);
+	const char *canonical = collection_of(coll);
+	if (!cur && ws_res && canonical) {
+		char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
+					canonical, name);
+		char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", canonical);
+		json_object_set_new(a, "id", json_string(id));
+		json_object_set_new(a, "type", json_string(type));
+		free(id);
+		free(type);
+	}
 	emu_json_merge(a, body);
 	char *etag = emu_uuid_locked(s);
 	json_object_set_new(a, "etag", json_string(etag));

@@ -385,6 +385,31 @@ static void test_if_match_checked_when_the_write_lands(void **state)
 	delete_artifact("pipelines", "pconc");
 }
 
+/* An artifact made out of band (Studio's live mode) lists like any other,
+ * with its id and type: a client sorting a workspace's artifacts by id
+ * (prune, export) sees it. */
+static void test_out_of_band_artifact_lists_with_its_id(void **state)
+{
+	(void)state;
+	emu_response r;
+	assert_int_equal(emu_control(E, "PUT", "synapse/" WS "/datasets/oobds",
+				     "{\"properties\":{\"type\":\"Json\"}}", NULL),
+			 200);
+	syn(&r, "GET", "/datasets", NULL);
+	assert_int_equal(r.status, 200);
+	json_t *found = NULL, *item;
+	size_t i;
+	json_array_foreach(json_object_get(r.json, "value"), i, item)
+		if (!strcmp(tk_str(item, "name"), "oobds"))
+			found = item;
+	assert_non_null(found);
+	const char *id = tk_str(found, "id");
+	assert_non_null(strstr(id, "/providers/Microsoft.Synapse/workspaces/" WS "/datasets/oobds"));
+	assert_string_equal(tk_str(found, "type"), "Microsoft.Synapse/workspaces/datasets");
+	emu_response_free(&r);
+	delete_artifact("datasets", "oobds");
+}
+
 /* If-Match: * matches any existing artifact and nothing missing; GET with
  * If-None-Match: * (or the current etag) answers 304 (artifacts.json). */
 static void test_if_match_star_and_not_modified(void **state)
@@ -661,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_etag_and_if_match),
 		cmocka_unit_test(test_if_match_checked_when_the_write_lands),
 		cmocka_unit_test(test_if_match_star_and_not_modified),
+		cmocka_unit_test(test_out_of_band_artifact_lists_with_its_id),
 		cmocka_unit_test(test_started_triggers_cannot_change),
 		cmocka_unit_test(test_invalid_names_and_bodies),
 		cmocka_unit_test(test_workspace_must_exist_and_audience),
