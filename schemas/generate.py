@@ -1447,6 +1447,16 @@ def project_schema():
                                  "format": "azure-location"},
                     "cloud": {"$ref": "#/$defs/cloud"},
                     "lockStorageAccount": {"$ref": "#/$defs/lockStorageAccount"},
+                    "requireOverrides": {
+                        "description": "Every value a Synapse Studio folder's "
+                                       "template-parameters-definition.json makes a "
+                                       "parameter with a default ('=') must be overridden "
+                                       "in this environment (as the Synapse deployment "
+                                       "task's FailOnMissingOverrides); a missing one is an "
+                                       "error at the value in its JSON file. Values without "
+                                       "a default ('-', '|') must be given in every "
+                                       "environment.",
+                        "type": "boolean"},
                     "overrides": {"description": "Kind/name -> values merged into that "
                                                  "manifest's spec.",
                                   "type": "object",

@@ -516,6 +516,8 @@ void az_mf_manifest_clear(az_manifest *m)
 	free(m->address);
 	free(m->each_key);
 	json_decref(m->sensitive);
+	free(m->studio);
+	json_decref(m->parameters);
 }
 
 void az_manifest_set_free(az_manifest_set *set)

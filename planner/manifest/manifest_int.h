@@ -136,6 +136,22 @@ int az_mf_read_parse(az_manifest_set *set, const az_file_source *src, const char
 int az_mf_studio_expand(az_manifest_set *set, const az_file_source *src, char **paths,
                         size_t npaths, const az_load_limits *limits, size_t *files,
                         az_diags *d);
+/* Studio's template-parameters-definition.json (studio_params.c): read
+ * from the root of a Studio folder (*out NULL when the folder has none);
+ * the parameters it makes of one artifact file of `folder` (pipeline, ...)
+ * as az_manifest.parameters, or NULL; and, per environment, an error at
+ * each parameter's value that the environment's overrides leave without
+ * the value it must give. */
+typedef struct az_mf_studio_params az_mf_studio_params;
+int az_mf_studio_params_read(az_mf_studio_params **out, az_manifest_set *set,
+                             const az_file_source *src, const char *folder,
+                             const az_load_limits *limits, az_diags *d);
+json_t *az_mf_studio_params_match(const az_mf_studio_params *p, const char *folder,
+                                  json_t *doc);
+void az_mf_studio_params_free(az_mf_studio_params *p);
+void az_mf_studio_check_overrides(const az_manifest_set *set, const char *env,
+                                  json_t *env_obj, az_diags *d);
+
 /* `s` with every "${" that is no ${var.}, ${env.} or ${ref.} expression
  * made literal ("$${"); NULL when nothing changes. */
 char *az_mf_studio_escape(const char *s);

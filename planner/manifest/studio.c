@@ -19,9 +19,15 @@
  * every position points into the JSON file. The SynapseArtifacts manifest
  * itself is no resource and leaves the set.
  *
- * What Studio writes that is not an artifact (publish_config.json,
- * template-parameters-definition.json, a README) is understood and left
- * alone; a folder of a kind azapply does not manage yet (dataflow/, ...)
+ * What Studio writes that is not an artifact (publish_config.json, a
+ * README) is understood and left alone; template-parameters-definition.json
+ * names the values that differ per environment (studio_params.c), and each
+ * artifact carries the parameters it holds (az_manifest.parameters) to the
+ * environment's check. `spec.prune: all-in-workspace` says the workspace is
+ * the stack's alone: plan_build.c then deletes unmarked artifacts the
+ * folder does not hold (az_manifest.prune_workspace); the default, marked,
+ * deletes only what this stack instance marked.
+ * A folder of a kind azapply does not manage yet (dataflow/, ...)
  * is a warning naming what is skipped, never a silent skip: those
  * artifacts stay in the workspace untouched.
  *
@@ -61,9 +67,10 @@ static const struct {
 
 /* Top-level files Studio (or its git integration) writes that are not
  * artifacts. */
+#define DEFINITION_FILE "template-parameters-definition.json"
 static const char *const UNDERSTOOD[] = {
 	"publish_config.json",
-	"template-parameters-definition.json",
+	DEFINITION_FILE,
 };
 
 const char *az_studio_folder_kind(const char *folder)
@@ -192,6 +199,8 @@ typedef struct studio_src {
 	az_srcmap *map;    /* positions of the manifest (owned copy) */
 	az_pos pos;
 	az_pos folder_pos;
+	bool prune_all;    /* spec.prune: all-in-workspace */
+	az_mf_studio_params *params; /* template-parameters-definition.json */
 } studio_src;
 
 static void studio_src_clear(studio_src *s)
@@ -202,6 +211,7 @@ static void studio_src_clear(studio_src *s)
 	json_decref(s->subscription);
 	json_decref(s->metadata);
 	az_srcmap_free(s->map);
+	az_mf_studio_params_free(s->params);
 }
 
 static const char *type_name(const json_t *v)
@@ -280,7 +290,8 @@ static bool read_source(const az_manifest *m, studio_src *out, az_diags *d)
 	}
 	json_object_foreach(spec, key, v)
 	{
-		if (strcmp(key, "workspace") && strcmp(key, "folder") && strcmp(key, "subscription")) {
+		if (strcmp(key, "workspace") && strcmp(key, "folder") && strcmp(key, "subscription") &&
+		    strcmp(key, "prune")) {
 			az_buf p = AZ_BUF_INIT;
 			az_buf_puts(&p, "/spec");
 			az_mf_ptr_push(&p, key, strlen(key));
@@ -289,7 +300,7 @@ static bool read_source(const az_manifest *m, studio_src *out, az_diags *d)
 			                          "unknown key '%s' in the spec of a " STUDIO_KIND
 			                          " manifest",
 			                          az_quote(q, key));
-			az_diag_set_detail(dg, "spec takes workspace, folder and subscription");
+			az_diag_set_detail(dg, "spec takes workspace, folder, subscription and prune");
 			az_buf_free(&p);
 			ok = false;
 		}
@@ -311,6 +322,21 @@ static bool read_source(const az_manifest *m, studio_src *out, az_diags *d)
 		            "%s", "spec.subscription must be a subscription id");
 		ok = false;
 	}
+	/* Deleting what is in the workspace and not in the folder is only safe
+	 * when the workspace is this stack's alone: said in so many words. */
+	json_t *prune = json_object_get(spec, "prune");
+	const char *pv = json_string_value(prune);
+	if (prune && (!pv || (strcmp(pv, "marked") && strcmp(pv, "all-in-workspace")))) {
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/spec/prune"),
+		                          m->address, "%s",
+		                          "spec.prune must be marked or all-in-workspace");
+		az_diag_set_detail(dg, "marked (the default): delete only what this stack "
+		                       "instance created and the folder no longer holds; "
+		                       "all-in-workspace: also delete every unmarked artifact of "
+		                       "the workspace that the folder does not hold");
+		ok = false;
+	}
+	out->prune_all = pv && !strcmp(pv, "all-in-workspace");
 	json_t *folder = json_object_get(spec, "folder");
 	const char *fv = json_string_value(folder);
 	out->folder_pos = *az_manifest_pos(m, folder ? "/spec/folder" : "/spec");
@@ -356,8 +382,8 @@ static void copy_loc(az_srcmap *dst, const char *dp, const az_srcmap *src, const
 
 /* One artifact file into a manifest of `kind`. */
 static int load_artifact(az_manifest_set *set, const az_file_source *src, const studio_src *s,
-                         const char *rel, const char *kind, const az_load_limits *limits,
-                         az_diags *d)
+                         const char *rel, const char *folder, const char *kind,
+                         const az_load_limits *limits, az_diags *d)
 {
 	az_mf_parsed f;
 	char q[AZ_QUOTE_SIZE], q2[AZ_QUOTE_SIZE];
@@ -446,6 +472,9 @@ static int load_artifact(az_manifest_set *set, const az_file_source *src, const 
 	m->body = body;
 	m->map = map;
 	m->sensitive = json_array();
+	m->studio = az_xstrdup(s->address);
+	m->prune_workspace = s->prune_all;
+	m->parameters = az_mf_studio_params_match(s->params, folder, doc);
 	az_mf_refresh_identity(m);
 done:
 	for (size_t i = 0; i < n; i++) {
@@ -515,7 +544,7 @@ static void warn_skipped(const studio_src *s, json_t *skipped, az_diags *d)
 	}
 }
 
-static int expand_one(az_manifest_set *set, const az_file_source *src, const studio_src *s,
+static int expand_one(az_manifest_set *set, const az_file_source *src, studio_src *s,
                       char **paths, size_t npaths, const az_load_limits *limits,
                       size_t *files, az_diags *d)
 {
@@ -523,6 +552,13 @@ static int expand_one(az_manifest_set *set, const az_file_source *src, const stu
 	json_t *skipped = json_object();
 	int error = 0;
 	char q[AZ_QUOTE_SIZE];
+	char *definition = plen ? az_xasprintf("%s/%s", s->folder, DEFINITION_FILE)
+	                        : az_xstrdup(DEFINITION_FILE);
+	for (size_t i = 0; i < npaths; i++)
+		if (!strcmp(paths[i], definition) &&
+		    az_mf_studio_params_read(&s->params, set, src, s->folder, limits, d))
+			error = AZ_EINVALID;
+	free(definition);
 	for (size_t i = 0; i < npaths; i++) {
 		const char *p = paths[i];
 		if (plen && (strncmp(p, s->folder, plen) || p[plen] != '/'))
@@ -555,7 +591,7 @@ static int expand_one(az_manifest_set *set, const az_file_source *src, const stu
 				az_diag_set_detail(dg, "point azapply at the folder of one stack");
 			}
 			error = AZ_EINVALID;
-		} else if (load_artifact(set, src, s, p, kind, limits, d)) {
+		} else if (load_artifact(set, src, s, p, dir, kind, limits, d)) {
 			error = AZ_EINVALID;
 		}
 		free(dir);

@@ -495,6 +495,7 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 	json_t *overrides = json_object_get(env_obj, "overrides");
 	if (json_is_object(overrides))
 		apply_overrides(&c, set, overrides);
+	az_mf_studio_check_overrides(set, env, env_obj, d);
 	az_mf_vars_free(c.vars);
 	/* Every problem was said where it is. */
 	return az_diags_errors(d) > errors ? AZ_EINVALID : 0;

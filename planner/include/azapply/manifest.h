@@ -89,6 +89,17 @@ typedef struct az_manifest {
 	/* The metadata.forEach key this manifest is the instance for (owned),
 	 * or NULL for a manifest written out (manifest/foreach.c). */
 	char *each_key;
+	/* An artifact read from a Synapse Studio folder (manifest/studio.c):
+	 * the SynapseArtifacts address it came from (owned), whether that
+	 * manifest owns its workspace entirely (prune: all-in-workspace: what
+	 * the folder does not hold is deleted, marked or not), and the values
+	 * Studio's template-parameters-definition.json makes per-environment
+	 * parameters: [{"ptr": JSON Pointer into body, "path": the dotted
+	 * override path that reaches it, "keep": false when the definition
+	 * keeps no default ('-', '|')}] (owned). NULL and false otherwise. */
+	char *studio;
+	bool prune_workspace;
+	json_t *parameters;
 } az_manifest;
 
 /* Where `pointer` (a JSON Pointer into the body) was written: the nearest

@@ -3,7 +3,9 @@
  * file becomes a manifest of its kind with positions in the JSON file;
  * what Studio writes that is not an artifact is understood, a folder
  * azapply does not manage is a warning naming what is skipped; foreign
- * "${" is literal; per-environment overrides by dotted path.
+ * "${" is literal; per-environment overrides by dotted path; Studio's
+ * template-parameters-definition.json names the values an environment must
+ * override; the prune mode.
  */
 #include "mtest.h"
 
@@ -74,6 +76,34 @@ static const az_manifest *find(const az_manifest_set *set, const char *address)
 		if (set->items[i].address && !strcmp(set->items[i].address, address))
 			return &set->items[i];
 	return NULL;
+}
+
+static const az_manifest *load_env(const char *dir, const char *env, az_manifest_set **set,
+                                   az_diags *d)
+{
+	assert_int_equal(mt_load(set, dir, d), 0);
+	const char *vars[] = {NULL};
+	az_manifests_resolve_vars(*set, env, mt_getenv, vars, d);
+	return find(*set, "Pipeline/load");
+}
+
+/* Loads `dir` (and resolves it for `env` unless NULL): the first error must
+ * be `at_what`, a path below `dir` with its position and the message. */
+static void expect_error(const char *dir, const char *env, const char *at_what)
+{
+	az_diags d = AZ_DIAGS_INIT;
+	az_manifest_set *set = NULL;
+	if (env)
+		load_env(dir, env, &set, &d);
+	else
+		assert_int_equal(mt_load(&set, dir, &d), AZ_EINVALID);
+	char *e = mt_first_error(&d);
+	char *want = az_xasprintf("%s/%s", dir, at_what);
+	assert_string_equal(e, want);
+	free(e);
+	free(want);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
 }
 
 static void every_artifact_file_becomes_a_manifest(void **state)
@@ -160,17 +190,33 @@ static void the_manifest_is_checked(void **state)
 	char *dir = tree();
 	mt_write(dir, "artifacts.yaml",
 	         "apiVersion: azapply.dev/v1\nkind: SynapseArtifacts\nmetadata: {name: s}\n"
-	         "spec:\n  workspace: ws1\n  folder: missing\n  prune: all\n");
+	         "spec:\n  workspace: ws1\n  folder: missing\n  purge: all\n");
 	az_diags d = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), AZ_EINVALID);
 	char *e = mt_first_error(&d);
-	char *want = az_xasprintf("%s/artifacts.yaml:7:3: unknown key 'prune' in the spec of a "
+	char *want = az_xasprintf("%s/artifacts.yaml:7:3: unknown key 'purge' in the spec of a "
 	                          "SynapseArtifacts manifest",
 	                          dir);
 	assert_string_equal(e, want);
 	free(e);
 	free(want);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
+
+	/* Deleting what the folder does not hold is said in so many words. */
+	mt_write(dir, "artifacts.yaml",
+	         "apiVersion: azapply.dev/v1\nkind: SynapseArtifacts\nmetadata: {name: s}\n"
+	         "spec:\n  workspace: ws1\n  folder: synapse\n  prune: all\n");
+	expect_error(dir, NULL,
+	             "artifacts.yaml:7:10: spec.prune must be marked or all-in-workspace");
+
+	mt_write(dir, "artifacts.yaml",
+	         "apiVersion: azapply.dev/v1\nkind: SynapseArtifacts\nmetadata: {name: s}\n"
+	         "spec:\n  workspace: ws1\n  folder: synapse\n  prune: all-in-workspace\n");
+	assert_int_equal(mt_load(&set, dir, &d), 0);
+	assert_true(find(set, "Pipeline/load")->prune_workspace);
+	assert_string_equal(find(set, "Dataset/raw")->studio, "SynapseArtifacts/s");
 	az_manifest_set_free(set);
 	az_diags_clear(&d);
 
@@ -208,15 +254,6 @@ static void foreign_dollar_braces_are_text(void **state)
 	free(s);
 	assert_null(az_mf_studio_escape("no expression ${var.x}"));
 	assert_null(az_mf_studio_escape("plain"));
-}
-
-static const az_manifest *load_env(char *dir, const char *env, az_manifest_set **set,
-                                   az_diags *d)
-{
-	assert_int_equal(mt_load(set, dir, d), 0);
-	const char *vars[] = {NULL};
-	az_manifests_resolve_vars(*set, env, mt_getenv, vars, d);
-	return find(*set, "Pipeline/load");
 }
 
 static void variables_and_overrides_reach_the_json(void **state)
@@ -282,6 +319,139 @@ static void an_override_path_needs_every_segment(void **state)
 	free(dir);
 }
 
+/* Studio's own sample of a definition, cut to what the tree holds. */
+static const char *definition =
+    "{\n"
+    "  \"Microsoft.Synapse/workspaces/linkedServices\": {\n"
+    "    \"*\": {\"properties\": {\"typeProperties\": {\"*\": \"=\"}}},\n"
+    "    \"AzureKeyVault\": {\"properties\": {\"typeProperties\": {\"baseUrl\": \"-\"}}}\n"
+    "  },\n"
+    "  \"Microsoft.Synapse/workspaces/pipelines\": {\n"
+    "    \"properties\": {\n"
+    "      \"parameters\": {\"*\": {\"defaultValue\": \"=\"}},\n"
+    "      \"activities\": [{\"policy\": {\"timeout\": \"-::string\"}}]\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static const char *strict_project = "stack: demo\n"
+                                    "variables: {db: dev-db, env: dev}\n"
+                                    "environments:\n"
+                                    "  dev: {}\n"
+                                    "  prod:\n"
+                                    "    requireOverrides: true\n"
+                                    "    overrides:\n"
+                                    "      Pipeline/load:\n"
+                                    "        properties.parameters.db.defaultValue: prod-db\n";
+
+static char *parameter_tree(void)
+{
+	char *dir = tree();
+	mt_write(dir, "azapply.yaml", strict_project);
+	mt_write(dir, "synapse/template-parameters-definition.json", definition);
+	mt_write(dir, "synapse/linkedService/lake.json",
+	         "{\n\t\"name\": \"lake\",\n\t\"properties\": {\n\t\t\"type\": \"AzureBlobFS\",\n"
+	         "\t\t\"typeProperties\": {\"url\": \"https://stdev.dfs.core.windows.net/\"}\n\t}\n}\n");
+	mt_write(dir, "synapse/linkedService/vault.json",
+	         "{\"name\": \"vault\", \"properties\": {\"type\": \"AzureKeyVault\",\n"
+	         " \"typeProperties\": {\"baseUrl\": \"https://kv-${var.env}.vault.azure.net/\"}}}\n");
+	return dir;
+}
+
+static void a_definition_names_the_parameters(void **state)
+{
+	(void)state;
+	char *dir = parameter_tree();
+	az_diags d = AZ_DIAGS_INIT;
+	az_manifest_set *set = NULL;
+	assert_int_equal(mt_load(&set, dir, &d), 0);
+	/* "*" under typeProperties: every value there; the type-specific
+	 * definition replaces "*" for its type. */
+	json_t *p = find(set, "LinkedService/lake")->parameters;
+	assert_int_equal(json_array_size(p), 1);
+	json_t *first = json_array_get(p, 0);
+	assert_string_equal(json_string_value(json_object_get(first, "ptr")),
+	                    "/spec/properties/typeProperties/url");
+	assert_string_equal(json_string_value(json_object_get(first, "path")),
+	                    "properties.typeProperties.url");
+	assert_true(json_is_true(json_object_get(first, "keep")));
+	/* A value that varies by itself already answers the definition. */
+	assert_null(find(set, "LinkedService/vault")->parameters);
+	/* The pipeline's activity has no policy: only the parameter. */
+	p = find(set, "Pipeline/load")->parameters;
+	assert_int_equal(json_array_size(p), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "path")),
+	                    "properties.parameters.db.defaultValue");
+	assert_null(find(set, "Dataset/raw")->parameters);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
+	mt_rmtree(dir);
+	free(dir);
+}
+
+static void an_environment_can_require_every_override(void **state)
+{
+	(void)state;
+	char *dir = parameter_tree();
+	az_diags d = AZ_DIAGS_INIT;
+	az_manifest_set *set = NULL;
+	/* dev's values are the folder's own. */
+	load_env(dir, "dev", &set, &d);
+	assert_int_equal(az_diags_errors(&d), 0);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
+
+	/* prod overrides the pipeline's parameter, not the lake's URL: an
+	 * error at the URL in its JSON file, with the fix. */
+	expect_error(dir, "prod",
+	             "synapse/linkedService/lake.json:5:30: "
+	             "properties.typeProperties.url is a per-environment value "
+	             "(template-parameters-definition.json) and environment 'prod', "
+	             "which requires overrides, gives none");
+	load_env(dir, "prod", &set, &d);
+	assert_int_equal(az_diags_errors(&d), 1);
+	bool fix = false;
+	for (size_t i = 0; i < d.len; i++)
+		fix |= d.items[i].detail &&
+		       strstr(d.items[i].detail, "environments: {prod: {overrides: {LinkedService/lake: "
+		                                 "{properties.typeProperties.url: <value>}}}}");
+	assert_true(fix);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
+
+	/* A value without a default ('-') is wanted in every environment. */
+	mt_write(dir, "synapse/pipeline/load.json",
+	         "{\"name\": \"load\", \"properties\": {\"activities\": [{\"name\": \"Copy\",\n"
+	         " \"type\": \"Copy\", \"policy\": {\"timeout\": \"0.12:00:00\"}}]}}\n");
+	expect_error(dir, "dev",
+	             "synapse/pipeline/load.json:2:41: "
+	             "properties.activities.0.policy.timeout is a parameter without a "
+	             "default (template-parameters-definition.json) and environment 'dev' "
+	             "gives no value");
+	mt_rmtree(dir);
+	free(dir);
+}
+
+static void a_definition_is_checked(void **state)
+{
+	(void)state;
+	char *dir = parameter_tree();
+	mt_write(dir, "synapse/template-parameters-definition.json",
+	         "{\"Microsoft.Synapse/workspaces/pipelines\": {\"properties\": {\n"
+	         "  \"description\": \"keep\"}}}\n");
+	expect_error(dir, NULL,
+	             "synapse/template-parameters-definition.json:2:19: "
+	             "template-parameters-definition.json: 'keep' is no parameter definition");
+	mt_write(dir, "synapse/template-parameters-definition.json",
+	         "{\"Microsoft.Synapse/workspaces/pipelines\": {\"properties\": {\n"
+	         "  \"description\": \"=:d:text\"}}}\n");
+	expect_error(dir, NULL,
+	             "synapse/template-parameters-definition.json:2:19: "
+	             "template-parameters-definition.json: unknown parameter type in '=:d:text'");
+	mt_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +461,9 @@ int main(void)
 	    cmocka_unit_test(foreign_dollar_braces_are_text),
 	    cmocka_unit_test(variables_and_overrides_reach_the_json),
 	    cmocka_unit_test(an_override_path_needs_every_segment),
+	    cmocka_unit_test(a_definition_names_the_parameters),
+	    cmocka_unit_test(an_environment_can_require_every_override),
+	    cmocka_unit_test(a_definition_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
