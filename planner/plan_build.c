@@ -437,6 +437,76 @@ static void plan_orphans(az_instance *inst, az_plan *plan, az_diags *d)
 	}
 }
 
+/* The workspace part of a Synapse artifact's id (".../workspaces/NAME"),
+ * lower case; NULL when the id names no workspace. */
+static char *workspace_of(const char *id)
+{
+	char *lower = az_lowercase(id);
+	char *at = strstr(lower, "/providers/microsoft.synapse/workspaces/");
+	char *end = at ? strchr(at + strlen("/providers/microsoft.synapse/workspaces/"), '/') : NULL;
+	if (!end) {
+		free(lower);
+		return NULL;
+	}
+	*end = '\0';
+	return lower;
+}
+
+/* prune: all-in-workspace, a SynapseArtifacts manifest's word that its
+ * workspace is this stack's alone: every artifact there of a kind Studio's
+ * folder holds that no manifest declares and no stack marked is deleted
+ * too, each said as such in the plan. One marked by another stack
+ * instance is that instance's to delete: left alone, with a warning. */
+static void plan_workspace_prune(az_instance *inst, az_plan *plan, az_diags *d)
+{
+	json_t *owned = json_object(); /* workspace id (lower case) -> SynapseArtifacts address */
+	for (size_t i = 0; i < inst->len; i++) {
+		const az_manifest *m = inst->nodes[i].res->manifest;
+		char *ws = m->prune_workspace && inst->nodes[i].id ? workspace_of(inst->nodes[i].id) : NULL;
+		if (ws)
+			json_object_set_new(owned, ws, json_string(m->studio));
+		free(ws);
+	}
+	size_t i;
+	json_t *u;
+	json_array_foreach(inst->unmanaged, i, u) {
+		const az_kind *k = az_kind_find(json_string_value(json_object_get(u, "kind")));
+		const char *id = json_string_value(json_object_get(u, "id"));
+		json_t *live = json_object_get(u, "live");
+		char *ws = k && az_studio_kind_folder(k->name) ? workspace_of(id) : NULL;
+		const char *studio = ws ? json_string_value(json_object_get(owned, ws)) : NULL;
+		free(ws);
+		if (!studio || plan_deletes(plan, id))
+			continue;
+		const char *slash = strrchr(id, '/');
+		char *address = az_xasprintf("%s/%s", k->name, slash ? slash + 1 : id);
+		az_marker_info mk;
+		az_marker_read(&mk, k, live);
+		if (az_marker_ownership(&mk, &inst->name) != AZ_OWNED_NONE) {
+			az_diag *w = az_diag_add(d, AZ_SEV_WARNING, NULL, address,
+						 "%s is not in the folder of %s (prune: all-in-workspace), "
+						 "but marked by stack '%s'%s%s: left alone", address, studio,
+						 mk.stack ? mk.stack : "?", mk.env ? ", environment " : "",
+						 mk.env ? mk.env : "");
+			az_diag_set_detail(w, "the stack instance that marked it deletes it, or "
+					      "remove its marker to let this one");
+			az_marker_info_free(&mk);
+			free(address);
+			continue;
+		}
+		size_t orphan = az_refresh_add_orphan(inst, k, id, live, &mk);
+		az_plan_item *it = az_plan_add(plan, address,
+					       k, plan->refresh_only ? AZ_ACTION_READ : AZ_ACTION_DELETE);
+		it->resource = inst->len + orphan;
+		it->id = az_xstrdup(id);
+		it->live = json_incref(inst->orphans[orphan].live);
+		it->reason = az_xasprintf("in the workspace, not in the folder of %s, and never "
+					  "marked: prune: all-in-workspace deletes it", studio);
+		free(address);
+	}
+	json_decref(owned);
+}
+
 /* Synapse artifacts the refresh listed under a workspace that the plan
  * neither deletes nor owns: deleting the workspace would take them along. */
 static char *unmanaged_in_workspace(az_instance *inst, const az_plan *plan, const char *ws_id)
@@ -577,6 +647,8 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 		if (!wanted) {
 			az_refresh_find_orphans(inst);
 			plan_orphans(inst, out, d);
+			if (!(o && o->destroy))
+				plan_workspace_prune(inst, out, d);
 			warn_legacy(inst, d);
 		}
 		if (o && o->destroy)

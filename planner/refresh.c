@@ -426,17 +426,25 @@ void az_refresh_find_orphans(az_instance *inst)
 			}
 			json_object_set_new(known, lower, json_true());
 			free(lower);
-			inst->orphans = az_xrealloc(inst->orphans, (inst->orphans_len + 1) * sizeof(az_node));
-			az_node *o = &inst->orphans[inst->orphans_len++];
-			memset(o, 0, sizeof(*o));
-			o->kind = k;
-			o->id = az_xstrdup(id);
-			o->live = json_deep_copy(item);
-			o->state = AZ_NODE_PRESENT;
-			o->marker = m;
+			az_refresh_add_orphan(inst, k, id, item, &m);
 		}
 	}
 	json_decref(known);
+}
+
+size_t az_refresh_add_orphan(az_instance *inst, const az_kind *kind, const char *id,
+			     const json_t *live, az_marker_info *marker)
+{
+	inst->orphans = az_xrealloc(inst->orphans, (inst->orphans_len + 1) * sizeof(az_node));
+	az_node *o = &inst->orphans[inst->orphans_len];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	o->id = az_xstrdup(id);
+	o->live = json_deep_copy(live);
+	o->state = AZ_NODE_PRESENT;
+	o->marker = *marker;
+	memset(marker, 0, sizeof(*marker));
+	return inst->orphans_len++;
 }
 
 az_node *az_refresh_orphan(az_instance *inst, const az_plan_item *it)

@@ -23,6 +23,11 @@ void az_refresh_match(az_instance *inst, az_node *n);
 /* Collects the orphans (this instance's marker, no manifest) and what is
  * unmanaged or legacy from everything the refresh listed. */
 void az_refresh_find_orphans(az_instance *inst);
+/* Appends a node for a listed item no manifest declares, taking `marker`;
+ * returns its index among the orphans (a plan item's resource is
+ * inst->len + that index). */
+size_t az_refresh_add_orphan(az_instance *inst, const az_kind *kind, const char *id,
+			     const json_t *live, az_marker_info *marker);
 /* The node of a plan item that deletes an orphan. */
 az_node *az_refresh_orphan(az_instance *inst, const az_plan_item *it);
 
