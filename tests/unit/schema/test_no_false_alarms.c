@@ -66,7 +66,7 @@ static size_t check_stack(const char *dir, const char *env)
 static void examples_raise_nothing_in_any_environment(void **state)
 {
 	(void)state;
-	static const char *const STACKS[] = {"synapse-ml", "synapse-ml-sp"};
+	static const char *const STACKS[] = {"synapse-ml", "synapse-ml-sp", "synapse-studio"};
 	size_t said = 0, checked = 0;
 	for (size_t i = 0; i < 2; i++) {
 		char *dir = az_xasprintf("%s/examples/%s", AZAPPLY_SOURCE_DIR, STACKS[i]);
