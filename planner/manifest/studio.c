@@ -19,17 +19,19 @@
  * every position points into the JSON file. The SynapseArtifacts manifest
  * itself is no resource and leaves the set.
  *
- * What Studio writes that is not an artifact (publish_config.json, a
- * README) is understood and left alone; template-parameters-definition.json
- * names the values that differ per environment (studio_params.c), and each
- * artifact carries the parameters it holds (az_manifest.parameters) to the
+ * What Studio writes that is not an artifact (publish_config.json,
+ * template-parameters-definition.json, a README) is understood and left
+ * alone; a folder of a kind azapply does not manage yet (dataflow/, ...)
+ * is a warning naming what is skipped, never a silent skip: those
+ * artifacts stay in the workspace untouched.
+ *
+ * template-parameters-definition.json is read, not deployed: it names the
+ * values that differ per environment (studio_params.c), and each artifact
+ * carries the parameters it holds (az_manifest.parameters) to the
  * environment's check. `spec.prune: all-in-workspace` says the workspace is
  * the stack's alone: plan_build.c then deletes unmarked artifacts the
  * folder does not hold (az_manifest.prune_workspace); the default, marked,
  * deletes only what this stack instance marked.
- * A folder of a kind azapply does not manage yet (dataflow/, ...)
- * is a warning naming what is skipped, never a silent skip: those
- * artifacts stay in the workspace untouched.
  *
  * Studio's JSON holds text of other languages (Scala's s"${x}", shell's
  * ${HOME}): in these files only ${var.X}, ${env.X} and ${ref...} are
