@@ -139,7 +139,8 @@ static void read_list(const az_cloud *cloud, az_service svc, const char *url, co
                       size_t size)
 {
 	pages_tp t = {data, data + size, NULL, 0};
-	az_transport tp = {.start = tp_start, .wait = tp_wait, .abort = tp_abort, .now_ms = tp_now, .impl = &t};
+	az_transport tp = {
+	    .start = tp_start, .wait = tp_wait, .abort = tp_abort, .now_ms = tp_now, .impl = &t};
 	az_http_options o;
 	az_http_options_init(&o);
 	o.verbosity = 0;

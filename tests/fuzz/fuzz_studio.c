@@ -22,14 +22,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const az_load_limits limits = {
-    .max_files = 4,
-    .max_file_bytes = 1u << 20,
-    .max_documents = 8,
-    .max_depth = 32,
-    .max_nodes = 20000,
-};
-
 static const char project[] = "stack: s\n"
                               "environments:\n"
                               "  dev: {}\n"
@@ -73,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < 2; i++) {
 		az_diags d = AZ_DIAGS_INIT;
 		az_manifest_set *set = NULL;
-		az_manifests_load(&set, &src, &limits, &d);
+		az_manifests_load(&set, &src, &mem_limits, &d);
 		az_manifests_resolve_vars(set, envs[i], NULL, NULL, &d);
 		every_error_has_a_position(&d);
 		az_manifest_set_free(set);

@@ -22,14 +22,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const az_load_limits limits = {
-    .max_files = 4,
-    .max_file_bytes = 1u << 20,
-    .max_documents = 8,
-    .max_depth = 32,
-    .max_nodes = 20000,
-};
-
 static const char *fake_getenv(const char *name, void *ud)
 {
 	(void)ud;
@@ -72,7 +64,7 @@ static char *uses_of(const char *project, size_t len, json_t **envs_out)
 	az_buf m = AZ_BUF_INIT;
 	json_t *envs = json_array();
 	az_buf_puts(&m, "kind: K\nmetadata: {name: n}\nspec:\n  none: 0\n");
-	if (az_yaml_parse("p.yaml", project, len, &limits, &docs, &maps, &n, &d) == 0 && n > 0) {
+	if (az_yaml_parse("p.yaml", project, len, &mem_limits, &docs, &maps, &n, &d) == 0 && n > 0) {
 		json_t *vars = json_object_get(docs[0], "variables");
 		json_t *all = json_object_get(docs[0], "environments");
 		add_uses(&m, json_is_object(vars) ? vars : NULL, &count);
@@ -126,7 +118,7 @@ static void resolve_for(mem_tree *t, const char *env)
 	az_file_source src = mem_source(t);
 	az_diags d = AZ_DIAGS_INIT;
 	az_manifest_set *set = NULL;
-	int loaded = az_manifests_load(&set, &src, &limits, &d);
+	int loaded = az_manifests_load(&set, &src, &mem_limits, &d);
 	size_t first = d.len;
 	int rc = az_manifests_resolve_vars(set, env, fake_getenv, NULL, &d);
 	size_t errors = 0;

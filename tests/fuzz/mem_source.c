@@ -6,6 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+const az_load_limits mem_limits = {
+    .max_files = 4,
+    .max_file_bytes = 1u << 20,
+    .max_documents = 8,
+    .max_depth = 32,
+    .max_nodes = 20000,
+};
+
 void mem_tree_add(mem_tree *t, const char *path, const char *data, size_t len)
 {
 	if (t->len < sizeof(t->files) / sizeof(t->files[0]))

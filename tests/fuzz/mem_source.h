@@ -18,6 +18,10 @@ typedef struct mem_tree {
 	size_t len;
 } mem_tree;
 
+/* Load limits sized to a mem_tree: its four files, a few documents each,
+ * so a fuzz input spends its time in the parsers, not in size checks. */
+extern const az_load_limits mem_limits;
+
 /* Adds a file to the tree (at most four). */
 void mem_tree_add(mem_tree *t, const char *path, const char *data, size_t len);
 /* A source over `t`, which must outlive it; nothing to free. */
