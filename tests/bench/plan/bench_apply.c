@@ -29,15 +29,9 @@ static void make_stack(bench *b, const char *name, const char *ws, int own_rg, c
 
 int main(int argc, char **argv)
 {
-	int artifacts = 200, parallelism = 50, latency = 50;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--artifacts") == 0)
-			artifacts = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--parallelism") == 0)
-			parallelism = atoi(argv[i + 1]);
-		else if (strcmp(argv[i], "--latency") == 0)
-			latency = atoi(argv[i + 1]);
-	}
+	int artifacts = bench_arg(argc, argv, "--artifacts", 200);
+	int parallelism = bench_arg(argc, argv, "--parallelism", 50);
+	int latency = bench_arg(argc, argv, "--latency", 50);
 	const char *emu_args[] = {"--throttle-scale", "100", "--retry-after", "0", "--lro-polls", "1", NULL};
 	bench b;
 	if (bench_start(&b, emu_args) != 0)

@@ -112,6 +112,14 @@ void bench_clear_log(bench *b)
 	emu_control(b->e, "DELETE", "log", NULL, NULL);
 }
 
+int bench_arg(int argc, char **argv, const char *name, int fallback)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return atoi(argv[i + 1]);
+	return fallback;
+}
+
 void bench_settings(bench *b, const char *json)
 {
 	if (emu_control(b->e, "PUT", "settings", json, NULL) != 200) {

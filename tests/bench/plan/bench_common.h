@@ -37,5 +37,7 @@ json_t *bench_written_urls(bench *b);
  * wall seconds and counts failures in *failed. */
 double bench_get_each(bench *b, const json_t *urls, int in_flight, size_t *failed);
 void bench_settings(bench *b, const char *json);
+/* The integer after `--name` on the command line, or `fallback`. */
+int bench_arg(int argc, char **argv, const char *name, int fallback);
 
 #endif
