@@ -125,7 +125,7 @@ set(_stage_order
   suggest names roles roles_builtin paths arm_resource
   graph stack select
   diff marker instance plan plan_marker
-  resolve identity desired lock refresh export plan_build
+  resolve identity desired lock refresh export plan_build outputs
   markdown render plan_file
   delete_order apply_step apply)
 foreach(_room IN LISTS _rooms)

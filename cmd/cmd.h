@@ -142,6 +142,9 @@ int az_cmd_open_origin(az_file_source *out, char **commit_out, const az_cmd_orig
 int az_cmd_open_source(az_file_source *out, char **commit_out, const az_args *args,
 		       az_diags *d);
 int az_cmd_load_stack(az_stack **out, const az_args *args, az_diags *d);
+/* As az_cmd_load_stack, for the manifests of `origin`. */
+int az_cmd_load_stack_at(az_stack **out, const az_cmd_origin *origin, const az_args *args,
+			 az_diags *d);
 /* As az_cmd_load_stack, and where the manifests came from: the --git-ref
  * commit (clean), else HEAD of the work tree holding DIR and whether DIR
  * has uncommitted changes; commit NULL outside git. */
@@ -198,6 +201,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req);
 
 extern const az_command cmd_plan;
 extern const az_command cmd_drift;
+extern const az_command cmd_output;
 extern const az_command cmd_destroy;
 extern const az_command cmd_import;
 extern const az_command cmd_export;

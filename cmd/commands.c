@@ -11,6 +11,7 @@ const az_command *const az_commands[] = {
 	&cmd_plan,
 	&cmd_apply,
 	&cmd_drift,
+	&cmd_output,
 	&cmd_diff,
 	&cmd_graph,
 	&cmd_destroy,

@@ -184,6 +184,12 @@ int az_cmd_run_plan(az_cmd_run *run, const az_args *args, const az_plan_options 
 	return az_cmd_run_plan_at(run, args, &origin, po);
 }
 
+int az_cmd_load_stack_at(az_stack **out, const az_cmd_origin *origin, const az_args *args,
+			 az_diags *d)
+{
+	return load_stack_at(out, NULL, origin, args, d);
+}
+
 int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin *origin,
 		       const az_plan_options *po)
 {

@@ -52,7 +52,7 @@ json_t *az_desired(az_instance *inst, size_t i, az_diags *d)
 		if (json_object_get(spec, "principalType"))
 			json_object_set(body, "principalType", json_object_get(spec, "principalType"));
 		const char *ws = NULL;
-		az_node *pn = az_instance_node(inst, "SynapseWorkspace", az_resolved_str(spec, "workspace") ? az_resolved_str(spec, "workspace") : "");
+		az_node *pn = az_instance_node(inst, n, "SynapseWorkspace", az_resolved_str(spec, "workspace") ? az_resolved_str(spec, "workspace") : "");
 		ws = pn ? pn->res->azure_name : NULL;
 		if (ws) {
 			char *scope = az_xasprintf("workspaces/%s", ws);
@@ -72,7 +72,7 @@ json_t *az_desired(az_instance *inst, size_t i, az_diags *d)
 			json_object_set_new(body, "uniqueName", json_string(n->res->azure_name));
 		if (strcmp(k->name, "ServicePrincipal") == 0 && !json_object_get(body, "appId")) {
 			const char *app_ref = az_resolved_str(spec, "application");
-			az_node *an = app_ref ? az_instance_node(inst, "EntraApplication", app_ref) : NULL;
+			az_node *an = app_ref ? az_instance_node(inst, n, "EntraApplication", app_ref) : NULL;
 			if (an && an->live && !an->will_change && json_object_get(an->live, "appId"))
 				json_object_set(body, "appId", json_object_get(an->live, "appId"));
 			else if (app_ref)

@@ -158,6 +158,20 @@ const az_resource *az_stack_find(const az_stack *stack, const char *address)
 	return NULL;
 }
 
+const az_resource *az_stack_find_from(const az_stack *stack, const az_resource *from,
+                                      const char *address)
+{
+	const char *instance = from && from->manifest ? from->manifest->instance : NULL;
+	if (instance) {
+		char *scoped = az_xasprintf("%s/%s", instance, address);
+		const az_resource *r = az_stack_find(stack, scoped);
+		free(scoped);
+		if (r)
+			return r;
+	}
+	return az_stack_find(stack, address);
+}
+
 static void add_edge(az_stack *st, az_resource *from, const az_resource *to)
 {
 	size_t target = (size_t)(to - st->resources);
@@ -225,7 +239,7 @@ static void link_depends_on(az_stack *st, az_resource *r, az_diags *d)
 		const char *address = json_string_value(v);
 		if (!address)
 			continue; /* the schema reported it */
-		const az_resource *to = az_stack_find(st, address);
+		const az_resource *to = az_stack_find_from(st, r, address);
 		char *pointer = az_xasprintf("/metadata/dependsOn/%zu", i);
 		/* add_edge drops a self-edge (a reference into the resource's own
 		 * body is fine), so a dependsOn on itself passed unnoticed. */
@@ -259,7 +273,7 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 		if (!parent || is_azure_id(parent) || strstr(parent, "${"))
 			return; /* schema error, an existing resource, or a ref */
 		char *address = az_xasprintf("%s/%s", r->kind->parent_kind, parent);
-		const az_resource *to = az_stack_find(st, address);
+		const az_resource *to = az_stack_find_from(st, r, address);
 		char *pointer = az_xasprintf("/spec/%s", r->kind->parent_field);
 		if (to) {
 			add_edge(st, r, to);
@@ -284,7 +298,7 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 	const char *app = json_string_value(json_object_get(spec, "application"));
 	if (strcmp(r->kind->name, "ServicePrincipal") == 0 && app && !strstr(app, "${")) {
 		char *address = az_xasprintf("EntraApplication/%s", app);
-		const az_resource *to = az_stack_find(st, address);
+		const az_resource *to = az_stack_find_from(st, r, address);
 		if (to)
 			add_edge(st, r, to);
 		else
@@ -366,7 +380,7 @@ static void link_refs_in_string(az_stack *st, az_resource *r, const char *pointe
 			free(names);
 			continue;
 		}
-		char *address = az_xasprintf("%s/%s", p->ref_kind, p->ref_name);
+		char *address = az_ref_address(p);
 		const az_resource *to = az_stack_find(st, address);
 		if (to)
 			add_edge(st, r, to);

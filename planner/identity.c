@@ -73,7 +73,7 @@ static void compute_node(az_instance *inst, az_node *n, az_diags *d)
 		if (p && p[0] == '/') {
 			parent = p;
 		} else if (p && k->parent_kind) {
-			az_node *pn = az_instance_node(inst, k->parent_kind, p);
+			az_node *pn = az_instance_node(inst, n, k->parent_kind, p);
 			parent = pn ? pn->id : NULL;
 		}
 	}
@@ -102,7 +102,7 @@ static void compute_node(az_instance *inst, az_node *n, az_diags *d)
 		app = az_resolved_str(spec, "appId");
 		const char *app_ref = az_resolved_str(spec, "application");
 		if (!app && app_ref) {
-			az_node *an = az_instance_node(inst, "EntraApplication", app_ref);
+			az_node *an = az_instance_node(inst, n, "EntraApplication", app_ref);
 			if (an && an->live && !an->will_change)
 				app = json_string_value(json_object_get(an->live, "appId"));
 		}

@@ -9,11 +9,18 @@
 
 #include "instance.h"
 
-az_node *az_instance_node(az_instance *inst, const char *kind, const char *name)
+az_node *az_instance_node(az_instance *inst, const az_node *from, const char *kind,
+                          const char *name)
 {
 	char *address = az_xasprintf("%s/%s", kind, name);
-	const az_resource *r = az_stack_find(inst->stack, address);
+	const az_resource *r = az_stack_find_from(inst->stack, from ? from->res : NULL, address);
 	free(address);
+	return r ? &inst->nodes[r - inst->stack->resources] : NULL;
+}
+
+az_node *az_instance_node_at(az_instance *inst, const char *address)
+{
+	const az_resource *r = az_stack_find(inst->stack, address);
 	return r ? &inst->nodes[r - inst->stack->resources] : NULL;
 }
 

@@ -55,7 +55,12 @@ typedef struct az_instance {
 int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags *d);
 void az_instance_free(az_instance *inst);
 
-/* The node declared as Kind/name, or NULL. */
-az_node *az_instance_node(az_instance *inst, const char *kind, const char *name);
+/* The node `from` names as Kind/name (a parent, an application): inside a
+ * component instance the instance's own first, else the stack's. `from`
+ * may be NULL. NULL when there is none. */
+az_node *az_instance_node(az_instance *inst, const az_node *from, const char *kind,
+                          const char *name);
+/* The node at `address` exactly, or NULL. */
+az_node *az_instance_node_at(az_instance *inst, const char *address);
 
 #endif

@@ -77,7 +77,7 @@ static bool workspace_exists(az_instance *inst, az_node *n)
 		return false;
 	if (ws[0] == '/')
 		return true;
-	az_node *pn = az_instance_node(inst, "SynapseWorkspace", ws);
+	az_node *pn = az_instance_node(inst, n, "SynapseWorkspace", ws);
 	return pn && pn->state == AZ_NODE_PRESENT;
 }
 

@@ -37,7 +37,9 @@ const char *az_resolved_str(const json_t *o, const char *key)
  * manifest itself sets. */
 static json_t *ref_value(az_instance *inst, const az_part *p)
 {
-	az_node *n = az_instance_node(inst, p->ref_kind, p->ref_name);
+	char *address = az_ref_address(p);
+	az_node *n = az_instance_node_at(inst, address);
+	free(address);
 	if (!n)
 		return NULL;
 	const char *path = p->ref_path ? p->ref_path : "";

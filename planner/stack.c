@@ -237,16 +237,31 @@ static void report_duplicates(az_stack *st, keyed *keys, size_t n, const char *w
 		const az_pos *pa = az_manifest_pos(a->manifest, pointer);
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(b->manifest, pointer),
 					    b->address, "%s", what);
-		az_diag_set_detail(diag, "first declared at %s:%d:%d; give one of them another name",
-				   pa->file, pa->line, pa->col);
+		if (a->manifest->instance && b->manifest->instance &&
+		    strcmp(a->manifest->instance, b->manifest->instance))
+			/* One line of one component, two instances. */
+			az_diag_set_detail(diag,
+					   "component instances '%s' and '%s' give it the same "
+					   "Azure name (%s); put ${component.name} or an input in "
+					   "the name",
+					   a->manifest->instance, b->manifest->instance, a->address);
+		else
+			az_diag_set_detail(diag,
+					   "first declared at %s:%d:%d; give one of them another name",
+					   pa->file, pa->line, pa->col);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(keys[i].key);
 }
 
 /* The scope part of a resource's identity: what makes two equal names two
- * different Azure resources. */
-static const char *scope_key(const az_resource *r)
+ * different Azure resources. A parent named by its manifest stands for
+ * that manifest's own identity: the pool "spark" of two component
+ * instances lives in two workspaces both written `workspace: synapse`. */
+static char *identity_key(const az_stack *st, const az_resource *r, json_t *by_address,
+                          int depth);
+
+static char *scope_key(const az_stack *st, const az_resource *r, json_t *by_address, int depth)
 {
 	json_t *spec = json_object_get(r->manifest->body, "spec");
 	const char *field = NULL;
@@ -255,33 +270,67 @@ static const char *scope_key(const az_resource *r)
 	case AZ_SCOPE_PARENT: field = r->kind->parent_field; break;
 	case AZ_SCOPE_ANY: field = "scope"; break;
 	case AZ_SCOPE_SUBSCRIPTION:
-	case AZ_SCOPE_TENANT: return "";
+	case AZ_SCOPE_TENANT: return az_xstrdup("");
 	}
 	const char *v = json_string_value(json_object_get(spec, field));
-	return v ? v : "";
+	if (!v)
+		return az_xstrdup("");
+	if (r->kind->scope == AZ_SCOPE_PARENT && r->kind->parent_kind && depth < 4 && v[0] != '/') {
+		json_t *slot = NULL;
+		if (r->manifest->instance) {
+			char *scoped = az_xasprintf("%s/%s/%s", r->manifest->instance,
+			                            r->kind->parent_kind, v);
+			slot = json_object_get(by_address, scoped);
+			free(scoped);
+		}
+		if (!slot) {
+			char *address = az_xasprintf("%s/%s", r->kind->parent_kind, v);
+			slot = json_object_get(by_address, address);
+			free(address);
+		}
+		const az_resource *parent =
+		    slot ? &st->resources[json_integer_value(slot)] : NULL;
+		if (parent && parent->kind && parent->azure_name)
+			return identity_key(st, parent, by_address, depth + 1);
+	}
+	return az_xstrdup(v);
+}
+
+static char *identity_key(const az_stack *st, const az_resource *r, json_t *by_address, int depth)
+{
+	char *scope = scope_key(st, r, by_address, depth);
+	char *lower = az_lowercase(r->azure_name);
+	char *key = az_xasprintf("%s|%s|%s", r->kind->generic ? r->kind->type : r->kind->name,
+	                         scope, lower);
+	free(scope);
+	free(lower);
+	return key;
 }
 
 static void check_duplicates(az_stack *st, az_diags *d)
 {
 	keyed *by_address = az_xcalloc(st->len, sizeof(keyed));
 	keyed *by_identity = az_xcalloc(st->len, sizeof(keyed));
+	json_t *addresses = json_object();
 	size_t na = 0, ni = 0;
+	for (size_t i = 0; i < st->len; i++)
+		if (st->resources[i].address)
+			json_object_set_new(addresses, st->resources[i].address,
+			                    json_integer((json_int_t)i));
 	for (size_t i = 0; i < st->len; i++) {
 		const az_resource *r = &st->resources[i];
 		if (r->address)
 			by_address[na++] = (keyed){az_xstrdup(r->address), i};
 		/* Role assignments are named by a hash of what they grant, so two
 		 * manifests granting the same thing collide there instead. */
-		if (r->kind && r->azure_name && (r->kind->scope != AZ_SCOPE_ANY || r->kind->generic)) {
-			/* An ArmResource is its type: two types may share a name. */
-			char *lower = az_lowercase(r->azure_name);
-			by_identity[ni++] = (keyed){az_xasprintf("%s|%s|%s",
-								  r->kind->generic ? r->kind->type
-										   : r->kind->name,
-								  scope_key(r), lower), i};
-			free(lower);
-		}
+		/* An ArmResource is its type: two types may share a name.
+		 * Existing resources are only read: each component instance may
+		 * declare the same shared vault. */
+		if (r->kind && r->azure_name && (r->kind->scope != AZ_SCOPE_ANY || r->kind->generic) &&
+		    !r->existing)
+			by_identity[ni++] = (keyed){identity_key(st, r, addresses, 0), i};
 	}
+	json_decref(addresses);
 	report_duplicates(st, by_address, na, "duplicate resource address", "/metadata/name", false,
 			  d);
 	report_duplicates(st, by_identity, ni,

@@ -1353,11 +1353,123 @@ def build(specs_dir):
     assert sorted(out) == KINDS, sorted(set(KINDS) ^ set(out))
     out["manifest"] = manifest_schema()
     out["project"] = project_schema()
+    out["Component"] = component_instance_schema()
+    out["component-definition"] = component_definition_schema()
     return out
 
 
+INPUT_NAME = "^[A-Za-z0-9_-]+$"
+
+
+def outputs_schema(text):
+    """outputs: NAME -> expression, or {value, description}."""
+    return {
+        "description": text,
+        "type": "object",
+        "propertyNames": {"pattern": INPUT_NAME},
+        "additionalProperties": {
+            "anyOf": [
+                {"description": "An expression over references, e.g. "
+                                "${ref.SynapseWorkspace.synapse.id}.",
+                 "type": "string", "minLength": 1},
+                {"type": "object", "required": ["value"], "additionalProperties": False,
+                 "properties": {
+                     "value": {"description": "An expression over references.",
+                               "type": "string", "minLength": 1},
+                     "description": {"description": "What the output is for.",
+                                     "type": "string"}}},
+            ]},
+    }
+
+
+def component_instance_schema():
+    """A manifest of kind Component: one instance of a component folder."""
+    defs = envelope_defs(KINDS + ["Component"])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BASE_ID + "Component.schema.json",
+        "title": "azapply Component manifest",
+        "description": "One instance of a component: the folder spec.source names (it holds "
+                       "component.yaml) with these inputs. Its resources are addressed "
+                       "<metadata.name>/Kind/name; the stack reads them only through "
+                       "${component.<metadata.name>.outputs.NAME}.",
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"$ref": "#/$defs/apiVersion"},
+            "kind": {"description": "A component instance.", "const": "Component"},
+            "metadata": {"$ref": "#/$defs/metadata"},
+            "spec": {
+                "type": "object",
+                "required": ["source"],
+                "additionalProperties": False,
+                "properties": {
+                    "source": {"description": "The component's folder (holding "
+                                              "component.yaml), relative to this file and "
+                                              "inside the stack's folder, e.g. "
+                                              "components/team-platform.",
+                               "type": "string", "minLength": 1},
+                    "inputs": {"description": "Values for the inputs component.yaml "
+                                              "declares (${var.X}, ${env.X}, ${each...} and "
+                                              "other instances' outputs may be used).",
+                               "type": "object",
+                               "propertyNames": {"pattern": INPUT_NAME}},
+                },
+            },
+        },
+        "$defs": defs,
+    }
+
+
+def component_definition_schema():
+    """component.yaml: a component's inputs and outputs."""
+    types = ["string", "integer", "number", "boolean", "list", "map", "any"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": BASE_ID + "component-definition.schema.json",
+        "title": "azapply component (component.yaml)",
+        "description": "A folder of manifests instantiated by Component manifests. Inside "
+                       "it, ${input.NAME} is an input's value, ${component.name} the "
+                       "instance's name, and ${ref.Kind.name} a resource of the same "
+                       "instance.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "description": {"description": "What the component builds.", "type": "string"},
+            "inputs": {
+                "description": "The values an instance passes in: name -> declaration.",
+                "type": "object",
+                "propertyNames": {"pattern": INPUT_NAME},
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["type"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"description": "The value's type, checked at the call "
+                                                "site.", "enum": types},
+                        "default": {"description": "The value when the call site gives "
+                                                   "none (makes the input optional)."},
+                        "required": {"description": "false: an input without a default "
+                                                    "may be left out (${input.NAME} is "
+                                                    "then an error where it is used). "
+                                                    "Default true.",
+                                     "type": "boolean"},
+                        "description": {"description": "Shown when the input is missing "
+                                                       "or of the wrong type.",
+                                        "type": "string"},
+                    },
+                },
+            },
+            "outputs": outputs_schema("What the stack may read of an instance, as "
+                                      "${component.INSTANCE.outputs.NAME}, and what "
+                                      "`azapply output` prints as INSTANCE.NAME."),
+        },
+    }
+
+
 def manifest_schema():
-    defs = envelope_defs(KINDS)
+    defs = envelope_defs(KINDS + ["Component"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": BASE_ID + "manifest.schema.json",
@@ -1406,6 +1518,10 @@ def project_schema():
                                          "(null = every environment must set it).",
                           "type": "object",
                           "propertyNames": {"pattern": var_name}},
+            "outputs": outputs_schema("Values for the next CI step, read from live Azure by "
+                                      "`azapply output`: NAME -> expression over "
+                                      "${ref...}, ${var.X} and "
+                                      "${component.INSTANCE.outputs.NAME}."),
             "environments": {
                 "description": "Per-environment settings (selected with --env).",
                 "type": "object",
@@ -1457,11 +1573,12 @@ def project_schema():
                                        "a default ('-', '|') must be given in every "
                                        "environment.",
                         "type": "boolean"},
-                    "overrides": {"description": "Kind/name -> values merged into that "
-                                                 "manifest's spec.",
+                    "overrides": {"description": "Kind/name (instance/Kind/name inside a "
+                                                 "component instance) -> values merged "
+                                                 "into that manifest's spec.",
                                   "type": "object",
                                   "propertyNames": {
-                                      "pattern": "^[A-Z][A-Za-z]*/[A-Za-z0-9][A-Za-z0-9._-]*$"},
+                                      "pattern": "^([A-Za-z0-9_-]+/)?[A-Z][A-Za-z]*/[A-Za-z0-9][A-Za-z0-9._-]*$"},
                                   "additionalProperties": {"type": "object"}},
                 },
             },

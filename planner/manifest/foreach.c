@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool key_ok(const char *s)
+bool az_mf_plain_name(const char *s)
 {
-	if (!*s)
+	if (!s || !*s)
 		return false;
 	for (; *s; s++) {
 		char c = *s;
@@ -113,17 +113,8 @@ static json_t *subst_string(each_ctx *c, const char *s, const char *ptr, size_t 
 	json_t *key = json_string(c->key);
 	size_t i = 0;
 	bool ok = true;
-	while (s[i]) {
-		if (s[i] == '$' && s[i + 1] == '$' && s[i + 2] == '{') {
-			az_buf_add(&out, "$${", 3);
-			i += 3;
-			continue;
-		}
-		const char *close = strncmp(s + i, "${each.", 7) ? NULL : strchr(s + i, '}');
-		if (!close) {
-			az_buf_putc(&out, s[i++]);
-			continue;
-		}
+	const char *close;
+	while ((close = az_mf_next_expr(s, &i, "${each.", &out))) {
 		az_pos at = az_mf_cursor_pos(&cur, i);
 		size_t len = (size_t)(close - (s + i + 2));
 		json_t *v = len == 8 && !memcmp(s + i + 2, "each.key", 8)
@@ -182,18 +173,7 @@ static void add_instance(az_manifest_set *set, size_t t, const char *key, json_t
 	size_t first = d->len;
 	json_t *body = json_deep_copy(tm->body);
 	json_object_del(json_object_get(body, "metadata"), "forEach");
-	az_buf ptr = AZ_BUF_INIT;
-	for (void *it = json_object_iter(body); it; it = json_object_iter_next(body, it)) {
-		const char *k = json_object_iter_key(it);
-		if (!strcmp(k, "kind") || !strcmp(k, "apiVersion"))
-			continue;
-		az_buf_truncate(&ptr, 0);
-		az_mf_ptr_push(&ptr, k, strlen(k));
-		json_t *r = az_mf_walk_strings(json_object_iter_value(it), &ptr, subst_one, &c);
-		if (r)
-			json_object_iter_set_new(body, it, r);
-	}
-	az_buf_free(&ptr);
+	az_mf_walk_body(body, subst_one, &c);
 	if (!c.ok) {
 		/* Said once, at the template's line; checking the instance
 		 * further would only report the same expression again. */
@@ -210,6 +190,10 @@ static void add_instance(az_manifest_set *set, size_t t, const char *key, json_t
 	const char *file = tm->file;
 	int doc = tm->doc;
 	az_pos pos = tm->pos;
+	/* Inside a component instance: its instance, and the pointers its
+	 * inputs from ${env} reached. */
+	char *instance = tm->instance ? az_xstrdup(tm->instance) : NULL;
+	json_t *sensitive = json_deep_copy(tm->sensitive);
 	az_srcmap *map = az_srcmap_new();
 	az_mf_map_copy(map, "", tm->map, "");
 	az_manifest *m = az_mf_add_manifest(set); /* moves tm */
@@ -218,7 +202,8 @@ static void add_instance(az_manifest_set *set, size_t t, const char *key, json_t
 	m->pos = pos;
 	m->body = body;
 	m->map = map;
-	m->sensitive = json_array();
+	m->sensitive = sensitive ? sensitive : json_array();
+	m->instance = instance;
 	m->each_key = az_xstrdup(key);
 	az_mf_refresh_identity(m);
 	az_diags_set_address(d, first, m->address);
@@ -264,7 +249,7 @@ static int expand_one(az_manifest_set *set, size_t t, az_diags *d)
 		json_t *v;
 		json_object_foreach(fe, key, v)
 		{
-			if (key_ok(key))
+			if (az_mf_plain_name(key))
 				continue;
 			az_buf_truncate(&ptr, 0);
 			az_buf_puts(&ptr, "/metadata/forEach");
@@ -289,7 +274,7 @@ static int expand_one(az_manifest_set *set, size_t t, az_diags *d)
 			az_mf_ptr_push_index(&ptr, i);
 			const az_pos *at = az_manifest_pos(tm, ptr.data);
 			char qk[AZ_QUOTE_SIZE];
-			if (!json_is_string(v) || !key_ok(json_string_value(v))) {
+			if (!json_is_string(v) || !az_mf_plain_name(json_string_value(v))) {
 				az_diag *dg = az_diag_add(
 				    d, AZ_SEV_ERROR, at, NULL, "%s",
 				    "an element of a forEach list is not a name of letters, digits, "

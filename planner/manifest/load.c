@@ -68,7 +68,8 @@ void az_mf_refresh_identity(az_manifest *m)
 	m->kind = json_is_string(kind) ? json_string_value(kind) : NULL;
 	m->name = json_is_string(name) ? json_string_value(name) : NULL;
 	if (m->kind && m->name)
-		m->address = az_xasprintf("%s/%s", m->kind, m->name);
+		m->address = m->instance ? az_xasprintf("%s/%s/%s", m->instance, m->kind, m->name)
+		                         : az_xasprintf("%s/%s", m->kind, m->name);
 }
 
 static const char *json_type_name(const json_t *v)
@@ -297,7 +298,7 @@ az_manifest *az_mf_add_manifest(az_manifest_set *set)
 	return m;
 }
 
-static int load_manifest_file(az_manifest_set *set, const az_file_source *src, const char *rel,
+int az_mf_load_manifest_file(az_manifest_set *set, const az_file_source *src, const char *rel,
                               const az_load_limits *limits, az_diags *d)
 {
 	az_mf_parsed f;
@@ -400,7 +401,7 @@ static int load_project(az_manifest_set *set, const az_file_source *src,
 	return error;
 }
 
-static bool is_manifest_path(const char *rel)
+bool az_mf_is_manifest_path(const char *rel)
 {
 	return strcmp(rel, PROJECT_FILE) && (has_suffix(rel, ".yaml") || has_suffix(rel, ".yml"));
 }
@@ -470,6 +471,7 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 	size_t npaths = 0, nmanifests = 0;
 	bool project = false;
 	int error = 0;
+	json_t *components = NULL;
 
 	if (!limits)
 		limits = &AZ_LOAD_LIMITS_DEFAULT;
@@ -478,9 +480,11 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 	error = src->list(src->ctx, &paths, &npaths, d);
 	if (error)
 		return error;
+	components = az_mf_component_folders(paths, npaths);
 	for (size_t i = 0; i < npaths; i++) {
 		project |= !strcmp(paths[i], PROJECT_FILE);
-		nmanifests += is_manifest_path(paths[i]);
+		nmanifests += az_mf_is_manifest_path(paths[i]) &&
+		              !az_mf_is_component_file(components, paths[i]);
 	}
 	if (!project && report_wrong_folder(set, paths, npaths, d)) {
 		error = AZ_EINVALID;
@@ -497,12 +501,19 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 	}
 	if (project && load_project(set, src, limits, d))
 		error = AZ_EINVALID;
+	/* A folder holding component.yaml is a component, instantiated by
+	 * Component manifests (component.c), not a part of the stack. */
 	for (size_t i = 0; i < npaths; i++)
-		if (is_manifest_path(paths[i]) && load_manifest_file(set, src, paths[i], limits, d))
+		if (az_mf_is_manifest_path(paths[i]) &&
+		    !az_mf_is_component_file(components, paths[i]) &&
+		    az_mf_load_manifest_file(set, src, paths[i], limits, d))
 			error = AZ_EINVALID;
 	if (az_mf_studio_expand(set, src, paths, npaths, limits, &nmanifests, d))
 		error = AZ_EINVALID;
+	if (az_mf_components_load(set, src, paths, npaths, components, limits, &nmanifests, d))
+		error = AZ_EINVALID;
 done:
+	json_decref(components);
 	for (size_t i = 0; i < npaths; i++)
 		free(paths[i]);
 	free(paths);
@@ -515,6 +526,7 @@ void az_mf_manifest_clear(az_manifest *m)
 	az_srcmap_free(m->map);
 	free(m->address);
 	free(m->each_key);
+	free(m->instance);
 	json_decref(m->sensitive);
 	free(m->studio);
 	json_decref(m->parameters);
@@ -533,5 +545,7 @@ void az_manifest_set_free(az_manifest_set *set)
 		free(set->files[i]);
 	free(set->files);
 	free(set->root);
+	json_decref(set->outputs);
+	az_mf_components_free(set->components);
 	free(set);
 }

@@ -87,6 +87,12 @@ char *az_mf_known_environments(const az_project *p);
  * (vars.c). */
 void az_mf_put_text(az_buf *out, const char *s, size_t len);
 
+/* Copies template text s[*i..] to `out` up to the next expression that
+ * starts with `prefix` ("${each.") and has its '}' (a literal "$${" is
+ * copied as it is); returns that '}' with *i at the expression's '$', or
+ * NULL with *i at the end of `s` (vars.c). */
+const char *az_mf_next_expr(const char *s, size_t *i, const char *prefix, az_buf *out);
+
 /* A copy of `v` whose strings are in template syntax (vars.c). */
 json_t *az_mf_escaped_copy(json_t *v);
 
@@ -97,8 +103,21 @@ json_t *az_mf_escaped_copy(json_t *v);
 typedef json_t *(*az_mf_string_fn)(void *ud, json_t *s, const char *ptr, size_t len);
 json_t *az_mf_walk_strings(json_t *v, az_buf *ptr, az_mf_string_fn fn, void *ud);
 
+/* az_mf_walk_strings over every member of a manifest body but kind and
+ * apiVersion, which select code and are never templated (vars.c). */
+void az_mf_walk_body(json_t *body, az_mf_string_fn fn, void *ud);
+
+/* An output's expression (NAME: EXPR or NAME: {value: EXPR}), borrowed,
+ * with its JSON Pointer ("/outputs/NAME[/value]") in `ptr` (component.c). */
+json_t *az_mf_output_expression(json_t *output, const char *name, az_buf *ptr);
+
 /* Frees what a manifest owns (load.c). */
 void az_mf_manifest_clear(az_manifest *m);
+
+/* A forEach key or a component instance, input or output name: letters,
+ * digits, '-' and '_', because it becomes part of an address and of Azure
+ * names (foreach.c). False for NULL and "". */
+bool az_mf_plain_name(const char *s);
 
 /* metadata.forEach (foreach.c): replaces every manifest that has one by
  * an instance per key, ${each...} replaced in its strings. */
@@ -155,6 +174,35 @@ void az_mf_studio_check_overrides(const az_manifest_set *set, const char *env,
 /* `s` with every "${" that is no ${var.}, ${env.} or ${ref.} expression
  * made literal ("$${"); NULL when nothing changes. */
 char *az_mf_studio_escape(const char *s);
+
+/* Loads every document of manifest file `rel` into the set (load.c). */
+int az_mf_load_manifest_file(az_manifest_set *set, const az_file_source *src, const char *rel,
+                             const az_load_limits *limits, az_diags *d);
+/* A *.yaml / *.yml that is not azapply.yaml (load.c). */
+bool az_mf_is_manifest_path(const char *rel);
+
+/* Components (component.c). A file in a folder (or below one) holding a
+ * component.yaml belongs to that component, not to the stack. */
+json_t *az_mf_component_folders(char **paths, size_t npaths); /* folder -> true */
+bool az_mf_is_component_file(json_t *folders, const char *rel);
+/* Reads the folder of every Component manifest of the set, once each;
+ * `files` counts the files read against limits->max_files. */
+int az_mf_components_load(az_manifest_set *set, const az_file_source *src, char **paths,
+                          size_t npaths, json_t *folders, const az_load_limits *limits,
+                          size_t *files, az_diags *d);
+void az_mf_components_free(struct az_mf_components *cs);
+bool az_mf_has_components(const az_manifest_set *set);
+/* Replaces every Component manifest by its instance's manifests (forEach
+ * inside them expanded), then ${component.X.outputs.Y} in every string.
+ * Call sites must have their variables resolved. */
+int az_mf_components_instantiate(az_manifest_set *set, az_diags *d);
+/* `s` (at `ptr` of `map`) with ${component...} replaced, or NULL when it
+ * has none or after reporting; *sensitive set when an output used is. */
+json_t *az_mf_components_output_string(az_manifest_set *set, const az_srcmap *map,
+                                       const char *s, const char *ptr, bool *sensitive,
+                                       az_diags *d);
+/* Adds every instance's outputs to set->outputs as "instance.NAME". */
+void az_mf_components_add_outputs(az_manifest_set *set, az_diags *d);
 
 /* Number of UTF-8 characters in s[0..len). */
 size_t az_mf_utf8_chars(const char *s, size_t len);

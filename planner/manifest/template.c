@@ -7,6 +7,11 @@
  *   ${ref.Kind.name}          the Azure id of another resource
  *   ${ref.Kind.name.a.b.c}    a property of its live body
  *   ${each.key}, ${each.value.x} only with metadata.forEach (foreach.c)
+ *   ${component.INSTANCE.outputs.NAME}  an output of a component instance,
+ *                             replaced by the loader (component.c)
+ *   ${ref.INSTANCE/Kind.name[.path]}  a resource inside a component
+ *                             instance: only the loader writes this form,
+ *                             when it instantiates a component
  *   $${                       a literal "${" (read left to right)
  *   NAME, Kind: [A-Za-z_][A-Za-z0-9_]*
  *   name, path segments: [A-Za-z0-9_-]+
@@ -109,6 +114,28 @@ static int bad_segment(tparse *p, size_t at, size_t end, const char *what)
 	               what);
 }
 
+/* component.INSTANCE.outputs.NAME, s[start..end). */
+static int parse_component(tparse *p, size_t open, size_t start, size_t end)
+{
+	const char *s = p->s;
+	size_t a = start + 10, bad;
+	const char *d1 = a <= end ? memchr(s + a, '.', end - a) : NULL;
+	size_t inst_end = d1 ? (size_t)(d1 - s) : end;
+	if (a > end || !d1 || !segment_ok(s, a, inst_end, false, &bad) ||
+	    end - inst_end < 9 || memcmp(s + inst_end, ".outputs.", 9))
+		return fail_at(p, start, "%s",
+		               "expected ${component.INSTANCE.outputs.NAME} (inside a component, "
+		               "${component.name})");
+	size_t b = inst_end + 9;
+	if (!segment_ok(s, b, end, false, &bad))
+		return bad_segment(p, bad, end, "output name");
+	az_part *part = add_part(p, AZ_PART_COMPONENT, open, end + 1 - open);
+	part->text = az_xstrndup(s + start, end - start);
+	part->ref_instance = az_xstrndup(s + a, inst_end - a);
+	part->ref_name = az_xstrndup(s + b, end - b);
+	return 0;
+}
+
 /* s[start..end) is what stands between "${" and "}". */
 static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 {
@@ -125,6 +152,13 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 		type = AZ_PART_ENV;
 	else if (ns_len == 3 && !memcmp(s + start, "ref", 3))
 		type = AZ_PART_REF;
+	else if (ns_len == 9 && !memcmp(s + start, "component", 9))
+		return parse_component(p, open, start, end);
+	else if (ns_len == 5 && !memcmp(s + start, "input", 5))
+		/* Replaced by manifest/component.c inside a component. */
+		return fail_at(p, start, "%s",
+		               "${input...} outside a component (a component's inputs are "
+		               "declared in its component.yaml)");
 	else if (ns_len == 4 && !memcmp(s + start, "each", 4))
 		/* Left by manifest/foreach.c only where there is no forEach. */
 		return fail_at(p, start, "%s",
@@ -154,10 +188,17 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 		part->text = az_xstrndup(s + a, end - a);
 		return 0;
 	}
-	/* ref.Kind.name[.path] */
+	/* ref.[INSTANCE/]Kind.name[.path] */
 	const char *d2 = memchr(s + a, '.', end - a);
 	size_t kind_end = d2 ? (size_t)(d2 - s) : end;
-	size_t bad;
+	size_t bad, instance_start = a, instance_end = a;
+	const char *slash = memchr(s + a, '/', kind_end - a);
+	if (slash) {
+		instance_end = (size_t)(slash - s);
+		if (!segment_ok(s, instance_start, instance_end, false, &bad))
+			return bad_segment(p, bad, end, "component instance of a reference");
+		a = instance_end + 1;
+	}
 	if (!segment_ok(s, a, kind_end, true, &bad))
 		return bad_segment(p, bad, end, "kind of a reference");
 	if (!d2)
@@ -185,6 +226,8 @@ static int parse_expr(tparse *p, size_t open, size_t start, size_t end)
 	part->ref_kind = az_xstrndup(s + a, kind_end - a);
 	part->ref_name = az_xstrndup(s + b, name_end - b);
 	part->ref_path = az_xstrndup(s + path_start, end - path_start);
+	if (slash)
+		part->ref_instance = az_xstrndup(s + instance_start, instance_end - instance_start);
 	return 0;
 }
 
@@ -270,9 +313,17 @@ void az_template_free(az_template *t)
 		free(t->parts[i].ref_kind);
 		free(t->parts[i].ref_name);
 		free(t->parts[i].ref_path);
+		free(t->parts[i].ref_instance);
 	}
 	free(t->parts);
 	free(t);
+}
+
+char *az_ref_address(const az_part *p)
+{
+	if (p->ref_instance)
+		return az_xasprintf("%s/%s/%s", p->ref_instance, p->ref_kind, p->ref_name);
+	return az_xasprintf("%s/%s", p->ref_kind, p->ref_name);
 }
 
 bool az_string_has_expr(const char *s)

@@ -163,7 +163,7 @@ static void scan_string(az_mf_vars *vs, vdef *def, const char *s, const az_buf *
 			    "from ${env} are secrets, and azapply hides them where a "
 			    "manifest reads them",
 			    q);
-		} else if (p->type == AZ_PART_REF) {
+		} else if (p->type == AZ_PART_REF || p->type == AZ_PART_COMPONENT) {
 			dg =
 			    az_diag_add(vs->d, AZ_SEV_ERROR, &at, NULL,
 			                "${%s} cannot be used in a variable", az_quote(q, p->text));

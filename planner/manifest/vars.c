@@ -56,6 +56,23 @@ void az_mf_put_text(az_buf *out, const char *s, size_t len)
 	}
 }
 
+const char *az_mf_next_expr(const char *s, size_t *i, const char *prefix, az_buf *out)
+{
+	size_t n = strlen(prefix);
+	while (s[*i]) {
+		if (s[*i] == '$' && s[*i + 1] == '$' && s[*i + 2] == '{') {
+			az_buf_add(out, "$${", 3);
+			*i += 3;
+			continue;
+		}
+		const char *close = strncmp(s + *i, prefix, n) ? NULL : strchr(s + *i, '}');
+		if (close)
+			return close;
+		az_buf_putc(out, s[(*i)++]);
+	}
+	return NULL;
+}
+
 json_t *az_mf_escaped_copy(json_t *v)
 {
 	if (json_is_string(v)) {
@@ -151,6 +168,7 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 			break;
 		}
 		case AZ_PART_REF:
+		case AZ_PART_COMPONENT:
 			/* "$" then "${ref" cannot be written: "$${" is the escape. */
 			if (out.len && out.data[out.len - 1] == '$') {
 				az_diag_add(c->d, AZ_SEV_ERROR, &at, NULL, "%s",
@@ -224,21 +242,27 @@ static json_t *walk(vctx *c, az_manifest *m, json_t *v, az_buf *ptr)
 	return az_mf_walk_strings(v, ptr, resolve_one, &w);
 }
 
-static void resolve_manifest(vctx *c, az_manifest *m)
+void az_mf_walk_body(json_t *body, az_mf_string_fn fn, void *ud)
 {
 	az_buf ptr = AZ_BUF_INIT;
-	for (void *it = json_object_iter(m->body); it; it = json_object_iter_next(m->body, it)) {
+	for (void *it = json_object_iter(body); it; it = json_object_iter_next(body, it)) {
 		const char *key = json_object_iter_key(it);
 		/* kind and apiVersion select code, they are never templated. */
 		if (!strcmp(key, "kind") || !strcmp(key, "apiVersion"))
 			continue;
 		az_buf_truncate(&ptr, 0);
 		az_mf_ptr_push(&ptr, key, strlen(key));
-		json_t *r = walk(c, m, json_object_iter_value(it), &ptr);
+		json_t *r = az_mf_walk_strings(json_object_iter_value(it), &ptr, fn, ud);
 		if (r)
-			json_object_iter_set_new(m->body, it, r);
+			json_object_iter_set_new(body, it, r);
 	}
 	az_buf_free(&ptr);
+}
+
+static void resolve_manifest(vctx *c, az_manifest *m)
+{
+	walk_ud w = {c, m};
+	az_mf_walk_body(m->body, resolve_one, &w);
 }
 
 /* RFC 7386: returns the patched target (a new reference). */
@@ -417,6 +441,53 @@ static void apply_overrides(vctx *c, az_manifest_set *set, json_t *overrides)
 	json_decref(index);
 }
 
+/* azapply.yaml's outputs: NAME: EXPR or NAME: {value: EXPR, description:
+ * TEXT}, with ${var}, ${env} and component outputs resolved, into
+ * set->outputs; then every component instance's, as "instance.NAME". */
+static void resolve_outputs(vctx *c, az_manifest_set *set)
+{
+	az_project *p = &set->project;
+	json_decref(set->outputs);
+	set->outputs = json_object();
+	json_t *outputs = p->present ? json_object_get(p->body, "outputs") : NULL;
+	az_buf ptr = AZ_BUF_INIT;
+	const char *name;
+	json_t *v;
+	json_object_foreach(outputs, name, v)
+	{
+		json_t *value = az_mf_output_expression(v, name, &ptr);
+		if (!json_is_string(value)) {
+			char qn[AZ_QUOTE_SIZE];
+			az_diag *dg = az_diag_add(c->d, AZ_SEV_ERROR, az_srcmap_get(p->map, ptr.data),
+			                          NULL, "output '%s' has no expression",
+			                          az_quote(qn, name));
+			az_diag_set_detail(dg, "%s", "write outputs: {NAME: ${ref.Kind.name.path}} or "
+			                             "{NAME: {value: ..., description: ...}}");
+			continue;
+		}
+		az_manifest probe = {.map = p->map, .sensitive = json_array()};
+		json_t *resolved = resolve_string(c, &probe, value, ptr.data, ptr.len);
+		json_t *s = resolved ? resolved : json_incref(value);
+		bool sensitive = json_array_size(probe.sensitive) > 0;
+		json_t *r = az_mf_components_output_string(set, p->map, json_string_value(s), ptr.data,
+		                                           &sensitive, c->d);
+		if (r) {
+			json_decref(s);
+			s = r;
+		}
+		json_t *entry = json_pack("{s:o}", "value", s);
+		const char *desc = json_string_value(json_object_get(v, "description"));
+		if (json_is_object(v) && desc)
+			json_object_set_new(entry, "description", json_string(desc));
+		if (sensitive)
+			json_object_set_new(entry, "sensitive", json_true());
+		json_object_set_new(set->outputs, name, entry);
+		json_decref(probe.sensitive);
+	}
+	az_buf_free(&ptr);
+	az_mf_components_add_outputs(set, c->d);
+}
+
 /* The environment of azapply.yaml whose name `env` looks like a typo of,
  * or NULL. Borrowed from the project. */
 static const char *closest_environment(const az_project *p, const char *env)
@@ -492,10 +563,14 @@ int az_manifests_resolve_vars(az_manifest_set *set, const char *env, az_getenv_f
 		az_mf_refresh_identity(&set->items[i]);
 		az_diags_set_address(d, first, set->items[i].address);
 	}
+	/* Components once their call sites' inputs are known; overrides then
+	 * address an instance's resources as "team-a/Kind/name". */
+	az_mf_components_instantiate(set, d);
 	json_t *overrides = json_object_get(env_obj, "overrides");
 	if (json_is_object(overrides))
 		apply_overrides(&c, set, overrides);
 	az_mf_studio_check_overrides(set, env, env_obj, d);
+	resolve_outputs(&c, set);
 	az_mf_vars_free(c.vars);
 	/* Every problem was said where it is. */
 	return az_diags_errors(d) > errors ? AZ_EINVALID : 0;

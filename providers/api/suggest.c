@@ -57,3 +57,15 @@ const char *az_suggest(const char *word, const char *const *candidates, size_t c
 		limit = 2;
 	return best_d <= limit ? best : NULL;
 }
+
+const char *az_suggest_key(const char *word, json_t *object)
+{
+	size_t n = json_object_size(object), k = 0;
+	const char **names = az_xcalloc(n ? n : 1, sizeof(*names));
+	const char *key;
+	json_t *v;
+	json_object_foreach(object, key, v) names[k++] = key;
+	const char *hint = az_suggest(word, names, n);
+	free(names);
+	return hint;
+}

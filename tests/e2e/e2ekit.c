@@ -196,6 +196,24 @@ void e2e_clear_log(e2e_world *w)
 	assert_int_equal(emu_control(w->e, "DELETE", "log", NULL, NULL), 200);
 }
 
+size_t e2e_count_requests(e2e_world *w, const char *method, const char *part)
+{
+	json_t *log = e2e_log(w);
+	size_t n = 0, i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *m = json_string_value(json_object_get(q, "method"));
+		const char *p = json_string_value(json_object_get(q, "path"));
+		json_int_t status = json_integer_value(json_object_get(q, "status"));
+		if (!m || !p || !strstr(p, part) || (method && (status < 200 || status > 299)))
+			continue;
+		n += method ? !strcmp(m, method) : strcmp(m, "GET") != 0;
+	}
+	json_decref(log);
+	return n;
+}
+
 json_t *e2e_store(e2e_world *w)
 {
 	json_t *s = NULL;

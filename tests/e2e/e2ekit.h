@@ -70,6 +70,10 @@ void e2e_replace(const char *path, const char *from, const char *to, bool all);
 /* The request log ({"requests": [...]}) and clearing it. */
 json_t *e2e_log(e2e_world *w);
 void e2e_clear_log(e2e_world *w);
+/* Logged requests on a path holding `part`: with `method`, those of that
+ * method Azure accepted (2xx: a write refused while a workspace is busy
+ * and retried is not a second write); with NULL, every write (not GET). */
+size_t e2e_count_requests(e2e_world *w, const char *method, const char *part);
 /* The emulator's whole store. */
 json_t *e2e_store(e2e_world *w);
 /* One ARM resource as stored (the control API), NULL when absent; and an

@@ -48,22 +48,6 @@ static void write_pools(e2e_world *w)
 	e2e_write(path, POOLS);
 }
 
-/* The number of requests in the log with `method` on a path holding `part`. */
-static size_t requests(e2e_world *w, const char *method, const char *part)
-{
-	json_t *log = e2e_log(w);
-	size_t n = 0, i;
-	json_t *q;
-	json_array_foreach(json_object_get(log, "requests"), i, q)
-	{
-		const char *m = json_string_value(json_object_get(q, "method"));
-		const char *p = json_string_value(json_object_get(q, "path"));
-		n += m && p && !strcmp(m, method) && strstr(p, part);
-	}
-	json_decref(log);
-	return n;
-}
-
 static void a_pool_per_key_applies_settles_and_changes_by_key(void **state)
 {
 	e2e_world *w = *state;
@@ -98,9 +82,9 @@ static void a_pool_per_key_applies_settles_and_changes_by_key(void **state)
 	e2e_clear_log(w);
 	E2E_EXPECT(w, 0, "Apply complete: 1 done, 0 failed, 0 skipped.", "apply", w->stack,
 		   "--env", "dev", "--auto-approve");
-	assert_int_equal(requests(w, "PUT", "/bigDataPools/spteamb"), 1);
-	assert_int_equal(requests(w, "PUT", "/bigDataPools/spteama"), 0);
-	assert_int_equal(requests(w, "PUT", "/bigDataPools/spteamc"), 0);
+	assert_int_equal(e2e_count_requests(w, "PUT", "/bigDataPools/spteamb"), 1);
+	assert_int_equal(e2e_count_requests(w, "PUT", "/bigDataPools/spteama"), 0);
+	assert_int_equal(e2e_count_requests(w, "PUT", "/bigDataPools/spteamc"), 0);
 
 	/* A key removed: exactly its delete. */
 	e2e_replace(path, "    teama: {max: 4}\n", "", false);

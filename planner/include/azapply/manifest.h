@@ -100,6 +100,10 @@ typedef struct az_manifest {
 	char *studio;
 	bool prune_workspace;
 	json_t *parameters;
+	/* The component instance this manifest belongs to (owned), or NULL for
+	 * a manifest of the stack itself (manifest/component.c). The address
+	 * is then "instance/Kind/name". */
+	char *instance;
 } az_manifest;
 
 /* Where `pointer` (a JSON Pointer into the body) was written: the nearest
@@ -129,6 +133,13 @@ typedef struct az_manifest_set {
 	char **files; /* every file read, owned (az_pos.file points here) */
 	size_t files_len;
 	char *root;   /* display root */
+	/* Outputs after variables and components are resolved: name ->
+	 * {"value": template string (only ${ref...} left), "description"?};
+	 * the stack's own (azapply.yaml), then every component instance's as
+	 * "instance.NAME". An object, never NULL after resolving. */
+	json_t *outputs;
+	/* Component folders read for the stack (component.c); private. */
+	struct az_mf_components *components;
 } az_manifest_set;
 
 /* Loads every *.yaml / *.yml below the source's root (azapply.yaml is the
@@ -157,6 +168,7 @@ typedef enum az_part_type {
 	AZ_PART_VAR,     /* ${var.NAME} */
 	AZ_PART_ENV,     /* ${env.NAME} */
 	AZ_PART_REF,     /* ${ref.Kind.name.path.to.attr} */
+	AZ_PART_COMPONENT, /* ${component.INSTANCE.outputs.NAME}: ref_instance, ref_name */
 } az_part_type;
 
 typedef struct az_part {
@@ -165,6 +177,7 @@ typedef struct az_part {
 	char *ref_kind;  /* AZ_PART_REF */
 	char *ref_name;
 	char *ref_path;  /* dotted path; may be empty for the whole resource id */
+	char *ref_instance; /* the component instance the resource is in, or NULL */
 	size_t offset;   /* byte offset of the part in the source string */
 	size_t length;
 } az_part;
@@ -182,6 +195,9 @@ typedef struct az_template {
  * inside ${...}. "$${" is a literal "${", read left to right. */
 int az_template_parse(az_template **out, const char *s, const az_pos *pos, az_diags *d);
 bool az_template_has_refs(const az_template *t);
+/* The address a reference names: "Kind/name", or "instance/Kind/name"
+ * inside a component instance. Caller frees. */
+char *az_ref_address(const az_part *p);
 bool az_template_is_literal(const az_template *t);
 void az_template_free(az_template *t);
 /* True when `s` contains anything that looks like an expression. Cheap. */

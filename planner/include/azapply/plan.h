@@ -153,6 +153,16 @@ az_plan_counts az_plan_count(const az_plan *p);
 bool az_plan_has_changes(const az_plan *p);
 void az_plan_free_items(az_plan *p);
 
+/* Outputs (outputs.c). The addresses the output `name` (NULL: every
+ * output) refers to, for a refresh of only those: *out is an array of
+ * strings the caller frees. An error names an unknown output. */
+int az_outputs_targets(const az_stack *stack, const char *name, char ***out, size_t *len,
+                       az_diags *d);
+/* The outputs' values from a plan's refresh: name -> {value, description?,
+ * sensitive?} (a sensitive value is null). An error names each output
+ * whose resource does not exist yet. */
+int az_plan_outputs(json_t **out, const az_plan *plan, const char *name, az_diags *d);
+
 /* ---------------------------------------------------------------------
  * Rendering. Output goes to an az_buf so callers choose where it lands and
  * tests compare it with golden files.

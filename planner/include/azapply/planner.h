@@ -47,6 +47,12 @@ void az_stack_free(az_stack *stack);
 
 /* The resource with this address, or NULL. */
 const az_resource *az_stack_find(const az_stack *stack, const char *address);
+/* The resource `from` names by address "Kind/name" (spec.workspace,
+ * dependsOn, spec.application): inside a component instance the
+ * instance's own first ("team-a/Kind/name"), else the stack's. `from` may
+ * be NULL. */
+const az_resource *az_stack_find_from(const az_stack *stack, const az_resource *from,
+                                      const char *address);
 
 /* Resources in dependency order (every resource after what it depends on);
  * ties keep manifest order so output is stable. Fails only on a cycle, which

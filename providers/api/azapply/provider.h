@@ -83,6 +83,8 @@ void az_buf_free(az_buf *b);
  * when close enough to be a likely typo (for "did you mean" hints); NULL
  * otherwise (suggest.c). */
 const char *az_suggest(const char *word, const char *const *candidates, size_t count);
+/* az_suggest over the keys of a JSON object; borrowed from it. */
+const char *az_suggest_key(const char *word, json_t *object);
 
 /* ---------------------------------------------------------------------
  * Source positions. `file` is borrowed from whoever loaded the file (the

@@ -151,7 +151,7 @@ static int teardown(void **state)
 
 static az_node *node(fixture *fx, const char *name)
 {
-	az_node *n = az_instance_node(&fx->inst, "ArmResource", name);
+	az_node *n = az_instance_node(&fx->inst, NULL, "ArmResource", name);
 	assert_non_null(n);
 	return n;
 }
