@@ -402,6 +402,8 @@ static const char *reference_kind(const char *type)
 		{"LinkedServiceReference", "LinkedService"}, {"DatasetReference", "Dataset"},
 		{"PipelineReference", "Pipeline"},           {"NotebookReference", "Notebook"},
 		{"SqlScriptReference", "SqlScript"},         {"BigDataPoolReference", "SparkPool"},
+		{"DataFlowReference", "DataFlow"},
+		{"SparkJobDefinitionReference", "SparkJobDefinition"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(type, map[i].type) == 0)

@@ -4,7 +4,10 @@ azapply's manifests, its project file and every resource kind.
 
 Usage: schemas/generate.py SPECS_DIR
   SPECS_DIR is a checkout (or a partial copy) of Azure/azure-rest-api-specs;
-  its "specification" folder holds the swagger files read below.
+  its "specification" folder holds the swagger files read below. A file
+  missing there is read from schemas/specs/specification, the copies this
+  repository keeps of the spec files the shared copy lacks (their sources
+  and commits are in schemas/specs/SOURCES.md).
 
 Why generated: each kind schema describes a WHOLE manifest (the envelope and
 that kind's spec), because editors apply it to a whole YAML file through
@@ -34,9 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BASE_ID = "https://azapply.dev/schemas/"
 
 KINDS = [
-    "ApplicationInsights", "ArmResource", "Dataset", "EntraApplication", "KeyVault", "LinkedService",
-    "MlCompute", "MlWorkspace", "Notebook", "Pipeline", "ResourceGroup", "RoleAssignment",
-    "ServicePrincipal", "SparkPool", "SqlPool", "SqlScript", "StorageAccount",
+    "ApplicationInsights", "ArmResource", "DataFlow", "Dataset", "EntraApplication",
+    "KeyVault", "LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
+    "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
+    "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
     "Trigger",
 ]
@@ -192,16 +196,22 @@ def document(kind, spec, extra_defs, title):
 # ---------------------------------------------------------------------------
 # Swagger 2.0 -> JSON Schema.
 
+OWN_SPECS = os.path.join(HERE, "specs", "specification")
+
+
 class Specs:
     def __init__(self, root):
-        self.root = root
+        self.root = os.path.normpath(root)
         self.files = {}
 
     def load(self, path):
         path = os.path.normpath(path)
         if path not in self.files:
-            if os.path.exists(path):
-                with open(path, encoding="utf-8") as f:
+            found = path
+            if not os.path.exists(found) and path.startswith(self.root + os.sep):
+                found = os.path.join(OWN_SPECS, os.path.relpath(path, self.root))
+            if os.path.exists(found):
+                with open(found, encoding="utf-8") as f:
                     self.files[path] = json.load(f)
             else:
                 self.files[path] = None
@@ -1349,6 +1359,20 @@ def build(specs_dir):
          "azapply Notebook manifest", artifact_defs)
     kind("SqlScript", artifact_spec(sql_script_properties(), "A Synapse SQL script."),
          "azapply SqlScript manifest", artifact_defs)
+
+    # entityTypes/DataFlow.json and SparkJobDefinition.json: copies in
+    # schemas/specs (SOURCES.md), the shared copy has neither.
+    df_file = os.path.join(dp, "entityTypes/DataFlow.json")
+    _, _, d = specs.resolve(df_file, "#/definitions/DataFlow")
+    kind("DataFlow", artifact_spec(conv.convert(df_file, d, 1, frozenset(), "DataFlow"),
+                                   "A Synapse data flow (mapping data flow or flowlet)."),
+         "azapply DataFlow manifest", artifact_defs)
+    sjd_file = os.path.join(dp, "entityTypes/SparkJobDefinition.json")
+    _, _, d = specs.resolve(sjd_file, "#/definitions/SparkJobDefinition")
+    kind("SparkJobDefinition",
+         artifact_spec(conv.convert(sjd_file, d, 1, frozenset(), "SparkJobDefinition"),
+                       "A Synapse Spark job definition."),
+         "azapply SparkJobDefinition manifest", artifact_defs)
 
     assert sorted(out) == KINDS, sorted(set(KINDS) ^ set(out))
     out["manifest"] = manifest_schema()

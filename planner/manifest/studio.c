@@ -4,7 +4,7 @@
  * Data engineers author pipelines, notebooks and datasets in Synapse
  * Studio, which commits the workspace to git as one folder per artifact
  * type (pipeline/, dataset/, linkedService/, notebook/, sqlscript/,
- * trigger/, ...), each file `<name>.json` = {"name", "properties", ...}.
+ * trigger/, dataflow/, sparkJobDefinition/, ...), each file `<name>.json` = {"name", "properties", ...}.
  * A manifest of kind SynapseArtifacts names such a folder and a workspace:
  *
  *   kind: SynapseArtifacts
@@ -21,7 +21,7 @@
  *
  * What Studio writes that is not an artifact (publish_config.json,
  * template-parameters-definition.json, a README) is understood and left
- * alone; a folder of a kind azapply does not manage yet (dataflow/, ...)
+ * alone; a folder of a kind azapply does not manage yet (database/, ...)
  * is a warning naming what is skipped, never a silent skip: those
  * artifacts stay in the workspace untouched.
  *
@@ -51,14 +51,13 @@ static const struct {
 } MANAGED[] = {
 	{"linkedService", "LinkedService"}, {"dataset", "Dataset"}, {"notebook", "Notebook"},
 	{"sqlscript", "SqlScript"},         {"pipeline", "Pipeline"}, {"trigger", "Trigger"},
+	{"dataflow", "DataFlow"},           {"sparkJobDefinition", "SparkJobDefinition"},
 };
 
 /* Folders Studio writes whose artifacts azapply does not manage yet. */
 static const struct {
 	const char *folder, *what;
 } UNMANAGED[] = {
-	{"dataflow", "data flows"},
-	{"sparkJobDefinition", "Spark job definitions"},
 	{"integrationRuntime", "integration runtimes"},
 	{"credential", "credentials"},
 	{"managedVirtualNetwork", "managed virtual networks and private endpoints"},
@@ -540,7 +539,8 @@ static void warn_skipped(const studio_src *s, json_t *skipped, az_diags *d)
 			                 az_quote(q, folder), file ? "" : "/", file ? "" : " (",
 			                 file ? "" : list.data, file ? "" : ")");
 			az_diag_set_detail(dg, "artifacts are read from linkedService/, dataset/, "
-			                       "notebook/, sqlscript/, pipeline/ and trigger/");
+			                       "notebook/, sqlscript/, pipeline/, trigger/, "
+			                       "dataflow/ and sparkJobDefinition/");
 		}
 		az_buf_free(&list);
 	}

@@ -420,6 +420,13 @@ static const az_kind DATASET = SYNAPSE_ARTIFACT("Dataset", "datasets");
 static const az_kind PIPELINE = SYNAPSE_ARTIFACT("Pipeline", "pipelines");
 static const az_kind NOTEBOOK = SYNAPSE_ARTIFACT("Notebook", "notebooks");
 static const az_kind SQL_SCRIPT = SYNAPSE_ARTIFACT("SqlScript", "sqlScripts");
+/* artifacts.json 2020-12-01: /dataflows and /sparkJobDefinitions are served
+ * as the collections above (PUT and DELETE 200 or 202 with an operation). A
+ * Spark job definition has no "annotations" in its spec, but takes
+ * additional properties and keeps them, as a notebook does. */
+static const az_kind DATA_FLOW = SYNAPSE_ARTIFACT("DataFlow", "dataflows");
+static const az_kind SPARK_JOB_DEFINITION = SYNAPSE_ARTIFACT("SparkJobDefinition",
+							     "sparkJobDefinitions");
 static const az_kind TRIGGER = {
 	.name = "Trigger",
 	.provider = AZ_PROVIDER_SYNAPSE,
@@ -441,9 +448,10 @@ static const az_kind TRIGGER = {
 
 /* Sorted by name: az_kind_find bisects. */
 static const az_kind *const KINDS[] = {
-	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &DATASET, &ENTRA_APPLICATION, &KEY_VAULT, &LINKED_SERVICE,
-	&ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE, &RESOURCE_GROUP, &ROLE_ASSIGNMENT,
-	&SERVICE_PRINCIPAL, &SPARK_POOL, &SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
+	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
+	&KEY_VAULT, &LINKED_SERVICE, &ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
+	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,
+	&SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
 	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,
 	&TRIGGER,
 };

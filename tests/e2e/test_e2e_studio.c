@@ -189,7 +189,7 @@ static void write_studio_tree(e2e_world *w)
 	                         "  folder: studio\n");
 	put(w, "studio/publish_config.json", "{\"publishBranch\": \"workspace_publish\"}\n");
 	put(w, "studio/template-parameters-definition.json", DEFINITION);
-	put(w, "studio/dataflow/flow.json", "{\"name\": \"flow\", \"properties\": {}}\n");
+	put(w, "studio/database/lake.json", "{\"name\": \"lake\", \"properties\": {}}\n");
 	char name[32];
 	for (int i = 0; i < LAKES; i++)
 		put_lake(w, i);
@@ -327,8 +327,8 @@ static void a_studio_folder_applies_and_settles(void **state)
 {
 	e2e_world *w = *state;
 	run_result r = E2E_RUN(w, "validate", w->stack, "--env", "dev");
-	e2e_expect(&r, 0, "dataflow/ holds 1 file of data flows, which azapply does not manage "
-	                  "yet: skipped (flow.json)");
+	e2e_expect(&r, 0, "database/ holds 1 file of lake databases, which azapply does not "
+	                  "manage yet: skipped (lake.json)");
 	run_result_free(&r);
 	/* prod requires the overrides the definition names: lake0's URL is
 	 * missing, said at the value in its JSON file. */

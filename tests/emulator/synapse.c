@@ -1,7 +1,8 @@
 /*
  * synapse.c - the Synapse data plane of each workspace that exists in the
  * ARM store ({ws}.dev.localhost): artifacts (linked services, datasets,
- * pipelines, triggers, notebooks, SQL scripts) and Synapse RBAC.
+ * pipelines, triggers, notebooks, SQL scripts, data flows, Spark job
+ * definitions) and Synapse RBAC.
  *
  * Artifact PUT and DELETE answer 202 with a Location on the workspace host
  * and a body {recordId,state,operationId} that is not the artifact
@@ -29,8 +30,11 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const collections[] = {"linkedservices", "datasets",   "pipelines",
-					  "triggers",       "notebooks", "sqlScripts"};
+/* As the service spells each in an artifact's id and type (the specs'
+ * examples: "sparkjobdefinitions", "sqlScripts"); routes match any case. */
+static const char *const collections[] = {
+	"linkedservices", "datasets",  "pipelines",           "triggers",
+	"notebooks",      "sqlScripts", "dataflows", "sparkjobdefinitions"};
 
 static const struct {
 	const char *name;
@@ -58,6 +62,8 @@ static const struct {
 	{"linkedservices", "LinkedService", "linkedServices"}, {"datasets", "Dataset", "datasets"},
 	{"pipelines", "Pipeline", "pipelines"},                {"triggers", "Trigger", "triggers"},
 	{"notebooks", "Notebook", "notebooks"},                {"sqlScripts", "SqlScript", "sqlScripts"},
+	{"dataflows", "DataFlow", "dataflows"},
+	{"sparkjobdefinitions", "SparkJobDefinition", "sparkJobDefinitions"},
 };
 
 static size_t type_index(const char *coll)
@@ -736,6 +742,10 @@ static const char *needed_action(need n, const char *first)
 		return "Microsoft.Synapse/workspaces/sqlScripts/write";
 	if (first && !strcasecmp(first, "datasets"))
 		return "Microsoft.Synapse/workspaces/datasets/write";
+	if (first && !strcasecmp(first, "dataflows"))
+		return "Microsoft.Synapse/workspaces/dataFlows/write";
+	if (first && !strcasecmp(first, "sparkJobDefinitions"))
+		return "Microsoft.Synapse/workspaces/sparkJobDefinitions/write";
 	return "Microsoft.Synapse/workspaces/pipelines/write";
 }
 

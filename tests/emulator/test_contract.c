@@ -3,9 +3,11 @@
  *
  * Walks every example under ${AZAPPLY_SOURCE_DIR}/../shared/azure-specs/
  * specification (CI places shared/ beside the checkout; without it the
- * test fails rather than passing vacuously). Each example is found in the
- * x-ms-examples of a spec file in the same folder, which gives the path
- * template and method; the request is built from the example's parameters
+ * test fails rather than passing vacuously) and under schemas/specs, the
+ * project's own copies of the spec files shared/ lacks (its SOURCES.md).
+ * The two trees are one: each example is found in the x-ms-examples of a
+ * spec file in the same folder of either, which gives the path template
+ * and method; the request is built from the example's parameters
  * and sent to the emulator (ARM, or the Synapse dev host of the example's
  * workspace for data-plane specs) after creating what it needs through
  * the emulator itself: subscription, resource group, parent resources,
@@ -109,6 +111,7 @@ static void walk(corpus *c, const char *root, const char *dir)
 				e->doc = doc;
 			} else {
 				json_object_set_new(doc, "_file", json_string(path));
+				json_object_set_new(doc, "_root", json_string(root));
 				json_array_append_new(c->specs, doc);
 			}
 		}
@@ -117,14 +120,33 @@ static void walk(corpus *c, const char *root, const char *dir)
 	closedir(d);
 }
 
+/* The example file `ref` names from the folder `dir` of a spec under
+ * `root`: in that tree, else at the same place in the other one. */
+static char *example_path(const char *root, const char *dir, const char *ref,
+			  const char *const *roots)
+{
+	char *joined = az_xasprintf("%s/%s", dir, ref);
+	char *real = realpath(joined, NULL);
+	free(joined);
+	for (size_t i = 0; !real && roots[i]; i++) {
+		if (!strcmp(roots[i], root))
+			continue;
+		joined = az_xasprintf("%s%s/%s", roots[i], dir + strlen(root), ref);
+		real = realpath(joined, NULL);
+		free(joined);
+	}
+	return real;
+}
+
 /* Finds each example's operation through the x-ms-examples of the spec
  * files in its own folder (the parent of examples/). */
-static void map_examples(corpus *c)
+static void map_examples(corpus *c, const char *const *roots)
 {
 	size_t i;
 	json_t *spec;
 	json_array_foreach(c->specs, i, spec) {
 		const char *file = json_string_value(json_object_get(spec, "_file"));
+		const char *root = json_string_value(json_object_get(spec, "_root"));
 		const char *slash = strrchr(file, '/');
 		char *dir = az_xstrndup(file, (size_t)(slash - file));
 		const char *tmpl;
@@ -139,8 +161,7 @@ static void map_examples(corpus *c)
 					const char *r = json_string_value(json_object_get(ref, "$ref"));
 					if (!r)
 						continue;
-					char *joined = az_xasprintf("%s/%s", dir, r);
-					char *real = realpath(joined, NULL);
+					char *real = example_path(root, dir, r, roots);
 					for (size_t k = 0; real && k < c->len; k++) {
 						example *e = &c->ex[k];
 						if (e->spec || strcmp(e->file, real))
@@ -153,7 +174,6 @@ static void map_examples(corpus *c)
 							*p = (char)(*p - (*p >= 'a' && *p <= 'z' ? 32 : 0));
 					}
 					free(real);
-					free(joined);
 				}
 			}
 		}
@@ -663,9 +683,12 @@ static void test_examples_match_the_specs(void **state)
 	if (stat(root, &st) || !S_ISDIR(st.st_mode))
 		fail_msg("the Azure REST API specs are missing: expected them in "
 			 "../shared/azure-specs/specification beside the source tree");
+	char *own = az_xasprintf("%s/schemas/specs/specification", AZAPPLY_SOURCE_DIR);
+	const char *const roots[] = {root, own, NULL};
 	corpus c = {.specs = json_array()};
-	walk(&c, root, root);
-	map_examples(&c);
+	for (size_t i = 0; roots[i]; i++)
+		walk(&c, roots[i], roots[i]);
+	map_examples(&c, roots);
 	assert_true(c.len > 0);
 	qsort(c.ex, c.len, sizeof(*c.ex), by_method);
 
@@ -700,6 +723,7 @@ static void test_examples_match_the_specs(void **state)
 	az_buf_free(&report);
 	az_buf_free(&optional);
 	corpus_free(&c);
+	free(own);
 	free(root);
 	assert_int_equal(failed, 0);
 }

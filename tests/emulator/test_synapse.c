@@ -119,26 +119,35 @@ static void test_every_artifact_kind_round_trips(void **state)
 {
 	(void)state;
 	static const struct {
-		const char *coll, *name, *body, *type;
+		const char *coll, *name, *body, *type, *missing;
 	} cases[] = {
 		{"linkedservices", "ls1",
 		 "{\"properties\":{\"type\":\"AzureBlobStorage\",\"typeProperties\":"
 		 "{\"serviceEndpoint\":\"https://acct.blob.core.windows.net\"}}}",
-		 "Microsoft.Synapse/workspaces/linkedservices"},
+		 "Microsoft.Synapse/workspaces/linkedservices", "LinkedServiceNotFound"},
 		{"datasets", "ds1",
 		 "{\"properties\":{\"type\":\"Parquet\",\"linkedServiceName\":"
 		 "{\"referenceName\":\"ls1\",\"type\":\"LinkedServiceReference\"}}}",
-		 "Microsoft.Synapse/workspaces/datasets"},
+		 "Microsoft.Synapse/workspaces/datasets", "DatasetNotFound"},
 		{"pipelines", "pl1", "{\"properties\":{\"activities\":[]}}",
-		 "Microsoft.Synapse/workspaces/pipelines"},
+		 "Microsoft.Synapse/workspaces/pipelines", "PipelineNotFound"},
 		{"triggers", "tr1",
 		 "{\"properties\":{\"type\":\"ScheduleTrigger\",\"typeProperties\":{}}}",
-		 "Microsoft.Synapse/workspaces/triggers"},
+		 "Microsoft.Synapse/workspaces/triggers", "TriggerNotFound"},
 		{"notebooks", "nb1", "{\"properties\":{\"nbformat\":4,\"cells\":[]}}",
-		 "Microsoft.Synapse/workspaces/notebooks"},
+		 "Microsoft.Synapse/workspaces/notebooks", "NotebookNotFound"},
 		{"sqlScripts", "sq1",
 		 "{\"properties\":{\"content\":{\"query\":\"SELECT 1\"},\"type\":\"SqlQuery\"}}",
-		 "Microsoft.Synapse/workspaces/sqlScripts"},
+		 "Microsoft.Synapse/workspaces/sqlScripts", "SqlScriptNotFound"},
+		/* DataFlows_Get.json, SparkJobDefinitions_Get.json. */
+		{"dataflows", "df1",
+		 "{\"properties\":{\"type\":\"MappingDataFlow\",\"typeProperties\":"
+		 "{\"sources\":[],\"sinks\":[],\"scriptLines\":[]}}}",
+		 "Microsoft.Synapse/workspaces/dataflows", "DataFlowNotFound"},
+		{"sparkJobDefinitions", "sjd1",
+		 "{\"properties\":{\"targetBigDataPool\":{\"referenceName\":\"pool\","
+		 "\"type\":\"BigDataPoolReference\"},\"jobProperties\":{\"file\":\"a.py\"}}}",
+		 "Microsoft.Synapse/workspaces/sparkjobdefinitions", "SparkJobDefinitionNotFound"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		emu_response r;
@@ -168,6 +177,8 @@ static void test_every_artifact_kind_round_trips(void **state)
 		delete_artifact(cases[i].coll, cases[i].name);
 		syn(&r, "GET", path, NULL);
 		assert_int_equal(r.status, 404);
+		/* Flat, with the artifact type's own code (azure-notes.md). */
+		assert_string_equal(tk_str(r.json, "code"), cases[i].missing);
 		emu_response_free(&r);
 		free(path);
 	}

@@ -17,9 +17,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const KINDS[] = {
-	"ApplicationInsights", "Dataset", "EntraApplication", "KeyVault", "LinkedService",
-	"MlCompute", "MlWorkspace", "Notebook", "Pipeline", "ResourceGroup", "RoleAssignment",
-	"ServicePrincipal", "SparkPool", "SqlPool", "SqlScript", "StorageAccount",
+	"ApplicationInsights", "DataFlow", "Dataset", "EntraApplication", "KeyVault",
+	"LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline", "ResourceGroup",
+	"RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool", "SqlPool", "SqlScript", "StorageAccount",
 	"StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
 	"Trigger", "manifest", "project",
 };

@@ -140,8 +140,21 @@ static const kind_case CASES[] = {
 	{"SqlScript", "SqlScript/sqcase", "description: first", "description: second",
 	 "properties.description", NULL, NULL, NULL, false, DRIFT_ARTIFACT, "sqlScripts/sqcase", NULL,
 	 "properties.description", true},
+	{"DataFlow", "DataFlow/dfcase", "description: first", "description: second",
+	 "properties.description", NULL, NULL, NULL, false, DRIFT_ARTIFACT, "dataflows/dfcase", NULL,
+	 "properties.description", true},
+	{"SparkJobDefinition", "SparkJobDefinition/sjdcase", "description: first",
+	 "description: second", "properties.description", NULL, NULL, NULL, false, DRIFT_ARTIFACT,
+	 "sparkJobDefinitions/sjdcase", NULL, "properties.description", true},
 };
 #define NCASES (sizeof(CASES) / sizeof(CASES[0]))
+
+/* Edges the rows' artifact references make (DOT, as `graph` writes them):
+ * what is referred to by referenceName is created first and deleted last. */
+static const char *const REFERENCE_EDGES[] = {
+	"\"DataFlow/dfcase\" -> \"Dataset/dscase\"",
+	"\"SparkJobDefinition/sjdcase\" -> \"SparkPool/basepool\"",
+};
 
 static void drift_one(world *w, const kind_case *c)
 {
@@ -201,6 +214,10 @@ static void every_kind(void **state)
 	kit_expect_in(&r, "0 failed, 0 skipped");
 	run_result_free(&r);
 	kit_settles(w);
+	r = kit_run(w, "graph", NULL, 0);
+	for (size_t i = 0; i < sizeof(REFERENCE_EDGES) / sizeof(REFERENCE_EDGES[0]); i++)
+		kit_expect_in(&r, REFERENCE_EDGES[i]);
+	run_result_free(&r);
 
 	/* Update in place: every row's edit shows as an update of its path. */
 	for (size_t i = 0; i < NCASES; i++)

@@ -65,8 +65,12 @@ static char *tree(void)
 	mt_write(dir, "synapse/publish_config.json", "{\"publishBranch\": \"workspace_publish\"}\n");
 	mt_write(dir, "synapse/template-parameters-definition.json", "{}\n");
 	mt_write(dir, "synapse/README.md", "# the workspace\n");
-	mt_write(dir, "synapse/dataflow/flow1.json", "{\"name\": \"flow1\", \"properties\": {}}\n");
-	mt_write(dir, "synapse/dataflow/flow2.json", "{\"name\": \"flow2\", \"properties\": {}}\n");
+	mt_write(dir, "synapse/dataflow/flow.json",
+	         "{\"name\": \"flow\", \"properties\": {\"type\": \"MappingDataFlow\"}}\n");
+	mt_write(dir, "synapse/sparkJobDefinition/job.json",
+	         "{\"name\": \"job\", \"properties\": {\"language\": \"python\"}}\n");
+	mt_write(dir, "synapse/database/db1.json", "{\"name\": \"db1\", \"properties\": {}}\n");
+	mt_write(dir, "synapse/database/db2.json", "{\"name\": \"db2\", \"properties\": {}}\n");
 	return dir;
 }
 
@@ -114,11 +118,13 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), 0);
 	/* In path order; the SynapseArtifacts manifest is no resource. */
-	assert_int_equal(set->len, 3);
-	assert_string_equal(set->items[0].address, "Dataset/raw");
-	assert_string_equal(set->items[1].address, "LinkedService/lake");
-	assert_string_equal(set->items[2].address, "Pipeline/load");
-	assert_string_equal(set->items[2].file, "synapse/pipeline/load.json");
+	assert_int_equal(set->len, 5);
+	assert_string_equal(set->items[0].address, "DataFlow/flow");
+	assert_string_equal(set->items[1].address, "Dataset/raw");
+	assert_string_equal(set->items[2].address, "LinkedService/lake");
+	assert_string_equal(set->items[3].address, "Pipeline/load");
+	assert_string_equal(set->items[3].file, "synapse/pipeline/load.json");
+	assert_string_equal(set->items[4].address, "SparkJobDefinition/job");
 
 	const az_manifest *ds = find(set, "Dataset/raw");
 	json_t *spec = json_object_get(ds->body, "spec");
@@ -148,12 +154,15 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	assert_int_equal(p->line, 7);
 	free(want);
 
-	/* Studio's own files are understood; dataflow/ is said, with names. */
+	/* Studio's own files are understood; data flows and Spark job
+	 * definitions are artifacts, and a folder of a kind azapply does not
+	 * manage (database/) is said, with names. */
 	assert_int_equal(d.len, 1);
 	assert_int_equal(d.items[0].severity, AZ_SEV_WARNING);
 	assert_string_equal(d.items[0].address, "SynapseArtifacts/studio");
-	assert_non_null(strstr(d.items[0].summary, "dataflow/ holds 2 files of data flows"));
-	assert_non_null(strstr(d.items[0].summary, "flow1.json, flow2.json"));
+	assert_non_null(strstr(d.items[0].summary, "database/ holds 2 files of lake databases"));
+	assert_non_null(strstr(d.items[0].summary, "db1.json, db2.json"));
+	assert_null(strstr(d.items[0].summary, "dataflow"));
 	assert_int_equal(d.items[0].line, 8);
 	az_manifest_set_free(set);
 	az_diags_clear(&d);
