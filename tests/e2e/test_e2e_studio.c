@@ -8,7 +8,8 @@
  * and a folder azapply does not manage. Its artifacts of every kind refer
  * to each other without any dependsOn: a trigger starts the head of a
  * chain of five pipelines (ExecutePipeline), each reads a dataset, which
- * reads a linked service.
+ * reads a linked service, and runs a data flow (which reads and writes
+ * datasets) and a Spark job definition.
  *
  * It applies from nothing in one apply and then plans "No changes", in dev
  * and in prod with different overrides (prod must give the values the
@@ -40,10 +41,16 @@
 #define DATASETS 16
 #define NOTEBOOKS 8
 #define SCRIPTS 6
+#define DATAFLOWS 4
+#define SPARK_JOBS 4
 #define PIPELINES 20
 #define CHAIN 5 /* pipelines in a chain of ExecutePipeline */
 #define TRIGGERS (PIPELINES / CHAIN)
-#define ARTIFACTS (LAKES + DATASETS + NOTEBOOKS + SCRIPTS + PIPELINES + TRIGGERS)
+#define ARTIFACTS                                                                                  \
+	(LAKES + DATASETS + NOTEBOOKS + SCRIPTS + DATAFLOWS + SPARK_JOBS + PIPELINES + TRIGGERS)
+/* The datasets data flows read and write: never ds3, which is renamed. */
+#define FLOW_SOURCE(i) (8 + (i))
+#define FLOW_SINK(i) (12 + (i))
 
 #define DEV_WS "synw-mlplatform-dev"
 
@@ -57,6 +64,8 @@ static const struct {
     {"sqlscript", "Microsoft.Synapse/workspaces/sqlscripts"},
     {"pipeline", "Microsoft.Synapse/workspaces/pipelines"},
     {"trigger", "Microsoft.Synapse/workspaces/triggers"},
+    {"dataflow", "Microsoft.Synapse/workspaces/dataflows"},
+    {"sparkJobDefinition", "Microsoft.Synapse/workspaces/sparkJobDefinitions"},
 };
 
 static void mkdirs_for(const char *path)
@@ -141,19 +150,62 @@ static void put_dataset(e2e_world *w, const char *name, int lake)
 	                       reference(ls, "LinkedServiceReference"), "annotations", "type", "Json"));
 }
 
-/* Pipeline p<i>: reads `dataset`, runs a notebook, and (but for the first
- * of a chain) runs the pipeline before it. */
+/* Data flow df<i>, as Studio writes a mapping data flow: a source and a
+ * sink dataset and the script that joins them. */
+static void put_dataflow(e2e_world *w, int i)
+{
+	char name[32], source[32], sink[32];
+	snprintf(name, sizeof(name), "df%d", i);
+	snprintf(source, sizeof(source), "ds%d", FLOW_SOURCE(i));
+	snprintf(sink, sizeof(sink), "ds%d", FLOW_SINK(i));
+	put_artifact(w, "dataflow", name,
+	             json_pack("{s:s, s:{s:[{s:s, s:o}], s:[{s:s, s:o}], s:[], s:[s, s]}}", "type",
+	                       "MappingDataFlow", "typeProperties", "sources", "name", "raw",
+	                       "dataset", reference(source, "DatasetReference"), "sinks", "name",
+	                       "curated", "dataset", reference(sink, "DatasetReference"),
+	                       "transformations", "scriptLines",
+	                       "source(allowSchemaDrift: true) ~> raw",
+	                       "raw sink(allowSchemaDrift: true) ~> curated"));
+}
+
+/* Spark job definition sjd<i> on the example's Spark pool. */
+static void put_spark_job(e2e_world *w, int i)
+{
+	char name[32], file[128];
+	snprintf(name, sizeof(name), "sjd%d", i);
+	snprintf(file, sizeof(file), "abfss://jobs@stmlplatform${var.env}.dfs.core.windows.net/job%d.py",
+	         i);
+	put_artifact(w, "sparkJobDefinition", name,
+	             json_pack("{s:o, s:s, s:s, s:{s:s, s:s, s:{}, s:[], s:[], s:[], s:[], s:s, s:i, "
+	                       "s:s, s:i, s:i}}",
+	                       "targetBigDataPool", reference("sparkml", "BigDataPoolReference"),
+	                       "requiredSparkVersion", "3.3", "language", "python", "jobProperties",
+	                       "name", name, "file", file, "conf", "args", "jars", "files",
+	                       "archives", "driverMemory", "28g", "driverCores", 4, "executorMemory",
+	                       "28g", "executorCores", 4, "numExecutors", 2));
+}
+
+/* Pipeline p<i>: reads `dataset`, runs a notebook, a data flow and a
+ * Spark job definition, and (but for the first of a chain) runs the
+ * pipeline before it. */
 static void put_pipeline(e2e_world *w, int i, const char *dataset)
 {
-	char name[32], nb[32], prev[32];
+	char name[32], nb[32], prev[32], flow[32], job[32];
 	snprintf(name, sizeof(name), "p%d", i);
 	snprintf(nb, sizeof(nb), "nb%d", i % NOTEBOOKS);
 	snprintf(prev, sizeof(prev), "p%d", i - 1);
+	snprintf(flow, sizeof(flow), "df%d", i % DATAFLOWS);
+	snprintf(job, sizeof(job), "sjd%d", i % SPARK_JOBS);
 	json_t *activities = json_pack(
-	    "[{s:s, s:s, s:[], s:{s:{s:s}, s:o}}, {s:s, s:s, s:[], s:{s:o}}]", "name", "Read", "type",
-	    "Lookup", "dependsOn", "typeProperties", "source", "type", "JsonSource", "dataset",
-	    reference(dataset, "DatasetReference"), "name", "Train", "type", "SynapseNotebook",
-	    "dependsOn", "typeProperties", "notebook", reference(nb, "NotebookReference"));
+	    "[{s:s, s:s, s:[], s:{s:{s:s}, s:o}}, {s:s, s:s, s:[], s:{s:o}}, "
+	    "{s:s, s:s, s:[], s:{s:o}}, {s:s, s:s, s:[], s:{s:o}}]",
+	    "name", "Read", "type", "Lookup", "dependsOn", "typeProperties", "source", "type",
+	    "JsonSource", "dataset", reference(dataset, "DatasetReference"), "name", "Train", "type",
+	    "SynapseNotebook", "dependsOn", "typeProperties", "notebook",
+	    reference(nb, "NotebookReference"), "name", "Curate", "type", "ExecuteDataFlow",
+	    "dependsOn", "typeProperties", "dataflow", reference(flow, "DataFlowReference"), "name",
+	    "Score", "type", "SparkJob", "dependsOn", "typeProperties", "sparkJob",
+	    reference(job, "SparkJobDefinitionReference"));
 	if (i % CHAIN)
 		json_array_append_new(
 		    activities,
@@ -216,6 +268,10 @@ static void write_studio_tree(e2e_world *w)
 		                       "currentConnection", "databaseName", "master", "poolName",
 		                       "Built-in", "type", "SqlQuery"));
 	}
+	for (int i = 0; i < DATAFLOWS; i++)
+		put_dataflow(w, i);
+	for (int i = 0; i < SPARK_JOBS; i++)
+		put_spark_job(w, i);
 	for (int i = 0; i < PIPELINES; i++) {
 		snprintf(name, sizeof(name), "ds%d", i % DATASETS);
 		put_pipeline(w, i, name);
@@ -345,11 +401,30 @@ static void a_studio_folder_applies_and_settles(void **state)
 	            false);
 
 	/* From nothing, in one apply. */
+	e2e_clear_log(w);
 	r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
 	e2e_expect(&r, 0, "Apply complete");
 	run_result_free(&r);
 	/* The folder's, and the example's linked service declared in YAML. */
 	assert_int_equal(stored_artifacts(w, DEV_WS, NULL), ARTIFACTS + 1);
+	assert_int_equal(stored_artifacts(w, DEV_WS, "dataflows"), DATAFLOWS);
+	assert_int_equal(stored_artifacts(w, DEV_WS, "sparkjobdefinitions"), SPARK_JOBS);
+	/* With no dependsOn anywhere, the references alone order the writes:
+	 * a data flow after its datasets, a pipeline after its data flow and
+	 * its Spark job definition. */
+	json_t *log = e2e_log(w);
+	long put_lake = request_at(log, "PUT", "/linkedservices/lake2");
+	long put_source = request_at(log, "PUT", "/datasets/ds8");
+	long put_sink = request_at(log, "PUT", "/datasets/ds12");
+	long put_flow = request_at(log, "PUT", "/dataflows/df0");
+	long put_job = request_at(log, "PUT", "/sparkJobDefinitions/sjd0");
+	long put_p0 = request_at(log, "PUT", "/pipelines/p0");
+	long put_p1 = request_at(log, "PUT", "/pipelines/p1");
+	assert_true(put_lake >= 0 && put_source > put_lake && put_sink >= 0);
+	assert_true(put_flow > put_source && put_flow > put_sink);
+	assert_true(put_job >= 0 && put_p0 > put_flow && put_p0 > put_job);
+	assert_true(put_p1 > put_p0);
+	json_decref(log);
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "prod", "--auto-approve");
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "prod");
@@ -364,6 +439,8 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_non_null(strstr(dev, "\"defaultValue\":\"dev-db\""));
 	assert_non_null(strstr(prod, "\"defaultValue\":\"prod-db\""));
 	assert_non_null(strstr(dev, "stmlplatformdev.dfs"));
+	assert_non_null(strstr(dev, "jobs@stmlplatformdev.dfs.core.windows.net/job0.py"));
+	assert_non_null(strstr(prod, "jobs@stmlplatformprod.dfs.core.windows.net/job0.py"));
 	assert_null(strstr(dev, "stmlplatformprod.dfs"));
 	assert_non_null(strstr(prod, "stmlplatformprod.dfs"));
 	assert_null(strstr(prod, "stmlplatformdev.dfs"));
@@ -409,7 +486,7 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_true(created >= 0 && p3 >= 0 && p19 >= 0 && deleted >= 0);
 	assert_true(created < p3 && created < p19 && p3 < deleted && p19 < deleted);
 	run_result_free(&r);
-	json_t *log = e2e_log(w);
+	log = e2e_log(w);
 	long put_ds = request_at(log, "PUT", "/datasets/customers");
 	long put_p3 = request_at(log, "PUT", "/pipelines/p3");
 	long put_p19 = request_at(log, "PUT", "/pipelines/p19");
@@ -492,6 +569,18 @@ static void populate_out_of_band(e2e_world *w)
 	     "\"DatasetReference\"}}}, {\"name\": \"Train\", \"type\": \"SynapseNotebook\", "
 	     "\"dependsOn\": [], \"typeProperties\": {\"notebook\": {\"referenceName\": "
 	     "\"oob-nb\", \"type\": \"NotebookReference\"}}}]}}"},
+	    {"dataflows/oob-df",
+	     "{\"properties\": {\"type\": \"MappingDataFlow\", \"typeProperties\": "
+	     "{\"sources\": [{\"name\": \"raw\", \"dataset\": {\"referenceName\": "
+	     "\"oob-ds\", \"type\": \"DatasetReference\"}}], \"sinks\": [], "
+	     "\"transformations\": [], \"scriptLines\": [\"source() ~> raw\"]}}}"},
+	    {"sparkJobDefinitions/oob-sjd",
+	     "{\"properties\": {\"targetBigDataPool\": {\"referenceName\": \"sparkml\", "
+	     "\"type\": \"BigDataPoolReference\"}, \"language\": \"python\", "
+	     "\"jobProperties\": {\"name\": \"oob-sjd\", \"file\": "
+	     "\"abfss://jobs@stoob.dfs.core.windows.net/oob.py\", \"conf\": {}, "
+	     "\"driverMemory\": \"28g\", \"driverCores\": 4, \"executorMemory\": \"28g\", "
+	     "\"executorCores\": 4, \"numExecutors\": 1}}}"},
 	    {"triggers/oob-t",
 	     "{\"properties\": {\"type\": \"ScheduleTrigger\", \"runtimeState\": \"Stopped\", "
 	     "\"pipelines\": [{\"pipelineReference\": {\"referenceName\": \"oob-pipe\", "
@@ -523,6 +612,15 @@ static void export_plans_no_property_change(void **state)
 	snprintf(path, sizeof(path), "%s/pipeline/oob-pipe.json", dir);
 	char *text = e2e_slurp(path);
 	assert_non_null(strstr(text, "\"name\": \"oob-pipe\""));
+	assert_null(strstr(text, "azapply-"));
+	free(text);
+	snprintf(path, sizeof(path), "%s/dataflow/oob-df.json", dir);
+	text = e2e_slurp(path);
+	assert_non_null(strstr(text, "\"referenceName\": \"oob-ds\""));
+	free(text);
+	snprintf(path, sizeof(path), "%s/sparkJobDefinition/sjd0.json", dir);
+	text = e2e_slurp(path);
+	assert_non_null(strstr(text, "\"name\": \"sjd0\""));
 	assert_null(strstr(text, "azapply-"));
 	free(text);
 	snprintf(path, sizeof(path), "%s/pipeline/p0.json", dir);
@@ -565,7 +663,7 @@ static void export_plans_no_property_change(void **state)
 		}
 		adopted += json_is_true(json_object_get(res, "adopt"));
 	}
-	assert_int_equal(adopted, 6);
+	assert_int_equal(adopted, 8);
 	json_decref(plan);
 	run_result_free(&r);
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "dev", "--auto-approve");
