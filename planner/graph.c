@@ -404,6 +404,7 @@ static const char *reference_kind(const char *type)
 		{"SqlScriptReference", "SqlScript"},         {"BigDataPoolReference", "SparkPool"},
 		{"DataFlowReference", "DataFlow"},
 		{"SparkJobDefinitionReference", "SparkJobDefinition"},
+		{"CredentialReference", "Credential"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(type, map[i].type) == 0)

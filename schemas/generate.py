@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BASE_ID = "https://azapply.dev/schemas/"
 
 KINDS = [
-    "ApplicationInsights", "ArmResource", "DataFlow", "Dataset", "EntraApplication",
+    "ApplicationInsights", "ArmResource", "Credential", "DataFlow", "Dataset", "EntraApplication",
     "KeyVault", "LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
     "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
     "SqlPool", "SqlScript", "StorageAccount",
@@ -1373,6 +1373,20 @@ def build(specs_dir):
          artifact_spec(conv.convert(sjd_file, d, 1, frozenset(), "SparkJobDefinition"),
                        "A Synapse Spark job definition."),
          "azapply SparkJobDefinition manifest", artifact_defs)
+    # credential.json's PUT takes a ManagedIdentityCredential (its copy and
+    # entityTypes/Credential.json's are in schemas/specs); the service
+    # principal credential the entity file also defines is not what the
+    # operation accepts.
+    cred_file = os.path.join(dp, "entityTypes/Credential.json")
+    _, _, d = specs.resolve(cred_file, "#/definitions/ManagedIdentityCredential")
+    credential = conv.convert(cred_file, d, 1, frozenset(), "Credential")
+    # Its discriminator value (x-ms-discriminator-value), the one type the
+    # operation takes.
+    credential["properties"]["type"] = described({"const": "ManagedIdentity"},
+                                                 "Type of credential.")
+    kind("Credential",
+         artifact_spec(credential, "A Synapse credential (a user-assigned managed identity)."),
+         "azapply Credential manifest", artifact_defs)
 
     assert sorted(out) == KINDS, sorted(set(KINDS) ^ set(out))
     out["manifest"] = manifest_schema()

@@ -427,6 +427,10 @@ static const az_kind SQL_SCRIPT = SYNAPSE_ARTIFACT("SqlScript", "sqlScripts");
 static const az_kind DATA_FLOW = SYNAPSE_ARTIFACT("DataFlow", "dataflows");
 static const az_kind SPARK_JOB_DEFINITION = SYNAPSE_ARTIFACT("SparkJobDefinition",
 							     "sparkJobDefinitions");
+/* credential.json 2020-12-01: /credentials, the same shape again; its PUT
+ * may answer 200 with the credential at once (the LRO engine takes either).
+ * The base Credential declares "annotations", which carry the marker. */
+static const az_kind CREDENTIAL = SYNAPSE_ARTIFACT("Credential", "credentials");
 static const az_kind TRIGGER = {
 	.name = "Trigger",
 	.provider = AZ_PROVIDER_SYNAPSE,
@@ -448,7 +452,7 @@ static const az_kind TRIGGER = {
 
 /* Sorted by name: az_kind_find bisects. */
 static const az_kind *const KINDS[] = {
-	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
+	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &CREDENTIAL, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
 	&KEY_VAULT, &LINKED_SERVICE, &ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
 	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,
 	&SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,

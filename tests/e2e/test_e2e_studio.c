@@ -8,8 +8,8 @@
  * and a folder azapply does not manage. Its artifacts of every kind refer
  * to each other without any dependsOn: a trigger starts the head of a
  * chain of five pipelines (ExecutePipeline), each reads a dataset, which
- * reads a linked service, and runs a data flow (which reads and writes
- * datasets) and a Spark job definition.
+ * reads a linked service (which uses a credential), and runs a data flow
+ * (which reads and writes datasets) and a Spark job definition.
  *
  * It applies from nothing in one apply and then plans "No changes", in dev
  * and in prod with different overrides (prod must give the values the
@@ -37,6 +37,7 @@
 
 #include "e2ekit.h"
 
+#define CREDENTIALS 1 /* the lakes' identity */
 #define LAKES 6
 #define DATASETS 16
 #define NOTEBOOKS 8
@@ -47,7 +48,8 @@
 #define CHAIN 5 /* pipelines in a chain of ExecutePipeline */
 #define TRIGGERS (PIPELINES / CHAIN)
 #define ARTIFACTS                                                                                  \
-	(LAKES + DATASETS + NOTEBOOKS + SCRIPTS + DATAFLOWS + SPARK_JOBS + PIPELINES + TRIGGERS)
+	(CREDENTIALS + LAKES + DATASETS + NOTEBOOKS + SCRIPTS + DATAFLOWS + SPARK_JOBS + PIPELINES + \
+	 TRIGGERS)
 /* The datasets data flows read and write: never ds3, which is renamed. */
 #define FLOW_SOURCE(i) (8 + (i))
 #define FLOW_SINK(i) (12 + (i))
@@ -66,6 +68,7 @@ static const struct {
     {"trigger", "Microsoft.Synapse/workspaces/triggers"},
     {"dataflow", "Microsoft.Synapse/workspaces/dataflows"},
     {"sparkJobDefinition", "Microsoft.Synapse/workspaces/sparkJobDefinitions"},
+    {"credential", "Microsoft.Synapse/workspaces/credentials"},
 };
 
 static void mkdirs_for(const char *path)
@@ -137,8 +140,9 @@ static void put_lake(e2e_world *w, int i)
 	snprintf(url, sizeof(url), "https://stmlplatform%s.dfs.core.windows.net/",
 	         i == 0 ? "dev" : "${var.env}");
 	put_artifact(w, "linkedService", name,
-	             json_pack("{s:s, s:[], s:{s:s}}", "type", "AzureBlobFS", "annotations",
-	                       "typeProperties", "url", url));
+	             json_pack("{s:s, s:[], s:{s:s, s:o}}", "type", "AzureBlobFS", "annotations",
+	                       "typeProperties", "url", url, "credential",
+	                       reference("lake-identity", "CredentialReference")));
 }
 
 static void put_dataset(e2e_world *w, const char *name, int lake)
@@ -242,6 +246,12 @@ static void write_studio_tree(e2e_world *w)
 	put(w, "studio/publish_config.json", "{\"publishBranch\": \"workspace_publish\"}\n");
 	put(w, "studio/template-parameters-definition.json", DEFINITION);
 	put(w, "studio/database/lake.json", "{\"name\": \"lake\", \"properties\": {}}\n");
+	put_artifact(w, "credential", "lake-identity",
+	             json_pack("{s:s, s:[], s:{s:s}}", "type", "ManagedIdentity", "annotations",
+	                       "typeProperties", "resourceId",
+	                       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+	                       "rg-mlplatform-${var.env}/providers/Microsoft.ManagedIdentity/"
+	                       "userAssignedIdentities/id-lakes"));
 	char name[32];
 	for (int i = 0; i < LAKES; i++)
 		put_lake(w, i);
@@ -410,9 +420,11 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_int_equal(stored_artifacts(w, DEV_WS, "dataflows"), DATAFLOWS);
 	assert_int_equal(stored_artifacts(w, DEV_WS, "sparkjobdefinitions"), SPARK_JOBS);
 	/* With no dependsOn anywhere, the references alone order the writes:
-	 * a data flow after its datasets, a pipeline after its data flow and
-	 * its Spark job definition. */
+	 * a linked service after its credential, a data flow after its
+	 * datasets, a pipeline after its data flow and its Spark job
+	 * definition. */
 	json_t *log = e2e_log(w);
+	long put_identity = request_at(log, "PUT", "/credentials/lake-identity");
 	long put_lake = request_at(log, "PUT", "/linkedservices/lake2");
 	long put_source = request_at(log, "PUT", "/datasets/ds8");
 	long put_sink = request_at(log, "PUT", "/datasets/ds12");
@@ -420,7 +432,8 @@ static void a_studio_folder_applies_and_settles(void **state)
 	long put_job = request_at(log, "PUT", "/sparkJobDefinitions/sjd0");
 	long put_p0 = request_at(log, "PUT", "/pipelines/p0");
 	long put_p1 = request_at(log, "PUT", "/pipelines/p1");
-	assert_true(put_lake >= 0 && put_source > put_lake && put_sink >= 0);
+	assert_true(put_identity >= 0 && put_lake > put_identity);
+	assert_true(put_source > put_lake && put_sink >= 0);
 	assert_true(put_flow > put_source && put_flow > put_sink);
 	assert_true(put_job >= 0 && put_p0 > put_flow && put_p0 > put_job);
 	assert_true(put_p1 > put_p0);

@@ -2,13 +2,14 @@
  * synapse.c - the Synapse data plane of each workspace that exists in the
  * ARM store ({ws}.dev.localhost): artifacts (linked services, datasets,
  * pipelines, triggers, notebooks, SQL scripts, data flows, Spark job
- * definitions) and Synapse RBAC.
+ * definitions, credentials) and Synapse RBAC.
  *
  * Artifact PUT and DELETE answer 202 with a Location on the workspace host
  * and a body {recordId,state,operationId} that is not the artifact
  * (azure-notes.md, "Behaviour seen"); the change lands when the operation
  * completes and the final poll returns the artifact (PUT) or nothing
- * (DELETE). SecureString values are stored and returned masked with an
+ * (DELETE). A credential's PUT answers 200 with the credential at once, as
+ * its spec's example does. SecureString values are stored and returned masked with an
  * encryptedCredential beside them, so the secret never lives here. 404s are
  * flat {"code","message"}. RBAC lists page with x-ms-continuation.
  *
@@ -34,7 +35,7 @@
  * examples: "sparkjobdefinitions", "sqlScripts"); routes match any case. */
 static const char *const collections[] = {
 	"linkedservices", "datasets",  "pipelines",           "triggers",
-	"notebooks",      "sqlScripts", "dataflows", "sparkjobdefinitions"};
+	"notebooks",      "sqlScripts", "dataflows", "sparkjobdefinitions", "credentials"};
 
 static const struct {
 	const char *name;
@@ -54,16 +55,24 @@ static const struct {
 #define NROLES (sizeof(synapse_roles) / sizeof(synapse_roles[0]))
 
 /* The artifact type as the service names it in operation records and
- * 404 codes ("PipelineNotFound"), and the collection as it spells it in an
- * operation record's id (".../linkedServices/x"). */
+ * 404 codes ("PipelineNotFound"), the collection as it spells it in an
+ * operation record's id (".../linkedServices/x"), and whether its PUT
+ * answers 200 with the artifact at once rather than 202 with an operation
+ * (credential.json 2020-12-01 allows both; its one example,
+ * Credentials_Create, answers 200 with the credential and its etag). */
 static const struct {
 	const char *coll, *type, *id_coll;
+	bool put_answers_at_once;
 } artifact_types[] = {
-	{"linkedservices", "LinkedService", "linkedServices"}, {"datasets", "Dataset", "datasets"},
-	{"pipelines", "Pipeline", "pipelines"},                {"triggers", "Trigger", "triggers"},
-	{"notebooks", "Notebook", "notebooks"},                {"sqlScripts", "SqlScript", "sqlScripts"},
-	{"dataflows", "DataFlow", "dataflows"},
-	{"sparkjobdefinitions", "SparkJobDefinition", "sparkJobDefinitions"},
+	{"linkedservices", "LinkedService", "linkedServices", false},
+	{"datasets", "Dataset", "datasets", false},
+	{"pipelines", "Pipeline", "pipelines", false},
+	{"triggers", "Trigger", "triggers", false},
+	{"notebooks", "Notebook", "notebooks", false},
+	{"sqlScripts", "SqlScript", "sqlScripts", false},
+	{"dataflows", "DataFlow", "dataflows", false},
+	{"sparkjobdefinitions", "SparkJobDefinition", "sparkJobDefinitions", false},
+	{"credentials", "Credential", "credentials", true},
 };
 
 static size_t type_index(const char *coll)
@@ -398,7 +407,12 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 					    "be disabled first.");
 		} else {
 			json_t *a = make_artifact(s, ws_res, coll, name, q->json, cur);
-			start_op(s, q, r, ws, coll, name, "put", a, fault);
+			if (artifact_types[type_index(coll)].put_answers_at_once) {
+				json_object_set(c, ln, a);
+				emu_resp_json(r, 200, json_deep_copy(a));
+			} else {
+				start_op(s, q, r, ws, coll, name, "put", a, fault);
+			}
 			json_decref(a);
 		}
 	} else if (!strcmp(q->method, "DELETE")) {
@@ -746,6 +760,8 @@ static const char *needed_action(need n, const char *first)
 		return "Microsoft.Synapse/workspaces/dataFlows/write";
 	if (first && !strcasecmp(first, "sparkJobDefinitions"))
 		return "Microsoft.Synapse/workspaces/sparkJobDefinitions/write";
+	if (first && !strcasecmp(first, "credentials"))
+		return "Microsoft.Synapse/workspaces/credentials/write";
 	return "Microsoft.Synapse/workspaces/pipelines/write";
 }
 

@@ -184,6 +184,43 @@ static void test_every_artifact_kind_round_trips(void **state)
 	}
 }
 
+/* Credentials_Create.json (credential.json 2020-12-01): the PUT answers
+ * 200 with the credential, its type and a new etag; there is no operation
+ * to follow. The delete is the artifacts' (200, 202 or 204). */
+static void test_a_credential_is_written_at_once(void **state)
+{
+	(void)state;
+	const char *body = "{\"properties\":{\"type\":\"ManagedIdentity\",\"typeProperties\":"
+			   "{\"resourceId\":\"/subscriptions/s/resourcegroups/rg/providers/"
+			   "Microsoft.ManagedIdentity/userAssignedIdentities/uami\"}}}";
+	emu_response r;
+	syn(&r, "PUT", "/credentials/cred1", body);
+	assert_int_equal(r.status, 200);
+	assert_null(emu_response_header(&r, "Location"));
+	assert_string_equal(tk_str(r.json, "name"), "cred1");
+	assert_string_equal(tk_str(r.json, "type"), "Microsoft.Synapse/workspaces/credentials");
+	assert_string_equal(tk_str(r.json, "properties.type"), "ManagedIdentity");
+	assert_non_null(strstr(tk_str(r.json, "id"), "/workspaces/" WS "/credentials/cred1"));
+	char *etag = az_xstrdup(tk_str(r.json, "etag"));
+	emu_response_free(&r);
+
+	syn(&r, "GET", "/credentials/cred1", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tk_str(r.json, "etag"), etag);
+	emu_response_free(&r);
+	syn(&r, "PUT", "/credentials/cred1", body);
+	assert_int_equal(r.status, 200);
+	assert_string_not_equal(tk_str(r.json, "etag"), etag);
+	emu_response_free(&r);
+	free(etag);
+
+	delete_artifact("credentials", "cred1");
+	syn(&r, "GET", "/credentials/cred1", NULL);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(tk_str(r.json, "code"), "CredentialNotFound");
+	emu_response_free(&r);
+}
+
 static void test_notebooks_poll_notebook_operation_results(void **state)
 {
 	(void)state;
@@ -690,6 +727,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_artifact_kind_round_trips),
+	    cmocka_unit_test(test_a_credential_is_written_at_once),
 		cmocka_unit_test(test_notebooks_poll_notebook_operation_results),
 		cmocka_unit_test(test_not_found_is_flat),
 		cmocka_unit_test(test_list_pages_with_next_link),

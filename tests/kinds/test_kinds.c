@@ -146,6 +146,9 @@ static const kind_case CASES[] = {
 	{"SparkJobDefinition", "SparkJobDefinition/sjdcase", "description: first",
 	 "description: second", "properties.description", NULL, NULL, NULL, false, DRIFT_ARTIFACT,
 	 "sparkJobDefinitions/sjdcase", NULL, "properties.description", true},
+	{"Credential", "Credential/credcase", "description: first", "description: second",
+	 "properties.description", NULL, NULL, NULL, false, DRIFT_ARTIFACT, "credentials/credcase",
+	 NULL, "properties.description", true},
 };
 #define NCASES (sizeof(CASES) / sizeof(CASES[0]))
 
@@ -154,6 +157,7 @@ static const kind_case CASES[] = {
 static const char *const REFERENCE_EDGES[] = {
 	"\"DataFlow/dfcase\" -> \"Dataset/dscase\"",
 	"\"SparkJobDefinition/sjdcase\" -> \"SparkPool/basepool\"",
+	"\"LinkedService/lscase\" -> \"Credential/credcase\"",
 };
 
 static void drift_one(world *w, const kind_case *c)

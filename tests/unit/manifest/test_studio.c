@@ -67,6 +67,8 @@ static char *tree(void)
 	mt_write(dir, "synapse/README.md", "# the workspace\n");
 	mt_write(dir, "synapse/dataflow/flow.json",
 	         "{\"name\": \"flow\", \"properties\": {\"type\": \"MappingDataFlow\"}}\n");
+	mt_write(dir, "synapse/credential/uami.json",
+	         "{\"name\": \"uami\", \"properties\": {\"type\": \"ManagedIdentity\"}}\n");
 	mt_write(dir, "synapse/sparkJobDefinition/job.json",
 	         "{\"name\": \"job\", \"properties\": {\"language\": \"python\"}}\n");
 	mt_write(dir, "synapse/database/db1.json", "{\"name\": \"db1\", \"properties\": {}}\n");
@@ -118,13 +120,14 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), 0);
 	/* In path order; the SynapseArtifacts manifest is no resource. */
-	assert_int_equal(set->len, 5);
-	assert_string_equal(set->items[0].address, "DataFlow/flow");
-	assert_string_equal(set->items[1].address, "Dataset/raw");
-	assert_string_equal(set->items[2].address, "LinkedService/lake");
-	assert_string_equal(set->items[3].address, "Pipeline/load");
-	assert_string_equal(set->items[3].file, "synapse/pipeline/load.json");
-	assert_string_equal(set->items[4].address, "SparkJobDefinition/job");
+	assert_int_equal(set->len, 6);
+	assert_string_equal(set->items[0].address, "Credential/uami");
+	assert_string_equal(set->items[1].address, "DataFlow/flow");
+	assert_string_equal(set->items[2].address, "Dataset/raw");
+	assert_string_equal(set->items[3].address, "LinkedService/lake");
+	assert_string_equal(set->items[4].address, "Pipeline/load");
+	assert_string_equal(set->items[4].file, "synapse/pipeline/load.json");
+	assert_string_equal(set->items[5].address, "SparkJobDefinition/job");
 
 	const az_manifest *ds = find(set, "Dataset/raw");
 	json_t *spec = json_object_get(ds->body, "spec");
@@ -154,8 +157,8 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	assert_int_equal(p->line, 7);
 	free(want);
 
-	/* Studio's own files are understood; data flows and Spark job
-	 * definitions are artifacts, and a folder of a kind azapply does not
+	/* Studio's own files are understood; credentials, data flows and Spark
+	 * job definitions are artifacts, and a folder of a kind azapply does not
 	 * manage (database/) is said, with names. */
 	assert_int_equal(d.len, 1);
 	assert_int_equal(d.items[0].severity, AZ_SEV_WARNING);
@@ -163,6 +166,7 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	assert_non_null(strstr(d.items[0].summary, "database/ holds 2 files of lake databases"));
 	assert_non_null(strstr(d.items[0].summary, "db1.json, db2.json"));
 	assert_null(strstr(d.items[0].summary, "dataflow"));
+	assert_null(strstr(d.items[0].summary, "credential"));
 	assert_int_equal(d.items[0].line, 8);
 	az_manifest_set_free(set);
 	az_diags_clear(&d);
