@@ -44,6 +44,9 @@ KINDS = [
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
     "Trigger",
 ]
+# Kinds a manifest may have that are no resource kind: a component instance
+# and a Synapse Studio folder, both expanded into resources when loaded.
+ENVELOPE_KINDS = KINDS + ["Component", "SynapseArtifacts"]
 
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
 MAX_DEPTH = 7
@@ -1392,6 +1395,7 @@ def build(specs_dir):
     out["manifest"] = manifest_schema()
     out["project"] = project_schema()
     out["Component"] = component_instance_schema()
+    out["SynapseArtifacts"] = synapse_artifacts_schema()
     out["component-definition"] = component_definition_schema()
     return out
 
@@ -1420,44 +1424,101 @@ def outputs_schema(text):
     }
 
 
-def component_instance_schema():
-    """A manifest of kind Component: one instance of a component folder."""
-    defs = envelope_defs(KINDS + ["Component"])
+def expanded_kind_schema(kind, description, kind_text, metadata, spec):
+    """A manifest of a kind that is no resource but expands into resources
+    when loaded (ENVELOPE_KINDS): the envelope with its own metadata and
+    spec."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": BASE_ID + "Component.schema.json",
-        "title": "azapply Component manifest",
-        "description": "One instance of a component: the folder spec.source names (it holds "
-                       "component.yaml) with these inputs. Its resources are addressed "
-                       "<metadata.name>/Kind/name; the stack reads them only through "
-                       "${component.<metadata.name>.outputs.NAME}.",
+        "$id": BASE_ID + kind + ".schema.json",
+        "title": "azapply " + kind + " manifest",
+        "description": description,
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "additionalProperties": False,
         "properties": {
             "apiVersion": {"$ref": "#/$defs/apiVersion"},
-            "kind": {"description": "A component instance.", "const": "Component"},
-            "metadata": {"$ref": "#/$defs/metadata"},
-            "spec": {
-                "type": "object",
-                "required": ["source"],
-                "additionalProperties": False,
-                "properties": {
-                    "source": {"description": "The component's folder (holding "
-                                              "component.yaml), relative to this file and "
-                                              "inside the stack's folder, e.g. "
-                                              "components/team-platform.",
-                               "type": "string", "minLength": 1},
-                    "inputs": {"description": "Values for the inputs component.yaml "
-                                              "declares (${var.X}, ${env.X}, ${each...} and "
-                                              "other instances' outputs may be used).",
-                               "type": "object",
-                               "propertyNames": {"pattern": INPUT_NAME}},
-                },
+            "kind": {"description": kind_text, "const": kind},
+            "metadata": metadata,
+            "spec": spec,
+        },
+        "$defs": envelope_defs(ENVELOPE_KINDS),
+    }
+
+
+def component_instance_schema():
+    """A manifest of kind Component: one instance of a component folder."""
+    return expanded_kind_schema(
+        "Component",
+        "One instance of a component: the folder spec.source names (it holds "
+        "component.yaml) with these inputs. Its resources are addressed "
+        "<metadata.name>/Kind/name; the stack reads them only through "
+        "${component.<metadata.name>.outputs.NAME}.",
+        "A component instance.", {"$ref": "#/$defs/metadata"},
+        {
+            "type": "object",
+            "required": ["source"],
+            "additionalProperties": False,
+            "properties": {
+                "source": {"description": "The component's folder (holding "
+                                          "component.yaml), relative to this file and "
+                                          "inside the stack's folder, e.g. "
+                                          "components/team-platform.",
+                           "type": "string", "minLength": 1},
+                "inputs": {"description": "Values for the inputs component.yaml "
+                                          "declares (${var.X}, ${env.X}, ${each...} and "
+                                          "other instances' outputs may be used).",
+                           "type": "object",
+                           "propertyNames": {"pattern": INPUT_NAME}},
+            },
+        })
+
+
+def synapse_artifacts_schema():
+    """A manifest of kind SynapseArtifacts: a Synapse Studio folder, read by
+    planner/manifest/studio.c (which says the same things, at file:line:col,
+    when a document breaks them)."""
+    envelope = envelope_defs(ENVELOPE_KINDS)["metadata"]["properties"]
+    return expanded_kind_schema(
+        "SynapseArtifacts",
+        "A folder in Synapse Studio's git layout (pipeline/, dataset/, ...): every artifact "
+        "file below it is a resource of the workspace, addressed Kind/<artifact name>.",
+        "A Synapse Studio folder.",
+        {
+            "description": "Not a resource: names where the artifacts come from; labels, "
+                           "lifecycle and dependsOn reach every artifact.",
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"$ref": "#/$defs/name"},
+                "labels": envelope["labels"],
+                "dependsOn": envelope["dependsOn"],
+                "lifecycle": {"$ref": "#/$defs/lifecycle"},
             },
         },
-        "$defs": defs,
-    }
+        {
+            "type": "object",
+            "required": ["workspace", "folder"],
+            "additionalProperties": False,
+            "properties": {
+                "workspace": {"description": "The SynapseWorkspace: its metadata.name, or "
+                                             "its Azure id.",
+                              "type": "string", "minLength": 1},
+                "folder": {"description": "Studio's root folder, relative to this file and "
+                                          "inside the stack's folder.",
+                           "type": "string", "minLength": 1},
+                "subscription": {"$ref": "#/$defs/subscription"},
+                "prune": {"description": "What an artifact missing from the folder may be "
+                                         "deleted for: marked (the default) deletes only "
+                                         "what this stack and environment marked; "
+                                         "all-in-workspace deletes any artifact of the "
+                                         "workspace the folder lacks, but for another "
+                                         "stack's.",
+                          "enum": ["marked", "all-in-workspace"],
+                          "default": "marked"},
+            },
+        })
 
 
 def component_definition_schema():
@@ -1507,7 +1568,7 @@ def component_definition_schema():
 
 
 def manifest_schema():
-    defs = envelope_defs(KINDS + ["Component"])
+    defs = envelope_defs(ENVELOPE_KINDS)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": BASE_ID + "manifest.schema.json",
