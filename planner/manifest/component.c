@@ -438,6 +438,29 @@ int az_mf_components_load(az_manifest_set *set, const az_file_source *src, char 
  * Instances.
  */
 
+/* Whether every ${component...} an output's value (after the instance's
+ * substitutions) still holds parses, reporting each that does not at the
+ * output's declaration `at`: once the value is passed on, through another
+ * output or an input, no position of component.yaml travels with it. */
+static bool outputs_read_parse(const char *s, const az_pos *at, az_diags *d)
+{
+	bool ok = true;
+	az_buf skipped = AZ_BUF_INIT;
+	size_t i = 0;
+	const char *close;
+	while ((close = az_mf_next_expr(s, &i, "${component.", &skipped))) {
+		size_t next = (size_t)(close - s) + 1;
+		char *expr = az_xstrndup(s + i, next - i);
+		az_template *t = NULL;
+		ok &= az_mf_template_parse(&t, expr, at, false, d) == 0;
+		az_template_free(t);
+		free(expr);
+		i = next;
+	}
+	az_buf_free(&skipped);
+	return ok;
+}
+
 typedef struct inst_ctx {
 	const char *instance;
 	json_t *inputs;    /* name -> value, template syntax */
@@ -739,7 +762,11 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		c.target = &probe;
 		json_t *r = instance_string(&c, json_string_value(value), ptr.data, ptr.len);
 		if (c.ok) {
-			json_t *entry = json_pack("{s:O}", "value", r ? r : value);
+			json_t *expr = r ? r : value;
+			if (!outputs_read_parse(json_string_value(expr),
+			                        az_srcmap_get(comp->map, ptr.data), d))
+				expr = json_null();
+			json_t *entry = json_pack("{s:O}", "value", expr);
 			const char *desc = json_string_value(json_object_get(v, "description"));
 			if (desc)
 				json_object_set_new(entry, "description", json_string(desc));
@@ -776,7 +803,8 @@ typedef struct out_ctx {
 	bool ok;
 } out_ctx;
 
-static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t ptr_len);
+static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t ptr_len,
+                             const az_pos *read_at);
 
 /* The value of ${component.INSTANCE.outputs.NAME} (template syntax, a new
  * reference), NULL after reporting. */
@@ -815,6 +843,8 @@ static json_t *output_value(out_ctx *c, const char *instance, const char *name, 
 	}
 	*sensitive |= json_is_true(json_object_get(entry, "sensitive"));
 	json_t *v = json_object_get(entry, "value");
+	if (json_is_null(v))
+		return NULL; /* the output's expression is malformed, and was said so */
 	if (!strstr(json_string_value(v), "${component."))
 		return json_incref(v);
 	if (c->depth >= MAX_OUTPUT_DEPTH) {
@@ -825,14 +855,18 @@ static json_t *output_value(out_ctx *c, const char *instance, const char *name, 
 		return NULL;
 	}
 	c->depth++;
-	json_t *r = output_string(c, json_string_value(v), NULL, 0);
+	json_t *r = output_string(c, json_string_value(v), NULL, 0, at);
 	c->depth--;
 	return r;
 }
 
 /* `s` with every ${component...} replaced; NULL when it has none or after
- * reporting. `ptr` may be NULL (an output's value, already positioned). */
-static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t ptr_len)
+ * reporting. `ptr` is where `s` is in c->map, or NULL for another output's
+ * value: its instance's text holds no position of its own, so a problem in
+ * it is reported at `read_at`, the expression that read that output (NULL
+ * when none did: its expressions were checked when it was made). */
+static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t ptr_len,
+                             const az_pos *read_at)
 {
 	if (!strstr(s, "${component."))
 		return NULL;
@@ -841,7 +875,7 @@ static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t 
 	if (ptr)
 		az_mf_string_cursor(&cur, c->map, ptr, ptr_len, s);
 	else
-		az_mf_cursor_init(&cur, &nowhere, false, s);
+		az_mf_cursor_init(&cur, read_at ? read_at : &nowhere, false, s);
 	az_buf out = AZ_BUF_INIT;
 	json_t *whole = NULL;
 	bool ok = true, sensitive = false;
@@ -883,7 +917,7 @@ static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t 
 
 static json_t *output_one(void *ud, json_t *s, const char *ptr, size_t len)
 {
-	return output_string(ud, json_string_value(s), ptr, len);
+	return output_string(ud, json_string_value(s), ptr, len, NULL);
 }
 
 /* Replaces ${component...} in every string of `m`. */
@@ -942,7 +976,7 @@ json_t *az_mf_components_output_string(az_manifest_set *set, const az_srcmap *ma
 		return NULL;
 	az_manifest probe = {.sensitive = json_array()};
 	out_ctx c = {.cs = set->components, .map = map, .target = &probe, .d = d, .ok = true};
-	json_t *r = output_string(&c, s, ptr, strlen(ptr));
+	json_t *r = output_string(&c, s, ptr, strlen(ptr), NULL);
 	*sensitive |= json_array_size(probe.sensitive) > 0;
 	json_decref(probe.sensitive);
 	return r;
@@ -966,7 +1000,7 @@ void az_mf_components_add_outputs(az_manifest_set *set, az_diags *d)
 			/* An output passed on from another instance's, through an
 			 * input: positioned at the call site already reported. */
 			const char *value = json_string_value(json_object_get(entry, "value"));
-			if (strstr(value, "${component.")) {
+			if (value && strstr(value, "${component.")) {
 				bool sensitive = false;
 				json_t *r = output_value(&c, instance, name, NULL, &sensitive);
 				if (r)

@@ -339,10 +339,31 @@ static void a_bad_declaration_is_reported_in_component_yaml(void **state)
 	free(e);
 }
 
+/* Found by fuzz_component: an output whose value holds a malformed
+ * ${component...}, read by the project's outputs, was reported with no
+ * position at all. It is reported once, at the output's declaration. */
+static void a_bad_expression_in_an_output_is_reported_at_its_declaration(void **state)
+{
+	(void)state;
+	char *e = first_error("apiVersion: azapply.dev/v1\n"
+	                      "kind: Component\n"
+	                      "metadata: {name: team-a}\n"
+	                      "spec: {source: components/team, inputs: {team: a}}\n",
+	                      "inputs:\n"
+	                      "  team: {type: string}\n"
+	                      "  nodes: {type: integer, default: 3}\n"
+	                      "  pools: {type: map, default: {small: {}}}\n"
+	                      "outputs:\n"
+	                      "  firstPool: ${ref.SparkPool.x${component.oops}.id}\n");
+	assert_non_null(strstr(e, "component.yaml:6:14: expected ${component.INSTANCE.outputs.NAME}"));
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(instances_are_prefixed_and_see_their_inputs),
+		cmocka_unit_test(a_bad_expression_in_an_output_is_reported_at_its_declaration),
 		cmocka_unit_test(outputs_cross_out_through_their_declaration),
 		cmocka_unit_test(a_secret_input_stays_sensitive_inside),
 		cmocka_unit_test(inputs_are_checked_at_the_call_site),
