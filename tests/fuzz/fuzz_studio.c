@@ -40,13 +40,6 @@ static const char pipeline[] =
     "\"defaultValue\": \"d\"}}, \"activities\": [{\"name\": \"W\", \"type\": \"Wait\", "
     "\"typeProperties\": {\"waitTimeInSeconds\": 1}}], \"description\": \"${var.y}\"}}";
 
-static void every_error_has_a_position(const az_diags *d)
-{
-	for (size_t i = 0; i < d->len; i++)
-		if (d->items[i].severity == AZ_SEV_ERROR && !d->items[i].file)
-			abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -67,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		az_manifest_set *set = NULL;
 		az_manifests_load(&set, &src, &mem_limits, &d);
 		az_manifests_resolve_vars(set, envs[i], NULL, NULL, &d);
-		every_error_has_a_position(&d);
+		mem_every_error_has_a_position(&d);
 		az_manifest_set_free(set);
 		az_diags_clear(&d);
 	}

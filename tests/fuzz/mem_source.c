@@ -3,6 +3,7 @@
  */
 #include "mem_source.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,4 +67,14 @@ size_t mem_split(const char *data, size_t size, const char *sep, size_t *rest_ou
 	}
 	*rest_out = size;
 	return size;
+}
+
+void mem_every_error_has_a_position(const az_diags *d)
+{
+	for (size_t i = 0; i < d->len; i++)
+		if (d->items[i].severity == AZ_SEV_ERROR && !d->items[i].file) {
+			/* What the finding is, for whoever reads the crash. */
+			fprintf(stderr, "error without a position: %s\n", d->items[i].summary);
+			abort();
+		}
 }

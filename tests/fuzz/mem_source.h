@@ -29,5 +29,8 @@ az_file_source mem_source(mem_tree *t);
 /* Where the line `sep` (e.g. "\n#%project\n") starts in data[0..size), or
  * size; *rest_out is where what follows it starts (size when absent). */
 size_t mem_split(const char *data, size_t size, const char *sep, size_t *rest_out);
+/* Aborts (a finding) when an error in `d` names no file: every problem
+ * with what a user wrote must say where it is. */
+void mem_every_error_has_a_position(const az_diags *d);
 
 #endif
