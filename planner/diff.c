@@ -491,8 +491,12 @@ static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 			continue;
 		mark m = push_key(c, key);
 		/* Removals from the manifest are reported once it changed since
-		 * the last apply; tags are the manifest's wholesale, always. */
-		if (!c->opts->report_removed && !is_tags_path(c->path.data)) {
+		 * the last apply; ARM tags (an object) are the manifest's
+		 * wholesale, always. Graph's tags are an array of strings the
+		 * service fills in ([] on every new application), not those. */
+		bool arm_tags = is_tags_path(c->path.data) &&
+				(strcmp(c->path.data, "tags") != 0 || json_is_object(lv));
+		if (!c->opts->report_removed && !arm_tags) {
 			pop(c, m);
 			continue;
 		}
@@ -503,7 +507,7 @@ static void diff_object(diff_ctx *c, const json_t *desired, const json_t *live)
 			    (c->kind && path_over(c->kind->create_only_paths, c->path.data)) ||
 			    strcmp(c->path.data, "name") == 0 ||
 			    (c->opts->set_before && !az_paths_digest_has(c->opts->set_before, c->path.data) &&
-			     !is_tags_path(c->path.data)) ||
+			     !arm_tags) ||
 			    (c->opts->ignore_paths && json_paths_cover(c->opts->ignore_paths, c->path.data)) ||
 			    is_default_value(c, lv) || json_is_null(lv);
 		if (!skip)

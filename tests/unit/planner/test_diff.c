@@ -234,6 +234,25 @@ static void ignore_changes_and_removed_properties(void **state)
 	az_diff_clear(&d);
 }
 
+/* Graph answers every new application and service principal with
+ * "tags": [] (recorded sessions): an array of strings, not ARM's tags
+ * object, so a manifest without tags is not a removal of it. */
+static void graph_tags_are_not_arm_tags(void **state)
+{
+	(void)state;
+	az_diff_options opts = {0};
+	az_diff d = run("EntraApplication", "{\"displayName\":\"app\"}",
+			"{\"displayName\":\"app\",\"tags\":[]}", &opts);
+	assert_int_equal(d.len, 0);
+	az_diff_clear(&d);
+	/* ARM's tags still are the manifest's wholesale. */
+	d = run("StorageAccount", "{\"properties\":{}}", "{\"tags\":{\"b\":\"2\"},\"properties\":{}}",
+		&opts);
+	assert_int_equal(d.len, 1);
+	assert_string_equal(d.items[0].path, "tags");
+	az_diff_clear(&d);
+}
+
 /* Removal only reports what a PUT without it would change: not what the
  * server fills in at creation (create-only) nor an artifact's own name. */
 static void removed_properties_skip_server_filled_ones(void **state)
@@ -325,6 +344,7 @@ int main(void)
 		cmocka_unit_test(references_are_known_after_apply),
 		cmocka_unit_test(ignore_changes_and_removed_properties),
 		cmocka_unit_test(removed_properties_skip_server_filled_ones),
+		cmocka_unit_test(graph_tags_are_not_arm_tags),
 		cmocka_unit_test(removals_are_limited_to_what_was_applied),
 		cmocka_unit_test(secure_strings_are_secrets),
 		cmocka_unit_test(path_patterns),
