@@ -163,13 +163,41 @@ static json_t *lookup(emu_server *s, const char *id, bool include_hidden)
 	return res;
 }
 
-static void new_etag(emu_server *s, json_t *meta)
+static const emu_arm_kind *kind_of_resource(json_t *res)
 {
+	return emu_arm_kind_find(json_string_value(json_object_get(res, "type")));
+}
+
+/* A new etag for the resource at `lid`, in its provider's form. */
+static void new_etag(emu_server *s, const char *lid)
+{
+	const emu_arm_kind *kind = kind_of_resource(json_object_get(arm_store(s), lid));
 	char *u = emu_uuid_locked(s);
-	char *etag = az_xasprintf("W/\"%s\"", u);
-	json_object_set_new(meta, "etag", json_string(etag));
+	char *etag;
+	if (kind && kind->etag_form == EMU_ETAG_QUOTED) {
+		etag = az_xasprintf("\"%s\"", u);
+	} else if (kind && kind->etag_form == EMU_ETAG_STORAGE) {
+		char hex[16] = "";
+		size_t n = 0;
+		for (const char *c = u; *c && n < 13; c++)
+			if (*c != '-')
+				hex[n++] = (char)(*c >= 'a' && *c <= 'f' ? *c - 'a' + 'A' : *c);
+		etag = az_xasprintf("\"0x8D%s\"", hex);
+	} else {
+		etag = az_xasprintf("W/\"%s\"", u);
+	}
+	json_object_set_new(meta_of(s, lid), "etag", json_string(etag));
 	free(etag);
 	free(u);
+}
+
+/* Storage sends the etag as a header too (recordings). */
+static void etag_header(emu_server *s, emu_resp *r, const emu_arm_kind *kind, const char *lid)
+{
+	const char *etag =
+		json_string_value(json_object_get(json_object_get(emu_store_obj(s, "meta"), lid), "etag"));
+	if (kind && kind->etag_form == EMU_ETAG_STORAGE && etag)
+		emu_resp_header(r, "ETag", "%s", etag);
 }
 
 static json_t *present(emu_server *s, json_t *res, const emu_arm_kind *kind)
@@ -183,11 +211,6 @@ static json_t *present(emu_server *s, json_t *res, const emu_arm_kind *kind)
 		emu_lease_present(out, meta, emu_now_ms());
 	free(lid);
 	return out;
-}
-
-static const emu_arm_kind *kind_of_resource(json_t *res)
-{
-	return emu_arm_kind_find(json_string_value(json_object_get(res, "type")));
 }
 
 /* Removes a resource and everything under it; soft-deletes key vaults and
@@ -360,22 +383,31 @@ static void lro_headers(emu_server *s, emu_resp *r, json_t *op, json_t *res, emu
 		char *wsid = path_join(&p, 0, ws);
 		base = az_xasprintf("https://management.localhost:%d%s", s->cfg.port, wsid);
 		free(wsid);
+	} else if (kind->status_on_subscription) {
+		base = az_xasprintf("https://management.localhost:%d/subscriptions/%s", s->cfg.port,
+				    sub);
 	} else {
 		base = az_xasprintf("https://management.localhost:%d/subscriptions/%s/providers/%s/"
 				    "locations/%s",
 				    s->cfg.port, sub, ns, lloc);
 	}
 	if (style == EMU_LRO_ASYNC || style == EMU_LRO_BOTH)
-		emu_resp_header(r, "Azure-AsyncOperation", "%s/operationStatuses/%s?api-version=%s",
-				base, opid, api);
+		emu_resp_header(r, "Azure-AsyncOperation", "%s/%s/%s?api-version=%s", base,
+				kind->status_segment ? kind->status_segment : "operationStatuses",
+				opid, api);
 	if (style == EMU_LRO_LOCATION || style == EMU_LRO_BOTH) {
 		if (kind->monitor_url)
 			emu_resp_header(r, "Location",
 					"%s/asyncoperations/%s?monitor=true&api-version=%s", base,
 					opid, api);
+		else if (kind->status_segment)
+			emu_resp_header(r, "Location", "%s/%s/%s?api-version=%s", base,
+					kind->status_segment, opid, api);
 		else
-			emu_resp_header(r, "Location", "%s/operationResults/%s?api-version=%s",
-					base, opid, api);
+			emu_resp_header(r, "Location", "%s/%s/%s?api-version=%s", base,
+					kind->status_on_subscription ? "operationresults"
+								     : "operationResults",
+					opid, api);
 	}
 	if (lro_retry_after(s, kind->type) >= 0)
 		emu_resp_header(r, "Retry-After", "%d", lro_retry_after(s, kind->type));
@@ -397,17 +429,24 @@ static void handle_poll(emu_server *s, const emu_req *q, emu_resp *r, const char
 	const char *status = json_string_value(json_object_get(op, "status"));
 	const char *type = json_string_value(json_object_get(op, "type"));
 	bool done = strcmp(status, "InProgress") != 0;
-	if (!strcasecmp(which, "operationStatuses")) {
-		/* Synapse answers {"status"} alone (recordings); others the
-		 * documented status document. */
-		json_t *body = !strncasecmp(type, "Microsoft.Synapse/", 18)
+	bool ml = !strcasecmp(which, "computeOperationsStatus") ||
+		  !strcasecmp(which, "workspaceOperationsStatus");
+	if (!strcasecmp(which, "operationStatuses") || ml) {
+		/* Synapse answers {"status"} alone, Machine Learning adds
+		 * percentComplete once done (recordings); others the documented
+		 * status document. */
+		bool compute = ml;
+		json_t *body = !strncasecmp(type, "Microsoft.Synapse/", 18) || compute
 				       ? json_pack("{s:s}", "status", status)
 				       : json_pack("{s:s,s:s,s:s,s:O,s:f}", "id", q->path, "name",
 						   opid, "status", status, "startTime",
 						   json_object_get(op, "startTime"),
 						   "percentComplete", done ? 100.0 : 50.0);
-		if (strncasecmp(type, "Microsoft.Synapse/", 18) && json_object_get(op, "endTime"))
+		if (strncasecmp(type, "Microsoft.Synapse/", 18) && !compute &&
+		    json_object_get(op, "endTime"))
 			json_object_set(body, "endTime", json_object_get(op, "endTime"));
+		if (compute && done)
+			json_object_set_new(body, "percentComplete", json_real(100.0));
 		if (done && strcmp(status, "Succeeded") && json_object_get(op, "error"))
 			json_object_set(body, "error", json_object_get(op, "error"));
 		if (!done && lro_retry_after(s, type) >= 0)
@@ -701,6 +740,9 @@ static void fill_server_fields(emu_server *s, const emu_arm_kind *kind, json_t *
 			emu_json_set_path(res, d->path, json_loads(d->value, JSON_DECODE_ANY, NULL));
 	for (const char *const *w = kind->write_only; w && *w; w++)
 		emu_json_del_path(res, *w);
+	for (const char *const *k = kind->kept; old && k && *k; k++)
+		if (emu_json_path(old, *k))
+			emu_json_set_path(res, *k, json_deep_copy(emu_json_path(old, *k)));
 	json_t *identity = json_object_get(res, "identity");
 	const char *itype = json_string_value(json_object_get(identity, "type"));
 	if (itype && !strncasecmp(itype, "SystemAssigned", 14)) {
@@ -753,7 +795,11 @@ static void answer_write(emu_server *s, const emu_req *q, emu_resp *r, const emu
 		if (kind->provisioning)
 			emu_json_set_path(res, "properties.provisioningState",
 					  json_string("Succeeded"));
-		emu_resp_json(r, created ? 201 : 200, present(s, res, kind));
+		etag_header(s, r, kind, lid);
+		emu_resp_json(r, !strcmp(action, "put") && kind->put_status ? kind->put_status
+				 : created                                  ? 201
+									    : 200,
+			      present(s, res, kind));
 		return;
 	}
 	if (style == EMU_LRO_SYNC)
@@ -762,18 +808,24 @@ static void answer_write(emu_server *s, const emu_req *q, emu_resp *r, const emu
 	bool hidden = created && style != EMU_LRO_ASYNC && !kind->put_status;
 	if (kind->provisioning)
 		emu_json_set_path(res, "properties.provisioningState",
-				  json_string(created             ? "Provisioning"
-					      : kind->updating_state ? kind->updating_state
-								   : "Updating"));
+				  json_string(created && kind->creating_state ? kind->creating_state
+					      : created                         ? "Provisioning"
+					      : kind->updating_state            ? kind->updating_state
+										: "Updating"));
 	json_t *op = start_op(s, lid, kind->type, action, fault, hidden, 200);
 	lro_headers(s, r, op, res, style, kind, api);
 	int status = !strcmp(action, "patch") && kind->patch_status ? kind->patch_status
 		     : !strcmp(action, "put") && kind->put_status  ? kind->put_status
 		     : style == EMU_LRO_ASYNC                       ? (created ? 201 : 200)
 								    : 202;
-	if (style == EMU_LRO_ASYNC || style == EMU_LRO_BOTH)
-		emu_resp_json(r, status, present(s, res, kind));
-	else
+	if (!strcmp(action, "patch") && kind->patch_no_body) {
+		emu_resp_empty(r, 202);
+	} else if (style == EMU_LRO_ASYNC || style == EMU_LRO_BOTH) {
+		json_t *body = present(s, res, kind);
+		for (const char *const *w = kind->absent_while_creating; created && w && *w; w++)
+			emu_json_del_path(body, *w);
+		emu_resp_json(r, status, body);
+	} else
 		emu_resp_empty(r, 202);
 }
 
@@ -986,7 +1038,7 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 		role_assignment_fill(s, res, old, scope, seg_is(p, 0, "subscriptions") ? p->seg[1] : NULL);
 	bool created = old == NULL;
 	json_object_set(arm_store(s), lid, res);
-	new_etag(s, meta_of(s, lid));
+	new_etag(s, lid);
 	/* Its creator is its first Synapse Administrator; none recorded means
 	 * the built-in service principal, whatever its id after a restart. */
 	if (created && !strcasecmp(kind->type, "Microsoft.Synapse/workspaces") && who &&
@@ -1035,7 +1087,7 @@ static void resource_patch(emu_server *s, const emu_req *q, emu_resp *r,
 			   json_string_value(json_object_get(old, "name")),
 			   who ? who : s->sp_object_id);
 	json_object_set(arm_store(s), lid, res);
-	new_etag(s, meta_of(s, lid));
+	new_etag(s, lid);
 	answer_write(s, q, r, kind, res, lid, "patch", false, fault);
 	json_decref(res);
 }
@@ -1135,6 +1187,14 @@ static void resource_get(emu_server *s, const emu_req *q, emu_resp *r, const emu
 		for (size_t i = 0; i + 1 < p->n; i++)
 			if (seg_is(p, i, "providers"))
 				prov = i + 1;
+		if (kind && kind->missing_code && prov && parent_exists(s, p, prov - 1, p->n)) {
+			char *rid = emu_uuid_locked(s), ts[40];
+			emu_iso8601(ts, sizeof(ts), emu_now_ms());
+			emu_resp_arm_error(r, 404, kind->missing_code, "%s\nRequestId:%s\nTime:%s",
+					   kind->missing_message, rid, ts);
+			free(rid);
+			return;
+		}
 		char *id = path_join(p, prov, p->n);
 		emu_resp_arm_error(r, 404, "ResourceNotFound",
 				   "The Resource '%s' under resource group '%s' was not found. For "
@@ -1144,6 +1204,7 @@ static void resource_get(emu_server *s, const emu_req *q, emu_resp *r, const emu
 		free(id);
 		return;
 	}
+	etag_header(s, r, kind, lid);
 	emu_resp_json(r, 200, present(s, res, kind));
 }
 
@@ -1461,7 +1522,10 @@ static void handle_resource_group(emu_server *s, const emu_req *q, emu_resp *r,
 			emu_resp_header(r, "x-ms-failure-cause", "gateway");
 		}
 	} else if (!strcmp(q->method, "HEAD")) {
-		emu_resp_empty(r, lookup(s, lid, false) ? 204 : 404);
+		bool found = lookup(s, lid, false) != NULL;
+		emu_resp_empty(r, found ? 204 : 404);
+		if (!found)
+			emu_resp_header(r, "x-ms-failure-cause", "gateway");
 	} else if (!strcmp(q->method, "PUT")) {
 		/* A resource group is a "provider-less" resource: reuse the
 		 * generic path with the scope being the subscription. */
@@ -1489,7 +1553,7 @@ static void handle_resource_group(emu_server *s, const emu_req *q, emu_resp *r,
 					   who ? who : s->sp_object_id);
 			json_object_del(res, "systemData");
 			json_object_set(arm_store(s), lid, res);
-			new_etag(s, meta_of(s, lid));
+			new_etag(s, lid);
 			answer_write(s, q, r, kind, res, lid, "put", old == NULL, fault);
 			json_decref(res);
 		}
@@ -1586,7 +1650,9 @@ void emu_arm_handle(emu_server *s, const emu_req *q, emu_resp *r, const emu_faul
 	/* Operation status URLs, whatever resource they belong to. */
 	if (p.n >= 4 && !strcmp(q->method, "GET") &&
 	    (seg_is(&p, p.n - 2, "operationStatuses") || seg_is(&p, p.n - 2, "operationResults") ||
-	     seg_is(&p, p.n - 2, "asyncoperations"))) {
+	     seg_is(&p, p.n - 2, "asyncoperations") ||
+	     seg_is(&p, p.n - 2, "computeOperationsStatus") ||
+	     seg_is(&p, p.n - 2, "workspaceOperationsStatus"))) {
 		handle_poll(s, q, r, p.seg[p.n - 2], p.seg[p.n - 1]);
 		goto done;
 	}
@@ -1700,9 +1766,8 @@ int emu_arm_put_raw(emu_server *s, const char *id, json_t *body)
 		json_object_set_new(res, "name", json_string(strrchr(id, '/') + 1));
 	pthread_mutex_lock(&s->lock);
 	json_object_set_new(arm_store(s), lid, res);
-	json_t *meta = meta_of(s, lid);
-	json_object_del(meta, "hidden");
-	new_etag(s, meta);
+	json_object_del(meta_of(s, lid), "hidden");
+	new_etag(s, lid);
 	pthread_mutex_unlock(&s->lock);
 	free(lid);
 	return 0;

@@ -37,6 +37,20 @@ typedef struct emu_arm_kind {
 	 * Application Insights components: etag): returned, new on every
 	 * write, and If-Match / If-None-Match honoured. */
 	bool etag;
+	/* The etag's form: weak uuid W/"..." unless the provider's recordings
+	 * show another (Storage: "0x8D...", also sent as the ETag header;
+	 * Application Insights: a quoted uuid-like "..."). */
+	enum { EMU_ETAG_WEAK, EMU_ETAG_STORAGE, EMU_ETAG_QUOTED } etag_form;
+	/* Server-made values a write keeps from the resource it replaces
+	 * (Application Insights keys and ids, recordings). */
+	const char *const *kept;
+	/* A missing child of an existing parent is answered by the resource
+	 * provider, not ARM's gateway (no x-ms-failure-cause): this code and
+	 * message (recordings: ContainerNotFound). NULL: ARM's ResourceNotFound. */
+	const char *missing_code, *missing_message;
+	/* Paths a create's first answer leaves out while it runs (SQL pools:
+	 * status, recordings). */
+	const char *const *absent_while_creating;
 	bool implicit;         /* exists with its parent (blobServices/default) */
 	bool patch_tags_only;  /* Spark pools: PATCH changes tags only */
 	bool provisioning;     /* has properties.provisioningState */
@@ -46,9 +60,20 @@ typedef struct emu_arm_kind {
 	int patch_status;
 	/* Updates report this provisioningState (Spark pools: Provisioning). */
 	const char *updating_state;
+	/* Creates report this one (ML computes: Creating); NULL: Provisioning. */
+	const char *creating_state;
+	/* The status URLs' segment when not operationStatuses (ML: .../locations/
+	 * {l}/computeOperationsStatus/{id}, workspaceOperationsStatus/{id}); their
+	 * documents are {"status"} and, once done, percentComplete. */
+	const char *status_segment;
+	/* A PATCH's 202 has no body (ML workspaces, recordings). */
+	bool patch_no_body;
 	/* Status URLs hang off the workspace (Microsoft.Synapse recordings:
 	 * .../workspaces/{ws}/operationStatuses/{id}), not the location. */
 	bool status_on_workspace;
+	/* Status URLs hang off the subscription (resource group delete:
+	 * /subscriptions/{s}/operationresults/{id}, recordings). */
+	bool status_on_subscription;
 	/* Server-computed fields (endpoints, ids, timestamps) on create/update. */
 	void (*fill)(emu_server *s, json_t *res, const char *name, bool create);
 } emu_arm_kind;

@@ -102,11 +102,28 @@ static void fill_vault(emu_server *s, json_t *res, const char *name, bool create
 	free(uri);
 }
 
+/* Application Insights answers with its own copies of the name, the tenant
+ * and the retention as a duration ("P120D", only when the request set the
+ * days), and keeps its keys across writes (recordings; Ver and a null
+ * SamplingPercentage are left out, see README, "Divergences that stay"). */
 static void fill_insights(emu_server *s, json_t *res, const char *name, bool create)
 {
-	(void)name;
-	if (!create && emu_json_path(res, "properties.InstrumentationKey"))
-		return;
+	(void)create;
+	set_str(res, "properties.ApplicationId", name);
+	set_str(res, "properties.Name", name);
+	set_str(res, "properties.TenantId", s->tenant_id);
+	char ts[40];
+	now_string(ts, sizeof(ts));
+	set_if_absent(res, "properties.CreationDate", json_string(ts));
+	json_t *days = emu_json_path(res, "properties.RetentionInDays");
+	if (json_is_integer(days)) {
+		char *iso = az_xasprintf("P%lldD", (long long)json_integer_value(days));
+		set_str(res, "properties.Retention", iso);
+		free(iso);
+	} else {
+		emu_json_set_path(res, "properties.RetentionInDays", json_integer(90));
+		emu_json_del_path(res, "properties.Retention");
+	}
 	char *key = emu_uuid_locked(s), *app = emu_uuid_locked(s);
 	char *conn = az_xasprintf("InstrumentationKey=%s;IngestionEndpoint=https://"
 				  "eastus-0.in.applicationinsights.azure.com/",
@@ -126,6 +143,11 @@ static void fill_ml_workspace(emu_server *s, json_t *res, const char *name, bool
 	char *disc = az_xasprintf("https://%s.api.azureml.ms/discovery", loc ? loc : "eastus");
 	set_str(res, "properties.discoveryUrl", disc);
 	free(disc);
+	char *mlflow = az_xasprintf("azureml://%s.api.azureml.ms/mlflow/v1.0%s", loc ? loc : "eastus",
+				    json_string_value(json_object_get(res, "id")));
+	set_str(res, "properties.mlFlowTrackingUri", mlflow);
+	free(mlflow);
+	set_str(res, "properties.tenantId", s->tenant_id);
 	if (create || !emu_json_path(res, "properties.workspaceId")) {
 		char *id = emu_uuid_locked(s);
 		set_str(res, "properties.workspaceId", id);
@@ -145,6 +167,10 @@ static void fill_ml_compute(emu_server *s, json_t *res, const char *name, bool c
 	const char *type = json_string_value(emu_json_path(res, "properties.computeType"));
 	bool attached = type && strcmp(type, "AmlCompute") && strcmp(type, "ComputeInstance");
 	emu_json_set_path(res, "properties.isAttachedCompute", json_boolean(attached));
+	/* Where it runs: the compute's own location (recordings). */
+	json_t *loc = json_object_get(res, "location");
+	if (json_is_string(loc))
+		emu_json_set_path(res, "properties.computeLocation", json_incref(loc));
 }
 
 static void fill_synapse_ws(emu_server *s, json_t *res, const char *name, bool create)
@@ -259,9 +285,11 @@ static const emu_arm_kind kinds[] = {
 		.api_versions = LIST("2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01"),
 		.put_lro = EMU_LRO_SYNC,
 		.patch_lro = EMU_LRO_SYNC,
-		/* Resource group delete: 202 + Location, polled to 200. */
+		/* Resource group delete: 202 + Location
+		 * /subscriptions/{s}/operationresults/{id}, polled to 200. */
 		.delete_lro = EMU_LRO_LOCATION,
 		.delete_final_status = 200,
+		.status_on_subscription = true,
 		.required = LIST("location"),
 		.provisioning = true,
 	},
@@ -322,6 +350,9 @@ static const emu_arm_kind kinds[] = {
 				     {"properties.leaseStatus", "\"Unlocked\""},
 				     {"properties.leaseState", "\"Available\""}),
 		.etag = true,
+		.etag_form = EMU_ETAG_STORAGE,
+		.missing_code = "ContainerNotFound",
+		.missing_message = "The specified container does not exist.",
 		.fill = fill_container,
 	},
 	{
@@ -352,11 +383,16 @@ static const emu_arm_kind kinds[] = {
 		.delete_final_status = 200,
 		.required = LIST("location", "kind", "properties.Application_Type"),
 		.enums = ENUMS({"properties.Application_Type", "|web|other|"}),
-		.defaults = DEFAULTS({"properties.IngestionMode", "\"ApplicationInsights\""},
+		.defaults = DEFAULTS({"tags", "{}"},
+				     {"properties.IngestionMode", "\"ApplicationInsights\""},
 				     {"properties.publicNetworkAccessForIngestion", "\"Enabled\""},
-				     {"properties.publicNetworkAccessForQuery", "\"Enabled\""},
-				     {"properties.RetentionInDays", "90"}),
+				     {"properties.publicNetworkAccessForQuery", "\"Enabled\""}),
+		.kept = LIST("properties.InstrumentationKey", "properties.AppId",
+			     "properties.ConnectionString", "properties.CreationDate"),
+		/* Create and update both answer 200 (recordings). */
+		.put_status = 200,
 		.etag = true,
+		.etag_form = EMU_ETAG_QUOTED,
 		.provisioning = true,
 		.fill = fill_insights,
 	},
@@ -364,7 +400,11 @@ static const emu_arm_kind kinds[] = {
 		.type = "Microsoft.MachineLearningServices/workspaces",
 		.api_versions = ML_VERSIONS,
 		.put_lro = EMU_LRO_BOTH,
-		.patch_lro = EMU_LRO_SYNC,
+		/* PATCH: 202, no body, both headers on
+		 * .../locations/{l}/workspaceOperationsStatus/{id} (recordings). */
+		.patch_lro = EMU_LRO_BOTH,
+		.patch_no_body = true,
+		.status_segment = "workspaceOperationsStatus",
 		.delete_lro = EMU_LRO_BOTH,
 		.delete_final_status = 200,
 		.required = LIST("location", "properties.storageAccount", "properties.keyVault",
@@ -373,16 +413,24 @@ static const emu_arm_kind kinds[] = {
 		.defaults = DEFAULTS({"properties.hbiWorkspace", "false"},
 				     {"properties.publicNetworkAccess", "\"Enabled\""},
 				     {"properties.allowPublicAccessWhenBehindVnet", "false"},
-				     {"properties.v1LegacyMode", "false"}),
+				     {"properties.v1LegacyMode", "false"},
+				     {"properties.storageHnsEnabled", "false"},
+				     {"properties.managedNetwork", "{\"isolationMode\":\"Disabled\"}"},
+				     {"kind", "\"Default\""},
+				     {"sku", "{\"name\":\"Basic\",\"tier\":\"Basic\"}"}),
 		.provisioning = true,
 		.fill = fill_ml_workspace,
 	},
 	{
 		.type = "Microsoft.MachineLearningServices/workspaces/computes",
 		.api_versions = ML_VERSIONS,
+		/* Create: 201, delete: 202 with no body, both with Azure-AsyncOperation
+		 * .../locations/{l}/computeOperationsStatus/{id} alone (recordings). */
 		.put_lro = EMU_LRO_ASYNC,
 		.patch_lro = EMU_LRO_SYNC,
-		.delete_lro = EMU_LRO_BOTH,
+		.delete_lro = EMU_LRO_ASYNC,
+		.status_segment = "computeOperationsStatus",
+		.creating_state = "Creating",
 		.delete_final_status = 200,
 		.required = LIST("properties.computeType"),
 		.enums = ENUMS({"properties.computeType",
@@ -474,7 +522,12 @@ static const emu_arm_kind kinds[] = {
 				     {"properties.storageAccountType", "\"GRS\""},
 				     {"properties.status", "\"Online\""},
 				     {"properties.restorePointInTime", "\"0001-01-01T00:00:00Z\""},
-				     {"sku", "{\"name\":\"DW100c\",\"tier\":\"DataWarehouse\"}"}),
+				     {"sku", "{\"name\":\"DW100c\",\"tier\":\"DataWarehouse\"}"},
+				     {"sku.capacity", "0"}),
+		/* createMode is never returned (sqlPool.json: no read mutability;
+		 * recordings: neither the PUT's answer nor a GET has it). */
+		.write_only = LIST("properties.createMode"),
+		.absent_while_creating = LIST("properties.status"),
 		.provisioning = true,
 		.status_on_workspace = true,
 		.fill = fill_dates,

@@ -48,6 +48,74 @@ static json_t *public_view(json_t *obj)
 	return c;
 }
 
+/* One object as Graph answers it alone (not in a list): with its context. */
+static json_t *entity_view(json_t *obj, bool app)
+{
+	json_t *c = public_view(obj);
+	json_object_set_new(c, "@odata.context",
+			    json_string(app ? "https://graph.microsoft.com/v1.0/$metadata#"
+					      "applications/$entity"
+					    : "https://graph.microsoft.com/v1.0/$metadata#"
+					      "servicePrincipals/$entity"));
+	return c;
+}
+
+/* What Graph fills in on a new application (recorded sessions): empty
+ * collections, the API and web settings, no deletion date. */
+static void application_defaults(json_t *obj)
+{
+	static const char *const defaults[][2] = {
+		{"deletedDateTime", "null"},
+		{"identifierUris", "[]"},
+		{"tags", "[]"},
+		{"appRoles", "[]"},
+		{"keyCredentials", "[]"},
+		{"passwordCredentials", "[]"},
+		{"requiredResourceAccess", "[]"},
+		{"publisherDomain", "\"emulator.onmicrosoft.com\""},
+		{"signInAudience", "\"AzureADandPersonalMicrosoftAccount\""},
+		{"api", "{\"acceptMappedClaims\":null,\"knownClientApplications\":[],"
+			"\"requestedAccessTokenVersion\":2,\"oauth2PermissionScopes\":[],"
+			"\"preAuthorizedApplications\":[]}"},
+		{"web", "{\"homePageUrl\":null,\"logoutUrl\":null,\"redirectUris\":[],"
+			"\"implicitGrantSettings\":{\"enableAccessTokenIssuance\":false,"
+			"\"enableIdTokenIssuance\":false}}"},
+	};
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (!json_object_get(obj, defaults[i][0]))
+			json_object_set_new(obj, defaults[i][0],
+					    json_loads(defaults[i][1], JSON_DECODE_ANY, NULL));
+}
+
+/* What Graph fills in on a new service principal (recorded sessions): the
+ * application's name, audience and tenant, its names (the appId and the
+ * application's identifier URIs), empty collections. */
+static void service_principal_defaults(emu_server *s, json_t *obj, json_t *app)
+{
+	static const char *const empty[] = {"tags",          "keyCredentials",
+					    "passwordCredentials", "alternativeNames",
+					    "replyUrls",     "notificationEmailAddresses",
+					    "oauth2PermissionScopes", "appRoles"};
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++)
+		if (!json_object_get(obj, empty[i]))
+			json_object_set_new(obj, empty[i], json_array());
+	json_object_set_new(obj, "deletedDateTime", json_null());
+	if (!json_object_get(obj, "accountEnabled"))
+		json_object_set_new(obj, "accountEnabled", json_true());
+	if (!json_object_get(obj, "appRoleAssignmentRequired"))
+		json_object_set_new(obj, "appRoleAssignmentRequired", json_false());
+	json_object_set(obj, "appDisplayName", json_object_get(app, "displayName"));
+	json_object_set(obj, "signInAudience", json_object_get(app, "signInAudience"));
+	json_object_set_new(obj, "appOwnerOrganizationId", json_string(s->tenant_id));
+	json_t *names = json_array();
+	json_array_append(names, json_object_get(app, "appId"));
+	size_t i;
+	json_t *uri;
+	json_array_foreach(json_object_get(app, "identifierUris"), i, uri)
+		json_array_append(names, uri);
+	json_object_set_new(obj, "servicePrincipalNames", names);
+}
+
 static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool app, json_t *body)
 {
 	json_t *coll = emu_store_obj(s, app ? "graphApplications" : "graphServicePrincipals");
@@ -63,10 +131,7 @@ static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool 
 		char *app_id = emu_uuid_locked(s);
 		json_object_set_new(obj, "appId", json_string(app_id));
 		free(app_id);
-		if (!json_object_get(obj, "passwordCredentials"))
-			json_object_set_new(obj, "passwordCredentials", json_array());
-		if (!json_object_get(obj, "signInAudience"))
-			json_object_set_new(obj, "signInAudience", json_string("AzureADMyOrg"));
+		application_defaults(obj);
 	} else {
 		const char *app_id = json_string_value(json_object_get(obj, "appId"));
 		json_t *backing = find_by(emu_store_obj(s, "graphApplications"), "appId", app_id);
@@ -89,6 +154,7 @@ static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool 
 		}
 		json_object_set(obj, "displayName", json_object_get(backing, "displayName"));
 		json_object_set_new(obj, "servicePrincipalType", json_string("Application"));
+		service_principal_defaults(s, obj, backing);
 		emu_principal_add(s, id, "ServicePrincipal", q->now_ms);
 		/* Tokens for the app now carry the service principal's object id. */
 		json_t *client = json_object_get(emu_store_obj(s, "clients"), app_id);
@@ -165,7 +231,7 @@ static void handle_object(emu_server *s, const emu_req *q, emu_resp *r, bool app
 	bool upsert = prefer && strstr(prefer, "create-if-missing");
 	if (!strcmp(q->method, "GET")) {
 		if (obj)
-			emu_resp_json(r, 200, public_view(obj));
+			emu_resp_json(r, 200, entity_view(obj, app));
 		else
 			not_found(r, alt_value);
 	} else if (!strcmp(q->method, "PATCH")) {
@@ -185,7 +251,7 @@ static void handle_object(emu_server *s, const emu_req *q, emu_resp *r, bool app
 			json_t *created = create_object(s, q, r, app, body);
 			json_decref(body);
 			if (created)
-				emu_resp_json(r, 201, public_view(created));
+				emu_resp_json(r, 201, entity_view(created, app));
 		} else {
 			not_found(r, alt_value);
 		}
@@ -238,7 +304,7 @@ void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r)
 		} else {
 			json_t *created = create_object(s, q, r, app, q->json);
 			if (created)
-				emu_resp_json(r, 201, public_view(created));
+				emu_resp_json(r, 201, entity_view(created, app));
 		}
 	} else if (!rest && !strcmp(q->method, "GET")) {
 		const char *filter = emu_req_query(q, "$filter");

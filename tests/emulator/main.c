@@ -87,6 +87,9 @@ int main(int argc, char **argv)
 		 * the data-plane firewall: see there why it is off. */
 		.synapse_firewall = false,
 		.synapse_rbac = true,
+		/* Azure's RBAC reaches the data plane late, in seconds to minutes:
+		 * short here, so that every run meets it without waiting long. */
+		.rbac_delay_ms = 1000,
 		.operation_conflict_ms = 10000,
 		.ml_soft_delete = true,
 	};

@@ -100,6 +100,18 @@ static void not_found(emu_server *s, emu_resp *r, const char *ws, const char *co
 	if (id)
 		sscanf(id, "/subscriptions/%63[^/]/resourceGroups/%127[^/]", sub, rg);
 	const char *type = artifact_types[type_index(coll)].type;
+	if (!strcasecmp(coll, "sqlScripts")) {
+		/* SQL scripts live in another store and answer its document
+		 * error, with the artifact's id as target (recordings). */
+		char *target = az_xasprintf("%s/sqlscripts/%s", id ? id : "", name);
+		emu_resp_json(r, 404,
+			      json_pack("{s:s,s:s,s:s,s:n,s:n}", "code", "NotFound", "message",
+					"The document could not be retrieved because it does not "
+					"exist.",
+					"target", target, "details", "error"));
+		free(target);
+		return;
+	}
 	char *code = az_xasprintf("%sNotFound", type);
 	emu_resp_flat_error(r, 404, code,
 			    "The %s %s was not found in (subscription=%s resourceGroup=%s "
@@ -208,9 +220,13 @@ static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, co
 	 * (recordings: a pipeline PUT with top-level activities). */
 	json_t *a = json_object();
 	json_object_set_new(a, "properties", json_deep_copy(json_object_get(body, "properties")));
+	/* The collection in lower case, as the service writes it in an
+	 * artifact's id and type (recordings: ".../sqlscripts/q1"). */
+	char *lcoll = emu_lower(coll);
 	char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
-				coll, name);
-	char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", coll);
+				lcoll, name);
+	char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", lcoll);
+	free(lcoll);
 	json_object_set_new(a, "id", json_string(id));
 	json_object_set_new(a, "name", json_string(name));
 	json_object_set_new(a, "type", json_string(type));

@@ -9,7 +9,7 @@
  * client depends on are written down, in our own form:
  *
  *   {"source": {...}, "kinds": [...], "setup": "none"|"group"|"workspace",
- *    "steps": [{"name", "request": {"method", "host": "arm"|"synapse",
+ *    "steps": [{"name", "request": {"method", "host": "arm"|"synapse"|"graph",
  *               "path" | "url": "{saved}", "body"?, "poll"?: true},
  *               "expect": {"status", "headers": {name: ERE}, "noHeaders": [...],
  *                          "keys": [...], "absent": [...], "values": {path: v},
@@ -17,7 +17,9 @@
  *               "save": {"var": "header:Name" | "body:path"}}],
  *    "divergences": {"step/fact": "why it stays"}}
  *
- * Paths and patterns may use {sub}, {rg}, {ws}, {port} and saved values.
+ * Body paths are dotted ("properties.x"), or JSON Pointers ("/@odata.context")
+ * for keys holding a dot. Paths and patterns may use {sub}, {rg}, {ws},
+ * {port} and saved values.
  * A "poll" request is repeated while it answers 202 or a status of
  * InProgress, as a client would. Every fact is checked; one that fails is
  * a test failure unless the file lists it as a divergence with the reason
@@ -46,7 +48,7 @@
 
 typedef struct run {
 	emu *e;
-	char *arm, *syn;
+	char *arm, *syn, *graph;
 	json_t *vars; /* name -> string */
 	const char *file;
 	json_t *divergences;
@@ -99,6 +101,25 @@ static json_t *expand_json(run *r, json_t *v)
 		return out;
 	}
 	return json_incref(v);
+}
+
+/* The value at `path` in a body: dotted ("properties.x.0"), or a JSON
+ * Pointer ("/@odata.context") for keys that hold a dot. */
+static json_t *at(json_t *body, const char *path)
+{
+	if (path[0] != '/')
+		return tk_at(body, path);
+	json_t *v = body;
+	char *copy = az_xstrdup(path + 1);
+	for (char *seg = copy, *next; v && seg; seg = next) {
+		next = strchr(seg, '/');
+		if (next)
+			*next++ = '\0';
+		v = json_is_array(v) ? json_array_get(v, strtoul(seg, NULL, 10))
+				     : json_object_get(v, seg);
+	}
+	free(copy);
+	return v;
 }
 
 static void fact(run *r, const char *step, const char *what, bool ok, const char *fmt, ...)
@@ -192,6 +213,7 @@ static void do_step(run *r, json_t *step)
 	const char *method = json_string_value(json_object_get(req, "method"));
 	const char *host = json_string_value(json_object_get(req, "host"));
 	bool synapse = host && !strcmp(host, "synapse");
+	bool graph = host && !strcmp(host, "graph");
 	char *url;
 	if (json_object_get(req, "url")) {
 		url = expand(r, json_string_value(json_object_get(req, "url")));
@@ -201,6 +223,8 @@ static void do_step(run *r, json_t *step)
 			char *h = expand(r, "{ws}.dev.localhost");
 			url = tk_url(r->e, h, "%s", path);
 			free(h);
+		} else if (graph) {
+			url = tk_url(r->e, "graph.localhost", "%s", path);
 		} else {
 			url = tk_url(r->e, "management.localhost", "%s", path);
 		}
@@ -214,7 +238,7 @@ static void do_step(run *r, json_t *step)
 		json_decref(b);
 	}
 	emu_response resp;
-	const char *token = synapse ? r->syn : r->arm;
+	const char *token = synapse ? r->syn : graph ? r->graph : r->arm;
 	tk_send(r->e, &resp, method, url, token, NULL, body);
 	for (int i = 0; json_is_true(json_object_get(req, "poll")) && still_running(&resp) && i < 30;
 	     i++) {
@@ -249,18 +273,18 @@ static void do_step(run *r, json_t *step)
 	}
 	json_array_foreach(json_object_get(exp, "keys"), i, v) {
 		char *what = az_xasprintf("key:%s", json_string_value(v));
-		fact(r, name, what, tk_at(resp.json, json_string_value(v)) != NULL, "no %s in %s",
+		fact(r, name, what, at(resp.json, json_string_value(v)) != NULL, "no %s in %s",
 		     json_string_value(v), resp.body);
 		free(what);
 	}
 	json_array_foreach(json_object_get(exp, "absent"), i, v) {
 		char *what = az_xasprintf("absent:%s", json_string_value(v));
-		fact(r, name, what, tk_at(resp.json, json_string_value(v)) == NULL,
+		fact(r, name, what, at(resp.json, json_string_value(v)) == NULL,
 		     "%s is there, the recording has none", json_string_value(v));
 		free(what);
 	}
 	json_object_foreach(json_object_get(exp, "values"), k, v) {
-		json_t *got = tk_at(resp.json, k);
+		json_t *got = at(resp.json, k);
 		char *what = az_xasprintf("value:%s", k);
 		char *gs = got ? json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 		char *ws = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -271,7 +295,7 @@ static void do_step(run *r, json_t *step)
 		free(what);
 	}
 	json_object_foreach(json_object_get(exp, "types"), k, v) {
-		json_t *got = tk_at(resp.json, k);
+		json_t *got = at(resp.json, k);
 		char *what = az_xasprintf("type:%s", k);
 		fact(r, name, what, got && !strcmp(type_name(got), json_string_value(v)),
 		     "%s is %s, want %s", k, got ? type_name(got) : "absent",
@@ -285,8 +309,8 @@ static void do_step(run *r, json_t *step)
 		char *val = NULL;
 		if (!strncmp(src, "header:", 7))
 			val = emu_response_header(&resp, src + 7);
-		else if (!strncmp(src, "body:", 5) && json_is_string(tk_at(resp.json, src + 5)))
-			val = az_xstrdup(json_string_value(tk_at(resp.json, src + 5)));
+		else if (!strncmp(src, "body:", 5) && json_is_string(at(resp.json, src + 5)))
+			val = az_xstrdup(json_string_value(at(resp.json, src + 5)));
 		if (val)
 			json_object_set_new(r->vars, k, json_string(val));
 		free(val);
@@ -346,6 +370,7 @@ static void test_recordings(void **state)
 		assert_int_equal(emu_start(&r.e, args), 0);
 		r.arm = emu_token(r.e, TK_ARM_SCOPE);
 		r.syn = emu_token(r.e, TK_SYNAPSE_SCOPE);
+		r.graph = emu_token(r.e, TK_GRAPH_SCOPE);
 		r.vars = json_object();
 		char port[16];
 		snprintf(port, sizeof(port), "%d", emu_port(r.e));
@@ -375,6 +400,7 @@ static void test_recordings(void **state)
 		unexpected += r.unexpected;
 		free(r.arm);
 		free(r.syn);
+		free(r.graph);
 		json_decref(r.vars);
 		assert_int_equal(emu_stop(r.e), 0);
 		json_decref(doc);

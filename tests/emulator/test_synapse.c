@@ -138,7 +138,7 @@ static void test_every_artifact_kind_round_trips(void **state)
 		 "Microsoft.Synapse/workspaces/notebooks", "NotebookNotFound"},
 		{"sqlScripts", "sq1",
 		 "{\"properties\":{\"content\":{\"query\":\"SELECT 1\"},\"type\":\"SqlQuery\"}}",
-		 "Microsoft.Synapse/workspaces/sqlScripts", "SqlScriptNotFound"},
+		 "Microsoft.Synapse/workspaces/sqlscripts", "NotFound"},
 		/* DataFlows_Get.json, SparkJobDefinitions_Get.json. */
 		{"dataflows", "df1",
 		 "{\"properties\":{\"type\":\"MappingDataFlow\",\"typeProperties\":"
@@ -723,6 +723,58 @@ static void test_rbac_role_definitions(void **state)
 	emu_response_free(&r);
 }
 
+/* As in Azure, a new workspace's data plane refuses every address until a
+ * firewall rule covers it: a rule for another address lets
+ * nobody else in, and a rule counts once its operation has ended. */
+static void test_firewall_refuses_until_a_rule_allows(void **state)
+{
+	(void)state;
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"synapseFirewall\":true}", NULL), 200);
+	tk_make_closed_workspace(E, ARM, "rg-closed", "closedws");
+	char *list = tk_url(E, "closedws.dev.localhost", "/pipelines?api-version=2020-12-01");
+	emu_response r;
+	tk_send(E, &r, "GET", list, SYN, NULL, NULL);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(tk_str(r.json, "code"), "ClientIpAddressNotAuthorized");
+	assert_string_equal(tk_str(r.json, "message"), "Client Ip address : 127.0.0.1");
+	emu_response_free(&r);
+
+	const char *rules[] = {"office", "10.1.2.3", "runner", "127.0.0.1"};
+	for (size_t i = 0; i < 4; i += 2) {
+		char *rule = tk_url(E, "management.localhost",
+				    "/subscriptions/%s/resourceGroups/rg-closed/providers/"
+				    "Microsoft.Synapse/workspaces/closedws/firewallRules/%s"
+				    "?api-version=2021-06-01",
+				    emu_subscription_id(E), rules[i]);
+		char *body = az_xasprintf("{\"properties\":{\"startIpAddress\":\"%s\","
+					  "\"endIpAddress\":\"%s\"}}",
+					  rules[i + 1], rules[i + 1]);
+		tk_send(E, &r, "PUT", rule, ARM, NULL, body);
+		assert_int_equal(r.status, 201);
+		char *status = emu_response_header(&r, "Azure-AsyncOperation");
+		emu_response_free(&r);
+		/* Still provisioning: not yet in force. */
+		tk_send(E, &r, "GET", list, SYN, NULL, NULL);
+		assert_int_equal(r.status, 403);
+		emu_response_free(&r);
+		for (int polls = 0; polls < 10; polls++) {
+			tk_send(E, &r, "GET", status, ARM, NULL, NULL);
+			bool running = !strcmp(tk_str(r.json, "status"), "InProgress");
+			emu_response_free(&r);
+			if (!running)
+				break;
+		}
+		tk_send(E, &r, "GET", list, SYN, NULL, NULL);
+		assert_int_equal(r.status, strcmp(rules[i], "runner") ? 403 : 200);
+		emu_response_free(&r);
+		free(status);
+		free(body);
+		free(rule);
+	}
+	free(list);
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"synapseFirewall\":false}", NULL), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_create_run),
 		cmocka_unit_test(test_rbac_role_assignments),
 		cmocka_unit_test(test_rbac_role_definitions),
+		cmocka_unit_test(test_firewall_refuses_until_a_rule_allows),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -129,6 +129,12 @@ static void follow_async(emu *e, const char *arm_token, char *async)
 
 void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char *ws)
 {
+	tk_make_closed_workspace(e, arm_token, rg, ws);
+	tk_allow_all(e, arm_token, rg, ws);
+}
+
+void tk_make_closed_workspace(emu *e, const char *arm_token, const char *rg, const char *ws)
+{
 	emu_response r;
 	char *rg_url = tk_url(e, "management.localhost",
 			      "/subscriptions/%s/resourceGroups/%s?api-version=2021-04-01",
@@ -152,7 +158,6 @@ void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char
 	assert_int_equal(r.status, 200);
 	assert_string_equal(tk_str(r.json, "properties.provisioningState"), "Succeeded");
 	emu_response_free(&r);
-	tk_allow_all(e, arm_token, rg, ws);
 	free(ws_url);
 	free(rg_url);
 }

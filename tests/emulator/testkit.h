@@ -44,6 +44,8 @@ void tk_poll_location(emu *e, const char *url, const char *token, emu_response *
  * follows the workspace's operation to its end, and opens its data plane
  * to every address (tk_allow_all): the data-plane firewall is on. */
 void tk_make_workspace(emu *e, const char *arm_token, const char *rg, const char *ws);
+/* The same without the rule: a data plane that refuses every address. */
+void tk_make_closed_workspace(emu *e, const char *arm_token, const char *rg, const char *ws);
 /* Adds firewall rule allowAll (0.0.0.0-255.255.255.255) to workspace `ws`,
  * as the recorded CLI sessions do before their first data-plane call, and
  * waits for it to take effect. */
