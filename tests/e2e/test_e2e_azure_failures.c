@@ -14,6 +14,8 @@
  *   409 AnotherOperationInProgress, retried until the other ends.
  * - A soft-deleted Azure ML workspace holding its name: azapply names the
  *   ways out (recover, purge).
+ * - A soft-deleted key vault holding its name (409 ConflictError "...
+ *   already exists in deleted state"): azapply names recover and purge.
  * - Spark pool fields Azure never returns (sparkEventsFolder...): set in a
  *   manifest, they settle instead of planning a change forever.
  *
@@ -39,6 +41,8 @@
 #define WS "synw-mlplatform-dev"
 #define WS_ID RG_ID "/providers/Microsoft.Synapse/workspaces/" WS
 #define ML_ID RG_ID "/providers/Microsoft.MachineLearningServices/workspaces/mlw-mlplatform-dev"
+#define VAULT "kv-mlplatform-dev"
+#define VAULT_ID RG_ID "/providers/Microsoft.KeyVault/vaults/" VAULT
 #define SYNAPSE_CONTRIBUTOR "7572bffe-f453-4b66-912a-46cc5ef38fda"
 #define NO_CHANGES "No changes."
 
@@ -105,6 +109,23 @@ static long as_admin(e2e_world *w, const char *scope, const char *method, const 
 	free(auth);
 	free(token);
 	return status;
+}
+
+/* An ARM request (the URL built from `fmt`) as the built-in service
+ * principal, which must answer `status`: a change made outside azapply. */
+static void arm_outside(e2e_world *w, const char *method, long status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void arm_outside(e2e_world *w, const char *method, long status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *url = NULL;
+	assert_true(vasprintf(&url, fmt, ap) > 0);
+	va_end(ap);
+	assert_int_equal(as_admin(w, "https://management.azure.com/.default", method, url, NULL),
+			 status);
+	free(url);
 }
 
 /* The firewall refuses the runner's address: the error names the rule to
@@ -238,20 +259,36 @@ static void soft_deleted_ml_workspace_names_the_way_out(void **state)
 	apply_converges(w);
 	control(w, "PUT", "lro/Microsoft.MachineLearningServices/workspaces",
 		"{\"delete\":\"sync\"}");
-	char *url = NULL;
-	assert_true(asprintf(&url, "%s?api-version=2025-09-01", ML_ID) > 0);
-	assert_int_equal(as_admin(w, "https://management.azure.com/.default", "DELETE", url, NULL),
-			 200);
-	free(url);
+	arm_outside(w, "DELETE", 200, "%s?api-version=2025-09-01", ML_ID);
 	E2E_EXPECT(w, 1, "Soft-deleted workspace exists", "apply", w->stack, "--env", "dev",
 		   "--auto-approve");
 	E2E_EXPECT(w, 1, "forceToPurge=true", "apply", w->stack, "--env", "dev", "--auto-approve");
 	E2E_EXPECT(w, 1, "Recently deleted", "apply", w->stack, "--env", "dev", "--auto-approve");
 	/* The fix: purge it, as the error says. */
-	assert_true(asprintf(&url, "%s?api-version=2025-09-01&forceToPurge=true", ML_ID) > 0);
-	assert_int_equal(as_admin(w, "https://management.azure.com/.default", "DELETE", url, NULL),
-			 200);
-	free(url);
+	arm_outside(w, "DELETE", 200, "%s?api-version=2025-09-01&forceToPurge=true", ML_ID);
+	apply_converges(w);
+}
+
+/* The key vault was deleted outside azapply: soft-deleted, it holds its
+ * name and the create answers 409 ConflictError; the error names recover
+ * and purge; after the purge, apply converges. */
+static void soft_deleted_key_vault_names_the_way_out(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+	arm_outside(w, "DELETE", 200, "%s?api-version=2023-07-01", VAULT_ID);
+	E2E_EXPECT(w, 1, "already exists in deleted state", "apply", w->stack, "--env", "dev",
+		   "--auto-approve");
+	E2E_EXPECT(w, 1, "az keyvault recover --name " VAULT, "apply", w->stack, "--env", "dev",
+		   "--auto-approve");
+	E2E_EXPECT(w, 1, "az keyvault purge --name " VAULT " --location westeurope", "apply",
+		   w->stack, "--env", "dev", "--auto-approve");
+	assert_true(logged(w, 409, "/vaults/" VAULT) > 0);
+	/* The fix: purge it, as the error says. */
+	arm_outside(w, "POST", 200,
+		    "/subscriptions/%s/providers/Microsoft.KeyVault/locations/westeurope/"
+		    "deletedVaults/%s/purge?api-version=2023-07-01",
+		    SUB, VAULT);
 	apply_converges(w);
 }
 
@@ -282,6 +319,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(operation_in_progress_is_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(soft_deleted_ml_workspace_names_the_way_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(soft_deleted_key_vault_names_the_way_out, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(spark_pool_write_only_fields_settle, setup,
 						teardown),
