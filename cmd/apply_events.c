@@ -63,7 +63,7 @@ void az_events_planned(az_apply_events *ev, const az_plan *plan)
 	ev->plan = plan;
 	for (size_t i = 0; i < plan->len; i++) {
 		const az_plan_item *it = &plan->items[i];
-		if (it->action == AZ_ACTION_NOOP || it->action == AZ_ACTION_READ)
+		if (az_action_writes_nothing(it->action))
 			continue;
 		json_t *e = event_new("planned");
 		json_object_set_new(e, "address", json_string(it->address));

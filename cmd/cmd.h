@@ -23,7 +23,9 @@
 enum {
 	AZ_EXIT_OK = 0,
 	AZ_EXIT_ERROR = 1,   /* an error, or invalid manifests */
-	AZ_EXIT_CHANGES = 2, /* plan --detailed-exitcode / drift: there are changes */
+	AZ_EXIT_CHANGES = 2, /* plan --detailed-exitcode / drift: there are changes;
+			      * apply: all done, but what it could not read is left
+			      * for the next run */
 	AZ_EXIT_USAGE = 64,  /* EX_USAGE: the command line is wrong */
 	AZ_EXIT_INTERRUPTED = 130, /* stopped by Ctrl-C before anything changed */
 };

@@ -545,6 +545,17 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	       res.not_started ? ", some not started (interrupted)" : "");
 	outcome = arc == 0 ? "complete" : "incomplete";
 	rc = arc == 0 ? AZ_EXIT_OK : AZ_EXIT_ERROR;
+	size_t unread = az_plan_count(&plan).deferred;
+	if (arc == 0 && unread) {
+		/* Not an error, and not done either: a pipeline that stops on
+		 * anything but 0 runs apply again rather than going green over a
+		 * workspace whose artifacts were never applied. */
+		fprintf(human, "%zu resource%s not read by this plan (marked ?) %s left for the "
+			       "next run: run apply again.\n",
+			unread, unread == 1 ? "" : "s", unread == 1 ? "is" : "are");
+		outcome = "deferred";
+		rc = AZ_EXIT_CHANGES;
+	}
 done:
 	az_lock_release(lock, session, &d);
 	lock_held = 0;

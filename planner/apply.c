@@ -257,7 +257,7 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 		settle_finished(&w);
 		while (!run.stop_starting && run.running < parallelism && w.ready_len) {
 			step *s = &run.steps[ready_pop(&w)];
-			if (s->item->action == AZ_ACTION_NOOP || s->item->action == AZ_ACTION_READ) {
+			if (az_action_writes_nothing(s->item->action)) {
 				s->state = STEP_DONE;
 				run.finished[run.finished_len++] = (size_t)(s - run.steps);
 			} else {
@@ -284,7 +284,7 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 		step *s = &run.steps[i];
 		switch (s->state) {
 		case STEP_DONE:
-			if (s->item->action != AZ_ACTION_NOOP && s->item->action != AZ_ACTION_READ)
+			if (!az_action_writes_nothing(s->item->action))
 				res->done++;
 			break;
 		case STEP_FAILED: res->failed++; break;

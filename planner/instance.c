@@ -35,6 +35,8 @@ int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags
 	inst->list_kinds = json_object();
 	inst->unmanaged = json_array();
 	inst->legacy = json_array();
+	inst->unopened = json_object();
+	inst->closed = json_object();
 	const az_project *p = &stack->set->project;
 	/* A stack without environments is one instance, "default". */
 	inst->name.env = stack->env ? stack->env : "default";
@@ -77,5 +79,7 @@ void az_instance_free(az_instance *inst)
 	json_decref(inst->list_kinds);
 	json_decref(inst->unmanaged);
 	json_decref(inst->legacy);
+	json_decref(inst->unopened);
+	json_decref(inst->closed);
 	memset(inst, 0, sizeof(*inst));
 }

@@ -48,6 +48,12 @@ typedef struct az_instance {
 	json_t *legacy;       /* ids marked by this stack without an environment,
 			       * declared by no manifest: left alone */
 	size_t requests;      /* list and read requests sent by the refresh */
+	/* Workspace id (lower case) -> address of the SynapseFirewallRule this
+	 * plan creates on it: its data plane may refuse the refresh for now. */
+	json_t *unopened;
+	/* The same, for those whose data plane did refuse: what lives there
+	 * is not read, and is planned on the next run (az_refresh_closed). */
+	json_t *closed;
 } az_instance;
 
 /* The instance of `stack` (its environment chosen) in the subscription the

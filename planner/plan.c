@@ -17,8 +17,14 @@ const char *az_action_name(az_action a)
 	case AZ_ACTION_REPLACE: return "replace";
 	case AZ_ACTION_DELETE: return "delete";
 	case AZ_ACTION_READ: return "read";
+	case AZ_ACTION_DEFER: return "defer";
 	}
 	return "?";
+}
+
+bool az_action_writes_nothing(az_action a)
+{
+	return a == AZ_ACTION_NOOP || a == AZ_ACTION_READ || a == AZ_ACTION_DEFER;
 }
 
 az_plan_item *az_plan_add(az_plan *p, const char *address, const az_kind *kind, az_action a)
@@ -49,6 +55,7 @@ az_plan_counts az_plan_count(const az_plan *p)
 		case AZ_ACTION_REPLACE: c.replace++; break;
 		case AZ_ACTION_DELETE: c.destroy++; break;
 		case AZ_ACTION_READ: c.read++; break;
+		case AZ_ACTION_DEFER: c.deferred++; break;
 		}
 	}
 	return c;
@@ -59,7 +66,8 @@ bool az_plan_has_changes(const az_plan *p)
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
 		/* A refresh-only plan changes nothing, but what it read differing
-		 * from the manifests is what --detailed-exitcode reports. */
+		 * from the manifests is what --detailed-exitcode reports. A
+		 * deferred resource is a change still to be planned. */
 		if (it->action == AZ_ACTION_READ ? it->diff.len > 0 : it->action != AZ_ACTION_NOOP)
 			return true;
 	}

@@ -150,6 +150,63 @@ static void plan_existing(az_instance *inst, az_plan_item *it, size_t i, az_diag
 			       "it; remove metadata.existing for azapply to create and own it");
 }
 
+/* A resource the refresh could not read because its workspace's data plane
+ * refused this address until the firewall rule this plan creates lets it
+ * in, or one that depends on such a resource: planned as "defer", so that
+ * nothing the plan did not read is created again, changed or pruned. The
+ * next plan, once the rule is there, reads and plans it. Sets
+ * deferred[i]. */
+static bool plan_deferred(az_instance *inst, az_plan *plan, size_t i, bool *deferred)
+{
+	az_node *n = &inst->nodes[i];
+	const az_resource *r = n->res;
+	const char *rule = NULL;
+	const char *after = NULL;
+	if (!az_refresh_closed(inst, n, &rule)) {
+		for (size_t j = 0; j < r->deps_len && !after; j++)
+			if (deferred[r->deps[j]])
+				after = inst->stack->resources[r->deps[j]].address;
+		if (!after)
+			return false;
+	}
+	deferred[i] = true;
+	az_plan_item *it = az_plan_add(plan, r->address, r->kind, AZ_ACTION_DEFER);
+	it->resource = i;
+	it->id = n->id ? az_xstrdup(n->id) : NULL;
+	it->pos = *az_srcmap_get(r->manifest->map, "/metadata/name");
+	it->reason = rule ? az_xasprintf("its workspace's data plane refuses this address until "
+					 "%s, which this plan creates, lets it in",
+					 rule)
+			  : az_xasprintf("it depends on %s, which is not read yet", after);
+	return true;
+}
+
+/* One note per workspace the plan could not read: what it means for the
+ * run after this one, and that nothing there is pruned meanwhile. */
+static void note_closed(az_instance *inst, const az_plan *plan, az_diags *d)
+{
+	const char *ws;
+	json_t *rule;
+	json_object_foreach(inst->closed, ws, rule) {
+		const char *name = strrchr(ws, '/');
+		size_t n = 0, len = strlen(ws);
+		for (size_t i = 0; i < plan->len; i++)
+			if (plan->items[i].action == AZ_ACTION_DEFER && plan->items[i].id &&
+			    strncasecmp(plan->items[i].id, ws, len) == 0)
+				n++;
+		az_diag *x = az_diag_add(d, AZ_SEV_WARNING, NULL, json_string_value(rule),
+					 "workspace '%s' refuses this address until %s is created: "
+					 "%zu resource%s in it not read, so not planned",
+					 name ? name + 1 : ws, json_string_value(rule), n,
+					 n == 1 ? "" : "s");
+		az_diag_set_detail(x, "a run stopped between the workspace and its firewall rule. "
+				      "This apply creates the rule and leaves the workspace's "
+				      "artifacts, role assignments and pruning alone; run apply "
+				      "again afterwards to plan them (the new rule may take a few "
+				      "minutes to let this address in; azapply waits for it)");
+	}
+}
+
 static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 {
 	az_node *n = &inst->nodes[i];
@@ -631,18 +688,26 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 	if (az_stack_order(stack, &order) != 0)
 		return AZ_EINVALID;
 	bool *wanted = targeted(stack, o, d);
+	bool *deferred = az_xcalloc(stack->len ? stack->len : 1, sizeof(*deferred));
 	az_identity_compute_all(inst, d);
 	int rc = az_diags_errors(d) > errors_before ? AZ_EINVALID : 0;
+	az_refresh_options ro = {
+		.prune = !wanted,
+		.creates = !out->refresh_only && !out->destroy,
+		.wanted = wanted,
+	};
 	if (rc == 0)
-		rc = az_refresh(inst, !wanted, d);
+		rc = az_refresh(inst, &ro, d);
 	out->refresh_requests = inst->requests;
 	if (rc == 0) {
 		for (size_t k = 0; k < stack->len; k++) {
 			size_t i = order[k];
 			if (!stack->resources[i].kind || (wanted && !wanted[i]))
 				continue;
-			plan_node(inst, out, i, d);
+			if (!plan_deferred(inst, out, i, deferred))
+				plan_node(inst, out, i, d);
 		}
+		note_closed(inst, out, d);
 		note_generic_kinds(inst, wanted, d);
 		if (!wanted) {
 			az_refresh_find_orphans(inst);
@@ -659,6 +724,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 			check_group_deletes(inst, out);
 	}
 	free(wanted);
+	free(deferred);
 	free(order);
 	if (rc == 0 && az_diags_errors(d) > errors_before)
 		rc = AZ_EINVALID;

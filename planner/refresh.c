@@ -15,6 +15,38 @@
 #include "resolve.h"
 #include "roles.h"
 
+/* The workspace key of inst->unopened that holds `id`, or NULL. */
+static const char *unopened_workspace(const az_instance *inst, const char *id)
+{
+	const char *key;
+	json_t *rule;
+	json_object_foreach(inst->unopened, key, rule) {
+		size_t n = strlen(key);
+		if (id && strncasecmp(id, key, n) == 0 && (id[n] == '/' || id[n] == '\0'))
+			return key;
+	}
+	return NULL;
+}
+
+/* A refusal this plan expected: the data plane of a workspace whose
+ * firewall rule it is about to create answered 403
+ * ClientIpAddressNotAuthorized. The workspace is recorded as closed and
+ * its failure is no error: what lives there is planned as not read yet,
+ * never as absent (nothing there is created again or pruned). */
+static bool closed_until_opened(az_instance *inst, const char *id, int err, const az_diags *pd)
+{
+	const char *ws = err && pd ? unopened_workspace(inst, id) : NULL;
+	for (size_t i = 0; ws && i < pd->len; i++) {
+		const az_diag *x = &pd->items[i];
+		if (x->http_status == 403 && x->code &&
+		    strcmp(x->code, "ClientIpAddressNotAuthorized") == 0) {
+			json_object_set(inst->closed, ws, json_object_get(inst->unopened, ws));
+			return true;
+		}
+	}
+	return false;
+}
+
 typedef struct pending_list {
 	az_instance *inst;
 	char *key;
@@ -25,7 +57,9 @@ typedef struct pending_list {
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 {
 	pending_list *pl = ud;
-	if (err == AZ_ENOTFOUND || (err == 0 && !live)) {
+	if (closed_until_opened(pl->inst, pl->key, err, pd)) {
+		/* Stays null: neither listed nor empty. */
+	} else if (err == AZ_ENOTFOUND || (err == 0 && !live)) {
 		/* The parent does not exist yet: nothing under it either. */
 		json_object_set_new(pl->inst->lists, pl->key, json_array());
 	} else if (err) {
@@ -42,6 +76,7 @@ static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 }
 
 typedef struct pending_read {
+	az_instance *inst;
 	az_node *n;
 	az_diags *d;
 	int *errors;
@@ -50,7 +85,9 @@ typedef struct pending_read {
 static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 {
 	pending_read *pr = ud;
-	if (err && err != AZ_ENOTFOUND) {
+	if (closed_until_opened(pr->inst, pr->n->id, err, pd)) {
+		/* Stays pending: not read. */
+	} else if (err && err != AZ_ENOTFOUND) {
 		(*pr->errors)++;
 		if (pd)
 			az_diags_move(pr->d, pd);
@@ -144,7 +181,9 @@ void az_refresh_match(az_instance *inst, az_node *n)
 	char *key = az_lowercase(n->collection);
 	json_t *items = json_object_get(inst->lists, key);
 	free(key);
-	if (!items)
+	/* Not listed (null: a closed workspace, or a failed list) is not an
+	 * empty list: the node stays unread. */
+	if (!json_is_array(items))
 		return;
 	const az_kind *k = n->res->kind;
 	bool by_name = synapse_side(k) && k->provider == AZ_PROVIDER_SYNAPSE;
@@ -267,7 +306,7 @@ static void request_deferred(az_instance *inst, az_diags *d, int *errors)
 			continue;
 		}
 		pending_read *pr = az_xcalloc(1, sizeof(*pr));
-		*pr = (pending_read){n, d, errors};
+		*pr = (pending_read){inst, n, d, errors};
 		inst->requests++;
 		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 	}
@@ -286,7 +325,7 @@ static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_di
 		if (!n->id)
 			return; /* the second wave knows more */
 		pending_read *pr = az_xcalloc(1, sizeof(*pr));
-		*pr = (pending_read){n, d, errors};
+		*pr = (pending_read){inst, n, d, errors};
 		inst->requests++;
 		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 		return;
@@ -320,9 +359,43 @@ static void request_collections(az_instance *inst, bool synapse_wave, az_diags *
 		}
 }
 
-int az_refresh(az_instance *inst, bool prune, az_diags *d)
+/* Workspaces whose declared firewall rule the first wave found missing,
+ * and that this plan creates: their data plane may refuse the second wave
+ * (a run stopped between a workspace and its rule). The session is told
+ * not to wait for a rule that does not exist yet to arrive. */
+static void find_unopened(az_instance *inst, const az_refresh_options *o)
+{
+	for (size_t i = 0; o->creates && i < inst->len; i++) {
+		const az_node *rule = &inst->nodes[i];
+		const az_kind *k = rule->res->kind;
+		if (!k || strcmp(k->name, "SynapseFirewallRule") != 0 || rule->state != AZ_NODE_ABSENT ||
+		    !rule->id || rule->res->existing || (o->wanted && !o->wanted[i]))
+			continue;
+		char *ws = az_lowercase(rule->id);
+		char *end = strstr(ws, "/firewallrules/");
+		if (end) {
+			*end = '\0';
+			if (!json_object_get(inst->unopened, ws))
+				json_object_set_new(inst->unopened, ws, json_string(rule->res->address));
+			az_session_expect_refusal(inst->session, ws);
+		}
+		free(ws);
+	}
+}
+
+bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **rule)
+{
+	const char *ws = n->state == AZ_NODE_PENDING ? unopened_workspace(inst, n->id) : NULL;
+	json_t *r = ws ? json_object_get(inst->closed, ws) : NULL;
+	if (r && rule)
+		*rule = json_string_value(r);
+	return r != NULL;
+}
+
+int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 {
 	int errors = 0;
+	bool prune = o->prune;
 	request_collections(inst, false, d, &errors);
 	if (prune)
 		request_prune_lists(inst, false, d, &errors);
@@ -330,6 +403,7 @@ int az_refresh(az_instance *inst, bool prune, az_diags *d)
 	for (size_t i = 0; i < inst->len; i++)
 		if (inst->nodes[i].res->kind && !synapse_side(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);
+	find_unopened(inst, o);
 	request_collections(inst, true, d, &errors);
 	if (prune)
 		request_prune_lists(inst, true, d, &errors);

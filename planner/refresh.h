@@ -6,7 +6,11 @@
  * the session's loop; Synapse collections in a second wave, once it is
  * known which workspaces exist (their data-plane host only answers for a
  * workspace that does). A list that could not be read completely fails the
- * refresh: it never reads as an empty collection. Private to planner/.
+ * refresh: it never reads as an empty collection. The one refusal that is
+ * not a failure: a workspace's data plane refusing this address while the
+ * firewall rule that admits it is still to be created by this very plan
+ * (a run stopped between the two). What lives there is then "not read",
+ * which is neither present nor absent. Private to planner/.
  */
 #ifndef AZAPPLY_REFRESH_H
 #define AZAPPLY_REFRESH_H
@@ -15,9 +19,22 @@
 
 #include "instance.h"
 
-/* Reads the live state of every node; with `prune`, also the collections
- * where this instance's orphans can be. AZ_EUPSTREAM when a read failed. */
-int az_refresh(az_instance *inst, bool prune, az_diags *d);
+typedef struct az_refresh_options {
+	bool prune;         /* also list where this instance's orphans can be */
+	/* The plan creates what is missing (neither refresh-only nor destroy):
+	 * a workspace whose declared firewall rule it creates may refuse its
+	 * data plane until then, and that is not an error (az_refresh_closed). */
+	bool creates;
+	const bool *wanted; /* --target: the resources planned; NULL = all */
+} az_refresh_options;
+
+/* Reads the live state of every node. AZ_EUPSTREAM when a read failed. */
+int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d);
+/* Whether node `n` lives in a workspace whose data plane refused the
+ * refresh until the firewall rule this plan creates lets it in; `rule`
+ * gets that rule's address. Such a node was not read: neither present
+ * nor absent. */
+bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **rule);
 /* Finds a node's live item in its listed collection. */
 void az_refresh_match(az_instance *inst, az_node *n);
 /* Collects the orphans (this instance's marker, no manifest) and what is

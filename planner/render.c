@@ -24,6 +24,7 @@ static const char *symbol(const az_plan_item *it)
 	case AZ_ACTION_REPLACE: return "-/+";
 	case AZ_ACTION_DELETE: return "-";
 	case AZ_ACTION_READ: return "<=";
+	case AZ_ACTION_DEFER: return "?";
 	case AZ_ACTION_NOOP: return " ";
 	}
 	return "?";
@@ -60,6 +61,7 @@ static const char *headline(const az_plan_item *it)
 		return it->manifest_changed ? "differs: its manifest changed since the last apply"
 					    : "changed outside azapply";
 	case AZ_ACTION_NOOP: return "has no changes";
+	case AZ_ACTION_DEFER: return "is not read yet: the next plan plans it";
 	}
 	return "";
 }
@@ -163,6 +165,8 @@ static void summary_line(az_buf *out, const az_plan *p)
 		      c.update, c.replace, c.destroy);
 	if (c.refused)
 		az_buf_printf(out, " %zu refused.", c.refused);
+	if (c.deferred)
+		az_buf_printf(out, " %zu not read yet: apply, then plan again.", c.deferred);
 }
 
 /* metadata.existing resources, after the plan: what it reads and never
@@ -252,10 +256,11 @@ json_t *az_plan_to_json(const az_plan *p)
 	json_object_set_new(root, "destroy", json_boolean(p->destroy));
 	json_object_set_new(root, "changes", json_boolean(az_plan_has_changes(p)));
 	json_object_set_new(root, "summary",
-			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "add", (json_int_t)c.create,
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "add", (json_int_t)c.create,
 				      "change", (json_int_t)c.update, "replace", (json_int_t)c.replace,
 				      "destroy", (json_int_t)c.destroy, "noop", (json_int_t)c.noop,
-				      "refused", (json_int_t)c.refused));
+				      "deferred", (json_int_t)c.deferred, "refused",
+				      (json_int_t)c.refused));
 	json_t *resources = json_array();
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
@@ -294,6 +299,7 @@ static const char *action_label(const az_plan_item *it)
 	case AZ_ACTION_REPLACE: return "-/+ replace";
 	case AZ_ACTION_DELETE: return "- delete";
 	case AZ_ACTION_READ: return "read";
+	case AZ_ACTION_DEFER: return "? not read yet";
 	case AZ_ACTION_NOOP: return it->adopt ? "adopt" : "no-op";
 	}
 	return "";

@@ -21,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth/auth.h"
 
@@ -37,6 +38,8 @@ struct az_session {
 	az_credential *cred;
 	az_http_client *http;
 	az_session_counts n;
+	char **unopened;   /* scopes whose refusal is expected (az_session_expect_refusal) */
+	size_t unopened_len;
 };
 
 /* ---------------------------------------------------------------------
@@ -198,7 +201,29 @@ void az_session_free(az_session *s)
 	az_http_client_free(s->http);
 	az_credential_free(s->cred);
 	az_cloud_free(s->cloud);
+	for (size_t i = 0; i < s->unopened_len; i++)
+		free(s->unopened[i]);
+	free(s->unopened);
 	free(s);
+}
+
+void az_session_expect_refusal(az_session *s, const char *scope)
+{
+	if (az_session_refusal_expected(s, scope))
+		return;
+	s->unopened = az_xrealloc(s->unopened, (s->unopened_len + 1) * sizeof(*s->unopened));
+	s->unopened[s->unopened_len++] = az_xstrdup(scope);
+}
+
+bool az_session_refusal_expected(const az_session *s, const char *id)
+{
+	for (size_t i = 0; id && i < s->unopened_len; i++) {
+		size_t n = strlen(s->unopened[i]);
+		/* ARM ids compare without case, and a scope holds what is below it. */
+		if (strncasecmp(id, s->unopened[i], n) == 0 && (id[n] == '\0' || id[n] == '/'))
+			return true;
+	}
+	return false;
 }
 
 az_http_client *az_session_http(az_session *s)

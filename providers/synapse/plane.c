@@ -140,6 +140,7 @@ static void read_answered(void *ud, int err, json_t *live, az_diags *d)
 	az_http_client *c = az_session_http(op->s);
 	long delay = az_retry_delay_ms(2000, op->tries);
 	if (err && az_diags_have_code(d, az_synapse_access_codes) &&
+	    !az_session_refusal_expected(op->s, op->id) &&
 	    az_http_now_ms(c) - op->started_ms + delay <= az_synapse_access_wait_ms()) {
 		op->tries++;
 		az_diags_clear(d);

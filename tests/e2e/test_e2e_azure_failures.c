@@ -7,6 +7,11 @@
  * - The Synapse data-plane firewall: an address no rule allows gets 403
  *   ClientIpAddressNotAuthorized; azapply names the SynapseFirewallRule to
  *   add, with the address.
+ * - A run stopped between a workspace and its declared firewall rule: the
+ *   next plan cannot read the workspace's data plane, and plans the rule
+ *   with what lives behind it marked "not read yet" (never created again,
+ *   changed or pruned); apply creates the rule, exits 2, and the run after
+ *   it reads, prunes and converges.
  * - Synapse RBAC: a principal without a Synapse role gets 403 Unauthorized;
  *   azapply names the role to grant and to whom. A role granted seconds ago
  *   takes effect late (propagation): azapply waits for it, bounded.
@@ -75,8 +80,10 @@ static void apply_converges(e2e_world *w)
 	E2E_EXPECT(w, 0, NO_CHANGES, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
 }
 
-/* How many logged requests to a path holding `path` answered `status`. */
-static int logged(e2e_world *w, int status, const char *path)
+/* How many logged requests to a path holding `path` (in any case: Azure
+ * answers artifact ids with the collection in lower case) were sent with
+ * `method` (NULL: any) and answered `status` (0: any). */
+static int count_logged(e2e_world *w, const char *method, int status, const char *path)
 {
 	json_t *log = e2e_log(w);
 	int n = 0;
@@ -84,12 +91,24 @@ static int logged(e2e_world *w, int status, const char *path)
 	json_t *req;
 	json_array_foreach(json_object_get(log, "requests"), i, req) {
 		const char *p = json_string_value(json_object_get(req, "path"));
-		if (json_integer_value(json_object_get(req, "status")) == status && p &&
-		    strstr(p, path))
+		const char *m = json_string_value(json_object_get(req, "method"));
+		if (p && m && (!method || strcmp(m, method) == 0) &&
+		    (!status || json_integer_value(json_object_get(req, "status")) == status) &&
+		    strcasestr(p, path))
 			n++;
 	}
 	json_decref(log);
 	return n;
+}
+
+static int logged(e2e_world *w, int status, const char *path)
+{
+	return count_logged(w, NULL, status, path);
+}
+
+static int sent(e2e_world *w, const char *method, const char *path)
+{
+	return count_logged(w, method, 0, path);
 }
 
 /* A request to any emulated host with the built-in service principal's
@@ -128,6 +147,17 @@ static void arm_outside(e2e_world *w, const char *method, long status, const cha
 	free(url);
 }
 
+/* The manifest of the rule that admits the runner's address, 198.51.100.7. */
+static void declare_rule(e2e_world *w)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/25-ci-firewall-rule.yaml", w->stack);
+	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\n"
+			"metadata: {name: allow-ci}\n"
+			"spec:\n  workspace: synapse\n  name: allow-ci\n  properties:\n"
+			"    startIpAddress: 198.51.100.7\n    endIpAddress: 198.51.100.7\n");
+}
+
 /* The firewall refuses the runner's address: the error names the rule to
  * add and the address; created as the error says (the CLI, then declared),
  * the next apply takes it over and converges. */
@@ -151,13 +181,46 @@ static void firewall_names_the_rule(void **state)
 				 "provisioningState", "Succeeded");
 	e2e_arm_put(w, WS_ID "/firewallRules/allow-ci", rule);
 	json_decref(rule);
-	char path[400];
-	snprintf(path, sizeof(path), "%s/25-ci-firewall-rule.yaml", w->stack);
-	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\n"
-			"metadata: {name: allow-ci}\n"
-			"spec:\n  workspace: synapse\n  name: allow-ci\n  properties:\n"
-			"    startIpAddress: 198.51.100.7\n    endIpAddress: 198.51.100.7\n");
+	declare_rule(w);
 	apply_converges(w);
+}
+
+/* A run stopped after the workspace, before its declared firewall rule;
+ * meanwhile a SQL script left the manifests. The data plane refuses this
+ * address, so the next plan cannot read what lives there: it plans the
+ * rule and marks the rest "not read yet", and waits for no rule (one
+ * refusal per collection, not AZAPPLY_ACCESS_WAIT_SECONDS of them). Apply
+ * creates the rule and nothing behind it (no prune of what it never read)
+ * and exits 2; the apply after it prunes the script and converges. */
+static void declared_rule_opens_the_workspace_on_the_next_run(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+	declare_rule(w);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/44-sql-script.yaml", w->stack);
+	assert_int_equal(remove(path), 0);
+	control(w, "PUT", "settings", "{\"synapseFirewall\":true,\"clientIp\":\"198.51.100.7\"}");
+
+	e2e_clear_log(w);
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 2, "+ SynapseFirewallRule/allow-ci");
+	e2e_expect(&r, 2, "? Pipeline/nightly-training");
+	e2e_expect(&r, 2, "? Trigger/");
+	e2e_expect(&r, 2, "refuses this address until SynapseFirewallRule/allow-ci is created");
+	assert_null(strstr(r.out, "SqlScript/predict"));
+	run_result_free(&r);
+	assert_int_equal(logged(w, 403, "/pipelines"), 1);
+
+	e2e_clear_log(w);
+	E2E_EXPECT(w, 2, "run apply again", "apply", w->stack, "--env", "dev", "--auto-approve");
+	assert_int_equal(sent(w, "PUT", "/firewallRules/allow-ci"), 1);
+	assert_int_equal(sent(w, "DELETE", "/sqlScripts/predict"), 0);
+	assert_int_equal(sent(w, "PUT", "/pipelines/"), 0);
+
+	e2e_clear_log(w);
+	apply_converges(w);
+	assert_int_equal(sent(w, "DELETE", "/sqlScripts/predict"), 1);
 }
 
 /* The child's environment signed in as another service principal, waiting
@@ -315,6 +378,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(firewall_names_the_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(declared_rule_opens_the_workspace_on_the_next_run,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(synapse_rbac_names_the_role_and_waits_for_it, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(operation_in_progress_is_retried, setup, teardown),

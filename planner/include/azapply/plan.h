@@ -2,7 +2,7 @@
  * plan.h - what azapply will do, resource by resource, and how it is shown.
  *
  * A plan is a closed set of actions (no-op, create, update, replace,
- * delete, read) with the property-level diff behind each. The reason for
+ * delete, read, defer) with the property-level diff behind each. The reason for
  * an action is for display only: apply never branches on it. The same plan
  * renders as text for a terminal, versioned JSON for tools and markdown for
  * a pull-request comment; secrets never appear in any of them.
@@ -19,9 +19,16 @@ typedef enum az_action {
 	AZ_ACTION_REPLACE,
 	AZ_ACTION_DELETE,
 	AZ_ACTION_READ, /* refresh-only: nothing will change */
+	/* Not read, so not planned: it lives behind a data plane that refuses
+	 * this address until a firewall rule in this plan lets it in (or it
+	 * depends on such a resource). Nothing happens to it now; the next
+	 * plan reads it. */
+	AZ_ACTION_DEFER,
 } az_action;
 
 const char *az_action_name(az_action a); /* "create", "update", ... "no-op" */
+/* No-op, read and defer: apply sends nothing for them. */
+bool az_action_writes_nothing(az_action a);
 
 typedef struct az_plan_item {
 	char *address;        /* Kind/name */
@@ -61,7 +68,7 @@ typedef struct az_plan {
 } az_plan;
 
 typedef struct az_plan_counts {
-	size_t create, update, replace, destroy, noop, read, refused;
+	size_t create, update, replace, destroy, noop, read, deferred, refused;
 } az_plan_counts;
 
 typedef struct az_plan_options {

@@ -321,6 +321,13 @@ void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *
 /* Which credential and identity would be used, the tenant, the audiences
  * and token expiry; never a token. *out is a new JSON object. */
 int az_session_describe(az_session *s, json_t **out, az_diags *d);
+/* A scope (an ARM id) whose data plane the caller expects to refuse it:
+ * the Synapse workspace whose firewall rule the plan is about to create.
+ * Reads under it that meet an access refusal answer it at once, instead of
+ * waiting AZAPPLY_ACCESS_WAIT_SECONDS for a rule that does not exist yet
+ * to arrive. */
+void az_session_expect_refusal(az_session *s, const char *scope);
+bool az_session_refusal_expected(const az_session *s, const char *id);
 /* Requests sent so far: {"requests": n, "reads": n, "writes": n, "deletes": n, "polls": n}. */
 json_t *az_session_stats(const az_session *s);
 
