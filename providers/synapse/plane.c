@@ -31,6 +31,10 @@
 
 const char *const az_synapse_access_codes[] = {"ClientIpAddressNotAuthorized", "Unauthorized",
 					       NULL};
+/* The refusal a plan may expect (az_session_expect_refusal): the firewall's,
+ * while the rule that admits this address is still to be created. A Synapse
+ * role missing is never expected: it is waited for as ever. */
+static const char *const firewall_refusal[] = {"ClientIpAddressNotAuthorized", NULL};
 
 long az_synapse_access_wait_ms(void)
 {
@@ -139,8 +143,9 @@ static void read_answered(void *ud, int err, json_t *live, az_diags *d)
 	read_op *op = ud;
 	az_http_client *c = az_session_http(op->s);
 	long delay = az_retry_delay_ms(2000, op->tries);
-	if (err && az_diags_have_code(d, az_synapse_access_codes) &&
-	    !az_session_refusal_expected(op->s, op->id) &&
+	bool expected = az_diags_have_code(d, firewall_refusal) &&
+			az_session_refusal_expected(op->s, op->id);
+	if (err && !expected && az_diags_have_code(d, az_synapse_access_codes) &&
 	    az_http_now_ms(c) - op->started_ms + delay <= az_synapse_access_wait_ms()) {
 		op->tries++;
 		az_diags_clear(d);

@@ -323,7 +323,8 @@ void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *
 int az_session_describe(az_session *s, json_t **out, az_diags *d);
 /* A scope (an ARM id) whose data plane the caller expects to refuse it:
  * the Synapse workspace whose firewall rule the plan is about to create.
- * Reads under it that meet an access refusal answer it at once, instead of
+ * Reads under it that meet the firewall's refusal (403
+ * ClientIpAddressNotAuthorized) answer it at once, instead of
  * waiting AZAPPLY_ACCESS_WAIT_SECONDS for a rule that does not exist yet
  * to arrive. */
 void az_session_expect_refusal(az_session *s, const char *scope);
