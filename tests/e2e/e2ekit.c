@@ -214,6 +214,23 @@ size_t e2e_count_requests(e2e_world *w, const char *method, const char *part)
 	return n;
 }
 
+size_t e2e_count_sent(e2e_world *w, const char *method, int status, const char *part)
+{
+	json_t *log = e2e_log(w);
+	size_t n = 0, i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *m = json_string_value(json_object_get(q, "method"));
+		const char *p = json_string_value(json_object_get(q, "path"));
+		n += m && p && (!method || strcmp(m, method) == 0) &&
+		     (!status || json_integer_value(json_object_get(q, "status")) == status) &&
+		     strcasestr(p, part);
+	}
+	json_decref(log);
+	return n;
+}
+
 json_t *e2e_store(e2e_world *w)
 {
 	json_t *s = NULL;

@@ -74,6 +74,11 @@ void e2e_clear_log(e2e_world *w);
  * method Azure accepted (2xx: a write refused while a workspace is busy
  * and retried is not a second write); with NULL, every write (not GET). */
 size_t e2e_count_requests(e2e_world *w, const char *method, const char *part);
+/* Every logged request on a path holding `part` in any case (Azure answers
+ * artifact ids with the collection in lower case), sent with `method`
+ * (NULL: any) and answered `status` (0: any), refused ones included: what
+ * was never sent at all. */
+size_t e2e_count_sent(e2e_world *w, const char *method, int status, const char *part);
 /* The emulator's whole store. */
 json_t *e2e_store(e2e_world *w);
 /* One ARM resource as stored (the control API), NULL when absent; and an

@@ -80,37 +80,6 @@ static void apply_converges(e2e_world *w)
 	E2E_EXPECT(w, 0, NO_CHANGES, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
 }
 
-/* How many logged requests to a path holding `path` (in any case: Azure
- * answers artifact ids with the collection in lower case) were sent with
- * `method` (NULL: any) and answered `status` (0: any). */
-static int count_logged(e2e_world *w, const char *method, int status, const char *path)
-{
-	json_t *log = e2e_log(w);
-	int n = 0;
-	size_t i;
-	json_t *req;
-	json_array_foreach(json_object_get(log, "requests"), i, req) {
-		const char *p = json_string_value(json_object_get(req, "path"));
-		const char *m = json_string_value(json_object_get(req, "method"));
-		if (p && m && (!method || strcmp(m, method) == 0) &&
-		    (!status || json_integer_value(json_object_get(req, "status")) == status) &&
-		    strcasestr(p, path))
-			n++;
-	}
-	json_decref(log);
-	return n;
-}
-
-static int logged(e2e_world *w, int status, const char *path)
-{
-	return count_logged(w, NULL, status, path);
-}
-
-static int sent(e2e_world *w, const char *method, const char *path)
-{
-	return count_logged(w, method, 0, path);
-}
-
 /* A request to any emulated host with the built-in service principal's
  * token for `scope`; the status. */
 static long as_admin(e2e_world *w, const char *scope, const char *method, const char *url,
@@ -172,7 +141,7 @@ static void firewall_names_the_rule(void **state)
 	           " --resource-group rg-mlplatform-dev --name allow-ci --start-ip-address "
 	           "198.51.100.7",
 	           "plan", w->stack, "--env", "dev");
-	assert_true(logged(w, 403, "/pipelines") > 0);
+	assert_true(e2e_count_sent(w, NULL, 403, "/pipelines") > 0);
 
 	/* The fix: the rule made with the CLI, and declared. */
 	json_t *rule = json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "name", "allow-ci", "type",
@@ -210,17 +179,17 @@ static void declared_rule_opens_the_workspace_on_the_next_run(void **state)
 	e2e_expect(&r, 2, "refuses this address until SynapseFirewallRule/allow-ci is created");
 	assert_null(strstr(r.out, "SqlScript/predict"));
 	run_result_free(&r);
-	assert_int_equal(logged(w, 403, "/pipelines"), 1);
+	assert_int_equal(e2e_count_sent(w, NULL, 403, "/pipelines"), 1);
 
 	e2e_clear_log(w);
 	E2E_EXPECT(w, 2, "run apply again", "apply", w->stack, "--env", "dev", "--auto-approve");
-	assert_int_equal(sent(w, "PUT", "/firewallRules/allow-ci"), 1);
-	assert_int_equal(sent(w, "DELETE", "/sqlScripts/predict"), 0);
-	assert_int_equal(sent(w, "PUT", "/pipelines/"), 0);
+	assert_int_equal(e2e_count_sent(w, "PUT", 0, "/firewallRules/allow-ci"), 1);
+	assert_int_equal(e2e_count_sent(w, "DELETE", 0, "/sqlScripts/predict"), 0);
+	assert_int_equal(e2e_count_sent(w, "PUT", 0, "/pipelines/"), 0);
 
 	e2e_clear_log(w);
 	apply_converges(w);
-	assert_int_equal(sent(w, "DELETE", "/sqlScripts/predict"), 1);
+	assert_int_equal(e2e_count_sent(w, "DELETE", 0, "/sqlScripts/predict"), 1);
 }
 
 /* The child's environment signed in as another service principal, waiting
@@ -293,8 +262,8 @@ static void synapse_rbac_names_the_role_and_waits_for_it(void **state)
 	e2e_expect(&r, 0, NO_CHANGES);
 	run_result_free(&r);
 	/* Refused first, let in once the grant arrived. */
-	assert_true(logged(w, 403, "/pipelines") > 0);
-	assert_true(logged(w, 200, "/pipelines") > 0);
+	assert_true(e2e_count_sent(w, NULL, 403, "/pipelines") > 0);
+	assert_true(e2e_count_sent(w, NULL, 200, "/pipelines") > 0);
 	free(env);
 }
 
@@ -310,7 +279,7 @@ static void operation_in_progress_is_retried(void **state)
 	control(w, "PUT", "lro/Microsoft.Synapse/workspaces/sqlPools",
 		"{\"put\":\"async\",\"polls\":3}");
 	apply_converges(w);
-	assert_true(logged(w, 409, "/sqlPools/") + logged(w, 409, "/bigDataPools/") > 0);
+	assert_true(e2e_count_sent(w, NULL, 409, "/sqlPools/") + e2e_count_sent(w, NULL, 409, "/bigDataPools/") > 0);
 }
 
 /* The ML workspace was deleted outside azapply: soft-deleted, it holds its
@@ -346,7 +315,7 @@ static void soft_deleted_key_vault_names_the_way_out(void **state)
 		   "--auto-approve");
 	E2E_EXPECT(w, 1, "az keyvault purge --name " VAULT " --location westeurope", "apply",
 		   w->stack, "--env", "dev", "--auto-approve");
-	assert_true(logged(w, 409, "/vaults/" VAULT) > 0);
+	assert_true(e2e_count_sent(w, NULL, 409, "/vaults/" VAULT) > 0);
 	/* The fix: purge it, as the error says. */
 	arm_outside(w, "POST", 200,
 		    "/subscriptions/%s/providers/Microsoft.KeyVault/locations/westeurope/"
