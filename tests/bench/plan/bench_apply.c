@@ -49,18 +49,8 @@ int main(int argc, char **argv)
 
 	stackgen_write_pipelines(par, "ws000", artifacts, "pipelines.yaml");
 	stackgen_write_pipelines(seq, "ws000", artifacts, "pipelines.yaml");
-	char settings[96];
-	snprintf(settings, sizeof(settings), "{\"latencyMs\":%d,\"lroPolls\":3}", latency);
-	bench_settings(&b, settings);
-
-	char p[16];
-	snprintf(p, sizeof(p), "%d", parallelism);
-	const char *apply_par[] = {"apply", par, "--auto-approve", "--parallelism", p, NULL};
-	double t_par = bench_azapply(&b, 0, &r, apply_par);
-	run_result_free(&r);
-	const char *apply_seq[] = {"apply", seq, "--auto-approve", "--parallelism", "1", NULL};
-	double t_seq = bench_azapply(&b, 0, &r, apply_seq);
-	run_result_free(&r);
+	double t_par, t_seq;
+	bench_apply_parallel_and_serial(&b, par, seq, parallelism, latency, &t_par, &t_seq);
 
 	printf("%d pipelines, %d ms latency per request, 3 polls per operation:\n", artifacts, latency);
 	printf("  parallelism %d: %.2f s\n", parallelism, t_par);

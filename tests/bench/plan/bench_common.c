@@ -128,6 +128,23 @@ void bench_settings(bench *b, const char *json)
 	}
 }
 
+void bench_apply_parallel_and_serial(bench *b, const char *par, const char *seq, int parallelism,
+				     int latency_ms, double *t_par, double *t_seq)
+{
+	char settings[96];
+	snprintf(settings, sizeof(settings), "{\"latencyMs\":%d,\"lroPolls\":3}", latency_ms);
+	bench_settings(b, settings);
+	char p[16];
+	snprintf(p, sizeof(p), "%d", parallelism);
+	run_result r;
+	const char *apply_par[] = {"apply", par, "--auto-approve", "--parallelism", p, NULL};
+	*t_par = bench_azapply(b, 0, &r, apply_par);
+	run_result_free(&r);
+	const char *apply_seq[] = {"apply", seq, "--auto-approve", "--parallelism", "1", NULL};
+	*t_seq = bench_azapply(b, 0, &r, apply_seq);
+	run_result_free(&r);
+}
+
 json_t *bench_written_urls(bench *b)
 {
 	json_t *log = NULL, *seen = json_object(), *out = json_array();

@@ -37,6 +37,12 @@ json_t *bench_written_urls(bench *b);
  * wall seconds and counts failures in *failed. */
 double bench_get_each(bench *b, const json_t *urls, int in_flight, size_t *failed);
 void bench_settings(bench *b, const char *json);
+/* The comparison the apply benchmarks make, both sides run for real: with
+ * `latency_ms` per request and three polls per operation, applies `par`
+ * with --parallelism `parallelism`, then `seq` one at a time; their wall
+ * seconds in *t_par and *t_seq. */
+void bench_apply_parallel_and_serial(bench *b, const char *par, const char *seq, int parallelism,
+				     int latency_ms, double *t_par, double *t_seq);
 /* The integer after `--name` on the command line, or `fallback`. */
 int bench_arg(int argc, char **argv, const char *name, int fallback);
 

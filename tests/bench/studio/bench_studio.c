@@ -162,18 +162,8 @@ int main(int argc, char **argv)
 	}
 	const char *par = dirs[0], *seq = dirs[1];
 	run_result r;
-	char settings[96];
-	snprintf(settings, sizeof(settings), "{\"latencyMs\":%d,\"lroPolls\":3}", latency);
-	bench_settings(&b, settings);
-
-	char p[16];
-	snprintf(p, sizeof(p), "%d", parallelism);
-	const char *apply_par[] = {"apply", par, "--auto-approve", "--parallelism", p, NULL};
-	double t_par = bench_azapply(&b, 0, &r, apply_par);
-	run_result_free(&r);
-	const char *apply_seq[] = {"apply", seq, "--auto-approve", "--parallelism", "1", NULL};
-	double t_seq = bench_azapply(&b, 0, &r, apply_seq);
-	run_result_free(&r);
+	double t_par, t_seq;
+	bench_apply_parallel_and_serial(&b, par, seq, parallelism, latency, &t_par, &t_seq);
 
 	bench_clear_log(&b);
 	const char *plan[] = {"plan", par, "--detailed-exitcode", NULL};
