@@ -125,6 +125,9 @@ int az_open_source(az_file_source *out, const char *dir, az_diags *d);
 					"default: fail at once)", NULL}
 /* --lock-timeout in seconds; a usage error for anything else. */
 int az_cmd_lock_timeout(const az_args *args, int *seconds);
+/* --parallelism (resources in flight) when the command declares it, 0 when
+ * not given; a usage error for anything but 1 to 1000. */
+int az_cmd_parallelism(const az_args *args, int *out);
 
 /* Shared by the commands that talk to Azure (setup.c). */
 /* Where the manifests come from: DIR, or DIR in a commit's tree. */

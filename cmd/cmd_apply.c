@@ -23,7 +23,7 @@ static const char *const APPLY_OUTPUTS[] = {"text", "json", NULL};
 static const az_option APPLY_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
 	{"auto-approve", 0, NULL, "apply without asking (required without a terminal)", NULL},
-	{"parallelism", 'p', "N", "changes in flight at once (default 10)", NULL},
+	{"parallelism", 'p', "N", "resources in flight at once (default 10); requests in flight: twice as many, 16 to 250", NULL},
 	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
 	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
 	AZ_SELECTOR_OPTION,
@@ -400,12 +400,9 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		goto done;
 	/* import has no --parallelism (it applies one resource), and asking
 	 * for an option a command does not declare aborts. */
-	const char *p = req->import_id ? NULL : az_arg(args, "parallelism");
-	char *end = NULL;
-	long parallelism = p ? strtol(p, &end, 10) : 0;
-	if (p && (parallelism <= 0 || parallelism > 1000 || *end != '\0')) {
-		rc = az_usage_error(args->cmd, "--parallelism takes a number from 1 to 1000, not '%s'",
-				    p);
+	int parallelism = 0;
+	if (!req->import_id && az_cmd_parallelism(args, &parallelism) != 0) {
+		rc = AZ_EXIT_USAGE;
 		goto out;
 	}
 	int lock_timeout = 0;
@@ -505,7 +502,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		goto done;
 	}
 	az_apply_options ao = {
-		.parallelism = (int)parallelism,
+		.parallelism = parallelism,
 		.fail_fast = req->import_id ? false : az_arg_flag(args, "fail-fast"),
 		.progress = progress,
 		.tick = status_tick,

@@ -18,6 +18,7 @@ static const char *const DRIFT_OUTPUTS[] = {"text", "json", "markdown", NULL};
 static const az_option DRIFT_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
 	AZ_SELECTOR_OPTION,
+	{"parallelism", 'p', "N", "resources in flight at once; requests in flight: twice as many, 16 to 250", NULL},
 	{"include-unmanaged", 0, NULL, "also list resources in managed scopes that no manifest declares", NULL},
 	{"output", 'o', "FORMAT", "text (default), json or markdown", DRIFT_OUTPUTS},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
@@ -188,6 +189,9 @@ static int drift_exec(const az_args *args)
 	az_format format = az_cmd_format(args);
 	az_plan_options po = {.refresh_only = true,
 			      .include_unmanaged = az_arg_flag(args, "include-unmanaged")};
+	int parallelism = 0;
+	if (az_cmd_parallelism(args, &parallelism) != 0)
+		return AZ_EXIT_USAGE;
 	az_cmd_run run;
 	int rc = AZ_EXIT_ERROR;
 	if (az_cmd_run_plan(&run, args, &po) == 0) {
@@ -204,7 +208,7 @@ static int drift_exec(const az_args *args)
 const az_command cmd_drift = {
 	.name = "drift",
 	.summary = "Report where Azure has drifted from the manifests",
-	.usage = "azapply drift [DIR] [--env NAME] [--selector KEY=VALUE]... [--include-unmanaged] [--output text|json|markdown] "
+	.usage = "azapply drift [DIR] [--env NAME] [--selector KEY=VALUE]... [--include-unmanaged] [--parallelism N] [--output text|json|markdown] "
 		 "[--git-ref REF [--repo PATH]]",
 	.description =
 		"Reads live state and reports, per resource: changed outside azapply (with the\n"

@@ -16,6 +16,7 @@ static const az_option PLAN_OPTIONS[] = {
 	{"target", 't', "ADDR", "plan only this resource and what it needs (repeatable)", NULL},
 	AZ_SELECTOR_OPTION,
 	{"out", 0, "FILE", "save the plan to FILE for `azapply apply FILE` (mode 0600)", NULL},
+	{"parallelism", 'p', "N", "resources in flight at once; requests in flight: twice as many, 16 to 250", NULL},
 	{"detailed-exitcode", 0, NULL, "exit 2 when there are changes, 0 when none", NULL},
 	{"refresh-only", 0, NULL, "read live state and report drift; propose nothing", NULL},
 	{"destroy", 0, NULL, "preview `azapply destroy`: delete everything this instance owns", NULL},
@@ -67,6 +68,9 @@ static int plan_exec(const az_args *args)
 		.refresh_only = az_arg_flag(args, "refresh-only"),
 		.destroy = az_arg_flag(args, "destroy"),
 	};
+	int parallelism = 0;
+	if (az_cmd_parallelism(args, &parallelism) != 0)
+		return AZ_EXIT_USAGE;
 	if (po.destroy && po.refresh_only)
 		return az_usage_error(args->cmd, "--destroy proposes deletes; --refresh-only proposes "
 						 "nothing: choose one");
@@ -96,7 +100,7 @@ const az_command cmd_plan = {
 	.name = "plan",
 	.summary = "Show what apply would change in Azure",
 	.usage = "azapply plan [DIR] [--env NAME] [--target ADDR]... [--selector KEY=VALUE]... "
-		 "[--out FILE] "
+		 "[--out FILE] [--parallelism N] "
 		 "[--detailed-exitcode] [--refresh-only] [--destroy] [--output text|json|markdown] "
 		 "[--git-ref REF [--repo PATH]]",
 	.description =

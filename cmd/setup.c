@@ -15,8 +15,11 @@
 
 #include "cmd.h"
 
-/* The HTTP client's own bound on requests in flight. */
+/* The HTTP client's own bound on requests in flight, and the most any
+ * --parallelism asks for: ARM's read burst per subscription is 250
+ * (azure-notes.md, "Limits"), so more in flight only buys 429s. */
 #define AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT 16
+#define AZ_CMD_MAX_REQUESTS_IN_FLIGHT 250
 
 /* The value of `name` when the command declares that option (destroy and
  * import share the loading code but not every option). */
@@ -119,14 +122,38 @@ int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *s
 					      : NULL,
 		.verbosity = args->verbose ? 1 : 0,
 	};
-	/* --parallelism counts resources in flight; each holds one request at a
-	 * time (a PUT, then its polls), so the client must allow as many, and
-	 * never fewer than its own default, which the refresh's lists use. */
-	const char *parallelism = declared_arg(args, "parallelism");
-	long n = parallelism ? strtol(parallelism, NULL, 10) : 0;
-	if (n > AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT && n <= 1000)
-		opts.max_in_flight = (int)n;
+	/* --parallelism counts resources in flight, not requests: each holds
+	 * one request at a time (a PUT, then its polls), and the reads of the
+	 * refresh, the lock and the steps' own reads share the same loop. Twice
+	 * as many requests leaves them room; never fewer than the client's own
+	 * default, which the refresh's lists use, nor more than ARM's burst. */
+	int parallelism = 0;
+	if (az_cmd_parallelism(args, &parallelism) != 0)
+		return AZ_EINVALID;
+	if (parallelism) {
+		int requests = parallelism * 2;
+		if (requests < AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT)
+			requests = AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT;
+		if (requests > AZ_CMD_MAX_REQUESTS_IN_FLIGHT)
+			requests = AZ_CMD_MAX_REQUESTS_IN_FLIGHT;
+		opts.max_in_flight = requests;
+	}
 	return az_session_open(out, &opts, d);
+}
+
+int az_cmd_parallelism(const az_args *args, int *out)
+{
+	const char *p = declared_arg(args, "parallelism");
+	*out = 0;
+	if (!p)
+		return 0;
+	char *end = NULL;
+	long n = strtol(p, &end, 10);
+	if (end == p || *end != '\0' || n <= 0 || n > 1000)
+		return az_usage_error(args->cmd, "--parallelism takes a number from 1 to 1000, not '%s'",
+				      p);
+	*out = (int)n;
+	return 0;
 }
 
 void az_cmd_report(const az_args *args, az_diags *d, az_format format)

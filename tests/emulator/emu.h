@@ -156,7 +156,8 @@ typedef struct emu_server {
 	 */
 	json_t *store;
 	json_t *log;      /* array of request records */
-	json_t *counters; /* reads/writes/deletes/polls/tokens/... */
+	json_t *counters; /* reads/writes/deletes/polls/tokens/peakInFlight/... */
+	int in_flight;    /* requests being answered now (control calls aside) */
 	emu_fault **faults;
 	size_t nfaults;
 	emu_bucket *buckets;
