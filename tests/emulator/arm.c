@@ -3,7 +3,9 @@
  *
  * Resources are kept in store["arm"] keyed by the lower-cased id (ARM ids
  * are case-insensitive) with bookkeeping (etag, pending operation, hidden
- * while a 202-created resource is still being created) in store["meta"].
+ * while a 202-created resource is still being created) in store["meta"],
+ * and indexed by collection (emu.h, arm_index) so a list or a cascade
+ * delete reads what it lists, not the whole store.
  * One generic handler serves every type in arm_kinds.c: validation,
  * create-only and write-only properties, server-filled fields, long-running
  * operations in the header style the real provider uses, cascade deletes,
@@ -137,6 +139,105 @@ static json_t *arm_store(emu_server *s)
 	return emu_store_obj(s, "arm");
 }
 
+/* The collection of `lid`: the id without its last segment. */
+static char *collection_of(const char *lid)
+{
+	const char *slash = strrchr(lid, '/');
+	return az_xstrndup(lid, slash ? (size_t)(slash - lid) : 0);
+}
+
+static void index_add(json_t *index, const char *lid)
+{
+	char *coll = collection_of(lid);
+	json_t *members = json_object_get(index, coll);
+	if (!members) {
+		members = json_object();
+		json_object_set_new(index, coll, members);
+	}
+	json_object_set_new(members, lid, json_true());
+	free(coll);
+}
+
+static json_t *arm_index(emu_server *s)
+{
+	if (!s->arm_index) {
+		s->arm_index = json_object();
+		const char *key;
+		json_t *res;
+		json_object_foreach(arm_store(s), key, res)
+			index_add(s->arm_index, key);
+	}
+	return s->arm_index;
+}
+
+/* Every write of store["arm"] goes through these two, so the index holds. */
+static void store_set(emu_server *s, const char *lid, json_t *res)
+{
+	json_object_set(arm_store(s), lid, res);
+	index_add(arm_index(s), lid);
+}
+
+static void store_del(emu_server *s, const char *lid)
+{
+	char *coll = collection_of(lid);
+	json_t *members = json_object_get(arm_index(s), coll);
+	json_object_del(members, lid);
+	if (members && !json_object_size(members))
+		json_object_del(arm_index(s), coll);
+	free(coll);
+	json_object_del(arm_store(s), lid);
+}
+
+static bool is_hidden(emu_server *s, const char *lid);
+
+json_t *emu_arm_collection(emu_server *s, const char *coll)
+{
+	char *lcoll = emu_lower(coll);
+	json_t *members = json_object_get(arm_index(s), lcoll);
+	free(lcoll);
+	return members;
+}
+
+json_t *emu_arm_find_named(emu_server *s, const char *coll_suffix, const char *name)
+{
+	char *suffix = emu_lower(coll_suffix), *lname = emu_lower(name);
+	size_t sl = strlen(suffix);
+	json_t *found = NULL;
+	const char *coll;
+	json_t *members;
+	json_object_foreach(arm_index(s), coll, members) {
+		size_t cl = strlen(coll);
+		if (found || cl < sl || strcmp(coll + cl - sl, suffix))
+			continue;
+		char *lid = az_xasprintf("%s/%s", coll, lname);
+		if (json_object_get(members, lid) && !is_hidden(s, lid))
+			found = json_object_get(arm_store(s), lid);
+		free(lid);
+	}
+	free(suffix);
+	free(lname);
+	return found;
+}
+
+/* The ids under `prefix` (lower case, ending in '/'): the members of every
+ * collection at or below it, copied, so a caller may delete while it walks
+ * them. */
+static json_t *ids_under(emu_server *s, const char *prefix)
+{
+	json_t *ids = json_array();
+	size_t pl = strlen(prefix);
+	const char *coll, *lid;
+	json_t *members, *v;
+	json_object_foreach(arm_index(s), coll, members) {
+		/* A collection at the prefix itself ("/x/y" for "/x/y/") or below. */
+		if (strncmp(coll, prefix, pl - 1) || (coll[pl - 1] && coll[pl - 1] != '/'))
+			continue;
+		json_object_foreach(members, lid, v)
+			json_array_append_new(ids, json_string(lid));
+	}
+	return ids;
+}
+
 static json_t *meta_of(emu_server *s, const char *lid)
 {
 	json_t *meta = emu_store_obj(s, "meta");
@@ -219,12 +320,15 @@ static void remove_tree(emu_server *s, const char *id)
 {
 	char *lid = emu_lower(id);
 	char *prefix = az_xasprintf("%s/", lid);
-	size_t pl = strlen(prefix);
 	json_t *arm = arm_store(s), *meta = emu_store_obj(s, "meta");
-	const char *key;
-	json_t *res, *tmp;
-	json_object_foreach_safe(arm, tmp, key, res) {
-		if (strcmp(key, lid) && strncmp(key, prefix, pl))
+	json_t *ids = ids_under(s, prefix);
+	json_array_append_new(ids, json_string(lid));
+	size_t i;
+	json_t *item;
+	json_array_foreach(ids, i, item) {
+		const char *key = json_string_value(item);
+		json_t *res = json_object_get(arm, key);
+		if (!res)
 			continue;
 		const char *type = json_string_value(json_object_get(res, "type"));
 		const char *name = json_string_value(json_object_get(res, "name"));
@@ -248,8 +352,9 @@ static void remove_tree(emu_server *s, const char *id)
 			free(ln);
 		}
 		json_object_del(meta, key);
-		json_object_del(arm, key);
+		store_del(s, key);
 	}
+	json_decref(ids);
 	free(prefix);
 	free(lid);
 }
@@ -959,15 +1064,26 @@ static bool no_operation_running(emu_server *s, const emu_req *q, emu_resp *r,
 	char *ws = synapse_workspace_of(lid);
 	if (!ws)
 		return true;
-	size_t wl = strlen(ws);
-	json_t *ops = emu_store_obj(s, "ops");
-	const char *key;
-	json_t *m;
+	json_t *ops = emu_store_obj(s, "ops"), *meta = emu_store_obj(s, "meta");
+	/* The workspace and the members of its two pool collections. */
+	json_t *ids = json_array();
+	json_array_append_new(ids, json_string(ws));
+	static const char *const pools[] = {"/bigdatapools", "/sqlpools"};
+	for (size_t k = 0; k < 2; k++) {
+		char *coll = az_xasprintf("%s%s", ws, pools[k]);
+		const char *member;
+		json_t *v;
+		json_object_foreach(json_object_get(arm_index(s), coll), member, v)
+			json_array_append_new(ids, json_string(member));
+		free(coll);
+	}
 	const char *busy = NULL;
-	json_object_foreach(emu_store_obj(s, "meta"), key, m) {
-		if (busy || !strcmp(key, lid) || strncmp(key, ws, wl) ||
-		    (key[wl] && strncmp(key + wl, "/bigdatapools/", 14) &&
-		     strncmp(key + wl, "/sqlpools/", 10)))
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id) {
+		const char *key = json_string_value(id);
+		json_t *m = json_object_get(meta, key);
+		if (busy || !m || !strcmp(key, lid))
 			continue;
 		json_t *op = json_object_get(ops, json_string_value(json_object_get(m, "op")));
 		const char *status = json_string_value(json_object_get(op, "status"));
@@ -983,6 +1099,7 @@ static bool no_operation_running(emu_server *s, const emu_req *q, emu_resp *r,
 				   "pools. Please retry once it has completed.",
 				   name);
 	}
+	json_decref(ids);
 	free(ws);
 	return busy == NULL;
 }
@@ -1037,7 +1154,7 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 	if (!strcasecmp(kind->type, "Microsoft.Authorization/roleAssignments"))
 		role_assignment_fill(s, res, old, scope, seg_is(p, 0, "subscriptions") ? p->seg[1] : NULL);
 	bool created = old == NULL;
-	json_object_set(arm_store(s), lid, res);
+	store_set(s, lid, res);
 	new_etag(s, lid);
 	/* Its creator is its first Synapse Administrator; none recorded means
 	 * the built-in service principal, whatever its id after a restart. */
@@ -1086,7 +1203,7 @@ static void resource_patch(emu_server *s, const emu_req *q, emu_resp *r,
 	fill_server_fields(s, kind, res, old, json_string_value(json_object_get(old, "id")),
 			   json_string_value(json_object_get(old, "name")),
 			   who ? who : s->sp_object_id);
-	json_object_set(arm_store(s), lid, res);
+	store_set(s, lid, res);
 	new_etag(s, lid);
 	answer_write(s, q, r, kind, res, lid, "patch", false, fault);
 	json_decref(res);
@@ -1223,28 +1340,52 @@ static bool tags_match(json_t *res, const char *tag, const char *value)
 	return false;
 }
 
-/* Items under `prefix` (lower case): direct children only when `direct`,
- * of `type` when given, with an optional tag filter. */
+/* Items under `prefix` (lower case, ending in '/'): the members of that one
+ * collection when `direct`, else of every collection below it; of `type`
+ * when given, with an optional tag filter. The stored resources themselves
+ * (references): only the page sent is presented (present_page), so a list
+ * of n items in pages costs n, not n per page. */
 static json_t *collect(emu_server *s, const char *prefix, bool direct, const char *type,
 		       const char *tag, const char *tag_value)
 {
-	json_t *items = json_array();
-	size_t pl = strlen(prefix);
-	const char *key;
-	json_t *res;
-	json_object_foreach(arm_store(s), key, res) {
-		if (strncmp(key, prefix, pl) || is_hidden(s, key))
-			continue;
-		if (direct && strchr(key + pl, '/'))
+	json_t *items = json_array(), *ids;
+	if (direct) {
+		char *coll = az_xstrndup(prefix, strlen(prefix) - 1);
+		ids = json_array();
+		const char *lid;
+		json_t *v;
+		json_object_foreach(json_object_get(arm_index(s), coll), lid, v)
+			json_array_append_new(ids, json_string(lid));
+		free(coll);
+	} else {
+		ids = ids_under(s, prefix);
+	}
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id) {
+		const char *key = json_string_value(id);
+		json_t *res = json_object_get(arm_store(s), key);
+		if (!res || is_hidden(s, key))
 			continue;
 		const char *t = json_string_value(json_object_get(res, "type"));
 		if (type && (!t || strcasecmp(t, type)))
 			continue;
 		if (tag && !tags_match(res, tag, tag_value))
 			continue;
-		json_array_append_new(items, present(s, res, kind_of_resource(res)));
+		json_array_append(items, res);
 	}
+	json_decref(ids);
 	return items;
+}
+
+/* A page of collect()'s stored resources as a client sees them. */
+static void present_page(emu_server *s, json_t *body)
+{
+	json_t *value = json_object_get(body, "value");
+	size_t i;
+	json_t *res;
+	json_array_foreach(value, i, res)
+		json_array_set_new(value, i, present(s, res, kind_of_resource(res)));
 }
 
 static void list_collection(emu_server *s, const emu_req *q, emu_resp *r, const arm_path *p,
@@ -1253,7 +1394,8 @@ static void list_collection(emu_server *s, const emu_req *q, emu_resp *r, const 
 	char *path = path_join(p, 0, p->n);
 	char *lpath = emu_lower(path);
 	json_t *items;
-	if (!strcasecmp(type, "Microsoft.Authorization/roleAssignments")) {
+	bool role_assignments = !strcasecmp(type, "Microsoft.Authorization/roleAssignments");
+	if (role_assignments) {
 		/* Assignments at the scope and above it (inherited), and without
 		 * $filter=atScope() also those below it (the 2022-04-01 list
 		 * operations). */
@@ -1298,6 +1440,8 @@ static void list_collection(emu_server *s, const emu_req *q, emu_resp *r, const 
 	}
 	size_t page = s->cfg.page_size > 0 ? (size_t)s->cfg.page_size : 100;
 	json_t *body = emu_page(s, q, items, page, "$skiptoken", "nextLink");
+	if (!role_assignments)
+		present_page(s, body);
 	/* The Synapse resource provider ends a list with "nextLink": "" where
 	 * others leave the link out (ListIpFirewallRules.json and
 	 * ListBigDataPoolsInWorkspace.json of its 2021-06-01 examples). */
@@ -1333,7 +1477,10 @@ static void list_resources(emu_server *s, const emu_req *q, emu_resp *r, const c
 		}
 		json_decref(items);
 		free(lp);
-		emu_resp_page(s, q, r, out, "$skiptoken");
+		size_t page = s->cfg.page_size > 0 ? (size_t)s->cfg.page_size : 100;
+		json_t *body = emu_page(s, q, out, page, "$skiptoken", "nextLink");
+		present_page(s, body);
+		emu_resp_json(r, 200, body);
 	}
 	free(tag);
 	free(value);
@@ -1552,7 +1699,7 @@ static void handle_resource_group(emu_server *s, const emu_req *q, emu_resp *r,
 					       : p->seg[3],
 					   who ? who : s->sp_object_id);
 			json_object_del(res, "systemData");
-			json_object_set(arm_store(s), lid, res);
+			store_set(s, lid, res);
 			new_etag(s, lid);
 			answer_write(s, q, r, kind, res, lid, "put", old == NULL, fault);
 			json_decref(res);
@@ -1765,7 +1912,8 @@ int emu_arm_put_raw(emu_server *s, const char *id, json_t *body)
 	if (!json_object_get(res, "name"))
 		json_object_set_new(res, "name", json_string(strrchr(id, '/') + 1));
 	pthread_mutex_lock(&s->lock);
-	json_object_set_new(arm_store(s), lid, res);
+	store_set(s, lid, res);
+	json_decref(res);
 	json_object_del(meta_of(s, lid), "hidden");
 	new_etag(s, lid);
 	pthread_mutex_unlock(&s->lock);

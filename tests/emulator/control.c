@@ -292,6 +292,8 @@ static void state_replace(emu_server *s, json_t *loaded)
 	json_t *keep_msi = json_incref(json_object_get(s->store, "msi"));
 	json_object_clear(s->store);
 	json_object_update(s->store, loaded);
+	json_decref(s->arm_index);
+	s->arm_index = NULL;
 	if (!json_object_get(s->store, "msi"))
 		json_object_set(s->store, "msi", keep_msi);
 	json_decref(keep_msi);

@@ -155,6 +155,11 @@ typedef struct emu_server {
 	 * "deletedVaults", "lro" (per-type overrides).
 	 */
 	json_t *store;
+	/* store["arm"]'s ids by collection: the lower-case collection path
+	 * (an id without its last segment) -> {lower-case id: true}, so a list
+	 * reads its collection, not the whole store. Built when first needed,
+	 * kept by every write of arm.c, dropped when the store is replaced. */
+	json_t *arm_index;
 	json_t *log;      /* array of request records */
 	json_t *counters; /* reads/writes/deletes/polls/tokens/peakInFlight/... */
 	int in_flight;    /* requests being answered now (control calls aside) */
@@ -245,6 +250,13 @@ void emu_arm_handle(emu_server *s, const emu_req *q, emu_resp *r, const emu_faul
 int emu_arm_put_raw(emu_server *s, const char *id, json_t *body);
 int emu_arm_delete_raw(emu_server *s, const char *id);
 json_t *emu_arm_get_raw(emu_server *s, const char *id);
+/* The ids of one collection (`{lower-case id: true}`, borrowed), or NULL;
+ * with the lock held. */
+json_t *emu_arm_collection(emu_server *s, const char *coll);
+/* The visible resource named `name` in any collection whose path ends in
+ * `coll_suffix` ("/providers/microsoft.synapse/workspaces"), or NULL; with
+ * the lock held. */
+json_t *emu_arm_find_named(emu_server *s, const char *coll_suffix, const char *name);
 
 /* synapse.c */
 void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, emu_resp *r,

@@ -73,6 +73,7 @@ void emu_server_fini(emu_server *s)
 		free(s->buckets[i].subscription);
 	free(s->buckets);
 	json_decref(s->store);
+	json_decref(s->arm_index);
 	json_decref(s->log);
 	json_decref(s->counters);
 	free(s->dir);

@@ -31,6 +31,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* Where ARM keeps Synapse workspaces: the collection ends in this. */
+#define WORKSPACES "/providers/Microsoft.Synapse/workspaces"
+
 /* As the service spells each in an artifact's id and type (the specs'
  * examples: "sparkjobdefinitions", "sqlScripts"); routes match any case. */
 static const char *const collections[] = {
@@ -86,15 +89,7 @@ static size_t type_index(const char *coll)
 static void not_found(emu_server *s, emu_resp *r, const char *ws, const char *coll,
 		      const char *name)
 {
-	json_t *w = NULL;
-	const char *key;
-	json_t *res;
-	json_object_foreach(emu_store_obj(s, "arm"), key, res) {
-		const char *t = json_string_value(json_object_get(res, "type"));
-		const char *n = json_string_value(json_object_get(res, "name"));
-		if (t && n && !strcasecmp(t, "Microsoft.Synapse/workspaces") && !strcasecmp(n, ws))
-			w = res;
-	}
+	json_t *w = emu_arm_find_named(s, WORKSPACES, ws);
 	const char *id = json_string_value(json_object_get(w, "id"));
 	char sub[64] = "", rg[128] = "";
 	if (id)
@@ -131,18 +126,7 @@ static const char *collection_of(const char *s)
 /* The ARM workspace named `ws`, or NULL (call with the lock held). */
 static json_t *find_workspace(emu_server *s, const char *ws)
 {
-	const char *key;
-	json_t *res;
-	json_t *meta = emu_store_obj(s, "meta");
-	json_object_foreach(emu_store_obj(s, "arm"), key, res) {
-		const char *t = json_string_value(json_object_get(res, "type"));
-		const char *n = json_string_value(json_object_get(res, "name"));
-		if (t && n && !strcasecmp(t, "Microsoft.Synapse/workspaces") &&
-		    !strcasecmp(n, ws) &&
-		    !json_is_true(json_object_get(json_object_get(meta, key), "hidden")))
-			return res;
-	}
-	return NULL;
+	return emu_arm_find_named(s, WORKSPACES, ws);
 }
 
 static json_t *find_workspace(emu_server *s, const char *ws);
@@ -673,14 +657,14 @@ static bool firewall_allows(emu_server *s, json_t *ws_res, const char *ip)
 	if (!ipv4(ip, &addr))
 		return false;
 	char *lid = emu_lower(json_string_value(json_object_get(ws_res, "id")));
-	char *prefix = az_xasprintf("%s/firewallrules/", lid);
-	size_t pl = strlen(prefix);
+	char *coll = az_xasprintf("%s/firewallrules", lid);
 	json_t *meta = emu_store_obj(s, "meta");
 	bool allowed = false;
 	const char *key;
-	json_t *rule;
-	json_object_foreach(emu_store_obj(s, "arm"), key, rule) {
-		if (allowed || strncmp(key, prefix, pl))
+	json_t *v;
+	json_object_foreach(emu_arm_collection(s, coll), key, v) {
+		json_t *rule = json_object_get(emu_store_obj(s, "arm"), key);
+		if (allowed || !rule)
 			continue;
 		json_t *m = json_object_get(meta, key);
 		const char *state =
@@ -693,7 +677,7 @@ static bool firewall_allows(emu_server *s, json_t *ws_res, const char *ip)
 		    lo <= addr && addr <= hi)
 			allowed = true;
 	}
-	free(prefix);
+	free(coll);
 	free(lid);
 	return allowed;
 }
