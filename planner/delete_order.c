@@ -13,7 +13,8 @@
  *   - a live body that holds another deleted resource's id (an ML
  *     workspace's keyVault, an ML compute's resourceId);
  *   - a Synapse artifact whose live body names another artifact of the
- *     same workspace in a referenceName.
+ *     same workspace in a referenceName (or what ARM serves there: an
+ *     integration runtime, a Spark pool).
  * Edges read from live bodies can point both ways (two resources naming
  * each other); one that would close a cycle is left out, so the order
  * always exists and a delete never waits forever.
@@ -61,6 +62,15 @@ static void order(az_delete_waits *waits, size_t len, size_t then, size_t first)
 	free(seen);
 	if (!cycle)
 		waits_add(&waits[then], first);
+}
+
+/* What artifacts name by referenceName: the artifacts themselves and what
+ * ARM serves under the workspace beside them (integration runtimes that
+ * linked services connect through, Spark pools that notebooks run on). */
+static bool named_in_workspace(const az_kind *k)
+{
+	return k && (k->provider == AZ_PROVIDER_SYNAPSE ||
+		     (k->parent_kind && strcmp(k->parent_kind, "SynapseWorkspace") == 0));
 }
 
 static bool is_delete(const az_plan_item *it)
@@ -140,7 +150,7 @@ az_delete_waits *az_delete_order(const az_plan *plan, const az_instance *inst)
 		char *lower = az_lowercase(it->id);
 		json_object_set_new(by_id, lower, json_integer((json_int_t)i));
 		free(lower);
-		if (it->kind && it->kind->provider == AZ_PROVIDER_SYNAPSE) {
+		if (named_in_workspace(it->kind)) {
 			const char *name = strrchr(it->id, '/') + 1;
 			char *ref = az_xasprintf("%.*s|%s", (int)parent_len(it->id), it->id, name);
 			lower = az_lowercase(ref);

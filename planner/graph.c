@@ -405,6 +405,7 @@ static const char *reference_kind(const char *type)
 		{"DataFlowReference", "DataFlow"},
 		{"SparkJobDefinitionReference", "SparkJobDefinition"},
 		{"CredentialReference", "Credential"},
+		{"IntegrationRuntimeReference", "IntegrationRuntime"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(type, map[i].type) == 0)

@@ -530,7 +530,12 @@ static void plan_workspace_prune(az_instance *inst, az_plan *plan, az_diags *d)
 		const az_kind *k = az_kind_find(json_string_value(json_object_get(u, "kind")));
 		const char *id = json_string_value(json_object_get(u, "id"));
 		json_t *live = json_object_get(u, "live");
-		char *ws = k && az_studio_kind_folder(k->name) ? workspace_of(id) : NULL;
+		/* Every workspace has AutoResolveIntegrationRuntime, which Azure
+		 * made with it and never lets go: not the folder's to delete. */
+		const char *slash_name = id ? strrchr(id, '/') : NULL;
+		bool built_in = k && !strcmp(k->name, "IntegrationRuntime") && slash_name &&
+				!strcasecmp(slash_name + 1, "AutoResolveIntegrationRuntime");
+		char *ws = k && !built_in && az_studio_kind_folder(k->name) ? workspace_of(id) : NULL;
 		const char *studio = ws ? json_string_value(json_object_get(owned, ws)) : NULL;
 		free(ws);
 		if (!studio || plan_deletes(plan, id))

@@ -38,7 +38,7 @@ BASE_ID = "https://azapply.dev/schemas/"
 
 KINDS = [
     "ApplicationInsights", "ArmResource", "Credential", "DataFlow", "Dataset", "EntraApplication",
-    "KeyVault", "LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
+    "IntegrationRuntime", "KeyVault", "LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
     "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
     "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
@@ -60,7 +60,8 @@ WARN_UNKNOWN = "x-azapply-unknownProperties"
 ENUM_CASE = "x-azapply-enumCase"
 ARM_KINDS = ("ArmResource", "ResourceGroup", "StorageAccount", "StorageContainer", "KeyVault",
              "ApplicationInsights", "MlWorkspace", "MlCompute", "SynapseWorkspace",
-             "SynapseFirewallRule", "SparkPool", "SqlPool", "RoleAssignment")
+             "SynapseFirewallRule", "SparkPool", "SqlPool", "RoleAssignment",
+             "IntegrationRuntime")
 # Formats validate checks (schema.c check_format); other swagger formats
 # (int32, arm-id, ...) are left out.
 CHECKED_FORMATS = ("uuid", "date-time", "duration")
@@ -716,6 +717,91 @@ def spec_key_vault():
     return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "properties"])
 
 
+def spec_integration_runtime():
+    # Microsoft.Synapse 2021-06-01 integrationRuntime.json, the
+    # IntegrationRuntimeResource a PUT takes: its properties are an
+    # IntegrationRuntime discriminated by type, ManagedIntegrationRuntime
+    # (Azure-hosted; managedVirtualNetwork when the workspace has a managed
+    # virtual network) or SelfHostedIntegrationRuntime. Written here from
+    # the definitions because the shared spec copy lacks the file; the SSIS
+    # objects stay open, as the spec leaves them (additionalProperties).
+    compute = open_object("The compute resource for managed integration runtime.", {
+        "location": {"description": "Where it runs (AutoResolve, or a region).",
+                     "type": "string"},
+        "nodeSize": {"description": "The node size requirement.", "type": "string"},
+        "numberOfNodes": {"type": "integer", "minimum": 1},
+        "maxParallelExecutionsPerNode": {"type": "integer", "minimum": 1},
+        "dataFlowProperties": open_object("Data flow properties.", {
+            "computeType": string_enum("Compute type of the cluster that runs data flows.",
+                                       ["General", "MemoryOptimized", "ComputeOptimized"]),
+            "coreCount": {"description": "8, 16, 32, 48, 80, 144 or 272.",
+                          "type": "integer"},
+            "timeToLive": {"description": "Minutes the cluster is kept.", "type": "integer",
+                           "minimum": 0},
+            "cleanup": {"description": "Cluster clean-up after its time to live (written by "
+                                       "Synapse Studio).", "type": "boolean"}}),
+        "vNetProperties": open_object("VNet properties.", {
+            "vNetId": {"type": "string"}, "subnet": {"type": "string"},
+            "publicIPs": {"type": "array", "items": {"type": "string"}},
+            "subnetId": {"type": "string"}})})
+    managed = {
+        "properties": {
+            "type": {"const": "Managed"},
+            "typeProperties": open_object("Managed integration runtime properties.", {
+                "computeProperties": compute,
+                "ssisProperties": {"description": "SSIS properties.", "type": "object"},
+                "customerVirtualNetwork": open_object("The virtual network an Azure-SSIS "
+                                                      "integration runtime joins.", {
+                    "subnetId": {"type": "string"}})}),
+            "managedVirtualNetwork": open_object(
+                "The workspace's managed virtual network this runtime runs in.", {
+                    "referenceName": {"description": "default: the workspace's managed "
+                                                     "virtual network.", "type": "string"},
+                    "type": {"description": "ManagedVirtualNetworkReference.",
+                             "type": "string"},
+                    "id": READ_ONLY}),
+            "provisioningState": READ_ONLY,
+        },
+        "required": ["typeProperties"],
+    }
+    self_hosted = {
+        "properties": {
+            "type": {"const": "SelfHosted"},
+            "typeProperties": open_object("Set only for a linked (shared) self-hosted "
+                                          "integration runtime.", {
+                "linkedInfo": {"description": "The shared runtime: authorizationType Key "
+                                              "(key) or RBAC (resourceId).",
+                               "type": "object", "required": ["authorizationType"],
+                               "properties": {
+                                   "authorizationType": {"enum": ["Key", "RBAC"]},
+                                   "key": {"description": "A SecureString.",
+                                           "type": "object"},
+                                   "resourceId": {"type": "string"}}}}),
+        },
+    }
+    props = {
+        "description": "An integration runtime: Managed (Azure-hosted) or SelfHosted.",
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": string_enum("Type of integration runtime.", ["Managed", "SelfHosted"]),
+            "description": {"description": "Integration runtime description.",
+                            "type": "string"},
+            "typeProperties": {"description": "Properties of the runtime's type.",
+                               "type": "object"},
+            "managedVirtualNetwork": {"description": "A Managed runtime's managed virtual "
+                                                     "network.", "type": "object"},
+            "provisioningState": READ_ONLY,
+        },
+        "oneOf": [dict(managed, type="object"), dict(self_hosted, type="object")],
+    }
+    body = {"properties": props,
+            "type": {"description": "The resource type, as Synapse Studio writes it "
+                                    "(ignored).", "type": "string"}}
+    return arm_spec(parent_scope("workspace", "SynapseWorkspace"), ["workspace"], body,
+                    ["properties"])
+
+
 def spec_application_insights():
     # Microsoft.Insights 2020-02-02 ApplicationInsightsComponent.
     body = {
@@ -1306,6 +1392,9 @@ def build(specs_dir):
                   ["properties"]),
          "azapply SynapseFirewallRule manifest",
          read_only=["properties.provisioningState"])
+
+    kind("IntegrationRuntime", spec_integration_runtime(),
+         "azapply IntegrationRuntime manifest")
 
     f = os.path.join(syn, "bigDataPool.json")
     body = tracked_body(conv, f, "BigDataPoolResourceInfo")

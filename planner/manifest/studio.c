@@ -4,7 +4,8 @@
  * Data engineers author pipelines, notebooks and datasets in Synapse
  * Studio, which commits the workspace to git as one folder per artifact
  * type (pipeline/, dataset/, linkedService/, notebook/, sqlscript/,
- * trigger/, dataflow/, sparkJobDefinition/, credential/, ...), each file
+ * trigger/, dataflow/, sparkJobDefinition/, credential/, integrationRuntime/,
+ * ...), each file
  * `<name>.json` = {"name", "properties", ...}.
  * A manifest of kind SynapseArtifacts names such a folder and a workspace:
  *
@@ -53,14 +54,13 @@ static const struct {
 	{"linkedService", "LinkedService"}, {"dataset", "Dataset"}, {"notebook", "Notebook"},
 	{"sqlscript", "SqlScript"},         {"pipeline", "Pipeline"}, {"trigger", "Trigger"},
 	{"dataflow", "DataFlow"},           {"sparkJobDefinition", "SparkJobDefinition"},
-	{"credential", "Credential"},
+	{"credential", "Credential"},       {"integrationRuntime", "IntegrationRuntime"},
 };
 
 /* Folders Studio writes whose artifacts azapply does not manage yet. */
 static const struct {
 	const char *folder, *what;
 } UNMANAGED[] = {
-	{"integrationRuntime", "integration runtimes"},
 	{"managedVirtualNetwork", "managed virtual networks and private endpoints"},
 	{"kqlscript", "KQL scripts"},
 	{"sparkConfiguration", "Spark configurations"},
@@ -541,7 +541,8 @@ static void warn_skipped(const studio_src *s, json_t *skipped, az_diags *d)
 			                 file ? "" : list.data, file ? "" : ")");
 			az_diag_set_detail(dg, "artifacts are read from linkedService/, dataset/, "
 			                       "notebook/, sqlscript/, pipeline/, trigger/, "
-			                       "dataflow/, sparkJobDefinition/ and credential/");
+			                       "dataflow/, sparkJobDefinition/, credential/ and "
+			                       "integrationRuntime/");
 		}
 		az_buf_free(&list);
 	}

@@ -383,6 +383,32 @@ static const az_kind SERVICE_PRINCIPAL = {
 	.delete_timeout_s = 300,
 };
 
+/* integrationRuntime.json 2021-06-01: served by ARM, not the data plane,
+ * though Synapse Studio writes them beside the artifacts (integrationRuntime/).
+ * PUT and DELETE are long-running (200 or 202). An IntegrationRuntimeResource
+ * is an AzureEntityResource: an etag, and no tags, so nowhere to keep an
+ * ownership marker: declared, never owned, never pruned, unless a Studio
+ * folder's prune: all-in-workspace says the workspace is the stack's alone.
+ * The spec gives the name no pattern: an artifact's rule, as Studio names it. */
+static const az_kind INTEGRATION_RUNTIME = {
+	.name = "IntegrationRuntime",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2021-06-01",
+	.type = "Microsoft.Synapse/workspaces/integrationRuntimes",
+	.id_template = "{parent}/integrationRuntimes/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/integrationRuntimes",
+	/* ManagedIntegrationRuntime.provisioningState is readOnly; the managed
+	 * virtual network's id is create-and-read, filled in by Azure. */
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.managedVirtualNetwork.id"),
+	.marker = AZ_MARKER_NONE,
+	.naming = ARTIFACT_NAMING,
+	.create_timeout_s = 1800,
+	.delete_timeout_s = 1800,
+};
+
 static const az_kind SYNAPSE_ROLE_ASSIGNMENT = {
 	.name = "SynapseRoleAssignment",
 	.provider = AZ_PROVIDER_SYNAPSE_RBAC,
@@ -453,7 +479,7 @@ static const az_kind TRIGGER = {
 /* Sorted by name: az_kind_find bisects. */
 static const az_kind *const KINDS[] = {
 	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &CREDENTIAL, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
-	&KEY_VAULT, &LINKED_SERVICE, &ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
+	&INTEGRATION_RUNTIME, &KEY_VAULT, &LINKED_SERVICE, &ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
 	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,
 	&SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
 	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,

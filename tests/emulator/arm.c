@@ -277,6 +277,8 @@ static void new_etag(emu_server *s, const char *lid)
 	char *etag;
 	if (kind && kind->etag_form == EMU_ETAG_QUOTED) {
 		etag = az_xasprintf("\"%s\"", u);
+	} else if (kind && kind->etag_form == EMU_ETAG_PLAIN) {
+		etag = az_xstrdup(u);
 	} else if (kind && kind->etag_form == EMU_ETAG_STORAGE) {
 		char hex[16] = "";
 		size_t n = 0;

@@ -39,8 +39,9 @@ typedef struct emu_arm_kind {
 	bool etag;
 	/* The etag's form: weak uuid W/"..." unless the provider's recordings
 	 * show another (Storage: "0x8D...", also sent as the ETag header;
-	 * Application Insights: a quoted uuid-like "..."). */
-	enum { EMU_ETAG_WEAK, EMU_ETAG_STORAGE, EMU_ETAG_QUOTED } etag_form;
+	 * Application Insights: a quoted uuid-like "..."; Synapse integration
+	 * runtimes: a bare uuid-like, IntegrationRuntimes_Get.json). */
+	enum { EMU_ETAG_WEAK, EMU_ETAG_STORAGE, EMU_ETAG_QUOTED, EMU_ETAG_PLAIN } etag_form;
 	/* Server-made values a write keeps from the resource it replaces
 	 * (Application Insights keys and ids, recordings). */
 	const char *const *kept;

@@ -477,6 +477,22 @@ static const emu_arm_kind kinds[] = {
 		.status_on_workspace = true,
 	},
 	{
+		/* integrationRuntime.json: PUT and DELETE are long-running, 200 or
+		 * 202 (no body); the resource has an etag and no provisioningState
+		 * (IntegrationRuntimes_Get.json, _ListByWorkspace.json, _Delete.json). */
+		.type = "Microsoft.Synapse/workspaces/integrationRuntimes",
+		.api_versions = SYNAPSE_VERSIONS,
+		.put_lro = EMU_LRO_LOCATION,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_LOCATION,
+		.delete_final_status = 200,
+		.required = LIST("properties.type"),
+		.enums = ENUMS({"properties.type", "|Managed|SelfHosted|"}),
+		.etag = true,
+		.etag_form = EMU_ETAG_PLAIN,
+		.status_on_workspace = true,
+	},
+	{
 		.type = "Microsoft.Synapse/workspaces/bigDataPools",
 		.api_versions = SYNAPSE_VERSIONS,
 		/* Create: 202 with both headers; delete: 202 Location only, ends in 204. */

@@ -298,19 +298,50 @@ static void test_synapse_workspace_async_lro_and_secret(void **state)
 	free(p);
 }
 
-static void test_spark_pool_delete_location_ends_204(void **state)
+/* A DELETE answered 202 with Location only, whose poll ends in
+ * `final_status`; the resource is gone after it. */
+static void delete_by_location(const char *path, long final_status)
 {
-	(void)state;
 	emu_response r, fin;
-	char *ws = sub_path("/resourceGroups/%s/providers/Microsoft.Synapse/workspaces/wspool?"
-			    "api-version=2021-06-01",
-			    "rg-syn");
-	put_rg("rg-syn");
+	arm(&r, "DELETE", path, NULL);
+	assert_int_equal(r.status, 202);
+	char *loc = emu_response_header(&r, "Location");
+	char *async = emu_response_header(&r, "Azure-AsyncOperation");
+	assert_non_null(loc);
+	assert_null(async);
+	emu_response_free(&r);
+	poll_until_done(loc, false, &fin);
+	assert_int_equal(fin.status, final_status);
+	emu_response_free(&fin);
+	free(loc);
+	arm(&r, "GET", path, NULL);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+}
+
+/* A Synapse workspace in a new resource group; its path, to free. */
+static char *put_workspace(const char *rg, const char *name)
+{
+	emu_response r;
+	char *tmpl = az_xasprintf("/resourceGroups/%%s/providers/Microsoft.Synapse/workspaces/%s?"
+				  "api-version=2021-06-01",
+				  name);
+	char *ws = sub_path(tmpl, rg);
+	free(tmpl);
+	put_rg(rg);
 	arm(&r, "PUT", ws,
 	    "{\"location\":\"eastus\",\"properties\":{\"defaultDataLakeStorage\":{\"accountUrl\":"
 	    "\"https://a.dfs.core.windows.net\",\"filesystem\":\"fs\"}}}");
 	assert_int_equal(r.status, 201);
 	emu_response_free(&r);
+	return ws;
+}
+
+static void test_spark_pool_delete_location_ends_204(void **state)
+{
+	(void)state;
+	emu_response r, fin;
+	char *ws = put_workspace("rg-syn", "wspool");
 	/* A pool waits for the workspace's own operation (else 409). */
 	for (int i = 0; i < 5; i++) {
 		arm(&r, "GET", ws, NULL);
@@ -334,21 +365,60 @@ static void test_spark_pool_delete_location_ends_204(void **state)
 	free(async);
 	free(loc);
 
-	arm(&r, "DELETE", pool, NULL);
+	delete_by_location(pool, 204);
+	free(pool);
+	free(ws);
+}
+
+/* integrationRuntime.json 2021-06-01: the PUT is long-running (202 with
+ * Location, the runtime not there until done), the body carries a bare
+ * etag and the runtime's type (IntegrationRuntimes_Get.json), the list is
+ * {"value": [...]} (_ListByWorkspace.json) and the DELETE is long-running
+ * too, ending in 200 (_Delete.json). */
+static void test_integration_runtime_lro_and_etag(void **state)
+{
+	(void)state;
+	emu_response r, fin;
+	char *ws = put_workspace("rg-ir", "wsir");
+	char *ir = sub_path("/resourceGroups/%s/providers/Microsoft.Synapse/workspaces/wsir/"
+			    "integrationRuntimes/shir?api-version=2021-06-01",
+			    "rg-ir");
+	arm(&r, "PUT", ir, "{\"properties\":{\"type\":\"Elastic\"}}");
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	arm(&r, "PUT", ir,
+	    "{\"properties\":{\"type\":\"SelfHosted\",\"description\":\"A selfhosted "
+	    "integration runtime\"}}");
 	assert_int_equal(r.status, 202);
-	loc = emu_response_header(&r, "Location");
-	async = emu_response_header(&r, "Azure-AsyncOperation");
+	char *loc = emu_response_header(&r, "Location");
 	assert_non_null(loc);
-	assert_null(async);
 	emu_response_free(&r);
 	poll_until_done(loc, false, &fin);
-	assert_int_equal(fin.status, 204);
+	assert_int_equal(fin.status, 200);
 	emu_response_free(&fin);
 	free(loc);
-	arm(&r, "GET", pool, NULL);
-	assert_int_equal(r.status, 404);
+
+	arm(&r, "GET", ir, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(str(r.json, "name"), "shir");
+	assert_string_equal(str(r.json, "properties.type"), "SelfHosted");
+	const char *etag = str(r.json, "etag");
+	assert_non_null(etag);
+	assert_true(etag[0] != '"' && etag[0] != 'W');
+	assert_null(json_object_get(json_object_get(r.json, "properties"), "provisioningState"));
 	emu_response_free(&r);
-	free(pool);
+
+	char *list = sub_path("/resourceGroups/%s/providers/Microsoft.Synapse/workspaces/wsir/"
+			      "integrationRuntimes?api-version=2021-06-01",
+			      "rg-ir");
+	arm(&r, "GET", list, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "value")), 1);
+	emu_response_free(&r);
+
+	delete_by_location(ir, 200);
+	free(list);
+	free(ir);
 	free(ws);
 }
 
@@ -899,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_synapse_workspace_async_lro_and_secret),
 		cmocka_unit_test(test_spark_pool_delete_location_ends_204),
+		cmocka_unit_test(test_integration_runtime_lro_and_etag),
 		cmocka_unit_test(test_paging_with_next_link),
 		cmocka_unit_test(test_synapse_lists_end_with_an_empty_next_link),
 		cmocka_unit_test(test_tag_filtered_list),

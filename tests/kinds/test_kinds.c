@@ -99,6 +99,11 @@ static const kind_case CASES[] = {
 	 "endIpAddress: 10.0.0.9", "properties.endIpAddress", NULL, NULL, NULL, false, DRIFT_ARM,
 	 WS "/firewallRules/casefw", "{\"properties\":{\"endIpAddress\":\"10.0.0.5\"}}",
 	 "properties.endIpAddress", false},
+	/* No tags, so no marker: declared, never owned, never pruned. */
+	{"IntegrationRuntime", "IntegrationRuntime/ircase", "description: first",
+	 "description: second", "properties.description", NULL, NULL, NULL, false, DRIFT_ARM,
+	 WS "/integrationRuntimes/ircase", "{\"properties\":{\"description\":\"oob\"}}",
+	 "properties.description", false},
 	{"SparkPool", "SparkPool/sparkcase", "maxNodeCount: 4", "maxNodeCount: 6",
 	 "properties.autoScale.maxNodeCount", "location: westeurope", "location: northeurope",
 	 "location", false, DRIFT_ARM, WS "/bigDataPools/sparkcase",
@@ -158,6 +163,7 @@ static const char *const REFERENCE_EDGES[] = {
 	"\"DataFlow/dfcase\" -> \"Dataset/dscase\"",
 	"\"SparkJobDefinition/sjdcase\" -> \"SparkPool/basepool\"",
 	"\"LinkedService/lscase\" -> \"Credential/credcase\"",
+	"\"LinkedService/lscase\" -> \"IntegrationRuntime/ircase\"",
 };
 
 static void drift_one(world *w, const kind_case *c)
