@@ -69,6 +69,10 @@ static char *tree(void)
 	         "{\"name\": \"flow\", \"properties\": {\"type\": \"MappingDataFlow\"}}\n");
 	mt_write(dir, "synapse/credential/uami.json",
 	         "{\"name\": \"uami\", \"properties\": {\"type\": \"ManagedIdentity\"}}\n");
+	mt_write(dir, "synapse/integrationRuntime/vnet-ir.json",
+	         "{\"name\": \"vnet-ir\", \"properties\": {\"type\": \"Managed\", "
+	         "\"managedVirtualNetwork\": {\"type\": \"ManagedVirtualNetworkReference\", "
+	         "\"referenceName\": \"default\"}}}\n");
 	mt_write(dir, "synapse/sparkJobDefinition/job.json",
 	         "{\"name\": \"job\", \"properties\": {\"language\": \"python\"}}\n");
 	mt_write(dir, "synapse/database/db1.json", "{\"name\": \"db1\", \"properties\": {}}\n");
@@ -120,14 +124,17 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), 0);
 	/* In path order; the SynapseArtifacts manifest is no resource. */
-	assert_int_equal(set->len, 6);
+	assert_int_equal(set->len, 7);
 	assert_string_equal(set->items[0].address, "Credential/uami");
 	assert_string_equal(set->items[1].address, "DataFlow/flow");
 	assert_string_equal(set->items[2].address, "Dataset/raw");
-	assert_string_equal(set->items[3].address, "LinkedService/lake");
-	assert_string_equal(set->items[4].address, "Pipeline/load");
-	assert_string_equal(set->items[4].file, "synapse/pipeline/load.json");
-	assert_string_equal(set->items[5].address, "SparkJobDefinition/job");
+	/* Served by ARM, not the data plane, but one of Studio's folders. */
+	assert_string_equal(set->items[3].address, "IntegrationRuntime/vnet-ir");
+	assert_string_equal(set->items[3].file, "synapse/integrationRuntime/vnet-ir.json");
+	assert_string_equal(set->items[4].address, "LinkedService/lake");
+	assert_string_equal(set->items[5].address, "Pipeline/load");
+	assert_string_equal(set->items[5].file, "synapse/pipeline/load.json");
+	assert_string_equal(set->items[6].address, "SparkJobDefinition/job");
 
 	const az_manifest *ds = find(set, "Dataset/raw");
 	json_t *spec = json_object_get(ds->body, "spec");
@@ -167,6 +174,7 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	assert_non_null(strstr(d.items[0].summary, "db1.json, db2.json"));
 	assert_null(strstr(d.items[0].summary, "dataflow"));
 	assert_null(strstr(d.items[0].summary, "credential"));
+	assert_null(strstr(d.items[0].summary, "integrationRuntime"));
 	assert_int_equal(d.items[0].line, 8);
 	az_manifest_set_free(set);
 	az_diags_clear(&d);
