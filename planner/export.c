@@ -171,12 +171,13 @@ int az_export_synapse(json_t **files_out, az_stack *stack, az_session *session,
 		goto done;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (kinds[i]->provider != AZ_PROVIDER_SYNAPSE || !az_studio_kind_folder(kinds[i]->name))
+		/* Studio's folders hold what ARM serves too (integration runtimes). */
+		if (!az_studio_kind_folder(kinds[i]->name))
 			continue;
 		export_list *l = &lists[nlists++];
 		l->kind = kinds[i];
 		char *collection = az_identity_collection_under(kinds[i], ws_id);
-		az_provider_get(AZ_PROVIDER_SYNAPSE)->list(session, kinds[i], collection, list_done, l);
+		az_provider_get(kinds[i]->provider)->list(session, kinds[i], collection, list_done, l);
 		free(collection);
 	}
 	az_session_run(session);

@@ -563,7 +563,8 @@ static void populate_out_of_band(e2e_world *w)
 {
 	static const char *const writes[][2] = {
 	    {"linkedservices/oob-lake",
-	     "{\"properties\": {\"type\": \"AzureBlobFS\", \"typeProperties\": "
+	     "{\"properties\": {\"type\": \"AzureBlobFS\", \"connectVia\": {\"referenceName\": "
+	     "\"oob-ir\", \"type\": \"IntegrationRuntimeReference\"}, \"typeProperties\": "
 	     "{\"url\": \"https://stoob.dfs.core.windows.net/\"}}}"},
 	    {"datasets/oob-ds",
 	     "{\"properties\": {\"type\": \"Json\", \"linkedServiceName\": "
@@ -600,6 +601,15 @@ static void populate_out_of_band(e2e_world *w)
 	     "\"type\": \"PipelineReference\"}}], \"typeProperties\": {\"recurrence\": "
 	     "{\"frequency\": \"Day\", \"interval\": 1}}}}"},
 	};
+	/* An integration runtime is ARM's, under the workspace. */
+	json_t *ir = json_pack("{s:{s:s, s:s}}", "properties", "type", "SelfHosted", "description",
+	                       "on premises");
+	e2e_arm_put(w,
+	            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+	            "rg-mlplatform-dev/providers/Microsoft.Synapse/workspaces/" DEV_WS
+	            "/integrationRuntimes/oob-ir",
+	            ir);
+	json_decref(ir);
 	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
 		char path[256];
 		snprintf(path, sizeof(path), "synapse/" DEV_WS "/%s", writes[i][0]);
@@ -630,6 +640,13 @@ static void export_plans_no_property_change(void **state)
 	snprintf(path, sizeof(path), "%s/dataflow/oob-df.json", dir);
 	text = e2e_slurp(path);
 	assert_non_null(strstr(text, "\"referenceName\": \"oob-ds\""));
+	free(text);
+	snprintf(path, sizeof(path), "%s/integrationRuntime/oob-ir.json", dir);
+	text = e2e_slurp(path);
+	assert_non_null(strstr(text, "\"name\": \"oob-ir\""));
+	assert_non_null(strstr(text, "\"type\": \"SelfHosted\""));
+	assert_null(strstr(text, "etag"));
+	assert_null(strstr(text, "Microsoft.Synapse"));
 	free(text);
 	snprintf(path, sizeof(path), "%s/sparkJobDefinition/sjd0.json", dir);
 	text = e2e_slurp(path);
