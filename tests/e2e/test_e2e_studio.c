@@ -8,7 +8,8 @@
  * and a folder azapply does not manage. Its artifacts of every kind refer
  * to each other without any dependsOn: a trigger starts the head of a
  * chain of five pipelines (ExecutePipeline), each reads a dataset, which
- * reads a linked service (which uses a credential), and runs a data flow
+ * reads a linked service (which uses a credential and connects through an
+ * integration runtime, which ARM serves), and runs a data flow
  * (which reads and writes datasets) and a Spark job definition.
  *
  * It applies from nothing in one apply and then plans "No changes", in dev
@@ -69,6 +70,7 @@ static const struct {
     {"dataflow", "Microsoft.Synapse/workspaces/dataflows"},
     {"sparkJobDefinition", "Microsoft.Synapse/workspaces/sparkJobDefinitions"},
     {"credential", "Microsoft.Synapse/workspaces/credentials"},
+    {"integrationRuntime", "Microsoft.Synapse/workspaces/integrationruntimes"},
 };
 
 static void mkdirs_for(const char *path)
@@ -140,9 +142,10 @@ static void put_lake(e2e_world *w, int i)
 	snprintf(url, sizeof(url), "https://stmlplatform%s.dfs.core.windows.net/",
 	         i == 0 ? "dev" : "${var.env}");
 	put_artifact(w, "linkedService", name,
-	             json_pack("{s:s, s:[], s:{s:s, s:o}}", "type", "AzureBlobFS", "annotations",
-	                       "typeProperties", "url", url, "credential",
-	                       reference("lake-identity", "CredentialReference")));
+	             json_pack("{s:s, s:[], s:{s:s, s:o}, s:o}", "type", "AzureBlobFS",
+	                       "annotations", "typeProperties", "url", url, "credential",
+	                       reference("lake-identity", "CredentialReference"), "connectVia",
+	                       reference("lake-runtime", "IntegrationRuntimeReference")));
 }
 
 static void put_dataset(e2e_world *w, const char *name, int lake)
@@ -246,6 +249,12 @@ static void write_studio_tree(e2e_world *w)
 	put(w, "studio/publish_config.json", "{\"publishBranch\": \"workspace_publish\"}\n");
 	put(w, "studio/template-parameters-definition.json", DEFINITION);
 	put(w, "studio/database/lake.json", "{\"name\": \"lake\", \"properties\": {}}\n");
+	/* Served by ARM, not the data plane: counted apart from ARTIFACTS. */
+	put_artifact(w, "integrationRuntime", "lake-runtime",
+	             json_pack("{s:s, s:{s:{s:s, s:{s:s, s:i, s:i}}}}", "type", "Managed",
+	                       "typeProperties", "computeProperties", "location", "AutoResolve",
+	                       "dataFlowProperties", "computeType", "General", "coreCount", 8,
+	                       "timeToLive", 0));
 	put_artifact(w, "credential", "lake-identity",
 	             json_pack("{s:s, s:[], s:{s:s}}", "type", "ManagedIdentity", "annotations",
 	                       "typeProperties", "resourceId",
@@ -383,6 +392,25 @@ static long request_at(json_t *log, const char *method, const char *path)
 	return -1;
 }
 
+/* The same for what ARM serves under the dev workspace: the first
+ * `method` whose path ends in `suffix` (before its query), or -1. */
+static long arm_request_at(json_t *log, const char *method, const char *suffix)
+{
+	size_t i;
+	json_t *req;
+	json_array_foreach(json_object_get(log, "requests"), i, req)
+	{
+		const char *target = json_string_value(json_object_get(req, "path"));
+		const char *at = target ? strstr(target, "/workspaces/" DEV_WS "/") : NULL;
+		const char *end = at ? strstr(at, suffix) : NULL;
+		size_t n = strlen(suffix);
+		if (end && !strcmp(json_string_value(json_object_get(req, "method")), method) &&
+		    (end[n] == '\0' || end[n] == '?'))
+			return (long)i;
+	}
+	return -1;
+}
+
 static long at_in(const char *text, const char *needle)
 {
 	const char *p = strstr(text, needle);
@@ -420,11 +448,12 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_int_equal(stored_artifacts(w, DEV_WS, "dataflows"), DATAFLOWS);
 	assert_int_equal(stored_artifacts(w, DEV_WS, "sparkjobdefinitions"), SPARK_JOBS);
 	/* With no dependsOn anywhere, the references alone order the writes:
-	 * a linked service after its credential, a data flow after its
+	 * a linked service after its credential and integration runtime, a data flow after its
 	 * datasets, a pipeline after its data flow and its Spark job
 	 * definition. */
 	json_t *log = e2e_log(w);
 	long put_identity = request_at(log, "PUT", "/credentials/lake-identity");
+	long put_runtime = arm_request_at(log, "PUT", "/integrationRuntimes/lake-runtime");
 	long put_lake = request_at(log, "PUT", "/linkedservices/lake2");
 	long put_source = request_at(log, "PUT", "/datasets/ds8");
 	long put_sink = request_at(log, "PUT", "/datasets/ds12");
@@ -433,6 +462,7 @@ static void a_studio_folder_applies_and_settles(void **state)
 	long put_p0 = request_at(log, "PUT", "/pipelines/p0");
 	long put_p1 = request_at(log, "PUT", "/pipelines/p1");
 	assert_true(put_identity >= 0 && put_lake > put_identity);
+	assert_true(put_runtime >= 0 && put_lake > put_runtime);
 	assert_true(put_source > put_lake && put_sink >= 0);
 	assert_true(put_flow > put_source && put_flow > put_sink);
 	assert_true(put_job >= 0 && put_p0 > put_flow && put_p0 > put_job);
