@@ -138,7 +138,8 @@ static char *lock_account(az_stack *stack, az_session *s, const char *env, az_di
 		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, p->present ? &pos : NULL, NULL,
 					 "lockStorageAccount names %s, which this stack does not declare",
 					 setting);
-		az_diag_set_detail(x, "name a StorageAccount of the stack (StorageAccount/NAME) or "
+		az_diag_set_detail(x, "name a StorageAccount of the stack (StorageAccount/NAME, "
+				      "INSTANCE/StorageAccount/NAME in a component instance) or "
 				      "the Azure id of an existing storage account");
 		return NULL;
 	}

@@ -1725,11 +1725,13 @@ def project_schema():
             "lockStorageAccount": {
                 "description": "Where apply, destroy and import take the lock of this stack "
                                "instance (a lease on a blob container): the address of a "
-                               "StorageAccount of the stack (StorageAccount/lake) or the "
+                               "StorageAccount of the stack (StorageAccount/lake, or "
+                               "team-a/StorageAccount/lake in a component instance) or the "
                                "Azure id of any storage account. Default: the stack's first "
                                "StorageAccount.",
                 "type": "string",
-                "anyOf": [{"pattern": "^StorageAccount/[A-Za-z0-9][A-Za-z0-9._-]*$"},
+                "anyOf": [{"pattern": "^([A-Za-z0-9][A-Za-z0-9_-]*/)?StorageAccount/"
+                                      "[A-Za-z0-9][A-Za-z0-9._-]*$"},
                           {"pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
                                       "Microsoft\\.Storage/storageAccounts/[^/]+$"}]},
             "cloud": {"description": "AzureCloud, AzureUSGovernment, AzureChinaCloud, or a "

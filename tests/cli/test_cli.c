@@ -158,6 +158,14 @@ static void examples_validate_for_every_environment(void **state)
 		assert_int_equal(r.exit_code, 0);
 		assert_non_null(strstr(r.out, "Valid: 18 resources"));
 		run_result_free(&r);
+		/* Two teams, each one instance of components/team-platform. */
+		r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/multi-team", "--env",
+			    envs[i], "--strict", NULL);
+		if (r.exit_code != 0)
+			fprintf(stderr, "%s", r.err);
+		assert_int_equal(r.exit_code, 0);
+		assert_non_null(strstr(r.out, "Valid: 19 resources"));
+		run_result_free(&r);
 	}
 }
 

@@ -501,6 +501,42 @@ static void example_managed_identity_prod(void **state)
 	example_settles(*state, "synapse-ml", "prod");
 }
 
+/* Two teams, each one instance of a component, settle in both
+ * environments. */
+static void example_multi_team(void **state)
+{
+	example_settles(*state, "multi-team", "dev");
+}
+
+static void example_multi_team_prod(void **state)
+{
+	example_settles(*state, "multi-team", "prod");
+}
+
+#define MULTI_TEAM_LAKE                                                                            \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-multiteam-dev/"    \
+	"providers/Microsoft.Storage/storageAccounts/stanadev"
+
+/* lockStorageAccount names an instance's account by its address
+ * (analytics/StorageAccount/datalake): once the first apply has created
+ * it, the next apply holds its lock there. */
+static void lock_in_a_component_instance(void **state)
+{
+	world *w = *state;
+	example_settles(w, "multi-team", "dev");
+	const char *apply[] = {"apply", w->stack, "--env", "dev", "--auto-approve", NULL};
+	run_result r = kit_azapply(w, apply);
+	assert_int_equal(r.exit_code, 0);
+	kit_expect_not_in(&r, "holds no lock");
+	kit_expect_not_in(&r, "no storage account for its lock");
+	kit_expect_not_in(&r, "which this stack does not declare");
+	run_result_free(&r);
+	json_t *container = kit_arm_get(w, MULTI_TEAM_LAKE "/blobServices/default/containers/"
+					   "azapply-lock-multiteam-dev");
+	assert_non_null(container);
+	json_decref(container);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +545,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(example_service_principal, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_service_principal_prod, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_managed_identity_prod, kit_setup, kit_teardown),
+		cmocka_unit_test_setup_teardown(example_multi_team, kit_setup, kit_teardown),
+		cmocka_unit_test_setup_teardown(example_multi_team_prod, kit_setup, kit_teardown),
+		cmocka_unit_test_setup_teardown(lock_in_a_component_instance, kit_setup, kit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
