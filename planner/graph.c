@@ -25,8 +25,9 @@ struct az_stack_index {
 	index_entry *entries; /* by address */
 	size_t len;
 	/* by "Kind\nworkspace\nazure name" (the name lowercased: Azure names
-	 * are case-insensitive; the workspace as written, "" outside one), so
-	 * a reference finds its target in its own workspace in one search. */
+	 * are case-insensitive; the workspace as workspace_key gives it, ""
+	 * outside one), so a reference finds its target in its own workspace
+	 * in one search. */
 	index_entry *by_name;
 	size_t by_name_len;
 };
@@ -39,11 +40,34 @@ static char *name_key(const char *kind, const char *workspace, const char *name)
 	return key;
 }
 
-/* The workspace a resource's spec names, as written; NULL outside one. */
-static const char *workspace_of(const az_resource *r)
+static const az_resource *find_in(const az_stack *st, const char *address);
+
+/* The workspace `ws` as `r` names it, for the by-name index: in a
+ * component instance that declares it, "instance/ws", so that the pools,
+ * rules and artifacts of two instances of one component (each naming its
+ * own "synapse") never meet; otherwise `ws` as written. NULL when `ws`
+ * is. Needs the by-address index. */
+static char *workspace_key(const az_stack *st, const az_resource *r, const char *ws)
 {
-	return json_string_value(json_object_get(json_object_get(r->manifest->body, "spec"),
-						 "workspace"));
+	if (!ws)
+		return NULL;
+	const char *instance = r->manifest ? r->manifest->instance : NULL;
+	if (instance) {
+		char *address = az_xasprintf("%s/SynapseWorkspace/%s", instance, ws);
+		bool own = find_in(st, address) != NULL;
+		free(address);
+		if (own)
+			return az_xasprintf("%s/%s", instance, ws);
+	}
+	return az_xstrdup(ws);
+}
+
+/* The workspace a resource's spec names, as workspace_key gives it. */
+static char *workspace_of(const az_stack *st, const az_resource *r)
+{
+	return workspace_key(st, r,
+			     json_string_value(json_object_get(
+				 json_object_get(r->manifest->body, "spec"), "workspace")));
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -63,15 +87,18 @@ static void build_index(az_stack *st)
 		if (st->resources[i].address)
 			ix->entries[ix->len++] = (index_entry){st->resources[i].address, i};
 	qsort(ix->entries, ix->len, sizeof(index_entry), entry_cmp);
+	st->index = ix;
 	ix->by_name = az_xcalloc(st->len, sizeof(index_entry));
 	for (size_t i = 0; i < st->len; i++) {
 		const az_resource *r = &st->resources[i];
-		if (r->kind && r->azure_name)
-			ix->by_name[ix->by_name_len++] =
-				(index_entry){name_key(r->kind->name, workspace_of(r), r->azure_name), i};
+		if (!r->kind || !r->azure_name)
+			continue;
+		char *ws = workspace_of(st, r);
+		ix->by_name[ix->by_name_len++] =
+			(index_entry){name_key(r->kind->name, ws, r->azure_name), i};
+		free(ws);
 	}
 	qsort(ix->by_name, ix->by_name_len, sizeof(index_entry), entry_cmp);
-	st->index = ix;
 }
 
 /* Calls fn for every resource of `kind` in `workspace` (NULL: outside
@@ -191,15 +218,6 @@ static void add_edge_cb(az_stack *st, az_resource *from, const az_resource *to, 
 }
 
 /* An artifact reference only binds within the same workspace. */
-static void add_edge_same_workspace(az_stack *st, az_resource *from, const az_resource *to,
-				    const void *workspace)
-{
-	json_t *spec = json_object_get(to->manifest->body, "spec");
-	const char *ws = json_string_value(json_object_get(spec, "workspace"));
-	if (ws && strcmp(ws, workspace) == 0)
-		add_edge(st, from, to);
-}
-
 /* A "did you mean" over the addresses of one kind (or of all kinds). */
 static const char *suggest_address(const az_stack *st, const char *kind, const char *address)
 {
@@ -420,7 +438,7 @@ static void link_artifact_refs(az_stack *st, az_resource *r, json_t *v, const ch
 		const char *name = json_string_value(json_object_get(v, "referenceName"));
 		const char *kind = type && name ? reference_kind(type) : NULL;
 		if (kind)
-			for_each_named(st, kind, workspace, name, add_edge_same_workspace, r, workspace);
+			for_each_named(st, kind, workspace, name, add_edge_cb, r, NULL);
 		const char *key;
 		json_t *child;
 		json_object_foreach(v, key, child) link_artifact_refs(st, r, child, workspace);
@@ -502,7 +520,7 @@ void az_stack_link(az_stack *st, az_diags *d)
 		az_buf_truncate(&pointer, 0);
 		az_buf_puts(&pointer, "/spec");
 		walk_strings(st, r, spec, &pointer, link_refs_in_string, d);
-		const char *ws = json_string_value(json_object_get(spec, "workspace"));
+		char *ws = workspace_of(st, r);
 		if (r->kind->provider == AZ_PROVIDER_SYNAPSE && ws)
 			link_artifact_refs(st, r, json_object_get(spec, "properties"), ws);
 		/* A workspace's data plane refuses a client no firewall rule
@@ -511,6 +529,7 @@ void az_stack_link(az_stack *st, az_diags *d)
 		if ((r->kind->provider == AZ_PROVIDER_SYNAPSE ||
 		     r->kind->provider == AZ_PROVIDER_SYNAPSE_RBAC) && ws)
 			for_each_in_workspace(st, "SynapseFirewallRule", ws, add_edge_cb, r);
+		free(ws);
 	}
 	az_buf_free(&pointer);
 	report_cycles(st, d);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -62,19 +63,20 @@ static void graph_edge(graph *g, const char *from, const char *to)
 	json_object_set_new(g->edges, key, json_true());
 }
 
-/* The edges az_stack_load builds for the example, for its first
- * environment (as graph picks without --env). */
-static void graph_of_stack(graph *g, const char *example, const char *env)
+/* The edges az_stack_load builds for the stack in `dir`. */
+static void graph_of_dir(graph *g, const char *dir, const char *env)
 {
-	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/examples/%s", AZAPPLY_SOURCE_DIR, example);
 	az_file_source src = {0};
 	az_diags d = AZ_DIAGS_INIT;
 	assert_int_equal(az_file_source_dir(&src, dir, &d), 0);
 	az_stack *st = NULL;
 	az_stack_options o = {.env = env};
 	setenv("SYNAPSE_SQL_PASSWORD", "stand-in-Passw0rd!", 1);
-	assert_int_equal(az_stack_load(&st, &src, &o, &d), 0);
+	if (az_stack_load(&st, &src, &o, &d) != 0) {
+		for (size_t i = 0; i < d.len; i++)
+			fprintf(stderr, "%s\n", d.items[i].summary);
+		fail_msg("%s does not load", dir);
+	}
 	graph_init(g);
 	for (size_t i = 0; i < st->len; i++) {
 		const az_resource *r = &st->resources[i];
@@ -86,6 +88,15 @@ static void graph_of_stack(graph *g, const char *example, const char *env)
 	az_file_source_free(&src);
 	az_diags_clear(&d);
 	az_planner_release();
+}
+
+/* The edges az_stack_load builds for the example, for its first
+ * environment (as graph picks without --env). */
+static void graph_of_stack(graph *g, const char *example, const char *env)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/examples/%s", AZAPPLY_SOURCE_DIR, example);
+	graph_of_dir(g, dir, env);
 }
 
 /* A small DOT reader, enough for what graph writes and no more lenient:
@@ -283,6 +294,76 @@ static void data_plane_waits_for_firewall_rules(void **state)
 	}
 	assert_true(artifacts >= 5);
 	graph_free(&g);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Two instances of a component each name their own workspace "synapse":
+ * an instance's artifacts wait for its own firewall rule and reference
+ * its own notebook, never the other instance's (they once waited for
+ * every instance's rules, and a 10,000-resource stack of components took
+ * five times as long to link). */
+static void instances_keep_their_workspaces_apart(void **state)
+{
+	(void)state;
+	char *dir = test_tempdir("azapply-instances");
+	assert_non_null(dir);
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/azapply.yaml", dir);
+	write_text(path, "stack: apart\nsubscription: 00000000-0000-0000-0000-000000000000\n"
+			 "location: westeurope\n");
+	snprintf(path, sizeof(path), "%s/ws", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ws/component.yaml", dir);
+	write_text(path, "inputs: {}\n");
+	snprintf(path, sizeof(path), "%s/ws/ws.yaml", dir);
+	write_text(path,
+		   "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata: {name: synapse}\n"
+		   "spec:\n  resourceGroup: rg-apart\n  name: synw-${component.name}\n"
+		   "  location: westeurope\n  identity: {type: SystemAssigned}\n"
+		   "  properties:\n    defaultDataLakeStorage:\n"
+		   "      accountUrl: https://lake.dfs.core.windows.net\n"
+		   "      filesystem: fs${component.name}\n    sqlAdministratorLogin: sqladmin\n"
+		   "---\napiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\nmetadata: {name: rule}\n"
+		   "spec:\n  workspace: synapse\n  name: deployer\n"
+		   "  properties: {startIpAddress: 10.0.0.1, endIpAddress: 10.0.0.1}\n"
+		   "---\napiVersion: azapply.dev/v1\nkind: Notebook\nmetadata: {name: nb}\n"
+		   "spec:\n  workspace: synapse\n  name: nb\n"
+		   "  properties:\n    nbformat: 4\n    nbformat_minor: 2\n"
+		   "    metadata: {language_info: {name: python}}\n"
+		   "    cells: [{cell_type: code, metadata: {}, source: [\"print(1)\"]}]\n"
+		   "---\napiVersion: azapply.dev/v1\nkind: Pipeline\nmetadata: {name: pl}\n"
+		   "spec:\n  workspace: synapse\n  name: pl\n"
+		   "  properties:\n    activities:\n      - name: Run\n"
+		   "        type: SynapseNotebook\n        typeProperties:\n"
+		   "          notebook: {referenceName: nb, type: NotebookReference}\n");
+	snprintf(path, sizeof(path), "%s/teams.yaml", dir);
+	write_text(path, "apiVersion: azapply.dev/v1\nkind: Component\nmetadata: {name: \"${each.key}\", forEach: [a, b]}\n"
+			 "spec: {source: ws}\n");
+	graph g;
+	graph_of_dir(&g, dir, NULL);
+	assert_int_equal(json_object_size(g.nodes), 8);
+	static const char *const present[] = {
+	    "a/Notebook/nb -> a/SynapseFirewallRule/rule", "a/Pipeline/pl -> a/Notebook/nb",
+	    "b/Pipeline/pl -> b/SynapseFirewallRule/rule", "b/Pipeline/pl -> b/Notebook/nb"};
+	static const char *const absent[] = {
+	    "a/Notebook/nb -> b/SynapseFirewallRule/rule", "a/Pipeline/pl -> b/Notebook/nb",
+	    "b/Pipeline/pl -> a/SynapseFirewallRule/rule", "b/Pipeline/pl -> a/Notebook/nb"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!json_object_get(g.edges, present[i]))
+			fail_msg("no edge %s", present[i]);
+		if (json_object_get(g.edges, absent[i]))
+			fail_msg("an edge across instances: %s", absent[i]);
+	}
+	graph_free(&g);
+	test_remove_tree(dir);
+	free(dir);
 }
 
 static void graph_mermaid_and_markdown(void **state)
@@ -651,6 +732,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(graph_dot_is_the_stack),
 		cmocka_unit_test(data_plane_waits_for_firewall_rules),
+		cmocka_unit_test(instances_keep_their_workspaces_apart),
 		cmocka_unit_test(graph_mermaid_and_markdown),
 		cmocka_unit_test(graph_of_invalid_stack_fails),
 		cmocka_unit_test(completion_bash_loads_and_is_complete),
