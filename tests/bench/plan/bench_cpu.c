@@ -11,7 +11,9 @@
  * Targets (issue: planner): under 0.5 s of CPU for load + validate + graph
  * + diff, under 200 MB peak memory.
  *
- * Usage: bench_cpu [--workspaces N] [--no-apply] [--hold]
+ * Usage: bench_cpu [--workspaces N] [--components] [--no-apply] [--hold]
+ * (--components: the same resources from one component instantiated per
+ * workspace)
  * (BENCH_NO_CONFLICTS=1: the emulator's operationConflictMs off;
  * BENCH_PERF=DIR: a perf profile of each azapply run, see bench_common.c)
  */
@@ -32,11 +34,14 @@ static double cpu_seconds(const run_result *r)
 int main(int argc, char **argv)
 {
 	int workspaces = 100;
-	for (int i = 1; i + 1 < argc; i += 2)
+	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--workspaces") == 0)
 			workspaces = atoi(argv[i + 1]);
 	bool apply = true, hold = false;
+	int components = 0;
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--components") == 0)
+			components = 1;
 		if (strcmp(argv[i], "--no-apply") == 0)
 			apply = false;
 		if (strcmp(argv[i], "--hold") == 0)
@@ -51,7 +56,8 @@ int main(int argc, char **argv)
 		return 1;
 	stackgen g = {.stack = "cpu", .rg = "rg-cpu", .own_rg = 1, .workspaces = workspaces,
 		      .pools = 10, .rules = 9, .linked_services = 20, .notebooks = 20,
-		      .pipelines = 20, .scripts = 20, .ws_prefix = "synw-cpu"};
+		      .pipelines = 20, .scripts = 20, .ws_prefix = "synw-cpu",
+		      .components = components};
 	if (getenv("BENCH_NO_CONFLICTS"))
 		bench_settings(&b, "{\"operationConflictMs\":0}");
 	int resources = stackgen_write(&g, b.dir);
@@ -66,7 +72,8 @@ int main(int argc, char **argv)
 	double cpu_p = cpu_seconds(&r);
 	long rss_p = r.usage.ru_maxrss;
 	run_result_free(&r);
-	printf("stack: %d resources\n", resources);
+	printf("stack: %d resources%s\n", resources,
+	       components ? ", one component instantiated per workspace" : "");
 	printf("  validate: %.3f s CPU, %.3f s wall, %.1f MB peak (target < 0.5 s CPU: %s)\n", cpu_v,
 	       wall_v, rss_v / 1024.0, cpu_v < 0.5 ? "met" : "MISSED");
 	printf("  plan (empty subscription): %.3f s CPU, %.3f s wall, %.1f MB peak (target < 200 MB: %s)\n",

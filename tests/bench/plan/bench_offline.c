@@ -6,7 +6,9 @@
  * the figure is the planner's own cost. Target (issue: planner): under
  * 0.5 s of CPU for load + validate + graph + diff of 10,000 resources.
  *
- * Usage: bench_offline [--workspaces N]
+ * Usage: bench_offline [--workspaces N] [--components]
+ * (--components: the same resources from one component instantiated per
+ * workspace, so loading includes expanding the instances)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +32,20 @@ static double cpu_now(void)
 
 int main(int argc, char **argv)
 {
-	int workspaces = 100;
-	for (int i = 1; i + 1 < argc; i += 2)
-		if (strcmp(argv[i], "--workspaces") == 0)
+	int workspaces = 100, components = 0;
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "--workspaces") == 0)
 			workspaces = atoi(argv[i + 1]);
+		if (strcmp(argv[i], "--components") == 0)
+			components = 1;
+	}
 	char *dir = test_tempdir("azapply-bench-offline");
 	if (!dir)
 		return 1;
 	stackgen g = {.stack = "offline", .rg = "rg-offline", .own_rg = 1, .workspaces = workspaces,
 		      .pools = 10, .rules = 9, .linked_services = 20, .notebooks = 20,
-		      .pipelines = 20, .scripts = 20, .ws_prefix = "synw-offline"};
+		      .pipelines = 20, .scripts = 20, .ws_prefix = "synw-offline",
+		      .components = components};
 	int resources = stackgen_write(&g, dir);
 
 	double t0 = cpu_now();
@@ -63,7 +69,8 @@ int main(int argc, char **argv)
 		az_diff_clear(&create);
 	}
 	double t2 = cpu_now();
-	printf("stack: %d resources\n", resources);
+	printf("stack: %d resources%s\n", resources,
+	       components ? ", one component instantiated per workspace" : "");
 	printf("  load + validate + graph: %.3f s CPU\n", t1 - t0);
 	printf("  diff (settled and create, every resource): %.3f s CPU (%zu changes)\n", t2 - t1,
 	       changes);

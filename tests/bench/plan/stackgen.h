@@ -1,7 +1,9 @@
 /*
  * stackgen.h - generates manifest trees of a given size for benchmarks:
  * the shape of a large Synapse + ML platform, many workspaces with pools,
- * firewall rules and artifacts, written as real files azapply loads.
+ * firewall rules and artifacts, written as real files azapply loads,
+ * either one file per workspace or one component instantiated per
+ * workspace.
  */
 #ifndef AZAPPLY_BENCH_STACKGEN_H
 #define AZAPPLY_BENCH_STACKGEN_H
@@ -20,6 +22,8 @@ typedef struct stackgen {
 	int linked_services;     /* linked services per workspace */
 	int scripts;             /* SQL scripts per workspace */
 	const char *ws_prefix;   /* workspace name prefix */
+	int components;          /* the workspace shape as one component, instantiated
+				  * once per workspace (forEach) */
 } stackgen;
 
 /* Writes the stack into `dir` (which must exist); returns the number of
