@@ -217,7 +217,6 @@ static void add_edge_cb(az_stack *st, az_resource *from, const az_resource *to, 
 	add_edge(st, from, to);
 }
 
-/* An artifact reference only binds within the same workspace. */
 /* A "did you mean" over the addresses of one kind (or of all kinds). */
 static const char *suggest_address(const az_stack *st, const char *kind, const char *address)
 {
@@ -431,6 +430,10 @@ static const char *reference_kind(const char *type)
 	return NULL;
 }
 
+/* Edges from every {referenceName, type} below `v` to what it names. A
+ * reference binds only within its own workspace: `workspace` is the
+ * by-name index's key for it (workspace_key), so the search finds nothing
+ * in another workspace or another component instance's. */
 static void link_artifact_refs(az_stack *st, az_resource *r, json_t *v, const char *workspace)
 {
 	if (json_is_object(v)) {
