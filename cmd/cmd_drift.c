@@ -189,6 +189,8 @@ static int drift_exec(const az_args *args)
 	az_format format = az_cmd_format(args);
 	az_plan_options po = {.refresh_only = true,
 			      .include_unmanaged = az_arg_flag(args, "include-unmanaged")};
+	/* Checked before anything loads, so a bad value is a usage error;
+	 * az_cmd_open_session hands it to the HTTP client. */
 	int parallelism = 0;
 	if (az_cmd_parallelism(args, &parallelism) != 0)
 		return AZ_EXIT_USAGE;

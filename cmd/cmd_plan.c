@@ -68,6 +68,8 @@ static int plan_exec(const az_args *args)
 		.refresh_only = az_arg_flag(args, "refresh-only"),
 		.destroy = az_arg_flag(args, "destroy"),
 	};
+	/* Checked before anything loads, so a bad value is a usage error;
+	 * az_cmd_open_session hands it to the HTTP client. */
 	int parallelism = 0;
 	if (az_cmd_parallelism(args, &parallelism) != 0)
 		return AZ_EXIT_USAGE;
