@@ -54,6 +54,10 @@ typedef struct az_instance {
 	/* The same, for those whose data plane did refuse: what lives there
 	 * is not read, and is planned on the next run (az_refresh_closed). */
 	json_t *closed;
+	/* Workspace id (lower case) -> index of its node, for the workspaces
+	 * whose data plane holds nothing the plan declares: listed only to
+	 * prune, and not pruned when their firewall refuses this address. */
+	json_t *prune_only;
 } az_instance;
 
 /* The instance of `stack` (its environment chosen) in the subscription the

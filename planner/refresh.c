@@ -28,6 +28,19 @@ static const char *unopened_workspace(const az_instance *inst, const char *id)
 	return NULL;
 }
 
+/* The Synapse data plane's firewall refused this address (403
+ * ClientIpAddressNotAuthorized). */
+static bool refused_by_firewall(const az_diags *pd)
+{
+	for (size_t i = 0; pd && i < pd->len; i++) {
+		const az_diag *x = &pd->items[i];
+		if (x->http_status == 403 && x->code &&
+		    strcmp(x->code, "ClientIpAddressNotAuthorized") == 0)
+			return true;
+	}
+	return false;
+}
+
 /* A refusal this plan expected: the data plane of a workspace whose
  * firewall rule it is about to create answered 403
  * ClientIpAddressNotAuthorized. The workspace is recorded as closed and
@@ -35,14 +48,43 @@ static const char *unopened_workspace(const az_instance *inst, const char *id)
  * never as absent (nothing there is created again or pruned). */
 static bool closed_until_opened(az_instance *inst, const char *id, int err, const az_diags *pd)
 {
-	const char *ws = err && pd ? unopened_workspace(inst, id) : NULL;
-	for (size_t i = 0; ws && i < pd->len; i++) {
-		const az_diag *x = &pd->items[i];
-		if (x->http_status == 403 && x->code &&
-		    strcmp(x->code, "ClientIpAddressNotAuthorized") == 0) {
-			json_object_set(inst->closed, ws, json_object_get(inst->unopened, ws));
-			return true;
+	const char *ws = err ? unopened_workspace(inst, id) : NULL;
+	if (!ws || !refused_by_firewall(pd))
+		return false;
+	json_object_set(inst->closed, ws, json_object_get(inst->unopened, ws));
+	return true;
+}
+
+/* A refusal that costs nothing: the firewall of a workspace whose data
+ * plane holds nothing the plan declares refused the list that only looks
+ * for what to prune there. Nothing is pruned there (the list stays null,
+ * not empty), and one warning per workspace says so; the plan goes on, so
+ * a stack that manages a workspace but none of its artifacts is not held
+ * up by a firewall that does not admit its runner. */
+static bool refused_prune_only(az_instance *inst, const char *key, int err, const az_diags *pd,
+			       az_diags *d)
+{
+	if (!err || !refused_by_firewall(pd))
+		return false;
+	const char *ws;
+	json_t *index;
+	json_object_foreach(inst->prune_only, ws, index) {
+		size_t n = strlen(ws);
+		if (strncmp(key, ws, n) != 0 || key[n] != '/')
+			continue;
+		if (json_is_integer(index)) {
+			const az_resource *r = inst->nodes[json_integer_value(index)].res;
+			az_diag *x = az_diag_add(
+			    d, AZ_SEV_WARNING, az_srcmap_get(r->manifest->map, "/metadata/name"),
+			    r->address,
+			    "%s: its data plane refuses this address, so artifacts this stack left "
+			    "there are not looked for, and none is pruned",
+			    r->address);
+			az_diag_set_detail(x, "declare a SynapseFirewallRule that admits this "
+					      "address for azapply to prune them");
+			json_object_set_new(inst->prune_only, ws, json_true()); /* said once */
 		}
+		return true;
 	}
 	return false;
 }
@@ -57,7 +99,8 @@ typedef struct pending_list {
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 {
 	pending_list *pl = ud;
-	if (closed_until_opened(pl->inst, pl->key, err, pd)) {
+	if (closed_until_opened(pl->inst, pl->key, err, pd) ||
+	    refused_prune_only(pl->inst, pl->key, err, pd, pl->d)) {
 		/* Stays null: neither listed nor empty. */
 	} else if (err == AZ_ENOTFOUND || (err == 0 && !live)) {
 		/* The parent does not exist yet: nothing under it either. */
@@ -292,12 +335,13 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 /* Reads the resources whose id was unknown in the first wave because it
  * comes from another resource's live body (a service principal's appId from
  * its application): that body has been read by now. */
-static void request_deferred(az_instance *inst, az_diags *d, int *errors)
+static void request_deferred(az_instance *inst, const bool *wanted, az_diags *d, int *errors)
 {
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *n = &inst->nodes[i];
 		const az_kind *k = n->res->kind;
 		if (!k || !n->res->address || synapse_side(k) || n->state != AZ_NODE_PENDING ||
+		    (wanted && !wanted[i]) ||
 		    n->id || n->collection)
 			continue;
 		az_identity_compute(inst, i, d);
@@ -333,15 +377,20 @@ static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_di
 	list_once(inst, k, az_kind_key(k), n->collection, d, errors);
 }
 
-static void request_collections(az_instance *inst, bool synapse_wave, az_diags *d, int *errors)
+/* Reads what this wave finds. With --target or --selector (`wanted`),
+ * only what the plan plans and what that references: a resource the plan
+ * leaves alone is not read, so a data plane it does not touch is not
+ * asked (and may refuse this address without failing the plan). */
+static void request_collections(az_instance *inst, bool synapse_wave, const bool *wanted,
+				az_diags *d, int *errors)
 {
 	if (synapse_wave)
-		request_deferred(inst, d, errors);
+		request_deferred(inst, wanted, d, errors);
 	if (!synapse_wave) {
 		for (size_t i = 0; i < inst->len; i++) {
 			az_node *n = &inst->nodes[i];
 			const az_kind *k = n->res->kind;
-			if (k && n->res->address && !synapse_side(k))
+			if (k && n->res->address && !synapse_side(k) && (!wanted || wanted[i]))
 				request_node(inst, n, false, d, errors);
 		}
 		return;
@@ -354,7 +403,8 @@ static void request_collections(az_instance *inst, bool synapse_wave, az_diags *
 		for (size_t i = 0; i < inst->len; i++) {
 			az_node *n = &inst->nodes[i];
 			const az_kind *k = n->res->kind;
-			if (k && k == kinds[pass] && n->res->address && synapse_side(k))
+			if (k && k == kinds[pass] && n->res->address && synapse_side(k) &&
+			    (!wanted || wanted[i]))
 				request_node(inst, n, true, d, errors);
 		}
 }
@@ -383,6 +433,31 @@ static void find_unopened(az_instance *inst, const az_refresh_options *o)
 	}
 }
 
+/* The stack's workspaces whose data plane holds nothing the plan reads:
+ * instance->prune_only. Their refusal is not waited for either. */
+static void find_prune_only(az_instance *inst, const az_refresh_options *o)
+{
+	for (size_t w = 0; o->prune && w < inst->len; w++) {
+		const az_node *ws = &inst->nodes[w];
+		if (!ws->kind || strcmp(ws->kind->name, "SynapseWorkspace") != 0 ||
+		    ws->state != AZ_NODE_PRESENT || !ws->id)
+			continue;
+		char *prefix = az_lowercase(ws->id);
+		size_t n = strlen(prefix);
+		bool declares = false;
+		for (size_t i = 0; i < inst->len && !declares; i++) {
+			const az_node *a = &inst->nodes[i];
+			declares = a->res->kind && synapse_side(a->res->kind) && a->id &&
+				   strncasecmp(a->id, prefix, n) == 0 && a->id[n] == '/';
+		}
+		if (!declares) {
+			json_object_set_new(inst->prune_only, prefix, json_integer((json_int_t)w));
+			az_session_expect_refusal(inst->session, prefix);
+		}
+		free(prefix);
+	}
+}
+
 bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **rule)
 {
 	const char *ws = n->state == AZ_NODE_PENDING ? unopened_workspace(inst, n->id) : NULL;
@@ -396,7 +471,7 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 {
 	int errors = 0;
 	bool prune = o->prune;
-	request_collections(inst, false, d, &errors);
+	request_collections(inst, false, o->wanted, d, &errors);
 	if (prune)
 		request_prune_lists(inst, false, d, &errors);
 	az_session_run(inst->session);
@@ -404,7 +479,8 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 		if (inst->nodes[i].res->kind && !synapse_side(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);
 	find_unopened(inst, o);
-	request_collections(inst, true, d, &errors);
+	find_prune_only(inst, o);
+	request_collections(inst, true, o->wanted, d, &errors);
 	if (prune)
 		request_prune_lists(inst, true, d, &errors);
 	az_session_run(inst->session);
