@@ -127,7 +127,8 @@ void az_events_tick(void *ud, az_apply_event kind, const char *address, const ch
 }
 
 void az_events_summary(const char *operation, const char *outcome, const az_plan *plan,
-		       const az_apply_result *res, const az_diags *d)
+		       const az_plan_counts *earlier, const az_apply_result *res,
+		       const az_diags *d)
 {
 	json_t *e = event_new("summary");
 	json_object_set_new(e, "operation", json_string(operation));
@@ -139,6 +140,12 @@ void az_events_summary(const char *operation, const char *outcome, const az_plan
 				    plan->environment ? json_string(plan->environment) : json_null());
 	if (plan && plan->stack) {
 		az_plan_counts c = az_plan_count(plan);
+		if (earlier) {
+			c.create += earlier->create;
+			c.update += earlier->update;
+			c.replace += earlier->replace;
+			c.destroy += earlier->destroy;
+		}
 		json_object_set_new(e, "planned",
 				    json_pack("{s:I,s:I,s:I,s:I,s:I}", "add", (json_int_t)c.create,
 					      "change", (json_int_t)c.update, "replace",

@@ -26,9 +26,12 @@ void az_events_progress(void *ud, az_apply_event ev, const char *address, const 
 void az_events_tick(void *ud, az_apply_event ev, const char *address, const char *what,
 		    double seconds);
 /* The last event of every run: how it ended (`outcome`: complete,
- * incomplete, no-changes, cancelled, interrupted, refused, error), the
- * counts (`res` NULL when nothing was applied), every diagnostic. */
+ * deferred, incomplete, no-changes, cancelled, interrupted, refused,
+ * error), the counts (the plan's and `earlier`'s, what a first round of
+ * the same run planned; `res` NULL when nothing was applied), every
+ * diagnostic. */
 void az_events_summary(const char *operation, const char *outcome, const az_plan *plan,
-		       const az_apply_result *res, const az_diags *d);
+		       const az_plan_counts *earlier, const az_apply_result *res,
+		       const az_diags *d);
 
 #endif

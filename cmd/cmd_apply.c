@@ -371,6 +371,84 @@ static int restrict_to_import(az_plan *plan, const az_apply_request *req, az_dia
 	return 0;
 }
 
+/* The plan for people (stdout, or stderr beside --output json events),
+ * and its "planned" events. */
+static void show_plan(const az_args *args, const az_plan *plan, bool events, az_apply_events *ev)
+{
+	if (events) {
+		az_buf text = AZ_BUF_INIT;
+		az_plan_render_text(&text, plan, &(az_render_options){.color = false});
+		fputs(text.data ? text.data : "", stderr);
+		az_buf_free(&text);
+		az_events_planned(ev, plan);
+	} else {
+		az_cmd_print_plan(args, plan, AZ_FORMAT_TEXT);
+	}
+}
+
+/* What a second round needs of the first. */
+typedef struct apply_round {
+	const az_args *args;
+	az_stack *stack;
+	az_session *session;
+	const az_plan_options *po;
+	const char *label;
+	bool auto_approve, events;
+	az_apply_events *ev;
+	const az_apply_options *ao;
+} apply_round;
+
+/* The first plan could not read what lives behind a workspace firewall
+ * that its own rules were about to open, and planned it "defer". Those
+ * rules are in place now: plan again and apply what that plan shows, in
+ * the same run and under the same lock, so that a run stopped between a
+ * workspace and its rule is finished by one apply, as any other. The new
+ * plan replaces *plan (its deferred count is what is still unread); what
+ * the first plan changed is added to *earlier and the second apply's
+ * counts to *res. A saved plan never gets here: it is applied as it was
+ * reviewed. */
+static int apply_opened(const apply_round *r, az_plan *plan, az_plan_counts *earlier,
+			az_apply_result *res, az_diags *d)
+{
+	size_t unread = az_plan_count(plan).deferred;
+	fprintf(human, "\n%zu resource%s not read by the first plan: the firewall rules just "
+		       "created admit this address now. Planning %s.\n\n",
+		unread, unread == 1 ? " was" : "s were", unread == 1 ? "it" : "them");
+	az_plan next;
+	if (az_plan_stack(&next, r->stack, r->session, r->po, d) != 0) {
+		az_plan_free_items(&next);
+		return AZ_EINVALID;
+	}
+	az_plan_set_provenance(&next, r->label);
+	az_plan_counts c = az_plan_count(plan);
+	earlier->create += c.create;
+	earlier->update += c.update;
+	earlier->replace += c.replace;
+	earlier->destroy += c.destroy;
+	az_plan_free_items(plan);
+	*plan = next;
+	show_plan(r->args, plan, r->events, r->ev);
+	if (!az_plan_has_changes(plan))
+		return 0;
+	if (az_plan_count(plan).refused) {
+		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+			    "a planned action of the second plan is refused: it was not applied");
+		return AZ_EINVALID;
+	}
+	if (!r->auto_approve && (!confirm() || stop_flag)) {
+		fprintf(human, "Cancelled: the second plan was not applied.\n");
+		return AZ_EINVALID;
+	}
+	fputc('\n', human);
+	az_apply_result more = {0};
+	int rc = az_apply(plan, r->ao, &more, d);
+	res->done += more.done;
+	res->failed += more.failed;
+	res->skipped += more.skipped;
+	res->not_started += more.not_started;
+	return rc;
+}
+
 int az_cmd_apply(const az_args *args, const az_apply_request *req)
 {
 	az_diags d = AZ_DIAGS_INIT;
@@ -384,6 +462,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	struct az_arg_value *plan_values = NULL;
 	az_git_provenance prov = {0};
 	az_lock *lock = NULL;
+	char *label = NULL; /* the commit the ownership markers record */
 	const char **selected = NULL;
 	size_t nselected = 0;
 	/* --output json: events on stdout (apply_events.c), people's words on stderr. */
@@ -391,6 +470,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	az_apply_events ev = {.d = &d};
 	const char *outcome = "error";
 	az_apply_result res = {0};
+	az_plan_counts planned_before = {0}; /* what a first round changed */
 	bool applied = false;
 	human = events ? stderr : stdout;
 
@@ -441,7 +521,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	/* One writer per stack instance, from before the live state is read
 	 * until the end: a plan made under the lock stays true. */
 	catch_signals();
-	char *label = az_git_provenance_label(&prov);
+	label = az_git_provenance_label(&prov);
 	az_lock_options lo = {
 		.operation = args->cmd->name,
 		.commit = label,
@@ -450,20 +530,15 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	};
 	int lrc = az_lock_acquire(&lock, stack, session, &lo, &d);
 	lock_held = lock != NULL;
-	if (lrc != 0) {
-		free(label);
+	if (lrc != 0)
 		goto done;
-	}
 	az_plan_options po = {.targets = selected ? selected : req->targets,
 			      .targets_len = selected ? nselected : req->targets_len,
 			      .targets_given_as = req->import_id ? "import" : NULL,
 			      .destroy = destroy};
-	if (az_plan_stack(&plan, stack, session, &po, &d) != 0) {
-		free(label);
+	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
 		goto done;
-	}
 	az_plan_set_provenance(&plan, label);
-	free(label);
 	if (stop_flag) {
 		fprintf(human, "Interrupted before anything was changed.\n");
 		outcome = "interrupted";
@@ -474,15 +549,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		goto done;
 	if (req->import_id && restrict_to_import(&plan, req, &d) != 0)
 		goto done;
-	if (events) {
-		az_buf text = AZ_BUF_INIT;
-		az_plan_render_text(&text, &plan, &(az_render_options){.color = false});
-		fputs(text.data ? text.data : "", stderr);
-		az_buf_free(&text);
-		az_events_planned(&ev, &plan);
-	} else {
-		az_cmd_print_plan(args, &plan, AZ_FORMAT_TEXT);
-	}
+	show_plan(args, &plan, events, &ev);
 	if (!az_plan_has_changes(&plan)) {
 		outcome = "no-changes";
 		rc = AZ_EXIT_OK;
@@ -526,6 +593,13 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	int arc = az_apply(&plan, &ao, &res, &d);
 	applied = true;
 	clear_status();
+	if (arc == 0 && az_plan_count(&plan).deferred && !req->plan_file && !req->import_id &&
+	    !destroy && !stop_flag) {
+		apply_round second = {args, stack, session, &po, label, auto_approve,
+				      events, &ev, &ao};
+		arc = apply_opened(&second, &plan, &planned_before, &res, &d);
+		clear_status();
+	}
 	if (abandon_flag) {
 		/* The session's callbacks point into the abandoned run: the lock
 		 * is released through a new one, and the process ends here. */
@@ -547,7 +621,7 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 		/* Not an error, and not done either: a pipeline that stops on
 		 * anything but 0 runs apply again rather than going green over a
 		 * workspace whose artifacts were never applied. */
-		fprintf(human, "%zu resource%s not read by this plan (marked ?) %s left for the "
+		fprintf(human, "%zu resource%s not read by the plan (marked ?) %s left for the "
 			       "next run: run apply again.\n",
 			unread, unread == 1 ? "" : "s", unread == 1 ? "is" : "are");
 		outcome = "deferred";
@@ -560,7 +634,8 @@ done:
 		rc = 128 + exit_signal;
 	az_cmd_report(args, &d, AZ_FORMAT_TEXT);
 	if (events)
-		az_events_summary(args->cmd->name, outcome, &plan, applied ? &res : NULL, &d);
+		az_events_summary(args->cmd->name, outcome, &plan, &planned_before,
+				  applied ? &res : NULL, &d);
 out:
 	az_plan_free_items(&plan);
 	az_session_free(session);
@@ -571,6 +646,7 @@ out:
 	free((char *)(uintptr_t)env_from_plan[0]);
 	free(plan_values);
 	free(selected);
+	free(label);
 	return rc;
 }
 

@@ -61,7 +61,7 @@ static const char *headline(const az_plan_item *it)
 		return it->manifest_changed ? "differs: its manifest changed since the last apply"
 					    : "changed outside azapply";
 	case AZ_ACTION_NOOP: return "has no changes";
-	case AZ_ACTION_DEFER: return "is not read yet: the next plan plans it";
+	case AZ_ACTION_DEFER: return "is not read yet: planned once the rule lets this address in";
 	}
 	return "";
 }
@@ -166,7 +166,8 @@ static void summary_line(az_buf *out, const az_plan *p)
 	if (c.refused)
 		az_buf_printf(out, " %zu refused.", c.refused);
 	if (c.deferred)
-		az_buf_printf(out, " %zu not read yet: apply, then plan again.", c.deferred);
+		az_buf_printf(out, " %zu not read yet: apply plans them after the firewall rule.",
+			      c.deferred);
 }
 
 /* metadata.existing resources, after the plan: what it reads and never

@@ -10,8 +10,10 @@
  * - A run stopped between a workspace and its declared firewall rule: the
  *   next plan cannot read the workspace's data plane, and plans the rule
  *   with what lives behind it marked "not read yet" (never created again,
- *   changed or pruned); apply creates the rule, exits 2, and the run after
- *   it reads, prunes and converges.
+ *   changed or pruned); apply creates the rule, then plans and applies the
+ *   rest in the same run (a saved plan: exit 2, and the next run does).
+ * - A workspace whose data plane the stack no longer uses, refusing this
+ *   address: nothing is pruned there, a warning says so, the plan goes on.
  * - Synapse RBAC: a principal without a Synapse role gets 403 Unauthorized;
  *   azapply names the role to grant and to whom. A role granted seconds ago
  *   takes effect late (propagation): azapply waits for it, bounded.
@@ -156,14 +158,11 @@ static void firewall_names_the_rule(void **state)
 
 /* A run stopped after the workspace, before its declared firewall rule;
  * meanwhile a SQL script left the manifests. The data plane refuses this
- * address, so the next plan cannot read what lives there: it plans the
- * rule and marks the rest "not read yet", and waits for no rule (one
- * refusal per collection, not AZAPPLY_ACCESS_WAIT_SECONDS of them). Apply
- * creates the rule and nothing behind it (no prune of what it never read)
- * and exits 2; the apply after it prunes the script and converges. */
-static void declared_rule_opens_the_workspace_on_the_next_run(void **state)
+ * address, so the plan cannot read what lives there: it plans the rule and
+ * marks the rest "not read yet", and waits for no rule (one refusal per
+ * collection, not AZAPPLY_ACCESS_WAIT_SECONDS of them). */
+static void stopped_before_the_rule(e2e_world *w)
 {
-	e2e_world *w = *state;
 	apply_converges(w);
 	declare_rule(w);
 	char path[400];
@@ -180,16 +179,88 @@ static void declared_rule_opens_the_workspace_on_the_next_run(void **state)
 	assert_null(strstr(r.out, "SqlScript/predict"));
 	run_result_free(&r);
 	assert_int_equal(e2e_count_sent(w, NULL, 403, "/pipelines"), 1);
+}
+
+/* Apply creates the rule first, then plans again what it could not read
+ * and applies that too: the script left behind is pruned only by the
+ * second plan, which read it. One apply converges. */
+static void declared_rule_opens_the_workspace_in_the_same_run(void **state)
+{
+	e2e_world *w = *state;
+	stopped_before_the_rule(w);
 
 	e2e_clear_log(w);
-	E2E_EXPECT(w, 2, "run apply again", "apply", w->stack, "--env", "dev", "--auto-approve");
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve");
+	e2e_expect(&r, 0, "the firewall rules just created admit this address now");
+	e2e_expect(&r, 0, "- SqlScript/predict");
+	assert_null(strstr(r.out, "run apply again"));
+	/* The rule was made before the second plan read the data plane. */
+	const char *created = strstr(r.out, "SynapseFirewallRule/allow-ci: created");
+	const char *second = strstr(r.out, "the firewall rules just created");
+	const char *pruned = strstr(r.out, "SqlScript/predict-churn: deleted");
+	if (!created || !second || !pruned || !(created < second && second < pruned))
+		fail_msg("expected the rule, the second plan, the prune, in that order:\n%s",
+			 r.out);
+	run_result_free(&r);
+	assert_int_equal(e2e_count_sent(w, "PUT", 0, "/firewallRules/allow-ci"), 1);
+	assert_int_equal(e2e_count_sent(w, "DELETE", 0, "/sqlScripts/predict"), 1);
+	E2E_EXPECT(w, 0, NO_CHANGES, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+}
+
+/* A saved plan is applied as it was reviewed: the rule, and nothing it did
+ * not show. Exit 2 says the rest is left for the next run, which
+ * converges. */
+static void saved_plan_leaves_the_unread_for_the_next_run(void **state)
+{
+	e2e_world *w = *state;
+	stopped_before_the_rule(w);
+	char file[400];
+	snprintf(file, sizeof(file), "%s-plan.json", w->stack);
+	E2E_EXPECT(w, 0, NULL, "plan", w->stack, "--env", "dev", "--out", file);
+
+	e2e_clear_log(w);
+	E2E_EXPECT(w, 2, "run apply again", "apply", file, "--auto-approve");
 	assert_int_equal(e2e_count_sent(w, "PUT", 0, "/firewallRules/allow-ci"), 1);
 	assert_int_equal(e2e_count_sent(w, "DELETE", 0, "/sqlScripts/predict"), 0);
 	assert_int_equal(e2e_count_sent(w, "PUT", 0, "/pipelines/"), 0);
+	remove(file);
 
 	e2e_clear_log(w);
 	apply_converges(w);
 	assert_int_equal(e2e_count_sent(w, "DELETE", 0, "/sqlScripts/predict"), 1);
+}
+
+/* A stack that no longer declares anything in its workspace's data plane,
+ * run from an address the workspace's firewall refuses: the lists that
+ * only look for what to prune are refused at once (no wait), nothing is
+ * pruned, a warning names the workspace, and the plan goes on. Admitted
+ * again, the next plan prunes what the stack left there. */
+static void refused_prune_lists_prune_nothing(void **state)
+{
+	e2e_world *w = *state;
+	apply_converges(w);
+	const char *artifacts[] = {"40-linked-service.yaml", "41-notebook.yaml", "42-pipeline.yaml",
+				   "43-trigger.yaml", "44-sql-script.yaml"};
+	for (size_t i = 0; i < sizeof(artifacts) / sizeof(artifacts[0]); i++) {
+		char path[400];
+		snprintf(path, sizeof(path), "%s/%s", w->stack, artifacts[i]);
+		assert_int_equal(remove(path), 0);
+	}
+	control(w, "PUT", "settings", "{\"synapseFirewall\":true,\"clientIp\":\"198.51.100.7\"}");
+
+	e2e_clear_log(w);
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r, 0, NO_CHANGES);
+	e2e_expect(&r, 0, "SynapseWorkspace/synapse: its data plane refuses this address, so "
+			  "artifacts this stack left there are not looked for, and none is pruned");
+	assert_null(strstr(r.out, "will be deleted"));
+	run_result_free(&r);
+	assert_int_equal(e2e_count_sent(w, "GET", 403, "/pipelines"), 1);
+
+	control(w, "PUT", "settings", "{\"clientIp\":\"\"}");
+	E2E_EXPECT(w, 2, "Plan: 0 to add, 0 to change, 0 to replace, 5 to destroy.", "plan",
+		   w->stack, "--env", "dev", "--detailed-exitcode");
+	apply_converges(w);
 }
 
 /* The child's environment signed in as another service principal, waiting
@@ -347,8 +418,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(firewall_names_the_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(declared_rule_opens_the_workspace_on_the_next_run,
+		cmocka_unit_test_setup_teardown(declared_rule_opens_the_workspace_in_the_same_run,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(saved_plan_leaves_the_unread_for_the_next_run,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(refused_prune_lists_prune_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(synapse_rbac_names_the_role_and_waits_for_it, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(operation_in_progress_is_retried, setup, teardown),

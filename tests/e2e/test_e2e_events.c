@@ -184,6 +184,58 @@ static void events_tell_the_run(void **state)
 	run_result_free(&r);
 }
 
+/* The rule that lets this address into the workspace's data plane went
+ * (deleted out of band) and a SQL script left the manifests: the plan
+ * cannot read the data plane, so apply makes the rule, then plans again.
+ * The second plan's changes are announced before they start, each
+ * resource ends once, and the summary counts both plans. */
+static void events_of_a_second_plan(void **state)
+{
+	e2e_world *w = *state;
+	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "dev", "--auto-approve");
+	control(w, "DELETE",
+		"arm/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+		"rg-mlplatform-dev/providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev/"
+		"firewallRules/office",
+		NULL);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/44-sql-script.yaml", w->stack);
+	assert_int_equal(remove(path), 0);
+
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve", "-o", "json");
+	e2e_expect(&r, 0, "the firewall rules just created admit this address now");
+	json_t *events = events_of(r.out);
+	assert_int_equal(count(events, "planned", NULL), 2);
+	const json_t *rule = find(events, "planned", "SynapseFirewallRule/allow-office");
+	const json_t *rule_done = find(events, "done", "SynapseFirewallRule/allow-office");
+	const json_t *prune = find(events, "planned", "SqlScript/predict-churn");
+	const json_t *prune_done = find(events, "done", "SqlScript/predict-churn");
+	assert_non_null(rule);
+	assert_non_null(prune);
+	assert_string_equal(json_string_value(json_object_get(prune, "action")), "delete");
+	/* In this order: the rule, made; then the script, planned and deleted. */
+	size_t at[4] = {0}, i;
+	json_t *ev;
+	json_array_foreach(events, i, ev) {
+		at[0] = ev == rule ? i : at[0];
+		at[1] = ev == rule_done ? i : at[1];
+		at[2] = ev == prune ? i : at[2];
+		at[3] = ev == prune_done ? i : at[3];
+	}
+	assert_true(at[0] < at[1] && at[1] < at[2] && at[2] < at[3]);
+	assert_int_equal(count(events, "done", NULL), 2);
+
+	const json_t *summary = json_array_get(events, json_array_size(events) - 1);
+	assert_string_equal(json_string_value(json_object_get(summary, "outcome")), "complete");
+	const json_t *planned = json_object_get(summary, "planned");
+	assert_int_equal(json_integer_value(json_object_get(planned, "add")), 1);
+	assert_int_equal(json_integer_value(json_object_get(planned, "destroy")), 1);
+	assert_int_equal(applied(summary, "done"), 2);
+	json_decref(events);
+	run_result_free(&r);
+	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+}
+
 /* A run that fails before planning still ends with a summary, its
  * diagnostics included, and stdout holds nothing else. */
 static void events_of_a_failed_start(void **state)
@@ -230,6 +282,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(events_tell_the_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(events_of_a_failed_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(events_of_a_second_plan, setup, teardown),
 	};
 	int failures = cmocka_run_group_tests(tests, NULL, NULL);
 	az_schema_free(schema);
