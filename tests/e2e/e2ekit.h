@@ -37,6 +37,15 @@ int e2e_setup(e2e_world **out, const char *example, const char *const *emu_args,
  * cleanly (under ASan: leaked nothing). */
 int e2e_teardown(e2e_world *w);
 
+/* The address the examples' prod firewall rules admit: the CI runner that
+ * deploys prod. Dev's rules admit 127.0.0.1, where the emulator sees every
+ * run from unless told otherwise. */
+#define E2E_PROD_RUNNER "203.0.113.10"
+
+/* The address the emulator's Synapse data-plane firewall sees every run
+ * come from ("": the connection's own), as a run from another machine. */
+void e2e_runner_address(e2e_world *w, const char *ip);
+
 /* Runs azapply with argv (NULL-terminated, without argv[0]) and waits. */
 run_result e2e_run(e2e_world *w, const char *const *argv);
 #define E2E_RUN(w, ...) e2e_run((w), (const char *const[]){__VA_ARGS__, NULL})

@@ -98,6 +98,7 @@ static void environments_are_separate_instances(void **state)
 	e2e_run_expect(
 	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
 	    "Apply complete: 18 done, 0 failed, 0 skipped.");
+	e2e_runner_address(w, E2E_PROD_RUNNER);
 	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "prod", "--detailed-exitcode");
 	e2e_expect(&r, 2, "Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy.");
 	assert_null(strstr(r.out, "will be deleted"));
@@ -105,9 +106,11 @@ static void environments_are_separate_instances(void **state)
 	e2e_run_expect(
 	    w, (const char *const[]){"apply", w->stack, "--env", "prod", "--auto-approve", NULL}, 0,
 	    "Apply complete: 18 done, 0 failed, 0 skipped.");
+	e2e_runner_address(w, "");
 	e2e_run_expect(
 	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
 	    0, "No changes");
+	e2e_runner_address(w, E2E_PROD_RUNNER);
 	e2e_run_expect(
 	    w,
 	    (const char *const[]){"plan", w->stack, "--env", "prod", "--detailed-exitcode", NULL},
@@ -124,6 +127,7 @@ static void environments_are_separate_instances(void **state)
 	assert_int_equal(arm_count_under(w, "/subscriptions/00000000-0000-0000-0000-000000000000/"
 	                                    "resourcegroups/rg-mlplatform-prod"),
 	                 0);
+	e2e_runner_address(w, "");
 	e2e_run_expect(
 	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
 	    0, "No changes. Azure matches the manifests (18 resources, environment dev).");

@@ -469,8 +469,10 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_true(put_p1 > put_p0);
 	json_decref(log);
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
+	e2e_runner_address(w, E2E_PROD_RUNNER);
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "prod", "--auto-approve");
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "prod");
+	e2e_runner_address(w, "");
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
 
 	/* Each environment holds its own values. */
@@ -543,6 +545,7 @@ static void a_studio_folder_applies_and_settles(void **state)
 	json_decref(log);
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
 	/* prod has not been applied since: both changes are still to come. */
+	e2e_runner_address(w, E2E_PROD_RUNNER);
 	E2E_EXPECT(w, 0, "Plan: 1 to add, 2 to change, 0 to replace, 2 to destroy.", "plan",
 	           w->stack, "--env", "prod");
 }

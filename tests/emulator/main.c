@@ -17,7 +17,8 @@ static const char usage[] =
 	"usage: azapply-emulator [--port N] [--state FILE] [--latency-ms N] [--seed N]\n"
 	"                        [--dir DIR] [--page-size N] [--throttle-scale F]\n"
 	"                        [--token-lifetime S] [--lro-polls N] [--retry-after S]\n"
-	"                        [--principal-delay-ms N] [--app-delay-ms N]\n";
+	"                        [--principal-delay-ms N] [--app-delay-ms N]\n"
+	"                        [--client-ip ADDR]\n";
 
 static int parse_args(emu_config *cfg, int argc, char **argv)
 {
@@ -55,6 +56,8 @@ static int parse_args(emu_config *cfg, int argc, char **argv)
 			cfg->principal_delay_ms = atoi(v);
 		else if (!strcmp(a, "--app-delay-ms"))
 			cfg->app_delay_ms = atoi(v);
+		else if (!strcmp(a, "--client-ip"))
+			snprintf(cfg->client_ip, sizeof(cfg->client_ip), "%s", v);
 		else
 			return -1;
 	}
@@ -83,9 +86,8 @@ int main(int argc, char **argv)
 		/* No Retry-After unless asked: no recorded LRO start carried one. */
 		.retry_after_s = -1,
 		.default_linked_services = true,
-		/* On as Azure has them (README, "Failure behaviours"), but for
-		 * the data-plane firewall: see there why it is off. */
-		.synapse_firewall = false,
+		/* On as Azure has them (README, "Failure behaviours"). */
+		.synapse_firewall = true,
 		.synapse_rbac = true,
 		/* Azure's RBAC reaches the data plane late, in seconds to minutes:
 		 * short here, so that every run meets it without waiting long. */
