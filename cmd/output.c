@@ -322,5 +322,10 @@ void az_print_diags(FILE *out, const az_diags *d, az_format format, bool color)
 
 int az_open_source(az_file_source *out, const char *dir, az_diags *d)
 {
-	return az_file_source_dir(out, dir ? dir : ".", d);
+	int error = az_file_source_dir(out, dir ? dir : ".", d);
+	/* Components pinned to a commit come from the repository holding
+	 * the directory. */
+	if (!error)
+		az_git_attach_revisions(out, dir ? dir : ".");
+	return error;
 }

@@ -1,6 +1,8 @@
 /*
- * source_git.c - the file source over a commit's tree, and the provenance
- * of a directory in a work tree. The only code that includes git2.h.
+ * source_git.c - the file source over a commit's tree, the hook that opens
+ * a pinned component's folder at a commit (open_revision), and the
+ * provenance of a directory in a work tree. The only code that includes
+ * git2.h.
  *
  * `--git-ref` must read exactly what was committed: no checkout, so it
  * works in bare clones (CI mirrors) and never touches a developer's work
@@ -171,37 +173,45 @@ static int open_repo(git_repository **out, const char *path, az_diags *d)
 	return 0;
 }
 
-int az_git_source_open(az_file_source *out, char **commit_out, const az_git_source_options *o,
-		       az_diags *d)
+/* The source over `dir` of the tree of `ref`, shown as "SHOWN_REF:dir". */
+static int open_tree(az_file_source *out, char **commit_out, const char *repo, const char *ref,
+		     const char *shown_ref, const char *dir_in, az_diags *d)
 {
 	git_source *s = az_xcalloc(1, sizeof(*s));
 	git_object *obj = NULL;
 	git_commit *commit = NULL;
 	git_tree *root = NULL, *tree = NULL;
 	git_tree_entry *sub = NULL;
-	char *dir = normalize_dir(o->dir);
+	char *dir = normalize_dir(dir_in);
 	int error = AZ_EINVALID;
 
 	git_libgit2_init();
 	memset(out, 0, sizeof(*out));
 	if (!dir) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "'%s' is outside the repository's tree",
-			    o->dir);
+			    dir_in);
 		goto done;
 	}
-	if (open_repo(&s->repo, o->repo, d) != 0)
+	if (open_repo(&s->repo, repo, d) != 0)
 		goto done;
 	if (git_repository_odb(&s->odb, s->repo) != 0) {
-		git_report(d, "cannot open the object database of", o->repo ? o->repo : ".");
+		git_report(d, "cannot open the object database of", repo ? repo : ".");
 		goto done;
 	}
-	if (git_revparse_single(&obj, s->repo, o->ref) != 0 ||
+	if (git_revparse_single(&obj, s->repo, ref) != 0 ||
 	    git_object_peel((git_object **)&commit, obj, GIT_OBJECT_COMMIT) != 0) {
-		git_report(d, "no commit named", o->ref);
+		const git_error *e = git_error_last();
+		char q[AZ_QUOTE_SIZE];
+		az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "no commit named '%s'",
+					 az_quote(q, shown_ref));
+		az_diag_set_detail(x, "name a commit, tag or branch of the repository%s%s%s",
+				   e && e->message ? " (git: " : "", e && e->message ? e->message : "",
+				   e && e->message ? ")" : "");
+		error = AZ_ENOTFOUND;
 		goto done;
 	}
 	if (git_commit_tree(&root, commit) != 0) {
-		git_report(d, "cannot read the tree of", o->ref);
+		git_report(d, "cannot read the tree of", shown_ref);
 		goto done;
 	}
 	if (dir[0]) {
@@ -209,20 +219,22 @@ int az_git_source_open(az_file_source *out, char **commit_out, const az_git_sour
 		if (git_tree_entry_bypath(&sub, root, dir) != 0 ||
 		    git_tree_entry_type(sub) != GIT_OBJECT_TREE ||
 		    git_tree_lookup(&tree, s->repo, git_tree_entry_id(sub)) != 0) {
-			az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "'%s' is not a folder in %s", dir,
-				    o->ref);
+			az_diag *x = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+						 "'%s' is not a folder in %s", dir, shown_ref);
+			az_diag_set_detail(x, "name a folder of that commit's tree, from the "
+					      "repository's root (git ls-tree %s)", shown_ref);
 			goto done;
 		}
 	}
 	if (git_tree_walk(tree ? tree : root, GIT_TREEWALK_PRE, collect, s) < 0) {
-		git_report(d, "cannot list the tree of", o->ref);
+		git_report(d, "cannot list the tree of", shown_ref);
 		goto done;
 	}
 	/* git orders a folder "a" as "a/", so "a.yaml" < "a/x"; the loader
 	 * wants plain byte order, like the directory source. */
 	if (s->len)
 		qsort(s->entries, s->len, sizeof(*s->entries), cmp_entries);
-	s->display = az_xasprintf("%s:%s", o->ref, dir[0] ? dir : ".");
+	s->display = az_xasprintf("%s:%s", shown_ref, dir[0] ? dir : ".");
 	if (commit_out) {
 		char hex[GIT_OID_HEXSZ + 1];
 		git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
@@ -244,6 +256,70 @@ done:
 	free(dir);
 	if (s)
 		source_free(s); /* also balances git_libgit2_init */
+	return error;
+}
+
+/* Where pinned component sources are read from: the repository a source
+ * lives in, and every ref resolved so far, so a ref names one commit for
+ * the whole load even if its branch moves meanwhile. */
+typedef struct git_revisions {
+	char *repo;      /* a path in (or of) the repository */
+	json_t *commits; /* ref -> full commit id */
+} git_revisions;
+
+static void revisions_free(void *ctx)
+{
+	git_revisions *r = ctx;
+	if (!r)
+		return;
+	free(r->repo);
+	json_decref(r->commits);
+	free(r);
+}
+
+static int open_revision(void *ctx, az_file_source *out, char **commit_out, const char *ref,
+			 const char *path, az_diags *d)
+{
+	git_revisions *r = ctx;
+	const char *known = json_string_value(json_object_get(r->commits, ref));
+	char *commit = NULL;
+	int error = open_tree(out, &commit, r->repo, known ? known : ref, ref, path, d);
+	if (error)
+		return error;
+	if (!known)
+		json_object_set_new(r->commits, ref, json_string(commit));
+	*commit_out = commit;
+	return 0;
+}
+
+static void attach_revisions(az_file_source *src, const char *repo)
+{
+	git_revisions *r = az_xcalloc(1, sizeof(*r));
+	r->repo = az_xstrdup(repo ? repo : ".");
+	r->commits = json_object();
+	src->open_revision = open_revision;
+	src->revisions = r;
+	src->revisions_free = revisions_free;
+}
+
+void az_git_attach_revisions(az_file_source *src, const char *dir)
+{
+	git_repository *repo = NULL;
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0)
+		attach_revisions(src, dir);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+int az_git_source_open(az_file_source *out, char **commit_out, const az_git_source_options *o,
+		       az_diags *d)
+{
+	int error = open_tree(out, commit_out, o->repo, o->ref, o->ref, o->dir, d);
+	/* A component pinned in these manifests comes from the same
+	 * repository. */
+	if (!error)
+		attach_revisions(out, o->repo);
 	return error;
 }
 

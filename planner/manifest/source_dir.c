@@ -311,5 +311,7 @@ void az_file_source_free(az_file_source *src)
 		return;
 	if (src->free)
 		src->free(src->ctx);
+	if (src->revisions_free)
+		src->revisions_free(src->revisions);
 	memset(src, 0, sizeof(*src));
 }

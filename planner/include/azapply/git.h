@@ -3,9 +3,11 @@
  *
  * planner/git is the only code that touches libgit2. It gives the loader a
  * file source over a commit's tree (no checkout: bare repositories work the
- * same), so `--git-ref` reads exactly what was committed, and it computes
- * the provenance an apply records in the ownership marker: the commit, and
- * whether the files applied differ from it.
+ * same), so `--git-ref` reads exactly what was committed; it opens the
+ * folder of a component pinned to a commit for the loader, which cannot
+ * include this header, through the source's open_revision hook; and it
+ * computes the provenance an apply records in the ownership marker: the
+ * commit, and whether the files applied differ from it.
  */
 #ifndef AZAPPLY_GIT_H
 #define AZAPPLY_GIT_H
@@ -22,9 +24,17 @@ typedef struct az_git_source_options {
  * show as "REF:DIR/path" (e.g. "main:infra/a.yaml"; "main:./a.yaml" at the
  * root), the way `git show` names them. Dot-files and dot-folders are
  * skipped, symbolic links and submodules are not followed, as the directory
- * source does. *commit_out (optional) receives the full commit id. */
+ * source does. *commit_out (optional) receives the full commit id.
+ * AZ_ENOTFOUND when the ref names no commit. The source opens pinned
+ * component sources from the same repository (open_revision). */
 int az_git_source_open(az_file_source *out, char **commit_out, const az_git_source_options *o,
 		       az_diags *d);
+
+/* Sets the open_revision hook of `src`, a source over directory `dir`, when
+ * `dir` is in a git repository: a component pinned to {git: REF, path:
+ * PATH} is then read from that repository's commit. Each ref is resolved
+ * once for the source's life. Outside git the hook stays NULL. */
+void az_git_attach_revisions(az_file_source *src, const char *dir);
 
 /* Where the files of a directory on disk come from. */
 typedef struct az_git_provenance {

@@ -37,7 +37,8 @@ const az_pos *az_srcmap_get(const az_srcmap *m, const char *pointer);
  * Where manifest bytes come from. The directory source reads the disk; the
  * git module provides one that reads a commit's tree.
  */
-typedef struct az_file_source {
+typedef struct az_file_source az_file_source;
+struct az_file_source {
 	void *ctx;
 	/* Every regular file below the root, as sorted relative paths with '/'
 	 * separators. The caller frees the array and each string. */
@@ -50,7 +51,22 @@ typedef struct az_file_source {
 	void (*free)(void *ctx);
 	/* How to show the root to the user, e.g. "examples/synapse-ml" or "HEAD:infra". */
 	const char *display_root;
-} az_file_source;
+	/* A pinned component source ({git: REF, path: PATH}): opens folder
+	 * PATH (from the repository's root) of the commit REF names in the
+	 * repository this source lives in, as a source of its own whose files
+	 * show as "REF:PATH/file.yaml", and gives that commit's full id.
+	 * AZ_ENOTFOUND when REF names no commit, AZ_EINVALID when PATH is no
+	 * folder of it; its diagnostics carry no position (the loader adds
+	 * the manifest's). The loader cannot reach git (planner/git owns
+	 * libgit2), so whoever opens the source and owns git sets the hook:
+	 * az_git_source_open for its own repository, az_git_attach_revisions
+	 * for a directory in a work tree. NULL: no repository, and a pinned source
+	 * is an error at the manifest that asks for one. */
+	int (*open_revision)(void *revisions, az_file_source *out, char **commit_out,
+			     const char *ref, const char *path, az_diags *d);
+	void *revisions;
+	void (*revisions_free)(void *revisions);
+};
 
 int az_file_source_dir(az_file_source *out, const char *dir, az_diags *d);
 void az_file_source_free(az_file_source *src);
