@@ -24,6 +24,14 @@
  * expression. Names that are not references (spec.workspace, dependsOn)
  * are looked up in the instance first, then in the stack (graph.c).
  *
+ * spec.source may pin the component to a commit of the stack's repository
+ * instead, {git: REF, path: PATH}: a team keeps the platform version it was
+ * reviewed against while the platform's folder moves on (issue 17). The
+ * loader cannot reach git, so the file source carries a hook that opens
+ * PATH at REF as a source of its own (set by planner/git); its files are
+ * shown "REF:PATH/file.yaml", and the commit REF named is recorded in the
+ * set's pins for the plan's provenance.
+ *
  * Folders are read when the stack is loaded (a folder holding
  * component.yaml is never part of the stack itself); instances are made in
  * az_manifests_resolve_vars, once the call site's own ${var} and forEach
@@ -42,7 +50,10 @@
 #define MAX_OUTPUT_DEPTH 16
 
 typedef struct az_mf_component {
-	char *folder;      /* relative to the stack's root, no trailing '/' */
+	/* What names it in messages and finds it for an instance: its folder
+	 * relative to the stack's root (no trailing '/'), or "REF:PATH" for
+	 * a source pinned to a commit. */
+	char *folder;
 	json_t *decl;      /* component.yaml: inputs, outputs (an object) */
 	az_srcmap *map;    /* positions in component.yaml */
 	az_manifest *items; /* the manifests as written */
@@ -284,23 +295,31 @@ static int check_decl(az_mf_component *c, const char *shown, az_diags *d)
 	return error;
 }
 
-/* Reads the component in `folder` (relative to the root) into the set's
- * list, once; returns its index or -1 after reporting. */
+/* The component already read under `key`, or -1. */
+static long find_component(const struct az_mf_components *cs, const char *key)
+{
+	for (size_t i = 0; i < cs->len; i++)
+		if (!strcmp(cs->items[i].folder, key))
+			return (long)i;
+	return -1;
+}
+
+/* Reads the component in `folder` of `src` ("" for its root) into the
+ * set's list under `key`; returns its index, or -1 when the folder holds
+ * no component.yaml. */
 static long load_component(az_manifest_set *set, const az_file_source *src, char **paths,
-                           size_t npaths, json_t *folders, const char *folder,
+                           size_t npaths, json_t *folders, const char *key, const char *folder,
                            const az_load_limits *limits, size_t *files, az_diags *d)
 {
 	struct az_mf_components *cs = set->components;
-	for (size_t i = 0; i < cs->len; i++)
-		if (!strcmp(cs->items[i].folder, folder))
-			return (long)i;
 	if (!json_object_get(folders, folder))
 		return -1;
-	char *decl_rel = az_xasprintf("%s/" COMPONENT_FILE, folder);
+	char *decl_rel = *folder ? az_xasprintf("%s/" COMPONENT_FILE, folder)
+	                         : az_xstrdup(COMPONENT_FILE);
 	cs->items = az_xrealloc(cs->items, (cs->len + 1) * sizeof(*cs->items));
 	az_mf_component *c = &cs->items[cs->len];
 	memset(c, 0, sizeof(*c));
-	c->folder = az_xstrdup(folder);
+	c->folder = az_xstrdup(key);
 	long index = (long)cs->len++;
 
 	az_mf_parsed f;
@@ -363,22 +382,37 @@ static long load_component(az_manifest_set *set, const az_file_source *src, char
 	return index;
 }
 
-/* The folder a Component manifest names, relative to the root; NULL after
- * reporting. */
-static char *source_folder(const az_manifest *m, az_diags *d)
+/* Where a Component manifest's spec.source points: a folder of the
+ * stack's own tree (a string), or a folder of a commit of the stack's
+ * repository ({git: REF, path: PATH}, issue 17: a team pins the platform
+ * version it was reviewed against while the platform's folder moves on). */
+typedef struct comp_source {
+	char *key;       /* the folder relative to the root, or "REF:PATH" */
+	const char *ref; /* pinned: REF, borrowed from the body; NULL otherwise */
+	char *path;      /* pinned: PATH from the repository's root, "" for it */
+} comp_source;
+
+static void comp_source_clear(comp_source *cs)
 {
-	json_t *spec = json_object_get(m->body, "spec");
-	const char *source = json_string_value(json_object_get(spec, "source"));
+	free(cs->key);
+	free(cs->path);
+	memset(cs, 0, sizeof(*cs));
+}
+
+static bool plain_text(json_t *v)
+{
+	const char *s = json_string_value(v);
+	return s && *s && !az_string_has_expr(s);
+}
+
+static const char PINNED_EXAMPLE[] = "write source: {git: v1.2.0, path: components/NAME}: a "
+                                     "commit, tag or branch of the stack's repository and the "
+                                     "folder holding " COMPONENT_FILE " from its root";
+
+static bool folder_source(comp_source *out, const az_manifest *m, const char *source,
+                          az_diags *d)
+{
 	const az_pos *at = az_manifest_pos(m, "/spec/source");
-	if (!source || !*source || az_string_has_expr(source)) {
-		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, at, m->address, "%s",
-		                          source ? "spec.source of a Component must be a plain path"
-		                                 : "a Component needs spec.source");
-		az_diag_set_detail(dg, "%s",
-		                   "write source: ../components/NAME, the folder holding its "
-		                   COMPONENT_FILE ", relative to this file");
-		return NULL;
-	}
 	char *joined = az_mf_join_inside(m->file, source);
 	if (!joined) {
 		char qs[AZ_QUOTE_SIZE];
@@ -387,13 +421,182 @@ static char *source_folder(const az_manifest *m, az_diags *d)
 		                          az_quote(qs, source));
 		az_diag_set_detail(dg, "%s",
 		                   "keep components inside the stack's folder (a folder holding "
-		                   COMPONENT_FILE " is not part of the stack itself)");
-		return NULL;
+		                   COMPONENT_FILE " is not part of the stack itself), or pin one "
+		                   "from the repository with source: {git: REF, path: PATH}");
+		return false;
 	}
-	size_t n = strlen(joined);
-	while (n && joined[n - 1] == '/')
-		joined[--n] = '\0';
-	return joined;
+	out->key = joined;
+	return true;
+}
+
+static bool pinned_source(comp_source *out, const az_manifest *m, json_t *source, az_diags *d)
+{
+	bool ok = true;
+	const char *key;
+	json_t *v;
+	json_object_foreach(source, key, v)
+	{
+		if (!strcmp(key, "git") || !strcmp(key, "path"))
+			continue;
+		az_pos at = az_mf_member_key_pos(m->map, "/spec/source", key);
+		char qk[AZ_QUOTE_SIZE];
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &at, m->address,
+		                          "unknown key '%s' in spec.source", az_quote(qk, key));
+		az_diag_set_detail(dg, "%s", PINNED_EXAMPLE);
+		ok = false;
+	}
+	json_t *ref = json_object_get(source, "git");
+	json_t *path = json_object_get(source, "path");
+	if (!plain_text(ref)) {
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR,
+		                          az_manifest_pos(m, ref ? "/spec/source/git" : "/spec/source"),
+		                          m->address, "%s",
+		                          ref ? "spec.source.git must name a commit, tag or branch "
+		                                "(no expressions)"
+		                              : "a pinned spec.source needs git: REF");
+		az_diag_set_detail(dg, "%s", PINNED_EXAMPLE);
+		ok = false;
+	}
+	if (!plain_text(path)) {
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR,
+		                          az_manifest_pos(m, path ? "/spec/source/path"
+		                                                  : "/spec/source"),
+		                          m->address, "%s",
+		                          path ? "spec.source.path must be a plain path"
+		                               : "a pinned spec.source needs path: PATH");
+		az_diag_set_detail(dg, "%s", PINNED_EXAMPLE);
+		ok = false;
+	}
+	if (!ok)
+		return false;
+	const char *p = json_string_value(path);
+	char *norm = p[0] == '/' ? NULL : az_mf_join_inside("", p);
+	if (!norm) {
+		char qp[AZ_QUOTE_SIZE];
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/spec/source/path"),
+		                          m->address, "component path '%s' leaves the repository",
+		                          az_quote(qp, p));
+		az_diag_set_detail(dg, "%s",
+		                   "a pinned path is read from the commit's tree: write it from the "
+		                   "repository's root, e.g. path: components/team-platform");
+		return false;
+	}
+	out->ref = json_string_value(ref);
+	out->path = norm;
+	out->key = az_xasprintf("%s:%s", out->ref, *norm ? norm : ".");
+	return true;
+}
+
+/* Reads spec.source of Component manifest `m`; false after reporting. */
+static bool source_of(comp_source *out, const az_manifest *m, az_diags *d)
+{
+	json_t *source = json_object_get(json_object_get(m->body, "spec"), "source");
+	memset(out, 0, sizeof(*out));
+	if (json_is_object(source))
+		return pinned_source(out, m, source, d);
+	if (plain_text(source))
+		return folder_source(out, m, json_string_value(source), d);
+	az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/spec/source"), m->address,
+	                          "%s",
+	                          source ? "spec.source of a Component must be a plain path or "
+	                                   "{git: REF, path: PATH}"
+	                                 : "a Component needs spec.source");
+	az_diag_set_detail(dg, "%s",
+	                   "write source: ../components/NAME, the folder holding " COMPONENT_FILE
+	                   ", relative to this file; or source: {git: REF, path: components/NAME} "
+	                   "for that folder at a commit, tag or branch of the stack's repository");
+	return false;
+}
+
+static void no_component_file(const az_manifest *m, const char *key, az_diags *d)
+{
+	char qs[AZ_QUOTE_SIZE];
+	az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/spec/source"), NULL,
+	                          "no " COMPONENT_FILE " in '%s'", az_quote(qs, *key ? key : "."));
+	az_diag_set_detail(dg, "%s",
+	                   "spec.source names a folder holding " COMPONENT_FILE
+	                   " (its inputs and outputs) and the component's manifests");
+}
+
+/* Gives the diagnostics from `first` on that have no position `at`: what
+ * the git module says about a ref or a path belongs where it was written. */
+static void place(az_diags *d, size_t first, const az_pos *at)
+{
+	for (size_t i = first; i < d->len; i++) {
+		az_diag *x = &d->items[i];
+		if (x->file || !at->file)
+			continue;
+		x->file = az_xstrdup(at->file);
+		x->line = at->line;
+		x->col = at->col;
+	}
+}
+
+/* Reads the component `source` pins from its commit, once; its index, or
+ * -1 after reporting. Its files show as "REF:PATH/file.yaml": the set's
+ * root is the pinned source's while they are read. */
+static long load_pinned(az_manifest_set *set, const az_file_source *src, const az_manifest *m,
+                        const comp_source *source, const az_load_limits *limits, size_t *files,
+                        az_diags *d)
+{
+	long index = find_component(set->components, source->key);
+	if (index >= 0)
+		return index;
+	if (!src->open_revision) {
+		char qr[AZ_QUOTE_SIZE];
+		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/spec/source"), NULL,
+		                          "component source pinned to '%s' needs a git repository, "
+		                          "and '%s' is not in one",
+		                          az_quote(qr, source->ref), set->root[0] ? set->root : ".");
+		az_diag_set_detail(dg, "%s",
+		                   "run azapply on the stack inside its git repository (or with "
+		                   "--git-ref), or write source: PATH to read the component's folder "
+		                   "from the stack's own files");
+		return -1;
+	}
+	az_file_source pinned = {0};
+	char *commit = NULL, **paths = NULL;
+	size_t npaths = 0, first = d->len;
+	json_t *folders = NULL;
+	int error = src->open_revision(src->revisions, &pinned, &commit, source->ref, source->path,
+	                               d);
+	if (error) {
+		place(d, first, az_manifest_pos(m, error == AZ_ENOTFOUND ? "/spec/source/git"
+		                                                        : "/spec/source/path"));
+		return -1;
+	}
+	if (pinned.list(pinned.ctx, &paths, &npaths, d) != 0) {
+		place(d, first, az_manifest_pos(m, "/spec/source"));
+		goto done;
+	}
+	folders = az_mf_component_folders(paths, npaths);
+	for (size_t i = 0; i < npaths; i++)
+		if (!strcmp(paths[i], COMPONENT_FILE))
+			json_object_set_new(folders, "", json_true());
+	if (!json_object_get(folders, "")) {
+		no_component_file(m, source->key, d);
+		goto done;
+	}
+	char *root = set->root;
+	set->root = az_xstrdup(pinned.display_root);
+	index = load_component(set, &pinned, paths, npaths, folders, source->key, "", limits, files,
+	                       d);
+	free(set->root);
+	set->root = root;
+	/* Relative to the pinned folder, a file's path would name a file of
+	 * the stack: its manifests go by their whole name. */
+	az_mf_component *c = &set->components->items[index];
+	for (size_t i = 0; i < c->len; i++)
+		c->items[i].file = c->items[i].pos.file;
+	json_object_set_new(set->pins, source->key, json_string(commit));
+done:
+	for (size_t i = 0; i < npaths; i++)
+		free(paths[i]);
+	free(paths);
+	json_decref(folders);
+	free(commit);
+	az_file_source_free(&pinned);
+	return index;
 }
 
 int az_mf_components_load(az_manifest_set *set, const az_file_source *src, char **paths,
@@ -404,22 +607,23 @@ int az_mf_components_load(az_manifest_set *set, const az_file_source *src, char 
 	set->components = az_xcalloc(1, sizeof(*set->components));
 	set->components->outputs = json_object();
 	for (size_t i = 0; i < set->len; i++) {
-		if (!set->items[i].kind || strcmp(set->items[i].kind, "Component"))
+		const az_manifest *m = &set->items[i];
+		if (!m->kind || strcmp(m->kind, "Component"))
 			continue;
 		size_t first = d->len;
-		char *folder = source_folder(&set->items[i], d);
-		if (folder &&
-		    load_component(set, src, paths, npaths, folders, folder, limits, files, d) < 0) {
-			char qs[AZ_QUOTE_SIZE];
-			az_diag *dg = az_diag_add(
-			    d, AZ_SEV_ERROR, az_manifest_pos(&set->items[i], "/spec/source"), NULL,
-			    "no " COMPONENT_FILE " in '%s'", az_quote(qs, *folder ? folder : "."));
-			az_diag_set_detail(dg, "%s",
-			                   "spec.source names a folder holding " COMPONENT_FILE
-			                   " (its inputs and outputs) and the component's manifests");
+		comp_source source;
+		if (!source_of(&source, m, d)) {
+			/* said */
+		} else if (source.ref) {
+			load_pinned(set, src, m, &source, limits, files, d);
+		} else if (find_component(set->components, source.key) < 0 &&
+		           load_component(set, src, paths, npaths, folders, source.key, source.key,
+		                          limits, files, d) < 0) {
+			no_component_file(&set->items[i], source.key, d);
 		}
+		/* Reading moves the set's items: `m` is stale from here. */
 		az_diags_set_address(d, first, set->items[i].address);
-		free(folder);
+		comp_source_clear(&source);
 		if (az_diags_errors(d) && d->len > first)
 			error = AZ_EINVALID;
 	}
@@ -690,14 +894,18 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		az_diag_set_detail(dg, "%s", "give each instance its own metadata.name");
 		return;
 	}
-	char *folder = source_folder(m, d);
-	const az_mf_component *comp = NULL;
-	for (size_t i = 0; folder && i < cs->len; i++)
-		if (!strcmp(cs->items[i].folder, folder))
-			comp = &cs->items[i];
-	free(folder);
-	if (!comp)
-		return; /* said when it was loaded */
+	/* A source that could not be read was said when it was loaded; what
+	 * reads the instance's outputs is not reported again. */
+	az_diags quiet = AZ_DIAGS_INIT;
+	comp_source source;
+	long index = source_of(&source, m, &quiet) ? find_component(cs, source.key) : -1;
+	comp_source_clear(&source);
+	az_diags_clear(&quiet);
+	if (index < 0) {
+		json_object_set_new(cs->outputs, instance, json_null());
+		return;
+	}
+	const az_mf_component *comp = &cs->items[index];
 	json_t *sensitive = json_object();
 	json_t *inputs = call_inputs(m, comp, sensitive, d);
 	if (!inputs) {

@@ -251,10 +251,7 @@ static int expand_one(az_manifest_set *set, size_t t, az_diags *d)
 		{
 			if (az_mf_plain_name(key))
 				continue;
-			az_buf_truncate(&ptr, 0);
-			az_buf_puts(&ptr, "/metadata/forEach");
-			az_mf_ptr_push(&ptr, key, strlen(key));
-			az_pos at = az_mf_key_pos(tm->map, ptr.data);
+			az_pos at = az_mf_member_key_pos(tm->map, "/metadata/forEach", key);
 			char qk[AZ_QUOTE_SIZE];
 			az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, &at, NULL,
 			                          "forEach key '%s' has characters a name cannot hold",

@@ -451,6 +451,7 @@ int az_manifests_load_project(az_manifest_set **out, const az_file_source *src, 
 	size_t npaths = 0;
 	bool project = false;
 	set->root = display_root(src);
+	set->pins = json_object();
 	*out = set;
 	int error = src->list(src->ctx, &paths, &npaths, d);
 	for (size_t i = 0; i < npaths; i++) {
@@ -476,6 +477,7 @@ int az_manifests_load(az_manifest_set **out, const az_file_source *src,
 	if (!limits)
 		limits = &AZ_LOAD_LIMITS_DEFAULT;
 	set->root = display_root(src);
+	set->pins = json_object();
 	*out = set;
 	error = src->list(src->ctx, &paths, &npaths, d);
 	if (error)
@@ -546,6 +548,7 @@ void az_manifest_set_free(az_manifest_set *set)
 	free(set->files);
 	free(set->root);
 	json_decref(set->outputs);
+	json_decref(set->pins);
 	az_mf_components_free(set->components);
 	free(set);
 }

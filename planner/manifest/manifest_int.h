@@ -28,6 +28,9 @@ const az_mf_loc *az_mf_map_find(const az_srcmap *m, const char *pointer, size_t 
 /* Where the key of the member at `pointer` was written, else the nearest
  * position the map has. */
 az_pos az_mf_key_pos(const az_srcmap *m, const char *pointer);
+/* az_mf_key_pos of member `key` of the mapping at JSON Pointer `parent`:
+ * where an unknown or misspelt key was written. */
+az_pos az_mf_member_key_pos(const az_srcmap *m, const char *parent, const char *key);
 /* Copies every entry of `src` whose pointer starts with `src_prefix` (as a
  * whole segment) to `dst`, with that prefix replaced by `dst_prefix`. */
 void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,

@@ -145,6 +145,16 @@ az_pos az_mf_key_pos(const az_srcmap *m, const char *pointer)
 	return p ? *p : (az_pos){0};
 }
 
+az_pos az_mf_member_key_pos(const az_srcmap *m, const char *parent, const char *key)
+{
+	az_buf ptr = AZ_BUF_INIT;
+	az_buf_puts(&ptr, parent);
+	az_mf_ptr_push(&ptr, key, strlen(key));
+	az_pos at = az_mf_key_pos(m, ptr.data);
+	az_buf_free(&ptr);
+	return at;
+}
+
 void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,
                     const char *src_prefix)
 {

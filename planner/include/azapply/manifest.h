@@ -154,6 +154,10 @@ typedef struct az_manifest_set {
 	 * the stack's own (azapply.yaml), then every component instance's as
 	 * "instance.NAME". An object, never NULL after resolving. */
 	json_t *outputs;
+	/* The pinned component sources read ({git: REF, path: PATH}): "REF:PATH"
+	 * -> the full id of the commit REF named when the stack was loaded, for
+	 * the plan's provenance. An object, never NULL after loading. */
+	json_t *pins;
 	/* Component folders read for the stack (component.c); private. */
 	struct az_mf_components *components;
 } az_manifest_set;

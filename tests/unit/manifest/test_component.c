@@ -218,6 +218,25 @@ static char *first_error(const char *stack_text, const char *decl)
 	return e;
 }
 
+/* A source that cannot be read is said when the stack is loaded; making
+ * the instances afterwards (the stack is checked on with what loaded) said
+ * it a second time, and once more at each output of the instance read. */
+static void a_bad_source_is_said_once(void **state)
+{
+	(void)state;
+	fixture *f = fixture_new("apiVersion: azapply.dev/v1\nkind: Component\n"
+	                         "metadata: {name: team-a}\nspec: {source: ../elsewhere}\n",
+	                         declaration);
+	assert_int_equal(mt_load(&f->set, f->dir, &f->d), AZ_EINVALID);
+	az_manifests_resolve_vars(f->set, "dev", mt_getenv, ENV, &f->d);
+	assert_int_equal(az_diags_errors(&f->d), 1);
+	char *e = mt_first_error(&f->d);
+	assert_non_null(strstr(e, "stack.yaml:4:16: component source '../elsewhere' leaves the "
+	                          "stack's folder"));
+	free(e);
+	fixture_free(f);
+}
+
 static void inputs_are_checked_at_the_call_site(void **state)
 {
 	(void)state;
@@ -367,6 +386,7 @@ int main(void)
 		cmocka_unit_test(outputs_cross_out_through_their_declaration),
 		cmocka_unit_test(a_secret_input_stays_sensitive_inside),
 		cmocka_unit_test(inputs_are_checked_at_the_call_site),
+		cmocka_unit_test(a_bad_source_is_said_once),
 		cmocka_unit_test(the_boundary_holds_both_ways),
 		cmocka_unit_test(component_files_are_not_part_of_the_stack),
 		cmocka_unit_test(a_bad_declaration_is_reported_in_component_yaml),

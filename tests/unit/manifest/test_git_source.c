@@ -4,36 +4,13 @@
  * it reads from disk.
  */
 #include "mtest.h"
+#include "mtest_git.h"
 
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <azapply/git.h>
-
-/* Commits everything below `dir` as the first commit of a new repository. */
-static void commit_tree(const char *dir)
-{
-	git_repository *repo = NULL;
-	git_index *index = NULL;
-	git_tree *tree = NULL;
-	git_signature *sig = NULL;
-	git_oid tree_id, commit_id;
-	char *all[] = {"*"};
-	git_strarray spec = {all, 1};
-	assert_int_equal(git_repository_init(&repo, dir, 0), 0);
-	assert_int_equal(git_repository_index(&index, repo), 0);
-	assert_int_equal(git_index_add_all(index, &spec, 0, NULL, NULL), 0);
-	assert_int_equal(git_index_write_tree(&tree_id, index), 0);
-	assert_int_equal(git_tree_lookup(&tree, repo, &tree_id), 0);
-	assert_int_equal(git_signature_new(&sig, "Test", "test@example.com", 1700000000, 0), 0);
-	assert_int_equal(
-	    git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, "stack", tree, 0, NULL), 0);
-	git_signature_free(sig);
-	git_tree_free(tree);
-	git_index_free(index);
-	git_repository_free(repo);
-}
 
 /* Hardening finding: a blob over the file limit was loaded whole before
  * the limit applied. Its size is read from the object header first. */
@@ -49,7 +26,7 @@ static void a_blob_over_the_limit_is_not_loaded(void **state)
 	mt_write(dir, "p.yaml",
 	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  specFile: big.json\n");
 	git_libgit2_init();
-	commit_tree(dir);
+	free(mt_git_commit(dir, NULL));
 
 	az_git_source_options o = {.repo = dir, .ref = "HEAD"};
 	az_file_source src;
