@@ -94,5 +94,6 @@ void az_plan_free_items(az_plan *p)
 	}
 	free(p->stack);
 	free(p->environment);
+	json_decref(p->component_sources);
 	memset(p, 0, sizeof(*p));
 }

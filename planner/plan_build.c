@@ -686,6 +686,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 	out->refresh_only = o && (o->refresh_only || o->include_unmanaged);
 	out->destroy = o && o->destroy;
 	out->environment = stack->env ? az_xstrdup(stack->env) : NULL;
+	out->component_sources = stack->set ? json_incref(stack->set->pins) : NULL;
 	if (az_instance_init(inst, stack, session, d) != 0)
 		return AZ_EINVALID;
 	out->stack = az_xstrdup(inst->name.stack);

@@ -180,6 +180,19 @@ static void render_existing(az_buf *out, const az_plan *p)
 				      p->items[i].address);
 }
 
+/* Which commit each pinned component came from, a line each: a reviewer
+ * sees what "v1" was when the plan was made. `quote` goes around the
+ * names (markdown's code span), `end` ends the line. */
+static void render_component_sources(az_buf *out, const az_plan *p, const char *quote,
+				     const char *end)
+{
+	const char *source;
+	json_t *commit;
+	json_object_foreach(p->component_sources, source, commit)
+		az_buf_printf(out, "Component %s%s%s is commit %s%s%s.%s", quote, source, quote,
+			      quote, json_string_value(commit), quote, end);
+}
+
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o)
 {
 	bool color = o && o->color;
@@ -189,6 +202,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 		if (p->environment)
 			az_buf_printf(out, ", environment %s", p->environment);
 		az_buf_puts(out, ").\n");
+		render_component_sources(out, p, "", "\n");
 		render_existing(out, p);
 		return;
 	}
@@ -198,6 +212,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 	if (p->environment)
 		az_buf_printf(out, ", environment %s", p->environment);
 	az_buf_puts(out, p->refresh_only ? "); nothing will change:\n" : "):\n");
+	render_component_sources(out, p, "", "\n");
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
 		if (!shown(it))
@@ -256,6 +271,8 @@ json_t *az_plan_to_json(const az_plan *p)
 	json_object_set_new(root, "refreshOnly", json_boolean(p->refresh_only));
 	json_object_set_new(root, "destroy", json_boolean(p->destroy));
 	json_object_set_new(root, "changes", json_boolean(az_plan_has_changes(p)));
+	if (json_object_size(p->component_sources))
+		json_object_set_new(root, "componentSources", json_deep_copy(p->component_sources));
 	json_object_set_new(root, "summary",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "add", (json_int_t)c.create,
 				      "change", (json_int_t)c.update, "replace", (json_int_t)c.replace,
@@ -317,6 +334,10 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 	az_md_parts_init(&ps, limit, head.data);
 	summary_line(&sum, p);
 	az_buf_printf(&first, "%s**%s**\n\n", head.data, sum.data);
+	if (json_object_size(p->component_sources)) {
+		render_component_sources(&first, p, "`", "  \n");
+		az_buf_putc(&first, '\n');
+	}
 	if (!count_shown(p)) {
 		az_buf_printf(&first, "No changes. Azure matches the manifests (%zu resources).\n",
 			      p->len);

@@ -64,6 +64,10 @@ typedef struct az_plan {
 	bool refresh_only;
 	bool destroy;         /* planned by destroy or plan --destroy */
 	size_t refresh_requests; /* list and read requests the refresh sent */
+	/* Provenance of the components pinned to a commit: "REF:PATH" -> the
+	 * commit id REF named when the stack was loaded (az_manifest_set.pins);
+	 * NULL or empty when none is. */
+	json_t *component_sources;
 	struct az_instance *instance; /* private: what apply continues from */
 } az_plan;
 

@@ -125,9 +125,62 @@ static void json_is_versioned_and_redacted(void **state)
 	json_t *pw = json_array_get(json_object_get(first, "changes"), 0);
 	assert_true(json_is_true(json_object_get(pw, "sensitive")));
 	assert_null(json_object_get(pw, "after"));
+	/* No component is pinned: the field is left out. */
+	assert_null(json_object_get(j, "componentSources"));
 	free(s);
 	json_decref(j);
 	az_plan_free_items(&p);
+}
+
+/* A component pinned to a ref is shown with the commit the ref named, in
+ * every form a reviewer reads: what "v1" was when the plan was made. */
+static void pinned_components_show_their_commit(void **state)
+{
+	(void)state;
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	az_plan p;
+	build_plan(&p);
+	p.component_sources = json_pack("{s:s}", "v1:components/team-platform", commit);
+	az_buf out = AZ_BUF_INIT;
+	az_plan_render_text(&out, &p, NULL);
+	char *want = az_xasprintf("azapply will perform the following actions (stack mlplatform, "
+				  "environment dev):\nComponent v1:components/team-platform is "
+				  "commit %s.\n\n",
+				  commit);
+	assert_memory_equal(out.data, want, strlen(want));
+	free(want);
+	az_buf_free(&out);
+
+	json_t *j = az_plan_to_json(&p);
+	json_t *sources = json_object_get(j, "componentSources");
+	assert_int_equal(json_object_size(sources), 1);
+	assert_string_equal(json_string_value(json_object_get(sources,
+							      "v1:components/team-platform")),
+			    commit);
+	json_decref(j);
+
+	char **parts = NULL;
+	size_t n = az_plan_render_markdown(&parts, &p, 1000000);
+	assert_int_equal(n, 1);
+	want = az_xasprintf("Component `v1:components/team-platform` is commit `%s`.", commit);
+	assert_non_null(strstr(parts[0], want));
+	free(want);
+	free(parts[0]);
+	free(parts);
+	az_plan_free_items(&p);
+
+	/* With nothing to change, still said. */
+	az_plan q = {0};
+	q.component_sources = json_pack("{s:s}", "v1:components/team-platform", commit);
+	az_plan_add(&q, "team-a/KeyVault/vault", az_kind_find("KeyVault"), AZ_ACTION_NOOP);
+	az_plan_render_text(&out, &q, NULL);
+	want = az_xasprintf("No changes. Azure matches the manifests (1 resource).\n"
+			    "Component v1:components/team-platform is commit %s.\n",
+			    commit);
+	assert_string_equal(out.data, want);
+	free(want);
+	az_buf_free(&out);
+	az_plan_free_items(&q);
 }
 
 static void markdown_splits_below_the_limit(void **state)
@@ -173,6 +226,7 @@ int main(void)
 		cmocka_unit_test(text_shows_every_action_and_no_secret),
 		cmocka_unit_test(no_changes_says_so),
 		cmocka_unit_test(json_is_versioned_and_redacted),
+		cmocka_unit_test(pinned_components_show_their_commit),
 		cmocka_unit_test(markdown_splits_below_the_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
