@@ -28,7 +28,8 @@
  *
  * azapply-commit (azapply_commit in metadata) is provenance: the git commit
  * that last applied the resource, "-dirty" appended when the files applied
- * differed from it. It is written on apply and read by drift, but left out
+ * differed from it, and "+COMMIT" after that for a resource of a component
+ * pinned to a commit ({git: REF, path: PATH}): its body came from both. It is written on apply and read by drift, but left out
  * of the fingerprint, so a new commit with the same manifests plans nothing.
  */
 #include <openssl/evp.h>

@@ -8,6 +8,7 @@
 
 #include <azapply/plan.h>
 
+#include "instance.h"
 #include "marker.h"
 
 /* Removes every value under a read-only path of the kind. */
@@ -59,6 +60,16 @@ void az_plan_item_marker_only(az_plan_item *it, az_buf *pending)
 	az_marker_info_free(&m);
 }
 
+/* The commit a component pinned to a commit adds to the item's
+ * provenance, or NULL. */
+static const char *item_pin(const az_plan *plan, const az_plan_item *it)
+{
+	const az_stack *stack = plan->instance ? plan->instance->stack : NULL;
+	if (!stack || it->resource >= stack->len)
+		return NULL;
+	return stack->resources[it->resource].manifest->pin;
+}
+
 void az_plan_set_provenance(az_plan *plan, const char *label)
 {
 	if (!label)
@@ -72,7 +83,10 @@ void az_plan_set_provenance(az_plan *plan, const char *label)
 		if (m.present) {
 			/* Strip first: annotations are appended, not replaced. */
 			free(m.commit);
-			m.commit = az_xstrdup(label);
+			/* A pinned component's resource came from two commits:
+			 * the stack's (its inputs) and the component's. */
+			const char *pin = item_pin(plan, it);
+			m.commit = pin ? az_xasprintf("%s+%s", label, pin) : az_xstrdup(label);
 			az_marker_strip(it->kind, it->desired);
 			az_marker_write(it->kind, it->desired, &m);
 		}

@@ -54,6 +54,7 @@ typedef struct az_mf_component {
 	 * relative to the stack's root (no trailing '/'), or "REF:PATH" for
 	 * a source pinned to a commit. */
 	char *folder;
+	char *commit;      /* pinned: the commit REF named; NULL otherwise */
 	json_t *decl;      /* component.yaml: inputs, outputs (an object) */
 	az_srcmap *map;    /* positions in component.yaml */
 	az_manifest *items; /* the manifests as written */
@@ -78,6 +79,7 @@ void az_mf_components_free(struct az_mf_components *cs)
 	for (size_t i = 0; i < cs->len; i++) {
 		az_mf_component *c = &cs->items[i];
 		free(c->folder);
+		free(c->commit);
 		json_decref(c->decl);
 		az_srcmap_free(c->map);
 		for (size_t j = 0; j < c->len; j++)
@@ -589,6 +591,8 @@ static long load_pinned(az_manifest_set *set, const az_file_source *src, const a
 	for (size_t i = 0; i < c->len; i++)
 		c->items[i].file = c->items[i].pos.file;
 	json_object_set_new(set->pins, source->key, json_string(commit));
+	c->commit = commit;
+	commit = NULL;
 done:
 	for (size_t i = 0; i < npaths; i++)
 		free(paths[i]);
@@ -947,6 +951,7 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		im->map = map;
 		im->sensitive = sens;
 		im->instance = az_xstrdup(name);
+		im->pin = comp->commit;
 		az_mf_refresh_identity(im);
 	}
 	json_t *declared = json_object_get(comp->decl, "outputs");

@@ -190,9 +190,10 @@ static void add_instance(az_manifest_set *set, size_t t, const char *key, json_t
 	const char *file = tm->file;
 	int doc = tm->doc;
 	az_pos pos = tm->pos;
-	/* Inside a component instance: its instance, and the pointers its
-	 * inputs from ${env} reached. */
+	/* Inside a component instance: its instance, the commit it is pinned
+	 * to, and the pointers its inputs from ${env} reached. */
 	char *instance = tm->instance ? az_xstrdup(tm->instance) : NULL;
+	const char *pin = tm->pin;
 	json_t *sensitive = json_deep_copy(tm->sensitive);
 	az_srcmap *map = az_srcmap_new();
 	az_mf_map_copy(map, "", tm->map, "");
@@ -204,6 +205,7 @@ static void add_instance(az_manifest_set *set, size_t t, const char *key, json_t
 	m->map = map;
 	m->sensitive = sensitive ? sensitive : json_array();
 	m->instance = instance;
+	m->pin = pin;
 	m->each_key = az_xstrdup(key);
 	az_mf_refresh_identity(m);
 	az_diags_set_address(d, first, m->address);

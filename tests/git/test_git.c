@@ -6,8 +6,9 @@
  * The repository is built with libgit2 in a temporary folder: the example
  * platform committed on main, then a branch that renames a manifest,
  * deletes one, changes a specFile JSON and a variable of azapply.yaml;
- * a bare clone (git clone --bare) stands in for a CI mirror. The real binary runs against the
- * emulator as in the end-to-end tests.
+ * a bare clone (git clone --bare) stands in for a CI mirror. Last, a stack
+ * of its own whose component is pinned to a tag. The real binary runs
+ * against the emulator as in the end-to-end tests.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -520,6 +521,85 @@ static void plans_agree_whichever_way(void **state)
 	expect_plans_agree(w, "properties.autoPause.delayInMinutes");
 }
 
+/* Tags the work tree's HEAD `tag`. */
+static void tag_head(world *w, const char *tag)
+{
+	git_repository *repo = NULL;
+	git_object *head = NULL;
+	git_oid id;
+	git_libgit2_init();
+	assert_int_equal(git_repository_open(&repo, w->work), 0);
+	assert_int_equal(git_revparse_single(&head, repo, "HEAD"), 0);
+	assert_int_equal(git_tag_create_lightweight(&id, repo, tag, head, 0), 0);
+	git_object_free(head);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+/* A stack whose component is pinned to a tag (issue 17) plans and applies
+ * the tag's component while the work tree holds a newer one; the plan
+ * names the commit the tag was, and the marker records it after the
+ * stack's own commit. */
+static void a_pinned_component_comes_from_its_commit(void **state)
+{
+	world *w = *state;
+	char path[256], platform[GIT_OID_HEXSZ + 1], stack[GIT_OID_HEXSZ + 1];
+	snprintf(path, sizeof(path), "%s/components/rg", w->work);
+	sh("/bin/mkdir", "-p", path, NULL);
+	snprintf(path, sizeof(path), "%s/components/rg/component.yaml", w->work);
+	write_file(path, "inputs:\n  team: {type: string}\n");
+	snprintf(path, sizeof(path), "%s/components/rg/rg.yaml", w->work);
+	write_file(path, "apiVersion: azapply.dev/v1\n"
+			 "kind: ResourceGroup\n"
+			 "metadata: {name: rg}\n"
+			 "spec: {name: \"rg-${input.team}-v1\", location: westeurope}\n");
+	commit_work_tree(w, "platform v1", platform);
+	tag_head(w, "platform-v1");
+
+	snprintf(path, sizeof(path), "%s/teams", w->work);
+	sh("/bin/mkdir", "-p", path, NULL);
+	snprintf(path, sizeof(path), "%s/teams/azapply.yaml", w->work);
+	write_file(path, "stack: teams\n"
+			 "location: westeurope\n"
+			 "environments:\n"
+			 "  dev: {subscription: 00000000-0000-0000-0000-000000000000}\n");
+	snprintf(path, sizeof(path), "%s/teams/teams.yaml", w->work);
+	write_file(path, "apiVersion: azapply.dev/v1\n"
+			 "kind: Component\n"
+			 "metadata: {name: team-a}\n"
+			 "spec:\n"
+			 "  source: {git: platform-v1, path: components/rg}\n"
+			 "  inputs: {team: a}\n");
+	commit_work_tree(w, "teams", stack);
+	/* The platform moves on in the work tree. */
+	edit_file(w->work, "components/rg/rg.yaml", "-v1", "-v2");
+
+	char line[160];
+	snprintf(line, sizeof(line), "Component platform-v1:components/rg is commit %s.\n",
+		 platform);
+	const char *plan[] = {"plan", "teams", "--env", "dev", NULL};
+	run_result r = azapply_in(w, w->work, plan);
+	expect(&r, 0, line);
+	assert_non_null(strstr(r.out, "+ team-a/ResourceGroup/rg"));
+	assert_non_null(strstr(r.out, "resourceGroups/rg-a-v1"));
+	assert_null(strstr(r.out, "rg-a-v2"));
+	run_result_free(&r);
+
+	const char *apply[] = {"apply", "teams", "--env", "dev", "--auto-approve", NULL};
+	expect_run(w, w->work, apply, 0, "Apply complete: 1 done");
+	json_t *rg = NULL;
+	assert_int_equal(emu_control(w->e, "GET",
+				     "arm/subscriptions/00000000-0000-0000-0000-000000000000/"
+				     "resourceGroups/rg-a-v1",
+				     NULL, &rg),
+			 200);
+	snprintf(line, sizeof(line), "%s+%s", stack, platform);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(rg, "tags"),
+							      "azapply-commit")),
+			    line);
+	json_decref(rg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +607,7 @@ int main(void)
 		cmocka_unit_test(validate_names_the_revision),
 		cmocka_unit_test(provenance_and_git_ref),
 		cmocka_unit_test(plans_agree_whichever_way),
+		cmocka_unit_test(a_pinned_component_comes_from_its_commit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

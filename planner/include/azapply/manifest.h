@@ -120,6 +120,10 @@ typedef struct az_manifest {
 	 * a manifest of the stack itself (manifest/component.c). The address
 	 * is then "instance/Kind/name". */
 	char *instance;
+	/* In an instance of a component pinned to a commit ({git: REF, path:
+	 * PATH}): that commit's id, borrowed from the set; NULL otherwise. The
+	 * marker's provenance records it beside the stack's commit. */
+	const char *pin;
 } az_manifest;
 
 /* Where `pointer` (a JSON Pointer into the body) was written: the nearest

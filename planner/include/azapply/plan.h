@@ -150,7 +150,9 @@ char *az_stack_digest(const az_stack *stack);
 void az_plan_item_marker_only(az_plan_item *it, az_buf *pending);
 
 /* Provenance (plan_marker.c). Puts `label` (NULL: nothing) into the ownership marker of every change
- * in the plan, so Azure records which commit last applied each resource.
+ * in the plan, so Azure records which commit last applied each resource;
+ * a resource of a component pinned to a commit records "LABEL+COMMIT",
+ * the component's commit after the stack's.
  * The fingerprint ignores it: a new commit with the same manifests still
  * plans "No changes". */
 void az_plan_set_provenance(az_plan *plan, const char *label);
