@@ -1549,11 +1549,36 @@ def component_instance_schema():
             "required": ["source"],
             "additionalProperties": False,
             "properties": {
-                "source": {"description": "The component's folder (holding "
-                                          "component.yaml), relative to this file and "
-                                          "inside the stack's folder, e.g. "
-                                          "components/team-platform.",
-                           "type": "string", "minLength": 1},
+                "source": {
+                    "description": "Where the component is: its folder (holding "
+                                   "component.yaml) in the stack's own files, or that "
+                                   "folder at a commit of the stack's git repository.",
+                    "oneOf": [
+                        {"description": "The component's folder, relative to this file "
+                                        "and inside the stack's folder, e.g. "
+                                        "components/team-platform.",
+                         "type": "string", "minLength": 1},
+                        {"description": "The component's folder at a commit, tag or "
+                                        "branch of the repository the stack lives in, "
+                                        "e.g. {git: v1.2.0, path: "
+                                        "components/team-platform}. The plan shows the "
+                                        "commit the ref named.",
+                         "type": "object",
+                         "required": ["git", "path"],
+                         "additionalProperties": False,
+                         "properties": {
+                             "git": {"description": "A commit, tag or branch of the "
+                                                    "stack's repository (anything git "
+                                                    "rev-parse accepts), written out: "
+                                                    "no expressions.",
+                                     "type": "string", "minLength": 1},
+                             "path": {"description": "The component's folder from the "
+                                                     "repository's root, e.g. "
+                                                     "components/team-platform; it may "
+                                                     "not leave the repository.",
+                                      "type": "string", "minLength": 1},
+                         }},
+                    ]},
                 "inputs": {"description": "Values for the inputs component.yaml "
                                           "declares (${var.X}, ${env.X}, ${each...} and "
                                           "other instances' outputs may be used).",

@@ -500,6 +500,7 @@ static void test_builtin_schemas_check_samples(void **state)
 	check_samples("manifest.json", "manifest");
 	check_samples("project.json", "project");
 	check_samples("SynapseArtifacts.json", "SynapseArtifacts");
+	check_samples("Component.json", "Component");
 	az_schema_builtin_release();
 }
 
