@@ -304,6 +304,14 @@ static void write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* Writes `text` to dir/rel. */
+static void write_in(const char *dir, const char *rel, const char *text)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	write_text(path, text);
+}
+
 /* Two instances of a component each name their own workspace "synapse":
  * an instance's artifacts wait for its own firewall rule and reference
  * its own notebook, never the other instance's (they once waited for
@@ -362,6 +370,35 @@ static void instances_keep_their_workspaces_apart(void **state)
 			fail_msg("an edge across instances: %s", absent[i]);
 	}
 	graph_free(&g);
+	test_remove_tree(dir);
+	free(dir);
+}
+
+/* validate of a folder outside git: a component pinned to a commit has
+ * no repository to come from, and the error says so where it is written,
+ * with both ways out. */
+static void a_pin_outside_git_is_named_at_its_line(void **state)
+{
+	(void)state;
+	char *dir = test_tempdir("azapply-pinned");
+	assert_non_null(dir);
+	write_in(dir, "azapply.yaml",
+		 "stack: pinned\nsubscription: 00000000-0000-0000-0000-000000000000\n"
+		 "location: westeurope\n");
+	write_in(dir, "teams.yaml",
+		 "apiVersion: azapply.dev/v1\nkind: Component\nmetadata: {name: a}\n"
+		 "spec:\n  source: {git: v1, path: components/team}\n");
+	run_result r = AZAPPLY("validate", dir);
+	assert_int_equal(r.exit_code, 1);
+	char want[1400];
+	snprintf(want, sizeof(want),
+		 "%s/teams.yaml:5:11: error: component source pinned to 'v1' needs a git "
+		 "repository, and '%s' is not in one",
+		 dir, dir);
+	if (!strstr(r.err, want))
+		fail_msg("no '%s' in:\n%s", want, r.err);
+	assert_non_null(strstr(r.err, "or write source: PATH"));
+	run_result_free(&r);
 	test_remove_tree(dir);
 	free(dir);
 }
@@ -733,6 +770,7 @@ int main(void)
 		cmocka_unit_test(graph_dot_is_the_stack),
 		cmocka_unit_test(data_plane_waits_for_firewall_rules),
 		cmocka_unit_test(instances_keep_their_workspaces_apart),
+		cmocka_unit_test(a_pin_outside_git_is_named_at_its_line),
 		cmocka_unit_test(graph_mermaid_and_markdown),
 		cmocka_unit_test(graph_of_invalid_stack_fails),
 		cmocka_unit_test(completion_bash_loads_and_is_complete),
