@@ -98,7 +98,8 @@ static void try_points(torture *t, torture_mode mode, const size_t *points, size
 		torture_point(t, mode, points[i], &r);
 		if (!r.ok) {
 			failed++;
-			print_message("%s\n", r.report);
+			/* stderr, not print_message, which cuts long text short. */
+			fprintf(stderr, "%s\n", r.report);
 		}
 		torture_result_free(&r);
 	}
