@@ -262,7 +262,19 @@ static void out_of_band_synapse(emu_server *s, const emu_req *q, emu_resp *r, co
 	char *ws = az_xstrndup(rest, (size_t)(a - rest));
 	char *coll = az_xstrndup(a + 1, (size_t)(b - a - 1));
 	const char *name = b + 1;
-	if (!strcmp(q->method, "DELETE")) {
+	const char *verb = strchr(name, '/');
+	if (verb && !strcmp(q->method, "POST") && !strcasecmp(coll, "managedPrivateEndpoints") &&
+	    (!strcmp(verb, "/approve") || !strcmp(verb, "/reject"))) {
+		/* The owner of the endpoint's target answers its request. */
+		char *endpoint = az_xstrndup(name, (size_t)(verb - name));
+		const char *why = json_string_value(json_object_get(q->json, "description"));
+		if (emu_synapse_set_connection(s, ws, endpoint,
+					       !strcmp(verb, "/approve") ? "Approved" : "Rejected", why))
+			emu_resp_flat_error(r, 404, "NotFound", "No such managed private endpoint.");
+		else
+			ok(r, NULL);
+		free(endpoint);
+	} else if (!strcmp(q->method, "DELETE")) {
 		if (emu_synapse_delete_raw(s, ws, coll, name))
 			emu_resp_flat_error(r, 404, "NotFound", "No such artifact.");
 		else

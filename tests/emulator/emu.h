@@ -264,6 +264,11 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 int emu_synapse_put_raw(emu_server *s, const char *ws, const char *coll, const char *name,
 			json_t *body);
 int emu_synapse_delete_raw(emu_server *s, const char *ws, const char *coll, const char *name);
+/* The owner of a managed private endpoint's target answers its request:
+ * the connection's status becomes `status` (Approved, Rejected). -1 when
+ * the workspace has no such endpoint. */
+int emu_synapse_set_connection(emu_server *s, const char *ws, const char *name,
+			       const char *status, const char *description);
 
 /* graph.c */
 void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r);

@@ -9,7 +9,10 @@
  * (azure-notes.md, "Behaviour seen"); the change lands when the operation
  * completes and the final poll returns the artifact (PUT) or nothing
  * (DELETE). A credential's PUT answers 200 with the credential at once, as
- * its spec's example does. SecureString values are stored and returned masked with an
+ * its spec's example does; a KQL script's 202 carries no body, as
+ * kqlScripts.json declares none. Managed private endpoints live under the
+ * workspace's managed virtual network (managed_private_endpoint below).
+ * SecureString values are stored and returned masked with an
  * encryptedCredential beside them, so the secret never lives here. 404s are
  * flat {"code","message"}. RBAC lists page with x-ms-continuation.
  *
@@ -38,7 +41,8 @@
  * examples: "sparkjobdefinitions", "sqlScripts"); routes match any case. */
 static const char *const collections[] = {
 	"linkedservices", "datasets",  "pipelines",           "triggers",
-	"notebooks",      "sqlScripts", "dataflows", "sparkjobdefinitions", "credentials"};
+	"notebooks",      "sqlScripts", "dataflows", "sparkjobdefinitions", "credentials",
+	"kqlScripts"};
 
 static const struct {
 	const char *name;
@@ -62,20 +66,24 @@ static const struct {
  * operation record's id (".../linkedServices/x"), and whether its PUT
  * answers 200 with the artifact at once rather than 202 with an operation
  * (credential.json 2020-12-01 allows both; its one example,
- * Credentials_Create, answers 200 with the credential and its etag). */
+ * Credentials_Create, answers 200 with the credential and its etag), and
+ * whether its 202 carries no body and its artifact no etag and keeps the
+ * collection's case in its id and type (kqlScripts.json declares no body
+ * for the 202 and no etag; KqlScript_GetByName.json: ".../kqlScripts/x"). */
 static const struct {
 	const char *coll, *type, *id_coll;
-	bool put_answers_at_once;
+	bool put_answers_at_once, bare;
 } artifact_types[] = {
-	{"linkedservices", "LinkedService", "linkedServices", false},
-	{"datasets", "Dataset", "datasets", false},
-	{"pipelines", "Pipeline", "pipelines", false},
-	{"triggers", "Trigger", "triggers", false},
-	{"notebooks", "Notebook", "notebooks", false},
-	{"sqlScripts", "SqlScript", "sqlScripts", false},
-	{"dataflows", "DataFlow", "dataflows", false},
-	{"sparkjobdefinitions", "SparkJobDefinition", "sparkJobDefinitions", false},
-	{"credentials", "Credential", "credentials", true},
+	{"linkedservices", "LinkedService", "linkedServices", false, false},
+	{"datasets", "Dataset", "datasets", false, false},
+	{"pipelines", "Pipeline", "pipelines", false, false},
+	{"triggers", "Trigger", "triggers", false, false},
+	{"notebooks", "Notebook", "notebooks", false, false},
+	{"sqlScripts", "SqlScript", "sqlScripts", false, false},
+	{"dataflows", "DataFlow", "dataflows", false, false},
+	{"sparkjobdefinitions", "SparkJobDefinition", "sparkJobDefinitions", false, false},
+	{"credentials", "Credential", "credentials", true, false},
+	{"kqlScripts", "KqlScript", "kqlScripts", false, true},
 };
 
 static size_t type_index(const char *coll)
@@ -206,7 +214,8 @@ static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, co
 	json_object_set_new(a, "properties", json_deep_copy(json_object_get(body, "properties")));
 	/* The collection in lower case, as the service writes it in an
 	 * artifact's id and type (recordings: ".../sqlscripts/q1"). */
-	char *lcoll = emu_lower(coll);
+	bool bare = artifact_types[type_index(coll)].bare;
+	char *lcoll = bare ? az_xstrdup(coll) : emu_lower(coll);
 	char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
 				lcoll, name);
 	char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", lcoll);
@@ -214,8 +223,9 @@ static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, co
 	json_object_set_new(a, "id", json_string(id));
 	json_object_set_new(a, "name", json_string(name));
 	json_object_set_new(a, "type", json_string(type));
-	char *etag = emu_uuid_locked(s);
-	json_object_set_new(a, "etag", json_string(etag));
+	char *etag = bare ? NULL : emu_uuid_locked(s);
+	if (etag)
+		json_object_set_new(a, "etag", json_string(etag));
 	if (!json_is_object(json_object_get(a, "properties")))
 		json_object_set_new(a, "properties", json_object());
 	if (emu_mask_secrets(a, "**********", false) && !strcmp(coll, "linkedservices")) {
@@ -284,12 +294,18 @@ static void start_op(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 			route, opid, EMU_SYNAPSE_API);
 	if (s->cfg.retry_after_s >= 0)
 		emu_resp_header(r, "Retry-After", "%d", s->cfg.retry_after_s);
+	size_t ti = type_index(coll);
+	if (artifact_types[ti].bare) {
+		emu_resp_empty(r, 202);
+		free(opid);
+		free(record);
+		return;
+	}
 	/* The operation record as recorded: id (with the service's casing of
 	 * the collection), a numeric recordId, state, created, changed, type,
 	 * name, operationId, and for a write the artifactId; a delete's record
 	 * has recordId 0 and zero dates. */
 	bool del = !strcmp(action, "delete");
-	size_t ti = type_index(coll);
 	json_t *ws_res = find_workspace(s, ws);
 	char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
 				artifact_types[ti].id_coll, name);
@@ -428,6 +444,151 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 		emu_resp_flat_error(r, 405, "MethodNotAllowed", "Method not allowed.");
 	}
 	free(ln);
+}
+
+/* ---- managed private endpoints -------------------------------------------- */
+
+/*
+ * managedPrivateEndpoints.json 2020-12-01: /managedVirtualNetworks/{vnet}/
+ * managedPrivateEndpoints[/{name}], served only in a workspace made with a
+ * managed virtual network (its ARM body's managedVirtualNetwork, which
+ * Synapse names "default"); elsewhere there is no such network (404). The
+ * PUT answers 200 with the endpoint at once, the spec's one code: being
+ * provisioned, its connection Pending (CreateManagedPrivateEndpoint.json).
+ * The next read finds it provisioned (GetManagedPrivateEndpoint.json)
+ * while the connection still waits for the owner of the target, whom the
+ * control API plays (emu_synapse_set_connection). The target and its group
+ * are what the endpoint is: a PUT changing either is refused. The DELETE
+ * answers 202, or 204 when the endpoint is already gone, the spec's two
+ * codes; nothing is left to follow.
+ */
+#define ENDPOINTS "managedPrivateEndpoints"
+#define ENDPOINT_TYPE "Microsoft.Synapse/workspaces/managedVirtualNetworks/managedPrivateEndpoints"
+
+static bool has_managed_vnet(json_t *ws_res, const char *vnet)
+{
+	const char *mine = json_string_value(emu_json_path(ws_res, "properties.managedVirtualNetwork"));
+	return mine && vnet && !strcasecmp(mine, vnet);
+}
+
+/* The host names the endpoint answers for ("[hostname].[domain].[tld]" in
+ * ListManagedPrivateEndpoints.json): a storage account's for the group,
+ * none known for other targets. */
+static json_t *endpoint_fqdns(const char *target, const char *group)
+{
+	const char *name = strrchr(target, '/');
+	char *lower = emu_lower(target);
+	json_t *out = json_array();
+	if (strstr(lower, "/providers/microsoft.storage/") && name && name[1])
+		json_array_append_new(out, json_sprintf("%s.%s.core.windows.net", name + 1, group));
+	free(lower);
+	return out;
+}
+
+static void endpoint_not_found(emu_resp *r, const char *name)
+{
+	emu_resp_flat_error(r, 404, "ManagedPrivateEndpointNotFound",
+			    "The managed private endpoint %s was not found.", name);
+}
+
+/* A read finds a new endpoint provisioned. */
+static json_t *endpoint_read(json_t *e)
+{
+	json_t *props = json_object_get(e, "properties");
+	const char *st = json_string_value(json_object_get(props, "provisioningState"));
+	if (st && !strcmp(st, "Provisioning"))
+		json_object_set_new(props, "provisioningState", json_string("Succeeded"));
+	return json_deep_copy(e);
+}
+
+static void managed_private_endpoint(emu_server *s, const emu_req *q, emu_resp *r,
+				     const char *ws, json_t *ws_res, const char *vnet,
+				     const char *name)
+{
+	if (!has_managed_vnet(ws_res, vnet)) {
+		emu_resp_flat_error(r, 404, "ManagedVirtualNetworkNotFound",
+				    "The workspace %s has no managed virtual network %s.", ws, vnet);
+		return;
+	}
+	json_t *c = collection_store(s, ws, ENDPOINTS);
+	if (!name) {
+		if (strcmp(q->method, "GET")) {
+			emu_resp_flat_error(r, 405, "MethodNotAllowed", "Method not allowed.");
+			return;
+		}
+		json_t *items = json_array();
+		const char *k;
+		json_t *v;
+		json_object_foreach(c, k, v)
+			json_array_append_new(items, endpoint_read(v));
+		emu_resp_page(s, q, r, items, "continuationToken");
+		return;
+	}
+	char *ln = emu_lower(name);
+	json_t *cur = json_object_get(c, ln);
+	if (!strcmp(q->method, "GET")) {
+		if (cur)
+			emu_resp_json(r, 200, endpoint_read(cur));
+		else
+			endpoint_not_found(r, name);
+	} else if (!strcmp(q->method, "DELETE")) {
+		emu_resp_empty(r, cur ? 202 : 204);
+		json_object_del(c, ln);
+	} else if (strcmp(q->method, "PUT")) {
+		emu_resp_flat_error(r, 405, "MethodNotAllowed", "Method not allowed.");
+	} else {
+		json_t *props = json_object_get(q->json, "properties");
+		const char *target = json_string_value(json_object_get(props, "privateLinkResourceId"));
+		const char *group = json_string_value(json_object_get(props, "groupId"));
+		const char *had_target = json_string_value(
+			emu_json_path(cur, "properties.privateLinkResourceId"));
+		const char *had_group = json_string_value(emu_json_path(cur, "properties.groupId"));
+		if (!name_valid(name)) {
+			emu_resp_flat_error(r, 400, "InvalidArtifactName",
+					    "The managed private endpoint name '%s' is not valid.", name);
+		} else if (!target || !group) {
+			emu_resp_flat_error(r, 400, "BadRequest",
+					    "privateLinkResourceId and groupId are required.");
+		} else if (cur && (strcasecmp(target, had_target) || strcasecmp(group, had_group))) {
+			emu_resp_flat_error(r, 400, "BadRequest",
+					    "The privateLinkResourceId and groupId of the managed "
+					    "private endpoint %s cannot be changed.",
+					    name);
+		} else if (cur) {
+			emu_resp_json(r, 200, endpoint_read(cur));
+		} else {
+			char *id = az_xasprintf("%s/managedVirtualNetworks/%s/%s/%s",
+						json_string_value(json_object_get(ws_res, "id")), vnet,
+						ENDPOINTS, name);
+			json_t *e = json_pack(
+				"{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s,s:s},s:o,s:b,s:b}}", "id", id,
+				"name", name, "type", ENDPOINT_TYPE, "properties",
+				"privateLinkResourceId", target, "groupId", group, "provisioningState",
+				"Provisioning", "connectionState", "status", "Pending", "description", "",
+				"actionsRequired", "", "fqdns", endpoint_fqdns(target, group),
+				"isReserved", 0, "isCompliant", 1);
+			json_object_set(c, ln, e);
+			emu_resp_json(r, 200, e);
+			free(id);
+		}
+	}
+	free(ln);
+}
+
+int emu_synapse_set_connection(emu_server *s, const char *ws, const char *name,
+			       const char *status, const char *description)
+{
+	pthread_mutex_lock(&s->lock);
+	char *ln = emu_lower(name);
+	json_t *e = json_object_get(collection_store(s, ws, ENDPOINTS), ln);
+	free(ln);
+	if (e) {
+		emu_json_set_path(e, "properties.connectionState.status", json_string(status));
+		emu_json_set_path(e, "properties.connectionState.description",
+				  json_string(description ? description : ""));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return e ? 0 : -1;
 }
 
 static void trigger_action(emu_server *s, emu_resp *r, const char *ws, const char *name,
@@ -762,6 +923,10 @@ static const char *needed_action(need n, const char *first)
 		return "Microsoft.Synapse/workspaces/sparkJobDefinitions/write";
 	if (first && !strcasecmp(first, "credentials"))
 		return "Microsoft.Synapse/workspaces/credentials/write";
+	if (first && !strcasecmp(first, "kqlScripts"))
+		return "Microsoft.Synapse/workspaces/kqlScripts/write";
+	if (first && !strcasecmp(first, "managedVirtualNetworks"))
+		return "Microsoft.Synapse/workspaces/managedPrivateEndpoints/write";
 	return "Microsoft.Synapse/workspaces/pipelines/write";
 }
 
@@ -835,6 +1000,10 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 		poll_op(s, r, parts[1]);
 	} else if (!strcasecmp(parts[0], "roleAssignments") && n <= 2) {
 		role_assignments(s, q, r, workspace, n == 2 ? parts[1] : NULL);
+	} else if (!strcasecmp(parts[0], "managedVirtualNetworks") && (n == 3 || n == 4) &&
+		   !strcasecmp(parts[2], ENDPOINTS)) {
+		managed_private_endpoint(s, q, r, workspace, ws_res, parts[1],
+					 n == 4 ? parts[3] : NULL);
 	} else if (!strcasecmp(parts[0], "roleDefinitions") && n <= 2) {
 		role_definitions(q, r, n == 2 ? parts[1] : NULL);
 	} else if (coll && n == 1 && !strcmp(q->method, "GET")) {

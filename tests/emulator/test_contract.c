@@ -413,6 +413,10 @@ static void ensure_workspace(const example *e)
 	tk_send(E, &r, "GET", url, ARM, NULL, NULL);
 	if (r.status != 200)
 		tk_make_workspace(E, ARM, "contract-rg", ws);
+	/* Managed private endpoints exist only in a workspace made with a
+	 * managed virtual network, the one their examples name. */
+	if (strstr(e->template, "/managedVirtualNetworks/"))
+		tk_give_managed_vnet(E, "contract-rg", ws);
 	emu_response_free(&r);
 	free(url);
 	free(ws);

@@ -67,6 +67,15 @@ static void syn(emu_response *r, const char *method, const char *path, const cha
 	free(url);
 }
 
+/* A request whose answer matters only by its status. */
+static void syn_expect(const char *method, const char *path, const char *body, long status)
+{
+	emu_response r;
+	syn(&r, method, path, body);
+	assert_int_equal(r.status, status);
+	emu_response_free(&r);
+}
+
 /* PUT or DELETE an artifact and follow its operation; returns the final answer. */
 static void change(emu_response *fin, const char *method, const char *path, const char *body,
 		   const char *poll_route)
@@ -219,6 +228,114 @@ static void test_a_credential_is_written_at_once(void **state)
 	assert_int_equal(r.status, 404);
 	assert_string_equal(tk_str(r.json, "code"), "CredentialNotFound");
 	emu_response_free(&r);
+}
+
+/* kqlScripts.json 2021-11-01-preview: PUT and DELETE are long-running and
+ * their 202 carries no body (the spec declares none, KqlScript_CreateOrUpdate
+ * gives "202": {}); the script lands when the operation ends, with the
+ * collection spelled as KqlScript_GetByName.json spells it and no etag. */
+static void test_a_kql_script_is_written_by_an_operation_without_a_record(void **state)
+{
+	(void)state;
+	emu_response r, fin;
+	syn(&r, "PUT", "/kqlScripts/q1",
+	    "{\"properties\":{\"content\":{\"query\":\"Logs | take 10\"}}}");
+	assert_int_equal(r.status, 202);
+	assert_int_equal(r.body_len, 0);
+	char *loc = emu_response_header(&r, "Location");
+	assert_non_null(loc);
+	emu_response_free(&r);
+	syn_expect("GET", "/kqlScripts/q1", NULL, 404);
+	tk_poll_location(E, loc, SYN, &fin);
+	free(loc);
+	assert_int_equal(fin.status, 200);
+	assert_string_equal(tk_str(fin.json, "type"), "Microsoft.Synapse/workspaces/kqlScripts");
+	emu_response_free(&fin);
+
+	syn(&r, "GET", "/kqlScripts", NULL);
+	assert_int_equal(r.status, 200);
+	json_t *first = json_array_get(tk_at(r.json, "value"), 0);
+	assert_string_equal(tk_str(first, "name"), "q1");
+	assert_string_equal(tk_str(first, "properties.content.query"), "Logs | take 10");
+	assert_non_null(strstr(tk_str(first, "id"), "/workspaces/" WS "/kqlScripts/q1"));
+	assert_null(tk_at(first, "etag"));
+	emu_response_free(&r);
+
+	syn(&r, "DELETE", "/kqlScripts/q1", NULL);
+	assert_int_equal(r.status, 202);
+	assert_int_equal(r.body_len, 0);
+	loc = emu_response_header(&r, "Location");
+	emu_response_free(&r);
+	tk_poll_location(E, loc, SYN, &fin);
+	free(loc);
+	assert_int_equal(fin.status, 200);
+	emu_response_free(&fin);
+	syn(&r, "GET", "/kqlScripts/q1", NULL);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(tk_str(r.json, "code"), "KqlScriptNotFound");
+	emu_response_free(&r);
+}
+
+#define ENDPOINT "/managedVirtualNetworks/default/managedPrivateEndpoints/pe1"
+#define LAKE_TARGET                                                                                \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-syn/providers/"     \
+	"Microsoft.Storage/storageAccounts/stlake"
+
+/* managedPrivateEndpoints.json 2020-12-01: only a workspace with a managed
+ * virtual network has them. The PUT answers 200 at once, provisioning and
+ * Pending (CreateManagedPrivateEndpoint.json); a read finds it provisioned
+ * while the connection waits for the target's owner, whom the control API
+ * plays; the target cannot change; the DELETE answers 202, then 204. */
+static void test_a_managed_private_endpoint_waits_for_approval(void **state)
+{
+	(void)state;
+	const char *body = "{\"properties\":{\"privateLinkResourceId\":\"" LAKE_TARGET "\","
+			   "\"groupId\":\"dfs\"}}";
+	syn_expect("PUT", ENDPOINT, body, 404);
+	tk_give_managed_vnet(E, "rg-syn", WS);
+	emu_response r;
+
+	syn(&r, "PUT", ENDPOINT, body);
+	assert_int_equal(r.status, 200);
+	assert_null(emu_response_header(&r, "Location"));
+	assert_string_equal(tk_str(r.json, "name"), "pe1");
+	assert_string_equal(tk_str(r.json, "type"),
+			    "Microsoft.Synapse/workspaces/managedVirtualNetworks/"
+			    "managedPrivateEndpoints");
+	assert_string_equal(tk_str(r.json, "properties.provisioningState"), "Provisioning");
+	assert_string_equal(tk_str(r.json, "properties.connectionState.status"), "Pending");
+	emu_response_free(&r);
+
+	syn(&r, "GET", ENDPOINT, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tk_str(r.json, "properties.provisioningState"), "Succeeded");
+	assert_string_equal(tk_str(r.json, "properties.connectionState.status"), "Pending");
+	assert_string_equal(tk_str(r.json, "properties.fqdns.0"), "stlake.dfs.core.windows.net");
+	assert_false(json_is_true(tk_at(r.json, "properties.isReserved")));
+	emu_response_free(&r);
+
+	/* What it connects to is what it is. */
+	syn_expect("PUT", ENDPOINT,
+		   "{\"properties\":{\"privateLinkResourceId\":\"" LAKE_TARGET "\","
+		   "\"groupId\":\"blob\"}}",
+		   400);
+
+	assert_int_equal(emu_control(E, "POST", "synapse/" WS "/managedPrivateEndpoints/pe1/approve",
+				     "{\"description\":\"lake owner\"}", NULL),
+			 200);
+	assert_int_equal(emu_control(E, "POST", "synapse/" WS "/managedPrivateEndpoints/none/approve",
+				     NULL, NULL),
+			 404);
+	syn(&r, "GET", "/managedVirtualNetworks/default/managedPrivateEndpoints", NULL);
+	assert_int_equal(r.status, 200);
+	json_t *first = json_array_get(tk_at(r.json, "value"), 0);
+	assert_string_equal(tk_str(first, "properties.connectionState.status"), "Approved");
+	assert_string_equal(tk_str(first, "properties.connectionState.description"), "lake owner");
+	emu_response_free(&r);
+
+	syn_expect("DELETE", ENDPOINT, NULL, 202);
+	syn_expect("DELETE", ENDPOINT, NULL, 204);
+	syn_expect("GET", ENDPOINT, NULL, 404);
 }
 
 static void test_notebooks_poll_notebook_operation_results(void **state)
@@ -780,6 +897,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_artifact_kind_round_trips),
 	    cmocka_unit_test(test_a_credential_is_written_at_once),
+		cmocka_unit_test(test_a_kql_script_is_written_by_an_operation_without_a_record),
+		cmocka_unit_test(test_a_managed_private_endpoint_waits_for_approval),
 		cmocka_unit_test(test_notebooks_poll_notebook_operation_results),
 		cmocka_unit_test(test_not_found_is_flat),
 		cmocka_unit_test(test_list_pages_with_next_link),

@@ -178,3 +178,14 @@ void tk_allow_all(emu *e, const char *arm_token, const char *rg, const char *ws)
 	follow_async(e, arm_token, async);
 	free(url);
 }
+
+void tk_give_managed_vnet(emu *e, const char *rg, const char *ws)
+{
+	char *path = az_xasprintf("arm/subscriptions/%s/resourceGroups/%s/providers/"
+				  "Microsoft.Synapse/workspaces/%s",
+				  emu_subscription_id(e), rg, ws);
+	assert_int_equal(emu_control(e, "PATCH", path,
+				     "{\"properties\":{\"managedVirtualNetwork\":\"default\"}}", NULL),
+			 200);
+	free(path);
+}

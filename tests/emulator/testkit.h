@@ -50,5 +50,9 @@ void tk_make_closed_workspace(emu *e, const char *arm_token, const char *rg, con
  * as the recorded CLI sessions do before their first data-plane call, and
  * waits for it to take effect. */
 void tk_allow_all(emu *e, const char *arm_token, const char *rg, const char *ws);
+/* Gives workspace `ws` the managed virtual network ("default") it would
+ * have been created with: managedVirtualNetwork is create-only, so it is
+ * set in the store. */
+void tk_give_managed_vnet(emu *e, const char *rg, const char *ws);
 
 #endif
