@@ -172,6 +172,8 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 			az_buf_printf(out, "%sDrift: %zu resource%s differ%s from the manifests.\n",
 				      format == AZ_FORMAT_MARKDOWN ? "\n" : "\n", drifted,
 				      drifted == 1 ? "" : "s", drifted == 1 ? "s" : "");
+		/* Not drift: what Azure waits for from someone else. */
+		az_plan_render_awaiting(out, plan);
 		const char *label;
 		json_t *addresses;
 		json_object_foreach(commits, label, addresses) {

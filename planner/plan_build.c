@@ -535,6 +535,10 @@ static void plan_workspace_prune(az_instance *inst, az_plan *plan, az_diags *d)
 		const char *slash_name = id ? strrchr(id, '/') : NULL;
 		bool built_in = k && !strcmp(k->name, "IntegrationRuntime") && slash_name &&
 				!strcasecmp(slash_name + 1, "AutoResolveIntegrationRuntime");
+		/* Nor the managed private endpoints Synapse makes for its own SQL
+		 * pools in a managed virtual network: reserved, and Azure's. */
+		built_in = built_in || json_is_true(json_object_get(json_object_get(live, "properties"),
+								     "isReserved"));
 		char *ws = k && !built_in && az_studio_kind_folder(k->name) ? workspace_of(id) : NULL;
 		const char *studio = ws ? json_string_value(json_object_get(owned, ws)) : NULL;
 		free(ws);

@@ -318,7 +318,10 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 	 * over the wave and follow each other on one kept-alive connection,
 	 * instead of opening one connection each at the same moment. */
 	for (size_t k = 0; k < count; k++) {
-		if (kinds[k]->provider != AZ_PROVIDER_SYNAPSE)
+		/* A kind without a marker has no orphan to find: it is listed
+		 * for the ones declared (a managed private endpoint's collection
+		 * exists only in a workspace with a managed virtual network). */
+		if (kinds[k]->provider != AZ_PROVIDER_SYNAPSE || kinds[k]->marker == AZ_MARKER_NONE)
 			continue;
 		for (size_t i = 0; i < inst->len; i++) {
 			az_node *n = &inst->nodes[i];

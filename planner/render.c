@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "paths.h"
+
 #define PLAN_FORMAT_VERSION "1"
 
 static const char *symbol(const az_plan_item *it)
@@ -193,6 +195,24 @@ static void render_component_sources(az_buf *out, const az_plan *p, const char *
 			      quote, json_string_value(commit), quote, end);
 }
 
+const char *az_plan_item_awaiting(const az_plan_item *it)
+{
+	const char *path = it->kind ? it->kind->approval_path : NULL;
+	const char *status = path ? json_string_value(az_json_at(it->live, path)) : NULL;
+	return status && strcmp(status, "Approved") ? status : NULL;
+}
+
+void az_plan_render_awaiting(az_buf *out, const az_plan *p)
+{
+	for (size_t i = 0; i < p->len; i++) {
+		const az_plan_item *it = &p->items[i];
+		const char *status = it->action == AZ_ACTION_DELETE ? NULL : az_plan_item_awaiting(it);
+		if (status)
+			az_buf_printf(out, "  ! %s: connection %s: approve it on the target resource\n",
+				      it->address, status);
+	}
+}
+
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o)
 {
 	bool color = o && o->color;
@@ -204,6 +224,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 		az_buf_puts(out, ").\n");
 		render_component_sources(out, p, "", "\n");
 		render_existing(out, p);
+		az_plan_render_awaiting(out, p);
 		return;
 	}
 	az_buf_printf(out, p->refresh_only ? "Changed outside azapply, or not applied yet (stack %s"
@@ -235,6 +256,7 @@ void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options 
 	summary_line(out, p);
 	az_buf_putc(out, '\n');
 	render_existing(out, p);
+	az_plan_render_awaiting(out, p);
 }
 
 static json_t *change_json(const az_change *ch)

@@ -38,7 +38,8 @@ BASE_ID = "https://azapply.dev/schemas/"
 
 KINDS = [
     "ApplicationInsights", "ArmResource", "Credential", "DataFlow", "Dataset", "EntraApplication",
-    "IntegrationRuntime", "KeyVault", "LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
+    "IntegrationRuntime", "KeyVault", "KqlScript", "LinkedService", "ManagedPrivateEndpoint",
+    "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
     "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
     "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
@@ -1452,17 +1453,20 @@ def build(specs_dir):
     kind("SqlScript", artifact_spec(sql_script_properties(), "A Synapse SQL script."),
          "azapply SqlScript manifest", artifact_defs)
 
+    def definition(file, name):
+        """The artifact properties a spec file defines as `name`, converted."""
+        _, _, d = specs.resolve(file, "#/definitions/" + name)
+        return conv.convert(file, d, 1, frozenset(), name)
+
     # entityTypes/DataFlow.json and SparkJobDefinition.json: copies in
     # schemas/specs (SOURCES.md), the shared copy has neither.
-    df_file = os.path.join(dp, "entityTypes/DataFlow.json")
-    _, _, d = specs.resolve(df_file, "#/definitions/DataFlow")
-    kind("DataFlow", artifact_spec(conv.convert(df_file, d, 1, frozenset(), "DataFlow"),
+    kind("DataFlow", artifact_spec(definition(os.path.join(dp, "entityTypes/DataFlow.json"),
+                                              "DataFlow"),
                                    "A Synapse data flow (mapping data flow or flowlet)."),
          "azapply DataFlow manifest", artifact_defs)
-    sjd_file = os.path.join(dp, "entityTypes/SparkJobDefinition.json")
-    _, _, d = specs.resolve(sjd_file, "#/definitions/SparkJobDefinition")
     kind("SparkJobDefinition",
-         artifact_spec(conv.convert(sjd_file, d, 1, frozenset(), "SparkJobDefinition"),
+         artifact_spec(definition(os.path.join(dp, "entityTypes/SparkJobDefinition.json"),
+                                  "SparkJobDefinition"),
                        "A Synapse Spark job definition."),
          "azapply SparkJobDefinition manifest", artifact_defs)
     # credential.json's PUT takes a ManagedIdentityCredential (its copy and
@@ -1479,6 +1483,26 @@ def build(specs_dir):
     kind("Credential",
          artifact_spec(credential, "A Synapse credential (a user-assigned managed identity)."),
          "azapply Credential manifest", artifact_defs)
+
+    # kqlScripts.json (2021-11-01-preview, the one version that serves
+    # /kqlScripts) and managedPrivateEndpoints.json: copies in schemas/specs
+    # (SOURCES.md), the shared copy has neither.
+    kql_file = os.path.join(spec_root, "synapse/data-plane/Microsoft.Synapse/preview/"
+                                       "2021-11-01-preview/kqlScripts.json")
+    kind("KqlScript", artifact_spec(definition(kql_file, "KqlScript"), "A Synapse KQL script."),
+         "azapply KqlScript manifest", artifact_defs)
+    endpoint = definition(os.path.join(dp, "managedPrivateEndpoints.json"),
+                          "ManagedPrivateEndpointProperties")
+    # Nothing is required by the spec, but an endpoint without its target
+    # and group is refused: they are what it connects to.
+    endpoint["required"] = ["privateLinkResourceId", "groupId"]
+    kind("ManagedPrivateEndpoint",
+         artifact_spec(endpoint, "A managed private endpoint of the workspace's managed "
+                                 "virtual network (managedVirtualNetwork/default in Synapse "
+                                 "Studio's folder)."),
+         "azapply ManagedPrivateEndpoint manifest", artifact_defs,
+         read_only=["properties.name", "properties.connectionState", "properties.fqdns",
+                    "properties.isCompliant"])
 
     assert sorted(out) == KINDS, sorted(set(KINDS) ^ set(out))
     out["manifest"] = manifest_schema()

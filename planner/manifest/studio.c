@@ -5,7 +5,8 @@
  * Studio, which commits the workspace to git as one folder per artifact
  * type (pipeline/, dataset/, linkedService/, notebook/, sqlscript/,
  * trigger/, dataflow/, sparkJobDefinition/, credential/, integrationRuntime/,
- * ...), each file
+ * kqlscript/, managedVirtualNetwork/default/managedPrivateEndpoint/, ...),
+ * each file
  * `<name>.json` = {"name", "properties", ...}.
  * A manifest of kind SynapseArtifacts names such a folder and a workspace:
  *
@@ -55,17 +56,22 @@ static const struct {
 	{"sqlscript", "SqlScript"},         {"pipeline", "Pipeline"}, {"trigger", "Trigger"},
 	{"dataflow", "DataFlow"},           {"sparkJobDefinition", "SparkJobDefinition"},
 	{"credential", "Credential"},       {"integrationRuntime", "IntegrationRuntime"},
+	{"kqlscript", "KqlScript"},
+	/* Studio keeps a workspace's managed private endpoints under its
+	 * managed virtual network, which is always "default". */
+	{"managedVirtualNetwork/default/managedPrivateEndpoint", "ManagedPrivateEndpoint"},
 };
 
 /* Folders Studio writes whose artifacts azapply does not manage yet. */
 static const struct {
 	const char *folder, *what;
 } UNMANAGED[] = {
-	{"managedVirtualNetwork", "managed virtual networks and private endpoints"},
-	{"kqlscript", "KQL scripts"},
+	{"managedVirtualNetwork", "managed virtual networks"},
 	{"sparkConfiguration", "Spark configurations"},
 	{"database", "lake databases"},
 };
+
+#define MANAGED_VNET_FILE "managedVirtualNetwork/default.json"
 
 /* Top-level files Studio (or its git integration) writes that are not
  * artifacts. */
@@ -88,6 +94,18 @@ const char *az_studio_kind_folder(const char *kind)
 	for (size_t i = 0; i < sizeof(MANAGED) / sizeof(MANAGED[0]); i++)
 		if (!strcmp(MANAGED[i].kind, kind))
 			return MANAGED[i].folder;
+	return NULL;
+}
+
+/* The managed folder `rest` (a path below Studio's root) is in, or NULL:
+ * most are one level deep, managed private endpoints three. */
+static const char *managed_folder_of(const char *rest)
+{
+	for (size_t i = 0; i < sizeof(MANAGED) / sizeof(MANAGED[0]); i++) {
+		size_t n = strlen(MANAGED[i].folder);
+		if (!strncmp(rest, MANAGED[i].folder, n) && rest[n] == '/')
+			return MANAGED[i].folder;
+	}
 	return NULL;
 }
 
@@ -541,8 +559,10 @@ static void warn_skipped(const studio_src *s, json_t *skipped, az_diags *d)
 			                 file ? "" : list.data, file ? "" : ")");
 			az_diag_set_detail(dg, "artifacts are read from linkedService/, dataset/, "
 			                       "notebook/, sqlscript/, pipeline/, trigger/, "
-			                       "dataflow/, sparkJobDefinition/, credential/ and "
-			                       "integrationRuntime/");
+			                       "dataflow/, sparkJobDefinition/, credential/, "
+			                       "integrationRuntime/, kqlscript/ and "
+			                       "managedVirtualNetwork/default/"
+			                       "managedPrivateEndpoint/");
 		}
 		az_buf_free(&list);
 	}
@@ -575,6 +595,13 @@ static int expand_one(az_manifest_set *set, const az_file_source *src, studio_sr
 				note_skipped(skipped, rest, rest);
 			continue;
 		}
+		/* The managed virtual network itself is the workspace's setting
+		 * (SynapseWorkspace managedVirtualNetwork: default), made with it. */
+		if (!strcmp(rest, MANAGED_VNET_FILE))
+			continue;
+		const char *managed = managed_folder_of(rest);
+		if (managed)
+			slash = rest + strlen(managed);
 		char *dir = az_xstrndup(rest, (size_t)(slash - rest));
 		const char *kind = az_studio_folder_kind(dir);
 		const char *file = slash + 1;

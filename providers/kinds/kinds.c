@@ -457,6 +457,63 @@ static const az_kind SPARK_JOB_DEFINITION = SYNAPSE_ARTIFACT("SparkJobDefinition
  * may answer 200 with the credential at once (the LRO engine takes either).
  * The base Credential declares "annotations", which carry the marker. */
 static const az_kind CREDENTIAL = SYNAPSE_ARTIFACT("Credential", "credentials");
+/* kqlScripts.json 2021-11-01-preview (the one api-version that serves
+ * /kqlScripts): PUT and DELETE are long-running, 200 or 202. A
+ * KqlScriptResource's properties are its content alone, with no
+ * annotations or description: nowhere to keep an ownership marker, so a
+ * KQL script is declared, never owned, and pruned only by a Studio
+ * folder's prune: all-in-workspace. */
+static const az_kind KQL_SCRIPT = {
+	.name = "KqlScript",
+	.provider = AZ_PROVIDER_SYNAPSE,
+	.api_version = "2021-11-01-preview",
+	.type = "kqlScripts",
+	.id_template = "{parent}/kqlScripts/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/kqlScripts",
+	.read_only_paths = PATHS("id", "etag", "type"),
+	.marker = AZ_MARKER_NONE,
+	/* ArtifactRenameRequest.newName, the spec's one name pattern. */
+	.naming = ARTIFACT_NAMING,
+	.create_timeout_s = 600,
+	.delete_timeout_s = 600,
+};
+/* managedPrivateEndpoints.json 2020-12-01: under the workspace's managed
+ * virtual network, which Synapse always names "default" (the spec's
+ * x-ms-client-default), so it is part of the id, not of the manifest. Only
+ * a workspace made with managedVirtualNetwork: default has one. The PUT
+ * answers 200 at once; the endpoint is then provisioned and its connection
+ * waits, Pending, for the target's owner to approve it: provisioningState,
+ * connectionState, fqdns, isReserved and isCompliant are Azure's to say,
+ * never a change. The target and its group cannot change: a change is a
+ * new endpoint (and a new approval), so replacing it needs allowReplace.
+ * The body has nowhere to keep a marker: declared, never owned, pruned
+ * only under prune: all-in-workspace, and never a reserved one (the
+ * endpoints Synapse makes for its own SQL pools). */
+static const az_kind MANAGED_PRIVATE_ENDPOINT = {
+	.name = "ManagedPrivateEndpoint",
+	.provider = AZ_PROVIDER_SYNAPSE,
+	.api_version = "2020-12-01",
+	.type = "managedPrivateEndpoints",
+	.id_template = "{parent}/managedVirtualNetworks/default/managedPrivateEndpoints/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "SynapseWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/managedVirtualNetworks/default/managedPrivateEndpoints",
+	.read_only_paths = PATHS("id", "type", "properties.name", "properties.provisioningState",
+				 "properties.connectionState", "properties.fqdns",
+				 "properties.isReserved", "properties.isCompliant"),
+	.create_only_paths = PATHS("properties.privateLinkResourceId", "properties.groupId"),
+	.id_paths = PATHS("properties.privateLinkResourceId"),
+	.marker = AZ_MARKER_NONE,
+	.stateful = true,
+	.naming = ARTIFACT_NAMING,
+	.create_timeout_s = 600,
+	.delete_timeout_s = 600,
+	.approval_path = "properties.connectionState.status",
+};
 static const az_kind TRIGGER = {
 	.name = "Trigger",
 	.provider = AZ_PROVIDER_SYNAPSE,
@@ -479,7 +536,8 @@ static const az_kind TRIGGER = {
 /* Sorted by name: az_kind_find bisects. */
 static const az_kind *const KINDS[] = {
 	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &CREDENTIAL, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
-	&INTEGRATION_RUNTIME, &KEY_VAULT, &LINKED_SERVICE, &ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
+	&INTEGRATION_RUNTIME, &KEY_VAULT, &KQL_SCRIPT, &LINKED_SERVICE, &MANAGED_PRIVATE_ENDPOINT,
+	&ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
 	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,
 	&SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
 	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,

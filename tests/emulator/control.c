@@ -262,6 +262,14 @@ static void out_of_band_synapse(emu_server *s, const emu_req *q, emu_resp *r, co
 	char *ws = az_xstrndup(rest, (size_t)(a - rest));
 	char *coll = az_xstrndup(a + 1, (size_t)(b - a - 1));
 	const char *name = b + 1;
+	/* A managed private endpoint also by its data-plane path. */
+	static const char vnet_endpoints[] = "default/managedPrivateEndpoints/";
+	if (!strcasecmp(coll, "managedVirtualNetworks") &&
+	    !strncasecmp(name, vnet_endpoints, sizeof(vnet_endpoints) - 1)) {
+		free(coll);
+		coll = az_xstrdup("managedPrivateEndpoints");
+		name += sizeof(vnet_endpoints) - 1;
+	}
 	const char *verb = strchr(name, '/');
 	if (verb && !strcmp(q->method, "POST") && !strcasecmp(coll, "managedPrivateEndpoints") &&
 	    (!strcmp(verb, "/approve") || !strcmp(verb, "/reject"))) {

@@ -18,8 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const KINDS[] = {
 	"ApplicationInsights", "Credential", "DataFlow", "Dataset", "EntraApplication",
-	"IntegrationRuntime", "KeyVault",
-	"LinkedService", "MlCompute", "MlWorkspace", "Notebook", "Pipeline", "ResourceGroup",
+	"IntegrationRuntime", "KeyVault", "KqlScript",
+	"LinkedService", "ManagedPrivateEndpoint", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
+	"ResourceGroup",
 	"RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool", "SqlPool", "SqlScript", "StorageAccount",
 	"StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
 	"Trigger", "manifest", "project",

@@ -33,7 +33,8 @@
 /* How a row's out-of-band change is made. */
 typedef enum drift_how {
 	DRIFT_ARM,      /* PATCH of the ARM store: `target` is the id, `body` a merge patch */
-	DRIFT_ARTIFACT, /* the artifact `target` (collection/name) gets another description */
+	DRIFT_ARTIFACT, /* the artifact `target` (collection/name) gets another description,
+			 * or `body` merged into it */
 	DRIFT_GRAPH,    /* PATCH on Graph: `target` is the path, `body` the patch */
 	DRIFT_NONE,     /* nothing a user can change: every field names the resource */
 } drift_how;
@@ -154,6 +155,17 @@ static const kind_case CASES[] = {
 	{"Credential", "Credential/credcase", "description: first", "description: second",
 	 "properties.description", NULL, NULL, NULL, false, DRIFT_ARTIFACT, "credentials/credcase",
 	 NULL, "properties.description", true},
+	/* No annotations, so no marker: declared, never owned, never pruned. */
+	{"KqlScript", "KqlScript/kqlcase", "query: Logs | take 10", "query: Logs | take 20",
+	 "properties.content.query", NULL, NULL, NULL, false, DRIFT_ARTIFACT, "kqlScripts/kqlcase",
+	 "{\"properties\":{\"content\":{\"query\":\"Logs | take 30\"}}}",
+	 "properties.content.query", false},
+	/* What it connects to is what it is: a new target or group is a new
+	 * endpoint, and a new approval, so it is replaced only when allowed.
+	 * Nothing else can change, and nothing carries a marker. */
+	{"ManagedPrivateEndpoint", "ManagedPrivateEndpoint/pecase", NULL, NULL, NULL,
+	 "groupId: dfs", "groupId: blob", "properties.groupId", true, DRIFT_NONE, NULL, NULL, NULL,
+	 false},
 };
 #define NCASES (sizeof(CASES) / sizeof(CASES[0]))
 
@@ -164,6 +176,8 @@ static const char *const REFERENCE_EDGES[] = {
 	"\"SparkJobDefinition/sjdcase\" -> \"SparkPool/basepool\"",
 	"\"LinkedService/lscase\" -> \"Credential/credcase\"",
 	"\"LinkedService/lscase\" -> \"IntegrationRuntime/ircase\"",
+	"\"ManagedPrivateEndpoint/pecase\" -> \"StorageAccount/lake\"",
+	"\"ManagedPrivateEndpoint/pecase\" -> \"SynapseWorkspace/synapse\"",
 };
 
 static void drift_one(world *w, const kind_case *c)
@@ -182,8 +196,13 @@ static void drift_one(world *w, const kind_case *c)
 		assert_int_equal(resp.status, 200);
 		json_t *art = json_incref(resp.json);
 		emu_response_free(&resp);
-		json_object_set_new(json_object_get(art, "properties"), "description",
-				    json_string("changed outside"));
+		json_t *patch = c->drift_body ? json_loads(c->drift_body, 0, NULL) : NULL;
+		if (patch)
+			json_object_update_recursive(art, patch);
+		else
+			json_object_set_new(json_object_get(art, "properties"), "description",
+					    json_string("changed outside"));
+		json_decref(patch);
 		char *body = json_dumps(art, JSON_COMPACT);
 		assert_true(asprintf(&path, "synapse/synw-kinds/%s", c->drift_target) > 0);
 		assert_int_equal(emu_control(w->e, "PUT", path, body, &answer), 200);
@@ -452,6 +471,37 @@ static void started_trigger(void **state)
 	kit_settles(w);
 }
 
+/* A managed private endpoint's connection waits for the owner of its
+ * target. Plan and drift say so without calling it a change: the stack
+ * settles to "No changes" while it is Pending, and once the owner has
+ * approved it nothing more is said. */
+static void private_endpoint_awaits_approval(void **state)
+{
+	world *w = *state;
+	const char *pending = "! ManagedPrivateEndpoint/pecase: connection Pending: approve it on "
+			      "the target resource";
+	kit_copy_in(w, "cases", "ManagedPrivateEndpoint.yaml", "ManagedPrivateEndpoint.yaml");
+	kit_apply_ok(w);
+	run_result r = kit_run(w, "plan", "--detailed-exitcode", 0);
+	kit_expect_in(&r, "No changes.");
+	kit_expect_in(&r, pending);
+	run_result_free(&r);
+	r = kit_run(w, "drift", NULL, 0);
+	kit_expect_in(&r, "No drift");
+	kit_expect_in(&r, pending);
+	run_result_free(&r);
+
+	assert_int_equal(emu_control(w->e, "POST",
+				     "synapse/synw-kinds/managedPrivateEndpoints/pecase/approve", NULL,
+				     NULL),
+			 200);
+	r = kit_run(w, "plan", "--detailed-exitcode", 0);
+	kit_expect_in(&r, "No changes.");
+	if (strstr(r.out, "connection"))
+		fail_msg("an approved connection is still reported:\n%s", r.out);
+	run_result_free(&r);
+}
+
 /* An example goes from nothing to "No changes" in one apply. */
 static void example_settles(world *w, const char *example, const char *env)
 {
@@ -548,6 +598,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(every_kind, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(started_trigger, kit_setup, kit_teardown),
+		cmocka_unit_test_setup_teardown(private_endpoint_awaits_approval, kit_setup,
+						kit_teardown),
 		cmocka_unit_test_setup_teardown(example_service_principal, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_service_principal_prod, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_managed_identity_prod, kit_setup, kit_teardown),

@@ -26,8 +26,9 @@
  * else is written (the password is left to the next apply), and after that
  * apply the plan says "No changes". Role assignments are not in the table:
  * their names are derived from what they grant, so there is nothing to
- * import under another name. Firewall rules and integration runtimes have
- * no marker: importing one changes nothing, and the plan never lists it.
+ * import under another name. Firewall rules, integration runtimes, KQL
+ * scripts and managed private endpoints have no marker: importing one
+ * changes nothing, and the plan never lists it.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <setjmp.h>
@@ -102,7 +103,7 @@ static void seed(world *w, const json_t *row, const char *app)
 		free(path);
 	} else if (artifact) {
 		/* An example's body names the artifact it was: name it ours. */
-		const char *slash = strchr(artifact, '/');
+		const char *slash = strrchr(artifact, '/');
 		json_object_set_new(body, "name", json_string(slash + 1));
 		json_object_del(body, "id");
 		char *path = NULL, *text = json_dumps(body, JSON_COMPACT);
@@ -182,7 +183,9 @@ static run_result import(world *w, const char *address, const char *id, int code
 static bool markerless(const char *address)
 {
 	return strcmp(address, "SynapseFirewallRule/fwcase") == 0 ||
-	       strcmp(address, "IntegrationRuntime/ircase") == 0;
+	       strcmp(address, "IntegrationRuntime/ircase") == 0 ||
+	       strcmp(address, "KqlScript/kqlcase") == 0 ||
+	       strcmp(address, "ManagedPrivateEndpoint/pecase") == 0;
 }
 
 static void import_every_kind(void **state)

@@ -221,6 +221,11 @@ typedef struct az_kind {
 	bool spec_known;
 	/* Generic kinds: what az_kind_find knows this one by (az_kind_key). */
 	const char *key;
+	/* Where the live body says whether the owner of another resource has
+	 * approved the connection this one asks for ("Approved" once done): a
+	 * managed private endpoint waits on its target's owner. Read-only,
+	 * never a change; plan and drift show it while it is not approved. */
+	const char *approval_path;
 } az_kind;
 
 /* The table of every kind azapply manages, sorted by name. */

@@ -73,6 +73,18 @@ static char *tree(void)
 	         "{\"name\": \"vnet-ir\", \"properties\": {\"type\": \"Managed\", "
 	         "\"managedVirtualNetwork\": {\"type\": \"ManagedVirtualNetworkReference\", "
 	         "\"referenceName\": \"default\"}}}\n");
+	mt_write(dir, "synapse/kqlscript/q1.json",
+	         "{\"name\": \"q1\", \"properties\": {\"content\": {\"query\": "
+	         "\"Logs | take 10\"}}}\n");
+	/* A workspace with a managed virtual network: Studio writes the network
+	 * and, three folders down, its managed private endpoints. */
+	mt_write(dir, "synapse/managedVirtualNetwork/default.json",
+	         "{\"name\": \"default\", \"type\": "
+	         "\"Microsoft.Synapse/workspaces/managedVirtualNetworks\"}\n");
+	mt_write(dir, "synapse/managedVirtualNetwork/default/managedPrivateEndpoint/pe-lake.json",
+	         "{\"name\": \"pe-lake\", \"properties\": {\"privateLinkResourceId\": "
+	         "\"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/"
+	         "storageAccounts/stlake\", \"groupId\": \"dfs\"}}\n");
 	mt_write(dir, "synapse/sparkJobDefinition/job.json",
 	         "{\"name\": \"job\", \"properties\": {\"language\": \"python\"}}\n");
 	mt_write(dir, "synapse/database/db1.json", "{\"name\": \"db1\", \"properties\": {}}\n");
@@ -124,17 +136,26 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	az_manifest_set *set = NULL;
 	assert_int_equal(mt_load(&set, dir, &d), 0);
 	/* In path order; the SynapseArtifacts manifest is no resource. */
-	assert_int_equal(set->len, 7);
+	assert_int_equal(set->len, 9);
 	assert_string_equal(set->items[0].address, "Credential/uami");
 	assert_string_equal(set->items[1].address, "DataFlow/flow");
 	assert_string_equal(set->items[2].address, "Dataset/raw");
 	/* Served by ARM, not the data plane, but one of Studio's folders. */
 	assert_string_equal(set->items[3].address, "IntegrationRuntime/vnet-ir");
 	assert_string_equal(set->items[3].file, "synapse/integrationRuntime/vnet-ir.json");
-	assert_string_equal(set->items[4].address, "LinkedService/lake");
-	assert_string_equal(set->items[5].address, "Pipeline/load");
-	assert_string_equal(set->items[5].file, "synapse/pipeline/load.json");
-	assert_string_equal(set->items[6].address, "SparkJobDefinition/job");
+	assert_string_equal(set->items[4].address, "KqlScript/q1");
+	assert_string_equal(set->items[5].address, "LinkedService/lake");
+	assert_string_equal(set->items[6].address, "ManagedPrivateEndpoint/pe-lake");
+	assert_string_equal(set->items[6].file,
+	                    "synapse/managedVirtualNetwork/default/managedPrivateEndpoint/"
+	                    "pe-lake.json");
+	assert_string_equal(set->items[7].address, "Pipeline/load");
+	assert_string_equal(set->items[7].file, "synapse/pipeline/load.json");
+	assert_string_equal(set->items[8].address, "SparkJobDefinition/job");
+	const az_manifest *pe = find(set, "ManagedPrivateEndpoint/pe-lake");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(pe->body, "spec"),
+	                                                      "workspace")),
+	                    "ws1");
 
 	const az_manifest *ds = find(set, "Dataset/raw");
 	json_t *spec = json_object_get(ds->body, "spec");
@@ -164,9 +185,10 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	assert_int_equal(p->line, 7);
 	free(want);
 
-	/* Studio's own files are understood; credentials, data flows and Spark
-	 * job definitions are artifacts, and a folder of a kind azapply does not
-	 * manage (database/) is said, with names. */
+	/* Studio's own files are understood (the managed virtual network is
+	 * the workspace's); credentials, data flows, Spark job definitions, KQL
+	 * scripts and managed private endpoints are artifacts, and a folder of
+	 * a kind azapply does not manage (database/) is said, with names. */
 	assert_int_equal(d.len, 1);
 	assert_int_equal(d.items[0].severity, AZ_SEV_WARNING);
 	assert_string_equal(d.items[0].address, "SynapseArtifacts/studio");
@@ -175,6 +197,8 @@ static void every_artifact_file_becomes_a_manifest(void **state)
 	assert_null(strstr(d.items[0].summary, "dataflow"));
 	assert_null(strstr(d.items[0].summary, "credential"));
 	assert_null(strstr(d.items[0].summary, "integrationRuntime"));
+	assert_null(strstr(d.items[0].summary, "kqlscript"));
+	assert_null(strstr(d.items[0].summary, "managedVirtualNetwork"));
 	assert_int_equal(d.items[0].line, 8);
 	az_manifest_set_free(set);
 	az_diags_clear(&d);
