@@ -10,7 +10,9 @@
  * chain of five pipelines (ExecutePipeline), each reads a dataset, which
  * reads a linked service (which uses a credential and connects through an
  * integration runtime, which ARM serves), and runs a data flow
- * (which reads and writes datasets) and a Spark job definition.
+ * (which reads and writes datasets) and a Spark job definition. The
+ * workspace has a managed virtual network, with a managed private endpoint
+ * to the lake, and a KQL script beside the SQL scripts.
  *
  * It applies from nothing in one apply and then plans "No changes", in dev
  * and in prod with different overrides (prod must give the values the
@@ -39,6 +41,8 @@
 #include "e2ekit.h"
 
 #define CREDENTIALS 1 /* the lakes' identity */
+#define ENDPOINTS 1   /* the lake's, in the managed virtual network */
+#define KQL_SCRIPTS 1
 #define LAKES 6
 #define DATASETS 16
 #define NOTEBOOKS 8
@@ -49,8 +53,8 @@
 #define CHAIN 5 /* pipelines in a chain of ExecutePipeline */
 #define TRIGGERS (PIPELINES / CHAIN)
 #define ARTIFACTS                                                                                  \
-	(CREDENTIALS + LAKES + DATASETS + NOTEBOOKS + SCRIPTS + DATAFLOWS + SPARK_JOBS + PIPELINES + \
-	 TRIGGERS)
+	(CREDENTIALS + ENDPOINTS + LAKES + DATASETS + NOTEBOOKS + SCRIPTS + KQL_SCRIPTS + DATAFLOWS + \
+	 SPARK_JOBS + PIPELINES + TRIGGERS)
 /* The datasets data flows read and write: never ds3, which is renamed. */
 #define FLOW_SOURCE(i) (8 + (i))
 #define FLOW_SINK(i) (12 + (i))
@@ -71,6 +75,9 @@ static const struct {
     {"sparkJobDefinition", "Microsoft.Synapse/workspaces/sparkJobDefinitions"},
     {"credential", "Microsoft.Synapse/workspaces/credentials"},
     {"integrationRuntime", "Microsoft.Synapse/workspaces/integrationruntimes"},
+    {"kqlscript", "Microsoft.Synapse/workspaces/kqlscripts"},
+    {"managedVirtualNetwork/default/managedPrivateEndpoint",
+     "Microsoft.Synapse/workspaces/managedVirtualNetworks/managedPrivateEndpoints"},
 };
 
 static void mkdirs_for(const char *path)
@@ -249,6 +256,24 @@ static void write_studio_tree(e2e_world *w)
 	put(w, "studio/publish_config.json", "{\"publishBranch\": \"workspace_publish\"}\n");
 	put(w, "studio/template-parameters-definition.json", DEFINITION);
 	put(w, "studio/database/lake.json", "{\"name\": \"lake\", \"properties\": {}}\n");
+	/* A workspace with a managed virtual network, as Studio writes it. */
+	char manifest[512];
+	snprintf(manifest, sizeof(manifest), "%s/20-synapse-workspace.yaml", w->stack);
+	e2e_replace(manifest, "    managedResourceGroupName:",
+	            "    managedVirtualNetwork: default\n    managedResourceGroupName:", false);
+	put(w, "studio/managedVirtualNetwork/default.json",
+	    "{\"name\": \"default\", \"type\": "
+	    "\"Microsoft.Synapse/workspaces/managedVirtualNetworks\"}\n");
+	put_artifact(w, "managedVirtualNetwork/default/managedPrivateEndpoint", "lake-endpoint",
+	             json_pack("{s:s, s:s}", "privateLinkResourceId",
+	                       "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+	                       "rg-mlplatform-${var.env}/providers/Microsoft.Storage/"
+	                       "storageAccounts/stmlplatform${var.env}",
+	                       "groupId", "dfs"));
+	put_artifact(w, "kqlscript", "lake-queries",
+	             json_pack("{s:{s:s, s:{s:s}}}", "content", "query",
+	                       "Logs | where Level == 'Error' | take 10", "metadata", "language",
+	                       "kql"));
 	/* Served by ARM, not the data plane: counted apart from ARTIFACTS. */
 	put_artifact(w, "integrationRuntime", "lake-runtime",
 	             json_pack("{s:s, s:{s:{s:s, s:{s:s, s:i, s:i}}}}", "type", "Managed",
@@ -447,6 +472,8 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_int_equal(stored_artifacts(w, DEV_WS, NULL), ARTIFACTS + 1);
 	assert_int_equal(stored_artifacts(w, DEV_WS, "dataflows"), DATAFLOWS);
 	assert_int_equal(stored_artifacts(w, DEV_WS, "sparkjobdefinitions"), SPARK_JOBS);
+	assert_int_equal(stored_artifacts(w, DEV_WS, "kqlscripts"), KQL_SCRIPTS);
+	assert_int_equal(stored_artifacts(w, DEV_WS, "managedprivateendpoints"), ENDPOINTS);
 	/* With no dependsOn anywhere, the references alone order the writes:
 	 * a linked service after its credential and integration runtime, a data flow after its
 	 * datasets, a pipeline after its data flow and its Spark job
@@ -468,7 +495,12 @@ static void a_studio_folder_applies_and_settles(void **state)
 	assert_true(put_job >= 0 && put_p0 > put_flow && put_p0 > put_job);
 	assert_true(put_p1 > put_p0);
 	json_decref(log);
-	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
+	/* The endpoint waits for the lake's owner: said, and no change. */
+	r = E2E_RUN(w, "plan", w->stack, "--env", "dev");
+	e2e_expect(&r, 0, "No changes");
+	e2e_expect(&r, 0, "! ManagedPrivateEndpoint/lake-endpoint: connection Pending: approve it "
+	                  "on the target resource");
+	run_result_free(&r);
 	e2e_runner_address(w, E2E_PROD_RUNNER);
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "prod", "--auto-approve");
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "prod");
@@ -568,6 +600,27 @@ static void prune_all_in_workspace_deletes_what_the_folder_lacks(void **state)
 	                             &out),
 	                 200);
 	json_decref(out);
+	/* Unmarked by nature: a KQL script and an endpoint made by hand, and
+	 * the endpoint Synapse reserves for its own SQL pool. */
+	static const char *const unmarked[][2] = {
+	    {"kqlScripts/hand-kql", "{\"properties\": {\"content\": {\"query\": \"T | take 1\"}}}"},
+	    {"managedVirtualNetworks/default/managedPrivateEndpoints/hand-pe",
+	     "{\"properties\": {\"privateLinkResourceId\": \"/subscriptions/"
+	     "00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/providers/"
+	     "Microsoft.KeyVault/vaults/kv-mlplatform-dev\", \"groupId\": \"vault\"}}"},
+	    {"managedVirtualNetworks/default/managedPrivateEndpoints/synapse-ws-sql--" DEV_WS,
+	     "{\"properties\": {\"privateLinkResourceId\": \"/subscriptions/"
+	     "00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/providers/"
+	     "Microsoft.Synapse/workspaces/" DEV_WS "\", \"groupId\": \"sql\", "
+	     "\"isReserved\": true}}"},
+	};
+	for (size_t i = 0; i < sizeof(unmarked) / sizeof(unmarked[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "synapse/" DEV_WS "/%s", unmarked[i][0]);
+		out = NULL;
+		assert_int_equal(emu_control(w->e, "PUT", path, unmarked[i][1], &out), 200);
+		json_decref(out);
+	}
 	/* The default prunes only what this stack instance marked. */
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
 
@@ -577,9 +630,12 @@ static void prune_all_in_workspace_deletes_what_the_folder_lacks(void **state)
 	            false);
 	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev");
 	e2e_expect(&r, 0, "Pipeline/hand-made will be deleted");
+	e2e_expect(&r, 0, "KqlScript/hand-kql will be deleted");
+	e2e_expect(&r, 0, "ManagedPrivateEndpoint/hand-pe will be deleted");
 	e2e_expect(&r, 0, "not in the folder of SynapseArtifacts/studio, and never marked: prune: "
 	                  "all-in-workspace deletes it");
-	e2e_expect(&r, 0, "Plan: 0 to add, 0 to change, 0 to replace, 1 to destroy.");
+	e2e_expect(&r, 0, "Plan: 0 to add, 0 to change, 0 to replace, 3 to destroy.");
+	assert_null(strstr(r.out, "synapse-ws-sql--"));
 	e2e_expect(&r, 0, "SqlScript/theirs is not in the folder of SynapseArtifacts/studio (prune: "
 	                  "all-in-workspace), but marked by stack 'other', environment dev: left "
 	                  "alone");
@@ -587,6 +643,9 @@ static void prune_all_in_workspace_deletes_what_the_folder_lacks(void **state)
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "dev", "--auto-approve");
 	assert_int_equal(stored_artifacts(w, DEV_WS, "pipelines"), PIPELINES);
 	assert_int_equal(stored_artifacts(w, DEV_WS, "sqlscripts"), SCRIPTS + 1);
+	assert_int_equal(stored_artifacts(w, DEV_WS, "kqlscripts"), KQL_SCRIPTS);
+	/* The folder's endpoint, and the reserved one. */
+	assert_int_equal(stored_artifacts(w, DEV_WS, "managedprivateendpoints"), ENDPOINTS + 1);
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
 }
 
@@ -731,6 +790,7 @@ static void export_plans_no_property_change(void **state)
 	run_result_free(&r);
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "dev", "--auto-approve");
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
+
 }
 
 int main(void)

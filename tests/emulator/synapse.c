@@ -1061,7 +1061,14 @@ int emu_synapse_put_raw(emu_server *s, const char *ws, const char *coll, const c
 	 * artifact like any other: lists give its id and type. */
 	json_t *ws_res = find_workspace(s, ws);
 	const char *canonical = collection_of(coll);
-	if (!cur && ws_res && canonical) {
+	if (!cur && ws_res && !strcasecmp(coll, ENDPOINTS)) {
+		char *id = az_xasprintf("%s/managedVirtualNetworks/default/%s/%s",
+					json_string_value(json_object_get(ws_res, "id")), ENDPOINTS,
+					name);
+		json_object_set_new(a, "id", json_string(id));
+		json_object_set_new(a, "type", json_string(ENDPOINT_TYPE));
+		free(id);
+	} else if (!cur && ws_res && canonical) {
 		char *id = az_xasprintf("%s/%s/%s", json_string_value(json_object_get(ws_res, "id")),
 					canonical, name);
 		char *type = az_xasprintf("Microsoft.Synapse/workspaces/%s", canonical);
