@@ -184,6 +184,11 @@ int az_export_synapse(json_t **files_out, az_stack *stack, az_session *session,
 	files = json_object();
 	for (size_t i = 0; i < nlists; i++) {
 		export_list *l = &lists[i];
+		/* Only a workspace with a managed virtual network has managed
+		 * private endpoints; without one, their collection is not there. */
+		bool vnet_only = !strcmp(l->kind->name, "ManagedPrivateEndpoint");
+		if (vnet_only && l->err == AZ_ENOTFOUND)
+			continue;
 		if (l->err == AZ_ENOTFOUND || (!l->err && !l->items)) {
 			if (!error) {
 				az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
@@ -204,7 +209,10 @@ int az_export_synapse(json_t **files_out, az_stack *stack, az_session *session,
 		json_array_foreach(l->items, j, item)
 		{
 			const char *name = json_string_value(json_object_get(item, "name"));
-			if (!name)
+			/* The endpoints Synapse makes for its own SQL pools are the
+			 * workspace's, reserved: no folder declares them. */
+			if (!name || json_is_true(json_object_get(json_object_get(item, "properties"),
+								  "isReserved")))
 				continue;
 			char *path = az_xasprintf("%s/%s.json", az_studio_kind_folder(l->kind->name),
 			                          name);

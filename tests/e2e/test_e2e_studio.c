@@ -687,6 +687,21 @@ static void populate_out_of_band(e2e_world *w)
 	     "\"abfss://jobs@stoob.dfs.core.windows.net/oob.py\", \"conf\": {}, "
 	     "\"driverMemory\": \"28g\", \"driverCores\": 4, \"executorMemory\": \"28g\", "
 	     "\"executorCores\": 4, \"numExecutors\": 1}}}"},
+	    {"kqlScripts/oob-kql",
+	     "{\"properties\": {\"content\": {\"query\": \"Logs | take 1\", \"metadata\": "
+	     "{\"language\": \"kql\"}}}}"},
+	    {"managedVirtualNetworks/default/managedPrivateEndpoints/oob-pe",
+	     "{\"properties\": {\"privateLinkResourceId\": \"/subscriptions/"
+	     "00000000-0000-0000-0000-000000000000/resourceGroups/rg-oob/providers/"
+	     "Microsoft.Storage/storageAccounts/stoob\", \"groupId\": \"blob\", "
+	     "\"provisioningState\": \"Succeeded\", \"connectionState\": {\"status\": "
+	     "\"Approved\", \"description\": \"\", \"actionsRequired\": \"\"}, \"isReserved\": "
+	     "false}}"},
+	    {"managedVirtualNetworks/default/managedPrivateEndpoints/synapse-ws-sql--" DEV_WS,
+	     "{\"properties\": {\"privateLinkResourceId\": \"/subscriptions/"
+	     "00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/providers/"
+	     "Microsoft.Synapse/workspaces/" DEV_WS "\", \"groupId\": \"sql\", "
+	     "\"isReserved\": true}}"},
 	    {"triggers/oob-t",
 	     "{\"properties\": {\"type\": \"ScheduleTrigger\", \"runtimeState\": \"Stopped\", "
 	     "\"pipelines\": [{\"pipelineReference\": {\"referenceName\": \"oob-pipe\", "
@@ -723,7 +738,7 @@ static void export_plans_no_property_change(void **state)
 	                       "dev");
 	e2e_expect(&r, 0, "Exported ");
 	run_result_free(&r);
-	char path[600];
+	char path[800];
 	snprintf(path, sizeof(path), "%s/pipeline/oob-pipe.json", dir);
 	char *text = e2e_slurp(path);
 	assert_non_null(strstr(text, "\"name\": \"oob-pipe\""));
@@ -738,6 +753,24 @@ static void export_plans_no_property_change(void **state)
 	assert_non_null(strstr(text, "\"name\": \"oob-ir\""));
 	assert_non_null(strstr(text, "\"type\": \"SelfHosted\""));
 	assert_null(strstr(text, "etag"));
+	assert_null(strstr(text, "Microsoft.Synapse"));
+	free(text);
+	/* Studio's layout: three folders down, only what the folder declares. */
+	snprintf(path, sizeof(path), "%s/managedVirtualNetwork/default/managedPrivateEndpoint/oob-pe.json",
+	         dir);
+	text = e2e_slurp(path);
+	assert_non_null(strstr(text, "\"groupId\": \"blob\""));
+	assert_null(strstr(text, "connectionState"));
+	assert_null(strstr(text, "provisioningState"));
+	free(text);
+	snprintf(path, sizeof(path),
+	         "%s/managedVirtualNetwork/default/managedPrivateEndpoint/synapse-ws-sql--" DEV_WS
+	         ".json",
+	         dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/kqlscript/oob-kql.json", dir);
+	text = e2e_slurp(path);
+	assert_non_null(strstr(text, "\"query\": \"Logs | take 1\""));
 	assert_null(strstr(text, "Microsoft.Synapse"));
 	free(text);
 	snprintf(path, sizeof(path), "%s/sparkJobDefinition/sjd0.json", dir);
@@ -791,6 +824,21 @@ static void export_plans_no_property_change(void **state)
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "dev", "--auto-approve");
 	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev");
 
+	/* A workspace without a managed virtual network has no collection of
+	 * managed private endpoints: nothing of them to export, no error. */
+	const char *plain = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+	                    "rg-mlplatform-dev/providers/Microsoft.Synapse/workspaces/synw-plain";
+	json_t *ws = json_pack("{s:s, s:s, s:{s:{s:s, s:s}}}", "name", "synw-plain", "location",
+	                       "westeurope", "properties", "defaultDataLakeStorage", "accountUrl",
+	                       "https://stoob.dfs.core.windows.net", "filesystem", "fs");
+	e2e_arm_put(w, plain, ws);
+	json_decref(ws);
+	snprintf(dir, sizeof(dir), "%s/plain", w->stack);
+	r = E2E_RUN(w, "export", "synapse", plain, dir, "--dir", w->stack, "--env", "dev");
+	e2e_expect(&r, 0, "Exported ");
+	run_result_free(&r);
+	snprintf(path, sizeof(path), "%s/managedVirtualNetwork", dir);
+	assert_int_not_equal(access(path, F_OK), 0);
 }
 
 int main(void)
