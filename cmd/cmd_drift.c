@@ -158,6 +158,20 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 		json_t *root = json_pack("{s:s,s:s?,s:s?,s:b,s:o,s:O}", "formatVersion", "1", "stack",
 					 plan->stack, "environment", plan->environment, "drift",
 					 drifted > 0, "resources", arr, "lastAppliedCommits", commits);
+		/* Not drift: what Azure waits for from someone else; only when
+		 * something does, as the plan's own field. */
+		json_t *awaiting = json_array();
+		for (size_t i = 0; i < plan->len; i++) {
+			const char *status = az_plan_item_awaiting(&plan->items[i]);
+			if (status)
+				json_array_append_new(awaiting,
+						      json_pack("{s:s,s:s}", "address",
+								plan->items[i].address, "status",
+								status));
+		}
+		if (json_array_size(awaiting))
+			json_object_set(root, "awaitingApproval", awaiting);
+		json_decref(awaiting);
 		char *s = json_dumps(root, JSON_INDENT(2));
 		az_buf_puts(out, s);
 		az_buf_putc(out, '\n');

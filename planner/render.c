@@ -197,7 +197,9 @@ static void render_component_sources(az_buf *out, const az_plan *p, const char *
 
 const char *az_plan_item_awaiting(const az_plan_item *it)
 {
-	const char *path = it->kind ? it->kind->approval_path : NULL;
+	/* What is being deleted waits for nobody. */
+	const char *path = it->kind && it->action != AZ_ACTION_DELETE ? it->kind->approval_path
+								       : NULL;
 	const char *status = path ? json_string_value(az_json_at(it->live, path)) : NULL;
 	return status && strcmp(status, "Approved") ? status : NULL;
 }
@@ -206,7 +208,7 @@ void az_plan_render_awaiting(az_buf *out, const az_plan *p)
 {
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
-		const char *status = it->action == AZ_ACTION_DELETE ? NULL : az_plan_item_awaiting(it);
+		const char *status = az_plan_item_awaiting(it);
 		if (status)
 			az_buf_printf(out, "  ! %s: connection %s: approve it on the target resource\n",
 				      it->address, status);
@@ -314,6 +316,9 @@ json_t *az_plan_to_json(const az_plan *p)
 			json_object_set_new(r, "reason", json_string(it->reason));
 		if (it->refused)
 			json_object_set_new(r, "refused", json_string(it->refused));
+		const char *awaiting = az_plan_item_awaiting(it);
+		if (awaiting)
+			json_object_set_new(r, "awaitingApproval", json_string(awaiting));
 		if (it->pos.file)
 			json_object_set_new(r, "manifest",
 					    json_pack("{s:s,s:i,s:i}", "file", it->pos.file, "line",

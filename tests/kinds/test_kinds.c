@@ -490,6 +490,31 @@ static void private_endpoint_awaits_approval(void **state)
 	kit_expect_in(&r, "No drift");
 	kit_expect_in(&r, pending);
 	run_result_free(&r);
+	/* In JSON: on the plan's resource, and in the drift report's list. */
+	const char *plan_json[] = {"plan", w->stack, "--env", "test", "--output", "json", NULL};
+	r = kit_azapply(w, plan_json);
+	json_t *doc = json_loads(r.out, 0, NULL);
+	size_t i;
+	json_t *res;
+	const char *shown = NULL;
+	json_array_foreach(json_object_get(doc, "resources"), i, res)
+		if (!strcmp(json_string_value(json_object_get(res, "address")),
+			    "ManagedPrivateEndpoint/pecase"))
+			shown = json_string_value(json_object_get(res, "awaitingApproval"));
+	assert_non_null(shown);
+	assert_string_equal(shown, "Pending");
+	json_decref(doc);
+	run_result_free(&r);
+	const char *drift_json[] = {"drift", w->stack, "--env", "test", "--output", "json", NULL};
+	r = kit_azapply(w, drift_json);
+	doc = json_loads(r.out, 0, NULL);
+	json_t *waiting = json_array_get(json_object_get(doc, "awaitingApproval"), 0);
+	assert_string_equal(json_string_value(json_object_get(waiting, "address")),
+			    "ManagedPrivateEndpoint/pecase");
+	assert_string_equal(json_string_value(json_object_get(waiting, "status")), "Pending");
+	assert_false(json_is_true(json_object_get(doc, "drift")));
+	json_decref(doc);
+	run_result_free(&r);
 
 	assert_int_equal(emu_control(w->e, "POST",
 				     "synapse/synw-kinds/managedPrivateEndpoints/pecase/approve", NULL,

@@ -193,8 +193,9 @@ void az_change_render_outside(az_buf *out, const az_change *ch, const char *inde
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o);
 /* A resource whose connection waits on the owner of another (its kind's
  * approval_path in the live body, a managed private endpoint's on its
- * target) says so while it is not approved: the status ("Pending",
- * "Rejected"), else NULL. Azure's to change, never a diff. */
+ * target) says so while it is not approved and not being deleted: the
+ * status ("Pending", "Rejected"), else NULL. Azure's to change, never a
+ * diff. */
 const char *az_plan_item_awaiting(const az_plan_item *it);
 /* One line per such resource, after the plan or the drift report. */
 void az_plan_render_awaiting(az_buf *out, const az_plan *p);
