@@ -282,6 +282,30 @@ static bool is_azure_id(const char *s)
 	return strncasecmp(s, "/subscriptions/", 15) == 0 || strncasecmp(s, "/providers/", 11) == 0;
 }
 
+/* Only a workspace made with a managed virtual network has managed
+ * private endpoints, and managedVirtualNetwork is set at its creation
+ * alone: an endpoint in a workspace that declares none cannot be made, and
+ * is said here rather than by the data plane's 404 at apply. A workspace
+ * only read (metadata.existing) or whose value is an expression is taken
+ * at its word. */
+static void check_managed_vnet(const az_resource *r, const az_resource *ws, const char *pointer,
+			       az_diags *d)
+{
+	if (strcmp(r->kind->name, "ManagedPrivateEndpoint") || ws->existing)
+		return;
+	const json_t *vnet = json_object_get(
+		json_object_get(json_object_get(ws->manifest->body, "spec"), "properties"),
+		"managedVirtualNetwork");
+	const char *v = json_string_value(vnet);
+	if (v && (strstr(v, "${") || !strcasecmp(v, "default")))
+		return;
+	az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, pointer),
+				    r->address, "%s has no managed virtual network, where managed "
+				    "private endpoints live", ws->address);
+	az_diag_set_detail(diag, "a workspace has one only when it is created with "
+				 "properties.managedVirtualNetwork: default");
+}
+
 static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 {
 	json_t *spec = json_object_get(r->manifest->body, "spec");
@@ -294,6 +318,7 @@ static void link_parent(az_stack *st, az_resource *r, az_diags *d)
 		char *pointer = az_xasprintf("/spec/%s", r->kind->parent_field);
 		if (to) {
 			add_edge(st, r, to);
+			check_managed_vnet(r, to, pointer, d);
 		} else {
 			az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, pointer),
 						    r->address, "%s '%s' is not declared in this stack",
