@@ -204,15 +204,23 @@ const char *az_plan_item_awaiting(const az_plan_item *it)
 	return status && strcmp(status, "Approved") ? status : NULL;
 }
 
-void az_plan_render_awaiting(az_buf *out, const az_plan *p)
+/* One line per waiting connection: `mark` before the address, `quote`
+ * around it (text: "  ! ", none; markdown: "- ", "`"). */
+static void render_awaiting(az_buf *out, const az_plan *p, const char *mark, const char *quote)
 {
 	for (size_t i = 0; i < p->len; i++) {
 		const az_plan_item *it = &p->items[i];
 		const char *status = az_plan_item_awaiting(it);
 		if (status)
-			az_buf_printf(out, "  ! %s: connection %s: approve it on the target resource\n",
-				      it->address, status);
+			az_buf_printf(out, "%s%s%s%s: connection %s: approve it on the target "
+					   "resource\n",
+				      mark, quote, it->address, quote, status);
 	}
+}
+
+void az_plan_render_awaiting(az_buf *out, const az_plan *p)
+{
+	render_awaiting(out, p, "  ! ", "");
 }
 
 void az_plan_render_text(az_buf *out, const az_plan *p, const az_render_options *o)
@@ -402,6 +410,13 @@ size_t az_plan_render_markdown(char ***parts_out, const az_plan *p, size_t limit
 			az_buf_free(&sec);
 		}
 	}
+	az_buf waiting = AZ_BUF_INIT;
+	render_awaiting(&waiting, p, "- ", "`");
+	if (waiting.len) {
+		az_md_parts_add(&ps, "\n");
+		az_md_parts_add(&ps, waiting.data);
+	}
+	az_buf_free(&waiting);
 	az_buf_free(&first);
 	az_buf_free(&head);
 	az_buf_free(&sum);

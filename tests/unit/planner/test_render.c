@@ -220,6 +220,50 @@ static void markdown_splits_below_the_limit(void **state)
 	az_plan_free_items(&p);
 }
 
+/* A managed private endpoint whose connection waits for its target's
+ * owner: no change, said after the result in every format; approved, or
+ * being deleted, it is not said. */
+static void a_waiting_connection_is_said_and_no_change(void **state)
+{
+	(void)state;
+	const az_kind *k = az_kind_find("ManagedPrivateEndpoint");
+	az_plan p = {0};
+	az_plan_item *pe = az_plan_add(&p, "ManagedPrivateEndpoint/pe", k, AZ_ACTION_NOOP);
+	pe->live = json_pack("{s:{s:{s:s}}}", "properties", "connectionState", "status", "Pending");
+	az_plan_item *ok = az_plan_add(&p, "ManagedPrivateEndpoint/ok", k, AZ_ACTION_NOOP);
+	ok->live = json_pack("{s:{s:{s:s}}}", "properties", "connectionState", "status", "Approved");
+	az_plan_item *gone = az_plan_add(&p, "ManagedPrivateEndpoint/gone", k, AZ_ACTION_DELETE);
+	gone->live = json_pack("{s:{s:{s:s}}}", "properties", "connectionState", "status",
+			       "Rejected");
+	assert_string_equal(az_plan_item_awaiting(pe), "Pending");
+	assert_null(az_plan_item_awaiting(ok));
+	assert_null(az_plan_item_awaiting(gone));
+
+	az_buf out = AZ_BUF_INIT;
+	az_plan_render_text(&out, &p, NULL);
+	assert_non_null(strstr(out.data, "\n  ! ManagedPrivateEndpoint/pe: connection Pending: "
+					 "approve it on the target resource\n"));
+	assert_null(strstr(out.data, "ManagedPrivateEndpoint/ok:"));
+	assert_null(strstr(out.data, "ManagedPrivateEndpoint/gone:"));
+	az_buf_free(&out);
+
+	json_t *j = az_plan_to_json(&p);
+	json_t *first = json_array_get(json_object_get(j, "resources"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "awaitingApproval")),
+			    "Pending");
+	assert_null(json_object_get(json_array_get(json_object_get(j, "resources"), 1),
+				    "awaitingApproval"));
+	json_decref(j);
+
+	char **parts = NULL;
+	size_t n = az_plan_render_markdown(&parts, &p, 1000000);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(parts[0], "- `ManagedPrivateEndpoint/pe`: connection Pending"));
+	free(parts[0]);
+	free(parts);
+	az_plan_free_items(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +272,7 @@ int main(void)
 		cmocka_unit_test(json_is_versioned_and_redacted),
 		cmocka_unit_test(pinned_components_show_their_commit),
 		cmocka_unit_test(markdown_splits_below_the_limit),
+		cmocka_unit_test(a_waiting_connection_is_said_and_no_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
