@@ -560,13 +560,14 @@ static void managed_private_endpoint(emu_server *s, const emu_req *q, emu_resp *
 			char *id = az_xasprintf("%s/managedVirtualNetworks/%s/%s/%s",
 						json_string_value(json_object_get(ws_res, "id")), vnet,
 						ENDPOINTS, name);
+			/* isCompliant is in the spec, in no example: not made up. */
 			json_t *e = json_pack(
-				"{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s,s:s},s:o,s:b,s:b}}", "id", id,
+				"{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s,s:s},s:o,s:b}}", "id", id,
 				"name", name, "type", ENDPOINT_TYPE, "properties",
 				"privateLinkResourceId", target, "groupId", group, "provisioningState",
 				"Provisioning", "connectionState", "status", "Pending", "description", "",
 				"actionsRequired", "", "fqdns", endpoint_fqdns(target, group),
-				"isReserved", 0, "isCompliant", 1);
+				"isReserved", 0);
 			json_object_set(c, ln, e);
 			emu_resp_json(r, 200, e);
 			free(id);
