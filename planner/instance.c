@@ -38,6 +38,7 @@ int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags
 	inst->unopened = json_object();
 	inst->closed = json_object();
 	inst->prune_only = json_object();
+	inst->refusals_said = json_object();
 	const az_project *p = &stack->set->project;
 	/* A stack without environments is one instance, "default". */
 	inst->name.env = stack->env ? stack->env : "default";
@@ -83,5 +84,6 @@ void az_instance_free(az_instance *inst)
 	json_decref(inst->unopened);
 	json_decref(inst->closed);
 	json_decref(inst->prune_only);
+	json_decref(inst->refusals_said);
 	memset(inst, 0, sizeof(*inst));
 }

@@ -58,6 +58,9 @@ typedef struct az_instance {
 	 * whose data plane holds nothing the plan declares: listed only to
 	 * prune, and not pruned when their firewall refuses this address. */
 	json_t *prune_only;
+	/* Workspace ids (lower case) whose firewall refusal has been reported:
+	 * one error says what to fix, not one per collection listed there. */
+	json_t *refusals_said;
 } az_instance;
 
 /* The instance of `stack` (its environment chosen) in the subscription the

@@ -89,6 +89,23 @@ static bool refused_prune_only(az_instance *inst, const char *key, int err, cons
 	return false;
 }
 
+/* Whether the firewall refusal in `pd` of a list under a workspace
+ * (`key`, a collection id in lower case) was already reported for that
+ * workspace; the first one is, from then on. */
+static bool refusal_said_before(az_instance *inst, const char *key, const az_diags *pd)
+{
+	static const char marker[] = "/providers/microsoft.synapse/workspaces/";
+	const char *at = strstr(key, marker);
+	if (!at || !refused_by_firewall(pd))
+		return false;
+	const char *end = strchr(at + sizeof(marker) - 1, '/');
+	char *ws = end ? az_xstrndup(key, (size_t)(end - key)) : az_xstrdup(key);
+	bool said = json_object_get(inst->refusals_said, ws) != NULL;
+	json_object_set_new(inst->refusals_said, ws, json_true());
+	free(ws);
+	return said;
+}
+
 typedef struct pending_list {
 	az_instance *inst;
 	char *key;
@@ -107,7 +124,7 @@ static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 		json_object_set_new(pl->inst->lists, pl->key, json_array());
 	} else if (err) {
 		(*pl->errors)++;
-		if (pd)
+		if (pd && !refusal_said_before(pl->inst, pl->key, pd))
 			az_diags_move(pl->d, pd);
 	} else {
 		json_object_set_new(pl->inst->lists, pl->key, live);

@@ -144,6 +144,14 @@ static void firewall_names_the_rule(void **state)
 	           "198.51.100.7",
 	           "plan", w->stack, "--env", "dev");
 	assert_true(e2e_count_sent(w, NULL, 403, "/pipelines") > 0);
+	/* Said once for the workspace, not once per collection listed there. */
+	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "dev");
+	e2e_expect(&r, 1, NULL);
+	size_t said = 0;
+	for (const char *at = r.err; (at = strstr(at, "refuses this client's address")); at++)
+		said++;
+	assert_int_equal(said, 1);
+	run_result_free(&r);
 
 	/* The fix: the rule made with the CLI, and declared. */
 	json_t *rule = json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "name", "allow-ci", "type",
