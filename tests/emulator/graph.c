@@ -7,6 +7,14 @@
  * works at the token endpoint for that appId. A service principal asked for
  * too soon after its application gets 400 NoBackingApplicationObject, as
  * Entra's replication delay causes (azure-notes.md).
+ *
+ * An application's federated identity credentials live under it
+ * (.../federatedIdentityCredentials): POST 201 with the credential, GET by
+ * id or by name (Graph takes the name in place of the id), a paged list,
+ * PATCH and DELETE 204, and the upsert at (name='n') with `Prefer:
+ * create-if-missing`. Graph's rules hold: the name is unique in the
+ * application and cannot change, so are issuer and subject together, one
+ * audience, at most 20 credentials per application.
  */
 #include "emu.h"
 
@@ -224,6 +232,197 @@ static bool alt_key(const char *seg, const char *coll, char **field, char **valu
 	return true;
 }
 
+/* Graph's limit per application (federatedIdentityCredential). */
+#define MAX_CREDENTIALS 20
+#define MAX_CREDENTIAL_NAME 120
+
+/* An application's credentials, by id: kept beside the application so its
+ * own body stays as Graph answers it. */
+static json_t *credentials_of(emu_server *s, json_t *app)
+{
+	json_t *all = emu_store_obj(s, "graphFederatedCredentials");
+	const char *app_id = json_string_value(json_object_get(app, "id"));
+	json_t *mine = json_object_get(all, app_id);
+	if (!mine) {
+		mine = json_object();
+		json_object_set_new(all, app_id, mine);
+	}
+	return mine;
+}
+
+static json_t *credential_view(json_t *app, json_t *cred)
+{
+	json_t *c = json_deep_copy(cred);
+	char *ctx = az_xasprintf("https://graph.microsoft.com/v1.0/$metadata#applications('%s')/"
+				 "federatedIdentityCredentials/$entity",
+				 json_string_value(json_object_get(app, "id")));
+	json_object_set_new(c, "@odata.context", json_string(ctx));
+	free(ctx);
+	return c;
+}
+
+/* Why Graph refuses `cred` (the credential as it would be after the
+ * write) among `creds`, or NULL. `self` is the one being changed. */
+static const char *credential_refusal(json_t *creds, json_t *cred, json_t *self)
+{
+	const char *name = json_string_value(json_object_get(cred, "name"));
+	const char *issuer = json_string_value(json_object_get(cred, "issuer"));
+	const char *subject = json_string_value(json_object_get(cred, "subject"));
+	json_t *aud = json_object_get(cred, "audiences");
+	if (!name || !*name || strlen(name) > MAX_CREDENTIAL_NAME)
+		return "Property 'name' is required and must be 1-120 characters long.";
+	if (!issuer || !subject)
+		return "Properties 'issuer' and 'subject' are required.";
+	if (!json_is_array(aud) || json_array_size(aud) != 1 ||
+	    !json_is_string(json_array_get(aud, 0)))
+		return "Property 'audiences' must have exactly one value.";
+	const char *k;
+	json_t *v;
+	json_object_foreach(creds, k, v) {
+		if (v == self)
+			continue;
+		const char *n = json_string_value(json_object_get(v, "name"));
+		const char *i = json_string_value(json_object_get(v, "issuer"));
+		const char *sj = json_string_value(json_object_get(v, "subject"));
+		if (n && !strcasecmp(n, name))
+			return "FederatedIdentityCredential with the same name already exists.";
+		if (i && sj && !strcmp(i, issuer) && !strcmp(sj, subject))
+			return "FederatedIdentityCredential with the same issuer and subject "
+			       "already exists.";
+	}
+	if (!self && json_object_size(creds) >= MAX_CREDENTIALS)
+		return "The maximum number of federated identity credentials (20) for this "
+		       "application has been reached.";
+	return NULL;
+}
+
+static json_t *credential_by_key(json_t *creds, const char *key)
+{
+	json_t *c = json_object_get(creds, key);
+	return c ? c : find_by(creds, "name", key);
+}
+
+static void credential_create(emu_server *s, emu_resp *r, json_t *app, json_t *creds,
+			      json_t *body, const char *name)
+{
+	json_t *cred = json_pack("{s:n,s:n}", "description", json_null(), "name", json_null());
+	json_object_update(cred, body);
+	if (name)
+		json_object_set_new(cred, "name", json_string(name));
+	json_object_del(cred, "id");
+	const char *why = credential_refusal(creds, cred, NULL);
+	if (why) {
+		graph_error(r, 400, "Request_BadRequest", why);
+		json_decref(cred);
+		return;
+	}
+	char *id = emu_uuid_locked(s);
+	json_object_set_new(cred, "id", json_string(id));
+	json_object_set_new(creds, id, cred);
+	emu_resp_json(r, 201, credential_view(app, cred));
+	free(id);
+}
+
+static void credential_update(emu_resp *r, json_t *creds, json_t *cred, json_t *body)
+{
+	json_t *next = json_deep_copy(cred);
+	json_object_update(next, body);
+	json_object_set(next, "id", json_object_get(cred, "id"));
+	const char *name = json_string_value(json_object_get(cred, "name"));
+	const char *want = json_string_value(json_object_get(next, "name"));
+	const char *why = !want || strcmp(want, name) ? "Property 'name' is read-only and cannot "
+							"be changed."
+						      : credential_refusal(creds, next, cred);
+	if (why)
+		graph_error(r, 400, "Request_BadRequest", why);
+	else {
+		json_object_update(cred, next);
+		emu_resp_empty(r, 204);
+	}
+	json_decref(next);
+}
+
+/* `tail` follows the application: "federatedIdentityCredentials",
+ * ".../{id or name}" or "...(name='n')". */
+static void handle_credentials(emu_server *s, const emu_req *q, emu_resp *r, json_t *app,
+			       const char *tail)
+{
+	json_t *creds = credentials_of(s, app);
+	char *field = NULL, *key = NULL;
+	const char *coll = "federatedIdentityCredentials";
+	size_t cl = strlen(coll);
+	bool upsert_form = alt_key(tail, coll, &field, &key);
+	if (upsert_form && strcmp(field, "name")) {
+		graph_error(r, 400, "BadRequest", "Unsupported key.");
+		goto done;
+	}
+	if (!upsert_form && strncmp(tail, coll, cl)) {
+		graph_error(r, 400, "BadRequest", "Resource not found for the segment.");
+		goto done;
+	}
+	if (!upsert_form && tail[cl] == '/' && !strchr(tail + cl + 1, '/'))
+		key = az_xstrdup(tail + cl + 1);
+	else if (!upsert_form && tail[cl]) {
+		graph_error(r, 400, "BadRequest", "Resource not found for the segment.");
+		goto done;
+	}
+	if (!key) {
+		if (!strcmp(q->method, "POST")) {
+			if (json_is_object(q->json))
+				credential_create(s, r, app, creds, q->json, NULL);
+			else
+				graph_error(r, 400, "BadRequest", "The request body must be an object.");
+		} else if (!strcmp(q->method, "GET")) {
+			json_t *items = json_array();
+			const char *k;
+			json_t *v;
+			json_object_foreach(creds, k, v)
+				json_array_append(items, v);
+			json_t *body = emu_page(s, q, items, (size_t)s->cfg.page_size, "$skiptoken",
+						"@odata.nextLink");
+			char *ctx = az_xasprintf("https://graph.microsoft.com/v1.0/$metadata#"
+						 "applications('%s')/federatedIdentityCredentials",
+						 json_string_value(json_object_get(app, "id")));
+			json_object_set_new(body, "@odata.context", json_string(ctx));
+			emu_resp_json(r, 200, body);
+			free(ctx);
+		} else {
+			graph_error(r, 405, "Request_BadRequest", "Method not allowed.");
+		}
+		goto done;
+	}
+	json_t *cred = credential_by_key(creds, key);
+	const char *prefer = emu_req_header(q, "Prefer");
+	bool upsert = upsert_form && prefer && strstr(prefer, "create-if-missing");
+	if (!strcmp(q->method, "GET")) {
+		if (cred)
+			emu_resp_json(r, 200, credential_view(app, cred));
+		else
+			not_found(r, key);
+	} else if (!strcmp(q->method, "PATCH")) {
+		if (!json_is_object(q->json))
+			graph_error(r, 400, "BadRequest", "The request body must be an object.");
+		else if (cred)
+			credential_update(r, creds, cred, q->json);
+		else if (upsert)
+			credential_create(s, r, app, creds, q->json, key);
+		else
+			not_found(r, key);
+	} else if (!strcmp(q->method, "DELETE")) {
+		if (cred) {
+			json_object_del(creds, json_string_value(json_object_get(cred, "id")));
+			emu_resp_empty(r, 204);
+		} else {
+			not_found(r, key);
+		}
+	} else {
+		graph_error(r, 405, "Request_BadRequest", "Method not allowed.");
+	}
+done:
+	free(field);
+	free(key);
+}
+
 static void handle_object(emu_server *s, const emu_req *q, emu_resp *r, bool app,
 			  json_t *coll, json_t *obj, const char *alt_field, const char *alt_value)
 {
@@ -261,9 +460,13 @@ static void handle_object(emu_server *s, const emu_req *q, emu_resp *r, bool app
 			return;
 		}
 		/* A deleted application cannot sign in any more (AADSTS700016). */
-		if (app)
+		if (app) {
 			json_object_del(emu_store_obj(s, "clients"),
 					json_string_value(json_object_get(obj, "appId")));
+			/* Its federated identity credentials go with it. */
+			json_object_del(emu_store_obj(s, "graphFederatedCredentials"),
+					json_string_value(json_object_get(obj, "id")));
+		}
 		json_object_del(coll, json_string_value(json_object_get(obj, "id")));
 		emu_resp_empty(r, 204);
 	} else {
@@ -291,11 +494,15 @@ void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r)
 	if (!app && !sp) {
 		graph_error(r, 400, "BadRequest", "Resource not found for the segment.");
 	} else if (alt_key(first, app ? "applications" : "servicePrincipals", &field, &value)) {
-		if (rest)
+		json_t *obj = find_by(coll, field, value);
+		if (!rest)
+			handle_object(s, q, r, app, coll, obj, field, value);
+		else if (!app)
 			graph_error(r, 400, "BadRequest", "Unsupported segment.");
+		else if (!obj)
+			not_found(r, value);
 		else
-			handle_object(s, q, r, app, coll, find_by(coll, field, value), field,
-				      value);
+			handle_credentials(s, q, r, obj, rest);
 	} else if (strcmp(first, app ? "applications" : "servicePrincipals")) {
 		graph_error(r, 400, "BadRequest", "Resource not found for the segment.");
 	} else if (!rest && !strcmp(q->method, "POST")) {
@@ -345,6 +552,8 @@ void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r)
 			handle_object(s, q, r, app, coll, obj, NULL, id);
 		} else if (!obj) {
 			not_found(r, id);
+		} else if (app && !strncmp(s2, "/federatedIdentityCredentials", 29)) {
+			handle_credentials(s, q, r, obj, s2 + 1);
 		} else if (app && !strcmp(s2, "/addPassword") && !strcmp(q->method, "POST")) {
 			add_password(s, q, r, obj);
 		} else if (app && !strcmp(s2, "/removePassword") && !strcmp(q->method, "POST")) {

@@ -5,7 +5,9 @@
  * `Prefer: create-if-missing` (201, then 204); service principals by
  * (appId='...') with NoBackingApplicationObject inside the replication
  * delay; and addPassword, whose secretText is shown once and then works at
- * the token endpoint (azure-notes.md, "Entra ID and Microsoft Graph").
+ * the token endpoint (azure-notes.md, "Entra ID and Microsoft Graph");
+ * an application's federated identity credentials, by id or by name, with
+ * Graph's rules on names, issuer and subject, audiences and their number.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +56,19 @@ static void graph_with(emu_response *r, const char *method, const char *path,
 static void graph(emu_response *r, const char *method, const char *path, const char *body)
 {
 	graph_with(r, method, path, NULL, body);
+}
+
+/* A GET and a DELETE of `path` both answer Graph's 404. */
+static void assert_gone(const char *path)
+{
+	static const char *const methods[] = {"GET", "DELETE"};
+	for (size_t i = 0; i < 2; i++) {
+		emu_response r;
+		graph(&r, methods[i], path, NULL);
+		assert_int_equal(r.status, 404);
+		assert_string_equal(tk_str(r.json, "error.code"), "Request_ResourceNotFound");
+		emu_response_free(&r);
+	}
 }
 
 /* Creates an application; returns its object id and, in *app_id, its appId. */
@@ -118,13 +133,7 @@ static void test_application_crud_and_filter(void **state)
 	emu_response_free(&r);
 
 	delete_app(id);
-	graph(&r, "GET", path, NULL);
-	assert_int_equal(r.status, 404);
-	assert_string_equal(tk_str(r.json, "error.code"), "Request_ResourceNotFound");
-	emu_response_free(&r);
-	graph(&r, "DELETE", path, NULL);
-	assert_int_equal(r.status, 404);
-	emu_response_free(&r);
+	assert_gone(path);
 	free(path);
 	free(app_id);
 	free(id);
@@ -337,6 +346,144 @@ static void test_lists_page_with_odata_next_link(void **state)
 	}
 }
 
+static char *credential_body(const char *name, const char *subject)
+{
+	return az_xasprintf("{\"name\":\"%s\",\"issuer\":\"https://token.actions."
+			    "githubusercontent.com\",\"subject\":\"%s\",\"audiences\":"
+			    "[\"api://AzureADTokenExchange\"]}",
+			    name, subject);
+}
+
+static void test_federated_credentials_by_id_and_name(void **state)
+{
+	(void)state;
+	emu_response r;
+	char *app = create_app("fic-app", NULL);
+	char *coll = az_xasprintf("/applications/%s/federatedIdentityCredentials", app);
+	char *body = credential_body("deploy", "repo:org/repo:environment:prod");
+	graph(&r, "POST", coll, body);
+	free(body);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(tk_str(r.json, "name"), "deploy");
+	assert_true(json_is_null(json_object_get(r.json, "description")));
+	char *id = az_xstrdup(tk_str(r.json, "id"));
+	emu_response_free(&r);
+
+	/* The name stands for the id, here and under the uniqueName key. */
+	char *by_name = az_xasprintf("%s/deploy", coll);
+	graph(&r, "GET", by_name, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(tk_str(r.json, "id"), id);
+	emu_response_free(&r);
+	graph(&r, "PATCH", by_name, "{\"subject\":\"repo:org/repo:environment:test\"}");
+	assert_int_equal(r.status, 204);
+	assert_null(r.json);
+	emu_response_free(&r);
+	char *by_id = az_xasprintf("%s/%s", coll, id);
+	graph(&r, "GET", by_id, NULL);
+	assert_string_equal(tk_str(r.json, "subject"), "repo:org/repo:environment:test");
+	emu_response_free(&r);
+
+	/* The name is fixed; a second one with the same name, or the same
+	 * issuer and subject, is refused; one audience only. */
+	graph(&r, "PATCH", by_id, "{\"name\":\"other\"}");
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	body = credential_body("deploy", "repo:org/repo:ref:refs/heads/main");
+	graph(&r, "POST", coll, body);
+	free(body);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(tk_str(r.json, "error.code"), "Request_BadRequest");
+	emu_response_free(&r);
+	body = credential_body("again", "repo:org/repo:environment:test");
+	graph(&r, "POST", coll, body);
+	free(body);
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	graph(&r, "POST", coll,
+	      "{\"name\":\"two\",\"issuer\":\"https://i\",\"subject\":\"s\","
+	      "\"audiences\":[\"a\",\"b\"]}");
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+
+	/* The upsert by name: 201 for a new one, 204 for one that exists. */
+	const char *prefer[] = {"Prefer: create-if-missing", NULL};
+	char *upsert = az_xasprintf("/applications(uniqueName='fic-unique')/"
+				    "federatedIdentityCredentials(name='ado')");
+	graph_with(&r, "PATCH", upsert, prefer, "{\"issuer\":\"https://vstoken\"}");
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+	graph_with(&r, "PATCH", "/applications(uniqueName='fic-unique')", prefer,
+		   "{\"displayName\":\"fic-unique\"}");
+	assert_int_equal(r.status, 201);
+	char *app2 = az_xstrdup(tk_str(r.json, "id"));
+	emu_response_free(&r);
+	body = credential_body("ado", "sc://org/project/connection");
+	graph(&r, "PATCH", upsert, body);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+	graph_with(&r, "PATCH", upsert, prefer, body);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(tk_str(r.json, "name"), "ado");
+	emu_response_free(&r);
+	graph_with(&r, "PATCH", upsert, prefer, body);
+	assert_int_equal(r.status, 204);
+	emu_response_free(&r);
+	free(body);
+
+	/* At most 20 per application. */
+	for (int i = 0; i < 20; i++) {
+		char name[16], subject[32];
+		snprintf(name, sizeof(name), "c%d", i);
+		snprintf(subject, sizeof(subject), "repo:o/r:environment:e%d", i);
+		body = credential_body(name, subject);
+		graph(&r, "POST", coll, body);
+		free(body);
+		assert_int_equal(r.status, i < 19 ? 201 : 400);
+		emu_response_free(&r);
+	}
+
+	/* The list pages with @odata.nextLink. */
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":7}", NULL), 200);
+	char *url = tk_url(E, "graph.localhost", "/v1.0%s", coll);
+	size_t seen = 0, pages = 0;
+	while (url) {
+		tk_send(E, &r, "GET", url, GRAPH, NULL, NULL);
+		free(url);
+		url = NULL;
+		assert_int_equal(r.status, 200);
+		seen += json_array_size(tk_at(r.json, "value"));
+		const char *next = json_string_value(json_object_get(r.json, "@odata.nextLink"));
+		if (next)
+			url = az_xstrdup(next);
+		pages++;
+		emu_response_free(&r);
+	}
+	assert_int_equal(seen, 20);
+	assert_int_equal(pages, 3);
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
+
+	graph(&r, "DELETE", by_name, NULL);
+	assert_int_equal(r.status, 204);
+	emu_response_free(&r);
+	assert_gone(by_id);
+	assert_gone(by_name);
+
+	/* Deleting the application deletes its credentials. */
+	delete_app(app2);
+	graph(&r, "GET", upsert, NULL);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+	delete_app(app);
+	free(app);
+	free(app2);
+	free(id);
+	free(coll);
+	free(by_name);
+	free(by_id);
+	free(upsert);
+}
+
 static void test_graph_needs_a_graph_token(void **state)
 {
 	(void)state;
@@ -365,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_service_principal_waits_for_its_application),
 		cmocka_unit_test(test_add_password_secret_works_once),
 		cmocka_unit_test(test_lists_page_with_odata_next_link),
+		cmocka_unit_test(test_federated_credentials_by_id_and_name),
 		cmocka_unit_test(test_graph_needs_a_graph_token),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
