@@ -38,8 +38,8 @@ BASE_ID = "https://azapply.dev/schemas/"
 
 KINDS = [
     "ApplicationInsights", "ArmResource", "Credential", "DataFlow", "Dataset", "EntraApplication",
-    "IntegrationRuntime", "KeyVault", "KqlScript", "LinkedService", "ManagedPrivateEndpoint",
-    "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
+    "FederatedIdentityCredential", "IntegrationRuntime", "KeyVault", "KqlScript", "LinkedService",
+    "ManagedPrivateEndpoint", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
     "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
     "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
@@ -1068,6 +1068,39 @@ def spec_service_principal():
     }
 
 
+def spec_federated_identity_credential():
+    # Microsoft Graph v1.0 federatedIdentityCredential resource type; the
+    # manifest's metadata.name is its name (1-120 characters, fixed).
+    return {
+        "description": "A federated identity credential of an Entra application (Graph "
+                       "federatedIdentityCredential): tokens from this issuer for this "
+                       "subject sign in as the application, without a secret.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["application", "issuer", "subject", "audiences"],
+        "properties": {
+            "application": {"description": "The metadata.name of the EntraApplication "
+                                           "manifest.", "$ref": "#/$defs/parentRef"},
+            "issuer": {"description": "The URL of the external identity provider, e.g. "
+                                      "https://token.actions.githubusercontent.com.",
+                       "type": "string", "minLength": 1, "maxLength": 600},
+            "subject": {"description": "The external identity, e.g. "
+                                       "repo:org/repo:environment:prod (GitHub) or "
+                                       "sc://org/project/connection (Azure DevOps); unique "
+                                       "with the issuer in the application.",
+                        "type": "string", "minLength": 1, "maxLength": 600},
+            "audiences": {"description": "The audience the external token carries: one "
+                                         "value, api://AzureADTokenExchange for Entra ID.",
+                          "type": "array", "items": {"type": "string", "maxLength": 600},
+                          "minItems": 1, "maxItems": 1},
+            "description": {"type": ["string", "null"], "maxLength": 600,
+                            "description": "Free text about the credential."},
+            "id": READ_ONLY,
+            "name": READ_ONLY,
+        },
+    }
+
+
 # Synapse artifacts ----------------------------------------------------------
 
 def secret_defs():
@@ -1427,6 +1460,8 @@ def build(specs_dir):
          "azapply SynapseRoleAssignment manifest")
     kind("EntraApplication", spec_entra_application(), "azapply EntraApplication manifest")
     kind("ServicePrincipal", spec_service_principal(), "azapply ServicePrincipal manifest")
+    kind("FederatedIdentityCredential", spec_federated_identity_credential(),
+         "azapply FederatedIdentityCredential manifest")
 
     artifact_defs = secret_defs()
     conv = Converter(specs, data_plane=True)

@@ -1,6 +1,6 @@
 /*
- * graph.c - Microsoft Graph objects (AZ_PROVIDER_GRAPH): applications and
- * service principals.
+ * graph.c - Microsoft Graph objects (AZ_PROVIDER_GRAPH): applications,
+ * service principals and applications' federated identity credentials.
  *
  * azapply names Graph objects by their alternate key, the one a manifest
  * can know before the object exists: /applications(uniqueName='u') and
@@ -8,6 +8,11 @@
  * `Prefer: create-if-missing` answers 201 with the new object or 204 when
  * it updated one (then the object is read, to call back with it). Deletes
  * only take the object id, so the object is read first to learn it.
+ *
+ * A federated identity credential is named in its application's URL by its
+ * name: read and deleted at .../federatedIdentityCredentials/{name} (Graph
+ * takes the name in place of the id) and upserted the same way at
+ * .../federatedIdentityCredentials(name='{name}').
  *
  * Right after an application is created, creating its service principal can
  * fail with 400 NoBackingApplicationObject until Entra has replicated the
@@ -51,11 +56,28 @@ static void graph_read(az_session *s, const az_kind *kind, const char *id, az_re
 /* Right after an application is created (azure-notes). */
 static const char *const no_backing_application[] = {"NoBackingApplicationObject", NULL};
 
+static bool is_credential(const az_kind *kind)
+{
+	return strcmp(kind->type, "federatedIdentityCredentials") == 0;
+}
+
+/* ".../federatedIdentityCredentials/n" -> ".../federatedIdentityCredentials(name='n')":
+ * the upsert only takes the name as a key, not as a path segment. */
+static char *credential_upsert_path(const char *id)
+{
+	const char *slash = strrchr(id, '/');
+	if (!slash)
+		return az_xstrdup(id);
+	return az_xasprintf("%.*s(name='%s')", (int)(slash - id), id, slash + 1);
+}
+
 static void graph_put(az_session *s, const az_kind *kind, const char *id, const json_t *body,
 		      const char *etag, az_result_fn cb, void *ud)
 {
 	bool sp = strcmp(kind->type, "servicePrincipals") == 0;
-	char *url = graph_url(s, kind, id);
+	char *path = is_credential(kind) ? credential_upsert_path(id) : az_xstrdup(id);
+	char *url = graph_url(s, kind, path);
+	free(path);
 	az_send_options o = {
 		.body_key = "id",
 		.prefer = "create-if-missing",
@@ -89,6 +111,13 @@ static void graph_remove(az_session *s, const az_kind *kind, const char *id, az_
 			 void *ud)
 {
 	char *url = graph_url(s, kind, id);
+	if (is_credential(kind)) {
+		/* Its name is a key DELETE takes: no read for an object id. */
+		az_send_options o = {.missing_ok = true};
+		az_session_send(s, az_session_request("DELETE", url, AZ_SVC_GRAPH), &o, cb, ud);
+		free(url);
+		return;
+	}
 	az_send_options o = {0};
 	az_session_remove_found(s, kind, url, AZ_SVC_GRAPH, delete_url, &o, cb, ud);
 	free(url);

@@ -383,6 +383,33 @@ static const az_kind SERVICE_PRINCIPAL = {
 	.delete_timeout_s = 300,
 };
 
+/* A federated identity credential of an application (Graph v1.0
+ * federatedIdentityCredential): CI signs in with its own token instead of
+ * a secret. Its name is the key Graph lets a URL use in place of the id,
+ * unique in its application, up to 120 characters and fixed at creation:
+ * another name is another credential. Its description is the user's and
+ * it has no other free-text field, so there is nowhere to keep a marker:
+ * declared, never owned, never pruned; deleting its application deletes it. */
+static const az_kind FEDERATED_IDENTITY_CREDENTIAL = {
+	.name = "FederatedIdentityCredential",
+	.provider = AZ_PROVIDER_GRAPH,
+	.api_version = "v1.0",
+	.type = "federatedIdentityCredentials",
+	.id_template = "{parent}/federatedIdentityCredentials/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "EntraApplication",
+	.parent_field = "application",
+	.list_path = "{parent}/federatedIdentityCredentials",
+	.read_only_paths = PATHS("id", "name", "@odata.context"),
+	.marker = AZ_MARKER_NONE,
+	/* Graph: up to 120 characters, URL-friendly (federatedIdentityCredential). */
+	.naming = {1, 120, "[A-Za-z0-9][A-Za-z0-9._-]*",
+		   "1-120 characters: letters, digits, '.', '_' and '-', starting with a letter or "
+		   "digit"},
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
 /* integrationRuntime.json 2021-06-01: served by ARM, not the data plane,
  * though Synapse Studio writes them beside the artifacts (integrationRuntime/).
  * PUT and DELETE are long-running (200 or 202). An IntegrationRuntimeResource
@@ -536,6 +563,7 @@ static const az_kind TRIGGER = {
 /* Sorted by name: az_kind_find bisects. */
 static const az_kind *const KINDS[] = {
 	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &CREDENTIAL, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
+	&FEDERATED_IDENTITY_CREDENTIAL,
 	&INTEGRATION_RUNTIME, &KEY_VAULT, &KQL_SCRIPT, &LINKED_SERVICE, &MANAGED_PRIVATE_ENDPOINT,
 	&ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
 	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,

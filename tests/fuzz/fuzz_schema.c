@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const KINDS[] = {
 	"ApplicationInsights", "Credential", "DataFlow", "Dataset", "EntraApplication",
+	"FederatedIdentityCredential",
 	"IntegrationRuntime", "KeyVault", "KqlScript",
 	"LinkedService", "ManagedPrivateEndpoint", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
 	"ResourceGroup",

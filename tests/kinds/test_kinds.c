@@ -126,6 +126,13 @@ static const kind_case CASES[] = {
 	{"ServicePrincipal", "ServicePrincipal/spcase", "appRoleAssignmentRequired: false",
 	 "appRoleAssignmentRequired: true", "appRoleAssignmentRequired", NULL, NULL, NULL, false,
 	 DRIFT_NONE, NULL, NULL, NULL, false},
+	/* Its name is its key, so another name is another credential; no
+	 * marker fits in it: declared, never owned, never pruned. */
+	{"FederatedIdentityCredential", "FederatedIdentityCredential/ficcase",
+	 "subject: repo:org/repo:environment:prod", "subject: repo:org/repo:environment:test",
+	 "subject", NULL, NULL, NULL, false, DRIFT_GRAPH,
+	 "/v1.0/applications(uniqueName='kinds-base-app')/federatedIdentityCredentials/ficcase",
+	 "{\"description\":\"oob\"}", "description", false},
 	{"SynapseRoleAssignment", "SynapseRoleAssignment/sracase", NULL, NULL, NULL, NULL, NULL, NULL,
 	 false, DRIFT_NONE, NULL, NULL, NULL, false},
 	{"LinkedService", "LinkedService/lscase", "description: first", "description: second",
@@ -169,8 +176,9 @@ static const kind_case CASES[] = {
 };
 #define NCASES (sizeof(CASES) / sizeof(CASES[0]))
 
-/* Edges the rows' artifact references make (DOT, as `graph` writes them):
- * what is referred to by referenceName is created first and deleted last. */
+/* Edges the rows' references make (DOT, as `graph` writes them): what is
+ * referred to by referenceName, or named as the parent, is created first
+ * and deleted last. */
 static const char *const REFERENCE_EDGES[] = {
 	"\"DataFlow/dfcase\" -> \"Dataset/dscase\"",
 	"\"SparkJobDefinition/sjdcase\" -> \"SparkPool/basepool\"",
@@ -178,6 +186,7 @@ static const char *const REFERENCE_EDGES[] = {
 	"\"LinkedService/lscase\" -> \"IntegrationRuntime/ircase\"",
 	"\"ManagedPrivateEndpoint/pecase\" -> \"StorageAccount/lake\"",
 	"\"ManagedPrivateEndpoint/pecase\" -> \"SynapseWorkspace/synapse\"",
+	"\"FederatedIdentityCredential/ficcase\" -> \"EntraApplication/baseapp\"",
 };
 
 static void drift_one(world *w, const kind_case *c)

@@ -27,8 +27,8 @@
  * apply the plan says "No changes". Role assignments are not in the table:
  * their names are derived from what they grant, so there is nothing to
  * import under another name. Firewall rules, integration runtimes, KQL
- * scripts and managed private endpoints have no marker: importing one
- * changes nothing, and the plan never lists it.
+ * scripts, managed private endpoints and federated identity credentials
+ * have no marker: importing one changes nothing, and the plan never lists it.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <setjmp.h>
@@ -179,13 +179,15 @@ static run_result import(world *w, const char *address, const char *id, int code
 	return r;
 }
 
-/* Kinds without tags, whose resources carry no marker to adopt. */
+/* Kinds without tags or a free field, whose resources carry no marker to
+ * adopt. */
 static bool markerless(const char *address)
 {
 	return strcmp(address, "SynapseFirewallRule/fwcase") == 0 ||
 	       strcmp(address, "IntegrationRuntime/ircase") == 0 ||
 	       strcmp(address, "KqlScript/kqlcase") == 0 ||
-	       strcmp(address, "ManagedPrivateEndpoint/pecase") == 0;
+	       strcmp(address, "ManagedPrivateEndpoint/pecase") == 0 ||
+	       strcmp(address, "FederatedIdentityCredential/ficcase") == 0;
 }
 
 static void import_every_kind(void **state)
