@@ -78,6 +78,8 @@ static void graph_put(az_session *s, const az_kind *kind, const char *id, const 
 	char *path = is_credential(kind) ? credential_upsert_path(id) : az_xstrdup(id);
 	char *url = graph_url(s, kind, path);
 	free(path);
+	/* After a 204, read back where the documented GET is: by name. */
+	char *read_url = is_credential(kind) ? graph_url(s, kind, id) : NULL;
 	az_send_options o = {
 		.body_key = "id",
 		.prefer = "create-if-missing",
@@ -88,8 +90,10 @@ static void graph_put(az_session *s, const az_kind *kind, const char *id, const 
 		.retry_codes = sp ? no_backing_application : NULL,
 		.retry_max = sp ? SP_RETRY_MAX : 0,
 		.retry_base_ms = SP_RETRY_BASE_MS,
+		.read_url = read_url,
 	};
 	az_session_write(s, "PATCH", url, AZ_SVC_GRAPH, body, etag, &o, cb, ud);
+	free(read_url);
 	free(url);
 }
 

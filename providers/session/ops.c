@@ -303,7 +303,8 @@ void az_session_write(az_session *s, const char *method, const char *url, az_ser
 	r->idempotent = o->idempotent;
 	az_send_options wo = *o;
 	wo.want_body = true;
-	wo.read_url = url;
+	if (!wo.read_url)
+		wo.read_url = url;
 	az_session_send(s, r, &wo, cb, ud);
 }
 

@@ -94,8 +94,8 @@ void az_session_send(az_session *s, az_http_request *req, const az_send_options 
 /*
  * A write of `body` (copied) to `url`, with If-Match when `etag` is given
  * (If-None-Match: * when it is az_if_absent), sent as `o` says, calling
- * back with the live body: the answer when it is the resource, else `url`
- * read again.
+ * back with the live body: the answer when it is the resource, else
+ * `o->read_url` (when set) or `url` read again.
  */
 void az_session_write(az_session *s, const char *method, const char *url, az_service svc,
 		      const json_t *body, const char *etag, const az_send_options *o,

@@ -661,6 +661,61 @@ static void graph_upserts_applications_and_service_principals(void **state)
 	assert_int_equal(emu_control(the_emu, "PUT", "settings", "{\"appDelayMs\":0}", NULL), 200);
 }
 
+/* A federated identity credential is upserted at (name='n'), read, listed
+ * and deleted by its name: no read first for an object id. */
+static void graph_federated_credentials_by_name(void **state)
+{
+	t *x = *state;
+	const char *app_key = "/applications(uniqueName='prov-fic-app')";
+	json_t *app = put(x, "EntraApplication", app_key,
+			  "{\"displayName\":\"fic app\",\"uniqueName\":\"prov-fic-app\"}");
+	char *key = az_xasprintf("%s/federatedIdentityCredentials/gh-prod", app_key);
+	const char *body = "{\"issuer\":\"https://token.actions.githubusercontent.com\","
+			   "\"subject\":\"repo:org/repo:environment:prod\","
+			   "\"audiences\":[\"api://AzureADTokenExchange\"]}";
+	json_t *cred = put(x, "FederatedIdentityCredential", key, body);
+	assert_string_equal(str_at(cred, "name", NULL), "gh-prod");
+	const char *cred_id = str_at(cred, "id", NULL);
+	assert_non_null(cred_id);
+
+	/* The second upsert answers 204: read back, the same credential. */
+	json_t *again = put(x, "FederatedIdentityCredential", key,
+			    "{\"subject\":\"repo:org/repo:environment:test\"}");
+	assert_string_equal(str_at(again, "id", NULL), cred_id);
+	assert_string_equal(str_at(again, "subject", NULL), "repo:org/repo:environment:test");
+	json_decref(again);
+	json_t *reqs = log_requests();
+	assert_int_equal(count_logged(reqs, "PATCH", "graph.localhost",
+				      "/v1.0/applications(uniqueName='prov-fic-app')/"
+				      "federatedIdentityCredentials(name='gh-prod')"),
+			 2);
+	json_decref(reqs);
+
+	char *coll = az_xasprintf("%s/federatedIdentityCredentials", app_key);
+	json_t *all = list(x, "FederatedIdentityCredential", coll);
+	assert_int_equal(json_array_size(all), 1);
+	assert_true(has_name(all, "name", "gh-prod"));
+	json_decref(all);
+
+	remove_ok(x, "FederatedIdentityCredential", key);
+	assert_null(read_live(x, "FederatedIdentityCredential", key));
+	/* Already gone is success. */
+	remove_ok(x, "FederatedIdentityCredential", key);
+	/* Both deletes went by name; the only reads were the update's read
+	 * back and the check. */
+	const char *by_name = "/v1.0/applications(uniqueName='prov-fic-app')/"
+			      "federatedIdentityCredentials/gh-prod";
+	reqs = log_requests();
+	assert_int_equal(count_logged(reqs, "DELETE", "graph.localhost", by_name), 2);
+	assert_int_equal(count_logged(reqs, "GET", "graph.localhost", by_name), 2);
+	json_decref(reqs);
+	remove_ok(x, "EntraApplication", app_key);
+	json_decref(cred);
+	json_decref(app);
+	free(coll);
+	free(key);
+}
+
 /* ---------------------------------------------------------------------
  * The session itself.
  */
@@ -694,6 +749,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(graph_upserts_applications_and_service_principals,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(graph_federated_credentials_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(session_describes_the_identity_without_secrets,
 						setup, teardown),
 	};
