@@ -432,6 +432,21 @@ static void advance_op(emu_server *s, json_t *op)
 		finish_op(s, op);
 }
 
+/* Azure runs an operation whether or not anyone polls it: one that was
+ * started EMU_OP_UNWATCHED_MS ago and is still in progress (its client
+ * stopped polling: a failed poll, Ctrl-C) ends now, as it would have by
+ * itself. Called where its end changes what Azure answers others. */
+void emu_arm_end_unwatched_op(emu_server *s, const char *lid)
+{
+	json_t *meta = json_object_get(emu_store_obj(s, "meta"), lid);
+	const char *opid = json_string_value(json_object_get(meta, "op"));
+	json_t *op = opid ? json_object_get(emu_store_obj(s, "ops"), opid) : NULL;
+	if (!op || strcmp(json_string_value(json_object_get(op, "status")), "InProgress") ||
+	    emu_now_ms() - json_integer_value(json_object_get(op, "startMs")) < EMU_OP_UNWATCHED_MS)
+		return;
+	finish_op(s, op);
+}
+
 static json_t *start_op(emu_server *s, const char *lid, const char *type, const char *action,
 			const emu_fault *fault, bool hidden, int final_status)
 {

@@ -85,6 +85,9 @@ const emu_arm_kind *emu_arm_kind_find(const char *type);
  * metadata in the store. Called with the server locked. */
 void emu_arm_container_lease(emu_server *s, const emu_req *q, emu_resp *r, json_t *meta);
 bool emu_lease_active(const json_t *meta, long long now_ms);
+/* An operation nobody polls ends by itself this long after it started. */
+#define EMU_OP_UNWATCHED_MS 5000
+void emu_arm_end_unwatched_op(emu_server *s, const char *lid);
 void emu_lease_present(json_t *container, const json_t *meta, long long now_ms);
 const emu_arm_kind *const *emu_arm_kinds(size_t *count);
 emu_lro emu_lro_parse(const char *s, emu_lro fallback);

@@ -25,6 +25,7 @@
  * its operation lands: two writes accepted against the same etag must not
  * both land, the second would overwrite the first unseen.
  */
+#include "arm.h"
 #include "emu.h"
 
 #include <arpa/inet.h>
@@ -810,7 +811,7 @@ static bool ipv4(const char *text, uint32_t *out)
  * to an address no rule covers while public network access is on (Azure
  * CLI and SDK issue reports; the recorded CLI sessions create an allowAll
  * rule before their first data-plane call). A rule counts once its
- * operation has ended. AllowAllWindowsAzureIps (0.0.0.0) admits Azure's
+ * operation has ended, which it does by itself if nobody polls it. AllowAllWindowsAzureIps (0.0.0.0) admits Azure's
  * own addresses, which a client here never has.
  */
 static bool firewall_allows(emu_server *s, json_t *ws_res, const char *ip)
@@ -828,6 +829,7 @@ static bool firewall_allows(emu_server *s, json_t *ws_res, const char *ip)
 		json_t *rule = json_object_get(emu_store_obj(s, "arm"), key);
 		if (allowed || !rule)
 			continue;
+		emu_arm_end_unwatched_op(s, key);
 		json_t *m = json_object_get(meta, key);
 		const char *state =
 			json_string_value(emu_json_path(rule, "properties.provisioningState"));

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testkit.h"
 
@@ -892,6 +893,38 @@ static void test_firewall_refuses_until_a_rule_allows(void **state)
 	assert_int_equal(emu_control(E, "PUT", "settings", "{\"synapseFirewall\":false}", NULL), 200);
 }
 
+/* Azure finishes an operation whether or not its client polls it: a rule
+ * whose client stopped polling (a failed poll, Ctrl-C) comes into force all
+ * the same, five seconds (EMU_OP_UNWATCHED_MS) after it was made. */
+static void test_an_unpolled_rule_comes_into_force(void **state)
+{
+	(void)state;
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"synapseFirewall\":true}", NULL), 200);
+	tk_make_closed_workspace(E, ARM, "rg-unpolled", "unpolledws");
+	char *list = tk_url(E, "unpolledws.dev.localhost", "/pipelines?api-version=2020-12-01");
+	char *rule = tk_url(E, "management.localhost",
+			    "/subscriptions/%s/resourceGroups/rg-unpolled/providers/"
+			    "Microsoft.Synapse/workspaces/unpolledws/firewallRules/runner"
+			    "?api-version=2021-06-01",
+			    emu_subscription_id(E));
+	emu_response r;
+	tk_send(E, &r, "PUT", rule, ARM, NULL,
+		"{\"properties\":{\"startIpAddress\":\"127.0.0.1\",\"endIpAddress\":\"127.0.0.1\"}}");
+	assert_int_equal(r.status, 201);
+	emu_response_free(&r);
+	tk_send(E, &r, "GET", list, SYN, NULL, NULL);
+	assert_int_equal(r.status, 403);
+	emu_response_free(&r);
+	/* Nobody polls; the operation ends by itself. */
+	sleep(6);
+	tk_send(E, &r, "GET", list, SYN, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	emu_response_free(&r);
+	free(rule);
+	free(list);
+	assert_int_equal(emu_control(E, "PUT", "settings", "{\"synapseFirewall\":false}", NULL), 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -914,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_rbac_role_assignments),
 		cmocka_unit_test(test_rbac_role_definitions),
 		cmocka_unit_test(test_firewall_refuses_until_a_rule_allows),
+		cmocka_unit_test(test_an_unpolled_rule_comes_into_force),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
