@@ -15,17 +15,24 @@
 #include "resolve.h"
 #include "roles.h"
 
-/* The workspace key of inst->unopened that holds `id`, or NULL. */
-static const char *unopened_workspace(const az_instance *inst, const char *id)
+/* The key of `workspaces` (workspace ids in lower case) that holds `id`,
+ * or NULL. */
+static const char *workspace_holding(json_t *workspaces, const char *id)
 {
 	const char *key;
-	json_t *rule;
-	json_object_foreach(inst->unopened, key, rule) {
+	json_t *value;
+	json_object_foreach(workspaces, key, value) {
 		size_t n = strlen(key);
 		if (id && strncasecmp(id, key, n) == 0 && (id[n] == '/' || id[n] == '\0'))
 			return key;
 	}
 	return NULL;
+}
+
+/* The workspace key of inst->unopened that holds `id`, or NULL. */
+static const char *unopened_workspace(const az_instance *inst, const char *id)
+{
+	return workspace_holding(inst->unopened, id);
 }
 
 /* The Synapse data plane's firewall refused this address (403
@@ -66,27 +73,22 @@ static bool refused_prune_only(az_instance *inst, const char *key, int err, cons
 {
 	if (!err || !refused_by_firewall(pd))
 		return false;
-	const char *ws;
-	json_t *index;
-	json_object_foreach(inst->prune_only, ws, index) {
-		size_t n = strlen(ws);
-		if (strncmp(key, ws, n) != 0 || key[n] != '/')
-			continue;
-		if (json_is_integer(index)) {
-			const az_resource *r = inst->nodes[json_integer_value(index)].res;
-			az_diag *x = az_diag_add(
-			    d, AZ_SEV_WARNING, az_srcmap_get(r->manifest->map, "/metadata/name"),
-			    r->address,
-			    "%s: its data plane refuses this address, so artifacts this stack left "
-			    "there are not looked for, and none is pruned",
-			    r->address);
-			az_diag_set_detail(x, "declare a SynapseFirewallRule that admits this "
-					      "address for azapply to prune them");
-			json_object_set_new(inst->prune_only, ws, json_true()); /* said once */
-		}
-		return true;
+	const char *ws = workspace_holding(inst->prune_only, key);
+	if (!ws)
+		return false;
+	json_t *index = json_object_get(inst->prune_only, ws);
+	if (json_is_integer(index)) {
+		const az_resource *r = inst->nodes[json_integer_value(index)].res;
+		az_diag *x = az_diag_add(
+		    d, AZ_SEV_WARNING, az_srcmap_get(r->manifest->map, "/metadata/name"), r->address,
+		    "%s: its data plane refuses this address, so artifacts this stack left there "
+		    "are not looked for, and none is pruned",
+		    r->address);
+		az_diag_set_detail(x, "declare a SynapseFirewallRule that admits this address for "
+				      "azapply to prune them");
+		json_object_set_new(inst->prune_only, ws, json_true()); /* said once */
 	}
-	return false;
+	return true;
 }
 
 /* Whether the firewall refusal in `pd` of a list under a workspace
