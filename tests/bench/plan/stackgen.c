@@ -56,11 +56,21 @@ static int write_workspace(FILE *f, const stackgen *g, const char *ws, const cha
 			   "    nodeSizeFamily: MemoryOptimized\n    sparkVersion: \"3.4\"\n"
 			   "    autoScale: {enabled: true, minNodeCount: 3, maxNodeCount: %d}\n",
 			ws, i, ws, i, 3 + i % 7);
+	/* The first rule admits the machine the benchmark runs on: the
+	 * emulator's data-plane firewall, as Azure's, refuses everyone else. */
 	for (int i = 0; i < g->rules; i++, total++)
-		fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\nmetadata:\n"
-			   "  name: %s-rule%03d\nspec:\n  workspace: %s\n  name: rule%03d\n"
-			   "  properties:\n    startIpAddress: 10.%d.%d.0\n    endIpAddress: 10.%d.%d.255\n",
-			ws, i, ws, i, octet, i, octet, i);
+		if (i == 0)
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\n"
+				   "metadata:\n  name: %s-rule000\nspec:\n  workspace: %s\n"
+				   "  name: runner\n  properties:\n    startIpAddress: 127.0.0.1\n"
+				   "    endIpAddress: 127.0.0.1\n",
+				ws, ws);
+		else
+			fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\n"
+				   "metadata:\n  name: %s-rule%03d\nspec:\n  workspace: %s\n"
+				   "  name: rule%03d\n  properties:\n"
+				   "    startIpAddress: 10.%d.%d.0\n    endIpAddress: 10.%d.%d.255\n",
+				ws, i, ws, i, octet, i, octet, i);
 	for (int i = 0; i < g->linked_services; i++, total++)
 		fprintf(f, "---\napiVersion: azapply.dev/v1\nkind: LinkedService\nmetadata:\n"
 			   "  name: %s-ls%03d\nspec:\n  workspace: %s\n  name: ls%03d\n"
