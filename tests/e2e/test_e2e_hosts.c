@@ -1,0 +1,146 @@
+/*
+ * test_e2e_hosts.c - a plan reads the data planes of many workspaces a few
+ * workspaces at a time.
+ *
+ * Each Synapse workspace is a host of its own. A plan asks each one for
+ * every artifact collection, to read what it declares and to find what it
+ * marked and no longer declares. Asked kind by kind over all workspaces,
+ * each host was asked again only after every other host: with more hosts
+ * than connections kept idle, every list opened a connection (a TLS
+ * handshake each: 4,517 for a plan of 500 workspaces). The lists of one
+ * workspace now follow each other within a window of a few workspaces, and
+ * this test reads the emulator's request log to see it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "e2ekit.h"
+
+/* More workspaces than a window holds several times over. */
+#define WORKSPACES 48
+/* The workspaces a plan reads side by side (refresh.c). */
+#define WINDOW 16
+
+static e2e_world *W;
+static char stack[400];
+
+static void write_stack(void)
+{
+	char path[600];
+	assert_int_equal(mkdir(stack, 0700), 0);
+	snprintf(path, sizeof(path), "%s/azapply.yaml", stack);
+	e2e_write(path, "stack: hosts\nlocation: westeurope\nenvironments:\n  dev:\n"
+	                "    subscription: 00000000-0000-0000-0000-000000000000\n");
+	snprintf(path, sizeof(path), "%s/00-group.yaml", stack);
+	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata:\n  name: rg\n"
+	                "spec:\n  name: rg-hosts\n  location: westeurope\n");
+	for (int i = 0; i < WORKSPACES; i++) {
+		char text[2048];
+		snprintf(text, sizeof(text),
+		         "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata:\n  name: ws%02d\n"
+		         "spec:\n  resourceGroup: rg-hosts\n  name: synw-hosts-%02d\n"
+		         "  location: westeurope\n  identity:\n    type: SystemAssigned\n"
+		         "  properties:\n    defaultDataLakeStorage:\n"
+		         "      accountUrl: https://sthosts.dfs.core.windows.net\n"
+		         "      filesystem: ws%02d\n    sqlAdministratorLogin: sqladmin\n"
+		         "---\napiVersion: azapply.dev/v1\nkind: Pipeline\nmetadata:\n  name: pl%02d\n"
+		         "spec:\n  workspace: ws%02d\n  name: pipeline\n  properties:\n"
+		         "    activities: []\n"
+		         "---\napiVersion: azapply.dev/v1\nkind: SqlScript\nmetadata:\n  name: sql%02d\n"
+		         "spec:\n  workspace: ws%02d\n  name: script\n  properties:\n"
+		         "    content:\n      query: SELECT 1\n",
+		         i, i, i, i, i, i, i);
+		snprintf(path, sizeof(path), "%s/ws%02d.yaml", stack, i);
+		e2e_write(path, text);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *args[] = {"--retry-after", "0", "--lro-polls", "1", NULL};
+	const char *env[] = {"AZAPPLY_POLL_MAX_SECONDS=1", NULL};
+	if (e2e_setup(&W, "synapse-ml", args, env) != 0)
+		return -1;
+	/* What is read, not who may read it: the firewall has tests of its own. */
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"synapseFirewall\":false}", NULL),
+	                 200);
+	snprintf(stack, sizeof(stack), "%s/hosts", W->dir);
+	write_stack();
+	E2E_EXPECT(W, 0, "Apply complete", "apply", stack, "--env", "dev", "--auto-approve",
+	           "--parallelism", "20");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return e2e_teardown(W);
+}
+
+/* For every workspace host, the distance in the request log between its
+ * first and last request: how many other requests came between the lists
+ * of one workspace. */
+static void data_plane_lists_of_a_workspace_follow_each_other(void **state)
+{
+	(void)state;
+	e2e_clear_log(W);
+	E2E_EXPECT(W, 0, "No changes", "plan", stack, "--env", "dev");
+	json_t *log = e2e_log(W);
+	json_t *first = json_object(), *last = json_object(), *count = json_object();
+	size_t i, seen = 0;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *host = json_string_value(json_object_get(q, "host"));
+		if (!host || !strstr(host, "synw-hosts-") || !strstr(host, ".dev."))
+			continue;
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(host, ".:"), host);
+		if (!json_object_get(first, name))
+			json_object_set_new(first, name, json_integer((json_int_t)seen));
+		json_object_set_new(last, name, json_integer((json_int_t)seen));
+		json_int_t n = json_integer_value(json_object_get(count, name));
+		json_object_set_new(count, name, json_integer(n + 1));
+		seen++;
+	}
+	assert_int_equal(json_object_size(first), WORKSPACES);
+	const char *name;
+	json_t *v;
+	json_int_t widest = 0, per_host = 0;
+	json_object_foreach(first, name, v)
+	{
+		json_int_t span = json_integer_value(json_object_get(last, name)) - json_integer_value(v);
+		if (span > widest)
+			widest = span;
+		per_host = json_integer_value(json_object_get(count, name));
+	}
+	/* Within a window, a host's lists are one kind's lists of the window
+	 * apart, give or take what answers out of order. Kind by kind over
+	 * all workspaces, they were all workspaces' lists apart. */
+	json_int_t bound = WINDOW * per_host + 2 * WINDOW;
+	if (widest > bound)
+		fail_msg("a workspace's %lld data-plane requests spread over %lld of %zu requests "
+		         "(at most %lld expected)",
+		         (long long)per_host, (long long)widest, seen, (long long)bound);
+	json_decref(first);
+	json_decref(last);
+	json_decref(count);
+	json_decref(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(data_plane_lists_of_a_workspace_follow_each_other),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
