@@ -1160,6 +1160,8 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 		goto done;
 	if (!no_operation_running(s, q, r, kind, lid))
 		goto done;
+	if (kind->check_write && !kind->check_write(s, lid, q->json, r))
+		goto done;
 	if (!strcasecmp(kind->type, "Microsoft.Authorization/roleAssignments") &&
 	    !role_assignment_rules(s, q, r, q->json, scope, lid, old != NULL))
 		goto done;
@@ -1217,6 +1219,10 @@ static void resource_patch(emu_server *s, const emu_req *q, emu_resp *r,
 		emu_json_merge(res, patch);
 	}
 	json_decref(patch);
+	if (kind->check_write && !kind->check_write(s, lid, res, r)) {
+		json_decref(res);
+		return;
+	}
 	fill_server_fields(s, kind, res, old, json_string_value(json_object_get(old, "id")),
 			   json_string_value(json_object_get(old, "name")),
 			   who ? who : s->sp_object_id);
@@ -1245,6 +1251,8 @@ static void resource_delete(emu_server *s, const emu_req *q, emu_resp *r,
 	}
 	if (!check_preconditions(s, q, r, kind, lid, true) ||
 	    !no_operation_running(s, q, r, kind, lid))
+		return;
+	if (kind->check_delete && !kind->check_delete(s, lid, res, r))
 		return;
 	if (!strcasecmp(kind->type, "Microsoft.MachineLearningServices/workspaces")) {
 		const char *purge = emu_req_query(q, "forceToPurge");

@@ -77,6 +77,11 @@ typedef struct emu_arm_kind {
 	bool status_on_subscription;
 	/* Server-computed fields (endpoints, ids, timestamps) on create/update. */
 	void (*fill)(emu_server *s, json_t *res, const char *name, bool create);
+	/* Rules between resources a write of `res` (the body it would leave,
+	 * at `lid`) or a delete must keep: false with the answer in `r`.
+	 * Called with the server locked. */
+	bool (*check_write)(emu_server *s, const char *lid, json_t *res, emu_resp *r);
+	bool (*check_delete)(emu_server *s, const char *lid, json_t *res, emu_resp *r);
 } emu_arm_kind;
 
 const emu_arm_kind *emu_arm_kind_find(const char *type);

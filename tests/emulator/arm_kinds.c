@@ -173,6 +173,96 @@ static void fill_ml_compute(emu_server *s, json_t *res, const char *name, bool c
 		emu_json_set_path(res, "properties.computeLocation", json_incref(loc));
 }
 
+/* The scoring and swagger URIs of a managed online endpoint
+ * (OnlineEndpoint/get.json): https://{name}.{region}.inference.ml.azure.com. */
+static void fill_online_endpoint(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)create;
+	const char *loc = json_string_value(json_object_get(res, "location"));
+	char *host = az_xasprintf("https://%s.%s.inference.ml.azure.com", name, loc ? loc : "global");
+	char *lower = emu_lower(host);
+	char *scoring = az_xasprintf("%s/score", lower);
+	char *swagger = az_xasprintf("%s/swagger.json", lower);
+	set_str(res, "properties.scoringUri", scoring);
+	set_str(res, "properties.swaggerUri", swagger);
+	free(swagger);
+	free(scoring);
+	free(lower);
+	free(host);
+}
+
+/* An online endpoint's traffic may only name deployments it has, with
+ * shares that are whole percents summing to 100 (or none at all): Azure
+ * answers 400 otherwise. */
+static bool online_traffic_valid(emu_server *s, const char *lid, json_t *res, emu_resp *r)
+{
+	json_t *traffic = emu_json_path(res, "properties.traffic");
+	if (!traffic || json_is_null(traffic))
+		return true;
+	if (!json_is_object(traffic)) {
+		emu_resp_arm_error(r, 400, "BadArgument", "Traffic must be a map of deployment "
+				   "names to percentages.");
+		return false;
+	}
+	const char *name;
+	json_t *share;
+	json_int_t sum = 0;
+	json_object_foreach(traffic, name, share) {
+		if (!json_is_integer(share) || json_integer_value(share) < 0 ||
+		    json_integer_value(share) > 100) {
+			emu_resp_arm_error(r, 400, "BadArgument", "Traffic for deployment '%s' must "
+					   "be a whole percentage from 0 to 100.", name);
+			return false;
+		}
+		sum += json_integer_value(share);
+		char *dep = az_xasprintf("%s/deployments/%s", lid, name);
+		char *ldep = emu_lower(dep);
+		json_t *meta = json_object_get(emu_store_obj(s, "meta"), ldep);
+		bool found = json_object_get(emu_store_obj(s, "arm"), ldep) &&
+			     !json_is_true(json_object_get(meta, "hidden"));
+		free(ldep);
+		free(dep);
+		if (!found) {
+			emu_resp_arm_error(r, 400, "BadArgument", "Deployment '%s' does not exist on "
+					   "this endpoint: traffic can only be set for existing "
+					   "deployments.", name);
+			return false;
+		}
+	}
+	if (sum != 0 && sum != 100) {
+		emu_resp_arm_error(r, 400, "BadArgument", "Traffic values must sum to 100 (they "
+				   "sum to %lld).", (long long)sum);
+		return false;
+	}
+	return true;
+}
+
+/* A deployment the endpoint's traffic still names cannot be deleted. */
+static bool online_deployment_unrouted(emu_server *s, const char *lid, json_t *res, emu_resp *r)
+{
+	(void)res;
+	const char *slash = strstr(lid, "/deployments/");
+	if (!slash)
+		return true;
+	char *endpoint = az_xasprintf("%.*s", (int)(slash - lid), lid);
+	json_t *ep = json_object_get(emu_store_obj(s, "arm"), endpoint);
+	free(endpoint);
+	const char *name = slash + strlen("/deployments/");
+	const char *key;
+	json_t *share;
+	json_object_foreach(emu_json_path(ep, "properties.traffic"), key, share) {
+		if (strcasecmp(key, name) == 0) {
+			emu_resp_arm_error(r, 400, "BadArgument", "Deployment '%s' has traffic "
+					   "allocated (%lld%%): remove it from the endpoint's "
+					   "traffic before deleting it.", key,
+					   (long long)json_integer_value(share));
+			return false;
+		}
+	}
+	return true;
+}
+
 static void fill_synapse_ws(emu_server *s, json_t *res, const char *name, bool create)
 {
 	char *dev = az_xasprintf("https://%s.dev.localhost:%d", name, s->cfg.port);
@@ -277,6 +367,12 @@ static void fill_private_zone(emu_server *s, json_t *res, const char *name, bool
 
 #define STORAGE_VERSIONS LIST("2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
 #define ML_VERSIONS LIST("2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01")
+/* Online endpoints and deployments (mfe.json): PUT answers 200/201 with
+ * the resource "Creating" and runs on behind Azure-AsyncOperation; PATCH
+ * and DELETE answer 202 with Location, DELETE ending in 200. */
+#define ML_ONLINE_WRITES                                                                          \
+	.api_versions = ML_VERSIONS, .put_lro = EMU_LRO_ASYNC, .patch_lro = EMU_LRO_LOCATION,      \
+	.delete_lro = EMU_LRO_LOCATION, .delete_final_status = 200, .creating_state = "Creating"
 #define SYNAPSE_VERSIONS LIST("2021-06-01", "2021-05-01", "2021-03-01")
 
 static const emu_arm_kind kinds[] = {
@@ -438,6 +534,34 @@ static const emu_arm_kind kinds[] = {
 				"VirtualMachine|HDInsight|Databricks|DataLakeAnalytics|SynapseSpark|"}),
 		.provisioning = true,
 		.fill = fill_ml_compute,
+	},
+	{
+		/* OnlineEndpoint/createOrUpdate.json, update.json, delete.json. */
+		.type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+		ML_ONLINE_WRITES,
+		.required = LIST("location", "properties.authMode"),
+		.create_only = LIST("properties.compute"),
+		.enums = ENUMS({"properties.authMode", "|AMLToken|Key|AADToken|"},
+			       {"properties.publicNetworkAccess", "|Enabled|Disabled|"}),
+		.defaults = DEFAULTS({"properties.traffic", "{}"},
+				     {"properties.publicNetworkAccess", "\"Enabled\""}),
+		.provisioning = true,
+		.fill = fill_online_endpoint,
+		.check_write = online_traffic_valid,
+	},
+	{
+		/* ManagedOnlineDeployment/createOrUpdate.json, update.json,
+		 * OnlineDeployment/delete.json. */
+		.type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+		ML_ONLINE_WRITES,
+		.required = LIST("location", "properties.endpointComputeType"),
+		.create_only = LIST("properties.endpointComputeType"),
+		.enums = ENUMS({"properties.endpointComputeType", "|Managed|Kubernetes|AzureMLCompute|"}),
+		.defaults = DEFAULTS({"properties.appInsightsEnabled", "false"},
+				     {"properties.egressPublicNetworkAccess", "\"Enabled\""},
+				     {"properties.scaleSettings", "{\"scaleType\":\"Default\"}"}),
+		.provisioning = true,
+		.check_delete = online_deployment_unrouted,
 	},
 	{
 		.type = "Microsoft.Synapse/workspaces",
