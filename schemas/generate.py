@@ -39,7 +39,8 @@ BASE_ID = "https://azapply.dev/schemas/"
 KINDS = [
     "ApplicationInsights", "ArmResource", "Credential", "DataFlow", "Dataset", "EntraApplication",
     "FederatedIdentityCredential", "IntegrationRuntime", "KeyVault", "KqlScript", "LinkedService",
-    "ManagedPrivateEndpoint", "MlCompute", "MlWorkspace", "Notebook", "Pipeline",
+    "ManagedPrivateEndpoint", "MlCompute", "MlOnlineDeployment", "MlOnlineEndpoint",
+    "MlWorkspace", "Notebook", "Pipeline",
     "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
     "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
@@ -60,7 +61,8 @@ WARN_UNKNOWN = "x-azapply-unknownProperties"
 # An enum Azure compares without case: another case is a warning.
 ENUM_CASE = "x-azapply-enumCase"
 ARM_KINDS = ("ArmResource", "ResourceGroup", "StorageAccount", "StorageContainer", "KeyVault",
-             "ApplicationInsights", "MlWorkspace", "MlCompute", "SynapseWorkspace",
+             "ApplicationInsights", "MlWorkspace", "MlCompute", "MlOnlineEndpoint",
+             "MlOnlineDeployment", "SynapseWorkspace",
              "SynapseFirewallRule", "SparkPool", "SqlPool", "RoleAssignment",
              "IntegrationRuntime")
 # Formats validate checks (schema.c check_format); other swagger formats
@@ -716,6 +718,114 @@ def spec_key_vault():
         }, ["tenantId", "sku"]),
     }
     return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "properties"])
+
+
+# Microsoft.MachineLearningServices 2025-09-01 mfe.json (793 KB, not among
+# the copies in schemas/specs): written here from its definitions and the
+# examples copied there (OnlineEndpoint/createOrUpdate.json,
+# ManagedOnlineDeployment/createOrUpdate.json).
+def ml_tracked(properties):
+    """An ML tracked resource's body (location, tags, kind, identity, sku)."""
+    return {
+        "location": {"$ref": "#/$defs/location"},
+        "tags": {"$ref": "#/$defs/tags"},
+        "kind": {"type": "string", "description": "Metadata used by portal/tooling/etc to "
+                                                  "render different UX experiences."},
+        "identity": {"$ref": "#/$defs/identity"},
+        "sku": open_object("The SKU (Sku).", {
+            "name": {"type": "string"},
+            "tier": {"enum": ["Free", "Basic", "Standard", "Premium"]},
+            "size": {"type": "string"}, "family": {"type": "string"},
+            "capacity": {"type": "integer"}}, ["name"]),
+        "properties": properties,
+    }
+
+
+def spec_ml_online_endpoint():
+    # OnlineEndpointTrackedResource: OnlineEndpoint (EndpointPropertiesBase
+    # plus compute, traffic, mirrorTraffic, publicNetworkAccess).
+    percent = {"type": "integer", "minimum": 0, "maximum": 100}
+    body = ml_tracked(open_object("Online endpoint configuration (OnlineEndpoint).", {
+            "authMode": string_enum("How requests are authenticated: a key, an Azure ML "
+                                    "token or an Entra token.",
+                                    ["AMLToken", "Key", "AADToken"]),
+            "description": {"type": "string", "description": "Description of the inference "
+                                                             "endpoint."},
+            "properties": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "Property dictionary."},
+            "compute": {"type": "string", "description": "ARM resource ID of the compute if "
+                                                         "it exists (Kubernetes endpoints); "
+                                                         "none for a managed one."},
+            "publicNetworkAccess": string_enum("Whether the endpoint is reachable from "
+                                               "public networks.", ["Enabled", "Disabled"]),
+            "traffic": {"type": "object", "additionalProperties": percent,
+                        "description": "Percentage of traffic per deployment (its name): "
+                                       "the shares sum to 100, or the map is empty. Each "
+                                       "name is a MlOnlineDeployment of this endpoint."},
+            "mirrorTraffic": {"type": "object", "additionalProperties": percent,
+                              "description": "Percentage of traffic mirrored to a "
+                                             "deployment (at most 50)."},
+            "keys": READ_ONLY,
+            "scoringUri": READ_ONLY,
+            "swaggerUri": READ_ONLY,
+            "provisioningState": READ_ONLY,
+        }, ["authMode"]))
+    return arm_spec(parent_scope("workspace", "MlWorkspace"), ["workspace"], body,
+                    ["location", "properties"])
+
+
+def spec_ml_online_deployment():
+    # OnlineDeploymentTrackedResource whose OnlineDeploymentProperties are
+    # a ManagedOnlineDeployment (endpointComputeType Managed), with
+    # EndpointDeploymentPropertiesBase (codeConfiguration, environmentId,
+    # ...).
+    probe = open_object("Probe settings (ProbeSettings).", {
+        "failureThreshold": {"type": "integer"}, "successThreshold": {"type": "integer"},
+        "timeout": {"type": "string", "format": "duration"},
+        "period": {"type": "string", "format": "duration"},
+        "initialDelay": {"type": "string", "format": "duration"}})
+    body = ml_tracked(open_object("A managed online deployment (ManagedOnlineDeployment).", {
+            "endpointComputeType": string_enum("Managed: compute Azure ML runs for the "
+                                               "endpoint.", ["Managed"]),
+            "model": {"type": "string", "description": "The model: an ARM id or an "
+                                                       "azureml: reference "
+                                                       "(azureml:name:version)."},
+            "codeConfiguration": open_object("The scoring code (CodeConfiguration).", {
+                "codeId": {"type": "string", "description": "ARM resource ID of the code "
+                                                            "asset."},
+                "scoringScript": {"type": "string", "minLength": 1, "pattern": "[a-zA-Z0-9_]",
+                                  "description": "The script to execute on startup, a path "
+                                                 "in the code, e.g. score.py."}},
+                ["scoringScript"]),
+            "environmentId": {"type": "string", "description": "ARM resource ID or "
+                                                               "AssetId of the environment."},
+            "environmentVariables": {"type": "object",
+                                     "additionalProperties": {"type": "string"}},
+            "instanceType": {"type": "string", "description": "Compute instance type, e.g. "
+                                                              "Standard_DS3_v2."},
+            "scaleSettings": open_object("Scaling (OnlineScaleSettings).", {
+                "scaleType": string_enum("Default or TargetUtilization.",
+                                         ["Default", "TargetUtilization"]),
+                "minInstances": {"type": "integer"}, "maxInstances": {"type": "integer"},
+                "pollingInterval": {"type": "string", "format": "duration"},
+                "targetUtilizationPercentage": {"type": "integer"}}, ["scaleType"]),
+            "requestSettings": open_object("Request settings (OnlineRequestSettings).", {
+                "maxQueueWait": {"type": "string", "format": "duration"},
+                "requestTimeout": {"type": "string", "format": "duration"},
+                "maxConcurrentRequestsPerInstance": {"type": "integer"}}),
+            "appInsightsEnabled": {"type": "boolean"},
+            "egressPublicNetworkAccess": string_enum("Egress to public networks.",
+                                                     ["Enabled", "Disabled"]),
+            "livenessProbe": probe,
+            "readinessProbe": probe,
+            "startupProbe": probe,
+            "modelMountPath": {"type": "string"},
+            "description": {"type": "string"},
+            "properties": {"type": "object", "additionalProperties": {"type": "string"}},
+            "provisioningState": READ_ONLY,
+        }, ["endpointComputeType"]))
+    return arm_spec(parent_scope("endpoint", "MlOnlineEndpoint"), ["endpoint"], body,
+                    ["location", "properties"])
 
 
 def spec_integration_runtime():
@@ -1409,6 +1519,10 @@ def build(specs_dir):
          "azapply MlCompute manifest",
          read_only=["properties.createdOn", "properties.modifiedOn",
                     "properties.provisioningErrors", "properties.isAttachedCompute"])
+
+    kind("MlOnlineEndpoint", spec_ml_online_endpoint(), "azapply MlOnlineEndpoint manifest")
+    kind("MlOnlineDeployment", spec_ml_online_deployment(),
+         "azapply MlOnlineDeployment manifest")
 
     f = os.path.join(syn, "workspace.json")
     body = tracked_body(conv, f, "Workspace")

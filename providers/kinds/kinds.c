@@ -229,6 +229,67 @@ static const az_kind ML_COMPUTE = {
 	.delete_timeout_s = 1200,
 };
 
+/* Online endpoints and their deployments: 3-32 characters, a letter
+ * first, letters, digits and '-' (an endpoint's name is part of its
+ * scoring host name). Real ones take minutes to tens of minutes to create
+ * or delete. */
+#define ML_ONLINE_NAMING_AND_WAITS                                                                \
+	.naming = {3, 32, "[a-zA-Z](?:[a-zA-Z0-9-]{1,30}[a-zA-Z0-9])",                             \
+		   "3-32 characters: letters, digits and '-', starting with a letter and ending "    \
+		   "with a letter or digit"},                                                        \
+	.create_timeout_s = 3600, .delete_timeout_s = 3600
+
+/* Managed online endpoints (mfe.json, OnlineEndpointTrackedResource):
+ * PUT answers 200/201 and runs on (Azure-AsyncOperation), PATCH and DELETE
+ * answer 202 with Location (OnlineEndpoint/update.json, delete.json). */
+static const az_kind ML_ONLINE_ENDPOINT = {
+	.name = "MlOnlineEndpoint",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-09-01",
+	.type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+	.id_template = "{parent}/onlineEndpoints/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "MlWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/onlineEndpoints",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.scoringUri", "properties.swaggerUri",
+				 "identity.principalId", "identity.tenantId"),
+	/* A managed endpoint's compute is Azure's; where it runs is fixed. */
+	.create_only_paths = PATHS("location", "properties.compute"),
+	.case_insensitive_paths = PATHS("location", "identity.type", "properties.authMode"),
+	.marker = AZ_MARKER_TAGS,
+	/* Replacing it deletes its deployments and its keys with it. */
+	.stateful = true,
+	ML_ONLINE_NAMING_AND_WAITS,
+	.routes_path = "properties.traffic",
+	.routes_to = "MlOnlineDeployment",
+};
+
+/* Deployments of a managed online endpoint (mfe.json,
+ * OnlineDeploymentTrackedResource with endpointComputeType Managed): PUT
+ * 200/201 running on, PATCH and DELETE 202 with Location
+ * (ManagedOnlineDeployment/createOrUpdate.json, update.json,
+ * OnlineDeployment/delete.json). */
+static const az_kind ML_ONLINE_DEPLOYMENT = {
+	.name = "MlOnlineDeployment",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-09-01",
+	.type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+	.id_template = "{parent}/deployments/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "MlOnlineEndpoint",
+	.parent_field = "endpoint",
+	.list_path = "{parent}/deployments",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "identity.principalId", "identity.tenantId"),
+	/* endpointComputeType is the body's discriminator: another is another
+	 * kind of deployment. */
+	.create_only_paths = PATHS("location", "properties.endpointComputeType"),
+	.case_insensitive_paths = PATHS("location", "identity.type",
+					"properties.endpointComputeType"),
+	.marker = AZ_MARKER_TAGS,
+	ML_ONLINE_NAMING_AND_WAITS,
+};
+
 static const az_kind SYNAPSE_WORKSPACE = {
 	.name = "SynapseWorkspace",
 	.provider = AZ_PROVIDER_ARM,
@@ -565,7 +626,7 @@ static const az_kind *const KINDS[] = {
 	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &CREDENTIAL, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
 	&FEDERATED_IDENTITY_CREDENTIAL,
 	&INTEGRATION_RUNTIME, &KEY_VAULT, &KQL_SCRIPT, &LINKED_SERVICE, &MANAGED_PRIVATE_ENDPOINT,
-	&ML_COMPUTE, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
+	&ML_COMPUTE, &ML_ONLINE_DEPLOYMENT, &ML_ONLINE_ENDPOINT, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
 	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,
 	&SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
 	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,

@@ -91,6 +91,17 @@ static const kind_case CASES[] = {
 	 "${ref.SparkPool.sparkcase.id}", "properties.resourceId", false, DRIFT_ARM,
 	 ML "/computes/sparkattach", "{\"properties\":{\"description\":\"oob\"}}",
 	 "properties.description", true},
+	/* Replacing an endpoint deletes its deployments with it. */
+	{"MlOnlineEndpoint", "MlOnlineEndpoint/endpointcase", "description: first",
+	 "description: second", "properties.description", "location: westeurope",
+	 "location: northeurope", "location", true, DRIFT_ARM,
+	 ML "/onlineEndpoints/kinds-case-endpoint", "{\"properties\":{\"description\":\"oob\"}}",
+	 "properties.description", true},
+	{"MlOnlineDeployment", "MlOnlineDeployment/deploymentcase", "capacity: 1", "capacity: 2",
+	 "sku.capacity", "location: westeurope", "location: northeurope", "location", false,
+	 DRIFT_ARM, ML "/onlineEndpoints/kinds-base-endpoint/deployments/kinds-case-blue",
+	 "{\"properties\":{\"instanceType\":\"Standard_DS4_v2\"}}", "properties.instanceType",
+	 true},
 	{"SynapseWorkspace", "SynapseWorkspace/synapsecase", "purpose: first", "purpose: second",
 	 "tags.purpose", "filesystem: casefs", "filesystem: otherfs",
 	 "properties.defaultDataLakeStorage.filesystem", true, DRIFT_ARM,
@@ -187,6 +198,7 @@ static const char *const REFERENCE_EDGES[] = {
 	"\"ManagedPrivateEndpoint/pecase\" -> \"StorageAccount/lake\"",
 	"\"ManagedPrivateEndpoint/pecase\" -> \"SynapseWorkspace/synapse\"",
 	"\"FederatedIdentityCredential/ficcase\" -> \"EntraApplication/baseapp\"",
+	"\"MlOnlineDeployment/deploymentcase\" -> \"MlOnlineEndpoint/baseendpoint\"",
 };
 
 static void drift_one(world *w, const kind_case *c)

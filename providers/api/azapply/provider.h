@@ -226,6 +226,15 @@ typedef struct az_kind {
 	 * managed private endpoint waits on its target's owner. Read-only,
 	 * never a change; plan and drift show it while it is not approved. */
 	const char *approval_path;
+	/* A map in the body whose keys name this resource's children of kind
+	 * `routes_to` and whose values are their shares of its traffic (an
+	 * online endpoint's properties.traffic, deployment name -> percent).
+	 * Azure refuses a map that names a child that does not exist, and the
+	 * delete of a child the map still names: a named child is written
+	 * before the map names it, and the map stops naming a child before
+	 * the child is deleted. */
+	const char *routes_path;
+	const char *routes_to;
 } az_kind;
 
 /* The table of every kind azapply manages, sorted by name. */
