@@ -8,6 +8,12 @@
  * artifact references (`referenceName` of a PipelineReference,
  * LinkedServiceReference ...), since Synapse rejects an artifact whose
  * references do not exist yet. Cycles are errors that name the cycle.
+ *
+ * An online endpoint's traffic names its deployments, each of which needs
+ * the endpoint: that is no edge here (it would close a cycle with the
+ * parent's) but an order apply gives the two writes (apply.c). What is
+ * checked here is the map itself: shares that sum to 100, over
+ * deployments the stack declares for that endpoint.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +21,7 @@
 #include <strings.h>
 
 #include "graph.h"
+#include "paths.h"
 
 typedef struct index_entry {
 	const char *address;
@@ -532,6 +539,88 @@ static void report_cycles(az_stack *st, az_diags *d)
 	free(next);
 }
 
+/* The child of `parent` (kind->routes_to) a route names, by Azure name;
+ * NULL when the stack declares none. */
+static const az_resource *routed_child(const az_stack *st, const az_resource *parent,
+				       const char *name)
+{
+	for (size_t i = 0; i < st->len; i++) {
+		const az_resource *c = &st->resources[i];
+		if (!c->kind || strcmp(c->kind->name, parent->kind->routes_to) != 0 || !c->azure_name ||
+		    strcasecmp(c->azure_name, name) != 0)
+			continue;
+		const char *of = json_string_value(json_object_get(
+			json_object_get(c->manifest->body, "spec"), c->kind->parent_field));
+		if (!of)
+			continue;
+		char *address = az_xasprintf("%s/%s", c->kind->parent_kind, of);
+		const az_resource *p = az_stack_find_from(st, c, address);
+		free(address);
+		if (p == parent)
+			return c;
+	}
+	return NULL;
+}
+
+/* A resource's routes (an online endpoint's traffic): whole shares that
+ * sum to 100, or none at all, each naming a child the stack declares for
+ * it. Azure refuses either mistake only when the write is sent, after
+ * the deployments before it have taken their minutes. */
+static void check_routes(az_stack *st, az_resource *r, az_diags *d)
+{
+	json_t *spec = json_object_get(r->manifest->body, "spec");
+	const json_t *routes = az_json_at(spec, r->kind->routes_path);
+	if (!json_is_object(routes) || json_object_size(routes) == 0)
+		return;
+	char *base = az_xasprintf("/spec/%s", r->kind->routes_path);
+	for (char *c = base; *c; c++)
+		if (*c == '.')
+			*c = '/';
+	const char *name;
+	json_t *share;
+	json_int_t sum = 0;
+	bool known = true;
+	json_object_foreach((json_t *)(uintptr_t)routes, name, share) {
+		if (json_is_integer(share))
+			sum += json_integer_value(share);
+		else
+			known = false; /* the schema's, or a ${...} */
+		if (strstr(name, "${") || routed_child(st, r, name))
+			continue;
+		char *pointer = az_xasprintf("%s/%s", base, name);
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, pointer),
+					    r->address, "spec.%s names %s '%s', which this stack does not "
+					    "declare for %s", r->kind->routes_path, r->kind->routes_to, name,
+					    r->address);
+		const char **names = az_xcalloc(st->len ? st->len : 1, sizeof(char *));
+		size_t n = 0;
+		for (size_t i = 0; i < st->len; i++)
+			if (st->resources[i].azure_name &&
+			    routed_child(st, r, st->resources[i].azure_name) == &st->resources[i])
+				names[n++] = st->resources[i].azure_name;
+		const char *hint = az_suggest(name, names, n);
+		free(names);
+		if (hint)
+			az_diag_set_detail(diag, "did you mean '%s'?", hint);
+		else
+			az_diag_set_detail(diag, "declare a %s with spec.%s: %s and name %s, or "
+					   "remove '%s' from the traffic",
+					   r->kind->routes_to,
+					   az_kind_find(r->kind->routes_to)->parent_field,
+					   strchr(r->address, '/') + 1, name, name);
+		free(pointer);
+	}
+	if (known && sum != 100) {
+		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, base),
+					    r->address, "the shares of spec.%s sum to %lld, not 100",
+					    r->kind->routes_path, (long long)sum);
+		az_diag_set_detail(diag, "give the deployments shares that add up to 100 (0 for "
+					 "one that takes no traffic yet), or leave the map empty "
+					 "for an endpoint that takes none");
+	}
+	free(base);
+}
+
 void az_stack_link(az_stack *st, az_diags *d)
 {
 	build_index(st);
@@ -560,6 +649,10 @@ void az_stack_link(az_stack *st, az_diags *d)
 		free(ws);
 	}
 	az_buf_free(&pointer);
+	for (size_t i = 0; i < st->len; i++)
+		if (st->resources[i].address && st->resources[i].kind &&
+		    st->resources[i].kind->routes_path)
+			check_routes(st, &st->resources[i], d);
 	report_cycles(st, d);
 }
 
