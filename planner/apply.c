@@ -16,6 +16,7 @@
 
 #include "apply_step.h"
 #include "delete_order.h"
+#include "paths.h"
 #include "refresh.h"
 
 static bool made_progress(void *ud)
@@ -43,9 +44,88 @@ static void tick(void *ud)
 	}
 	if (oldest)
 		run->o->tick(run->o->progress_ud, AZ_APPLY_STARTED, oldest->item->address,
-			     az_step_verb(oldest->item->action, false), longest);
+			     az_step_verb_of(oldest, false), longest);
 	run->tick_pending = true;
 	az_session_after(run->inst->session, 1000, tick, run);
+}
+
+/* The kind whose routes name resources of kind `k` (an online endpoint,
+ * for a deployment), or NULL. */
+static const az_kind *routing_parent(const az_kind *k)
+{
+	const az_kind *p = k && k->parent_kind ? az_kind_find(k->parent_kind) : NULL;
+	return p && p->routes_to && strcmp(p->routes_to, k->name) == 0 ? p : NULL;
+}
+
+static bool creates(az_action a)
+{
+	return a == AZ_ACTION_CREATE || a == AZ_ACTION_REPLACE;
+}
+
+static void deps_add(step *s, size_t dep)
+{
+	s->deps = az_xrealloc(s->deps, (s->deps_len + 1) * sizeof(size_t));
+	s->deps[s->deps_len++] = dep;
+}
+
+/* A parent whose routes name its children (an online endpoint's traffic,
+ * its deployments) must never route to a child that does not exist: Azure
+ * refuses it, and a request would meet a missing deployment. A child needs
+ * its parent, so:
+ *   - a parent that is updated waits for its children's creates and
+ *     updates instead (it exists: they do not need its write), so traffic
+ *     moves only to deployments that are in place;
+ *   - a parent that is created is created without routes, its children
+ *     after it, and its routes are sent by a second step once they are
+ *     done (its follow_up);
+ *   - deletes run after every create and update (the walk's barrier), so
+ *     the traffic that drops a deployment is in place before it goes.
+ * `plan_index` maps resources to plan items; returns the steps added. */
+static size_t order_routes(apply_run *run, const size_t *plan_index, size_t first_extra)
+{
+	az_plan *p = run->plan;
+	size_t extra = first_extra;
+	for (size_t i = 0; i < p->len; i++) {
+		az_plan_item *it = &p->items[i];
+		const json_t *routes = it->kind && it->kind->routes_path && creates(it->action)
+					       ? az_json_at(it->desired, it->kind->routes_path)
+					       : NULL;
+		if (json_object_size(routes) == 0)
+			continue;
+		step *f = &run->steps[extra];
+		f->run = run;
+		f->item = it;
+		f->node = run->steps[i].node;
+		f->routes_only = true;
+		deps_add(f, i);
+		run->steps[i].follow_up = f;
+		extra++;
+	}
+	for (size_t i = 0; i < p->len; i++) {
+		step *s = &run->steps[i];
+		const az_kind *pk = routing_parent(s->item->kind);
+		if (!pk || s->item->action == AZ_ACTION_DELETE || s->item->resource >= run->inst->len)
+			continue;
+		const az_resource *r = &run->inst->stack->resources[s->item->resource];
+		for (size_t j = 0; j < r->deps_len; j++) {
+			const az_resource *pr = &run->inst->stack->resources[r->deps[j]];
+			size_t parent = plan_index[r->deps[j]];
+			if (pr->kind != pk || parent == (size_t)-1)
+				continue;
+			step *ps = &run->steps[parent];
+			if (ps->follow_up) {
+				deps_add(ps->follow_up, i);
+			} else if (!creates(ps->item->action)) {
+				size_t kept = 0;
+				for (size_t k = 0; k < s->deps_len; k++)
+					if (s->deps[k] != parent)
+						s->deps[kept++] = s->deps[k];
+				s->deps_len = kept;
+				deps_add(ps, i);
+			}
+		}
+	}
+	return extra - first_extra;
 }
 
 /* Deletes wait for the resources that depend on them instead (reverse
@@ -59,7 +139,12 @@ static void build_steps(apply_run *run)
 	for (size_t i = 0; i < p->len; i++)
 		if (p->items[i].resource < run->inst->len && p->items[i].action != AZ_ACTION_DELETE)
 			plan_index[p->items[i].resource] = i;
-	run->steps = az_xcalloc(p->len ? p->len : 1, sizeof(step));
+	/* Room for a routes_only step per parent created with routes. */
+	size_t routed = 0;
+	for (size_t i = 0; i < p->len; i++)
+		routed += p->items[i].kind && p->items[i].kind->routes_path &&
+			  creates(p->items[i].action);
+	run->steps = az_xcalloc(p->len + routed ? p->len + routed : 1, sizeof(step));
 	run->len = p->len;
 	for (size_t i = 0; i < p->len; i++) {
 		step *s = &run->steps[i];
@@ -90,6 +175,7 @@ static void build_steps(apply_run *run)
 			s->deps[s->deps_len++] = waits[i].items[j];
 	}
 	az_delete_waits_free(waits, p->len);
+	run->len += order_routes(run, plan_index, p->len);
 	free(plan_index);
 }
 

@@ -14,6 +14,7 @@
  * is found and adopted instead of failing.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,7 @@
 #include "apply_step.h"
 #include "desired.h"
 #include "identity.h"
+#include "paths.h"
 #include "resolve.h"
 
 double az_step_elapsed(const struct timespec *t)
@@ -50,6 +52,13 @@ const char *az_step_verb(az_action a, bool done)
 	}
 }
 
+const char *az_step_verb_of(const step *s, bool done)
+{
+	if (s->routes_only)
+		return done ? "traffic routed" : "routing traffic";
+	return az_step_verb(s->item->action, done);
+}
+
 static void finish(step *s, bool ok)
 {
 	s->state = ok ? STEP_DONE : STEP_FAILED;
@@ -71,7 +80,7 @@ static void finish(step *s, bool ok)
 		}
 	}
 	az_diags_clear(&s->diags);
-	az_step_report(s, ok ? AZ_APPLY_DONE : AZ_APPLY_FAILED, az_step_verb(s->item->action, true));
+	az_step_report(s, ok ? AZ_APPLY_DONE : AZ_APPLY_FAILED, az_step_verb_of(s, true));
 	json_decref(s->body);
 	s->body = NULL;
 }
@@ -387,7 +396,15 @@ void az_step_start(step *s)
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	s->state = STEP_RUNNING;
 	run->running++;
-	az_step_report(s, AZ_APPLY_STARTED, az_step_verb(it->action, false));
+	az_step_report(s, AZ_APPLY_STARTED, az_step_verb_of(s, false));
+	if (s->routes_only) {
+		/* The body its parent's step kept, routes and marker as planned. */
+		if (s->body)
+			step_put(s);
+		else
+			finish(s, true);
+		return;
+	}
 	if (it->action == AZ_ACTION_DELETE) {
 		if (is_trigger(s) && s->node->live &&
 		    strcasecmp(runtime_state(s->node->live) ? runtime_state(s->node->live) : "", "Started") == 0) {
@@ -434,6 +451,15 @@ void az_step_start(step *s)
 		az_marker_write(it->kind, s->body, &planned);
 	az_marker_info_free(&planned);
 	free(fp);
+	if (s->follow_up) {
+		/* Created without routes: Azure refuses routes to children that
+		 * do not exist yet (an endpoint's traffic to its deployments). */
+		json_decref(s->follow_up->body);
+		s->follow_up->body = json_deep_copy(s->body);
+		json_t *routes = (json_t *)(uintptr_t)az_json_at(s->body, it->kind->routes_path);
+		if (json_is_object(routes))
+			json_object_clear(routes);
+	}
 
 send:
 	if (is_trigger(s)) {

@@ -44,6 +44,12 @@ typedef struct step {
 	int put_err;
 	const char *precondition; /* the put's etag, az_if_absent or NULL */
 	az_diags diags;
+	/* Routes (kind->routes_path) name children, which can only be
+	 * created once their parent exists: a parent created with routes is
+	 * created without them, and this step, the parent's second write,
+	 * sends them once its children are done (apply.c). */
+	bool routes_only;
+	struct step *follow_up; /* the parent's routes_only step, or NULL */
 } step;
 
 struct apply_run {
@@ -71,6 +77,8 @@ void az_step_start(step *s);
 void az_step_report(step *s, az_apply_event ev, const char *what);
 /* "creating" / "created" and so on, for progress lines. */
 const char *az_step_verb(az_action a, bool done);
+/* The same for one step: a routes_only step routes traffic. */
+const char *az_step_verb_of(const step *s, bool done);
 /* Seconds since the step started. */
 double az_step_elapsed(const struct timespec *started);
 

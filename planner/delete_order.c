@@ -7,7 +7,10 @@
  * a notebook only after the pipeline that runs it. A resource that is no
  * longer declared (an orphan) has no manifest to give its edges, so the
  * edges come from what Azure holds as well:
- *   - a child before its parent (its id lies below the parent's id);
+ *   - a child before its parent (its id lies below the parent's id),
+ *     but for a child its parent's routes may name (an online endpoint's
+ *     deployment, refused while the endpoint's traffic names it): the
+ *     parent first, whose delete takes its children with it;
  *   - the manifest graph when both are declared (parents, ${ref},
  *     dependsOn, artifact references);
  *   - a live body that holds another deleted resource's id (an ML
@@ -173,8 +176,15 @@ az_delete_waits *az_delete_order(const az_plan *plan, const az_instance *inst)
 		     slash = strrchr(lower, '/')) {
 			*slash = '\0';
 			json_t *hit = json_object_get(by_id, lower);
-			if (hit)
-				waits_add(&waits[json_integer_value(hit)], i);
+			if (!hit)
+				continue;
+			size_t parent = (size_t)json_integer_value(hit);
+			const az_kind *pk = plan->items[parent].kind;
+			if (pk && pk->routes_to && it->kind &&
+			    strcmp(pk->routes_to, it->kind->name) == 0)
+				waits_add(&waits[i], parent);
+			else
+				waits_add(&waits[parent], i);
 		}
 		free(lower);
 	}
