@@ -26,6 +26,7 @@
 #include "e2ekit.h"
 
 #define ENDPOINT_PATH "/onlineEndpoints/scoring"
+#define DEPLOYMENTS_TYPE "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
 
 static const char ENDPOINT[] = "apiVersion: azapply.dev/v1\n"
 			       "kind: MlOnlineEndpoint\n"
@@ -166,6 +167,26 @@ static void traffic_never_named_a_missing_deployment(e2e_world *w)
 	assert_true(routing_writes > 0);
 }
 
+/* Whether the apply events on `out` (one JSON object a line) hold
+ * `event` for `address`, with `message` when not NULL. */
+static bool has_event(const char *out, const char *event, const char *address,
+		      const char *message)
+{
+	bool found = false;
+	for (const char *line = out; line && *line && !found;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		json_t *e = json_loadb(line, len, 0, NULL);
+		const char *m = json_string_value(json_object_get(e, "message"));
+		found = e && !strcmp(json_string_value(json_object_get(e, "event")), event) &&
+			!strcmp(json_string_value(json_object_get(e, "address")), address) &&
+			(!message || (m && !strcmp(m, message)));
+		json_decref(e);
+		line = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
 static void blue_green_rollout(void **state)
 {
 	e2e_world *w = *state;
@@ -179,7 +200,17 @@ static void blue_green_rollout(void **state)
 	plan_says(w, (const char *const[]){"+ MlOnlineEndpoint/scoring", "properties.traffic",
 					   "+ MlOnlineDeployment/blue",
 					   "Plan: 2 to add, 0 to change, 0 to replace, 0 to destroy.", NULL});
-	apply_then_settle(w, "MlOnlineEndpoint/scoring: traffic routed");
+	/* Real deployments take tens of minutes: while blue's operation runs,
+	 * apply says so (here about once a second, as for every long step). */
+	assert_int_equal(emu_control(w->e, "PUT", "lro/" DEPLOYMENTS_TYPE,
+				     "{\"polls\":3,\"retryAfter\":1}", NULL), 200);
+	run_result r = E2E_RUN(w, "apply", w->stack, "--env", "dev", "--auto-approve", "-o", "json");
+	e2e_expect(&r, 0, NULL);
+	assert_true(has_event(r.out, "progress", "MlOnlineDeployment/blue", NULL));
+	assert_true(has_event(r.out, "done", "MlOnlineEndpoint/scoring", "traffic routed"));
+	run_result_free(&r);
+	assert_int_equal(emu_control(w->e, "DELETE", "lro/" DEPLOYMENTS_TYPE, NULL, NULL), 200);
+	E2E_EXPECT(w, 0, "No changes", "plan", w->stack, "--env", "dev", "--detailed-exitcode");
 	traffic_never_named_a_missing_deployment(w);
 
 	/* 2. Green beside it at 0%: green is created before the traffic
