@@ -254,8 +254,7 @@ static const az_kind ML_ONLINE_ENDPOINT = {
 	.list_path = "{parent}/onlineEndpoints",
 	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.scoringUri", "properties.swaggerUri",
 				 "identity.principalId", "identity.tenantId"),
-	/* A managed endpoint's compute is Azure's; where it runs is fixed. */
-	.create_only_paths = PATHS("location", "properties.compute"),
+	.create_only_paths = PATHS("location"),
 	.case_insensitive_paths = PATHS("location", "identity.type", "properties.authMode"),
 	.marker = AZ_MARKER_TAGS,
 	/* Replacing it deletes its deployments and its keys with it. */

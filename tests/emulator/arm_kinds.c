@@ -540,7 +540,6 @@ static const emu_arm_kind kinds[] = {
 		.type = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
 		ML_ONLINE_WRITES,
 		.required = LIST("location", "properties.authMode"),
-		.create_only = LIST("properties.compute"),
 		.enums = ENUMS({"properties.authMode", "|AMLToken|Key|AADToken|"},
 			       {"properties.publicNetworkAccess", "|Enabled|Disabled|"}),
 		.defaults = DEFAULTS({"properties.traffic", "{}"},
