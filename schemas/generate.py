@@ -720,9 +720,9 @@ def spec_key_vault():
     return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "properties"])
 
 
-# Microsoft.MachineLearningServices 2025-09-01 mfe.json (793 KB, not among
-# the copies in schemas/specs): written here from its definitions and the
-# examples copied there (OnlineEndpoint/createOrUpdate.json,
+# Microsoft.MachineLearningServices 2025-09-01 mfe.json (793 KB; schemas/specs
+# holds only an excerpt of its paths, see SOURCES.md): written here from its
+# definitions and the examples copied there (OnlineEndpoint/createOrUpdate.json,
 # ManagedOnlineDeployment/createOrUpdate.json).
 def ml_tracked(properties):
     """An ML tracked resource's body (location, tags, kind, identity, sku)."""
