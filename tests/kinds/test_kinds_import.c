@@ -18,6 +18,10 @@
  *       response's read-only fields, as the compute reads once created)
  *   Pipelines_Create.json     specification/synapse/data-plane/Microsoft.Synapse/
  *       stable/2020-12-01/examples/Pipelines_Create.json (200)
+ *   ManagedOnlineDeployment.json  specification/machinelearningservices/resource-manager/
+ *       Microsoft.MachineLearningServices/stable/2025-09-01/examples/OnlineDeployment/
+ *       ManagedOnlineDeployment/get.json (200, without its placeholder identity, whose
+ *       user-assigned identity "string" is no id, and Succeeded)
  *
  * The manifests set the same writable properties as the live bodies, so
  * the first plan shows only adoptions (the SQL admin password of a Synapse
