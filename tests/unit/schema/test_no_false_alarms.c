@@ -6,8 +6,9 @@
  *   - both example stacks, for every environment of their azapply.yaml;
  *   - every body of every Azure REST API example of a kind azapply manages
  *     (request bodies and the bodies of every response, list items too),
- *     from ${AZAPPLY_SOURCE_DIR}/../shared/azure-specs/specification, each
- *     wrapped in a manifest of its kind as a user would copy it.
+ *     from ${AZAPPLY_SOURCE_DIR}/../shared/azure-specs/specification and
+ *     schemas/specs/specification, each wrapped in a manifest of its kind
+ *     as a user would copy it.
  *
  * Warnings for unknown properties are only worth having if a clean stack
  * never gets one: a warning users learn to ignore hides the typo.
@@ -33,6 +34,8 @@
 
 
 #define SPECS AZAPPLY_SOURCE_DIR "/../shared/azure-specs/specification"
+/* The project's own copies of the spec files the shared copy lacks. */
+#define OWN_SPECS AZAPPLY_SOURCE_DIR "/schemas/specs/specification"
 
 static const char *any_secret(const char *name, void *ud)
 {
@@ -116,6 +119,10 @@ static const example_kind KINDS[] = {
 	{"/Microsoft.Resources/", "ResourceGroup", {"ResourceGroup", NULL, false}},
 	{"/Microsoft.Storage/", "BlobContainers", {"StorageContainer", "storageAccount", false}},
 	{"/Microsoft.Storage/", "StorageAccount", {"StorageAccount", "resourceGroup", false}},
+	/* Before the workspaces: online endpoints' examples are in Workspace/. */
+	{ML "Workspace/OnlineEndpoint/", "", {"MlOnlineEndpoint", "workspace", false}},
+	/* Managed deployments only: the list example's item is a Kubernetes one. */
+	{ML "OnlineDeployment/ManagedOnlineDeployment/", "", {"MlOnlineDeployment", "endpoint", false}},
 	{ML "Workspace/", "", {"MlWorkspace", "resourceGroup", false}},
 	{ML "Compute/", "", {"MlCompute", "workspace", false}},
 	{SYN_ARM, "BigDataPool", {"SparkPool", "workspace", false}},
@@ -217,7 +224,7 @@ static void spec_examples_raise_nothing(void **state)
 	/* Without the specs the test fails rather than passing vacuously. */
 	assert_int_equal(stat(SPECS, &st), 0);
 	size_t bodies = 0;
-	size_t said = walk(SPECS, &bodies);
+	size_t said = walk(SPECS, &bodies) + walk(OWN_SPECS, &bodies);
 	print_message("spec example bodies checked: %zu\n", bodies);
 	assert_true(bodies >= 30);
 	assert_int_equal(said, 0);
