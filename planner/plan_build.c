@@ -8,7 +8,9 @@
  *
  *   absent                              -> create
  *   a create-only property differs      -> replace (refused for stateful
- *                                          kinds without lifecycle.allowReplace)
+ *                                          kinds without lifecycle.allowReplace,
+ *                                          and for a deployment its endpoint's
+ *                                          traffic names)
  *   properties differ, or no marker yet -> update (adopting it when unmarked)
  *   otherwise                           -> no-op
  * A resource marked by another stack is never touched.
@@ -22,6 +24,7 @@
 
 #include "desired.h"
 #include "identity.h"
+#include "paths.h"
 #include "refresh.h"
 #include "resolve.h"
 
@@ -181,6 +184,29 @@ static bool plan_deferred(az_instance *inst, az_plan *plan, size_t i, bool *defe
 	return true;
 }
 
+/* The address of the parent whose live routes name `n` (the online
+ * endpoint whose traffic names this deployment, at any share), or NULL.
+ * Azure refuses to delete a child its parent routes to, so a replacement
+ * of one would stop between its delete and its create. */
+static const char *routed_by_parent(az_instance *inst, az_node *n)
+{
+	const az_kind *k = n->res->kind;
+	const az_kind *pk = k->parent_kind ? az_kind_find(k->parent_kind) : NULL;
+	if (!pk || !pk->routes_to || strcmp(pk->routes_to, k->name) != 0 || !n->res->azure_name)
+		return NULL;
+	const char *p = json_string_value(
+		json_object_get(json_object_get(n->res->manifest->body, "spec"), k->parent_field));
+	az_node *pn = p ? az_instance_node(inst, n, k->parent_kind, p) : NULL;
+	const json_t *routes = pn ? az_json_at(pn->live, pk->routes_path) : NULL;
+	const char *name;
+	json_t *share;
+	json_object_foreach((json_t *)(uintptr_t)routes, name, share) {
+		if (strcasecmp(name, n->res->azure_name) == 0)
+			return pn->res->address;
+	}
+	return NULL;
+}
+
 /* One note per workspace the plan could not read: what it means for the
  * run after this one, and that nothing there is pruned meanwhile. */
 static void note_closed(az_instance *inst, const az_plan *plan, az_diags *d)
@@ -300,6 +326,7 @@ static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 			add_marker_change(it, "address", string_or_null(n->marker.address),
 					  json_string(r->address));
 		const az_change *why = az_diff_replace_reason(&it->diff);
+		const char *routed_by = why ? routed_by_parent(inst, n) : NULL;
 		if (plan->refresh_only) {
 			it->action = AZ_ACTION_READ;
 		} else if (why) {
@@ -316,6 +343,12 @@ static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 			if (lifecycle_flag(r, "preventDestroy") && !it->refused)
 				it->refused = az_xasprintf("%s has lifecycle.preventDestroy: a replacement "
 							   "would delete it", r->address);
+			if (routed_by && !it->refused)
+				it->refused = az_xasprintf(
+					"replacing %s deletes it, and Azure refuses to delete it while "
+					"%s's traffic names it; %s forces the replacement. Deploy the "
+					"change under another name, move the traffic to it, then remove "
+					"this one", r->address, routed_by, why->path);
 		} else if (it->diff.len || it->adopt) {
 			it->action = AZ_ACTION_UPDATE;
 		} else if (provisioning_failed(n->live)) {

@@ -231,6 +231,19 @@ static void blue_green_rollout(void **state)
 	apply_then_settle(w, "Apply complete");
 	traffic_never_named_a_missing_deployment(w);
 
+	/* Green in another region would be a replacement: its delete, which
+	 * Azure refuses while the traffic names it. The plan refuses it and
+	 * says how to get there. */
+	char green[512];
+	snprintf(green, sizeof(green), "%s/51-green.yaml", w->stack);
+	e2e_replace(green, "location: westeurope", "location: northeurope", false);
+	run_result r2 = E2E_RUN(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
+	e2e_expect(&r2, 1, "Azure refuses to delete it while MlOnlineEndpoint/scoring's traffic "
+			   "names it");
+	e2e_expect(&r2, 1, "Deploy the change under another name, move the traffic to it");
+	run_result_free(&r2);
+	e2e_replace(green, "location: northeurope", "location: westeurope", false);
+
 	/* 4. Blue removed: the traffic drops it before it is deleted. */
 	write_endpoint(w, "      green: 100\n");
 	char path[512];
