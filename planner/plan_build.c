@@ -274,6 +274,10 @@ static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 		az_diff_options opts = {.sensitive_pointers = sensitive};
 		az_diff_compute(&it->diff, k, n->desired, NULL, &opts);
 		secrets = az_secrets_hash(k, n->desired);
+		/* Said for the reader: apply orders it by the kind (apply.c). */
+		if (k->routes_path && json_object_size(az_json_at(n->desired, k->routes_path)))
+			it->reason = az_xasprintf("created without %s, which is sent once the "
+						  "%s it names exist", k->routes_path, k->routes_to);
 	} else if (az_marker_ownership(&n->marker, &inst->name) == AZ_OWNED_OTHER) {
 		az_marker_info self = {
 			.present = true,

@@ -197,7 +197,10 @@ static void blue_green_rollout(void **state)
 	 * traffic, blue after it, then the traffic. */
 	write_endpoint(w, "      blue: 100\n");
 	write_deployment(w, "blue", "1");
-	plan_says(w, (const char *const[]){"+ MlOnlineEndpoint/scoring", "properties.traffic",
+	plan_says(w, (const char *const[]){"# MlOnlineEndpoint/scoring will be created",
+					   "# (created without properties.traffic, which is sent once "
+					   "the MlOnlineDeployment it names exist)",
+					   "+ MlOnlineEndpoint/scoring", "properties.traffic",
 					   "+ MlOnlineDeployment/blue",
 					   "Plan: 2 to add, 0 to change, 0 to replace, 0 to destroy.", NULL});
 	/* Real deployments take tens of minutes: while blue's operation runs,
