@@ -365,6 +365,108 @@ static void fill_private_zone(emu_server *s, json_t *res, const char *name, bool
 	json_object_set_new(res, "location", json_string("global"));
 }
 
+/* A datastore's storage endpoint and protocol, for the types that have
+ * them (the Datastore examples answer core.windows.net and https); the
+ * identity the service uses for previews is None unless asked. Ours: the
+ * defaults where a request leaves them out (see README). */
+static void fill_datastore(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)name;
+	(void)create;
+	const char *type = json_string_value(emu_json_path(res, "properties.datastoreType"));
+	if (type && (!strcmp(type, "AzureBlob") || !strcmp(type, "AzureDataLakeGen2") ||
+		     !strcmp(type, "AzureFile"))) {
+		set_if_absent(res, "properties.endpoint", json_string("core.windows.net"));
+		set_if_absent(res, "properties.protocol", json_string("https"));
+		set_if_absent(res, "properties.serviceDataAccessAuthIdentity", json_string("None"));
+	}
+}
+
+/* The last segment of an id, for names made from it. */
+static const char *last_segment(const char *id)
+{
+	const char *slash = id ? strrchr(id, '/') : NULL;
+	return slash ? slash + 1 : id ? id : "";
+}
+
+/* A private endpoint's connections get their ids and states, and the
+ * endpoint its network interface (PrivateEndpointCreate.json). Every
+ * connection of privateLinkServiceConnections is approved at once, as
+ * Azure approves one the caller may approve on its target; a manual one
+ * waits, Pending (ours: the emulator knows no other owner). */
+static void fill_private_endpoint(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)create;
+	const char *id = json_string_value(json_object_get(res, "id"));
+	static const char *const lists[] = {"properties.privateLinkServiceConnections",
+					    "properties.manualPrivateLinkServiceConnections"};
+	for (size_t l = 0; l < 2; l++) {
+		size_t i;
+		json_t *conn;
+		json_array_foreach(emu_json_path(res, lists[l]), i, conn) {
+			if (!json_is_object(conn))
+				continue;
+			set_if_absent(conn, "name", json_string(name));
+			const char *cname = json_string_value(json_object_get(conn, "name"));
+			char *cid = az_xasprintf("%s/%s/%s", id ? id : "", last_segment(lists[l]),
+						 cname);
+			set_str(conn, "id", cid);
+			free(cid);
+			set_str(conn, "type",
+				"Microsoft.Network/privateEndpoints/privateLinkServiceConnections");
+			set_str(conn, "properties.provisioningState", "Succeeded");
+			set_if_absent(conn, "properties.privateLinkServiceConnectionState",
+				      l == 0 ? json_pack("{s:s,s:s,s:s}", "status", "Approved",
+							 "description", "Auto-Approved",
+							 "actionsRequired", "None")
+					     : json_pack("{s:s,s:s,s:s}", "status", "Pending",
+							 "description", "", "actionsRequired",
+							 "None"));
+		}
+	}
+	if (!json_array_size(emu_json_path(res, "properties.networkInterfaces"))) {
+		const char *nic = json_string_value(
+			emu_json_path(res, "properties.customNetworkInterfaceName"));
+		const char *rg = id ? strstr(id, "/providers/") : NULL;
+		char *nic_id = az_xasprintf("%.*s/providers/Microsoft.Network/networkInterfaces/%s%s%s",
+					    rg ? (int)(rg - id) : 0, id ? id : "",
+					    nic ? nic : name, nic ? "" : ".nic.", nic ? "" : "0a1b2c3d");
+		emu_json_set_path(res, "properties.networkInterfaces",
+				  json_pack("[{s:s}]", "id", nic_id));
+		free(nic_id);
+	}
+}
+
+/* A zone group registers its endpoint's address in each zone: an A
+ * record named after the endpoint (PrivateEndpointDnsZoneGroupCreate.json
+ * answers recordSets per config; the name and address are ours). */
+static void fill_zone_group(emu_server *s, json_t *res, const char *name, bool create)
+{
+	(void)s;
+	(void)name;
+	(void)create;
+	const char *id = json_string_value(json_object_get(res, "id"));
+	const char *groups = id ? strstr(id, "/privateDnsZoneGroups/") : NULL;
+	char *endpoint = groups ? az_xstrndup(id, (size_t)(groups - id)) : az_xstrdup("");
+	size_t i;
+	json_t *config;
+	json_array_foreach(emu_json_path(res, "properties.privateDnsZoneConfigs"), i, config) {
+		const char *zone = json_string_value(
+			emu_json_path(config, "properties.privateDnsZoneId"));
+		const char *record = last_segment(endpoint);
+		char *fqdn = az_xasprintf("%s.%s", record, last_segment(zone));
+		emu_json_set_path(config, "properties.recordSets",
+				  json_pack("[{s:s,s:s,s:s,s:i,s:[s],s:s}]", "recordType", "A",
+					    "recordSetName", record, "fqdn", fqdn, "ttl", 10,
+					    "ipAddresses", "10.0.0.4", "provisioningState",
+					    "Succeeded"));
+		free(fqdn);
+	}
+	free(endpoint);
+}
+
 #define STORAGE_VERSIONS LIST("2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
 #define ML_VERSIONS LIST("2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01")
 /* Online endpoints and deployments (mfe.json): PUT answers 200/201 with
@@ -374,6 +476,7 @@ static void fill_private_zone(emu_server *s, json_t *res, const char *name, bool
 	.api_versions = ML_VERSIONS, .put_lro = EMU_LRO_ASYNC, .patch_lro = EMU_LRO_LOCATION,      \
 	.delete_lro = EMU_LRO_LOCATION, .delete_final_status = 200, .creating_state = "Creating"
 #define SYNAPSE_VERSIONS LIST("2021-06-01", "2021-05-01", "2021-03-01")
+#define NETWORK_VERSIONS LIST("2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01")
 
 static const emu_arm_kind kinds[] = {
 	{
@@ -563,6 +666,28 @@ static const emu_arm_kind kinds[] = {
 		.check_delete = online_deployment_unrouted,
 	},
 	{
+		/* mfe.json: PUT answers 200 or 201 with the datastore (the Datastore
+		 * examples), DELETE 200 or 204; neither is long-running. Secrets are
+		 * taken and never returned (the examples answer secretsType alone). */
+		.type = "Microsoft.MachineLearningServices/workspaces/datastores",
+		.api_versions = ML_VERSIONS,
+		.put_lro = EMU_LRO_SYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_SYNC,
+		.delete_final_status = 200,
+		.required = LIST("properties.datastoreType", "properties.credentials.credentialsType"),
+		.write_only = LIST("properties.credentials.secrets.key",
+				   "properties.credentials.secrets.sasToken",
+				   "properties.credentials.secrets.clientSecret",
+				   "properties.credentials.secrets.certificate"),
+		.enums = ENUMS({"properties.datastoreType",
+				"|AzureBlob|AzureDataLakeGen1|AzureDataLakeGen2|AzureFile|OneLake|"},
+			       {"properties.credentials.credentialsType",
+				"|AccountKey|Certificate|None|Sas|ServicePrincipal|"}),
+		.defaults = DEFAULTS({"properties.isDefault", "false"}),
+		.fill = fill_datastore,
+	},
+	{
 		.type = "Microsoft.Synapse/workspaces",
 		.api_versions = SYNAPSE_VERSIONS,
 		/* PUT and PATCH: 201 + Azure-AsyncOperation only. */
@@ -715,6 +840,43 @@ static const emu_arm_kind kinds[] = {
 		.etag = true,
 		.provisioning = true,
 		.fill = fill_private_zone,
+	},
+	{
+		/* privateEndpoint.json: PUT 200/201 and DELETE 200/202/204, both
+		 * long-running through Azure-AsyncOperation (PrivateEndpointDelete.json;
+		 * the emulator's status URL is operationStatuses, not the example's
+		 * operationResults). */
+		.type = "Microsoft.Network/privateEndpoints",
+		.api_versions = NETWORK_VERSIONS,
+		.put_lro = EMU_LRO_ASYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_ASYNC,
+		.delete_final_status = 200,
+		.required = LIST("location", "properties.subnet.id"),
+		/* Ours: Azure refuses to move an endpoint or rename its interface. */
+		.create_only = LIST("properties.subnet.id", "properties.customNetworkInterfaceName"),
+		.defaults = DEFAULTS({"properties.privateLinkServiceConnections", "[]"},
+				     {"properties.manualPrivateLinkServiceConnections", "[]"},
+				     {"properties.applicationSecurityGroups", "[]"},
+				     {"properties.ipConfigurations", "[]"},
+				     {"properties.customDnsConfigs", "[]"}),
+		.etag = true,
+		.provisioning = true,
+		.fill = fill_private_endpoint,
+	},
+	{
+		/* privateEndpoint.json PrivateDnsZoneGroups: PUT 200/201, DELETE
+		 * 200/202/204, long-running as the endpoint's. */
+		.type = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+		.api_versions = NETWORK_VERSIONS,
+		.put_lro = EMU_LRO_ASYNC,
+		.patch_lro = EMU_LRO_SYNC,
+		.delete_lro = EMU_LRO_ASYNC,
+		.delete_final_status = 200,
+		.required = LIST("properties.privateDnsZoneConfigs"),
+		.etag = true,
+		.provisioning = true,
+		.fill = fill_zone_group,
 	},
 	{
 		.type = "Microsoft.OperationalInsights/workspaces",
