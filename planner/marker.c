@@ -120,6 +120,21 @@ static void parse_pairs(az_marker_info *m, const char *s)
 	}
 }
 
+/* Where a tags-like marker lives: the resource's tags, a container's
+ * metadata, or the tags an ML datastore keeps in its properties (it is a
+ * proxy resource: no tags of its own). The object holding the bag, and its
+ * key there. */
+static json_t *bag_parent(const az_kind *kind, const json_t *body)
+{
+	json_t *b = (json_t *)(uintptr_t)body;
+	return kind->marker == AZ_MARKER_TAGS ? b : json_object_get(b, "properties");
+}
+
+static const char *bag_key(const az_kind *kind)
+{
+	return kind->marker == AZ_MARKER_METADATA ? "metadata" : "tags";
+}
+
 static const char *str_at(const json_t *o, const char *a, const char *b)
 {
 	json_t *v = json_object_get(o, a);
@@ -132,9 +147,10 @@ void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live
 	json_t *props = json_object_get(live, "properties");
 	switch (kind->marker) {
 	case AZ_MARKER_TAGS:
-	case AZ_MARKER_METADATA: {
-		bool tags = kind->marker == AZ_MARKER_TAGS;
-		json_t *bag = tags ? json_object_get(live, "tags") : json_object_get(props, "metadata");
+	case AZ_MARKER_METADATA:
+	case AZ_MARKER_PROPERTY_TAGS: {
+		bool tags = kind->marker != AZ_MARKER_METADATA;
+		json_t *bag = json_object_get(bag_parent(kind, live), bag_key(kind));
 		if (!str_at(bag, tags ? "azapply-stack" : "azapply_stack", NULL))
 			return;
 		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
@@ -185,16 +201,18 @@ void az_marker_strip(const az_kind *kind, json_t *body)
 	json_t *props = json_object_get(body, "properties");
 	switch (kind->marker) {
 	case AZ_MARKER_TAGS:
-	case AZ_MARKER_METADATA: {
-		bool tags = kind->marker == AZ_MARKER_TAGS;
-		json_t *bag = tags ? json_object_get(body, "tags") : json_object_get(props, "metadata");
+	case AZ_MARKER_METADATA:
+	case AZ_MARKER_PROPERTY_TAGS: {
+		bool tags = kind->marker != AZ_MARKER_METADATA;
+		json_t *parent = bag_parent(kind, body);
+		json_t *bag = json_object_get(parent, bag_key(kind));
 		if (!json_is_object(bag))
 			return;
 		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++)
 			json_object_del(bag, tags ? FIELDS[f].tag : FIELDS[f].metadata);
 		json_object_del(bag, tags ? PREVENT_DESTROY_TAG : PREVENT_DESTROY_METADATA);
 		if (json_object_size(bag) == 0)
-			json_object_del(tags ? body : props, tags ? "tags" : "metadata");
+			json_object_del(parent, bag_key(kind));
 		break;
 	}
 	case AZ_MARKER_DESCRIPTION: {
@@ -234,13 +252,14 @@ void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m)
 	}
 	switch (kind->marker) {
 	case AZ_MARKER_TAGS:
-	case AZ_MARKER_METADATA: {
-		bool tags = kind->marker == AZ_MARKER_TAGS;
-		if (!tags && !props) {
+	case AZ_MARKER_METADATA:
+	case AZ_MARKER_PROPERTY_TAGS: {
+		bool tags = kind->marker != AZ_MARKER_METADATA;
+		if (kind->marker != AZ_MARKER_TAGS && !props) {
 			props = json_object();
 			json_object_set_new(body, "properties", props);
 		}
-		json_t *bag = object_at(tags ? body : props, tags ? "tags" : "metadata");
+		json_t *bag = object_at(bag_parent(kind, body), bag_key(kind));
 		for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
 			const char *v = field_value(m, &FIELDS[f]);
 			if (v)

@@ -343,15 +343,23 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 		free(c);
 		return;
 	}
-	const az_kind *container = az_kind_find("StorageContainer");
-	for (size_t i = 0; i < inst->len; i++) {
-		az_node *n = &inst->nodes[i];
-		/* Containers keep their marker in their metadata, out of reach of
-		 * the tag filter: list those of the stack's storage accounts. */
-		if (n->kind && n->kind == az_kind_find("StorageAccount") &&
-		    n->state == AZ_NODE_PRESENT && n->id) {
-			char *c = az_identity_collection_under(container, n->id);
-			list_once(inst, container, container->name, c, d, errors);
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t k = 0; k < count; k++) {
+		/* Containers keep their marker in their metadata, ML datastores
+		 * in their properties' tags: out of reach of the tag filter. List
+		 * those under the stack's storage accounts and ML workspaces. */
+		if (kinds[k]->provider != AZ_PROVIDER_ARM || !kinds[k]->parent_kind ||
+		    (kinds[k]->marker != AZ_MARKER_METADATA &&
+		     kinds[k]->marker != AZ_MARKER_PROPERTY_TAGS))
+			continue;
+		for (size_t i = 0; i < inst->len; i++) {
+			az_node *n = &inst->nodes[i];
+			if (!n->kind || strcmp(n->kind->name, kinds[k]->parent_kind) != 0 ||
+			    n->state != AZ_NODE_PRESENT || !n->id)
+				continue;
+			char *c = az_identity_collection_under(kinds[k], n->id);
+			list_once(inst, kinds[k], kinds[k]->name, c, d, errors);
 			free(c);
 		}
 	}

@@ -197,6 +197,38 @@ static void check_role(const az_resource *r, az_diags *d)
 	free(fix);
 }
 
+/* An ML datastore is declared identity-based only (credentials:
+ * {credentialsType: None}): an account key, SAS token, client secret or
+ * certificate in its manifest would live in git, and Azure ML hands it to
+ * anyone who may list the workspace's secrets. Refused here, at the
+ * credentials, with the way to do without. */
+static void check_datastore_credentials(const az_resource *r, az_diags *d)
+{
+	if (!r->kind || strcmp(r->kind->name, "MlDatastore") != 0)
+		return;
+	json_t *spec = json_object_get(r->manifest->body, "spec");
+	json_t *creds = json_object_get(json_object_get(spec, "properties"), "credentials");
+	if (!json_is_object(creds))
+		return;
+	const char *type = json_string_value(json_object_get(creds, "credentialsType"));
+	bool secrets = json_object_get(creds, "secrets") != NULL;
+	/* Without a type the schema has said what is missing. */
+	if (!secrets && (!type || !strcasecmp(type, "None")))
+		return;
+	const char *where = secrets ? "/spec/properties/credentials/secrets"
+				    : "/spec/properties/credentials/credentialsType";
+	az_diag *diag = az_diag_add(
+		d, AZ_SEV_ERROR, az_manifest_pos(r->manifest, where), r->address,
+		"MlDatastore takes no secrets: %s%s would keep a key, token or secret in the "
+		"manifest",
+		secrets ? "credentials.secrets" : "credentialsType ", secrets ? "" : type);
+	az_diag_set_detail(diag, "set credentials: {credentialsType: None} and let identities "
+				 "reach the data: grant the workspace's managed identity "
+				 "(serviceDataAccessAuthIdentity: WorkspaceSystemAssignedIdentity) "
+				 "or the users a data role on the storage account (Storage Blob Data "
+				 "Reader or Contributor) with a RoleAssignment");
+}
+
 /* Sorting helpers for duplicate detection: O(n log n) so a 10,000-resource
  * stack stays fast. */
 typedef struct keyed {
@@ -362,6 +394,7 @@ static void build_resources(az_stack *st, az_diags *d)
 		r->azure_name = name ? az_xstrdup(name) : NULL;
 		check_name(r, d);
 		check_role(r, d);
+		check_datastore_credentials(r, d);
 	}
 	check_duplicates(st, d);
 }

@@ -39,8 +39,8 @@ BASE_ID = "https://azapply.dev/schemas/"
 KINDS = [
     "ApplicationInsights", "ArmResource", "Credential", "DataFlow", "Dataset", "EntraApplication",
     "FederatedIdentityCredential", "IntegrationRuntime", "KeyVault", "KqlScript", "LinkedService",
-    "ManagedPrivateEndpoint", "MlCompute", "MlOnlineDeployment", "MlOnlineEndpoint",
-    "MlWorkspace", "Notebook", "Pipeline",
+    "ManagedPrivateEndpoint", "MlCompute", "MlDatastore", "MlOnlineDeployment",
+    "MlOnlineEndpoint", "MlWorkspace", "Notebook", "Pipeline", "PrivateEndpoint",
     "ResourceGroup", "RoleAssignment", "ServicePrincipal", "SparkJobDefinition", "SparkPool",
     "SqlPool", "SqlScript", "StorageAccount",
     "StorageContainer", "SynapseFirewallRule", "SynapseRoleAssignment", "SynapseWorkspace",
@@ -64,7 +64,7 @@ ARM_KINDS = ("ArmResource", "ResourceGroup", "StorageAccount", "StorageContainer
              "ApplicationInsights", "MlWorkspace", "MlCompute", "MlOnlineEndpoint",
              "MlOnlineDeployment", "SynapseWorkspace",
              "SynapseFirewallRule", "SparkPool", "SqlPool", "RoleAssignment",
-             "IntegrationRuntime")
+             "IntegrationRuntime", "MlDatastore", "PrivateEndpoint")
 # Formats validate checks (schema.c check_format); other swagger formats
 # (int32, arm-id, ...) are left out.
 CHECKED_FORMATS = ("uuid", "date-time", "duration")
@@ -828,6 +828,133 @@ def spec_ml_online_deployment():
                     ["location", "properties"])
 
 
+def spec_ml_datastore():
+    # mfe.json 2025-09-01: Datastore, DatastoreProperties, AzureBlobDatastore,
+    # AzureDataLakeGen2Datastore, NoneDatastoreCredentials. Only the two
+    # storage types, and only identity-based access: validate refuses
+    # credentials other than {credentialsType: None} (planner/stack.c).
+    common = {
+        "datastoreType": string_enum("AzureBlob (a blob container) or AzureDataLakeGen2 (a "
+                                     "file system of an account with a hierarchical "
+                                     "namespace); fixed once created.",
+                                     ["AzureBlob", "AzureDataLakeGen2"]),
+        "credentials": {
+            "description": "How the service reaches the data: None, identity-based (the "
+                           "workspace's managed identity or the user's). Keys, SAS tokens "
+                           "and secrets are refused: they would be kept in git.",
+            "type": "object",
+            "required": ["credentialsType"],
+            "properties": {"credentialsType": {"type": "string",
+                                               "description": "None."},
+                           "secrets": {"type": "object",
+                                       "description": "Refused: no secrets in manifests."}},
+        },
+        "accountName": {"type": "string", "minLength": 1, "pattern": "[a-zA-Z0-9_]",
+                        "description": "The storage account's name."},
+        "endpoint": {"type": "string", "description": "The storage service's suffix "
+                                                      "(core.windows.net)."},
+        "protocol": {"type": "string", "description": "https (the default) or wasbs."},
+        "resourceGroup": {"type": "string",
+                          "description": "The storage account's resource group."},
+        "subscriptionId": {"type": "string",
+                           "description": "The storage account's subscription."},
+        "serviceDataAccessAuthIdentity": string_enum(
+            "Which identity the service uses to reach the data for previews.",
+            ["None", "WorkspaceSystemAssignedIdentity", "WorkspaceUserAssignedIdentity"]),
+        "containerName": {"type": "string", "description": "AzureBlob: the container."},
+        "filesystem": {"type": "string", "minLength": 1, "pattern": "[a-zA-Z0-9_]",
+                       "description": "AzureDataLakeGen2: the file system."},
+        "description": {"type": ["string", "null"], "description": "Free text."},
+        "tags": {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]},
+                 "description": "The datastore's tag dictionary (azapply keeps its "
+                                "ownership marker here: a datastore has no ARM tags)."},
+        "properties": {"type": ["object", "null"],
+                       "additionalProperties": {"type": ["string", "null"]},
+                       "description": "The asset's property dictionary."},
+        "isDefault": READ_ONLY,
+    }
+    body = {
+        "properties": open_object("Datastore properties.", common,
+                                  ["datastoreType", "credentials", "accountName"]),
+    }
+    return arm_spec(parent_scope("workspace", "MlWorkspace"), ["workspace"], body,
+                    ["properties"])
+
+
+def spec_private_endpoint():
+    # privateEndpoint.json 2024-05-01: PrivateEndpoint, PrivateEndpointProperties,
+    # PrivateLinkServiceConnection; the zone group (PrivateDnsZoneGroup) is
+    # azapply's privateDnsZoneGroup: {name, zones}.
+    connection = {
+        "type": "object",
+        "required": ["properties"],
+        "properties": {
+            "name": {"type": "string", "description": "The connection's name."},
+            "properties": open_object("What the endpoint reaches.", {
+                "privateLinkServiceId": {"type": "string",
+                                         "description": "The id of the resource (or private "
+                                                        "link service) to reach: an id or "
+                                                        "${ref.Kind.name.id}."},
+                "groupIds": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                             "description": "Its sub-resource: blob, dfs, file, queue, "
+                                            "table, web, vault, Sql, SqlOnDemand, Dev, "
+                                            "amlworkspace..."},
+                "requestMessage": {"type": "string", "maxLength": 140,
+                                   "description": "A message for the target's owner."},
+                "privateLinkServiceConnectionState": READ_ONLY,
+                "provisioningState": READ_ONLY,
+            }, ["privateLinkServiceId", "groupIds"]),
+            "id": READ_ONLY, "type": READ_ONLY, "etag": READ_ONLY,
+        },
+    }
+    body = {
+        "location": {"$ref": "#/$defs/location"},
+        "tags": {"$ref": "#/$defs/tags"},
+        "properties": open_object("Private endpoint properties.", {
+            "subnet": {"type": "object", "required": ["id"],
+                       "description": "The subnet the endpoint's interface is put in.",
+                       "properties": {"id": {"type": "string",
+                                             "description": "The subnet's id: an id or "
+                                                            "${ref...}."}}},
+            "privateLinkServiceConnections": {
+                "type": "array", "items": connection,
+                "description": "Connections approved at once (the caller may approve them "
+                               "on the target)."},
+            "manualPrivateLinkServiceConnections": {
+                "type": "array", "items": connection,
+                "description": "Connections the target's owner approves."},
+            "customNetworkInterfaceName": {"type": "string",
+                                           "description": "The name of the endpoint's "
+                                                          "network interface."},
+            "ipConfigurations": {"type": "array", "items": {"type": "object"},
+                                 "description": "Static addresses for the endpoint."},
+            "applicationSecurityGroups": {"type": "array", "items": {"type": "object"},
+                                          "description": "Application security groups."},
+            "customDnsConfigs": {"type": "array", "items": {"type": "object"},
+                                 "description": "Custom DNS configurations."},
+            "networkInterfaces": READ_ONLY,
+            "provisioningState": READ_ONLY,
+        }, ["subnet"]),
+        "privateDnsZoneGroup": {
+            "description": "The endpoint's private DNS zone group "
+                           "(privateEndpoints/{name}/privateDnsZoneGroups/{group}), written "
+                           "after the endpoint: Azure registers its address in these zones.",
+            "type": "object",
+            "required": ["zones"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 80,
+                         "description": "The group's name (default: default)."},
+                "zones": {"type": "array", "minItems": 1, "maxItems": 5,
+                          "items": {"type": "string"},
+                          "description": "Private DNS zone ids (privatelink.blob.core."
+                                         "windows.net...): ids or ${ref...}."},
+            },
+        },
+    }
+    return arm_spec(RG_SCOPE, ["resourceGroup"], body, ["location", "properties"])
+
+
 def spec_integration_runtime():
     # Microsoft.Synapse 2021-06-01 integrationRuntime.json, the
     # IntegrationRuntimeResource a PUT takes: its properties are an
@@ -1500,6 +1627,8 @@ def build(specs_dir):
     kind("ApplicationInsights", spec_application_insights(),
          "azapply ApplicationInsights manifest")
     kind("ArmResource", spec_arm_resource(), "azapply ArmResource manifest (any ARM type)")
+    kind("MlDatastore", spec_ml_datastore(), "azapply MlDatastore manifest")
+    kind("PrivateEndpoint", spec_private_endpoint(), "azapply PrivateEndpoint manifest")
 
     f = os.path.join(ml, "workspaceRP.json")
     body = tracked_body(conv, f, "Workspace")

@@ -18,6 +18,7 @@ static const arm_kind_ops *const kind_ops[] = {
 	&az_arm_keyvault_ops,
 	&az_arm_mlcompute_ops,
 	&az_arm_mlworkspace_ops,
+	&az_arm_private_endpoint_ops,
 	&az_arm_roleassignment_ops,
 	&az_arm_spark_pool_ops,
 	&az_arm_sql_pool_ops,
@@ -40,6 +41,11 @@ char *az_arm_url(az_session *s, const az_kind *kind, const char *path)
 static void arm_list(az_session *s, const az_kind *kind, const char *collection,
 		     az_result_fn cb, void *ud)
 {
+	const arm_kind_ops *ops = ops_of(kind);
+	if (ops && ops->list) {
+		ops->list(s, kind, collection, cb, ud);
+		return;
+	}
 	char *url = az_arm_url(s, kind, collection);
 	az_session_list(s, url, AZ_SVC_ARM, cb, ud);
 	free(url);
@@ -48,6 +54,11 @@ static void arm_list(az_session *s, const az_kind *kind, const char *collection,
 static void arm_read(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 		     void *ud)
 {
+	const arm_kind_ops *ops = ops_of(kind);
+	if (ops && ops->read) {
+		ops->read(s, kind, id, cb, ud);
+		return;
+	}
 	char *url = az_arm_url(s, kind, id);
 	az_session_get(s, url, AZ_SVC_ARM, cb, ud);
 	free(url);
@@ -77,6 +88,17 @@ static void put_answered(void *ud, int err, json_t *live, az_diags *d)
 
 static void arm_put(az_session *s, const az_kind *kind, const char *id, const json_t *body,
 		    const char *etag, az_result_fn cb, void *ud)
+{
+	const arm_kind_ops *ops = ops_of(kind);
+	if (ops && ops->put) {
+		ops->put(s, kind, id, body, etag, cb, ud);
+		return;
+	}
+	az_arm_put_plain(s, kind, id, body, etag, cb, ud);
+}
+
+void az_arm_put_plain(az_session *s, const az_kind *kind, const char *id, const json_t *body,
+		      const char *etag, az_result_fn cb, void *ud)
 {
 	const arm_kind_ops *ops = ops_of(kind);
 	if (ops && ops->explain_put) {

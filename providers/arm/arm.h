@@ -22,6 +22,15 @@ typedef struct arm_kind_ops {
 	/* Replaces the plain DELETE; NULL for the plain one. */
 	void (*remove)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb,
 		       void *ud);
+	/* Replace the plain list, GET and PUT, for a kind whose manifest
+	 * holds a child resource too (a private endpoint's DNS zone group):
+	 * they read and write both, and answer with one body. NULL for the
+	 * plain ones. */
+	void (*list)(az_session *s, const az_kind *kind, const char *collection, az_result_fn cb,
+		     void *ud);
+	void (*read)(az_session *s, const az_kind *kind, const char *id, az_result_fn cb, void *ud);
+	void (*put)(az_session *s, const az_kind *kind, const char *id, const json_t *body,
+		    const char *etag, az_result_fn cb, void *ud);
 	/* Adds what Azure's error leaves out (how to get past it) to the
 	 * diagnostics of a failed PUT of `body` to `id`; NULL for none. */
 	void (*explain_put)(const char *id, const json_t *body, az_diags *d);
@@ -34,8 +43,13 @@ extern const arm_kind_ops az_arm_spark_pool_ops;
 extern const arm_kind_ops az_arm_sql_pool_ops;
 extern const arm_kind_ops az_arm_mlcompute_ops;
 extern const arm_kind_ops az_arm_roleassignment_ops;
+extern const arm_kind_ops az_arm_private_endpoint_ops;
 
 /* "{resourceManager}{path}?api-version=<kind's>". */
 char *az_arm_url(az_session *s, const az_kind *kind, const char *path);
+/* The plain PUT of a kind (the long-running contract, the kind's retries):
+ * what a kind's own put sends for the resource itself. */
+void az_arm_put_plain(az_session *s, const az_kind *kind, const char *id, const json_t *body,
+		      const char *etag, az_result_fn cb, void *ud);
 
 #endif

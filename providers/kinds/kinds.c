@@ -289,6 +289,93 @@ static const az_kind ML_ONLINE_DEPLOYMENT = {
 	ML_ONLINE_NAMING_AND_WAITS,
 };
 
+/* An Azure ML datastore (mfe.json 2025-09-01, Datastore): a workspace's
+ * named pointer at a storage account's container (AzureBlob) or file
+ * system (AzureDataLakeGen2). The PUT answers 200 or 201 at once
+ * (Datastore examples). Only identity-based datastores are declared
+ * (credentials: {credentialsType: None}: the workspace's or the user's
+ * identity reads the data): an account key, SAS token or client secret
+ * would have to sit in git, so validate refuses them (stack.c). A
+ * datastore is a proxy resource without tags, but DatastoreProperties
+ * carries a tag dictionary of its own (properties.tags): the marker goes
+ * there. isDefault is the service's: the workspace's own stores
+ * (workspaceblobstore...) carry no marker and are never pruned. Its type
+ * is the discriminator of the stored record: another type is another
+ * datastore. */
+static const az_kind ML_DATASTORE = {
+	.name = "MlDatastore",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2025-09-01",
+	.type = "Microsoft.MachineLearningServices/workspaces/datastores",
+	.id_template = "{parent}/datastores/{name}",
+	.scope = AZ_SCOPE_PARENT,
+	.parent_kind = "MlWorkspace",
+	.parent_field = "workspace",
+	.list_path = "{parent}/datastores",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.isDefault"),
+	.create_only_paths = PATHS("properties.datastoreType"),
+	.case_insensitive_paths = PATHS("properties.credentials.credentialsType",
+					"properties.serviceDataAccessAuthIdentity"),
+	.id_paths = PATHS("properties.resourceGroup", "properties.subscriptionId"),
+	.marker = AZ_MARKER_PROPERTY_TAGS,
+	/* Azure ML: a datastore name holds letters, digits and underscores. */
+	.naming = {1, 255, "[A-Za-z0-9_]+", "1-255 characters: letters, digits and '_'"},
+	.create_timeout_s = 300,
+	.delete_timeout_s = 300,
+};
+
+/* A private endpoint (privateEndpoint.json 2024-05-01): a network
+ * interface in a subnet that reaches one sub-resource (groupIds: blob,
+ * dfs, vault, Sql, amlworkspace...) of a resource over Private Link. PUT
+ * and DELETE are long-running (Azure-AsyncOperation). Its private DNS zone
+ * group, a child resource that registers the endpoint's address in private
+ * DNS zones, is declared in the same manifest (privateDnsZoneGroup:
+ * {name, zones}) and written after the endpoint (providers/arm/
+ * privateendpoint.c): what the live body shows under that key is the
+ * group as the provider reads it back, its record sets left out. The
+ * subnet, the target and the interface's name cannot change: another is
+ * another endpoint, with another address and perhaps another approval, so
+ * replacing it needs allowReplace. */
+static const az_kind PRIVATE_ENDPOINT = {
+	.name = "PrivateEndpoint",
+	.provider = AZ_PROVIDER_ARM,
+	.api_version = "2024-05-01",
+	.type = "Microsoft.Network/privateEndpoints",
+	.id_template = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/privateEndpoints/{name}",
+	.scope = AZ_SCOPE_RESOURCE_GROUP,
+	.list_path = "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/privateEndpoints",
+	.read_only_paths = PATHS(ARM_READ_ONLY, "properties.networkInterfaces",
+				 "properties.privateLinkServiceConnections.*.id",
+				 "properties.privateLinkServiceConnections.*.type",
+				 "properties.privateLinkServiceConnections.*.etag",
+				 "properties.privateLinkServiceConnections.*.properties.provisioningState",
+				 "properties.privateLinkServiceConnections.*.properties.privateLinkServiceConnectionState",
+				 "properties.manualPrivateLinkServiceConnections.*.id",
+				 "properties.manualPrivateLinkServiceConnections.*.type",
+				 "properties.manualPrivateLinkServiceConnections.*.etag",
+				 "properties.manualPrivateLinkServiceConnections.*.properties.provisioningState",
+				 "properties.manualPrivateLinkServiceConnections.*.properties.privateLinkServiceConnectionState"),
+	.create_only_paths = PATHS("location", "properties.subnet", "properties.privateLinkServiceConnections",
+				   "properties.manualPrivateLinkServiceConnections",
+				   "properties.customNetworkInterfaceName"),
+	.case_insensitive_paths = PATHS("location"),
+	.id_paths = PATHS("properties.subnet.id",
+			  "properties.privateLinkServiceConnections.*.properties.privateLinkServiceId",
+			  "properties.manualPrivateLinkServiceConnections.*.properties.privateLinkServiceId",
+			  "privateDnsZoneGroup.zones.*"),
+	.set_paths = PATHS("privateDnsZoneGroup.zones",
+			   "properties.privateLinkServiceConnections.*.properties.groupIds"),
+	.marker = AZ_MARKER_TAGS,
+	.stateful = true,
+	/* Azure naming rules: 2-64 characters, alphanumerics, '_', '.' and
+	 * '-', starting with an alphanumeric, ending with one or '_'. */
+	.naming = {2, 64, "[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]",
+		   "2-64 characters: letters, digits, '_', '.' and '-', starting with a letter or digit "
+		   "and ending with a letter, digit or '_'"},
+	.create_timeout_s = 900,
+	.delete_timeout_s = 900,
+};
+
 static const az_kind SYNAPSE_WORKSPACE = {
 	.name = "SynapseWorkspace",
 	.provider = AZ_PROVIDER_ARM,
@@ -625,7 +712,8 @@ static const az_kind *const KINDS[] = {
 	&APPLICATION_INSIGHTS, &ARM_RESOURCE, &CREDENTIAL, &DATA_FLOW, &DATASET, &ENTRA_APPLICATION,
 	&FEDERATED_IDENTITY_CREDENTIAL,
 	&INTEGRATION_RUNTIME, &KEY_VAULT, &KQL_SCRIPT, &LINKED_SERVICE, &MANAGED_PRIVATE_ENDPOINT,
-	&ML_COMPUTE, &ML_ONLINE_DEPLOYMENT, &ML_ONLINE_ENDPOINT, &ML_WORKSPACE, &NOTEBOOK, &PIPELINE,
+	&ML_COMPUTE, &ML_DATASTORE, &ML_ONLINE_DEPLOYMENT, &ML_ONLINE_ENDPOINT, &ML_WORKSPACE,
+	&NOTEBOOK, &PIPELINE, &PRIVATE_ENDPOINT,
 	&RESOURCE_GROUP, &ROLE_ASSIGNMENT, &SERVICE_PRINCIPAL, &SPARK_JOB_DEFINITION, &SPARK_POOL,
 	&SQL_POOL, &SQL_SCRIPT, &STORAGE_ACCOUNT,
 	&STORAGE_CONTAINER, &SYNAPSE_FIREWALL_RULE, &SYNAPSE_ROLE_ASSIGNMENT, &SYNAPSE_WORKSPACE,
@@ -668,6 +756,7 @@ const char *az_marker_name(az_marker m)
 	case AZ_MARKER_ANNOTATIONS: return "annotations";
 	case AZ_MARKER_NOTES: return "notes";
 	case AZ_MARKER_METADATA: return "metadata";
+	case AZ_MARKER_PROPERTY_TAGS: return "properties.tags";
 	}
 	return "?";
 }

@@ -86,6 +86,21 @@ static const kind_case CASES[] = {
 	 "properties.properties.scaleSettings.maxNodeCount", "location: westeurope",
 	 "location: northeurope", "location", false, DRIFT_ARM, ML "/computes/amlcase",
 	 "{\"properties\":{\"description\":\"oob\"}}", "properties.description", true},
+	/* Its marker is in properties.tags: a datastore has no ARM tags. Its
+	 * type is the stored record's discriminator: another type is another
+	 * datastore, which holds no data itself, so it is replaced freely. */
+	{"MlDatastore", "MlDatastore/mldscase", "description: first", "description: second",
+	 "properties.description",
+	 "datastoreType: AzureDataLakeGen2\n    accountName: stkindslake\n    filesystem: casefs",
+	 "datastoreType: AzureBlob\n    accountName: stkindslake\n    containerName: casefs",
+	 "properties.datastoreType", false, DRIFT_ARM, ML "/datastores/lake_case",
+	 "{\"properties\":{\"description\":\"oob\"}}", "properties.description", true},
+	/* Another target is another endpoint, and perhaps another approval. */
+	{"PrivateEndpoint", "PrivateEndpoint/privcase", "purpose: first", "purpose: second",
+	 "tags.purpose", "groupIds: [blob]", "groupIds: [dfs]",
+	 "properties.privateLinkServiceConnections[0].properties.groupIds", true, DRIFT_ARM,
+	 RG "/providers/Microsoft.Network/privateEndpoints/pe-kinds-case",
+	 "{\"tags\":{\"purpose\":\"oob\"}}", "tags.purpose", true},
 	{"MlComputeSynapseSpark", "MlCompute/sparkattach", "description: first",
 	 "description: second", "properties.description", "${ref.SparkPool.basepool.id}",
 	 "${ref.SparkPool.sparkcase.id}", "properties.resourceId", false, DRIFT_ARM,
@@ -199,6 +214,8 @@ static const char *const REFERENCE_EDGES[] = {
 	"\"ManagedPrivateEndpoint/pecase\" -> \"SynapseWorkspace/synapse\"",
 	"\"FederatedIdentityCredential/ficcase\" -> \"EntraApplication/baseapp\"",
 	"\"MlOnlineDeployment/deploymentcase\" -> \"MlOnlineEndpoint/baseendpoint\"",
+	"\"MlDatastore/mldscase\" -> \"MlWorkspace/ml\"",
+	"\"PrivateEndpoint/privcase\" -> \"StorageAccount/lake\"",
 };
 
 static void drift_one(world *w, const kind_case *c)
@@ -548,6 +565,56 @@ static void private_endpoint_awaits_approval(void **state)
 	run_result_free(&r);
 }
 
+#define PRIVCASE RG "/providers/Microsoft.Network/privateEndpoints/pe-kinds-case"
+#define ZONES RG "/providers/Microsoft.Network/privateDnsZones/"
+
+/* A private endpoint's DNS zone group is written after the endpoint and
+ * read back with it: what Azure fills in (record sets, provisioning
+ * states, config names) never shows as a change, a zone added to the
+ * group is an update in place, and a renamed group replaces the old one,
+ * Azure allowing one per endpoint. */
+static void private_endpoint_zone_group(void **state)
+{
+	world *w = *state;
+	kit_copy_in(w, "cases", "PrivateEndpoint.yaml", "PrivateEndpoint.yaml");
+	kit_apply_ok(w);
+	kit_settles(w);
+	json_t *group = kit_arm_get(w, PRIVCASE "/privateDnsZoneGroups/default");
+	assert_non_null(group);
+	json_t *configs = json_object_get(json_object_get(group, "properties"),
+					  "privateDnsZoneConfigs");
+	assert_int_equal(json_array_size(configs), 1);
+	assert_non_null(json_object_get(json_object_get(json_array_get(configs, 0), "properties"),
+					"recordSets"));
+	json_decref(group);
+
+	kit_edit(w, "PrivateEndpoint", "    name: default\n    zones:\n",
+		 "    name: lake\n    zones:\n      - " ZONES "privatelink.dfs.core.windows.net\n");
+	run_result r = kit_run(w, "plan", "--detailed-exitcode", 2);
+	kit_expect_in(&r, "~ PrivateEndpoint/privcase  ");
+	kit_expect_in(&r, "privateDnsZoneGroup");
+	run_result_free(&r);
+	kit_apply_ok(w);
+	kit_settles(w);
+	assert_null(kit_arm_get(w, PRIVCASE "/privateDnsZoneGroups/default"));
+	group = kit_arm_get(w, PRIVCASE "/privateDnsZoneGroups/lake");
+	assert_non_null(group);
+	configs = json_object_get(json_object_get(group, "properties"), "privateDnsZoneConfigs");
+	assert_int_equal(json_array_size(configs), 2);
+	json_decref(group);
+
+	/* The group deleted outside azapply is drift, and the next apply
+	 * writes it again. */
+	assert_int_equal(emu_control(w->e, "DELETE", "arm" PRIVCASE "/privateDnsZoneGroups/lake",
+				     NULL, NULL),
+			 200);
+	r = kit_run(w, "drift", NULL, 2);
+	kit_expect_in(&r, "PrivateEndpoint/privcase: changed outside azapply");
+	run_result_free(&r);
+	kit_apply_ok(w);
+	kit_settles(w);
+}
+
 /* An example goes from nothing to "No changes" in one apply. */
 static void example_settles(world *w, const char *example, const char *env)
 {
@@ -646,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(started_trigger, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(private_endpoint_awaits_approval, kit_setup,
 						kit_teardown),
+		cmocka_unit_test_setup_teardown(private_endpoint_zone_group, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_service_principal, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_service_principal_prod, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(example_managed_identity_prod, kit_setup, kit_teardown),

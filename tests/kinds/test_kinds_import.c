@@ -23,6 +23,9 @@
  *       ManagedOnlineDeployment/get.json (200, without its placeholder identity, whose
  *       user-assigned identity "string" is no id, and Succeeded)
  *
+ * A row's "children" are made after it, as they exist in Azure: a private
+ * endpoint's DNS zone group, which its manifest declares with it.
+ *
  * The manifests set the same writable properties as the live bodies, so
  * the first plan shows only adoptions (the SQL admin password of a Synapse
  * workspace excepted: Azure never returns it, so adopting writes it). Then
@@ -125,6 +128,15 @@ static void seed(world *w, const json_t *row, const char *app)
 		json_object_del(body, "name");
 		kit_arm_put(w, id, body);
 		free(id);
+		/* Child resources a manifest declares with its parent (a
+		 * private endpoint's DNS zone group), made after it. */
+		size_t i;
+		json_t *child;
+		json_array_foreach(json_object_get(row, "children"), i, child) {
+			json_t *cbody = json_deep_copy(json_object_get(child, "body"));
+			kit_arm_put(w, json_string_value(json_object_get(child, "id")), cbody);
+			json_decref(cbody);
+		}
 	}
 	json_decref(body);
 }

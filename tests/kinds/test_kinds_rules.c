@@ -9,7 +9,8 @@
  * GUID and with principals from other resources, and one made outside
  * azapply under another name is adopted (409 RoleAssignmentExists).
  * Firewall rules have nowhere to keep a marker: they are never pruned.
- * Storage account keys are never read, so never shown.
+ * Storage account keys are never read, so never shown. An ML datastore's
+ * manifest holds no key, token or secret: validate refuses them.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <setjmp.h>
@@ -223,6 +224,37 @@ static void role_assignments(void **state)
 	json_decref(live);
 }
 
+/* An ML datastore takes no secrets: an account key, or a credential type
+ * that needs one, is refused by validate where the manifest holds it,
+ * with the way to do without, and the key itself is never printed. */
+static void datastore_secrets_refused(void **state)
+{
+	world *w = *state;
+	const char *key = "c2VjcmV0LWtleS1vZi10aGUtYWNjb3VudA==";
+	kit_copy_in(w, "cases", "MlDatastore.yaml", "MlDatastore.yaml");
+	char *with_key = NULL;
+	assert_true(asprintf(&with_key,
+			     "      credentialsType: AccountKey\n      secrets:\n"
+			     "        secretsType: AccountKey\n        key: %s\n",
+			     key) > 0);
+	kit_edit(w, "MlDatastore", "      credentialsType: None\n", with_key);
+	free(with_key);
+	run_result r = kit_run(w, "validate", NULL, 1);
+	kit_expect_in(&r, "MlDatastore.yaml:15:9");
+	kit_expect_in(&r, "MlDatastore takes no secrets: credentials.secrets");
+	kit_expect_in(&r, "set credentials: {credentialsType: None}");
+	assert_null(strstr(r.out, key));
+	assert_null(strstr(r.err, key));
+	run_result_free(&r);
+
+	kit_copy_in(w, "cases", "MlDatastore.yaml", "MlDatastore.yaml");
+	kit_edit(w, "MlDatastore", "credentialsType: None", "credentialsType: Sas");
+	r = kit_run(w, "validate", NULL, 1);
+	kit_expect_in(&r, "MlDatastore.yaml:13:24");
+	kit_expect_in(&r, "MlDatastore takes no secrets: credentialsType Sas");
+	run_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(markerless_never_pruned, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(storage_keys_never_read, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(role_assignments, kit_setup, kit_teardown),
+		cmocka_unit_test_setup_teardown(datastore_secrets_refused, kit_setup, kit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

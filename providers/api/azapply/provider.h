@@ -163,6 +163,8 @@ typedef enum az_marker {
 	AZ_MARKER_ANNOTATIONS, /* properties.annotations (Synapse artifacts) */
 	AZ_MARKER_NOTES,       /* the notes property (Graph objects) */
 	AZ_MARKER_METADATA,    /* properties.metadata (blob containers have no tags) */
+	AZ_MARKER_PROPERTY_TAGS, /* properties.tags, named as tags (ML datastores: a proxy
+				  * resource whose properties carry a tag dictionary) */
 } az_marker;
 
 /* How a manifest names the scope a resource lives in. */

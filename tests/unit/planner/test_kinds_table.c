@@ -86,6 +86,9 @@ static void marker(const az_kind *k, az_buf *out)
 	case AZ_MARKER_METADATA:
 		az_buf_puts(out, "container metadata");
 		return;
+	case AZ_MARKER_PROPERTY_TAGS:
+		az_buf_puts(out, "properties.tags (a proxy resource: no ARM tags)");
+		return;
 	default:
 		break;
 	}
