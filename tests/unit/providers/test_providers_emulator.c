@@ -716,6 +716,92 @@ static void graph_federated_credentials_by_name(void **state)
 	free(key);
 }
 
+/* A private endpoint and its DNS zone group are one body: the group is
+ * written after the endpoint and read back as {name, zones}, from a read
+ * and from a list; a group of another name replaces the old one, and an
+ * endpoint put without a group leaves its group alone. */
+static void arm_private_endpoint_with_its_zone_group(void **state)
+{
+	t *x = *state;
+	make_rg(x, "prov-rg-pe");
+	char *id = az_xasprintf("%s/resourceGroups/prov-rg-pe/providers/Microsoft.Network/"
+				"privateEndpoints/pe1",
+				x->sub);
+	char *zone = az_xasprintf("%s/resourceGroups/prov-rg-pe/providers/Microsoft.Network/"
+				  "privateDnsZones/privatelink.blob.core.windows.net",
+				  x->sub);
+	char *body = az_xasprintf(
+		"{\"location\":\"westeurope\",\"properties\":{\"subnet\":{\"id\":\"%s/subnets/s\"},"
+		"\"privateLinkServiceConnections\":[{\"name\":\"c\",\"properties\":{"
+		"\"privateLinkServiceId\":\"%s/st\",\"groupIds\":[\"blob\"]}}]},"
+		"\"privateDnsZoneGroup\":{\"name\":\"default\",\"zones\":[\"%s\"]}}",
+		x->sub, x->sub, zone);
+	json_t *live = put(x, "PrivateEndpoint", id, body);
+	json_t *group = json_object_get(live, "privateDnsZoneGroup");
+	assert_string_equal(str_at(group, "name", NULL), "default");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(group, "zones"), 0)),
+			    zone);
+	assert_int_equal(json_object_size(group), 2); /* no record sets, no states */
+	json_decref(live);
+	/* The endpoint's own PUT carries no group: it is its own resource. */
+	json_t *reqs = log_requests();
+	size_t i, endpoint_puts = 0;
+	json_t *q;
+	json_array_foreach(reqs, i, q) {
+		if (strcmp(str_at(q, "method", NULL), "PUT") != 0 ||
+		    !strstr(str_at(q, "path", NULL), "/privateEndpoints/pe1?"))
+			continue;
+		assert_null(json_object_get(json_object_get(q, "body"), "privateDnsZoneGroup"));
+		endpoint_puts++;
+	}
+	assert_int_equal(endpoint_puts, 1);
+	json_decref(reqs);
+
+	live = read_live(x, "PrivateEndpoint", id);
+	assert_string_equal(str_at(live, "privateDnsZoneGroup", "name"), "default");
+	json_decref(live);
+	char *coll = az_xasprintf("%s/resourceGroups/prov-rg-pe/providers/Microsoft.Network/"
+				  "privateEndpoints",
+				  x->sub);
+	json_t *all = list(x, "PrivateEndpoint", coll);
+	assert_int_equal(json_array_size(all), 1);
+	assert_string_equal(str_at(json_array_get(all, 0), "privateDnsZoneGroup", "name"),
+			    "default");
+	json_decref(all);
+
+	/* Renamed: the old group is deleted, the new one written. */
+	char *renamed = az_xasprintf("%.*s\"lake\"%s", (int)(strstr(body, "\"default\"") - body),
+				     body, strstr(body, "\"default\"") + strlen("\"default\""));
+	json_decref(put(x, "PrivateEndpoint", id, renamed));
+	char *old_group = az_xasprintf("arm%s/privateDnsZoneGroups/default", id);
+	char *new_group = az_xasprintf("arm%s/privateDnsZoneGroups/lake", id);
+	assert_int_equal(emu_control(the_emu, "GET", old_group, NULL, NULL), 404);
+	assert_int_equal(emu_control(the_emu, "GET", new_group, NULL, NULL), 200);
+	live = read_live(x, "PrivateEndpoint", id);
+	assert_string_equal(str_at(live, "privateDnsZoneGroup", "name"), "lake");
+	json_decref(live);
+
+	/* Without a group in the body, the endpoint's group stays. */
+	json_t *plain = json_loads(renamed, 0, NULL);
+	json_object_del(plain, "privateDnsZoneGroup");
+	char *plain_text = json_dumps(plain, JSON_COMPACT);
+	live = put(x, "PrivateEndpoint", id, plain_text);
+	assert_string_equal(str_at(live, "privateDnsZoneGroup", "name"), "lake");
+	json_decref(live);
+
+	remove_ok(x, "PrivateEndpoint", id);
+	assert_null(read_live(x, "PrivateEndpoint", id));
+	free(plain_text);
+	json_decref(plain);
+	free(old_group);
+	free(new_group);
+	free(renamed);
+	free(coll);
+	free(body);
+	free(zone);
+	free(id);
+}
+
 /* ---------------------------------------------------------------------
  * The session itself.
  */
@@ -742,6 +828,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(arm_put_waits_for_location_and_async_operations,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(arm_read_of_missing_is_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(arm_private_endpoint_with_its_zone_group, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(synapse_artifacts_put_get_list_delete, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(synapse_trigger_start_and_stop, setup, teardown),
