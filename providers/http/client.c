@@ -410,29 +410,61 @@ static bool must_pace(az_http_client *c, call *k)
 		}
 		return true;
 	}
-	/* Near empty: one per second; otherwise at the refill rate. */
-	long gap = c->remaining[cat] <= 1 ? 1000 : rate_interval_ms[cat];
-	c->next_ok[cat] = now + gap;
+	/* At the refill rate, near empty too: ARM adds a token every
+	 * interval, and a request sent before its token is answered 429 with
+	 * a Retry-After. One a second when near empty held a throttled apply
+	 * of 2,001 ARM writes to 1 write a second, where ARM allows 10. */
+	c->next_ok[cat] = now + rate_interval_ms[cat];
 	if (c->remaining[cat] > 0)
 		c->remaining[cat]--;
 	return false;
 }
 
+/* Takes `k` out of the pending queue; `prev` is what came before it
+ * when the caller last looked (NULL: the head), found again if a request
+ * was put in front since. */
+static void unlink_pending(az_http_client *c, call *prev, call *k)
+{
+	if (prev ? prev->next != k : c->pending_head != k)
+		for (prev = c->pending_head; prev && prev->next != k; prev = prev->next)
+			;
+	if (prev)
+		prev->next = k->next;
+	else
+		c->pending_head = k->next;
+	if (c->pending_tail == k)
+		c->pending_tail = prev;
+	k->next = NULL;
+}
+
 static void pump(az_http_client *c)
 {
-	while (c->pending_head) {
-		call *k = c->pending_head;
-		/* Requests without a bearer token (token endpoints, IMDS) go past
-		 * the bound: the calls holding every slot may be waiting for the
-		 * very token this request fetches. */
+	/* An ARM request waiting for its kind of ARM's budget (reads, writes,
+	 * deletes) holds back only the requests that spend the same budget:
+	 * data planes, Graph and ARM's other kinds go past it, in order. A
+	 * throttled apply's Synapse artifacts waited behind its ARM writes. */
+	bool paced[RATE_COUNT] = {false};
+	call *prev = NULL;
+	for (call *k = c->pending_head; k;) {
+		call *next = k->next;
+		/* Requests without a bearer token (token endpoints, IMDS) go
+		 * past the bound: the calls holding every slot may be waiting
+		 * for the very token this request fetches. */
 		bool tokenless = k->req->svc == AZ_SVC_NONE;
-		if (!tokenless && (c->active >= (size_t)c->o.max_in_flight || must_pace(c, k)))
+		if (!tokenless && c->active >= (size_t)c->o.max_in_flight)
 			break;
-		c->pending_head = k->next;
-		if (!c->pending_head)
-			c->pending_tail = NULL;
-		k->next = NULL;
+		if (!tokenless && k->req->svc == AZ_SVC_ARM) {
+			int cat = rate_category(k->req->method);
+			if (paced[cat] || must_pace(c, k)) {
+				paced[cat] = true;
+				prev = k;
+				k = next;
+				continue;
+			}
+		}
+		unlink_pending(c, prev, k);
 		dispatch(k);
+		k = next;
 	}
 }
 

@@ -91,13 +91,18 @@ static void on_list(void *ud, int err, json_t *values, az_diags *d)
 	az_diags_move(&r->diags, d);
 }
 
-static az_http_request *arm_get(const char *path)
+static az_http_request *arm_call(const char *method, const char *path)
 {
 	char *url = az_xasprintf("https://management.azure.com%s", path);
-	az_http_request *r = az_http_request_new("GET", url);
+	az_http_request *r = az_http_request_new(method, url);
 	free(url);
 	r->svc = AZ_SVC_ARM;
 	return r;
+}
+
+static az_http_request *arm_get(const char *path)
+{
+	return arm_call("GET", path);
 }
 
 /* Reads every page of `req` (taken), expecting the list to fail. */
@@ -466,6 +471,50 @@ static void low_rate_limit_budget_paces_requests(void **state)
 		assert_true(gap >= 40);
 	}
 	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r[i].err, 0);
+		result_clear(&r[i]);
+	}
+}
+
+/* An ARM write waiting for ARM's write budget holds back neither a data
+ * plane's request nor an ARM read: they spend no write budget. A throttled
+ * apply's Synapse artifacts waited behind its paced ARM writes. */
+static void paced_arm_writes_hold_back_only_arm_writes(void **state)
+{
+	env *e = *state;
+	fake_tp_script(e->fake, "PUT", "/w", 200, "x-ms-ratelimit-remaining-subscription-writes: 1",
+	               "{}", 0);
+	for (int i = 0; i < 3; i++)
+		fake_tp_script(e->fake, "PUT", "/w", 200, NULL, "{}", 0);
+	fake_tp_script(e->fake, "GET", "/pipelines", 200, NULL, "{}", 0);
+	fake_tp_script(e->fake, "GET", "/r", 200, NULL, "{}", 0);
+	result r[6] = {{0}};
+	az_http_submit(e->c, arm_call("PUT", "/w"), on_done, &r[0]);
+	az_http_run(e->c);
+	for (int i = 1; i < 4; i++)
+		az_http_submit(e->c, arm_call("PUT", "/w"), on_done, &r[i]);
+	az_http_request *dp = az_http_request_new("GET", "https://ws1.dev.azuresynapse.net/pipelines");
+	dp->svc = AZ_SVC_SYNAPSE;
+	az_http_submit(e->c, dp, on_done, &r[4]);
+	az_http_submit(e->c, arm_get("/r"), on_done, &r[5]);
+	az_http_run(e->c);
+	/* Sent: the first PUT; then one PUT per refill interval (100 ms), and
+	 * the data plane's GET and the ARM read without waiting for them. */
+	int64_t start = fake_tp_sent(e->fake, 1)->at_ms;
+	for (size_t i = 1; i < fake_tp_sent_count(e->fake); i++) {
+		const fake_sent *sent = fake_tp_sent(e->fake, i);
+		if (strcmp(sent->method, "GET") == 0 && sent->at_ms > start)
+			fail_msg("%s waited %lld ms behind paced ARM writes", sent->url,
+			         (long long)(sent->at_ms - start));
+	}
+	for (size_t i = 2; i < fake_tp_sent_count(e->fake); i++) {
+		const fake_sent *a = fake_tp_sent(e->fake, i - 1), *b = fake_tp_sent(e->fake, i);
+		if (strcmp(a->method, "PUT") == 0 && strcmp(b->method, "PUT") == 0 &&
+		    b->at_ms - a->at_ms > 100)
+			fail_msg("ARM writes paced %lld ms apart: ARM refills one each 100 ms",
+			         (long long)(b->at_ms - a->at_ms));
+	}
+	for (int i = 0; i < 6; i++) {
 		assert_int_equal(r[i].err, 0);
 		result_clear(&r[i]);
 	}
@@ -1148,6 +1197,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(paced_arm_writes_hold_back_only_arm_writes, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(paging_follows_empty_pages_with_next_link, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(paging_by_continuation_header, setup, teardown),
