@@ -9,7 +9,10 @@
  * (RS256 client assertion with the certificate's SHA-1 thumbprint in x5t,
  * verified with OpenSSL against the PEM registered through the control API)
  * or a federated token (HS256 JWT minted by /_emulator/federated-token,
- * matched against a registered issuer/subject pair). Error bodies follow
+ * matched against an issuer/subject pair registered through the control API
+ * or against a Graph application's federated identity credentials). A Graph
+ * application signs in only once it has a service principal, whose object
+ * id its tokens carry. Error bodies follow
  * AAD: {"error","error_description":"AADSTSnnn: ..."}.
  */
 #include "emu.h"
@@ -298,14 +301,40 @@ static bool rs256_ok(EVP_PKEY *key, const jwt_parts *j)
 	return ok;
 }
 
-/* Checks a client assertion; returns NULL when valid, else the AADSTS text. */
-static const char *check_assertion(emu_server *s, json_t *client, const char *client_id,
-				   const char *assertion, const char *endpoint, long long now_ms)
+/* Whether one of `records` ({issuer, subject, audience}) takes the assertion;
+ * *subject_found says an issuer and subject pair matched, whatever the
+ * audience. */
+static bool federated_match(json_t *records, const char *iss, const char *sub, const char *aud,
+			    bool *subject_found)
+{
+	json_t *fed;
+	size_t i;
+	json_array_foreach(records, i, fed) {
+		const char *fi = json_string_value(json_object_get(fed, "issuer"));
+		const char *fs = json_string_value(json_object_get(fed, "subject"));
+		const char *fa = json_string_value(json_object_get(fed, "audience"));
+		if (!fi || !fs || !iss || !sub || strcmp(fi, iss) || strcmp(fs, sub))
+			continue;
+		*subject_found = true;
+		/* A federated credential names its audience, by default
+		 * api://AzureADTokenExchange; the assertion must carry it. */
+		if (aud && !strcmp(aud, fa ? fa : "api://AzureADTokenExchange"))
+			return true;
+	}
+	return false;
+}
+
+/* Checks a client assertion; returns NULL when valid, else the AADSTS text
+ * (to free). *bad_request is set when Entra answers 400 rather than 401. */
+static char *check_assertion(emu_server *s, json_t *client, const char *client_id,
+			     const char *assertion, const char *endpoint, long long now_ms,
+			     bool *bad_request)
 {
 	jwt_parts j;
 	if (jwt_split(&j, assertion))
-		return "AADSTS50027: JWT token is invalid or malformed.";
+		return az_xstrdup("AADSTS50027: JWT token is invalid or malformed.");
 	const char *msg = NULL;
+	char *formatted = NULL;
 	const char *alg = json_string_value(json_object_get(j.header, "alg"));
 	const char *x5t = json_string_value(json_object_get(j.header, "x5t"));
 	const char *iss = json_string_value(json_object_get(j.payload, "iss"));
@@ -341,20 +370,21 @@ static const char *check_assertion(emu_server *s, json_t *client, const char *cl
 		msg = "AADSTS700027: Client assertion failed signature validation.";
 		goto done;
 	}
-	json_t *fed;
-	size_t i;
 	bool subject_found = false;
-	json_array_foreach(json_object_get(client, "federated"), i, fed) {
-		const char *fi = json_string_value(json_object_get(fed, "issuer"));
-		const char *fs = json_string_value(json_object_get(fed, "subject"));
-		const char *fa = json_string_value(json_object_get(fed, "audience"));
-		if (!fi || !fs || !iss || !sub || strcmp(fi, iss) || strcmp(fs, sub))
-			continue;
-		subject_found = true;
-		/* A federated credential names its audience, by default
-		 * api://AzureADTokenExchange; the assertion must carry it. */
-		if (aud && !strcmp(aud, fa ? fa : "api://AzureADTokenExchange"))
-			goto done;
+	json_t *graph_records = json_object_get(client, "graphFederated");
+	if (federated_match(json_object_get(client, "federated"), iss, sub, aud, &subject_found) ||
+	    federated_match(graph_records, iss, sub, aud, &subject_found))
+		goto done;
+	if (graph_records) {
+		/* A Graph application's refusal names what was presented, as
+		 * Entra's workload identity federation troubleshooting shows
+		 * it, with 400 invalid_request. */
+		formatted = az_xasprintf("AADSTS70021: No matching federated identity record "
+					 "found for presented assertion. Assertion Issuer: '%s'. "
+					 "Assertion Subject: '%s'. Assertion Audience: '%s'.",
+					 iss ? iss : "", sub ? sub : "", aud ? aud : "");
+		*bad_request = true;
+		goto done;
 	}
 	msg = subject_found ? "AADSTS700212: No matching federated identity record found for "
 			      "presented assertion audience."
@@ -362,7 +392,7 @@ static const char *check_assertion(emu_server *s, json_t *client, const char *cl
 			      "presented assertion subject.";
 done:
 	jwt_parts_free(&j);
-	return msg;
+	return formatted ? formatted : msg ? az_xstrdup(msg) : NULL;
 }
 
 void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r)
@@ -400,7 +430,19 @@ void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r)
 	}
 	pthread_mutex_lock(&s->lock);
 	json_t *client = json_deep_copy(json_object_get(emu_store_obj(s, "clients"), client_id));
+	int graph_app = emu_graph_sign_in(s, client_id, &client);
 	pthread_mutex_unlock(&s->lock);
+	if (graph_app < 0) {
+		/* An application without a service principal in the tenant
+		 * cannot sign in there. */
+		char *d = az_xasprintf("AADSTS7000229: The client application %s is missing "
+				       "service principal in the tenant %s.",
+				       client_id, tenant);
+		aad_error(s, q, r, 401, "invalid_client", d);
+		free(d);
+		json_decref(client);
+		goto done;
+	}
 	if (!client) {
 		char *d = az_xasprintf("AADSTS700016: Application with identifier '%s' was not "
 				       "found in the directory '%s'.",
@@ -417,33 +459,40 @@ void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r)
 		json_decref(client);
 		goto done;
 	}
-	const char *failure = NULL;
+	char *failure = NULL;
+	bool bad_request = false;
 	if (secret) {
 		char hash[65];
 		emu_sha256_hex(secret, hash);
 		json_t *h;
 		size_t i;
-		failure = "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
-			  "sent in the request is the client secret value, not the client secret "
-			  "ID.";
+		bool known = false;
 		json_array_foreach(json_object_get(client, "secrets"), i, h)
 			if (!strcmp(json_string_value(h), hash))
-				failure = NULL;
+				known = true;
+		if (!known)
+			failure = az_xstrdup("AADSTS7000215: Invalid client secret provided. "
+					     "Ensure the secret being sent in the request is the "
+					     "client secret value, not the client secret ID.");
 	} else if (assertion) {
 		const char *atype = emu_kvs_get(&form, "client_assertion_type");
 		endpoint = az_xasprintf("https://login.localhost:%d%s", s->cfg.port, q->path);
 		if (!atype ||
 		    strcmp(atype, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
-			failure = "AADSTS700023: Invalid client assertion type.";
+			failure = az_xstrdup("AADSTS700023: Invalid client assertion type.");
 		else
 			failure = check_assertion(s, client, client_id, assertion, endpoint,
-						  q->now_ms);
+						  q->now_ms, &bad_request);
 	} else {
-		failure = "AADSTS7000218: The request body must contain the following parameter: "
-			  "'client_assertion' or 'client_secret'.";
+		failure = az_xstrdup("AADSTS7000218: The request body must contain the following "
+				     "parameter: 'client_assertion' or 'client_secret'.");
 	}
 	if (failure) {
-		aad_error(s, q, r, 401, "invalid_client", failure);
+		if (bad_request)
+			aad_error(s, q, r, 400, "invalid_request", failure);
+		else
+			aad_error(s, q, r, 401, "invalid_client", failure);
+		free(failure);
 		json_decref(client);
 		goto done;
 	}

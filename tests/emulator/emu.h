@@ -272,6 +272,12 @@ int emu_synapse_set_connection(emu_server *s, const char *ws, const char *name,
 
 /* graph.c */
 void emu_graph_handle(emu_server *s, const emu_req *q, emu_resp *r);
+/* How the token endpoint sees the Graph application `app_id` (lock held):
+ * 0 when there is none (*client untouched), -1 when it has no service
+ * principal in the tenant, 1 when *client (created when NULL) now carries
+ * the service principal's object id as "oid" and the application's
+ * federated identity credentials as "graphFederated". */
+int emu_graph_sign_in(emu_server *s, const char *app_id, json_t **client);
 
 /* control.c */
 void emu_control_handle(emu_server *s, const emu_req *q, emu_resp *r);

@@ -14,7 +14,10 @@
  * PATCH and DELETE 204, and the upsert at (name='n') with `Prefer:
  * create-if-missing`. Graph's rules hold: the name is unique in the
  * application and cannot change, so are issuer and subject together, one
- * audience, at most 20 credentials per application.
+ * audience, at most 20 credentials per application. The token endpoint
+ * takes a federated token as the application's client assertion when its
+ * issuer, subject and audience match one of them and the application has a
+ * service principal, whose object id the access token then carries.
  */
 #include "emu.h"
 
@@ -248,6 +251,33 @@ static json_t *credentials_of(emu_server *s, json_t *app)
 		json_object_set_new(all, app_id, mine);
 	}
 	return mine;
+}
+
+int emu_graph_sign_in(emu_server *s, const char *app_id, json_t **client)
+{
+	json_t *app = find_by(emu_store_obj(s, "graphApplications"), "appId", app_id);
+	if (!app)
+		return 0;
+	json_t *sp = find_by(emu_store_obj(s, "graphServicePrincipals"), "appId", app_id);
+	if (!sp)
+		return -1;
+	if (!*client)
+		*client = json_pack("{s:s,s:[],s:{},s:[]}", "tenant", s->tenant_id, "secrets",
+				    "certs", "federated");
+	json_object_set(*client, "oid", json_object_get(sp, "id"));
+	json_t *records = json_array();
+	const char *k;
+	json_t *cred;
+	json_t *creds = json_object_get(emu_store_obj(s, "graphFederatedCredentials"),
+					json_string_value(json_object_get(app, "id")));
+	json_object_foreach(creds, k, cred)
+		json_array_append_new(records,
+				      json_pack("{s:O?,s:O?,s:O?}", "issuer",
+						json_object_get(cred, "issuer"), "subject",
+						json_object_get(cred, "subject"), "audience",
+						json_array_get(json_object_get(cred, "audiences"), 0)));
+	json_object_set_new(*client, "graphFederated", records);
+	return 1;
 }
 
 static json_t *credential_view(json_t *app, json_t *cred)

@@ -3,7 +3,9 @@
  * client secrets (and the AADSTS7000215 shape of a wrong one), certificate
  * client assertions (a key and certificate made here with OpenSSL, an RS256
  * JWT with x5t signed here, and each way such an assertion fails),
- * federated tokens minted through the control API, the IMDS and App
+ * federated tokens minted through the control API and matched against
+ * identities it registered or against a Graph application's federated
+ * identity credentials (AADSTS70021, AADSTS7000229), the IMDS and App
  * Service shapes of managed identity, and token expiry (--token-lifetime)
  * answered by ARM with 401. azure-notes.md, "Getting a token without an SDK".
  */
@@ -304,10 +306,12 @@ static void test_certificate_assertion(void **state)
 	EVP_PKEY_free(other);
 }
 
-static char *federated_token(const char *subject, int lifetime, const char *audience)
+#define GITHUB_ISSUER "https://token.actions.githubusercontent.com"
+
+static char *federated_token_from(const char *issuer, const char *subject, int lifetime,
+				  const char *audience)
 {
-	json_t *req = json_pack("{s:s,s:s,s:i,s:s?}", "issuer",
-				"https://token.actions.githubusercontent.com", "subject", subject,
+	json_t *req = json_pack("{s:s,s:s,s:i,s:s?}", "issuer", issuer, "subject", subject,
 				"lifetime", lifetime, "audience", audience);
 	char *text = json_dumps(req, 0);
 	json_t *out = NULL;
@@ -317,6 +321,11 @@ static char *federated_token(const char *subject, int lifetime, const char *audi
 	free(text);
 	json_decref(req);
 	return token;
+}
+
+static char *federated_token(const char *subject, int lifetime, const char *audience)
+{
+	return federated_token_from(GITHUB_ISSUER, subject, lifetime, audience);
 }
 
 static void test_federated_assertion(void **state)
@@ -457,12 +466,104 @@ static void test_token_lifetime_expiry(void **state)
 	assert_int_equal(emu_stop(short_lived), 0);
 }
 
+/* ---- a Graph application's federated identity credentials ---------------- */
+
+static void graph_call(emu_response *r, const char *method, const char *path, const char *body)
+{
+	char *token = emu_token(E, TK_GRAPH_SCOPE);
+	char *url = tk_url(E, "graph.localhost", "/v1.0%s", path);
+	tk_send(E, r, method, url, token, NULL, body);
+	free(url);
+	free(token);
+}
+
+/* A federated token presented for `app_id` is refused with AADSTS70021,
+ * naming what it presented. */
+static void assert_no_matching_record(const char *app_id, const char *issuer,
+				      const char *subject, const char *audience)
+{
+	emu_response r;
+	char *t = federated_token_from(issuer, subject, 600, audience);
+	token_with_assertion(&r, app_id, t);
+	assert_aad(&r, 400, "invalid_request", "AADSTS70021");
+	char *named = az_xasprintf("Assertion Issuer: '%s'. Assertion Subject: '%s'. "
+				   "Assertion Audience: '%s'.",
+				   issuer, subject, audience ? audience : "api://AzureADTokenExchange");
+	assert_non_null(strstr(tk_str(r.json, "error_description"), named));
+	free(named);
+	emu_response_free(&r);
+	free(t);
+}
+
+static void test_graph_application_federated_sign_in(void **state)
+{
+	(void)state;
+	const char *subject = "repo:org/platform:environment:dev";
+	emu_response r;
+	graph_call(&r, "POST", "/applications", "{\"displayName\":\"platform-ci\"}");
+	assert_int_equal(r.status, 201);
+	char *app = az_xstrdup(tk_str(r.json, "id"));
+	char *app_id = az_xstrdup(tk_str(r.json, "appId"));
+	emu_response_free(&r);
+	char *cred = az_xasprintf("/applications/%s/federatedIdentityCredentials/github-dev", app);
+	char *coll = az_xasprintf("/applications/%s/federatedIdentityCredentials", app);
+	char *body = az_xasprintf("{\"name\":\"github-dev\",\"issuer\":\"%s\",\"subject\":"
+				  "\"%s\",\"audiences\":[\"api://AzureADTokenExchange\"]}",
+				  GITHUB_ISSUER, subject);
+	graph_call(&r, "POST", coll, body);
+	assert_int_equal(r.status, 201);
+	emu_response_free(&r);
+
+	/* No service principal in the tenant yet: no sign-in there. */
+	char *t = federated_token(subject, 600, NULL);
+	token_with_assertion(&r, app_id, t);
+	assert_aad(&r, 401, "invalid_client", "AADSTS7000229");
+	emu_response_free(&r);
+
+	char *sp_body = az_xasprintf("{\"appId\":\"%s\"}", app_id);
+	graph_call(&r, "POST", "/servicePrincipals", sp_body);
+	assert_int_equal(r.status, 201);
+	char *sp = az_xstrdup(tk_str(r.json, "id"));
+	emu_response_free(&r);
+
+	/* The matching token signs in as the service principal. */
+	token_with_assertion(&r, app_id, t);
+	assert_int_equal(r.status, 200);
+	json_t *claims = jwt_payload(tk_str(r.json, "access_token"));
+	assert_string_equal(tk_str(claims, "oid"), sp);
+	assert_string_equal(tk_str(claims, "appid"), app_id);
+	json_decref(claims);
+	assert_arm_accepts(tk_str(r.json, "access_token"), 200);
+	emu_response_free(&r);
+
+	assert_no_matching_record(app_id, GITHUB_ISSUER, "repo:org/platform:environment:prod",
+				  NULL);
+	assert_no_matching_record(app_id, "https://vstoken.dev.azure.com/org", subject, NULL);
+	assert_no_matching_record(app_id, GITHUB_ISSUER, subject, "api://SomethingElse");
+
+	/* Once the credential is deleted the same token is refused. */
+	graph_call(&r, "DELETE", cred, NULL);
+	assert_int_equal(r.status, 204);
+	emu_response_free(&r);
+	assert_no_matching_record(app_id, GITHUB_ISSUER, subject, NULL);
+
+	free(t);
+	free(sp_body);
+	free(sp);
+	free(body);
+	free(coll);
+	free(cred);
+	free(app_id);
+	free(app);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_client_secret),
 		cmocka_unit_test(test_certificate_assertion),
 		cmocka_unit_test(test_federated_assertion),
+		cmocka_unit_test(test_graph_application_federated_sign_in),
 		cmocka_unit_test(test_managed_identity_imds_shape),
 		cmocka_unit_test(test_token_lifetime_expiry),
 	};
