@@ -59,6 +59,7 @@ typedef struct cache_entry {
 	bool transient; /* the last attempt got no answer, 429 or 5xx */
 	char *reason;   /* what the last attempt said, without the kind */
 	int failed;     /* the fetch failed: every later request fails so (this run) */
+	bool deferred;  /* waits for another audience's first sign-in */
 	waiter *waiters;
 	struct cache_entry *next;
 } cache_entry;
@@ -227,6 +228,8 @@ static void copy_diags(az_diags *dst, const az_diags *src)
 /* A failure is said once: the first request that waited for the token gets
  * the diagnostics, the others fail quietly (a plan's refresh has a dozen
  * lists waiting on the first token, and each would repeat it). */
+static void resume_deferred(az_credential *cr);
+
 static void deliver(az_credential *cr, cache_entry *e, int err, az_diags *d)
 {
 	waiter *w = e->waiters;
@@ -244,10 +247,42 @@ static void deliver(az_credential *cr, cache_entry *e, int err, az_diags *d)
 		free(w);
 		w = next;
 	}
-	(void)cr;
+	resume_deferred(cr);
 }
 
 static void fetch_next(az_credential *cr, cache_entry *e);
+
+/* Whether another audience's sign-in is under way. Until the credential
+ * has given one token, audiences sign in one at a time: a plan asks for
+ * Resource Manager and Graph tokens together, and a refused credential
+ * must be asked once and said once, not once per audience. */
+static bool sign_in_under_way(az_credential *cr, cache_entry *e)
+{
+	for (cache_entry *o = cr->cache; o; o = o->next)
+		if (o != e && o->fetching && !o->deferred)
+			return true;
+	return false;
+}
+
+/* The first sign-in has its outcome: the audiences that waited for it ask
+ * for their own tokens now, or, when the credential was refused for every
+ * scope, fail as quietly as any later request would. */
+static void resume_deferred(az_credential *cr)
+{
+	for (cache_entry *o = cr->cache; o; o = o->next) {
+		if (!o->deferred)
+			continue;
+		o->deferred = false;
+		if (cr->failed) {
+			az_diags none = AZ_DIAGS_INIT;
+			deliver(cr, o, cr->failed, &none);
+		} else {
+			fetch_next(cr, o);
+			if (cr->chosen < 0)
+				return;
+		}
+	}
+}
 
 static void got_token(az_credential *cr, cache_entry *e, int kind, char *token, int64_t exp_ms)
 {
@@ -783,6 +818,10 @@ static void get_token(void *impl, az_http_client *c, const char *scope, const ch
 		return;
 	e->fetching = true;
 	e->next_kind = 0;
+	if (cr->chosen < 0 && sign_in_under_way(cr, e)) {
+		e->deferred = true;
+		return;
+	}
 	fetch_next(cr, e);
 }
 
