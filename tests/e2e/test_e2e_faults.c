@@ -303,7 +303,7 @@ static void converge(world *w)
 	expect(&r, 0, strstr(r.out, "No changes") ? "No changes" : "Apply complete");
 	run_result_free(&r);
 	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL);
-	expect(&r, 0, "No changes. Azure matches the manifests (18 resources, environment dev).");
+	expect(&r, 0, "No changes. Azure matches the manifests (23 resources, environment dev).");
 	run_result_free(&r);
 	check_store(w);
 }
@@ -311,7 +311,7 @@ static void converge(world *w)
 static void apply_all(world *w)
 {
 	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
-	expect(&r, 0, "Apply complete: 18 done, 0 failed, 0 skipped.");
+	expect(&r, 0, "Apply complete: 23 done, 0 failed, 0 skipped.");
 	run_result_free(&r);
 }
 
