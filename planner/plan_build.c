@@ -610,6 +610,18 @@ static void plan_workspace_prune(az_instance *inst, az_plan *plan, az_diags *d)
 	json_decref(owned);
 }
 
+/* Whether the plan deletes the Synapse role assignment `assignment_id` of
+ * the workspace `ws_id`: Synapse RBAC lists an assignment by its bare id,
+ * the plan names it under its workspace. */
+static bool plan_deletes_assignment(const az_plan *plan, const char *ws_id,
+				    const char *assignment_id)
+{
+	char *id = az_xasprintf("%s/roleAssignments/%s", ws_id, assignment_id);
+	bool deletes = plan_deletes(plan, id);
+	free(id);
+	return deletes;
+}
+
 /* Synapse artifacts the refresh listed under a workspace that the plan
  * neither deletes nor owns: deleting the workspace would take them along. */
 static char *unmanaged_in_workspace(az_instance *inst, const az_plan *plan, const char *ws_id)
@@ -626,7 +638,9 @@ static char *unmanaged_in_workspace(az_instance *inst, const az_plan *plan, cons
 		json_array_foreach(items, i, item) {
 			const char *id = json_string_value(json_object_get(item, "id"));
 			const char *name = json_string_value(json_object_get(item, "name"));
-			if (!k || (id && plan_deletes(plan, id)))
+			if (!k || (id && plan_deletes(plan, id)) ||
+			    (id && k->provider == AZ_PROVIDER_SYNAPSE_RBAC &&
+			     plan_deletes_assignment(plan, ws_id, id)))
 				continue;
 			az_marker_info m;
 			az_marker_read(&m, k, item);
