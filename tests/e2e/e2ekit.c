@@ -64,6 +64,19 @@ int e2e_teardown(e2e_world *w)
 	return status == 0 ? 0 : -1;
 }
 
+void e2e_drop_ci_synapse_role(e2e_world *w)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/32-ci-identity.yaml", w->stack);
+	char *text = e2e_slurp(path);
+	char *role = strstr(text, "---\n# yaml-language-server: "
+				  "$schema=../../schemas/SynapseRoleAssignment");
+	assert_non_null(role);
+	*role = '\0';
+	e2e_write(path, text);
+	free(text);
+}
+
 run_result e2e_run(e2e_world *w, const char *const *argv)
 {
 	run_result r;

@@ -46,6 +46,11 @@ int e2e_teardown(e2e_world *w);
  * come from ("": the connection's own), as a run from another machine. */
 void e2e_runner_address(e2e_world *w, const char *ip);
 
+/* Removes CI's Synapse role (SynapseRoleAssignment/ci-synapse-contributor,
+ * the last document of 32-ci-identity.yaml) from the copy of
+ * examples/synapse-ml. */
+void e2e_drop_ci_synapse_role(e2e_world *w);
+
 /* Runs azapply with argv (NULL-terminated, without argv[0]) and waits. */
 run_result e2e_run(e2e_world *w, const char *const *argv);
 #define E2E_RUN(w, ...) e2e_run((w), (const char *const[]){__VA_ARGS__, NULL})

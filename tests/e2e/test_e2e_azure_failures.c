@@ -254,17 +254,9 @@ static void refused_prune_lists_prune_nothing(void **state)
 		snprintf(path, sizeof(path), "%s/%s", w->stack, artifacts[i]);
 		assert_int_equal(remove(path), 0);
 	}
-	/* Nor CI's Synapse role (the last document of its file): the stack
-	 * now declares nothing in the workspace's data plane. */
-	char ci[400];
-	snprintf(ci, sizeof(ci), "%s/32-ci-identity.yaml", w->stack);
-	char *text = e2e_slurp(ci);
-	char *synapse_role = strstr(text, "---\n# yaml-language-server: "
-					  "$schema=../../schemas/SynapseRoleAssignment");
-	assert_non_null(synapse_role);
-	*synapse_role = '\0';
-	e2e_write(ci, text);
-	free(text);
+	/* Nor CI's Synapse role: the stack now declares nothing in the
+	 * workspace's data plane. */
+	e2e_drop_ci_synapse_role(w);
 	control(w, "PUT", "settings", "{\"synapseFirewall\":true,\"clientIp\":\"198.51.100.7\"}");
 
 	e2e_clear_log(w);

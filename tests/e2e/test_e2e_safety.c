@@ -219,7 +219,7 @@ static void destroy_follows_every_edge(void **state)
 	assert_true(delete_at(log, "/bigDataPools/sparkml") <
 	            delete_at(log, "/workspaces/synw-mlplatform-dev"));
 	assert_true(delete_at(log, "/linkedservices/AzureMLService") <
-	            delete_at(log, "/roleAssignments/"));
+	            delete_at(log, "mlw-mlplatform-dev/providers/Microsoft.Authorization/roleAssignments/"));
 	assert_true(delete_at(log, "/storageAccounts/stmlplatformdev") <
 	            delete_at(log, "/resourceGroups/rg-mlplatform-dev"));
 	json_decref(log);

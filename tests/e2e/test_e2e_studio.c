@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -383,7 +384,7 @@ static size_t stored_artifacts(e2e_world *w, const char *ws, const char *only)
 	json_t *items;
 	json_object_foreach(cols, coll, items)
 	{
-		if ((only && strcmp(coll, only)) || !strncmp(coll, "roleAssignments", 15))
+		if ((only && strcmp(coll, only)) || !strncasecmp(coll, "roleAssignments", 15))
 			continue; /* Synapse RBAC (CI's role) is no artifact */
 		const char *name;
 		json_t *a;
