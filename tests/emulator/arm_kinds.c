@@ -29,6 +29,8 @@ const emu_role emu_builtin_roles[] = {
 	 "View all resources, but does not allow you to make any changes."},
 	{"Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
 	 "Read, write, and delete Azure Storage containers and blobs."},
+	{"Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+	 "Read and list Azure Storage containers and blobs."},
 	{"Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6",
 	 "Read secret contents. Only works for key vaults that use the 'Azure role-based access "
 	 "control' permission model."},
