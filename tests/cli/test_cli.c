@@ -156,7 +156,7 @@ static void examples_validate_for_every_environment(void **state)
 		if (r.exit_code != 0)
 			fprintf(stderr, "%s", r.err);
 		assert_int_equal(r.exit_code, 0);
-		assert_non_null(strstr(r.out, "Valid: 23 resources"));
+		assert_non_null(strstr(r.out, "Valid: 27 resources"));
 		run_result_free(&r);
 		/* Two teams, each one instance of components/team-platform. */
 		r = azapply(AZAPPLY_SOURCE_DIR, NULL, "validate", "examples/multi-team", "--env",
@@ -181,7 +181,7 @@ static void validate_needs_no_environment_and_no_secret(void **state)
 	if (r.exit_code != 0)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.exit_code, 0);
-	assert_non_null(strstr(r.out, "Valid: 23 resources"));
+	assert_non_null(strstr(r.out, "Valid: 27 resources"));
 	assert_non_null(strstr(r.out, "environments dev, prod"));
 	assert_null(strstr(r.err, "warning"));
 	run_result_free(&r);
@@ -192,7 +192,7 @@ static void validate_needs_no_environment_and_no_secret(void **state)
 	if (r.exit_code != 0)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.exit_code, 0);
-	assert_non_null(strstr(r.out, "Valid: 23 resources"));
+	assert_non_null(strstr(r.out, "Valid: 27 resources"));
 	run_result_free(&r);
 }
 
@@ -302,7 +302,7 @@ static void pr_workflow_validate_step_runs_as_written(void **state)
 	if (r.exit_code != 0)
 		fprintf(stderr, "%s", r.err);
 	assert_int_equal(r.exit_code, 0);
-	assert_non_null(strstr(r.out, "Valid: 23 resources"));
+	assert_non_null(strstr(r.out, "Valid: 27 resources"));
 	run_result_free(&r);
 	test_remove_tree(repo);
 	free(repo);

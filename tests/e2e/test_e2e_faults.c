@@ -39,13 +39,13 @@
 	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-mlplatform-dev/" \
 	"providers/Microsoft.Synapse/workspaces/synw-mlplatform-dev"
 
-/* The example platform: 13 ARM resources (one of them the role
- * assignment) and 5 Synapse artifacts. */
+/* The example platform: 18 ARM resources (three of them role
+ * assignments) and 5 Synapse artifacts. */
 /* The Synapse workspace's role on the ML workspace, among the stack's
  * role assignments. */
 #define ML_ROLE "mlw-mlplatform-dev/providers/Microsoft.Authorization/roleAssignments/"
 
-enum { ARM_RESOURCES = 14, ARTIFACTS = 5, RESOURCES = ARM_RESOURCES + ARTIFACTS };
+enum { ARM_RESOURCES = 18, ARTIFACTS = 5, RESOURCES = ARM_RESOURCES + ARTIFACTS };
 
 typedef struct world {
 	emu *e;
@@ -291,7 +291,7 @@ static void check_store(world *w)
 				artifacts += !strstr(name, "-workspacedefault");
 		}
 	}
-	if (json_object_size(arm) != ARM_RESOURCES + locks || locks > 1 || roles != 2 ||
+	if (json_object_size(arm) != ARM_RESOURCES + locks || locks > 1 || roles != 3 ||
 	    artifacts != ARTIFACTS) {
 		char *text = json_dumps(arm, JSON_INDENT(1));
 		fail_msg("store: %zu ARM resources (%zu role assignments), %zu artifacts:\n%s",
@@ -311,7 +311,7 @@ static void converge(world *w)
 	expect(&r, 0, strstr(r.out, "No changes") ? "No changes" : "Apply complete");
 	run_result_free(&r);
 	r = azapply(w, "plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL);
-	expect(&r, 0, "No changes. Azure matches the manifests (23 resources, environment dev).");
+	expect(&r, 0, "No changes. Azure matches the manifests (27 resources, environment dev).");
 	run_result_free(&r);
 	check_store(w);
 }
@@ -319,7 +319,7 @@ static void converge(world *w)
 static void apply_all(world *w)
 {
 	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
-	expect(&r, 0, "Apply complete: 23 done, 0 failed, 0 skipped.");
+	expect(&r, 0, "Apply complete: 28 done, 0 failed, 0 skipped.");
 	run_result_free(&r);
 }
 
@@ -426,7 +426,7 @@ static void failed_operation_skips_dependents(void **state)
 		     "\"lroResult\":\"Failed\",\"lroError\":{\"code\":\"InternalServerError\","
 		     "\"message\":\"The workspace could not be provisioned.\"},\"times\":1}");
 	run_result r = azapply(w, "apply", w->stack, "--env", "dev", "--auto-approve", NULL);
-	expect(&r, 1, "Apply incomplete: 10 done, 1 failed, 12 skipped.");
+	expect(&r, 1, "Apply incomplete: 15 done, 1 failed, 12 skipped.");
 	assert_non_null(strstr(r.out, "SynapseWorkspace/synapse: failed"));
 	assert_non_null(strstr(r.out, "MlWorkspace/ml: created"));
 	assert_non_null(strstr(r.out, "SparkPool/spark: skipped (SynapseWorkspace/synapse failed)"));

@@ -97,15 +97,15 @@ static void environments_are_separate_instances(void **state)
 	allow_destroy(w->stack);
 	e2e_run_expect(
 	    w, (const char *const[]){"apply", w->stack, "--env", "dev", "--auto-approve", NULL}, 0,
-	    "Apply complete: 23 done, 0 failed, 0 skipped.");
+	    "Apply complete: 28 done, 0 failed, 0 skipped.");
 	e2e_runner_address(w, E2E_PROD_RUNNER);
 	run_result r = E2E_RUN(w, "plan", w->stack, "--env", "prod", "--detailed-exitcode");
-	e2e_expect(&r, 2, "Plan: 23 to add, 0 to change, 0 to replace, 0 to destroy.");
+	e2e_expect(&r, 2, "Plan: 27 to add, 0 to change, 0 to replace, 0 to destroy.");
 	assert_null(strstr(r.out, "will be deleted"));
 	run_result_free(&r);
 	e2e_run_expect(
 	    w, (const char *const[]){"apply", w->stack, "--env", "prod", "--auto-approve", NULL}, 0,
-	    "Apply complete: 23 done, 0 failed, 0 skipped.");
+	    "Apply complete: 28 done, 0 failed, 0 skipped.");
 	e2e_runner_address(w, "");
 	e2e_run_expect(
 	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
@@ -118,19 +118,19 @@ static void environments_are_separate_instances(void **state)
 
 	/* plan --destroy previews prod's destroy, and only prod's. */
 	r = E2E_RUN(w, "plan", w->stack, "--env", "prod", "--destroy", "--detailed-exitcode");
-	e2e_expect(&r, 2, "Plan: 0 to add, 0 to change, 0 to replace, 23 to destroy.");
+	e2e_expect(&r, 2, "Plan: 0 to add, 0 to change, 0 to replace, 27 to destroy.");
 	assert_null(strstr(r.out, "-dev"));
 	run_result_free(&r);
 	e2e_run_expect(
 	    w, (const char *const[]){"destroy", w->stack, "--env", "prod", "--auto-approve", NULL},
-	    0, "Destroy complete: 23 done, 0 failed, 0 skipped.");
+	    0, "Destroy complete: 27 done, 0 failed, 0 skipped.");
 	assert_int_equal(arm_count_under(w, "/subscriptions/00000000-0000-0000-0000-000000000000/"
 	                                    "resourcegroups/rg-mlplatform-prod"),
 	                 0);
 	e2e_runner_address(w, "");
 	e2e_run_expect(
 	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
-	    0, "No changes. Azure matches the manifests (23 resources, environment dev).");
+	    0, "No changes. Azure matches the manifests (27 resources, environment dev).");
 }
 
 /* A copy of the folder, renamed but with the same stack and environment:
@@ -204,7 +204,7 @@ static void destroy_follows_every_edge(void **state)
 	e2e_clear_log(w);
 	e2e_run_expect(
 	    w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
-	    0, "Destroy complete: 23 done, 0 failed, 0 skipped.");
+	    0, "Destroy complete: 27 done, 0 failed, 0 skipped.");
 	json_t *log = e2e_log(w);
 	assert_true(delete_at(log, "/workspaces/mlw-mlplatform-dev") <
 	            delete_at(log, "/vaults/kv-mlplatform-dev"));
@@ -271,7 +271,7 @@ static void destroy_survives_a_reference_cycle(void **state)
 	json_decref(kv);
 	e2e_run_expect(
 	    w, (const char *const[]){"destroy", w->stack, "--env", "dev", "--auto-approve", NULL},
-	    0, "Destroy complete: 23 done, 0 failed, 0 skipped.");
+	    0, "Destroy complete: 27 done, 0 failed, 0 skipped.");
 }
 
 /* ---------------------------------------------------------------------
@@ -623,7 +623,7 @@ static void legacy_markers_are_migrated(void **state)
 	    w, (const char *const[]){"plan", w->stack, "--env", "dev", "--detailed-exitcode", NULL},
 	    0, "No changes");
 	r = E2E_RUN(w, "plan", w->stack, "--env", "prod");
-	e2e_expect(&r, 0, "Plan: 23 to add");
+	e2e_expect(&r, 0, "Plan: 27 to add");
 	assert_null(strstr(r.err, "without an environment"));
 	run_result_free(&r);
 	pool = e2e_arm_get(w, POOL_DEV);

@@ -325,7 +325,7 @@ static void validate_names_the_revision(void **state)
 	expect_run(w, w->work, argv, 1, "broken:infra/21-spark-pool.yaml:7:14: error:");
 	const char *ok[] = {"validate", "infra", "--git-ref", "feature", "--repo", w->bare,
 			    "--env", "dev", NULL};
-	expect_run(w, NULL, ok, 0, "Valid: 22 resources");
+	expect_run(w, NULL, ok, 0, "Valid: 26 resources");
 	const char *missing[] = {"validate", "nowhere", "--git-ref", "main", "--env", "dev", NULL};
 	expect_run(w, w->work, missing, 1, "'nowhere' is not a folder in main");
 	const char *no_repo[] = {"validate", "--repo", w->bare, NULL};
@@ -343,7 +343,7 @@ static void provenance_and_git_ref(void **state)
 
 	const char *apply[] = {"apply", "infra", "--env", "dev", "--auto-approve", NULL};
 	run_result r = azapply_in(w, w->work, apply);
-	expect(&r, 0, "Apply complete: 23 done, 0 failed, 0 skipped.");
+	expect(&r, 0, "Apply complete: 28 done, 0 failed, 0 skipped.");
 	assert_null(strstr(r.err, "uncommitted"));
 	run_result_free(&r);
 	char *c = pool_commit(w);
