@@ -157,3 +157,17 @@ char *az_identity_collection_under(const az_kind *kind, const char *parent_id)
 	const char *values[] = {parent_id};
 	return fill_template(kind->list_path, keys, values, 1);
 }
+
+char *az_identity_workspace_of(const char *id)
+{
+	static const char segment[] = "/providers/microsoft.synapse/workspaces/";
+	char *lower = az_lowercase(id);
+	char *at = strstr(lower, segment);
+	char *end = at ? strchr(at + sizeof(segment) - 1, '/') : NULL;
+	if (!end) {
+		free(lower);
+		return NULL;
+	}
+	*end = '\0';
+	return lower;
+}

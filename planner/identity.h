@@ -20,5 +20,8 @@ void az_identity_compute(az_instance *inst, size_t i, az_diags *d);
 /* The collection of `kind` under the resource `parent_id` (the Spark pools
  * of a workspace, the containers of an account). */
 char *az_identity_collection_under(const az_kind *kind, const char *parent_id);
+/* The workspace part of a Synapse resource's id (".../workspaces/NAME"),
+ * lower case; NULL when the id names no workspace. */
+char *az_identity_workspace_of(const char *id);
 
 #endif

@@ -531,21 +531,6 @@ static void plan_orphans(az_instance *inst, az_plan *plan, az_diags *d)
 	}
 }
 
-/* The workspace part of a Synapse artifact's id (".../workspaces/NAME"),
- * lower case; NULL when the id names no workspace. */
-static char *workspace_of(const char *id)
-{
-	char *lower = az_lowercase(id);
-	char *at = strstr(lower, "/providers/microsoft.synapse/workspaces/");
-	char *end = at ? strchr(at + strlen("/providers/microsoft.synapse/workspaces/"), '/') : NULL;
-	if (!end) {
-		free(lower);
-		return NULL;
-	}
-	*end = '\0';
-	return lower;
-}
-
 /* prune: all-in-workspace, a SynapseArtifacts manifest's word that its
  * workspace is this stack's alone: every artifact there of a kind Studio's
  * folder holds that no manifest declares and no stack marked is deleted
@@ -556,7 +541,9 @@ static void plan_workspace_prune(az_instance *inst, az_plan *plan, az_diags *d)
 	json_t *owned = json_object(); /* workspace id (lower case) -> SynapseArtifacts address */
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_manifest *m = inst->nodes[i].res->manifest;
-		char *ws = m->prune_workspace && inst->nodes[i].id ? workspace_of(inst->nodes[i].id) : NULL;
+		char *ws = m->prune_workspace && inst->nodes[i].id
+				   ? az_identity_workspace_of(inst->nodes[i].id)
+				   : NULL;
 		if (ws)
 			json_object_set_new(owned, ws, json_string(m->studio));
 		free(ws);
@@ -576,7 +563,9 @@ static void plan_workspace_prune(az_instance *inst, az_plan *plan, az_diags *d)
 		 * pools in a managed virtual network: reserved, and Azure's. */
 		built_in = built_in || json_is_true(json_object_get(json_object_get(live, "properties"),
 								     "isReserved"));
-		char *ws = k && !built_in && az_studio_kind_folder(k->name) ? workspace_of(id) : NULL;
+		char *ws = k && !built_in && az_studio_kind_folder(k->name)
+				   ? az_identity_workspace_of(id)
+				   : NULL;
 		const char *studio = ws ? json_string_value(json_object_get(owned, ws)) : NULL;
 		free(ws);
 		if (!studio || plan_deletes(plan, id))

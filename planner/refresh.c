@@ -553,19 +553,14 @@ static void find_prune_only(az_instance *inst, const az_refresh_options *o)
 	 * declared resource, found in one pass: asking each workspace of
 	 * every resource cost 500 x 50,001 comparisons in a large stack. */
 	json_t *declaring = json_object();
-	static const char segment[] = "/providers/microsoft.synapse/workspaces/";
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_node *a = &inst->nodes[i];
 		if (!a->res->kind || !synapse_side(a->res->kind) || !a->id)
 			continue;
-		char *id = az_lowercase(a->id);
-		char *at = strstr(id, segment);
-		char *end = at ? strchr(at + sizeof(segment) - 1, '/') : NULL;
-		if (end) {
-			*end = '\0';
-			json_object_set_new(declaring, id, json_true());
-		}
-		free(id);
+		char *ws = az_identity_workspace_of(a->id);
+		if (ws)
+			json_object_set_new(declaring, ws, json_true());
+		free(ws);
 	}
 	for (size_t w = 0; w < inst->len; w++) {
 		const az_node *ws = &inst->nodes[w];
