@@ -437,8 +437,12 @@ static void unlink_pending(az_http_client *c, call *prev, call *k)
 	k->next = NULL;
 }
 
-static void pump(az_http_client *c)
+/* Dispatches what the bounds allow; returns how many calls it started. A
+ * call dispatched here may queue a token request in front of the queue,
+ * behind this pass: the caller pumps again until a pass starts nothing. */
+static size_t pump(az_http_client *c)
 {
+	size_t started = 0;
 	/* An ARM request waiting for its kind of ARM's budget (reads, writes,
 	 * deletes) holds back only the requests that spend the same budget:
 	 * data planes, Graph and ARM's other kinds go past it, in order. A
@@ -464,8 +468,10 @@ static void pump(az_http_client *c)
 		}
 		unlink_pending(c, prev, k);
 		dispatch(k);
+		started++;
 		k = next;
 	}
+	return started;
 }
 
 static void refuse_timer(void *ud)
@@ -612,7 +618,11 @@ void az_http_run_until(az_http_client *c, bool (*pred)(void *ud), void *ud)
 			return;
 		while (fire_due_timer(c))
 			;
-		pump(c);
+		/* Once more after a pass that started calls: the token request
+		 * they asked for waited a whole idle second (1 s before the
+		 * first request of every plan, and again at each new audience). */
+		while (pump(c))
+			;
 		if (c->done_head) {
 			call *k = c->done_head;
 			c->done_head = k->next;

@@ -878,6 +878,10 @@ static void token_request_is_not_starved_by_the_calls_waiting_for_it(void **stat
 		result_clear(&r[i]);
 	}
 	assert_int_equal(fake_tp_sent_count(e->fake), 6);
+	/* The token request starts as soon as the first call asks for it,
+	 * not after the loop's idle wait (1 s): 10 ms for the token, then
+	 * three rounds of two calls. */
+	assert_int_equal(fake_tp_now(e->fake) - FAKE_EPOCH_MS, 40);
 }
 
 static void unauthenticated_requests_carry_no_token(void **state)
