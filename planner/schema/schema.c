@@ -558,6 +558,11 @@ typedef struct validator {
 	 * region). A branch of anyOf/oneOf gets a list of its own, kept only
 	 * when that branch is the one that applies. NULL: dropped. */
 	az_schema_errors *warnings;
+	/* Above zero while only the number of errors matters (a branch of
+	 * anyOf/oneOf on its first try, `passes`): errors are counted, not
+	 * worded. A valid stack's forms fail by the thousand in those tries,
+	 * and wording each failure was a tenth of validate. */
+	int silent;
 } validator;
 
 static void errors_add(az_schema_errors *errs, const char *pointer, const char *keyword,
@@ -568,8 +573,8 @@ static void errors_add(az_schema_errors *errs, const char *pointer, const char *
 		errs->items = az_xrealloc(errs->items, errs->cap * sizeof(az_schema_error));
 	}
 	az_schema_error *e = &errs->items[errs->len++];
-	e->pointer = az_xstrdup(pointer);
-	e->keyword = az_xstrdup(keyword);
+	e->pointer = pointer ? az_xstrdup(pointer) : NULL;
+	e->keyword = keyword ? az_xstrdup(keyword) : NULL;
 	e->message = message_take;
 }
 
@@ -578,6 +583,10 @@ static void fail(validator *v, az_schema_errors *errs, const char *keyword, cons
 
 static void fail(validator *v, az_schema_errors *errs, const char *keyword, const char *fmt, ...)
 {
+	if (v->silent) {
+		errors_add(errs, NULL, NULL, NULL);
+		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = az_xvasprintf(fmt, ap);
@@ -617,10 +626,11 @@ void az_schema_errors_clear(az_schema_errors *errs)
 static void errors_move(az_schema_errors *dst, az_schema_errors *src)
 {
 	for (size_t i = 0; i < src->len; i++) {
-		az_schema_error *e = &src->items[i];
-		errors_add(dst, e->pointer, e->keyword, e->message);
-		free(e->pointer);
-		free(e->keyword);
+		if (dst->len == dst->cap) {
+			dst->cap = dst->cap ? 2 * dst->cap : 8;
+			dst->items = az_xrealloc(dst->items, dst->cap * sizeof(az_schema_error));
+		}
+		dst->items[dst->len++] = src->items[i];
 	}
 	free(src->items);
 	src->items = NULL;
@@ -888,7 +898,7 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 			v->warnings = NULL;
 			size_t bad = name ? validate(v, n->property_names, name, errs) : 0;
 			v->warnings = warnings;
-			if (bad > 0) {
+			if (bad > 0 && !v->silent) {
 				/* The name is the problem, not its value. */
 				char *quoted = az_xasprintf("'%s' ", key);
 				for (size_t k = before; k < errs->len; k++) {
@@ -960,7 +970,9 @@ static bool passes(validator *v, const node *n, const json_t *j)
 	az_schema_errors scratch = {NULL, 0, 0};
 	az_schema_errors *warnings = v->warnings;
 	v->warnings = NULL;
+	v->silent++;
 	size_t count = validate(v, n, j, &scratch);
+	v->silent--;
 	v->warnings = warnings;
 	az_schema_errors_clear(&scratch);
 	return count == 0;
@@ -1308,22 +1320,36 @@ static void check_branches(validator *v, const node_list *list, bool one, const 
 		fits[i] = branch_fit(list->items[i], j).score;
 		discriminated = discriminated || fits[i] == FIT_DISCRIMINATED;
 	}
-	for (size_t i = 0; i < list->len; i++) {
-		if (discriminated && fits[i] == FIT_OTHER_DISCRIMINATOR)
-			continue;
-		v->warnings = warnings ? &wtmp[i] : NULL;
-		size_t count = validate(v, list->items[i], j, &tmp[i]);
-		v->warnings = warnings;
-		if (count == 0) {
-			if (passed == 0)
-				first = i;
-			else if (passed == 1)
-				second = i;
-			passed++;
+	/* The forms are tried silently first: when one passes, the others'
+	 * complaints are never read. When none does, and words are wanted,
+	 * they are tried again for their complaints. */
+	for (int loud = 0; loud < 2; loud++) {
+		if (loud && (passed > 0 || v->silent))
+			break;
+		v->silent += !loud;
+		for (size_t i = 0; i < list->len; i++) {
+			if (discriminated && fits[i] == FIT_OTHER_DISCRIMINATOR)
+				continue;
+			az_schema_errors_clear(&tmp[i]);
+			az_schema_errors_clear(&wtmp[i]);
+			v->warnings = warnings ? &wtmp[i] : NULL;
+			size_t count = validate(v, list->items[i], j, &tmp[i]);
+			v->warnings = warnings;
+			if (count == 0) {
+				if (passed == 0)
+					first = i;
+				else if (passed == 1)
+					second = i;
+				passed++;
+			}
 		}
+		v->silent -= !loud;
 	}
 	const char *kw = one ? "oneOf" : "anyOf";
-	if (one && passed > 1) {
+	if (v->silent && passed == 0) {
+		/* Counted, not worded: the caller only asks whether it passes. */
+		errors_add(errs, NULL, NULL, NULL);
+	} else if (one && passed > 1) {
 		fail(v, errs, kw,
 		     "matches more than one of the allowed forms (%zu and %zu); "
 		     "it must match exactly one",
