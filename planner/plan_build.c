@@ -238,8 +238,6 @@ static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 	az_node *n = &inst->nodes[i];
 	const az_resource *r = n->res;
 	const az_kind *k = r->kind;
-	if (!n->id)
-		az_identity_compute(inst, i, d);
 	if (n->state == AZ_NODE_PENDING)
 		az_refresh_match(inst, n);
 	az_plan_item *it = az_plan_add(plan, r->address, k, AZ_ACTION_NOOP);
@@ -754,6 +752,11 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 			size_t i = order[k];
 			if (!stack->resources[i].kind || (wanted && !wanted[i]))
 				continue;
+			/* An id that names what the refresh read in its last
+			 * wave (a role assignment's principal) is known now,
+			 * deferred or not. */
+			if (!inst->nodes[i].id)
+				az_identity_compute(inst, i, d);
 			if (!plan_deferred(inst, out, i, deferred))
 				plan_node(inst, out, i, d);
 		}

@@ -29,6 +29,15 @@ static const char *workspace_holding(json_t *workspaces, const char *id)
 	return NULL;
 }
 
+/* Where a data-plane resource lives: its id, or while that is not known
+ * yet, the collection that lists it (a Synapse role assignment's id names
+ * its principal, which the data-plane wave itself may read). Both begin
+ * with its workspace's id. */
+static const char *data_plane_path(const az_node *n)
+{
+	return n->id ? n->id : n->collection;
+}
+
 /* The workspace key of inst->unopened that holds `id`, or NULL. */
 static const char *unopened_workspace(const az_instance *inst, const char *id)
 {
@@ -555,9 +564,9 @@ static void find_prune_only(az_instance *inst, const az_refresh_options *o)
 	json_t *declaring = json_object();
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_node *a = &inst->nodes[i];
-		if (!a->res->kind || !synapse_side(a->res->kind) || !a->id)
+		if (!a->res->kind || !synapse_side(a->res->kind) || !data_plane_path(a))
 			continue;
-		char *ws = az_identity_workspace_of(a->id);
+		char *ws = az_identity_workspace_of(data_plane_path(a));
 		if (ws)
 			json_object_set_new(declaring, ws, json_true());
 		free(ws);
@@ -579,7 +588,8 @@ static void find_prune_only(az_instance *inst, const az_refresh_options *o)
 
 bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **rule)
 {
-	const char *ws = n->state == AZ_NODE_PENDING ? unopened_workspace(inst, n->id) : NULL;
+	const char *ws =
+	    n->state == AZ_NODE_PENDING ? unopened_workspace(inst, data_plane_path(n)) : NULL;
 	json_t *r = ws ? json_object_get(inst->closed, ws) : NULL;
 	if (r && rule)
 		*rule = json_string_value(r);
