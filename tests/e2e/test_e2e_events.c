@@ -210,8 +210,6 @@ static void events_tell_the_run(void **state)
 static void events_of_a_second_plan(void **state)
 {
 	e2e_world *w = *state;
-	/* Only artifacts in the data plane: the refusal defers them. */
-	e2e_drop_ci_synapse_role(w);
 	E2E_EXPECT(w, 0, "Apply complete", "apply", w->stack, "--env", "dev", "--auto-approve");
 	control(w, "DELETE",
 		"arm/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
