@@ -1003,41 +1003,68 @@ static const json_t *enum_case_match(const json_t *values, const json_t *j)
  * which is how a schema says an object is open: tags, Spark configuration,
  * pipeline parameters, a linked service type Synapse knows and the specs
  * do not. */
-static void collect_known(validator *v, const node *n, const json_t *j, json_t *known, bool *open,
-                          const char ***names, size_t *n_names, size_t *cap_names)
+typedef struct name_list {
+	const char **items;
+	size_t len, cap;
+} name_list;
+
+static void name_list_add(name_list *l, const char *name)
 {
-	if (n->is_bool || *open)
-		return;
-	for (size_t i = 0; i < n->n_props; i++) {
-		json_object_set_new(known, n->props[i].name, json_true());
-		if (*n_names == *cap_names) {
-			*cap_names = *cap_names ? 2 * *cap_names : 32;
-			*names = az_xrealloc(*names, *cap_names * sizeof(**names));
-		}
-		(*names)[(*n_names)++] = n->props[i].name;
+	if (l->len == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 32;
+		l->items = az_xrealloc(l->items, l->cap * sizeof(*l->items));
 	}
+	l->items[l->len++] = name;
+}
+
+/* A list and not a set: an object has a handful of keys and its schema a
+ * few dozen names, and this runs for every object of every manifest. */
+static bool name_list_has(const name_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->len; i++)
+		if (strcmp(l->items[i], name) == 0)
+			return true;
+	return false;
+}
+
+typedef struct known_names {
+	name_list declared; /* properties: what a warning offers */
+	name_list matched;  /* keys of the object a patternProperties takes */
+	bool open;          /* additionalProperties takes any key */
+} known_names;
+
+static void collect_known(validator *v, const node *n, const json_t *j, known_names *known)
+{
+	if (n->is_bool || known->open)
+		return;
+	for (size_t i = 0; i < n->n_props; i++)
+		name_list_add(&known->declared, n->props[i].name);
 	const char *key;
 	const json_t *val;
 	json_object_foreach((json_t *)(uintptr_t)j, key, val)
 	{
 		for (size_t i = 0; i < n->n_pattern_props; i++)
 			if (pattern_matches(n->pattern_props[i].re, key, strlen(key)))
-				json_object_set_new(known, key, json_true());
+				name_list_add(&known->matched, key);
 	}
 	if (n->additional && !(n->additional->is_bool && !n->additional->bool_value)) {
-		*open = true;
+		known->open = true;
 		return;
 	}
 	if (n->ref)
-		collect_known(v, n->ref, j, known, open, names, n_names, cap_names);
+		collect_known(v, n->ref, j, known);
 	for (size_t i = 0; i < n->all_of.len; i++)
-		collect_known(v, n->all_of.items[i], j, known, open, names, n_names, cap_names);
+		collect_known(v, n->all_of.items[i], j, known);
 	const node_list *lists[2] = {&n->any_of, &n->one_of};
 	for (size_t l = 0; l < 2; l++)
 		for (size_t i = 0; i < lists[l]->len; i++)
 			if (form_is_meant(lists[l]->items[i], j) || passes(v, lists[l]->items[i], j))
-				collect_known(v, lists[l]->items[i], j, known, open, names, n_names,
-				              cap_names);
+				collect_known(v, lists[l]->items[i], j, known);
+}
+
+static bool is_known(const known_names *known, const char *key)
+{
+	return name_list_has(&known->declared, key) || name_list_has(&known->matched, key);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -1052,26 +1079,33 @@ static int name_cmp(const void *a, const void *b)
  * fewest edits), and the names that are known. */
 static void check_unknown(validator *v, const node *n, const json_t *j)
 {
-	json_t *known = json_object();
-	bool open = false;
-	const char **names = NULL;
-	size_t n_names = 0, cap_names = 0;
-	collect_known(v, n, j, known, &open, &names, &n_names, &cap_names);
-	if (open)
+	known_names known = {0};
+	collect_known(v, n, j, &known);
+	if (known.open)
+		goto done;
+	const char *key;
+	const json_t *val;
+	bool any_unknown = false;
+	json_object_foreach((json_t *)(uintptr_t)j, key, val)
+	{
+		(void)val;
+		any_unknown = any_unknown || !is_known(&known, key);
+	}
+	if (!any_unknown)
 		goto done;
 	/* Known names, sorted and once each, readOnly ones included (a body
 	 * copied from a GET carries them). */
+	const char **names = known.declared.items;
+	size_t n_names = known.declared.len;
 	qsort(names, n_names, sizeof(*names), name_cmp);
 	size_t uniq = 0;
 	for (size_t i = 0; i < n_names; i++)
 		if (!uniq || strcmp(names[uniq - 1], names[i]) != 0)
 			names[uniq++] = names[i];
-	const char *key;
-	const json_t *val;
 	json_object_foreach((json_t *)(uintptr_t)j, key, val)
 	{
 		(void)val;
-		if (json_object_get(known, key))
+		if (is_known(&known, key))
 			continue;
 		size_t mark = v->ptr.len;
 		az_pointer_push(&v->ptr, key);
@@ -1098,8 +1132,8 @@ static void check_unknown(validator *v, const node *n, const json_t *j)
 		az_buf_truncate(&v->ptr, mark);
 	}
 done:
-	free(names);
-	json_decref(known);
+	free(known.declared.items);
+	free(known.matched.items);
 }
 
 static void check_array(validator *v, const node *n, const json_t *j, az_schema_errors *errs)
