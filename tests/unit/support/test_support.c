@@ -35,6 +35,43 @@ static void buf_grows_and_stays_terminated(void **state)
 	free(s);
 }
 
+/* The joined path for %s-only formats and the vsnprintf path write what
+ * printf would, long results and literal percents included. */
+static void formats_match_printf(void **state)
+{
+	(void)state;
+	char *p = az_xasprintf("%s/%s/%s", "team-a", "SynapseWorkspace", "synw");
+	assert_string_equal(p, "team-a/SynapseWorkspace/synw");
+	free(p);
+	p = az_xasprintf("100%% of %s, %s%%", "a", "");
+	assert_string_equal(p, "100% of a, %");
+	free(p);
+	p = az_xasprintf("plain");
+	assert_string_equal(p, "plain");
+	free(p);
+	p = az_xasprintf("%s", "");
+	assert_string_equal(p, "");
+	free(p);
+	p = az_xasprintf("%s:%d:%d: %s", "a.yaml", 12, 3, "bad");
+	assert_string_equal(p, "a.yaml:12:3: bad");
+	free(p);
+	p = az_xasprintf("/metadata/dependsOn/%zu", (size_t)7);
+	assert_string_equal(p, "/metadata/dependsOn/7");
+	free(p);
+	char big[600];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	p = az_xasprintf("[%s]", big);
+	assert_int_equal(strlen(p), sizeof(big) + 1);
+	assert_int_equal(p[0], '[');
+	assert_int_equal(p[sizeof(big)], ']');
+	free(p);
+	p = az_xasprintf("%d[%s]", 1, big);
+	assert_int_equal(strlen(p), sizeof(big) + 2);
+	assert_int_equal(p[sizeof(big) + 1], ']');
+	free(p);
+}
+
 static void diags_keep_every_field_and_sort_by_position(void **state)
 {
 	(void)state;
@@ -160,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_grows_and_stays_terminated),
+		cmocka_unit_test(formats_match_printf),
 		cmocka_unit_test(diags_keep_every_field_and_sort_by_position),
 		cmocka_unit_test(kind_table_is_sorted_and_complete),
 		cmocka_unit_test(naming_rules_follow_azure),
