@@ -135,6 +135,43 @@ static const char *bag_key(const az_kind *kind)
 	return kind->marker == AZ_MARKER_METADATA ? "metadata" : "tags";
 }
 
+/* parent[key] replaced by a shallow copy of itself, which is returned:
+ * changing it leaves the value the old one is part of as it was. */
+static json_t *own(json_t *parent, const char *key)
+{
+	json_t *v = json_object_get(parent, key);
+	if (!v)
+		return NULL;
+	json_t *copy = json_copy(v);
+	json_object_set_new(parent, key, copy);
+	return copy;
+}
+
+json_t *az_marker_stripped(const az_kind *kind, json_t *body)
+{
+	json_t *copy = json_copy(body);
+	switch (kind->marker) {
+	case AZ_MARKER_TAGS:
+		own(copy, bag_key(kind));
+		break;
+	case AZ_MARKER_METADATA:
+	case AZ_MARKER_PROPERTY_TAGS:
+		own(own(copy, "properties"), bag_key(kind));
+		break;
+	case AZ_MARKER_DESCRIPTION:
+		own(copy, "properties");
+		break;
+	case AZ_MARKER_ANNOTATIONS:
+		own(own(copy, "properties"), "annotations");
+		break;
+	case AZ_MARKER_NOTES:
+	case AZ_MARKER_NONE:
+		break;
+	}
+	az_marker_strip(kind, copy);
+	return copy;
+}
+
 static const char *str_at(const json_t *o, const char *a, const char *b)
 {
 	json_t *v = json_object_get(o, a);
@@ -353,13 +390,44 @@ static void drop_secure_strings(json_t *v)
 	}
 }
 
+static bool has_secure_strings(const json_t *v)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		if (type && strcmp(type, "SecureString") == 0)
+			return true;
+		json_object_foreach((json_t *)(uintptr_t)v, key, child) if (has_secure_strings(child)) return true;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) if (has_secure_strings(child)) return true;
+	}
+	return false;
+}
+
+static bool has_secret_paths(const az_kind *kind, const json_t *body)
+{
+	for (const char *const *p = kind->secret_paths; p && *p; p++)
+		if (az_json_at(body, *p))
+			return true;
+	return false;
+}
+
 char *az_fingerprint(const az_kind *kind, const json_t *body)
 {
-	json_t *copy = json_deep_copy(body);
-	az_marker_strip(kind, copy);
-	drop_secure_strings(copy);
-	for (const char *const *p = kind->secret_paths; p && *p; p++)
-		az_json_remove_at(copy, *p);
+	/* Secrets are cut from anywhere in the body, so a body with any is
+	 * copied whole; most have none and share all but the marker's path. */
+	json_t *copy;
+	if (has_secure_strings(body) || has_secret_paths(kind, body)) {
+		copy = json_deep_copy(body);
+		az_marker_strip(kind, copy);
+		drop_secure_strings(copy);
+		for (const char *const *p = kind->secret_paths; p && *p; p++)
+			az_json_remove_at(copy, *p);
+	} else {
+		copy = az_marker_stripped(kind, (json_t *)(uintptr_t)body);
+	}
 	char *canonical = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	json_decref(copy);
 	unsigned char digest[EVP_MAX_MD_SIZE];

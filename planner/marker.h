@@ -51,6 +51,10 @@ typedef struct az_instance_name {
 void az_marker_read(az_marker_info *out, const az_kind *kind, const json_t *live);
 void az_marker_write(const az_kind *kind, json_t *body, const az_marker_info *m);
 void az_marker_strip(const az_kind *kind, json_t *body);
+/* `body` without its marker, as a new reference that shares every value
+ * off the marker's path with `body`: cheaper than a copy to strip, and
+ * only to be read. */
+json_t *az_marker_stripped(const az_kind *kind, json_t *body);
 void az_marker_info_free(az_marker_info *m);
 
 /* How a marker relates to the stack instance being planned. */

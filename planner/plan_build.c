@@ -292,8 +292,7 @@ static void plan_node(az_instance *inst, az_plan *plan, size_t i, az_diags *d)
 		free(theirs);
 		it->action = AZ_ACTION_UPDATE;
 	} else {
-		json_t *live = json_deep_copy(n->live);
-		az_marker_strip(k, live);
+		json_t *live = az_marker_stripped(k, n->live);
 		json_t *unchanged = json_array();
 		if (n->marker.secrets && az_secrets_match(k, n->desired, n->marker.secrets)) {
 			for (const char *const *p = k->secret_paths; p && *p; p++)
