@@ -396,6 +396,10 @@ typedef struct apply_round {
 	bool auto_approve, events;
 	az_apply_events *ev;
 	const az_apply_options *ao;
+	/* The first plan's diagnostics in the run's list: the second plan
+	 * says again what still holds, and a closed workspace's "run apply
+	 * again" no longer does. */
+	size_t first_from, first_to;
 } apply_round;
 
 /* The first plan could not read what lives behind a workspace firewall
@@ -414,6 +418,9 @@ static int apply_opened(const apply_round *r, az_plan *plan, az_plan_counts *ear
 	fprintf(human, "\n%zu resource%s not read by the first plan: the firewall rules just "
 		       "created admit this address now. Planning %s.\n\n",
 		unread, unread == 1 ? " was" : "s were", unread == 1 ? "it" : "them");
+	size_t dropped = az_diags_drop_warnings(d, r->first_from, r->first_to);
+	if (r->ev->failed_from >= r->first_to)
+		r->ev->failed_from -= dropped;
 	az_plan next;
 	if (az_plan_stack(&next, r->stack, r->session, r->po, d) != 0) {
 		az_plan_free_items(&next);
@@ -536,8 +543,10 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 			      .targets_len = selected ? nselected : req->targets_len,
 			      .targets_given_as = req->import_id ? "import" : NULL,
 			      .destroy = destroy};
+	size_t first_from = d.len;
 	if (az_plan_stack(&plan, stack, session, &po, &d) != 0)
 		goto done;
+	size_t first_to = d.len;
 	az_plan_set_provenance(&plan, label);
 	if (stop_flag) {
 		fprintf(human, "Interrupted before anything was changed.\n");
@@ -595,8 +604,11 @@ int az_cmd_apply(const az_args *args, const az_apply_request *req)
 	clear_status();
 	if (arc == 0 && az_plan_count(&plan).deferred && !req->plan_file && !req->import_id &&
 	    !destroy && !stop_flag) {
-		apply_round second = {args, stack, session, &po, label, auto_approve,
-				      events, &ev, &ao};
+		apply_round second = {
+			.args = args, .stack = stack, .session = session, .po = &po,
+			.label = label, .auto_approve = auto_approve, .events = events,
+			.ev = &ev, .ao = &ao, .first_from = first_from, .first_to = first_to,
+		};
 		arc = apply_opened(&second, &plan, &planned_before, &res, &d);
 		clear_status();
 	}

@@ -101,18 +101,37 @@ void az_diags_sort(az_diags *d)
 	}
 }
 
+static void diag_free(az_diag *x)
+{
+	free(x->summary);
+	free(x->detail);
+	free(x->file);
+	free(x->address);
+	free(x->code);
+	free(x->request_id);
+	free(x->correlation_id);
+}
+
+size_t az_diags_drop_warnings(az_diags *d, size_t from, size_t to)
+{
+	size_t kept = from;
+	for (size_t i = from; i < to && i < d->len; i++) {
+		if (d->items[i].severity == AZ_SEV_ERROR)
+			d->items[kept++] = d->items[i];
+		else
+			diag_free(&d->items[i]);
+	}
+	size_t end = to < d->len ? to : d->len;
+	size_t dropped = end - kept;
+	memmove(&d->items[kept], &d->items[end], (d->len - end) * sizeof(*d->items));
+	d->len -= dropped;
+	return dropped;
+}
+
 void az_diags_clear(az_diags *d)
 {
-	for (size_t i = 0; i < d->len; i++) {
-		az_diag *x = &d->items[i];
-		free(x->summary);
-		free(x->detail);
-		free(x->file);
-		free(x->address);
-		free(x->code);
-		free(x->request_id);
-		free(x->correlation_id);
-	}
+	for (size_t i = 0; i < d->len; i++)
+		diag_free(&d->items[i]);
 	free(d->items);
 	d->items = NULL;
 	d->len = d->cap = 0;

@@ -37,6 +37,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +204,10 @@ static void declared_rule_opens_the_workspace_in_the_same_run(void **state)
 	e2e_expect(&r, 0, "the firewall rules just created admit this address now");
 	e2e_expect(&r, 0, "- SqlScript/predict");
 	assert_null(strstr(r.out, "run apply again"));
+	/* The first plan's note on the closed workspace is superseded by the
+	 * second plan, which read it. */
+	if (strstr(r.err, "refuses this address until"))
+		fail_msg("the first plan's note outlived the second plan:\n%s", r.err);
 	/* The rule was made before the second plan read the data plane. */
 	const char *created = strstr(r.out, "SynapseFirewallRule/allow-ci: created");
 	const char *second = strstr(r.out, "the firewall rules just created");
@@ -236,6 +242,47 @@ static void saved_plan_leaves_the_unread_for_the_next_run(void **state)
 	e2e_clear_log(w);
 	apply_converges(w);
 	assert_int_equal(e2e_count_sent(w, "DELETE", 0, "/sqlScripts/predict"), 1);
+}
+
+/* Ctrl-C while the second round applies: what is in flight there ends
+ * and is recorded, nothing new starts, the lock is let go (the next run
+ * takes it without waiting), and the next apply converges. */
+static void interrupted_second_round_finishes_in_flight(void **state)
+{
+	e2e_world *w = *state;
+	stopped_before_the_rule(w);
+	/* Two writes for the second round, one at a time: the pipeline's
+	 * update and the script's prune. Whichever goes first is held. */
+	char pipeline[400];
+	snprintf(pipeline, sizeof(pipeline), "%s/artifacts/nightly-training.json", w->stack);
+	e2e_replace(pipeline, "Retrain the churn model", "Retrain the churn model nightly", false);
+	/* Artifact ids come back with the collection in lower case. */
+	control(w, "POST", "faults",
+		"{\"path\":\"/sql[sS]cripts/predict|/pipelines/nightly-training\",\"delayMs\":1500,"
+		"\"times\":1}");
+	char log[1200];
+	snprintf(log, sizeof(log), "%s/second-round.log", w->dir);
+	pid_t pid = e2e_spawn(w,
+			      (const char *const[]){"apply", w->stack, "--env", "dev",
+						    "--auto-approve", "--parallelism", "1", NULL},
+			      log);
+	e2e_wait_for_hits(w, 1);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	int code = e2e_wait(pid);
+	char *out = e2e_slurp(log);
+	if (code != 1 || !strstr(out, "the firewall rules just created admit this address now") ||
+	    !strstr(out, "interrupted: starting nothing new") ||
+	    !strstr(out, "some not started (interrupted)")) {
+		fprintf(stderr, "%s\n", out);
+		fail_msg("expected exit 1, the second plan, the interruption and the delete in "
+			 "flight finished; exit %d (output above)",
+			 code);
+	}
+	free(out);
+	control(w, "DELETE", "faults", NULL);
+	E2E_EXPECT(w, 0, NULL, "apply", w->stack, "--env", "dev", "--auto-approve", "--lock-timeout",
+		   "0s");
+	E2E_EXPECT(w, 0, NO_CHANGES, "plan", w->stack, "--env", "dev", "--detailed-exitcode");
 }
 
 /* The resource of `address` in a plan's JSON (`plan`), which must be
@@ -502,6 +549,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(saved_plan_leaves_the_unread_for_the_next_run,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(interrupted_second_round_finishes_in_flight, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(role_assignment_behind_the_rule_is_not_read_yet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(refused_prune_lists_prune_nothing, setup, teardown),

@@ -139,6 +139,10 @@ void az_diags_set_address(az_diags *d, size_t from, const char *address);
 size_t az_diags_errors(const az_diags *d);
 /* Moves every diagnostic of src to the end of dst. */
 void az_diags_move(az_diags *dst, az_diags *src);
+/* Drops the warnings and notes among d->items[from, to), keeping errors and
+ * the order of the rest; returns how many went. For a pass whose warnings a
+ * later pass says again, or no longer. */
+size_t az_diags_drop_warnings(az_diags *d, size_t from, size_t to);
 /* Sorts by file, line, col (stable), for reports in source order. */
 void az_diags_sort(az_diags *d);
 void az_diags_clear(az_diags *d);
