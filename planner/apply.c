@@ -366,9 +366,17 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 	 * running and does not reschedule) before the run goes away. */
 	if (run.tick_pending && !(o && o->abandon && *o->abandon))
 		az_session_run(run.inst->session);
+	/* Resources, not steps: a parent created and then routed (its
+	 * routes_only follow-up) is one resource, done once both are, and
+	 * otherwise as its routes went. */
 	for (size_t i = 0; i < run.len; i++) {
 		step *s = &run.steps[i];
-		switch (s->state) {
+		step_state outcome = s->state;
+		if (s->follow_up && outcome == STEP_DONE)
+			outcome = s->follow_up->state;
+		if (s->routes_only)
+			outcome = STEP_RUNNING; /* counted with its parent */
+		switch (outcome) {
 		case STEP_DONE:
 			if (!az_action_writes_nothing(s->item->action))
 				res->done++;

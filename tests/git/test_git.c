@@ -343,7 +343,7 @@ static void provenance_and_git_ref(void **state)
 
 	const char *apply[] = {"apply", "infra", "--env", "dev", "--auto-approve", NULL};
 	run_result r = azapply_in(w, w->work, apply);
-	expect(&r, 0, "Apply complete: 28 done, 0 failed, 0 skipped.");
+	expect(&r, 0, "Apply complete: 27 done, 0 failed, 0 skipped.");
 	assert_null(strstr(r.err, "uncommitted"));
 	run_result_free(&r);
 	char *c = pool_commit(w);
