@@ -1048,6 +1048,58 @@ static bool purge_ml_workspace(emu_server *s, const emu_req *q, emu_resp *r,
 	return true;
 }
 
+/*
+ * The datastores Azure ML makes with a workspace, on its storage account
+ * (the "Default datastores" of Azure ML's data concepts):
+ * workspaceblobstore, the default one, on the blob container
+ * azureml-blobstore-{workspaceId}; workspacefilestore on the file share
+ * azureml-filestore-{workspaceId}; workspaceworkingdirectory (a file
+ * share, the notebooks' code-{workspaceId}) and workspaceartifactstore
+ * (the blob container azureml). They are credential-based, with the
+ * account's key: Azure hands the key out through listSecrets alone, so
+ * none is stored and no read shows one (the Datastore examples answer
+ * secretsType alone). They go with the workspace (remove_tree).
+ */
+static void ml_default_datastores(emu_server *s, json_t *workspace, const char *who)
+{
+	static const struct {
+		const char *name, *type, *member, *prefix;
+		bool with_workspace_id, is_default;
+	} stores[] = {
+		{"workspaceblobstore", "AzureBlob", "containerName", "azureml-blobstore-", true, true},
+		{"workspaceworkingdirectory", "AzureFile", "fileShareName", "code-", true, false},
+		{"workspacefilestore", "AzureFile", "fileShareName", "azureml-filestore-", true, false},
+		{"workspaceartifactstore", "AzureBlob", "containerName", "azureml", false, false},
+	};
+	const emu_arm_kind *kind =
+		emu_arm_kind_find("Microsoft.MachineLearningServices/workspaces/datastores");
+	const char *ws_id = json_string_value(json_object_get(workspace, "id"));
+	const char *account = json_string_value(emu_json_path(workspace, "properties.storageAccount"));
+	const char *workspace_id =
+		json_string_value(emu_json_path(workspace, "properties.workspaceId"));
+	const char *slash = account ? strrchr(account, '/') : NULL;
+	if (!kind || !ws_id || !account || !workspace_id)
+		return;
+	for (size_t i = 0; i < sizeof(stores) / sizeof(stores[0]); i++) {
+		char *place = az_xasprintf("%s%s", stores[i].prefix,
+					   stores[i].with_workspace_id ? workspace_id : "");
+		json_t *body = json_pack("{s:{s:s,s:b,s:{s:s,s:{s:s}},s:s,s:s}}", "properties",
+					 "datastoreType", stores[i].type, "isDefault",
+					 stores[i].is_default, "credentials", "credentialsType",
+					 "AccountKey", "secrets", "secretsType", "AccountKey",
+					 "accountName", slash ? slash + 1 : account,
+					 stores[i].member, place);
+		char *id = az_xasprintf("%s/datastores/%s", ws_id, stores[i].name);
+		char *lid = emu_lower(id);
+		fill_server_fields(s, kind, body, NULL, id, stores[i].name, who);
+		store_set(s, lid, body);
+		json_decref(body);
+		free(lid);
+		free(id);
+		free(place);
+	}
+}
+
 /* The lower-case id of the Synapse workspace that `lid` is or is under, or
  * NULL. */
 static char *synapse_workspace_of(const char *lid)
@@ -1180,6 +1232,8 @@ static void resource_put(emu_server *s, const emu_req *q, emu_resp *r, const emu
 	if (created && !strcasecmp(kind->type, "Microsoft.Synapse/workspaces") && who &&
 	    strcmp(who, s->sp_object_id))
 		json_object_set_new(meta_of(s, lid), "synapseCreator", json_string(who));
+	if (created && !strcasecmp(kind->type, "Microsoft.MachineLearningServices/workspaces"))
+		ml_default_datastores(s, res, who ? who : s->sp_object_id);
 	answer_write(s, q, r, kind, res, lid, "put", created, fault);
 done:
 	json_decref(res);

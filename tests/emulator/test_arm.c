@@ -959,6 +959,103 @@ static void test_out_of_band_drift(void **state)
 	free(id);
 }
 
+/* A new ML workspace comes with Azure's four datastores on its storage
+ * account, credential-based and without their key in any read; they go
+ * with the workspace. */
+static void test_ml_workspace_default_datastores(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_rg("rg-mlds");
+	char *rg = sub_path("/resourceGroups/rg-mlds", "");
+	char *ws = az_xasprintf("%s/providers/Microsoft.MachineLearningServices/workspaces/mlw-ds", rg);
+	char *body = az_xasprintf(
+		"{\"location\":\"westeurope\",\"identity\":{\"type\":\"SystemAssigned\"},"
+		"\"properties\":{\"storageAccount\":\"%s/providers/Microsoft.Storage/"
+		"storageAccounts/stmlds\",\"keyVault\":\"%s/providers/Microsoft.KeyVault/vaults/"
+		"kv-mlds\",\"applicationInsights\":\"%s/providers/Microsoft.Insights/components/"
+		"ai-mlds\"}}", rg, rg, rg);
+	char *p = az_xasprintf("%s?api-version=2025-09-01", ws);
+	arm(&r, "PUT", p, body);
+	assert_int_equal(r.status, 202);
+	const char *workspace_id = str(r.json, "properties.workspaceId");
+	assert_non_null(workspace_id);
+	char *blob_container = az_xasprintf("azureml-blobstore-%s", workspace_id);
+	char *created = emu_response_header(&r, "Azure-AsyncOperation");
+	assert_non_null(created);
+	emu_response_free(&r);
+
+	char *list = az_xasprintf("%s/datastores?api-version=2025-09-01", ws);
+	arm(&r, "GET", list, NULL);
+	assert_int_equal(r.status, 200);
+	json_t *value = json_object_get(r.json, "value");
+	assert_int_equal(json_array_size(value), 4);
+	if (strstr(r.body, "\"key\""))
+		fail_msg("a default datastore's key is in a list: %s", r.body);
+	emu_response_free(&r);
+
+	static const char *const names[] = {"workspaceblobstore", "workspaceworkingdirectory",
+					    "workspacefilestore", "workspaceartifactstore"};
+	static const char *const types[] = {"AzureBlob", "AzureFile", "AzureFile", "AzureBlob"};
+	for (size_t i = 0; i < 4; i++) {
+		char *one = az_xasprintf("%s/datastores/%s?api-version=2025-09-01", ws, names[i]);
+		arm(&r, "GET", one, NULL);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(str(r.json, "name"), names[i]);
+		assert_string_equal(str(r.json, "type"),
+				    "Microsoft.MachineLearningServices/workspaces/datastores");
+		assert_string_equal(str(r.json, "properties.datastoreType"), types[i]);
+		assert_string_equal(str(r.json, "properties.accountName"), "stmlds");
+		assert_string_equal(str(r.json, "properties.credentials.credentialsType"),
+				    "AccountKey");
+		assert_string_equal(str(r.json, "properties.credentials.secrets.secretsType"),
+				    "AccountKey");
+		assert_null(str(r.json, "properties.credentials.secrets.key"));
+		assert_string_equal(str(r.json, "properties.endpoint"), "core.windows.net");
+		assert_string_equal(str(r.json, "properties.protocol"), "https");
+		json_t *is_default = json_object_get(json_object_get(r.json, "properties"),
+						     "isDefault");
+		assert_true(json_is_boolean(is_default));
+		assert_int_equal(json_is_true(is_default), i == 0);
+		if (i == 0)
+			assert_string_equal(str(r.json, "properties.containerName"),
+					    blob_container);
+		emu_response_free(&r);
+		free(one);
+	}
+
+	/* Deleted with the workspace once it is made (purged, so nothing is
+	 * held). */
+	emu_response done;
+	poll_until_done(created, true, &done);
+	emu_response_free(&done);
+	free(created);
+	char *del = az_xasprintf("%s?api-version=2025-09-01&forceToPurge=true", ws);
+	arm(&r, "DELETE", del, NULL);
+	assert_int_equal(r.status, 202);
+	char *deleted = emu_response_header(&r, "Azure-AsyncOperation");
+	assert_non_null(deleted);
+	emu_response_free(&r);
+	poll_until_done(deleted, true, &done);
+	emu_response_free(&done);
+	free(deleted);
+	arm(&r, "GET", list, NULL);
+	assert_true(r.status == 404 || json_array_size(json_object_get(r.json, "value")) == 0);
+	emu_response_free(&r);
+	char *blob = az_xasprintf("%s/datastores/workspaceblobstore?api-version=2025-09-01", ws);
+	arm(&r, "GET", blob, NULL);
+	assert_int_equal(r.status, 404);
+	emu_response_free(&r);
+	free(blob);
+	free(del);
+	free(list);
+	free(blob_container);
+	free(p);
+	free(body);
+	free(ws);
+	free(rg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -980,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_throttling),
 		cmocka_unit_test(test_fault_rules_and_log),
 		cmocka_unit_test(test_out_of_band_drift),
+		cmocka_unit_test(test_ml_workspace_default_datastores),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
