@@ -469,6 +469,34 @@ static void fill_zone_group(emu_server *s, json_t *res, const char *name, bool c
 	free(endpoint);
 }
 
+/* Azure allows one DNS zone group per private endpoint: a PUT of a group
+ * under another name while one exists (also one being deleted) is refused
+ * with Azure's words ("Cannot create more than one private dns zone
+ * groups in the private endpoint ...", quoted by
+ * pulumi/pulumi-azure-native#2179); the status and code are ours. */
+static bool one_zone_group(emu_server *s, const char *lid, json_t *res, emu_resp *r)
+{
+	(void)res;
+	const char *slash = strrchr(lid, '/');
+	char *groups = az_xstrndup(lid, slash ? (size_t)(slash - lid) : 0);
+	const char *other;
+	json_t *v;
+	bool alone = true;
+	json_object_foreach(emu_arm_collection(s, groups), other, v)
+		alone = alone && !strcmp(other, lid);
+	if (!alone) {
+		const char *end = strstr(groups, "/privatednszonegroups");
+		char *endpoint = az_xstrndup(groups, end ? (size_t)(end - groups) : strlen(groups));
+		emu_resp_arm_error(r, 400, "BadRequest",
+				   "Cannot create more than one private dns zone groups in the "
+				   "private endpoint %s.",
+				   last_segment(endpoint));
+		free(endpoint);
+	}
+	free(groups);
+	return alone;
+}
+
 #define STORAGE_VERSIONS LIST("2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
 #define ML_VERSIONS LIST("2025-09-01", "2025-06-01", "2025-04-01", "2024-10-01", "2024-04-01")
 /* Online endpoints and deployments (mfe.json): PUT answers 200/201 with
@@ -879,6 +907,7 @@ static const emu_arm_kind kinds[] = {
 		.etag = true,
 		.provisioning = true,
 		.fill = fill_zone_group,
+		.check_write = one_zone_group,
 	},
 	{
 		.type = "Microsoft.OperationalInsights/workspaces",

@@ -1056,6 +1056,69 @@ static void test_ml_workspace_default_datastores(void **state)
 	free(rg);
 }
 
+/* One DNS zone group per private endpoint: another name is refused while
+ * one exists, and taken once it is deleted; the group itself updates. */
+static void test_private_endpoint_one_zone_group(void **state)
+{
+	(void)state;
+	emu_response r;
+	put_rg("rg-pe");
+	char *rg = sub_path("/resourceGroups/rg-pe", "");
+	char *pe = az_xasprintf("%s/providers/Microsoft.Network/privateEndpoints/pe-one", rg);
+	char *body = az_xasprintf(
+		"{\"location\":\"westeurope\",\"properties\":{\"subnet\":{\"id\":\"%s/"
+		"providers/Microsoft.Network/virtualNetworks/vnet/subnets/default\"}}}", rg);
+	char *p = az_xasprintf("%s?api-version=2024-05-01", pe);
+	arm(&r, "PUT", p, body);
+	assert_int_equal(r.status, 201);
+	emu_response_free(&r);
+	char *group = az_xasprintf(
+		"{\"properties\":{\"privateDnsZoneConfigs\":[{\"name\":\"blob\",\"properties\":"
+		"{\"privateDnsZoneId\":\"%s/providers/Microsoft.Network/privateDnsZones/"
+		"privatelink.blob.core.windows.net\"}}]}}", rg);
+	char *first = az_xasprintf("%s/privateDnsZoneGroups/default?api-version=2024-05-01", pe);
+	char *second = az_xasprintf("%s/privateDnsZoneGroups/other?api-version=2024-05-01", pe);
+	arm(&r, "PUT", first, group);
+	assert_int_equal(r.status, 201);
+	emu_response_free(&r);
+	arm(&r, "PUT", first, group);
+	assert_int_equal(r.status, 200);
+	emu_response_free(&r);
+
+	arm(&r, "PUT", second, group);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(str(r.json, "error.code"), "BadRequest");
+	assert_non_null(strstr(str(r.json, "error.message"),
+			       "Cannot create more than one private dns zone groups in the "
+			       "private endpoint pe-one"));
+	emu_response_free(&r);
+
+	/* Refused while the first one's delete runs; taken once it ended. */
+	arm(&r, "DELETE", first, NULL);
+	assert_int_equal(r.status, 202);
+	char *url = emu_response_header(&r, "Azure-AsyncOperation");
+	assert_non_null(url);
+	emu_response_free(&r);
+	arm(&r, "PUT", second, group);
+	assert_int_equal(r.status, 400);
+	emu_response_free(&r);
+	emu_response done;
+	poll_until_done(url, true, &done);
+	assert_string_equal(str(done.json, "status"), "Succeeded");
+	emu_response_free(&done);
+	arm(&r, "PUT", second, group);
+	assert_int_equal(r.status, 201);
+	emu_response_free(&r);
+	free(url);
+	free(second);
+	free(first);
+	free(group);
+	free(p);
+	free(body);
+	free(pe);
+	free(rg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1078,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_fault_rules_and_log),
 		cmocka_unit_test(test_out_of_band_drift),
 		cmocka_unit_test(test_ml_workspace_default_datastores),
+		cmocka_unit_test(test_private_endpoint_one_zone_group),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
