@@ -411,6 +411,21 @@ static bool plan_deletes(const az_plan *plan, const char *id)
 	return false;
 }
 
+/* Whether the plan deletes a resource `id` is under: then it goes with
+ * that resource whatever becomes of its group (an ML workspace's own
+ * datastores, which Azure made and no stack marks). */
+static bool plan_deletes_parent(const az_plan *plan, const char *id)
+{
+	for (size_t i = 0; i < plan->len; i++) {
+		const az_plan_item *it = &plan->items[i];
+		size_t n = it->id ? strlen(it->id) : 0;
+		if (it->action == AZ_ACTION_DELETE && n && strncasecmp(it->id, id, n) == 0 &&
+		    id[n] == '/' && strcmp(it->kind->name, "ResourceGroup") != 0)
+			return true;
+	}
+	return false;
+}
+
 static char *unmanaged_in_group(az_instance *inst, const az_plan *plan, const char *rg_id)
 {
 	rg_check c = {0};
@@ -424,7 +439,8 @@ static char *unmanaged_in_group(az_instance *inst, const az_plan *plan, const ch
 	json_t *item;
 	json_array_foreach(c.items, i, item) {
 		const char *id = json_string_value(json_object_get(item, "id"));
-		if (!id || plan_deletes(plan, id) || az_lock_container_is(id, inst->name.stack, inst->name.env))
+		if (!id || plan_deletes(plan, id) || plan_deletes_parent(plan, id) ||
+		    az_lock_container_is(id, inst->name.stack, inst->name.env))
 			continue;
 		az_marker_info m;
 		az_marker_read(&m, az_kind_find("ResourceGroup"), item); /* tags, as every item here */

@@ -10,7 +10,9 @@
  * azapply under another name is adopted (409 RoleAssignmentExists).
  * Firewall rules have nowhere to keep a marker: they are never pruned.
  * Storage account keys are never read, so never shown. An ML datastore's
- * manifest holds no key, token or secret: validate refuses them.
+ * manifest holds no key, token or secret: validate refuses them. The
+ * datastores Azure makes with an ML workspace are never pruned, marked or
+ * shown, and go with the workspace on destroy.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <setjmp.h>
@@ -255,6 +257,99 @@ static void datastore_secrets_refused(void **state)
 	run_result_free(&r);
 }
 
+/* The datastores Azure makes with an ML workspace: the workspace's, with
+ * no marker. */
+static const char *const DEFAULT_DATASTORES[] = {"workspaceblobstore", "workspaceworkingdirectory",
+						 "workspacefilestore", "workspaceartifactstore"};
+#define NDEFAULTS (sizeof(DEFAULT_DATASTORES) / sizeof(DEFAULT_DATASTORES[0]))
+
+/* Every default datastore is there, still without a marker. */
+static void defaults_untouched(world *w)
+{
+	for (size_t i = 0; i < NDEFAULTS; i++) {
+		char *id = NULL;
+		assert_true(asprintf(&id, ML "/datastores/%s", DEFAULT_DATASTORES[i]) > 0);
+		json_t *live = kit_arm_get(w, id);
+		if (!live)
+			fail_msg("%s is gone", DEFAULT_DATASTORES[i]);
+		char *text = json_dumps(live, JSON_COMPACT);
+		if (strstr(text, "azapply-"))
+			fail_msg("%s was marked: %s", DEFAULT_DATASTORES[i], text);
+		free(text);
+		json_decref(live);
+		free(id);
+	}
+}
+
+static void defaults_not_named(const run_result *r)
+{
+	for (size_t i = 0; i < NDEFAULTS; i++)
+		kit_expect_not_in(r, DEFAULT_DATASTORES[i]);
+}
+
+/* A stack's ML workspace and its one datastore beside the workspace's own
+ * four: pruning the declared one deletes it alone, and neither the plan
+ * after it, drift, importing it again nor destroy names, marks or deletes
+ * the others, which go with the workspace. */
+static void ml_default_datastores_left_alone(void **state)
+{
+	world *w = *state;
+	kit_copy_in(w, "cases", "MlDatastore.yaml", "MlDatastore.yaml");
+	kit_apply_ok(w);
+	kit_settles(w);
+	defaults_untouched(w);
+	run_result r = kit_run(w, "drift", NULL, 0);
+	kit_expect_in(&r, "No drift");
+	defaults_not_named(&r);
+	run_result_free(&r);
+
+	remove_manifest(w, "MlDatastore");
+	r = kit_run(w, "plan", "--detailed-exitcode", 2);
+	kit_expect_in(&r, "MlDatastore/lake_case");
+	defaults_not_named(&r);
+	run_result_free(&r);
+	r = kit_run(w, "apply", "--auto-approve", 0);
+	kit_expect_in(&r, "MlDatastore/lake_case: deleted");
+	defaults_not_named(&r);
+	run_result_free(&r);
+	json_t *gone = kit_arm_get(w, ML "/datastores/lake_case");
+	assert_null(gone);
+	defaults_untouched(w);
+	r = kit_run(w, "plan", "--detailed-exitcode", 0);
+	kit_expect_in(&r, "No changes.");
+	defaults_not_named(&r);
+	run_result_free(&r);
+
+	/* Made again outside azapply and imported: the marker goes on it
+	 * alone. */
+	json_t *body = json_pack("{s:{s:s,s:s,s:s,s:{s:s},s:s,s:s}}", "properties",
+				 "datastoreType", "AzureDataLakeGen2", "accountName", "stkindslake",
+				 "filesystem", "casefs", "credentials", "credentialsType", "None",
+				 "serviceDataAccessAuthIdentity", "WorkspaceSystemAssignedIdentity",
+				 "description", "first");
+	kit_arm_put(w, ML "/datastores/lake_case", body);
+	json_decref(body);
+	kit_copy_in(w, "cases", "MlDatastore.yaml", "MlDatastore.yaml");
+	const char *import[] = {"import", "MlDatastore/mldscase", ML "/datastores/lake_case",
+				"--dir", w->stack, "--env", "test", "--auto-approve", NULL};
+	r = kit_azapply(w, import);
+	if (r.exit_code != 0)
+		fail_msg("import: %d\n%s\n%s", r.exit_code, r.out, r.err);
+	defaults_not_named(&r);
+	run_result_free(&r);
+	kit_settles(w);
+	defaults_untouched(w);
+
+	/* Destroy deletes the workspace; its own datastores go with it. */
+	r = kit_run(w, "destroy", "--auto-approve", 0);
+	defaults_not_named(&r);
+	run_result_free(&r);
+	json_t *ws = kit_arm_get(w, ML);
+	assert_null(ws);
+	json_t *blob = kit_arm_get(w, ML "/datastores/workspaceblobstore");
+	assert_null(blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +360,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(storage_keys_never_read, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(role_assignments, kit_setup, kit_teardown),
 		cmocka_unit_test_setup_teardown(datastore_secrets_refused, kit_setup, kit_teardown),
+		cmocka_unit_test_setup_teardown(ml_default_datastores_left_alone, kit_setup,
+						kit_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
