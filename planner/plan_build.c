@@ -401,29 +401,29 @@ static void rg_listed(void *ud, int err, json_t *items, az_diags *d)
 	(void)d;
 }
 
-/* Whether the plan deletes `id` (then it is not left behind). */
-static bool plan_deletes(const az_plan *plan, const char *id)
-{
-	for (size_t i = 0; i < plan->len; i++)
-		if (plan->items[i].action == AZ_ACTION_DELETE && plan->items[i].id &&
-		    strcasecmp(plan->items[i].id, id) == 0)
-			return true;
-	return false;
-}
-
-/* Whether the plan deletes a resource `id` is under: then it goes with
- * that resource whatever becomes of its group (an ML workspace's own
+/* Whether the plan deletes `id` (then it is not left behind), or with
+ * `or_parent` a resource `id` is under other than its group: then it goes
+ * with that resource whatever becomes of the group (an ML workspace's own
  * datastores, which Azure made and no stack marks). */
-static bool plan_deletes_parent(const az_plan *plan, const char *id)
+static bool deletes(const az_plan *plan, const char *id, bool or_parent)
 {
 	for (size_t i = 0; i < plan->len; i++) {
 		const az_plan_item *it = &plan->items[i];
-		size_t n = it->id ? strlen(it->id) : 0;
-		if (it->action == AZ_ACTION_DELETE && n && strncasecmp(it->id, id, n) == 0 &&
-		    id[n] == '/' && strcmp(it->kind->name, "ResourceGroup") != 0)
+		if (it->action != AZ_ACTION_DELETE || !it->id)
+			continue;
+		size_t n = strlen(it->id);
+		if (strncasecmp(it->id, id, n) != 0)
+			continue;
+		if (id[n] == '\0' ||
+		    (or_parent && id[n] == '/' && strcmp(it->kind->name, "ResourceGroup") != 0))
 			return true;
 	}
 	return false;
+}
+
+static bool plan_deletes(const az_plan *plan, const char *id)
+{
+	return deletes(plan, id, false);
 }
 
 static char *unmanaged_in_group(az_instance *inst, const az_plan *plan, const char *rg_id)
@@ -439,7 +439,7 @@ static char *unmanaged_in_group(az_instance *inst, const az_plan *plan, const ch
 	json_t *item;
 	json_array_foreach(c.items, i, item) {
 		const char *id = json_string_value(json_object_get(item, "id"));
-		if (!id || plan_deletes(plan, id) || plan_deletes_parent(plan, id) ||
+		if (!id || deletes(plan, id, true) ||
 		    az_lock_container_is(id, inst->name.stack, inst->name.env))
 			continue;
 		az_marker_info m;
