@@ -195,6 +195,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+/* Connections accepted since the log was cleared: each is a TLS handshake
+ * the client paid for, the figure that shows whether it kept and reused
+ * them. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	emu_http *h = cls;
+	(void)c;
+	(void)socket_ctx;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&h->server->lock);
+	emu_count(h->server, "connections");
+	pthread_mutex_unlock(&h->server->lock);
+}
+
 int emu_http_start(emu_http **out, emu_server *s)
 {
 	struct sockaddr_in addr;
@@ -211,7 +227,7 @@ int emu_http_start(emu_http **out, emu_server *s)
 		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
 		MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT,
+		NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
