@@ -16,6 +16,7 @@
 
 #include "apply_step.h"
 #include "delete_order.h"
+#include "identity.h"
 #include "paths.h"
 #include "refresh.h"
 
@@ -183,14 +184,36 @@ static void build_steps(apply_run *run)
  * The walk: every step is started once all it waits for is done, and
  * settled once when it ends; each edge is looked at once, so an apply of
  * n resources costs O(n + edges), not a rescan of every step per answer.
+ *
+ * Ready steps wait in lanes, one per host that serves only part of the
+ * stack (a Synapse workspace's data plane), and lane 0 for the hosts every
+ * step shares (ARM, Graph). The next step comes from the lane with the
+ * fewest steps running, then in plan order. Without lanes, the eighty
+ * artifacts of one workspace that became ready together took all fifty
+ * slots at once: over HTTP/1.1 that is fifty connections, each a TLS
+ * handshake, to a host the apply soon leaves for the next workspace (3,197
+ * connections in an apply of 10,001 resources). Spread over the
+ * workspaces, a few connections per host carry their artifacts from first
+ * to last. Lane 0 always counts as idle: its hosts are used throughout, and
+ * ARM's writes are what the workspaces' artifacts wait for. One step at a
+ * time, the order is plan order as before.
  */
+typedef struct ready_lane {
+	size_t *heap; /* min-heap of step indices: plan order within the lane */
+	size_t len, cap;
+	size_t running;
+} ready_lane;
+
 typedef struct walk {
 	apply_run *run;
 	size_t *waiting;      /* per step: deps not done yet */
 	size_t *dependents;   /* CSR: dependents of step i at [first[i], first[i + 1]) */
 	size_t *first;
-	size_t *ready;        /* min-heap of step indices: plan order among the ready */
-	size_t ready_len;
+	size_t *lane_of;      /* per step */
+	bool *in_lane;        /* per step: started, counted in its lane's running */
+	ready_lane *lanes;
+	size_t lanes_len;
+	size_t ready_len;     /* over all lanes */
 	size_t creates_left;  /* creates, updates and no-ops not settled: the deletes' barrier */
 	const step *broken;   /* the first create or update that failed or was skipped */
 } walk;
@@ -200,33 +223,84 @@ static bool is_delete(const step *s)
 	return s->item->action == AZ_ACTION_DELETE;
 }
 
-static void ready_push(walk *w, size_t i)
+static void heap_push(ready_lane *l, size_t i)
 {
-	size_t at = w->ready_len++;
-	while (at && w->ready[(at - 1) / 2] > i) {
-		w->ready[at] = w->ready[(at - 1) / 2];
+	if (l->len == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->heap = az_xrealloc(l->heap, l->cap * sizeof(size_t));
+	}
+	size_t at = l->len++;
+	while (at && l->heap[(at - 1) / 2] > i) {
+		l->heap[at] = l->heap[(at - 1) / 2];
 		at = (at - 1) / 2;
 	}
-	w->ready[at] = i;
+	l->heap[at] = i;
 }
 
-static size_t ready_pop(walk *w)
+static size_t heap_pop(ready_lane *l)
 {
-	size_t top = w->ready[0], last = w->ready[--w->ready_len], at = 0;
+	size_t top = l->heap[0], last = l->heap[--l->len], at = 0;
 	for (;;) {
 		size_t child = 2 * at + 1;
-		if (child >= w->ready_len)
+		if (child >= l->len)
 			break;
-		if (child + 1 < w->ready_len && w->ready[child + 1] < w->ready[child])
+		if (child + 1 < l->len && l->heap[child + 1] < l->heap[child])
 			child++;
-		if (last <= w->ready[child])
+		if (last <= l->heap[child])
 			break;
-		w->ready[at] = w->ready[child];
+		l->heap[at] = l->heap[child];
 		at = child;
 	}
-	if (w->ready_len)
-		w->ready[at] = last;
+	if (l->len)
+		l->heap[at] = last;
 	return top;
+}
+
+static void ready_push(walk *w, size_t i)
+{
+	heap_push(&w->lanes[w->lane_of[i]], i);
+	w->ready_len++;
+}
+
+/* The ready step of the least busy lane, first in plan order among equals.
+ * A scan of the lanes (one per workspace) per step started. */
+static size_t ready_pop(walk *w)
+{
+	size_t best = 0, best_running = 0;
+	bool found = false;
+	for (size_t k = 0; k < w->lanes_len; k++) {
+		const ready_lane *l = &w->lanes[k];
+		if (!l->len)
+			continue;
+		size_t running = k ? l->running : 0;
+		if (!found || running < best_running ||
+		    (running == best_running && l->heap[0] < w->lanes[best].heap[0])) {
+			best = k;
+			best_running = running;
+			found = true;
+		}
+	}
+	w->ready_len--;
+	return heap_pop(&w->lanes[best]);
+}
+
+/* A step's lane: its workspace's for what the workspace's own host
+ * serves, else 0. `by_workspace` numbers the workspaces seen so far. */
+static size_t lane_for(const step *s, json_t *by_workspace)
+{
+	const az_kind *k = s->item->kind;
+	if (!k || !s->item->id ||
+	    (k->provider != AZ_PROVIDER_SYNAPSE && k->provider != AZ_PROVIDER_SYNAPSE_RBAC))
+		return 0;
+	char *ws = az_identity_workspace_of(s->item->id);
+	if (!ws)
+		return 0;
+	json_t *known = json_object_get(by_workspace, ws);
+	size_t at = known ? (size_t)json_integer_value(known) : json_object_size(by_workspace) + 1;
+	if (!known)
+		json_object_set_new(by_workspace, ws, json_integer((json_int_t)at));
+	free(ws);
+	return at;
 }
 
 static void walk_init(walk *w, apply_run *run)
@@ -236,8 +310,10 @@ static void walk_init(walk *w, apply_run *run)
 	w->run = run;
 	w->waiting = az_xcalloc(n ? n : 1, sizeof(size_t));
 	w->first = az_xcalloc(n + 1, sizeof(size_t));
-	w->ready = az_xcalloc(n ? n : 1, sizeof(size_t));
+	w->lane_of = az_xcalloc(n ? n : 1, sizeof(size_t));
+	w->in_lane = az_xcalloc(n ? n : 1, sizeof(bool));
 	run->finished = az_xcalloc(n ? n : 1, sizeof(size_t));
+	json_t *by_workspace = json_object();
 	for (size_t i = 0; i < n; i++) {
 		step *s = &run->steps[i];
 		w->waiting[i] = s->deps_len;
@@ -245,7 +321,11 @@ static void walk_init(walk *w, apply_run *run)
 		for (size_t j = 0; j < s->deps_len; j++)
 			w->first[s->deps[j] + 1]++;
 		w->creates_left += !is_delete(s);
+		w->lane_of[i] = lane_for(s, by_workspace);
 	}
+	w->lanes_len = json_object_size(by_workspace) + 1;
+	w->lanes = az_xcalloc(w->lanes_len, sizeof(ready_lane));
+	json_decref(by_workspace);
 	for (size_t i = 0; i < n; i++)
 		w->first[i + 1] += w->first[i];
 	w->dependents = az_xcalloc(edges ? edges : 1, sizeof(size_t));
@@ -266,7 +346,11 @@ static void walk_free(walk *w)
 	free(w->waiting);
 	free(w->first);
 	free(w->dependents);
-	free(w->ready);
+	free(w->lane_of);
+	free(w->in_lane);
+	for (size_t k = 0; k < w->lanes_len; k++)
+		free(w->lanes[k].heap);
+	free(w->lanes);
 	free(w->run->finished);
 	w->run->finished = NULL;
 }
@@ -289,6 +373,10 @@ static void settle(walk *w, size_t i)
 	apply_run *run = w->run;
 	step *s = &run->steps[i];
 	bool ok = s->state == STEP_DONE;
+	if (w->in_lane[i]) {
+		w->in_lane[i] = false;
+		w->lanes[w->lane_of[i]].running--;
+	}
 	const char *cause = s->state == STEP_FAILED ? s->item->address : s->blocked_by;
 	if (s->state == STEP_FAILED && run->o && run->o->fail_fast)
 		run->stop_starting = true;
@@ -342,11 +430,14 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 			run.stop_starting = true;
 		settle_finished(&w);
 		while (!run.stop_starting && run.running < parallelism && w.ready_len) {
-			step *s = &run.steps[ready_pop(&w)];
+			size_t i = ready_pop(&w);
+			step *s = &run.steps[i];
 			if (az_action_writes_nothing(s->item->action)) {
 				s->state = STEP_DONE;
-				run.finished[run.finished_len++] = (size_t)(s - run.steps);
+				run.finished[run.finished_len++] = i;
 			} else {
+				w.in_lane[i] = true;
+				w.lanes[w.lane_of[i]].running++;
 				az_step_start(s);
 			}
 			settle_finished(&w);

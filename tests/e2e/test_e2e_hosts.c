@@ -10,6 +10,11 @@
  * handshake each: 4,517 for a plan of 500 workspaces). The lists of one
  * workspace now follow each other within a window of a few workspaces, and
  * this test reads the emulator's request log to see it.
+ *
+ * An apply likewise took every slot for the artifacts of one workspace at
+ * a time: over HTTP/1.1 a connection per request in flight, left idle when
+ * the apply moved on to the next workspace. It now spreads its slots over
+ * the workspaces, and the emulator counts the connections it accepted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,8 +34,16 @@
 /* The workspaces a plan reads side by side (refresh.c). */
 #define WINDOW 16
 
+/* Artifacts per workspace. */
+#define ARTIFACTS 6
+/* Slots of the apply. */
+#define PARALLELISM 24
+#define STRING_(x) #x
+#define STRING(x) STRING_(x)
+
 static e2e_world *W;
 static char stack[400];
+static json_int_t apply_connections;
 
 static void write_stack(void)
 {
@@ -43,7 +56,7 @@ static void write_stack(void)
 	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata:\n  name: rg\n"
 	                "spec:\n  name: rg-hosts\n  location: westeurope\n");
 	for (int i = 0; i < WORKSPACES; i++) {
-		char text[2048];
+		char text[4096];
 		snprintf(text, sizeof(text),
 		         "apiVersion: azapply.dev/v1\nkind: SynapseWorkspace\nmetadata:\n  name: ws%02d\n"
 		         "spec:\n  resourceGroup: rg-hosts\n  name: synw-hosts-%02d\n"
@@ -58,6 +71,13 @@ static void write_stack(void)
 		         "spec:\n  workspace: ws%02d\n  name: script\n  properties:\n"
 		         "    content:\n      query: SELECT 1\n",
 		         i, i, i, i, i, i, i);
+		size_t len = strlen(text);
+		for (int k = 2; k < ARTIFACTS; k++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			                        "---\napiVersion: azapply.dev/v1\nkind: Pipeline\n"
+			                        "metadata:\n  name: pl%02d-%d\nspec:\n  workspace: ws%02d\n"
+			                        "  name: pipeline-%d\n  properties:\n    activities: []\n",
+			                        i, k, i, k);
 		snprintf(path, sizeof(path), "%s/ws%02d.yaml", stack, i);
 		e2e_write(path, text);
 	}
@@ -75,8 +95,13 @@ static int setup(void **state)
 	                 200);
 	snprintf(stack, sizeof(stack), "%s/hosts", W->dir);
 	write_stack();
+	e2e_clear_log(W);
 	E2E_EXPECT(W, 0, "Apply complete", "apply", stack, "--env", "dev", "--auto-approve",
-	           "--parallelism", "20");
+	           "--parallelism", STRING(PARALLELISM));
+	json_t *log = e2e_log(W);
+	apply_connections =
+	    json_integer_value(json_object_get(json_object_get(log, "counters"), "connections"));
+	json_decref(log);
 	return 0;
 }
 
@@ -137,9 +162,27 @@ static void data_plane_lists_of_a_workspace_follow_each_other(void **state)
 	json_decref(log);
 }
 
+/* One workspace's artifacts at a time, each workspace got as many
+ * connections as it had artifacts in flight (302-306 connections here).
+ * Spread over the workspaces, a connection or two per workspace host
+ * carries its artifacts, beside ARM's, the token endpoint's and the
+ * control calls' own (73-78). */
+static void apply_spreads_its_slots_over_the_workspaces(void **state)
+{
+	(void)state;
+	json_int_t bound = 2 * WORKSPACES + PARALLELISM;
+	if (apply_connections > bound)
+		fail_msg("the apply of %d workspaces' %d artifacts opened %lld connections "
+		         "(at most %lld expected)",
+		         WORKSPACES, WORKSPACES * ARTIFACTS, (long long)apply_connections,
+		         (long long)bound);
+	assert_true(apply_connections > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(apply_spreads_its_slots_over_the_workspaces),
 	    cmocka_unit_test(data_plane_lists_of_a_workspace_follow_each_other),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
