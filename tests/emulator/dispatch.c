@@ -120,10 +120,10 @@ static void log_request(emu_server *s, const emu_req *q, const emu_resp *r, long
 {
 	char *target = emu_req_target(q);
 	json_t *t = json_string(target);
-	json_t *entry = json_pack("{s:s,s:s?,s:o,s:i,s:I,s:o,s:o,s:s,s:s*}", "method", q->method,
+	json_t *entry = json_pack("{s:s,s:s?,s:o,s:i,s:I,s:I,s:o,s:o,s:s,s:s*}", "method", q->method,
 				  "host", emu_utf8_valid(q->host, strlen(q->host)) ? q->host : NULL, "path",
 				  t ? t : json_string("<invalid utf-8>"), "status",
-				  r->drop ? 0 : r->status, "durationMs",
+				  r->drop ? 0 : r->status, "startMs", (json_int_t)start, "durationMs",
 				  (json_int_t)(emu_now_ms() - start), "body", logged_body(q),
 				  "headers", logged_headers(q), "kind", classify(q), "fault",
 				  fault ? fault->id : NULL);
