@@ -65,6 +65,8 @@ typedef struct az_http_request {
 	char *origin;            /* the URL of the request this one follows (see
 	                          * az_http_request_redirect); NULL: its own */
 	bool idempotent;         /* caller: safe to repeat even if POST/PATCH */
+	bool follow_up;          /* continues work under way (a next page, a
+	                          * poll): queued ahead of work not begun */
 	bool secret_body;        /* body holds secrets (token requests) */
 	long timeout_ms;         /* total per attempt; 0 = client default */
 	long connect_timeout_ms; /* 0 = client default */
@@ -201,6 +203,8 @@ int64_t az_http_now_ms(const az_http_client *c);
 long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind);
 /* The most requests that were in flight at once so far. */
 int az_http_max_seen_in_flight(const az_http_client *c);
+/* The most it lets be in flight at once (az_http_options.max_in_flight). */
+int az_http_max_in_flight(const az_http_client *c);
 /* The connections the transport opened so far (0 when it does not say). */
 long az_http_connections_opened(const az_http_client *c);
 

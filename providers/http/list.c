@@ -97,6 +97,7 @@ static void fetch(list_op *op, const char *next_link, const char *continuation)
 	if (next_link)
 		az_http_request_redirect(r, op->tmpl, next_link);
 	az_http_request_header(r, "x-ms-continuation", continuation);
+	r->follow_up = next_link || continuation;
 	op->by_header = continuation != NULL;
 	free(op->asking);
 	op->asking = az_xstrdup(r->url);

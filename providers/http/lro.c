@@ -114,6 +114,7 @@ static az_http_request *status_request(lro *op, const char *url)
 	az_http_request *r = az_http_request_new("GET", url);
 	r->svc = op->req->svc;
 	r->timeout_ms = az_http_timeout_for(op->c, AZ_TIMEOUT_POLL);
+	r->follow_up = true;
 	az_http_request_redirect(r, op->req, url);
 	return r;
 }

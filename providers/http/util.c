@@ -103,6 +103,7 @@ az_http_request *az_http_request_dup(const az_http_request *r)
 	n->origin = r->origin ? az_xstrdup(r->origin) : NULL;
 	n->idempotent = r->idempotent;
 	n->secret_body = r->secret_body;
+	n->follow_up = r->follow_up;
 	n->timeout_ms = r->timeout_ms;
 	n->connect_timeout_ms = r->connect_timeout_ms;
 	n->max_retries = r->max_retries;

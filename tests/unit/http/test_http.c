@@ -522,6 +522,47 @@ static void paced_arm_writes_hold_back_only_arm_writes(void **state)
 
 /* ---- paging ---- */
 
+/* A list's pages are a chain: each next page goes ahead of the requests
+ * queued since the list began, or the chain waits behind all of them once
+ * per page (a plan's stack-wide list, behind its hundreds of lists). */
+static void next_pages_go_ahead_of_requests_not_begun(void **state)
+{
+	env *e = *state;
+	az_http_client_free(e->c);
+	e->o.max_in_flight = 1;
+	az_transport tp;
+	fake_tp_new(&tp, &e->fake);
+	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	fake_tp_script(e->fake, "GET", "/list?api-version=1", 200, NULL,
+	               "{\"value\":[{\"n\":1}],\"nextLink\":"
+	               "\"https://management.azure.com/list?page=2\"}",
+	               100);
+	fake_tp_script(e->fake, "GET", "page=2", 200, NULL,
+	               "{\"value\":[{\"n\":2}],"
+	               "\"nextLink\":\"https://management.azure.com/list?page=3\"}",
+	               100);
+	fake_tp_script(e->fake, "GET", "page=3", 200, NULL, "{\"value\":[{\"n\":3}]}", 100);
+	result list = {0}, r[4] = {{0}};
+	az_http_list(e->c, arm_get("/list?api-version=1"), on_list, &list);
+	for (int i = 0; i < 4; i++) {
+		fake_tp_script(e->fake, "GET", "/c", 200, NULL, "{}", 100);
+		az_http_submit(e->c, arm_get("/c"), on_done, &r[i]);
+	}
+	az_http_run(e->c);
+	assert_int_equal(list.err, 0);
+	assert_int_equal(json_array_size(list.values), 3);
+	assert_int_equal(fake_tp_sent_count(e->fake), 7);
+	assert_non_null(strstr(fake_tp_sent(e->fake, 1)->url, "page=2"));
+	assert_non_null(strstr(fake_tp_sent(e->fake, 2)->url, "page=3"));
+	for (size_t i = 3; i < 7; i++)
+		assert_non_null(strstr(fake_tp_sent(e->fake, i)->url, "/c"));
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r[i].calls, 1);
+		result_clear(&r[i]);
+	}
+	result_clear(&list);
+}
+
 static void paging_follows_empty_pages_with_next_link(void **state)
 {
 	env *e = *state;
@@ -1202,6 +1243,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paced_arm_writes_hold_back_only_arm_writes, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(next_pages_go_ahead_of_requests_not_begun, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(paging_follows_empty_pages_with_next_link, setup,
 	                                    teardown),
