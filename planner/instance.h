@@ -48,6 +48,7 @@ typedef struct az_instance {
 	json_t *legacy;       /* ids marked by this stack without an environment,
 			       * declared by no manifest: left alone */
 	size_t requests;      /* list and read requests sent by the refresh */
+	size_t awaited;       /* of those, the ones its next wave waits for, unanswered */
 	/* Workspace id (lower case) -> address of the SynapseFirewallRule this
 	 * plan creates on it: its data plane may refuse the refresh for now. */
 	json_t *unopened;

@@ -122,6 +122,7 @@ typedef struct pending_list {
 	char *key;
 	az_diags *d;
 	int *errors;
+	bool awaited; /* counted in inst->awaited */
 } pending_list;
 
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
@@ -142,6 +143,8 @@ static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 		live = NULL;
 	}
 	json_decref(live);
+	if (pl->awaited)
+		pl->inst->awaited--;
 	free(pl->key);
 	free(pl);
 }
@@ -168,6 +171,7 @@ static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 		live = NULL;
 	}
 	json_decref(live);
+	pr->inst->awaited--;
 	free(pr);
 }
 
@@ -298,19 +302,29 @@ static void list_once(az_instance *inst, const az_kind *k, const char *kind_name
 	json_object_set_new(inst->lists, key, json_null());
 	json_object_set_new(inst->list_kinds, key, json_string(kind_name));
 	pending_list *pl = az_xcalloc(1, sizeof(*pl));
-	*pl = (pending_list){inst, key, d, errors};
+	/* The stack-wide list of what carries the stack's tag finds only
+	 * orphans, which nothing reads before the plan is drawn: the data
+	 * planes' wave does not wait for its pages, one after another. */
+	*pl = (pending_list){inst, key, d, errors, strcmp(kind_name, "*") != 0};
+	inst->awaited += pl->awaited;
 	inst->requests++;
 	az_provider_get(k->provider)->list(inst->session, k, collection, list_done, pl);
 }
 
-/* How many workspaces' data planes are read side by side. Each Synapse
- * workspace is a host of its own: the lists of a few workspaces at a time,
- * kind by kind, follow each other on one kept-alive connection per host,
- * where all workspaces kind by kind asked each host again only after every
- * other one (a plan of 500 workspaces opened 4,517 connections, a TLS
- * handshake each), and one workspace at a time opened a connection per
- * list at the same moment. About the client's requests in flight. */
-#define HOSTS_AT_ONCE 16
+/* How many workspaces' data planes are read side by side: as many as the
+ * session has requests in flight. Each Synapse workspace is a host of its
+ * own: the lists of that many workspaces at a time, kind by kind, follow
+ * each other on one kept-alive connection per host, where all workspaces
+ * kind by kind asked each host again only after every other one (a plan of
+ * 500 workspaces opened 4,517 connections, a TLS handshake each), and
+ * fewer workspaces than requests in flight opened several connections per
+ * host at the same moment (a fixed 16 with 64 in flight: 521 connections
+ * for 100 workspaces). */
+static size_t hosts_at_once(const az_instance *inst)
+{
+	int n = az_session_max_in_flight(inst->session);
+	return n > 0 ? (size_t)n : 1;
+}
 
 /* The indexes of the stack's workspaces that exist, in manifest order
  * (*n of them); the caller frees the array. */
@@ -416,6 +430,7 @@ static void request_deferred(az_instance *inst, const bool *wanted, az_diags *d,
 		pending_read *pr = az_xcalloc(1, sizeof(*pr));
 		*pr = (pending_read){inst, n, d, errors};
 		inst->requests++;
+		inst->awaited++;
 		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 	}
 }
@@ -435,6 +450,7 @@ static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_di
 		pending_read *pr = az_xcalloc(1, sizeof(*pr));
 		*pr = (pending_read){inst, n, d, errors};
 		inst->requests++;
+		inst->awaited++;
 		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 		return;
 	}
@@ -465,14 +481,17 @@ static int data_plane_read_cmp(const void *a, const void *b)
 static void request_arm_wave(az_instance *inst, const bool *wanted, bool prune, az_diags *d,
 			     int *errors)
 {
+	/* The prune lists first: the stack-wide one is a chain of pages,
+	 * each asked once the one before answers, the longest path of the
+	 * wave; the resources' own reads fill the other slots meanwhile. */
+	if (prune)
+		request_prune_lists(inst, false, d, errors);
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *n = &inst->nodes[i];
 		const az_kind *k = n->res->kind;
 		if (k && n->res->address && !synapse_side(k) && (!wanted || wanted[i]))
 			request_node(inst, n, false, d, errors);
 	}
-	if (prune)
-		request_prune_lists(inst, false, d, errors);
 }
 
 /* Reads what the second wave, the data planes', finds (`wanted` as in
@@ -485,11 +504,11 @@ static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool 
 	request_deferred(inst, wanted, d, errors);
 	if (prune)
 		request_prune_lists(inst, true, d, errors);
-	size_t nws = 0;
+	size_t nws = 0, at_once = hosts_at_once(inst);
 	size_t *workspaces = stack_workspaces(inst, &nws);
 	size_t *window = az_xcalloc(inst->len ? inst->len : 1, sizeof(*window));
 	for (size_t w = 0; w < nws; w++)
-		window[workspaces[w]] = w / HOSTS_AT_ONCE + 1;
+		window[workspaces[w]] = w / at_once + 1;
 	size_t nreads = 0;
 	data_plane_read *reads = az_xcalloc(inst->len ? inst->len : 1, sizeof(*reads));
 	size_t count;
@@ -513,13 +532,13 @@ static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool 
 	free(window);
 	qsort(reads, nreads, sizeof(*reads), data_plane_read_cmp);
 	size_t r = 0;
-	for (size_t from = 0; from < nws; from += HOSTS_AT_ONCE) {
-		size_t win = from / HOSTS_AT_ONCE + 1;
+	for (size_t from = 0; from < nws; from += at_once) {
+		size_t win = from / at_once + 1;
 		for (; r < nreads && reads[r].window == win; r++)
 			request_node(inst, &inst->nodes[reads[r].node], true, d, errors);
 		if (prune)
 			request_orphan_lists(inst, workspaces, from,
-					     from + HOSTS_AT_ONCE < nws ? from + HOSTS_AT_ONCE : nws, d,
+					     from + at_once < nws ? from + at_once : nws, d,
 					     errors);
 	}
 	for (; r < nreads; r++)
@@ -596,12 +615,20 @@ bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **r
 	return r != NULL;
 }
 
+/* Whether all the first wave's reads that the second needs are in: the
+ * stack-wide prune list may still be paging. */
+static bool first_wave_read(void *ud)
+{
+	const az_instance *inst = ud;
+	return inst->awaited == 0;
+}
+
 int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 {
 	int errors = 0;
 	bool prune = o->prune;
 	request_arm_wave(inst, o->wanted, prune, d, &errors);
-	az_session_run(inst->session);
+	az_session_run_until(inst->session, first_wave_read, inst);
 	for (size_t i = 0; i < inst->len; i++)
 		if (inst->nodes[i].res->kind && !synapse_side(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);

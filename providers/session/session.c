@@ -251,6 +251,11 @@ void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *
 	az_http_timer(s->http, delay_ms, fn, ud);
 }
 
+int az_session_max_in_flight(const az_session *s)
+{
+	return az_http_max_in_flight(s->http);
+}
+
 int az_session_describe(az_session *s, json_t **out, az_diags *d)
 {
 	return az_auth_describe(out, s->cred, s->http, d);

@@ -31,8 +31,9 @@
 
 /* More workspaces than a window holds several times over. */
 #define WORKSPACES 48
-/* The workspaces a plan reads side by side (refresh.c). */
-#define WINDOW 16
+/* The workspaces a plan reads side by side (refresh.c): as many as it
+ * has requests in flight, 64 without --parallelism (setup.c). */
+#define WINDOW 64
 
 /* Artifacts per workspace. */
 #define ARTIFACTS 6
@@ -120,6 +121,13 @@ static void data_plane_lists_of_a_workspace_follow_each_other(void **state)
 	e2e_clear_log(W);
 	E2E_EXPECT(W, 0, "No changes", "plan", stack, "--env", "dev");
 	json_t *log = e2e_log(W);
+	/* One connection per workspace host; ARM's reads of the first wave
+	 * are as many at once as the plan has requests in flight. */
+	json_int_t opened =
+	    json_integer_value(json_object_get(json_object_get(log, "counters"), "connections"));
+	if (opened > WORKSPACES + WINDOW + 8)
+		fail_msg("a plan of %d workspaces opened %lld connections", WORKSPACES,
+		         (long long)opened);
 	json_t *first = json_object(), *last = json_object(), *count = json_object();
 	size_t i, seen = 0;
 	json_t *q;
@@ -179,11 +187,58 @@ static void apply_spreads_its_slots_over_the_workspaces(void **state)
 	assert_true(apply_connections > 0);
 }
 
+/* The stack-wide list of what carries the stack's tag is a chain of pages,
+ * each asked once the one before answers. Its pages went behind every list
+ * queued after it, and the data planes' wave waited for its last page,
+ * though it finds only orphans: the chain was a plan's longest path. Now
+ * each page goes ahead of lists not begun, and the data planes are read
+ * while it pages on. */
+static void data_planes_do_not_wait_for_the_stack_wide_list(void **state)
+{
+	(void)state;
+	/* 49 tagged resources, ten pages of 150 ms each; the workspaces'
+	 * own list, which the data planes do wait for, has ten quick ones. */
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"pageSize\":5}", NULL), 200);
+	assert_int_equal(emu_control(W->e, "POST", "faults",
+	                             "{\"method\":\"GET\",\"path\":\"tagName\",\"delayMs\":150}",
+	                             NULL),
+	                 200);
+	e2e_clear_log(W);
+	E2E_EXPECT(W, 0, "No changes", "plan", stack, "--env", "dev");
+	assert_int_equal(emu_control(W->e, "DELETE", "faults", NULL, NULL), 200);
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
+	json_t *log = e2e_log(W);
+	json_int_t first_data_plane = -1, last_page = -1;
+	int pages = 0;
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *host = json_string_value(json_object_get(q, "host"));
+		const char *path = json_string_value(json_object_get(q, "path"));
+		json_int_t start = json_integer_value(json_object_get(q, "startMs"));
+		if (host && strstr(host, ".dev.") && (first_data_plane < 0 || start < first_data_plane))
+			first_data_plane = start;
+		if (path && strstr(path, "/resources?") && strstr(path, "tagName")) {
+			pages++;
+			if (start > last_page)
+				last_page = start;
+		}
+	}
+	json_decref(log);
+	assert_true(pages >= 10);
+	if (first_data_plane < 0 || first_data_plane >= last_page)
+		fail_msg("the data planes were first read %lld ms after the stack-wide list's last "
+		         "page (of %d) was asked for",
+		         (long long)(first_data_plane - last_page), pages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(apply_spreads_its_slots_over_the_workspaces),
 	    cmocka_unit_test(data_plane_lists_of_a_workspace_follow_each_other),
+	    cmocka_unit_test(data_planes_do_not_wait_for_the_stack_wide_list),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

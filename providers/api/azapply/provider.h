@@ -338,6 +338,8 @@ void az_session_run(az_session *s);
 void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud);
 /* Runs fn(ud) from the loop after delay_ms. */
 void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *ud);
+/* How many requests the session sends at once, at most. */
+int az_session_max_in_flight(const az_session *s);
 /* Which credential and identity would be used, the tenant, the audiences
  * and token expiry; never a token. *out is a new JSON object. */
 int az_session_describe(az_session *s, json_t **out, az_diags *d);
