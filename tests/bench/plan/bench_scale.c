@@ -11,6 +11,8 @@
  * once per size. Then the growth: the least-squares slope of log(cost)
  * against log(resources), per measure: 1.0 is linear, 2.0 quadratic.
  * Target (issue: performance at scale): below 1.1 from 10k to 50k.
+ * Last, the no-changes plan again with 50 ms of latency on every request,
+ * where a plan's wall time is its waves of lists, not its CPU.
  *
  * Usage: bench_scale [--rounds N] [--sizes K] (K: the first K sizes, 1-3)
  */
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
 		apply[k] = rounds_of(&b, 0, a, 1, "apply");
 		const char *p[] = {"plan", b.dir, "--detailed-exitcode", NULL};
 		plan[k] = rounds_of(&b, 0, p, rounds, "plan");
+		bench_settings(&b, "{\"latencyMs\":50}");
+		rounds_of(&b, 0, p, rounds, "plan 50 ms");
 		bench_stop(&b);
 		fflush(stdout);
 	}
