@@ -22,8 +22,10 @@ static void make_stack(bench *b, const char *name, const char *ws, int own_rg, c
 {
 	snprintf(dir, dir_len, "%s/%s", b->dir, name);
 	mkdir(dir, 0700);
+	/* One rule, the runner's: without it the workspace's data plane
+	 * refuses the benchmark as Azure's firewall refuses any address. */
 	stackgen g = {.stack = name, .rg = "rg-bench-apply", .own_rg = own_rg, .workspaces = 1,
-		      .ws_prefix = ws};
+		      .rules = 1, .ws_prefix = ws};
 	stackgen_write(&g, dir);
 }
 
