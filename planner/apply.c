@@ -289,8 +289,7 @@ static size_t ready_pop(walk *w)
 static size_t lane_for(const step *s, json_t *by_workspace)
 {
 	const az_kind *k = s->item->kind;
-	if (!k || !s->item->id ||
-	    (k->provider != AZ_PROVIDER_SYNAPSE && k->provider != AZ_PROVIDER_SYNAPSE_RBAC))
+	if (!k || !s->item->id || !az_kind_on_workspace_host(k))
 		return 0;
 	char *ws = az_identity_workspace_of(s->item->id);
 	if (!ws)

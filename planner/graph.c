@@ -643,8 +643,7 @@ void az_stack_link(az_stack *st, az_diags *d)
 		/* A workspace's data plane refuses a client no firewall rule
 		 * admits (403 ClientIpAddressNotAuthorized): what lives there
 		 * is written after the rules and deleted before them. */
-		if ((r->kind->provider == AZ_PROVIDER_SYNAPSE ||
-		     r->kind->provider == AZ_PROVIDER_SYNAPSE_RBAC) && ws)
+		if (az_kind_on_workspace_host(r->kind) && ws)
 			for_each_in_workspace(st, "SynapseFirewallRule", ws, add_edge_cb, r);
 		free(ws);
 	}

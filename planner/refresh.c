@@ -175,11 +175,6 @@ static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 	free(pr);
 }
 
-static bool synapse_side(const az_kind *k)
-{
-	return k->provider == AZ_PROVIDER_SYNAPSE || k->provider == AZ_PROVIDER_SYNAPSE_RBAC;
-}
-
 /* Whether the node's parent workspace exists, so its data plane answers. */
 static bool workspace_exists(az_instance *inst, az_node *n)
 {
@@ -261,7 +256,7 @@ void az_refresh_match(az_instance *inst, az_node *n)
 	if (!json_is_array(items))
 		return;
 	const az_kind *k = n->res->kind;
-	bool by_name = synapse_side(k) && k->provider == AZ_PROVIDER_SYNAPSE;
+	bool by_name = k->provider == AZ_PROVIDER_SYNAPSE;
 	size_t i;
 	json_t *item;
 	json_array_foreach(items, i, item) {
@@ -418,9 +413,8 @@ static void request_deferred(az_instance *inst, const bool *wanted, az_diags *d,
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *n = &inst->nodes[i];
 		const az_kind *k = n->res->kind;
-		if (!k || !n->res->address || synapse_side(k) || n->state != AZ_NODE_PENDING ||
-		    (wanted && !wanted[i]) ||
-		    n->id || n->collection)
+		if (!k || !n->res->address || az_kind_on_workspace_host(k) ||
+		    n->state != AZ_NODE_PENDING || (wanted && !wanted[i]) || n->id || n->collection)
 			continue;
 		az_identity_compute(inst, i, d);
 		if (!n->id) {
@@ -489,7 +483,7 @@ static void request_arm_wave(az_instance *inst, const bool *wanted, bool prune, 
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *n = &inst->nodes[i];
 		const az_kind *k = n->res->kind;
-		if (k && n->res->address && !synapse_side(k) && (!wanted || wanted[i]))
+		if (k && n->res->address && !az_kind_on_workspace_host(k) && (!wanted || wanted[i]))
 			request_node(inst, n, false, d, errors);
 	}
 }
@@ -516,7 +510,7 @@ static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool 
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *node = &inst->nodes[i];
 		const az_kind *k = node->res->kind;
-		if (!k || !node->res->address || !synapse_side(k) || (wanted && !wanted[i]))
+		if (!k || !node->res->address || !az_kind_on_workspace_host(k) || (wanted && !wanted[i]))
 			continue;
 		size_t rank = 0;
 		while (rank < count && kinds[rank] != k)
@@ -583,7 +577,7 @@ static void find_prune_only(az_instance *inst, const az_refresh_options *o)
 	json_t *declaring = json_object();
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_node *a = &inst->nodes[i];
-		if (!a->res->kind || !synapse_side(a->res->kind) || !data_plane_path(a))
+		if (!a->res->kind || !az_kind_on_workspace_host(a->res->kind) || !data_plane_path(a))
 			continue;
 		char *ws = az_identity_workspace_of(data_plane_path(a));
 		if (ws)
@@ -630,14 +624,14 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 	request_arm_wave(inst, o->wanted, prune, d, &errors);
 	az_session_run_until(inst->session, first_wave_read, inst);
 	for (size_t i = 0; i < inst->len; i++)
-		if (inst->nodes[i].res->kind && !synapse_side(inst->nodes[i].res->kind))
+		if (inst->nodes[i].res->kind && !az_kind_on_workspace_host(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);
 	find_unopened(inst, o);
 	find_prune_only(inst, o);
 	request_data_plane_wave(inst, o->wanted, prune, d, &errors);
 	az_session_run(inst->session);
 	for (size_t i = 0; i < inst->len; i++)
-		if (inst->nodes[i].res->kind && synapse_side(inst->nodes[i].res->kind))
+		if (inst->nodes[i].res->kind && az_kind_on_workspace_host(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);
 	return errors ? AZ_EUPSTREAM : 0;
 }

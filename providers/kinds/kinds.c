@@ -742,6 +742,11 @@ const az_kind *az_kind_find(const char *name)
 	return az_kind_arm_find_key(name);
 }
 
+bool az_kind_on_workspace_host(const az_kind *k)
+{
+	return k->provider == AZ_PROVIDER_SYNAPSE || k->provider == AZ_PROVIDER_SYNAPSE_RBAC;
+}
+
 const char *az_kind_key(const az_kind *k)
 {
 	return k->key ? k->key : k->name;

@@ -251,6 +251,9 @@ const az_kind *az_kind_find(const char *name);
 /* What az_kind_find finds `k` again by: its name for a table kind, a key
  * naming type, api-version and placement for a generic one. */
 const char *az_kind_key(const az_kind *k);
+/* Whether a Synapse workspace's own host serves the kind (its artifacts and
+ * its RBAC): behind the workspace's firewall, one host per workspace. */
+bool az_kind_on_workspace_host(const az_kind *k);
 
 /* Any ARM type (kind: ArmResource). The manifest names the type and its
  * api-version; the kind for it is made here, once per type, api-version,
