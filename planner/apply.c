@@ -210,7 +210,6 @@ typedef struct walk {
 	size_t *dependents;   /* CSR: dependents of step i at [first[i], first[i + 1]) */
 	size_t *first;
 	size_t *lane_of;      /* per step */
-	bool *in_lane;        /* per step: started, counted in its lane's running */
 	ready_lane *lanes;
 	size_t lanes_len;
 	size_t ready_len;     /* over all lanes */
@@ -310,7 +309,6 @@ static void walk_init(walk *w, apply_run *run)
 	w->waiting = az_xcalloc(n ? n : 1, sizeof(size_t));
 	w->first = az_xcalloc(n + 1, sizeof(size_t));
 	w->lane_of = az_xcalloc(n ? n : 1, sizeof(size_t));
-	w->in_lane = az_xcalloc(n ? n : 1, sizeof(bool));
 	run->finished = az_xcalloc(n ? n : 1, sizeof(size_t));
 	json_t *by_workspace = json_object();
 	for (size_t i = 0; i < n; i++) {
@@ -346,7 +344,6 @@ static void walk_free(walk *w)
 	free(w->first);
 	free(w->dependents);
 	free(w->lane_of);
-	free(w->in_lane);
 	for (size_t k = 0; k < w->lanes_len; k++)
 		free(w->lanes[k].heap);
 	free(w->lanes);
@@ -372,10 +369,9 @@ static void settle(walk *w, size_t i)
 	apply_run *run = w->run;
 	step *s = &run->steps[i];
 	bool ok = s->state == STEP_DONE;
-	if (w->in_lane[i]) {
-		w->in_lane[i] = false;
+	/* Skipped steps and those that write nothing never ran. */
+	if (s->state != STEP_SKIPPED && !az_action_writes_nothing(s->item->action))
 		w->lanes[w->lane_of[i]].running--;
-	}
 	const char *cause = s->state == STEP_FAILED ? s->item->address : s->blocked_by;
 	if (s->state == STEP_FAILED && run->o && run->o->fail_fast)
 		run->stop_starting = true;
@@ -435,7 +431,6 @@ int az_apply(az_plan *plan, const az_apply_options *o, az_apply_result *res, az_
 				s->state = STEP_DONE;
 				run.finished[run.finished_len++] = i;
 			} else {
-				w.in_lane[i] = true;
 				w.lanes[w.lane_of[i]].running++;
 				az_step_start(s);
 			}
