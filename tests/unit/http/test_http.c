@@ -36,6 +36,20 @@ typedef struct result {
 	json_t *values;
 } result;
 
+static void open_client(env *e)
+{
+	az_transport tp;
+	fake_tp_new(&tp, &e->fake);
+	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+}
+
+/* A new client, with the options the test has changed in e->o. */
+static void reopen_client(env *e)
+{
+	az_http_client_free(e->c);
+	open_client(e);
+}
+
 static int setup(void **state)
 {
 	env *e = az_xcalloc(1, sizeof(*e));
@@ -46,9 +60,7 @@ static int setup(void **state)
 	e->o.verbosity = 0;
 	e->o.poll_max_ms = 30000;
 	e->o.poll_default_ms = 5000;
-	az_transport tp;
-	fake_tp_new(&tp, &e->fake);
-	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	open_client(e);
 	*state = e;
 	return 0;
 }
@@ -433,11 +445,8 @@ static void every_request_carries_ids_and_user_agent(void **state)
 static void concurrency_is_bounded(void **state)
 {
 	env *e = *state;
-	az_http_client_free(e->c);
 	e->o.max_in_flight = 3;
-	az_transport tp;
-	fake_tp_new(&tp, &e->fake);
-	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	reopen_client(e);
 	result r[10] = {{0}};
 	for (int i = 0; i < 10; i++) {
 		fake_tp_script(e->fake, "GET", "/c", 200, NULL, "{}", 100);
@@ -528,11 +537,8 @@ static void paced_arm_writes_hold_back_only_arm_writes(void **state)
 static void next_pages_go_ahead_of_requests_not_begun(void **state)
 {
 	env *e = *state;
-	az_http_client_free(e->c);
 	e->o.max_in_flight = 1;
-	az_transport tp;
-	fake_tp_new(&tp, &e->fake);
-	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	reopen_client(e);
 	fake_tp_script(e->fake, "GET", "/list?api-version=1", 200, NULL,
 	               "{\"value\":[{\"n\":1}],\"nextLink\":"
 	               "\"https://management.azure.com/list?page=2\"}",
@@ -898,11 +904,8 @@ static void client_get_token(void *impl, az_http_client *c, const char *scope, c
 static void token_request_is_not_starved_by_the_calls_waiting_for_it(void **state)
 {
 	env *e = *state;
-	az_http_client_free(e->c);
 	e->o.max_in_flight = 2;
-	az_transport tp;
-	fake_tp_new(&tp, &e->fake);
-	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	reopen_client(e);
 	client_tokens t = {0};
 	az_token_source src = {client_get_token, &t};
 	az_http_client_set_tokens(e->c, &src);
@@ -949,12 +952,9 @@ static void trace_never_shows_tokens_or_secrets(void **state)
 	az_token_source src = {fake_get_token, &t};
 	FILE *log = tmpfile();
 	assert_non_null(log);
-	az_http_client_free(e->c);
 	e->o.log = log;
 	e->o.verbosity = 2;
-	az_transport tp;
-	fake_tp_new(&tp, &e->fake);
-	e->c = az_http_client_new(&e->o, &tp, e->cloud);
+	reopen_client(e);
 	az_http_client_set_tokens(e->c, &src);
 	fake_tp_script(e->fake, "GET", "/x", 200, "x-ms-request-id: rid-77", "{}", 25);
 	fake_tp_script(e->fake, "POST", "/token", 200, NULL, "{\"access_token\":\"tok-SECRET-9\"}",
