@@ -183,10 +183,18 @@ int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin
  * (plan with `targets` as given), else an array the caller frees. */
 int az_cmd_select(const char ***out, size_t *len, const az_args *args, const az_stack *stack,
 		  const char *const *targets, size_t targets_len, az_diags *d);
-/* Prints the diagnostics and frees everything the run holds. */
+/* Prints the diagnostics and ends the run: the session closed, the stack
+ * and plan left for the process's exit (exit.c). The command's last act. */
 void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format);
 /* Frees everything the run holds, its diagnostics unprinted. */
 void az_cmd_run_free(az_cmd_run *run);
+
+/* Leave a command's stack or plan allocated until the process exits,
+ * instead of freeing it node by node just before (exit.c). Only for what
+ * the command is done with, as its last act; the plan's owner keeps an
+ * empty plan. */
+void az_cmd_leave_stack(az_stack *stack);
+void az_cmd_leave_plan(az_plan *plan);
 
 /* Prints diagnostics to stderr; with --output json and errors, also the
  * diagnostics object on stdout when the command printed nothing there. */

@@ -649,9 +649,9 @@ done:
 		az_events_summary(args->cmd->name, outcome, &plan, &planned_before,
 				  applied ? &res : NULL, &d);
 out:
-	az_plan_free_items(&plan);
+	az_cmd_leave_plan(&plan);
 	az_session_free(session);
-	az_stack_free(stack);
+	az_cmd_leave_stack(stack);
 	az_diags_clear(&d);
 	az_git_provenance_free(&prov);
 	free((char *)(uintptr_t)dir_from_plan[0]);

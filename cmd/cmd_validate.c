@@ -50,14 +50,15 @@ static const char *read_env(const char *name, void *ud)
 	return "${ref.env.unset}";
 }
 
-/* One run of the checks, for one environment (or none). */
+/* One run of the checks, for one environment (or none). The last run's
+ * stack is left for the process's exit (exit.c). */
 typedef struct env_run {
 	const char *env;
 	az_diags d;
 	size_t resources, files;
 } env_run;
 
-static void run_checks(env_run *run, const az_file_source *src, env_reader *reader)
+static void run_checks(env_run *run, const az_file_source *src, env_reader *reader, bool last)
 {
 	az_stack *stack = NULL;
 	az_stack_options opts = {.env = run->env, .getenv_fn = read_env, .getenv_ud = reader};
@@ -66,7 +67,10 @@ static void run_checks(env_run *run, const az_file_source *src, env_reader *read
 		run->resources = stack->len;
 		run->files = stack->set ? stack->set->files_len : 0;
 	}
-	az_stack_free(stack);
+	if (last)
+		az_cmd_leave_stack(stack);
+	else
+		az_stack_free(stack);
 }
 
 static bool same_diag(const az_diag *a, const az_diag *b)
@@ -226,7 +230,7 @@ static int validate_exec(const az_args *args)
 		for (size_t i = 0; i < nruns; i++) {
 			runs[i].env = n ? names[i] : NULL;
 			runs[i].d = (az_diags)AZ_DIAGS_INIT;
-			run_checks(&runs[i], &src, &reader);
+			run_checks(&runs[i], &src, &reader, i + 1 == nruns);
 		}
 		if (nruns == 1)
 			az_diags_move(&d, &runs[0].d);

@@ -254,5 +254,8 @@ void az_cmd_run_free(az_cmd_run *run)
 void az_cmd_run_finish(az_cmd_run *run, const az_args *args, az_format format)
 {
 	az_cmd_report(args, &run->d, format);
+	az_cmd_leave_plan(&run->plan);
+	az_cmd_leave_stack(run->stack);
+	run->stack = NULL;
 	az_cmd_run_free(run);
 }
