@@ -23,6 +23,13 @@ typedef struct az_mf_loc {
 
 /* Sets the entry for pointer[0..len). */
 void az_mf_map_put(az_srcmap *m, const char *pointer, size_t len, const az_mf_loc *loc);
+/* The entries of `scratch` in a new map of their exact size, and `scratch`
+ * emptied: the parser builds every document's map in one scratch map, so
+ * a document's map is allocated once instead of grown a dozen times (the
+ * growth was a tenth of validate's CPU at 50,001 resources). */
+az_srcmap *az_mf_map_take(az_srcmap *scratch);
+/* Empties `m`, keeping its allocations for reuse. */
+void az_mf_map_clear(az_srcmap *m);
 /* The entry for exactly pointer[0..len), or NULL (no ancestor fallback). */
 const az_mf_loc *az_mf_map_find(const az_srcmap *m, const char *pointer, size_t len);
 /* Where the key of the member at `pointer` was written, else the nearest

@@ -16,10 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 40 bytes: a 10,001-resource stack holds 240,000 of these. The hash is
+ * not kept; a rehash computes it again. */
 typedef struct entry {
-	size_t key; /* offset of the pointer in the arena */
+	uint32_t key; /* offset of the pointer in the arena */
 	uint32_t len;
-	uint32_t hash;
 	az_mf_loc loc;
 } entry;
 
@@ -64,20 +65,29 @@ static size_t slot_of(const az_srcmap *m, const char *p, size_t len, uint32_t h)
 		if (!s)
 			return i;
 		const entry *e = &m->items[s - 1];
-		if (e->hash == h && e->len == len && !memcmp(m->arena.data + e->key, p, len))
+		if (e->len == len && !memcmp(m->arena.data + e->key, p, len))
 			return i;
 	}
 }
 
-static void rehash(az_srcmap *m)
+/* Slots for `n` entries and more: a power of two, at least twice n. */
+static size_t slots_for(size_t n)
 {
-	size_t n = m->nslots ? m->nslots * 2 : 16;
+	size_t slots = 16;
+	while (slots < 2 * n)
+		slots *= 2;
+	return slots;
+}
+
+static void rehash(az_srcmap *m, size_t nslots)
+{
 	free(m->slots);
-	m->slots = az_xcalloc(n, sizeof(*m->slots));
-	m->nslots = n;
+	m->slots = az_xcalloc(nslots, sizeof(*m->slots));
+	m->nslots = nslots;
 	for (size_t i = 0; i < m->len; i++) {
 		const entry *e = &m->items[i];
-		size_t s = slot_of(m, m->arena.data + e->key, e->len, e->hash);
+		const char *key = m->arena.data + e->key;
+		size_t s = slot_of(m, key, e->len, hash_bytes(key, e->len));
 		m->slots[s] = (uint32_t)(i + 1);
 	}
 }
@@ -85,7 +95,7 @@ static void rehash(az_srcmap *m)
 void az_mf_map_put(az_srcmap *m, const char *pointer, size_t len, const az_mf_loc *loc)
 {
 	if ((m->len + 1) * 2 > m->nslots)
-		rehash(m);
+		rehash(m, slots_for(m->len + 1));
 	uint32_t h = hash_bytes(pointer, len);
 	size_t s = slot_of(m, pointer, len, h);
 	if (m->slots[s]) {
@@ -97,13 +107,45 @@ void az_mf_map_put(az_srcmap *m, const char *pointer, size_t len, const az_mf_lo
 		m->items = az_xrealloc(m->items, m->cap * sizeof(*m->items));
 	}
 	entry *e = &m->items[m->len];
-	e->key = m->arena.len;
+	e->key = (uint32_t)m->arena.len;
 	e->len = (uint32_t)len;
-	e->hash = h;
 	e->loc = *loc;
 	az_buf_add(&m->arena, pointer, len);
 	az_buf_putc(&m->arena, '\0');
 	m->slots[s] = (uint32_t)++m->len;
+}
+
+az_srcmap *az_mf_map_take(az_srcmap *scratch)
+{
+	az_srcmap *m = az_srcmap_new();
+	m->len = m->cap = scratch->len;
+	if (m->len) {
+		m->items = az_xmalloc(m->len * sizeof(*m->items));
+		memcpy(m->items, scratch->items, m->len * sizeof(*m->items));
+		m->arena.data = az_xmalloc(scratch->arena.len + 1);
+		memcpy(m->arena.data, scratch->arena.data, scratch->arena.len + 1);
+		m->arena.len = scratch->arena.len;
+		m->arena.cap = scratch->arena.len + 1;
+		rehash(m, slots_for(m->len));
+	}
+	az_mf_map_clear(scratch);
+	return m;
+}
+
+void az_mf_map_clear(az_srcmap *m)
+{
+	m->len = 0;
+	az_buf_truncate(&m->arena, 0);
+	/* A large table is given back rather than cleared for every small
+	 * document after a big one. */
+	if (m->nslots <= 4096) {
+		if (m->slots)
+			memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+	} else {
+		free(m->slots);
+		m->slots = NULL;
+		m->nslots = 0;
+	}
 }
 
 const az_mf_loc *az_mf_map_find(const az_srcmap *m, const char *pointer, size_t len)

@@ -696,8 +696,7 @@ static void reset_document(parse_ctx *c)
 	json_object_clear(c->anchor_index);
 	json_decref(c->root);
 	c->root = NULL;
-	az_srcmap_free(c->map);
-	c->map = NULL;
+	az_mf_map_clear(c->map);
 	c->nodes = 0;
 }
 
@@ -733,6 +732,7 @@ int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	c.anchor_index = json_object();
+	c.map = az_srcmap_new();
 
 	while (!done_stream) {
 		if (!yaml_parser_parse(&parser, &ev)) {
@@ -750,7 +750,6 @@ int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_
 				error = AZ_EINVALID;
 				break;
 			}
-			c.map = az_srcmap_new();
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			if (count == cap) {
@@ -759,9 +758,8 @@ int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_
 				maps = az_xrealloc(maps, cap * sizeof(*maps));
 			}
 			docs[count] = c.root ? c.root : json_null();
-			maps[count++] = c.map;
+			maps[count++] = az_mf_map_take(c.map);
 			c.root = NULL;
-			c.map = NULL;
 			reset_document(&c);
 			break;
 		case YAML_MAPPING_END_EVENT:
@@ -774,6 +772,7 @@ int az_yaml_parse(const char *file, const char *data, size_t len, const az_load_
 	}
 done:
 	reset_document(&c);
+	az_srcmap_free(c.map);
 	free(c.stack);
 	free(c.anchors);
 	free(c.lines);

@@ -304,6 +304,52 @@ static void documents_and_json(void **state)
 	az_diags_clear(&d);
 }
 
+/* The parser builds every document's map in one scratch map and hands
+ * each document an exact copy: no document sees another's entries, after
+ * a document too large for the scratch table to be cleared in place, and
+ * a handed-out map still takes new entries. */
+static void each_document_has_its_own_map(void **state)
+{
+	(void)state;
+	az_buf text = AZ_BUF_INIT;
+	az_buf_puts(&text, "first: 1\n---\n");
+	for (int i = 0; i < 3000; i++)
+		az_buf_printf(&text, "k%d: %d\n", i, i);
+	az_buf_puts(&text, "---\nlast:\n  x: [1, 2]\n");
+	az_diags d = AZ_DIAGS_INIT;
+	json_t **docs = NULL;
+	az_srcmap **maps = NULL;
+	size_t n = 0;
+	assert_int_equal(
+	    az_yaml_parse("m.yaml", text.data, text.len, NULL, &docs, &maps, &n, &d), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(az_srcmap_get(maps[0], "/first")->line, 1);
+	assert_int_equal(az_srcmap_get(maps[1], "/k0")->line, 3);
+	assert_int_equal(az_srcmap_get(maps[1], "/k2999")->line, 3002);
+	assert_int_equal(az_srcmap_get(maps[2], "/last/x/1")->line, 3005);
+	assert_int_equal(az_srcmap_get(maps[2], "/last/x/1")->col, 10);
+	/* Another document's pointer falls back to this one's root. */
+	assert_int_equal(az_srcmap_get(maps[0], "/k5")->line, 1);
+	assert_int_equal(az_srcmap_get(maps[2], "/k5")->line, 3004);
+	assert_int_equal(az_srcmap_get(maps[2], "/first")->line, 3004);
+	assert_int_equal(az_srcmap_get(maps[1], "/last")->line, 3);
+	for (int i = 0; i < 100; i++) {
+		char ptr[32];
+		snprintf(ptr, sizeof(ptr), "/added/%d", i);
+		az_srcmap_set(maps[2], ptr, (az_pos){"m.yaml", 500 + i, 1});
+	}
+	assert_int_equal(az_srcmap_get(maps[2], "/added/99")->line, 599);
+	assert_int_equal(az_srcmap_get(maps[2], "/last/x/0")->line, 3005);
+	for (size_t i = 0; i < n; i++) {
+		json_decref(docs[i]);
+		az_srcmap_free(maps[i]);
+	}
+	free(docs);
+	free(maps);
+	az_buf_free(&text);
+	az_diags_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +365,7 @@ int main(void)
 	    cmocka_unit_test(invalid_utf8_points_at_the_byte),
 	    cmocka_unit_test(syntax_errors_are_sentences),
 	    cmocka_unit_test(documents_and_json),
+	    cmocka_unit_test(each_document_has_its_own_map),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
