@@ -111,24 +111,38 @@ static json_t *resolve_string(az_instance *inst, const char *s)
 
 json_t *az_resolve(az_instance *inst, const json_t *v)
 {
+	json_t *same = (json_t *)(uintptr_t)v;
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
-		return strchr(s, '$') ? resolve_string(inst, s) : json_string(s);
+		return strchr(s, '$') ? resolve_string(inst, s) : json_incref(same);
 	}
+	/* A container is copied only when something in it changed; the rest
+	 * is shared with the manifest. */
+	json_t *copy = NULL, *child;
 	if (json_is_object(v)) {
-		json_t *o = json_object();
 		const char *key;
-		json_t *child;
-		json_object_foreach((json_t *)(uintptr_t)v, key, child)
-			json_object_set_new(o, key, az_resolve(inst, child));
-		return o;
-	}
-	if (json_is_array(v)) {
-		json_t *a = json_array();
+		json_object_foreach(same, key, child) {
+			json_t *r = az_resolve(inst, child);
+			if (r == child && !copy) {
+				json_decref(r);
+				continue;
+			}
+			if (!copy)
+				copy = json_copy(same);
+			json_object_set_new(copy, key, r);
+		}
+	} else if (json_is_array(v)) {
 		size_t i;
-		json_t *child;
-		json_array_foreach(v, i, child) json_array_append_new(a, az_resolve(inst, child));
-		return a;
+		json_array_foreach(same, i, child) {
+			json_t *r = az_resolve(inst, child);
+			if (r == child && !copy) {
+				json_decref(r);
+				continue;
+			}
+			if (!copy)
+				copy = json_copy(same);
+			json_array_set_new(copy, i, r);
+		}
 	}
-	return json_deep_copy(v);
+	return copy ? copy : json_incref(same);
 }

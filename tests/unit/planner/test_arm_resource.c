@@ -4,7 +4,8 @@
  * parent's id, any scope), one kind per type, api-version and placement
  * for the whole process, the marker where the type has tags, what the
  * shipped REST specs tell (read-only paths, no list operation), and the
- * shapes validate accepts for a type and an api-version.
+ * shapes validate accepts for a type and an api-version; and what
+ * resolving a spec's references copies and what it shares.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "identity.h"
 #include "instance.h"
+#include "resolve.h"
 
 #define SUB "/subscriptions/11111111-2222-3333-4444-555555555555"
 #define RG SUB "/resourceGroups/rg-platform"
@@ -252,11 +254,51 @@ static void type_and_api_version_shapes(void **state)
 	assert_false(az_arm_api_version_valid("v1.0"));
 }
 
+/* Resolving copies only the containers a reference changed; the rest is
+ * shared with what was resolved, which stays as written. */
+static void resolving_copies_only_what_a_reference_changed(void **state)
+{
+	fixture *fx = *state;
+	json_t *v = json_pack("{s:{s:s, s:{s:i}}, s:[s, {s:s}], s:s}", "properties", "target",
+			      "${ref.ArmResource.zone.id}", "limits", "max", 3, "list", "plain",
+			      "item", "${ref.ArmResource.zone.name}", "name", "kept");
+	json_t *r = az_resolve(&fx->inst, v);
+	json_t *props = json_object_get(v, "properties"), *list = json_object_get(v, "list");
+	json_t *rprops = json_object_get(r, "properties"), *rlist = json_object_get(r, "list");
+	assert_ptr_not_equal(r, v);
+	assert_ptr_not_equal(rprops, props);
+	assert_string_equal(json_string_value(json_object_get(rprops, "target")),
+			    RG "/providers/Microsoft.Network/privateDnsZones/"
+			       "privatelink.dev.azuresynapse.net");
+	assert_ptr_equal(json_object_get(rprops, "limits"), json_object_get(props, "limits"));
+	assert_ptr_not_equal(rlist, list);
+	assert_ptr_equal(json_array_get(rlist, 0), json_array_get(list, 0));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rlist, 1), "item")),
+			    "privatelink.dev.azuresynapse.net");
+	assert_ptr_equal(json_object_get(r, "name"), json_object_get(v, "name"));
+	/* What was resolved is as it was written. */
+	assert_string_equal(json_string_value(json_object_get(props, "target")),
+			    "${ref.ArmResource.zone.id}");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(list, 1), "item")),
+	    "${ref.ArmResource.zone.name}");
+	json_decref(r);
+	/* A spec without a reference is the manifest's own. */
+	const az_resource *id = az_stack_find(fx->stack, "ArmResource/identity");
+	json_t *spec = json_object_get(id->manifest->body, "spec");
+	json_t *same = az_resolve(&fx->inst, spec);
+	assert_ptr_equal(same, spec);
+	json_decref(same);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_group_resource_is_listed_in_its_group, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(resolving_copies_only_what_a_reference_changed,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_child_lives_under_its_parent_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_type_without_a_list_operation_is_read_by_id, setup,
 						teardown),
