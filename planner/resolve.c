@@ -109,6 +109,23 @@ static json_t *resolve_string(az_instance *inst, const char *s)
 	return out;
 }
 
+/* Puts `r`, the resolved `child` of `same` (at `key`, or at `index` of an
+ * array), into *copy, which is made the first time a child changed. */
+static void keep_resolved(json_t **copy, json_t *same, json_t *child, json_t *r,
+			  const char *key, size_t index)
+{
+	if (r == child && !*copy) {
+		json_decref(r);
+		return;
+	}
+	if (!*copy)
+		*copy = json_copy(same);
+	if (key)
+		json_object_set_new(*copy, key, r);
+	else
+		json_array_set_new(*copy, index, r);
+}
+
 json_t *az_resolve(az_instance *inst, const json_t *v)
 {
 	json_t *same = (json_t *)(uintptr_t)v;
@@ -119,30 +136,13 @@ json_t *az_resolve(az_instance *inst, const json_t *v)
 	/* A container is copied only when something in it changed; the rest
 	 * is shared with the manifest. */
 	json_t *copy = NULL, *child;
-	if (json_is_object(v)) {
-		const char *key;
-		json_object_foreach(same, key, child) {
-			json_t *r = az_resolve(inst, child);
-			if (r == child && !copy) {
-				json_decref(r);
-				continue;
-			}
-			if (!copy)
-				copy = json_copy(same);
-			json_object_set_new(copy, key, r);
-		}
-	} else if (json_is_array(v)) {
-		size_t i;
-		json_array_foreach(same, i, child) {
-			json_t *r = az_resolve(inst, child);
-			if (r == child && !copy) {
-				json_decref(r);
-				continue;
-			}
-			if (!copy)
-				copy = json_copy(same);
-			json_array_set_new(copy, i, r);
-		}
-	}
+	const char *key;
+	size_t i;
+	if (json_is_object(v))
+		json_object_foreach(same, key, child)
+			keep_resolved(&copy, same, child, az_resolve(inst, child), key, 0);
+	else if (json_is_array(v))
+		json_array_foreach(same, i, child)
+			keep_resolved(&copy, same, child, az_resolve(inst, child), NULL, i);
 	return copy ? copy : json_incref(same);
 }
