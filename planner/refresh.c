@@ -617,6 +617,45 @@ static bool first_wave_read(void *ud)
 	return inst->awaited == 0;
 }
 
+/* The stack-wide list finds orphans only (az_refresh_find_orphans, which
+ * passes over whatever a node names). Once the nodes are matched, what a
+ * node names is dropped from it: the node holds the same resource read
+ * from its own collection, and the plan would hold both copies (at
+ * 50,001 resources, every ARM body of the stack twice). */
+static void drop_named_from_stack_wide(az_instance *inst)
+{
+	json_t *named = json_object();
+	for (size_t i = 0; i < inst->len; i++) {
+		const char *ids[] = {inst->nodes[i].id,
+				     json_string_value(json_object_get(inst->nodes[i].live, "id"))};
+		for (size_t j = 0; j < 2; j++) {
+			char *lower = ids[j] ? az_lowercase(ids[j]) : NULL;
+			if (lower)
+				json_object_set_new(named, lower, json_true());
+			free(lower);
+		}
+	}
+	const char *key;
+	json_t *items;
+	json_object_foreach(inst->lists, key, items) {
+		const char *kind = json_string_value(json_object_get(inst->list_kinds, key));
+		if (!json_is_array(items) || !kind || strcmp(kind, "*") != 0)
+			continue;
+		json_t *unnamed = json_array();
+		size_t i;
+		json_t *item;
+		json_array_foreach(items, i, item) {
+			const char *id = json_string_value(json_object_get(item, "id"));
+			char *lower = id ? az_lowercase(id) : NULL;
+			if (!lower || !json_object_get(named, lower))
+				json_array_append(unnamed, item);
+			free(lower);
+		}
+		json_object_set_new(inst->lists, key, unnamed);
+	}
+	json_decref(named);
+}
+
 int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 {
 	int errors = 0;
@@ -633,6 +672,7 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 	for (size_t i = 0; i < inst->len; i++)
 		if (inst->nodes[i].res->kind && az_kind_on_workspace_host(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);
+	drop_named_from_stack_wide(inst);
 	return errors ? AZ_EUPSTREAM : 0;
 }
 
