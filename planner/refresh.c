@@ -617,12 +617,9 @@ static bool first_wave_read(void *ud)
 	return inst->awaited == 0;
 }
 
-/* The stack-wide list finds orphans only (az_refresh_find_orphans, which
- * passes over whatever a node names). Once the nodes are matched, what a
- * node names is dropped from it: the node holds the same resource read
- * from its own collection, and the plan would hold both copies (at
- * 50,001 resources, every ARM body of the stack twice). */
-static void drop_named_from_stack_wide(az_instance *inst)
+/* Every id a node names, lowercased: the one it plans and the one it was
+ * read at (an adopted role assignment's differs). */
+static json_t *named_ids(const az_instance *inst)
 {
 	json_t *named = json_object();
 	for (size_t i = 0; i < inst->len; i++) {
@@ -635,6 +632,17 @@ static void drop_named_from_stack_wide(az_instance *inst)
 			free(lower);
 		}
 	}
+	return named;
+}
+
+/* The stack-wide list finds orphans only (az_refresh_find_orphans, which
+ * passes over whatever a node names). Once the nodes are matched, what a
+ * node names is dropped from it: the node holds the same resource read
+ * from its own collection, and the plan would hold both copies (at
+ * 50,001 resources, every ARM body of the stack twice). */
+static void drop_named_from_stack_wide(az_instance *inst)
+{
+	json_t *named = named_ids(inst);
 	const char *key;
 	json_t *items;
 	json_object_foreach(inst->lists, key, items) {
@@ -705,19 +713,7 @@ static const az_kind *marked_arm_kind(const json_t *item)
 
 void az_refresh_find_orphans(az_instance *inst)
 {
-	json_t *known = json_object();
-	for (size_t i = 0; i < inst->len; i++) {
-		const char *id = json_string_value(json_object_get(inst->nodes[i].live, "id"));
-		const char *planned = inst->nodes[i].id;
-		char *lower = id ? az_lowercase(id) : NULL;
-		if (lower)
-			json_object_set_new(known, lower, json_true());
-		free(lower);
-		lower = planned ? az_lowercase(planned) : NULL;
-		if (lower)
-			json_object_set_new(known, lower, json_true());
-		free(lower);
-	}
+	json_t *known = named_ids(inst);
 	const char *key;
 	json_t *items;
 	json_object_foreach(inst->lists, key, items) {
