@@ -15,10 +15,11 @@
 typedef struct az_mf_loc {
 	az_pos pos;
 	int key_line; /* 0 when the node is not a mapping member */
-	int key_col;
+	int key_col : 31;
 	/* The string's bytes are its source text (a one-line plain scalar, or a
-	 * quoted one without escapes): column = pos.col + characters before. */
-	bool exact;
+	 * quoted one without escapes): column = pos.col + characters before.
+	 * A bit beside key_col: a stack holds a few hundred thousand of these. */
+	unsigned exact : 1;
 } az_mf_loc;
 
 /* Sets the entry for pointer[0..len). */

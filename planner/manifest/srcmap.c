@@ -3,8 +3,9 @@
  *
  * Every node of every manifest gets an entry, so a 10,000-resource stack
  * holds a few hundred thousand of them: the map is an open-addressing hash
- * table over a dense entry array, with all pointer strings in one growing
- * byte arena (one allocation per map instead of one per entry). Lookups of
+ * table over a dense entry array (no table for a small map, searched entry
+ * by entry), with all pointer strings in one growing byte arena (one
+ * allocation per map instead of one per entry). Lookups of
  * a pointer that has no entry fall back to its nearest ancestor, so a value
  * that was computed (an alias copy, a merged patch) still points somewhere
  * sensible.
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 40 bytes: a 10,001-resource stack holds 240,000 of these. The hash is
+/* 32 bytes: a 10,001-resource stack holds 240,000 of these. The hash is
  * not kept; a rehash computes it again. */
 typedef struct entry {
 	uint32_t key; /* offset of the pointer in the arena */
@@ -57,17 +58,36 @@ void az_srcmap_free(az_srcmap *m)
 	free(m);
 }
 
+static bool entry_is(const az_srcmap *m, const entry *e, const char *p, size_t len)
+{
+	return e->len == len && !memcmp(m->arena.data + e->key, p, len);
+}
+
 static size_t slot_of(const az_srcmap *m, const char *p, size_t len, uint32_t h)
 {
 	size_t mask = m->nslots - 1;
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		uint32_t s = m->slots[i];
-		if (!s)
-			return i;
-		const entry *e = &m->items[s - 1];
-		if (e->len == len && !memcmp(m->arena.data + e->key, p, len))
+		if (!s || entry_is(m, &m->items[s - 1], p, len))
 			return i;
 	}
+}
+
+/* A map of at most this many entries has no table and is searched entry
+ * by entry: a resource's map holds a couple of dozen, and a table of 64
+ * slots took more room than they did. */
+#define LINEAR_MAX 32
+
+/* The index + 1 of the entry for p[0..len), or 0. */
+static uint32_t lookup(const az_srcmap *m, const char *p, size_t len)
+{
+	if (!m->nslots) {
+		for (size_t i = 0; i < m->len; i++)
+			if (entry_is(m, &m->items[i], p, len))
+				return (uint32_t)(i + 1);
+		return 0;
+	}
+	return m->slots[slot_of(m, p, len, hash_bytes(p, len))];
 }
 
 /* Slots for `n` entries and more: a power of two, at least twice n. */
@@ -94,25 +114,25 @@ static void rehash(az_srcmap *m, size_t nslots)
 
 void az_mf_map_put(az_srcmap *m, const char *pointer, size_t len, const az_mf_loc *loc)
 {
-	if ((m->len + 1) * 2 > m->nslots)
-		rehash(m, slots_for(m->len + 1));
-	uint32_t h = hash_bytes(pointer, len);
-	size_t s = slot_of(m, pointer, len, h);
-	if (m->slots[s]) {
-		m->items[m->slots[s] - 1].loc = *loc;
+	uint32_t found = lookup(m, pointer, len);
+	if (found) {
+		m->items[found - 1].loc = *loc;
 		return;
 	}
 	if (m->len == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 16;
 		m->items = az_xrealloc(m->items, m->cap * sizeof(*m->items));
 	}
-	entry *e = &m->items[m->len];
+	entry *e = &m->items[m->len++];
 	e->key = (uint32_t)m->arena.len;
 	e->len = (uint32_t)len;
 	e->loc = *loc;
 	az_buf_add(&m->arena, pointer, len);
 	az_buf_putc(&m->arena, '\0');
-	m->slots[s] = (uint32_t)++m->len;
+	if (m->nslots && m->len * 2 <= m->nslots)
+		m->slots[slot_of(m, pointer, len, hash_bytes(pointer, len))] = (uint32_t)m->len;
+	else if (m->nslots || m->len > LINEAR_MAX)
+		rehash(m, slots_for(m->len));
 }
 
 az_srcmap *az_mf_map_take(az_srcmap *scratch)
@@ -126,7 +146,8 @@ az_srcmap *az_mf_map_take(az_srcmap *scratch)
 		memcpy(m->arena.data, scratch->arena.data, scratch->arena.len + 1);
 		m->arena.len = scratch->arena.len;
 		m->arena.cap = scratch->arena.len + 1;
-		rehash(m, slots_for(m->len));
+		if (m->len > LINEAR_MAX)
+			rehash(m, slots_for(m->len));
 	}
 	az_mf_map_clear(scratch);
 	return m;
@@ -152,8 +173,8 @@ const az_mf_loc *az_mf_map_find(const az_srcmap *m, const char *pointer, size_t 
 {
 	if (!m || !m->len)
 		return NULL;
-	size_t s = slot_of(m, pointer, len, hash_bytes(pointer, len));
-	return m->slots[s] ? &m->items[m->slots[s] - 1].loc : NULL;
+	uint32_t found = lookup(m, pointer, len);
+	return found ? &m->items[found - 1].loc : NULL;
 }
 
 void az_srcmap_set(az_srcmap *m, const char *pointer, az_pos pos)
