@@ -617,22 +617,36 @@ static bool first_wave_read(void *ud)
 	return inst->awaited == 0;
 }
 
-/* Every id a node names, lowercased: the one it plans and the one it was
- * read at (an adopted role assignment's differs). */
-static json_t *named_ids(const az_instance *inst)
+/* The ids the nodes name, each the one it plans and the one it was read
+ * at (an adopted role assignment's differ), sorted for a search that
+ * ignores case as Azure does. The strings are the nodes'. */
+typedef struct named_ids {
+	const char **ids;
+	size_t len;
+} named_ids;
+
+static int id_cmp(const void *a, const void *b)
 {
-	json_t *named = json_object();
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static named_ids named_ids_of(const az_instance *inst)
+{
+	named_ids named = {az_xcalloc(2 * inst->len + 1, sizeof(char *)), 0};
 	for (size_t i = 0; i < inst->len; i++) {
 		const char *ids[] = {inst->nodes[i].id,
 				     json_string_value(json_object_get(inst->nodes[i].live, "id"))};
-		for (size_t j = 0; j < 2; j++) {
-			char *lower = ids[j] ? az_lowercase(ids[j]) : NULL;
-			if (lower)
-				json_object_set_new(named, lower, json_true());
-			free(lower);
-		}
+		for (size_t j = 0; j < 2; j++)
+			if (ids[j])
+				named.ids[named.len++] = ids[j];
 	}
+	qsort(named.ids, named.len, sizeof(*named.ids), id_cmp);
 	return named;
+}
+
+static bool is_named(const named_ids *named, const char *id)
+{
+	return id && bsearch(&id, named->ids, named->len, sizeof(*named->ids), id_cmp);
 }
 
 /* The stack-wide list finds orphans only (az_refresh_find_orphans, which
@@ -642,7 +656,7 @@ static json_t *named_ids(const az_instance *inst)
  * 50,001 resources, every ARM body of the stack twice). */
 static void drop_named_from_stack_wide(az_instance *inst)
 {
-	json_t *named = named_ids(inst);
+	named_ids named = named_ids_of(inst);
 	const char *key;
 	json_t *items;
 	json_object_foreach(inst->lists, key, items) {
@@ -653,15 +667,12 @@ static void drop_named_from_stack_wide(az_instance *inst)
 		size_t i;
 		json_t *item;
 		json_array_foreach(items, i, item) {
-			const char *id = json_string_value(json_object_get(item, "id"));
-			char *lower = id ? az_lowercase(id) : NULL;
-			if (!lower || !json_object_get(named, lower))
+			if (!is_named(&named, json_string_value(json_object_get(item, "id"))))
 				json_array_append(unnamed, item);
-			free(lower);
 		}
 		json_object_set_new(inst->lists, key, unnamed);
 	}
-	json_decref(named);
+	free(named.ids);
 }
 
 int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
@@ -713,7 +724,10 @@ static const az_kind *marked_arm_kind(const json_t *item)
 
 void az_refresh_find_orphans(az_instance *inst)
 {
-	json_t *known = named_ids(inst);
+	named_ids named = named_ids_of(inst);
+	/* What this pass took already: a resource is in its collection's
+	 * list and in the stack-wide one. */
+	json_t *taken = json_object();
 	const char *key;
 	json_t *items;
 	json_object_foreach(inst->lists, key, items) {
@@ -727,10 +741,10 @@ void az_refresh_find_orphans(az_instance *inst)
 						   : az_kind_find(kind_name ? kind_name : "");
 			if (!k && kind_name && strcmp(kind_name, "*") == 0)
 				k = marked_arm_kind(item);
-			if (!id || !k)
+			if (!id || !k || is_named(&named, id))
 				continue;
 			char *lower = az_lowercase(id);
-			if (json_object_get(known, lower)) {
+			if (json_object_get(taken, lower)) {
 				free(lower);
 				continue;
 			}
@@ -741,7 +755,7 @@ void az_refresh_find_orphans(az_instance *inst)
 				/* Which environment wrote it is unknown: never pruned;
 				 * the environment that declares it re-marks it. */
 				json_array_append_new(inst->legacy, json_string(id));
-				json_object_set_new(known, lower, json_true());
+				json_object_set_new(taken, lower, json_true());
 				az_marker_info_free(&m);
 				free(lower);
 				continue;
@@ -756,12 +770,13 @@ void az_refresh_find_orphans(az_instance *inst)
 				free(lower);
 				continue;
 			}
-			json_object_set_new(known, lower, json_true());
+			json_object_set_new(taken, lower, json_true());
 			free(lower);
 			az_refresh_add_orphan(inst, k, id, item, &m);
 		}
 	}
-	json_decref(known);
+	json_decref(taken);
+	free(named.ids);
 }
 
 size_t az_refresh_add_orphan(az_instance *inst, const az_kind *kind, const char *id,
