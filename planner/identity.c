@@ -125,7 +125,7 @@ static void compute_node(az_instance *inst, az_node *n, az_diags *d)
 			free(c);
 			c = with;
 		}
-		n->collection = c;
+		n->collection = c ? az_instance_collection(inst, c) : NULL;
 	}
 	free(guid);
 	json_decref(spec);

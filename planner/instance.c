@@ -24,6 +24,17 @@ az_node *az_instance_node_at(az_instance *inst, const char *address)
 	return r ? &inst->nodes[r - inst->stack->resources] : NULL;
 }
 
+const char *az_instance_collection(az_instance *inst, char *collection)
+{
+	json_t *kept = json_object_get(inst->collections, collection);
+	if (!kept) {
+		kept = json_string(collection);
+		json_object_set_new(inst->collections, collection, kept);
+	}
+	free(collection);
+	return json_string_value(kept);
+}
+
 int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags *d)
 {
 	memset(inst, 0, sizeof(*inst));
@@ -39,6 +50,7 @@ int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags
 	inst->closed = json_object();
 	inst->prune_only = json_object();
 	inst->refusals_said = json_object();
+	inst->collections = json_object();
 	const az_project *p = &stack->set->project;
 	/* A stack without environments is one instance, "default". */
 	inst->name.env = stack->env ? stack->env : "default";
@@ -64,7 +76,6 @@ void az_instance_free(az_instance *inst)
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *n = &inst->nodes[i];
 		free(n->id);
-		free(n->collection);
 		json_decref(n->desired);
 		json_decref(n->live);
 		az_marker_info_free(&n->marker);
@@ -85,5 +96,6 @@ void az_instance_free(az_instance *inst)
 	json_decref(inst->closed);
 	json_decref(inst->prune_only);
 	json_decref(inst->refusals_said);
+	json_decref(inst->collections);
 	memset(inst, 0, sizeof(*inst));
 }

@@ -26,7 +26,8 @@ typedef struct az_node {
 	const az_resource *res;  /* NULL for an orphan (in Azure, not in the manifests) */
 	const az_kind *kind;
 	char *id;             /* NULL while it depends on unknown values */
-	char *collection;     /* what to list to find it; NULL = read by id */
+	const char *collection; /* what to list to find it; NULL = read by id;
+				 * shared (az_instance_collection) */
 	json_t *desired;      /* body to send, refs resolved as far as known */
 	json_t *live;         /* as read */
 	az_node_state state;
@@ -62,12 +63,18 @@ typedef struct az_instance {
 	/* Workspace ids (lower case) whose firewall refusal has been reported:
 	 * one error says what to fix, not one per collection listed there. */
 	json_t *refusals_said;
+	/* Collection -> the one copy of its string the nodes listed there
+	 * share: a workspace's hundred notebooks have one collection. */
+	json_t *collections;
 } az_instance;
 
 /* The instance of `stack` (its environment chosen) in the subscription the
  * project sets for it; an error when none is set. */
 int az_instance_init(az_instance *inst, az_stack *stack, az_session *s, az_diags *d);
 void az_instance_free(az_instance *inst);
+/* The instance's copy of `collection`, which it keeps until it is freed;
+ * takes `collection`. */
+const char *az_instance_collection(az_instance *inst, char *collection);
 
 /* The node `from` names as Kind/name (a parent, an application): inside a
  * component instance the instance's own first, else the stack's. `from`

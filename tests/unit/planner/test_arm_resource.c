@@ -166,6 +166,8 @@ static void a_group_resource_is_listed_in_its_group(void **state)
 	assert_string_equal(n->collection,
 			    RG "/providers/Microsoft.ManagedIdentity/userAssignedIdentities");
 	assert_string_equal(n->res->kind->api_version, "2023-01-31");
+	/* Listed in one collection, they share its string. */
+	assert_ptr_equal(node(*state, "identity2")->collection, n->collection);
 }
 
 static void a_child_lives_under_its_parent_id(void **state)
