@@ -772,7 +772,7 @@ static json_t *instance_string(inst_ctx *c, const char *s, const char *ptr, size
 	else
 		json_decref(whole);
 	if (result && sensitive && c->target)
-		json_array_append_new(c->target->sensitive, json_stringn(ptr, ptr_len));
+		az_mf_add_sensitive(c->target, ptr, ptr_len);
 	az_buf_free(&out);
 	return result;
 }
@@ -929,8 +929,7 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		inst_ctx c = {.instance = name, .inputs = inputs, .sensitive = sensitive,
 		              .comp = comp, .map = cm->map, .d = d, .ok = true};
 		json_t *body = json_deep_copy(cm->body);
-		json_t *sens = json_array();
-		az_manifest probe = {.sensitive = sens};
+		az_manifest probe = {0};
 		c.target = &probe;
 		az_mf_walk_body(body, instance_one, &c);
 		char *address = cm->address ? az_xasprintf("%s/%s", name, cm->address) : NULL;
@@ -938,7 +937,7 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		free(address);
 		if (!c.ok) {
 			json_decref(body);
-			json_decref(sens);
+			json_decref(probe.sensitive);
 			continue;
 		}
 		az_srcmap *map = az_srcmap_new();
@@ -949,7 +948,7 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		im->pos = cm->pos;
 		im->body = body;
 		im->map = map;
-		im->sensitive = sens;
+		im->sensitive = probe.sensitive;
 		im->instance = az_xstrdup(name);
 		im->pin = comp->commit;
 		az_mf_refresh_identity(im);
@@ -971,7 +970,7 @@ static void instantiate(az_manifest_set *set, size_t site, az_diags *d)
 		}
 		inst_ctx c = {.instance = name, .inputs = inputs, .sensitive = sensitive,
 		              .comp = comp, .map = comp->map, .d = d, .ok = true};
-		az_manifest probe = {.sensitive = json_array()};
+		az_manifest probe = {0};
 		c.target = &probe;
 		json_t *r = instance_string(&c, json_string_value(value), ptr.data, ptr.len);
 		if (c.ok) {
@@ -1123,7 +1122,7 @@ static json_t *output_string(out_ctx *c, const char *s, const char *ptr, size_t 
 	if (!ok)
 		c->ok = false;
 	if (result && sensitive && c->target && ptr)
-		json_array_append_new(c->target->sensitive, json_stringn(ptr, ptr_len));
+		az_mf_add_sensitive(c->target, ptr, ptr_len);
 	az_buf_free(&out);
 	return result;
 }
@@ -1187,7 +1186,7 @@ json_t *az_mf_components_output_string(az_manifest_set *set, const az_srcmap *ma
 {
 	if (!set->components)
 		return NULL;
-	az_manifest probe = {.sensitive = json_array()};
+	az_manifest probe = {0};
 	out_ctx c = {.cs = set->components, .map = map, .target = &probe, .d = d, .ok = true};
 	json_t *r = output_string(&c, s, ptr, strlen(ptr), NULL);
 	*sensitive |= json_array_size(probe.sensitive) > 0;

@@ -203,7 +203,7 @@ static void add_instance(az_manifest_set *set, size_t t, const char *key, json_t
 	m->pos = pos;
 	m->body = body;
 	m->map = map;
-	m->sensitive = sensitive ? sensitive : json_array();
+	m->sensitive = sensitive;
 	m->instance = instance;
 	m->pin = pin;
 	m->each_key = az_xstrdup(key);

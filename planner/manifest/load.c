@@ -331,7 +331,6 @@ int az_mf_load_manifest_file(az_manifest_set *set, const az_file_source *src, co
 		m->pos = *pos;
 		m->body = docs[i];
 		m->map = maps[i];
-		m->sensitive = json_array();
 		az_mf_refresh_identity(m);
 		if (merge_spec_file(set, src, m, limits, d))
 			error = AZ_EINVALID;

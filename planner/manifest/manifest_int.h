@@ -44,6 +44,9 @@ az_pos az_mf_member_key_pos(const az_srcmap *m, const char *parent, const char *
 void az_mf_map_copy(az_srcmap *dst, const char *dst_prefix, const az_srcmap *src,
                     const char *src_prefix);
 
+/* Records that the value at pointer[0..len) of `m` came from a secret
+ * (az_manifest.sensitive), once. */
+void az_mf_add_sensitive(az_manifest *m, const char *ptr, size_t len);
 /* Appends "/" and `key` escaped per RFC 6901 ('~' -> "~0", '/' -> "~1"). */
 void az_mf_ptr_push(az_buf *b, const char *key, size_t len);
 void az_mf_ptr_push_index(az_buf *b, size_t index);

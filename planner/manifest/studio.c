@@ -491,7 +491,6 @@ static int load_artifact(az_manifest_set *set, const az_file_source *src, const 
 	m->pos = rl.pos;
 	m->body = body;
 	m->map = map;
-	m->sensitive = json_array();
 	m->studio = az_xstrdup(s->address);
 	m->prune_workspace = s->prune_all;
 	m->parameters = az_mf_studio_params_match(s->params, folder, doc);

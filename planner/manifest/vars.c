@@ -101,13 +101,14 @@ json_t *az_mf_escaped_copy(json_t *v)
 	return json_incref(v);
 }
 
-/* Records a pointer once, also when an override is applied again. */
-static void add_sensitive(az_manifest *m, const char *ptr, size_t len)
+void az_mf_add_sensitive(az_manifest *m, const char *ptr, size_t len)
 {
 	size_t i;
 	json_t *v;
 	json_array_foreach(m->sensitive, i, v) if (json_string_length(v) == len &&
 	                                           !memcmp(json_string_value(v), ptr, len)) return;
+	if (!m->sensitive)
+		m->sensitive = json_array();
 	json_array_append_new(m->sensitive, json_stringn(ptr, len));
 }
 
@@ -190,7 +191,7 @@ static json_t *resolve_string(vctx *c, az_manifest *m, json_t *str, const char *
 		goto done;
 	}
 	if (sensitive)
-		add_sensitive(m, ptr, ptr_len);
+		az_mf_add_sensitive(m, ptr, ptr_len);
 done:
 	az_buf_free(&out);
 	az_template_free(t);

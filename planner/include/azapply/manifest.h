@@ -100,7 +100,9 @@ typedef struct az_manifest {
 	const char *name;  /* borrowed from body; NULL when missing or not a string */
 	char *address;     /* "Kind/name", or NULL when either is missing */
 	/* JSON Pointers of values that came from ${env.X}: treated as secrets
-	 * by every output (CI passes secrets that way). Array of strings. */
+	 * by every output (CI passes secrets that way). Array of strings, NULL
+	 * when there are none (most manifests: an empty array each was 5 MB
+	 * of a 50,001-resource stack). */
 	json_t *sensitive;
 	/* The metadata.forEach key this manifest is the instance for (owned),
 	 * or NULL for a manifest written out (manifest/foreach.c). */
