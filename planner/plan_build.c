@@ -737,6 +737,10 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 		  az_diags *d)
 {
 	memset(out, 0, sizeof(*out));
+	/* An item per resource and a few more (orphans, unmanaged): grown by
+	 * doubling from 16, 50,001 items took room for 65,536. */
+	out->cap = stack->len + 16;
+	out->items = az_xmalloc(out->cap * sizeof(*out->items));
 	size_t errors_before = az_diags_errors(d);
 	az_instance *inst = az_xcalloc(1, sizeof(*inst));
 	out->instance = inst;
