@@ -222,6 +222,8 @@ char *az_buf_detach(az_buf *b)
 	 * size, not the buffer's doubled capacity (ids of 150 bytes held 256,
 	 * 2.5 MB of a 10,001-resource plan). */
 	char *p = !b->data ? az_xstrdup("") : b->cap > b->len + 1 ? az_xrealloc(b->data, b->len + 1) : b->data;
+	/* Ends at len whatever was written past it. */
+	p[b->len] = '\0';
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;

@@ -621,16 +621,18 @@ static int read_token_file(char **out, const char *path, az_diags *d)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		az_buf_add(&b, chunk, n);
 	fclose(f);
-	while (b.len &&
-	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
-		b.len--;
-	if (!b.len) {
+	/* A token file ends with a newline as often as not; the assertion is
+	 * the token alone. */
+	size_t len = b.len;
+	while (len && (b.data[len - 1] == '\n' || b.data[len - 1] == '\r' || b.data[len - 1] == ' '))
+		len--;
+	if (!len) {
 		az_buf_free(&b);
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "the federated token file %s is empty",
 		            path);
 		return AZ_EAUTH;
 	}
-	az_buf_truncate(&b, b.len);
+	az_buf_truncate(&b, len);
 	*out = az_buf_detach(&b);
 	return 0;
 }

@@ -493,8 +493,11 @@ static void federated_token_file_is_read_on_every_request(void **state)
 	write_file(file, "jwt-two", 0600);
 	az_http_run(e->c);
 	assert_int_equal(r.err, 0);
-	/* The 401 forced a refresh, which read the rotated file. */
+	/* The 401 forced a refresh, which read the rotated file. The file's
+	 * trailing newline is not part of the assertion. */
 	assert_non_null(strstr(sent_to(e, "/oauth2", 0)->body, "client_assertion=jwt-one"));
+	assert_null(strstr(sent_to(e, "/oauth2", 0)->body, "client_assertion=jwt-one%0A"));
+	assert_null(strstr(sent_to(e, "/oauth2", 0)->body, "client_assertion=jwt-one\n"));
 	assert_non_null(strstr(sent_to(e, "/oauth2", 1)->body, "client_assertion=jwt-two"));
 	assert_non_null(strstr(sent_to(e, "/oauth2", 1)->body,
 	                       "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-"
