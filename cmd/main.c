@@ -15,6 +15,7 @@
 #endif
 
 #include "cmd.h"
+#include "heap.h"
 
 /* Options every command accepts, after its own. */
 const az_option az_global_options[] = {
@@ -305,6 +306,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	az_heap_reserve(); /* first: before anything is allocated */
 	az_alloc_init();
 	if (forbid_core_dumps() != 0)
 		fprintf(stderr, "azapply: warning: cannot disable core dumps: %s\n",
