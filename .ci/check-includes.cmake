@@ -14,7 +14,9 @@
 #     (ARCHITECTURE.md, "The planner's rooms");
 #   - and functions that invite overflows or hide errors are banned in the
 #     product code: sprintf, vsprintf, strcpy, strcat, strtok, gets, atoi
-#     (use snprintf, az_xasprintf, az_buf, strtol).
+#     (use snprintf, az_xasprintf, az_buf, strtol), and json_dumps, whose
+#     text comes from jansson's allocator, the JSON pool in azapply, and
+#     not from malloc (use az_json_dumps).
 # Run as: cmake -DROOT=<source dir> -P check-includes.cmake
 cmake_policy(VERSION 3.25)
 file(GLOB_RECURSE _sources RELATIVE "${ROOT}"
@@ -148,7 +150,7 @@ file(GLOB_RECURSE _product RELATIVE "${ROOT}"
      "${ROOT}/cmd/*.[ch]" "${ROOT}/planner/*.[ch]" "${ROOT}/providers/*.[ch]")
 foreach(_rel IN LISTS _product)
   file(STRINGS "${ROOT}/${_rel}" _calls
-       REGEX "(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi)[ \t]*\\(")
+       REGEX "(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi|json_dumps)[ \t]*\\(")
   foreach(_line IN LISTS _calls)
     string(STRIP "${_line}" _line)
     string(APPEND _errors "  ${_rel}: banned function in: ${_line}\n")

@@ -68,14 +68,14 @@ static void print_text(const json_t *v, int depth)
 					printf("%*s-\n", depth * 2 + 2, "");
 					print_text(item, depth + 2);
 				} else {
-					char *s = json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
+					char *s = az_json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY);
 					printf("%*s- %s\n", depth * 2 + 2, "", s);
 					free(s);
 				}
 			}
 		} else {
 			char *s = json_is_string(child) ? NULL
-							: json_dumps(child, JSON_COMPACT | JSON_ENCODE_ANY);
+							: az_json_dumps(child, JSON_COMPACT | JSON_ENCODE_ANY);
 			printf(" %s\n", s ? s : json_string_value(child));
 			free(s);
 		}

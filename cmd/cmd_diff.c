@@ -256,7 +256,7 @@ static char *azure_identity(const az_resource *r)
 		return NULL;
 	const json_t *spec = json_object_get(r->manifest->body, "spec");
 	if (strstr(r->kind->id_template, "{guid}")) {
-		char *body = json_dumps(spec, JSON_SORT_KEYS | JSON_COMPACT);
+		char *body = az_json_dumps(spec, JSON_SORT_KEYS | JSON_COMPACT);
 		char *id = az_xasprintf("%s|%s", r->kind->name, body ? body : "");
 		free(body);
 		return id;

@@ -172,7 +172,7 @@ static size_t render(az_buf *out, const az_plan *plan, az_format format)
 		if (json_array_size(awaiting))
 			json_object_set(root, "awaitingApproval", awaiting);
 		json_decref(awaiting);
-		char *s = json_dumps(root, JSON_INDENT(2));
+		char *s = az_json_dumps(root, JSON_INDENT(2));
 		az_buf_puts(out, s);
 		az_buf_putc(out, '\n');
 		free(s);

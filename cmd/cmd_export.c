@@ -59,7 +59,7 @@ static int write_files(const char *dir, json_t *files, az_diags *d)
 			return AZ_ERROR;
 		char *path = az_xasprintf("%s/%s", dir, rel);
 		/* Studio's indentation: two spaces, keys in Azure's order. */
-		char *text = json_dumps(file, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *text = az_json_dumps(file, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		FILE *f = fopen(path, "w");
 		bool ok = f && text && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
 		if (f && fclose(f))

@@ -39,7 +39,7 @@ static void put_value(az_buf *out, json_t *v)
 		az_buf_puts(out, json_string_value(v));
 		return;
 	}
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = az_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	az_buf_puts(out, s);
 	free(s);
 }
@@ -48,7 +48,7 @@ static void render(az_buf *out, json_t *values, const char *name, az_format form
 {
 	if (format == AZ_FORMAT_JSON) {
 		json_t *root = name ? json_incref(json_object_get(values, name)) : json_incref(values);
-		char *s = json_dumps(root, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		char *s = az_json_dumps(root, JSON_INDENT(2) | JSON_ENCODE_ANY);
 		az_buf_puts(out, s);
 		az_buf_putc(out, '\n');
 		free(s);

@@ -306,8 +306,13 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	az_heap_reserve(); /* first: before anything is allocated */
+	/* Memory first (heap.c, providers/api/json_pool.c). The sanitizers'
+	 * allocator must see every block to check it: no pool under them. */
+	az_heap_reserve();
 	az_alloc_init();
+#ifndef __SANITIZE_ADDRESS__
+	az_json_pool_start();
+#endif
 	if (forbid_core_dumps() != 0)
 		fprintf(stderr, "azapply: warning: cannot disable core dumps: %s\n",
 			strerror(errno));

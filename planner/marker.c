@@ -428,7 +428,7 @@ char *az_fingerprint(const az_kind *kind, const json_t *body)
 	} else {
 		copy = az_marker_stripped(kind, (json_t *)(uintptr_t)body);
 	}
-	char *canonical = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	char *canonical = az_json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	json_decref(copy);
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;

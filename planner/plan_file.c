@@ -81,7 +81,7 @@ char *az_stack_digest(const az_stack *stack)
 	for (size_t i = 0; i < stack->len; i++) {
 		const az_manifest *m = stack->resources[i].manifest;
 		json_t *copy = scrubbed_manifest(m);
-		char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = az_json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
 		EVP_DigestUpdate(ctx, m->file, strlen(m->file) + 1);
 		EVP_DigestUpdate(ctx, text, strlen(text) + 1);
 		free(text);
@@ -198,7 +198,7 @@ int az_plan_save(const az_plan *p, const az_stack *stack, const char *path, az_d
 	}
 	json_object_set_new(root, "resources", resources);
 	json_object_set_new(root, "plan", az_plan_to_json(p));
-	char *text = json_dumps(root, JSON_INDENT(2));
+	char *text = az_json_dumps(root, JSON_INDENT(2));
 	json_decref(root);
 	int rc = write_atomically(path, text, d);
 	free(text);

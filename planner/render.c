@@ -88,7 +88,7 @@ static size_t count_shown(const az_plan *p)
 
 void az_value_render(az_buf *out, const json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = az_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	az_buf_puts(out, s ? s : "null");
 	free(s);
 }

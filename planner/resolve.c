@@ -97,7 +97,7 @@ static json_t *resolve_string(az_instance *inst, const char *s)
 		if (json_is_string(v)) {
 			az_buf_puts(&b, json_string_value(v));
 		} else {
-			char *dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			char *dumped = az_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 			az_buf_puts(&b, dumped);
 			free(dumped);
 		}

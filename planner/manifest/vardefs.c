@@ -442,7 +442,7 @@ bool az_mf_vars_put(az_mf_vars *vs, az_buf *out, const char *name, json_t *v, co
 		az_diag_set_detail(dg, "use ${var.%s} as the whole value to insert it as is", qn);
 		return false;
 	}
-	char *text = json_dumps(v, JSON_ENCODE_ANY);
+	char *text = az_json_dumps(v, JSON_ENCODE_ANY);
 	az_buf_puts(out, text);
 	free(text);
 	return true;

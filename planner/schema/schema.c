@@ -794,7 +794,7 @@ static char *render_value(const json_t *j)
 	if (json_is_string(j))
 		text = az_xasprintf("'%s'", json_string_value(j));
 	else {
-		char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		char *dump = az_json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 		text = az_xstrdup(dump ? dump : "?");
 		free(dump);
 	}

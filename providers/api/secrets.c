@@ -70,7 +70,7 @@ void az_secret_remember(const char *value)
 	/* Inside a JSON string: quotes, backslashes and control characters
 	 * escaped. Not valid UTF-8 means JSON output cannot hold it at all. */
 	json_t *str = json_string(value);
-	char *quoted = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+	char *quoted = str ? az_json_dumps(str, JSON_ENCODE_ANY) : NULL;
 	json_decref(str);
 	if (quoted && strlen(quoted) >= 2)
 		add_form(quoted + 1, strlen(quoted) - 2);

@@ -97,7 +97,7 @@ json_t *az_jwt_claims(const char *jwt)
 
 static char *b64url_json(json_t *obj)
 {
-	char *text = json_dumps(obj, JSON_COMPACT);
+	char *text = az_json_dumps(obj, JSON_COMPACT);
 	char *enc = az_base64url((const unsigned char *)text, strlen(text));
 	free(text);
 	return enc;

@@ -85,7 +85,7 @@ void az_http_request_body(az_http_request *r, const char *data, size_t len)
 
 void az_http_request_json(az_http_request *r, const json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = az_json_dumps(body, JSON_COMPACT);
 	if (!text)
 		text = az_xstrdup("null");
 	az_http_request_body(r, text, strlen(text));

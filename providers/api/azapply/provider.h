@@ -60,6 +60,16 @@ char *az_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1
  * the same abort as any other rather than a NULL few callers check. Called
  * once, first thing in main. */
 void az_alloc_init(void);
+/* From here on, jansson's small values come from a pool (json_pool.c says
+ * why). For a single-threaded program, before any JSON value exists; false
+ * when the pool's address space cannot be had, and malloc serves as
+ * before. */
+bool az_json_pool_start(void);
+/* Whether p is a block of the pool. */
+bool az_json_pool_holds(const void *p);
+/* json_dumps, with the text in malloc's memory whether or not the pool
+ * serves jansson: free() it. NULL where json_dumps gives NULL. */
+char *az_json_dumps(const json_t *json, size_t flags);
 
 /* A growable, always NUL-terminated byte buffer. */
 typedef struct az_buf {

@@ -1,0 +1,140 @@
+/*
+ * json_pool.c - a pool for jansson's small values, and json_dumps' text
+ * in memory the caller frees with free().
+ *
+ * A plan is millions of small JSON values: every key, string and object of
+ * every manifest and of every list page Azure answers. Each was a malloc of
+ * a few dozen bytes (glibc's bookkeeping on each, a search of its bins when
+ * its cache ran dry) and the 10,000-resource plan spent an eighth of its CPU
+ * in malloc. The pool serves those sizes from pages of one size class each,
+ * cut from one reservation of address space: an allocation is a pop from
+ * the class's free list or a bump of its page, a free is a push, and no
+ * block carries a header, because the class is the page's.
+ *
+ * What jansson allocates above the largest class (the bucket arrays of big
+ * objects, long strings) goes to malloc as before; so does everything once
+ * the reservation is spent. free of a block tells the two apart by address.
+ *
+ * The pool is for one thread: azapply asks for JSON values on its main
+ * thread only (libcurl's resolver threads never touch them). It is not
+ * started under the sanitizers, whose allocator checks every block.
+ *
+ * One consequence for callers: jansson hands text it allocated back to the
+ * caller from json_dumps, and once the pool serves jansson that text is
+ * not malloc's. az_json_dumps returns malloc's memory instead; the product
+ * code calls az_json_dumps, never jansson's own (.ci/check-includes.cmake
+ * enforces it).
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, MADV_HUGEPAGE */
+
+#include <azapply/provider.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Address space, not memory: a page is backed when first touched. A
+ * 50,001-resource apply holds a few hundred MB of JSON. */
+#define POOL_REGION ((size_t)4 << 30)
+#define POOL_PAGE ((size_t)64 << 10)
+#define POOL_GRAIN 16
+#define POOL_LARGEST 256
+#define POOL_CLASSES (POOL_LARGEST / POOL_GRAIN)
+
+typedef struct free_block {
+	struct free_block *next;
+} free_block;
+
+typedef struct size_class {
+	char *next, *limit; /* what is left of its newest page */
+	free_block *freed;
+} size_class;
+
+static struct {
+	char *base, *end, *cursor; /* pages are cut from cursor up */
+	size_class classes[POOL_CLASSES];
+	unsigned char page_class[POOL_REGION / POOL_PAGE];
+} pool;
+
+static void *pool_malloc(size_t n)
+{
+	if (n > POOL_LARGEST)
+		return az_xmalloc(n);
+	size_t c = n ? (n - 1) / POOL_GRAIN : 0, size = (c + 1) * POOL_GRAIN;
+	size_class *sc = &pool.classes[c];
+	if (sc->freed) {
+		free_block *b = sc->freed;
+		sc->freed = b->next;
+		return b;
+	}
+	if ((size_t)(sc->limit - sc->next) < size) {
+		if ((size_t)(pool.end - pool.cursor) < POOL_PAGE)
+			return az_xmalloc(n); /* the reservation is spent */
+		pool.page_class[(size_t)(pool.cursor - pool.base) / POOL_PAGE] = (unsigned char)c;
+		sc->next = pool.cursor;
+		sc->limit = pool.cursor + POOL_PAGE;
+		pool.cursor += POOL_PAGE;
+	}
+	void *p = sc->next;
+	sc->next += size;
+	return p;
+}
+
+static void pool_free(void *p)
+{
+	char *at = p;
+	if (at < pool.base || at >= pool.end) {
+		free(p);
+		return;
+	}
+	size_class *sc = &pool.classes[pool.page_class[(size_t)(at - pool.base) / POOL_PAGE]];
+	free_block *b = p;
+	b->next = sc->freed;
+	sc->freed = b;
+}
+
+bool az_json_pool_start(void)
+{
+#ifdef AZAPPLY_TORTURE
+	/* The allocation torture test fails the Nth allocation through
+	 * az_xmalloc: every JSON value must still be one. */
+	return false;
+#endif
+	if (pool.base)
+		return true;
+	void *region = mmap(NULL, POOL_REGION, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (region == MAP_FAILED)
+		return false; /* a limit on address space: malloc serves as before */
+	/* Huge pages where the kernel offers them: a page fault per 4 KiB
+	 * of values was as costly as the allocations (cmd/heap.c). */
+	(void)madvise(region, POOL_REGION, MADV_HUGEPAGE);
+	pool.base = pool.cursor = region;
+	pool.end = pool.base + POOL_REGION;
+	json_set_alloc_funcs(pool_malloc, pool_free);
+	return true;
+}
+
+bool az_json_pool_holds(const void *p)
+{
+	return (const char *)p >= pool.base && (const char *)p < pool.end;
+}
+
+static int dump_to_buf(const char *chunk, size_t size, void *data)
+{
+	az_buf_add(data, chunk, size);
+	return 0;
+}
+
+char *az_json_dumps(const json_t *json, size_t flags)
+{
+	if (!json)
+		return NULL;
+	az_buf out = AZ_BUF_INIT;
+	if (json_dump_callback(json, dump_to_buf, &out, flags) != 0) {
+		az_buf_free(&out);
+		return NULL; /* as json_dumps: not an array or object without JSON_ENCODE_ANY */
+	}
+	return az_buf_detach(&out);
+}
