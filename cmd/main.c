@@ -15,7 +15,6 @@
 #endif
 
 #include "cmd.h"
-#include "heap.h"
 
 /* Options every command accepts, after its own. */
 const az_option az_global_options[] = {
@@ -306,7 +305,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	/* Memory first (heap.c, providers/api/json_pool.c). The sanitizers'
+	/* Memory first (providers/api/heap.c and json_pool.c). The sanitizers'
 	 * allocator must see every block to check it: no pool under them. */
 	az_heap_reserve();
 	az_alloc_init();

@@ -108,7 +108,7 @@ bool az_json_pool_start(void)
 	if (region == MAP_FAILED)
 		return false; /* a limit on address space: malloc serves as before */
 	/* Huge pages where the kernel offers them: a page fault per 4 KiB
-	 * of values was as costly as the allocations (cmd/heap.c). */
+	 * of values was as costly as the allocations (heap.c). */
 	(void)madvise(region, POOL_REGION, MADV_HUGEPAGE);
 	pool.base = pool.cursor = region;
 	pool.end = pool.base + POOL_REGION;

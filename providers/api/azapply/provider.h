@@ -60,6 +60,11 @@ char *az_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1
  * the same abort as any other rather than a NULL few callers check. Called
  * once, first thing in main. */
 void az_alloc_init(void);
+/* Grows the heap once by a reservation of address space backed by huge
+ * pages where the kernel offers them (heap.c says why). Call first thing
+ * in main, before anything is allocated. Returns whether the reservation is
+ * in place; either way malloc carries on as normal. */
+bool az_heap_reserve(void);
 /* From here on, jansson's small values come from a pool (json_pool.c says
  * why). For a single-threaded program, before any JSON value exists; false
  * when the pool's address space cannot be had, and malloc serves as

@@ -1,5 +1,5 @@
 /*
- * test_heap.c - the heap reservation (cmd/heap.c). Built without the
+ * test_heap.c - the heap reservation (providers/api/heap.c). Built without the
  * sanitizers, whose allocator would leave nothing of glibc's heap to check.
  */
 #define _DEFAULT_SOURCE
@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "heap.h"
+#include <azapply/provider.h>
 
 /* The mapping of /proc/self/smaps that holds addr, as its first line and
  * its VmFlags line. */

@@ -25,10 +25,9 @@
  */
 #define _DEFAULT_SOURCE /* sbrk, madvise's MADV_HUGEPAGE */
 
-#include "heap.h"
+#include <azapply/provider.h>
 
 #include <stdint.h>
-#include <stdlib.h>
 
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 #include <malloc.h>
