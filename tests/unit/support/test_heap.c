@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -80,9 +82,37 @@ static void small_allocations_live_in_a_reserved_huge_page_heap(void **state)
 	free(page);
 }
 
+/* Under an address-space limit below the reservation, nothing is reserved
+ * and malloc serves as before (README, "Memory"). In a child: the limit
+ * and glibc's settings stay there. */
+static void without_the_address_space_malloc_serves_as_before(void **state)
+{
+	(void)state;
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct rlimit limit = {(rlim_t)512 << 20, (rlim_t)512 << 20};
+		if (setrlimit(RLIMIT_AS, &limit) != 0 || az_heap_reserve())
+			_exit(1);
+		for (int i = 0; i < 100000; i++) {
+			char *p = malloc(40);
+			if (!p)
+				_exit(2);
+			memset(p, 1, 40);
+		}
+		char *big = malloc(8 << 20);
+		_exit(big ? 0 : 3);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(without_the_address_space_malloc_serves_as_before),
 		cmocka_unit_test(small_allocations_live_in_a_reserved_huge_page_heap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
