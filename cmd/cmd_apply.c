@@ -23,7 +23,7 @@ static const char *const APPLY_OUTPUTS[] = {"text", "json", NULL};
 static const az_option APPLY_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
 	{"auto-approve", 0, NULL, "apply without asking (required without a terminal)", NULL},
-	{"parallelism", 'p', "N", "resources in flight at once (default 10); requests in flight: twice as many, 16 to 250", NULL},
+	{"parallelism", 'p', "N", "resources in flight at once (default 10); requests in flight: twice as many, 128 to 250", NULL},
 	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
 	{"target", 't', "ADDR", "apply only this resource and what it needs (repeatable)", NULL},
 	AZ_SELECTOR_OPTION,

@@ -10,7 +10,7 @@
 static const az_option DESTROY_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
 	{"auto-approve", 0, NULL, "destroy without asking (required without a terminal)", NULL},
-	{"parallelism", 'p', "N", "deletes in flight at once (default 10); requests in flight: twice as many, 16 to 250", NULL},
+	{"parallelism", 'p', "N", "deletes in flight at once (default 10); requests in flight: twice as many, 128 to 250", NULL},
 	{"fail-fast", 0, NULL, "start nothing new after the first failure", NULL},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},
 	AZ_LOCK_OPTIONS,

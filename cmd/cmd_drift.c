@@ -18,7 +18,7 @@ static const char *const DRIFT_OUTPUTS[] = {"text", "json", "markdown", NULL};
 static const az_option DRIFT_OPTIONS[] = {
 	{"env", 'e', "NAME", "the environment (from azapply.yaml)", NULL},
 	AZ_SELECTOR_OPTION,
-	{"parallelism", 'p', "N", "resources in flight at once; requests in flight: twice as many, 16 to 250", NULL},
+	{"parallelism", 'p', "N", "resources in flight at once; requests in flight: twice as many, 128 to 250", NULL},
 	{"include-unmanaged", 0, NULL, "also list resources in managed scopes that no manifest declares", NULL},
 	{"output", 'o', "FORMAT", "text (default), json or markdown", DRIFT_OUTPUTS},
 	{"cloud", 0, "NAME|FILE", "AzureCloud, AzureUSGovernment, AzureChinaCloud or a cloud file", NULL},

@@ -16,7 +16,7 @@ static const az_option PLAN_OPTIONS[] = {
 	{"target", 't', "ADDR", "plan only this resource and what it needs (repeatable)", NULL},
 	AZ_SELECTOR_OPTION,
 	{"out", 0, "FILE", "save the plan to FILE for `azapply apply FILE` (mode 0600)", NULL},
-	{"parallelism", 'p', "N", "resources in flight at once; requests in flight: twice as many, 16 to 250", NULL},
+	{"parallelism", 'p', "N", "resources in flight at once; requests in flight: twice as many, 128 to 250", NULL},
 	{"detailed-exitcode", 0, NULL, "exit 2 when there are changes, 0 when none", NULL},
 	{"refresh-only", 0, NULL, "read live state and report drift; propose nothing", NULL},
 	{"destroy", 0, NULL, "preview `azapply destroy`: delete everything this instance owns", NULL},

@@ -22,8 +22,17 @@
  * azure-notes.md, "Limits"; a plan of 10,001 resources makes about 230
  * ARM reads, the rest go to the workspaces' own hosts). 16 at a time, a
  * plan of 10,001 resources took 4.8 s at 50 ms a request; 64, 2.3 s. More
- * than the burst only buys 429s. */
-#define AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT 64
+ * than the burst only buys 429s.
+ *
+ * Of those, Resource Manager gets 64 at most (or --parallelism, if more):
+ * it is one host, and over HTTP/1.1 each request beyond the connections
+ * already open is a new TLS handshake. The workspaces' hosts, one each,
+ * take the rest: at 50 ms a request, a plan of 10,001 resources read its
+ * 100 workspaces in one window instead of two (1.67-1.73 s -> 1.43-1.52 s),
+ * where 128 slots for everything had opened a third more connections to
+ * Resource Manager and cost that much CPU at no latency. */
+#define AZ_CMD_DEFAULT_REQUESTS_IN_FLIGHT 128
+#define AZ_CMD_ARM_REQUESTS_IN_FLIGHT 64
 #define AZ_CMD_MAX_REQUESTS_IN_FLIGHT 250
 
 /* The value of `name` when the command declares that option (destroy and
@@ -131,7 +140,9 @@ int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *s
 	 * one request at a time (a PUT, then its polls), and the reads of the
 	 * refresh, the lock and the steps' own reads share the same loop. Twice
 	 * as many requests leaves them room; never fewer than the client's own
-	 * default, which the refresh's lists use, nor more than ARM's burst. */
+	 * default, which the refresh's lists use, nor more than ARM's burst.
+	 * Resource Manager's share is never below what --parallelism asks:
+	 * every resource in flight may be an ARM one. */
 	int parallelism = 0;
 	if (az_cmd_parallelism(args, &parallelism) != 0)
 		return AZ_EINVALID;
@@ -141,6 +152,9 @@ int az_cmd_open_session(az_session **out, const az_args *args, const az_stack *s
 	if (requests > AZ_CMD_MAX_REQUESTS_IN_FLIGHT)
 		requests = AZ_CMD_MAX_REQUESTS_IN_FLIGHT;
 	opts.max_in_flight = requests;
+	opts.max_arm_in_flight = parallelism > AZ_CMD_ARM_REQUESTS_IN_FLIGHT
+				     ? parallelism
+				     : AZ_CMD_ARM_REQUESTS_IN_FLIGHT;
 	return az_session_open(out, &opts, d);
 }
 

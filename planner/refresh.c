@@ -500,6 +500,15 @@ static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool 
 		request_prune_lists(inst, true, d, errors);
 	size_t nws = 0, at_once = hosts_at_once(inst);
 	size_t *workspaces = stack_workspaces(inst, &nws);
+	/* A slot per workspace of a window, and no more, for the data planes:
+	 * with more requests in flight than workspaces, a host's next list
+	 * went out beside its first, each on a connection of its own (145
+	 * connections for 48 workspaces at 128 in flight). At least 16, so
+	 * that the lists of a stack's one or two workspaces still go side by
+	 * side. */
+	size_t data_plane_slots = nws < at_once ? nws : at_once;
+	az_session_limit_data_planes(inst->session,
+				     (int)(data_plane_slots > 16 ? data_plane_slots : 16));
 	size_t *window = az_xcalloc(inst->len ? inst->len : 1, sizeof(*window));
 	for (size_t w = 0; w < nws; w++)
 		window[workspaces[w]] = w / at_once + 1;
@@ -688,6 +697,7 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 	find_prune_only(inst, o);
 	request_data_plane_wave(inst, o->wanted, prune, d, &errors);
 	az_session_run(inst->session);
+	az_session_limit_data_planes(inst->session, 0);
 	for (size_t i = 0; i < inst->len; i++)
 		if (inst->nodes[i].res->kind && az_kind_on_workspace_host(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);

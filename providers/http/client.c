@@ -68,6 +68,10 @@ struct az_http_client {
 	call *pending_follow_ups;
 	call *done_head, *done_tail;
 	size_t active; /* calls taken off the queue and not finished or waiting */
+	size_t active_arm; /* of those, to Resource Manager */
+	size_t active_data_planes; /* and to the workspaces' hosts */
+	int max_data_planes; /* az_http_limit_data_planes; 0: no bound of their own */
+	bool share_full; /* the last pump held a call back for a service's share */
 	call *all;     /* all live calls */
 	int in_flight; /* attempts in the transport */
 	int max_seen;
@@ -397,10 +401,47 @@ static void on_token(void *ud, int err, const char *token, az_diags *d)
 	start_attempt(k, token);
 }
 
+/* A call takes its slot as it is sent and gives it back when it ends or
+ * waits (a retry's timer, a token refresh). */
+static void take_slot(call *k)
+{
+	k->c->active++;
+	if (k->req->svc == AZ_SVC_ARM)
+		k->c->active_arm++;
+	else if (k->req->svc == AZ_SVC_SYNAPSE)
+		k->c->active_data_planes++;
+}
+
+static void give_slot(call *k)
+{
+	k->c->active--;
+	if (k->req->svc == AZ_SVC_ARM)
+		k->c->active_arm--;
+	else if (k->req->svc == AZ_SVC_SYNAPSE)
+		k->c->active_data_planes--;
+}
+
+/* Whether k's service has its share of the slots in use already. */
+static bool share_full(const az_http_client *c, const call *k)
+{
+	if (k->req->svc == AZ_SVC_ARM)
+		return c->o.max_arm_in_flight > 0 &&
+		       c->active_arm >= (size_t)c->o.max_arm_in_flight;
+	if (k->req->svc == AZ_SVC_SYNAPSE)
+		return c->max_data_planes > 0 &&
+		       c->active_data_planes >= (size_t)c->max_data_planes;
+	return false;
+}
+
+void az_http_limit_data_planes(az_http_client *c, int n)
+{
+	c->max_data_planes = n > 0 ? n : 0;
+}
+
 static void dispatch(call *k)
 {
 	az_http_client *c = k->c;
-	c->active++;
+	take_slot(k);
 	if (k->req->svc == AZ_SVC_NONE || !c->have_tokens) {
 		start_attempt(k, NULL);
 		return;
@@ -482,6 +523,7 @@ static size_t pump(az_http_client *c)
 	 * throttled apply's Synapse artifacts waited behind its ARM writes. */
 	bool paced[RATE_COUNT] = {false};
 	call *prev = NULL;
+	c->share_full = false;
 	for (call *k = c->pending_head; k;) {
 		call *next = k->next;
 		/* Requests without a bearer token (token endpoints, IMDS) go
@@ -490,6 +532,15 @@ static size_t pump(az_http_client *c)
 		bool tokenless = k->req->svc == AZ_SVC_NONE;
 		if (!tokenless && c->active >= (size_t)c->o.max_in_flight)
 			break;
+		/* Its service's share of the slots is full (Resource
+		 * Manager's, or the data planes' while a refresh reads them):
+		 * the other services' requests behind go past, in order. */
+		if (share_full(c, k)) {
+			c->share_full = true;
+			prev = k;
+			k = next;
+			continue;
+		}
 		if (!tokenless && k->req->svc == AZ_SVC_ARM) {
 			int cat = rate_category(k->req->method);
 			if (paced[cat] || must_pace(c, k)) {
@@ -510,7 +561,7 @@ static size_t pump(az_http_client *c)
 static void refuse_timer(void *ud)
 {
 	call *k = ud;
-	k->c->active++;
+	take_slot(k);
 	push_done(k->c, k);
 }
 
@@ -580,8 +631,7 @@ static void note_rate_limits(az_http_client *c, call *k)
 
 static void finish(call *k, int err)
 {
-	az_http_client *c = k->c;
-	c->active--;
+	give_slot(k);
 	const az_http_response *resp = k->resp.status ? &k->resp : NULL;
 	k->cb(k->ud, err, resp, &k->diags);
 	call_free(k);
@@ -607,7 +657,7 @@ static void complete(call *k)
 		/* An expired or revoked token: refresh once and try again. */
 		k->refreshed = true;
 		k->refresh_now = true;
-		c->active--;
+		give_slot(k);
 		push_pending(c, k, QUEUE_FRONT);
 		return;
 	}
@@ -622,7 +672,7 @@ static void complete(call *k)
 			delay = az_http_backoff_ms(c->o.backoff_base_ms, c->o.backoff_cap_ms,
 			                           k->attempt, next_random(c));
 		k->attempt++;
-		c->active--;
+		give_slot(k);
 		az_http_timer(c, delay, requeue_timer, k);
 		return;
 	}
@@ -677,7 +727,8 @@ void az_http_run_until(az_http_client *c, bool (*pred)(void *ud), void *ud)
 			int64_t d = c->timers[i].due - az_http_now_ms(c);
 			wait = d < 0 ? 0 : (d < wait ? (long)d : wait);
 		}
-		if (c->pending_head && c->active < (size_t)c->o.max_in_flight && !c->pace_timer)
+		if (c->pending_head && c->active < (size_t)c->o.max_in_flight && !c->pace_timer &&
+		    !c->share_full)
 			wait = 0;
 		c->tp.wait(c->tp.impl, wait);
 	}

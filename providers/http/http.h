@@ -165,6 +165,10 @@ int az_curl_transport_new(az_transport *out, const char *ca_file, az_diags *d);
  */
 typedef struct az_http_options {
 	int max_in_flight;         /* default 16 */
+	/* Of those, how many may go to Resource Manager at once: one host, one
+	 * read budget per subscription; the workspaces' hosts are many. 0: no
+	 * bound of its own. */
+	int max_arm_in_flight;
 	int max_retries;           /* default 3 (as the Azure SDK) */
 	int max_retries_throttled; /* for 429; default 10 */
 	long connect_timeout_ms;   /* default 10 s */
@@ -205,6 +209,9 @@ long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind);
 int az_http_max_seen_in_flight(const az_http_client *c);
 /* The most it lets be in flight at once (az_http_options.max_in_flight). */
 int az_http_max_in_flight(const az_http_client *c);
+/* From now on, at most n requests to the workspaces' data planes at once
+ * (0: no bound of their own). */
+void az_http_limit_data_planes(az_http_client *c, int n);
 /* The connections the transport opened so far (0 when it does not say). */
 long az_http_connections_opened(const az_http_client *c);
 

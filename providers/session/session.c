@@ -151,6 +151,8 @@ static int session_build(az_session **out, az_cloud *cloud, const az_session_opt
 		az_http_options_init(&o);
 	if (opts && opts->max_in_flight > 0)
 		o.max_in_flight = opts->max_in_flight;
+	if (opts && opts->max_arm_in_flight > 0)
+		o.max_arm_in_flight = opts->max_arm_in_flight;
 	if (opts && opts->verbosity > 0)
 		o.verbosity = opts->verbosity;
 	az_transport counted;
@@ -254,6 +256,11 @@ void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *
 int az_session_max_in_flight(const az_session *s)
 {
 	return az_http_max_in_flight(s->http);
+}
+
+void az_session_limit_data_planes(az_session *s, int n)
+{
+	az_http_limit_data_planes(s->http, n);
 }
 
 int az_session_describe(az_session *s, json_t **out, az_diags *d)

@@ -31,8 +31,11 @@
 
 /* More workspaces than a window holds several times over. */
 #define WORKSPACES 48
-/* The workspaces a plan reads side by side (refresh.c): as many as it
- * has requests in flight, 64 without --parallelism (setup.c). */
+/* Resource Manager's share of a plan's requests in flight without
+ * --parallelism (setup.c): the most connections its first wave opens to
+ * ARM, and a bound on how far apart a workspace's lists may be. The
+ * workspaces a plan reads side by side (refresh.c) are as many as it has
+ * requests in flight, 128: all 48 here. */
 #define WINDOW 64
 
 /* Artifacts per workspace. */

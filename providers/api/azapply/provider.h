@@ -345,6 +345,7 @@ typedef struct az_session_options {
 	const char *cloud;  /* built-in name or cloud file; NULL = $AZAPPLY_CLOUD_CONFIG or AzureCloud */
 	const char *tenant; /* NULL = from the credential's environment */
 	int max_in_flight;  /* concurrent requests; 0 = default */
+	int max_arm_in_flight; /* of those, to Resource Manager; 0 = no bound of its own */
 	int verbosity;      /* 0 = from AZAPPLY_LOG; 1 = one line per request */
 } az_session_options;
 
@@ -358,6 +359,10 @@ void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud);
 void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *ud);
 /* How many requests the session sends at once, at most. */
 int az_session_max_in_flight(const az_session *s);
+/* From now on, at most n of them to the workspaces' data planes (0: no bound
+ * of their own): a refresh reading n workspaces keeps to a request per
+ * workspace host, over HTTP/1.1 a connection each. */
+void az_session_limit_data_planes(az_session *s, int n);
 /* Which credential and identity would be used, the tenant, the audiences
  * and token expiry; never a token. *out is a new JSON object. */
 int az_session_describe(az_session *s, json_t **out, az_diags *d);

@@ -462,6 +462,39 @@ static void concurrency_is_bounded(void **state)
 	}
 }
 
+/* Resource Manager's share of the slots: its requests beyond it wait,
+ * and the data planes' behind them go past. Six ARM reads two at a time
+ * take three rounds; the four Synapse reads go in the first, beside two of
+ * them. Without the share the six ARM reads took every slot first (200
+ * ms); a loop that spun on the held calls never let the fake clock move. */
+static void resource_manager_gets_its_share_of_the_slots(void **state)
+{
+	env *e = *state;
+	e->o.max_in_flight = 6;
+	e->o.max_arm_in_flight = 2;
+	reopen_client(e);
+	result r[10] = {{0}};
+	for (int i = 0; i < 6; i++) {
+		fake_tp_script(e->fake, "GET", "/arm", 200, NULL, "{}", 100);
+		az_http_submit(e->c, arm_get("/arm"), on_done, &r[i]);
+	}
+	for (int i = 6; i < 10; i++) {
+		fake_tp_script(e->fake, "GET", "/pipelines", 200, NULL, "{}", 100);
+		az_http_request *req =
+		    az_http_request_new("GET", "https://ws-1.dev.azuresynapse.net/pipelines");
+		req->svc = AZ_SVC_SYNAPSE;
+		az_http_submit(e->c, req, on_done, &r[i]);
+	}
+	az_http_run(e->c);
+	assert_int_equal(fake_tp_max_in_flight(e->fake), 6);
+	assert_int_equal(fake_tp_now(e->fake) - FAKE_EPOCH_MS, 300);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].err, 0);
+		result_clear(&r[i]);
+	}
+}
+
 static void low_rate_limit_budget_paces_requests(void **state)
 {
 	env *e = *state;
@@ -1241,6 +1274,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(every_request_carries_ids_and_user_agent, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(resource_manager_gets_its_share_of_the_slots, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paced_arm_writes_hold_back_only_arm_writes, setup,
 	                                    teardown),
