@@ -79,6 +79,7 @@ struct az_http_client {
 	size_t ntimers, captimers;
 	uint64_t timer_seq;
 	uint64_t rng;
+	uint64_t request_ids[2]; /* new_request_id's two streams, seeded once */
 	long remaining[RATE_COUNT];
 	int64_t next_ok[RATE_COUNT];
 	bool pace_timer;
@@ -131,6 +132,9 @@ az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
 	memset(tp, 0, sizeof(*tp));
 	c->cloud = cloud;
 	c->rng = c->o.seed ? c->o.seed : (uint64_t)c->tp.now_ms(c->tp.impl) | 1;
+	uuid_t seed;
+	uuid_generate_random(seed);
+	memcpy(c->request_ids, seed, sizeof(seed));
 	for (int i = 0; i < RATE_COUNT; i++)
 		c->remaining[i] = -1;
 	return c;
@@ -343,10 +347,27 @@ static void log_attempt(az_http_client *c, call *k)
 	free(url);
 }
 
-static void new_request_id(char out[37])
+/* splitmix64: one step of a stream. */
+static uint64_t next_id_bits(uint64_t *state)
 {
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* x-ms-client-request-id: a version 4 UUID that tells this request apart
+ * in Azure's logs; unique, not secret. Drawn from two streams seeded once
+ * per client by libuuid's own random UUID: a random UUID per request was a
+ * getrandom() system call each, 4.6% of a 10,001-resource apply's CPU. */
+static void new_request_id(az_http_client *c, char out[37])
+{
+	uint64_t hi = next_id_bits(&c->request_ids[0]), lo = next_id_bits(&c->request_ids[1]);
 	uuid_t u;
-	uuid_generate_random(u);
+	memcpy(u, &hi, 8);
+	memcpy(u + 8, &lo, 8);
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	uuid_unparse_lower(u, out);
 }
 
@@ -357,7 +378,7 @@ static void start_attempt(call *k, const char *token)
 	az_http_request_free(k->wire);
 	k->wire = az_http_request_dup(k->req);
 	char rid[37];
-	new_request_id(rid);
+	new_request_id(c, rid);
 	az_http_request_header(k->wire, "x-ms-client-request-id", rid);
 	az_http_request_header(k->wire, "User-Agent", "azapply/" AZAPPLY_VERSION);
 	if (token) {

@@ -419,6 +419,49 @@ static void throttling_storm_is_ridden_out(void **state)
 	result_clear(&r);
 }
 
+/* Request ids are version 4 UUIDs, none repeated, also between two
+ * clients opened at the same moment. */
+static void request_ids_are_distinct_version_4_uuids(void **state)
+{
+	env *e = *state;
+	enum { count = 500 };
+	result r[count];
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < count; i++) {
+		fake_tp_script(e->fake, "GET", "/id", 200, NULL, "{}", 0);
+		az_http_submit(e->c, arm_get("/id"), on_done, &r[i]);
+	}
+	az_http_run(e->c);
+	json_t *seen = json_object();
+	for (int i = 0; i < count; i++) {
+		const char *id =
+		    az_http_headers_get(&fake_tp_sent(e->fake, (size_t)i)->headers,
+					"x-ms-client-request-id");
+		assert_non_null(id);
+		assert_int_equal(strlen(id), 36);
+		assert_int_equal(id[14], '4');
+		assert_non_null(strchr("89ab", id[19]));
+		assert_null(json_object_get(seen, id));
+		json_object_set_new(seen, id, json_true());
+		result_clear(&r[i]);
+	}
+	/* A second client with the same options, seed included. */
+	az_transport tp;
+	fake_tp *fake;
+	fake_tp_new(&tp, &fake);
+	az_http_client *other = az_http_client_new(&e->o, &tp, e->cloud);
+	fake_tp_script(fake, "GET", "/id", 200, NULL, "{}", 0);
+	result r2 = {0};
+	az_http_submit(other, arm_get("/id"), on_done, &r2);
+	az_http_run(other);
+	const char *id =
+	    az_http_headers_get(&fake_tp_sent(fake, 0)->headers, "x-ms-client-request-id");
+	assert_null(json_object_get(seen, id));
+	result_clear(&r2);
+	az_http_client_free(other);
+	json_decref(seen);
+}
+
 static void every_request_carries_ids_and_user_agent(void **state)
 {
 	env *e = *state;
@@ -1274,6 +1317,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(every_request_carries_ids_and_user_agent, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(request_ids_are_distinct_version_4_uuids, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(resource_manager_gets_its_share_of_the_slots, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
