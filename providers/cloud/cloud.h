@@ -24,6 +24,8 @@ typedef enum az_service {
 	AZ_SVC_GRAPH,   /* microsoftGraph */
 	AZ_SVC_SYNAPSE, /* synapseDev, "{workspace}" in the host */
 } az_service;
+/* How many there are, for tables indexed by service: the last one + 1. */
+#define AZ_SVC_COUNT (AZ_SVC_SYNAPSE + 1)
 
 typedef struct az_cloud {
 	char *name;

@@ -68,10 +68,13 @@ struct az_http_client {
 	call *pending_follow_ups;
 	call *done_head, *done_tail;
 	size_t active; /* calls taken off the queue and not finished or waiting */
-	size_t active_arm; /* of those, to Resource Manager */
-	size_t active_data_planes; /* and to the workspaces' hosts */
-	int max_data_planes; /* az_http_limit_data_planes; 0: no bound of their own */
-	bool share_full; /* the last pump held a call back for a service's share */
+	/* Per service (az_service): its calls among the active ones, and the
+	 * most it may have (0: no bound of its own). Resource Manager's share
+	 * is max_arm_in_flight; the data planes' is set while a refresh reads
+	 * them (az_http_limit_data_planes). */
+	size_t active_of[AZ_SVC_COUNT];
+	int share_of[AZ_SVC_COUNT];
+	bool share_full; /* the last pump held a call back for its service's share */
 	call *all;     /* all live calls */
 	int in_flight; /* attempts in the transport */
 	int max_seen;
@@ -132,6 +135,7 @@ az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
 	memset(tp, 0, sizeof(*tp));
 	c->cloud = cloud;
 	c->rng = c->o.seed ? c->o.seed : (uint64_t)c->tp.now_ms(c->tp.impl) | 1;
+	c->share_of[AZ_SVC_ARM] = c->o.max_arm_in_flight > 0 ? c->o.max_arm_in_flight : 0;
 	uuid_t seed;
 	uuid_generate_random(seed);
 	memcpy(c->request_ids, seed, sizeof(seed));
@@ -427,36 +431,25 @@ static void on_token(void *ud, int err, const char *token, az_diags *d)
 static void take_slot(call *k)
 {
 	k->c->active++;
-	if (k->req->svc == AZ_SVC_ARM)
-		k->c->active_arm++;
-	else if (k->req->svc == AZ_SVC_SYNAPSE)
-		k->c->active_data_planes++;
+	k->c->active_of[k->req->svc]++;
 }
 
 static void give_slot(call *k)
 {
 	k->c->active--;
-	if (k->req->svc == AZ_SVC_ARM)
-		k->c->active_arm--;
-	else if (k->req->svc == AZ_SVC_SYNAPSE)
-		k->c->active_data_planes--;
+	k->c->active_of[k->req->svc]--;
 }
 
 /* Whether k's service has its share of the slots in use already. */
 static bool share_full(const az_http_client *c, const call *k)
 {
-	if (k->req->svc == AZ_SVC_ARM)
-		return c->o.max_arm_in_flight > 0 &&
-		       c->active_arm >= (size_t)c->o.max_arm_in_flight;
-	if (k->req->svc == AZ_SVC_SYNAPSE)
-		return c->max_data_planes > 0 &&
-		       c->active_data_planes >= (size_t)c->max_data_planes;
-	return false;
+	int share = c->share_of[k->req->svc];
+	return share > 0 && c->active_of[k->req->svc] >= (size_t)share;
 }
 
 void az_http_limit_data_planes(az_http_client *c, int n)
 {
-	c->max_data_planes = n > 0 ? n : 0;
+	c->share_of[AZ_SVC_SYNAPSE] = n > 0 ? n : 0;
 }
 
 static void dispatch(call *k)
