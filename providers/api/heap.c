@@ -48,8 +48,10 @@ bool az_heap_reserve(void)
 	const int default_mmap_max = 65536, default_top_pad = 128 << 10;
 
 	/* Trimming starts only well past the reservation: glibc trims the top
-	 * back to its padding whenever the free space there passes this. */
-	if (mallopt(M_TRIM_THRESHOLD, (int)(2 * reserve_size)) != 1 ||
+	 * back to its padding whenever the free space there passes this. Half
+	 * as much again, which an int still holds (twice was 2^31, and came
+	 * to glibc as INT_MIN). */
+	if (mallopt(M_TRIM_THRESHOLD, (int)(reserve_size + reserve_size / 2)) != 1 ||
 	    mallopt(M_MMAP_THRESHOLD, mmap_threshold) != 1)
 		return false;
 	/* One allocation that must come from brk, with the reservation as the
@@ -79,4 +81,3 @@ bool az_heap_reserve(void)
 	return false;
 }
 #endif
-

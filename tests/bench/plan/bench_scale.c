@@ -50,7 +50,7 @@ typedef struct measure {
 
 /* `rounds` runs of argv; medians of CPU, wall, peak and page faults, the
  * CPU spread printed. Faults are printed because on a virtual machine each
- * one costs microseconds of the command's CPU (cmd/heap.c). */
+ * one costs microseconds of the command's CPU (providers/api/heap.c). */
 static measure rounds_of(bench *b, int want, const char *const *argv, int rounds, const char *what)
 {
 	double cpu[MAX_ROUNDS], wall[MAX_ROUNDS], peak[MAX_ROUNDS], faults[MAX_ROUNDS];
