@@ -146,45 +146,84 @@ static char *collection_of(const char *lid)
 	return az_xstrndup(lid, slash ? (size_t)(slash - lid) : 0);
 }
 
-static void index_add(json_t *index, const char *lid)
+/* The tail of `lid` a named lookup asks for: from its last "/providers/"
+ * on ("/providers/microsoft.synapse/workspaces/w"), or NULL. */
+static const char *named_tail(const char *lid)
+{
+	const char *tail = NULL;
+	for (const char *p = strstr(lid, "/providers/"); p; p = strstr(p + 1, "/providers/"))
+		tail = p;
+	return tail;
+}
+
+static void index_add(emu_server *s, const char *lid)
 {
 	char *coll = collection_of(lid);
-	json_t *members = json_object_get(index, coll);
+	json_t *members = json_object_get(s->arm_index, coll);
 	if (!members) {
 		members = json_object();
-		json_object_set_new(index, coll, members);
+		json_object_set_new(s->arm_index, coll, members);
 	}
 	json_object_set_new(members, lid, json_true());
 	free(coll);
+	const char *tail = named_tail(lid);
+	if (!tail)
+		return;
+	json_t *named = json_object_get(s->arm_named, tail);
+	if (!named) {
+		named = json_object();
+		json_object_set_new(s->arm_named, tail, named);
+	}
+	json_object_set_new(named, lid, json_true());
+}
+
+static void index_del(emu_server *s, const char *lid)
+{
+	char *coll = collection_of(lid);
+	json_t *members = json_object_get(s->arm_index, coll);
+	json_object_del(members, lid);
+	if (members && !json_object_size(members))
+		json_object_del(s->arm_index, coll);
+	free(coll);
+	const char *tail = named_tail(lid);
+	json_t *named = tail ? json_object_get(s->arm_named, tail) : NULL;
+	json_object_del(named, lid);
+	if (named && !json_object_size(named))
+		json_object_del(s->arm_named, tail);
 }
 
 static json_t *arm_index(emu_server *s)
 {
 	if (!s->arm_index) {
 		s->arm_index = json_object();
+		s->arm_named = json_object();
 		const char *key;
 		json_t *res;
 		json_object_foreach(arm_store(s), key, res)
-			index_add(s->arm_index, key);
+			index_add(s, key);
 	}
 	return s->arm_index;
+}
+
+void emu_arm_index_drop(emu_server *s)
+{
+	json_decref(s->arm_index);
+	json_decref(s->arm_named);
+	s->arm_index = s->arm_named = NULL;
 }
 
 /* Every write of store["arm"] goes through these two, so the index holds. */
 static void store_set(emu_server *s, const char *lid, json_t *res)
 {
 	json_object_set(arm_store(s), lid, res);
-	index_add(arm_index(s), lid);
+	arm_index(s);
+	index_add(s, lid);
 }
 
 static void store_del(emu_server *s, const char *lid)
 {
-	char *coll = collection_of(lid);
-	json_t *members = json_object_get(arm_index(s), coll);
-	json_object_del(members, lid);
-	if (members && !json_object_size(members))
-		json_object_del(arm_index(s), coll);
-	free(coll);
+	arm_index(s);
+	index_del(s, lid);
 	json_object_del(arm_store(s), lid);
 }
 
@@ -200,22 +239,20 @@ json_t *emu_arm_collection(emu_server *s, const char *coll)
 
 json_t *emu_arm_find_named(emu_server *s, const char *coll_suffix, const char *name)
 {
-	char *suffix = emu_lower(coll_suffix), *lname = emu_lower(name);
-	size_t sl = strlen(suffix);
+	/* Looked up on every data-plane request: by the index of tails, not by
+	 * a walk of every collection (which grew with the subscription). */
+	char *tail = az_xasprintf("%s/%s", coll_suffix, name);
+	char *ltail = emu_lower(tail);
 	json_t *found = NULL;
-	const char *coll;
-	json_t *members;
-	json_object_foreach(arm_index(s), coll, members) {
-		size_t cl = strlen(coll);
-		if (found || cl < sl || strcmp(coll + cl - sl, suffix))
-			continue;
-		char *lid = az_xasprintf("%s/%s", coll, lname);
-		if (json_object_get(members, lid) && !is_hidden(s, lid))
+	const char *lid;
+	json_t *v;
+	arm_index(s);
+	json_object_foreach(json_object_get(s->arm_named, ltail), lid, v) {
+		if (!found && !is_hidden(s, lid))
 			found = json_object_get(arm_store(s), lid);
-		free(lid);
 	}
-	free(suffix);
-	free(lname);
+	free(ltail);
+	free(tail);
 	return found;
 }
 

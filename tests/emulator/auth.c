@@ -603,6 +603,41 @@ static void unauthorized(emu_server *s, emu_resp *r, emu_style style, const char
 		emu_resp_arm_error(r, 401, code, "%s", msg);
 }
 
+/* The claims of `token` if it was verified before (a reference), or NULL. */
+static json_t *verified_claims(emu_server *s, const char *token)
+{
+	json_t *claims = NULL;
+	pthread_mutex_lock(&s->verified_lock);
+	for (size_t i = 0; !claims && i < EMU_VERIFIED_TOKENS; i++)
+		if (s->verified[i].token && !strcmp(s->verified[i].token, token))
+			claims = json_incref(s->verified[i].claims);
+	pthread_mutex_unlock(&s->verified_lock);
+	return claims;
+}
+
+static void remember_verified(emu_server *s, const char *token, json_t *claims)
+{
+	pthread_mutex_lock(&s->verified_lock);
+	size_t i = s->verified_next++ % EMU_VERIFIED_TOKENS;
+	free(s->verified[i].token);
+	json_decref(s->verified[i].claims);
+	s->verified[i].token = az_xstrdup(token);
+	s->verified[i].claims = json_incref(claims);
+	pthread_mutex_unlock(&s->verified_lock);
+}
+
+void emu_auth_forget_verified(emu_server *s)
+{
+	pthread_mutex_lock(&s->verified_lock);
+	for (size_t i = 0; i < EMU_VERIFIED_TOKENS; i++) {
+		free(s->verified[i].token);
+		json_decref(s->verified[i].claims);
+		s->verified[i].token = NULL;
+		s->verified[i].claims = NULL;
+	}
+	pthread_mutex_unlock(&s->verified_lock);
+}
+
 bool emu_auth_check(emu_server *s, const emu_req *q, emu_resp *r, const char *audience,
 		    emu_style style, json_t **claims)
 {
@@ -614,7 +649,12 @@ bool emu_auth_check(emu_server *s, const emu_req *q, emu_resp *r, const char *au
 			     "Authentication failed. The 'Authorization' header is missing.");
 		return false;
 	}
-	json_t *payload = emu_jwt_verify_hs256(s->token_key, h + 7);
+	json_t *payload = verified_claims(s, h + 7);
+	if (!payload) {
+		payload = emu_jwt_verify_hs256(s->token_key, h + 7);
+		if (payload)
+			remember_verified(s, h + 7, payload);
+	}
 	if (!payload) {
 		unauthorized(s, r, style, "InvalidAuthenticationToken",
 			     "The access token is invalid.");

@@ -312,8 +312,7 @@ static void state_replace(emu_server *s, json_t *loaded)
 	json_t *keep_msi = json_incref(json_object_get(s->store, "msi"));
 	json_object_clear(s->store);
 	json_object_update(s->store, loaded);
-	json_decref(s->arm_index);
-	s->arm_index = NULL;
+	emu_arm_index_drop(s);
 	if (!json_object_get(s->store, "msi"))
 		json_object_set(s->store, "msi", keep_msi);
 	json_decref(keep_msi);
@@ -348,10 +347,10 @@ void emu_control_handle(emu_server *s, const emu_req *q, emu_resp *r)
 		ok(r, credentials(s));
 	} else if (is(q, "GET", "/_emulator/log")) {
 		pthread_mutex_lock(&s->lock);
-		json_t *body = json_pack("{s:O,s:O}", "requests", s->log, "counters", s->counters);
+		json_t *body = json_pack("{s:o,s:o}", "requests", emu_log_copy(s), "counters",
+					 json_deep_copy(s->counters));
 		pthread_mutex_unlock(&s->lock);
-		ok(r, json_deep_copy(body));
-		json_decref(body);
+		ok(r, body);
 	} else if (is(q, "DELETE", "/_emulator/log")) {
 		pthread_mutex_lock(&s->lock);
 		json_array_clear(s->log);

@@ -30,6 +30,8 @@
 #define EMU_SYNAPSE_API "2020-12-01"
 /* ARM's request body limit (azure-notes.md, "Limits"). */
 #define EMU_MAX_BODY (4u * 1024u * 1024u)
+/* Tokens whose signature emu_auth_check remembers (emu_server). */
+#define EMU_VERIFIED_TOKENS 8
 
 typedef struct emu_kv {
 	char *name;
@@ -146,6 +148,16 @@ typedef struct emu_server {
 	char *key_pem;
 	unsigned char token_key[32];
 	unsigned char federation_key[32];
+	/* The last tokens emu_auth_check verified, with their claims: a client
+	 * sends one token for an hour, and verifying it (two JSON parses and
+	 * an HMAC) for every request was a tenth of the emulator's CPU. Its
+	 * own lock: checks run outside `lock`. */
+	pthread_mutex_t verified_lock;
+	struct {
+		char *token;
+		json_t *claims;
+	} verified[EMU_VERIFIED_TOKENS];
+	size_t verified_next;
 	uint64_t rng;
 	/*
 	 * The whole store as one JSON document, so dump and load are a
@@ -160,6 +172,10 @@ typedef struct emu_server {
 	 * reads its collection, not the whole store. Built when first needed,
 	 * kept by every write of arm.c, dropped when the store is replaced. */
 	json_t *arm_index;
+	/* The same ids by their tail from the last "/providers/" on
+	 * ("/providers/microsoft.synapse/workspaces/w" -> {id: true}), for
+	 * emu_arm_find_named. Kept and dropped with arm_index. */
+	json_t *arm_named;
 	json_t *log;      /* array of request records */
 	json_t *counters; /* reads/writes/deletes/polls/tokens/peakInFlight/... */
 	int in_flight;    /* requests being answered now (control calls aside) */
@@ -215,9 +231,13 @@ int emu_tls_generate(emu_server *s);
 
 /* auth.c */
 void emu_auth_token(emu_server *s, const emu_req *q, emu_resp *r);
+/* Forgets the tokens emu_auth_check verified. */
+void emu_auth_forget_verified(emu_server *s);
 void emu_auth_msi(emu_server *s, const emu_req *q, emu_resp *r);
 /* Checks the bearer token for `audience`; on failure writes a 401 in the
- * style of the host (ARM, Graph or Synapse) and returns false. */
+ * style of the host (ARM, Graph or Synapse) and returns false. The
+ * signature of a token already verified is not checked again; its expiry
+ * and audience are, every time. */
 typedef enum emu_style { EMU_STYLE_ARM, EMU_STYLE_GRAPH, EMU_STYLE_SYNAPSE } emu_style;
 bool emu_auth_check(emu_server *s, const emu_req *q, emu_resp *r, const char *audience,
 		    emu_style style, json_t **claims);
@@ -254,9 +274,11 @@ json_t *emu_arm_get_raw(emu_server *s, const char *id);
  * with the lock held. */
 json_t *emu_arm_collection(emu_server *s, const char *coll);
 /* The visible resource named `name` in any collection whose path ends in
- * `coll_suffix` ("/providers/microsoft.synapse/workspaces"), or NULL; with
- * the lock held. */
+ * `coll_suffix`, which starts at "/providers/" and holds no other
+ * ("/providers/microsoft.synapse/workspaces"), or NULL; with the lock held. */
 json_t *emu_arm_find_named(emu_server *s, const char *coll_suffix, const char *name);
+/* Forgets the indexes of store["arm"] (the store was replaced or freed). */
+void emu_arm_index_drop(emu_server *s);
 
 /* synapse.c */
 void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, emu_resp *r,
@@ -289,6 +311,9 @@ typedef struct emu_http emu_http;
 int emu_http_start(emu_http **out, emu_server *s);
 void emu_http_stop(emu_http *h);
 void emu_dispatch(emu_server *s, emu_req *q, emu_resp *r);
+/* dispatch.c: the request log as GET /_emulator/log shows it, a copy with
+ * each JSON body parsed and its secrets masked; with the lock held. */
+json_t *emu_log_copy(emu_server *s);
 
 /* server.c */
 int emu_server_init(emu_server *s, const emu_config *cfg);

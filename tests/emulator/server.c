@@ -52,6 +52,7 @@ int emu_server_init(emu_server *s, const emu_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->verified_lock, NULL);
 	s->cfg = *cfg;
 	s->rng = cfg->seed ? cfg->seed : ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
 	if (RAND_bytes(s->token_key, sizeof(s->token_key)) != 1 ||
@@ -73,7 +74,7 @@ void emu_server_fini(emu_server *s)
 		free(s->buckets[i].subscription);
 	free(s->buckets);
 	json_decref(s->store);
-	json_decref(s->arm_index);
+	emu_arm_index_drop(s);
 	json_decref(s->log);
 	json_decref(s->counters);
 	free(s->dir);
@@ -90,6 +91,8 @@ void emu_server_fini(emu_server *s)
 		OPENSSL_cleanse(s->client_secret, strlen(s->client_secret));
 	free(s->client_secret);
 	free(s->sp_object_id);
+	emu_auth_forget_verified(s);
+	pthread_mutex_destroy(&s->verified_lock);
 	pthread_mutex_destroy(&s->lock);
 }
 

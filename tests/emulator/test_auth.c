@@ -446,14 +446,20 @@ static void test_token_lifetime_expiry(void **state)
 	json_int_t exp = json_integer_value(tk_at(claims, "exp"));
 	assert_int_equal(exp - json_integer_value(tk_at(claims, "iat")), 1);
 	json_decref(claims);
+	emu_response r;
+	char *url = tk_url(short_lived, "management.localhost",
+			   "/subscriptions?api-version=2022-12-01");
+	/* Accepted once, so the emulator remembers its signature... */
+	tk_send(short_lived, &r, "GET", url, token, NULL, NULL);
+	if ((json_int_t)time(NULL) < exp)
+		assert_int_equal(r.status, 200);
+	emu_response_free(&r);
 	/* Wait until the second the token expires in has passed. */
 	while ((json_int_t)time(NULL) <= exp) {
 		struct timespec ts = {0, 100 * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	emu_response r;
-	char *url = tk_url(short_lived, "management.localhost",
-			   "/subscriptions?api-version=2022-12-01");
+	/* ...and still refuses it once it has expired. */
 	tk_send(short_lived, &r, "GET", url, token, NULL, NULL);
 	assert_int_equal(r.status, 401);
 	assert_string_equal(tk_str(r.json, "error.code"), "AuthenticationFailed");
@@ -464,6 +470,35 @@ static void test_token_lifetime_expiry(void **state)
 	free(url);
 	free(token);
 	assert_int_equal(emu_stop(short_lived), 0);
+}
+
+/* A token accepted once is remembered: the same text with another
+ * signature, or sent to another audience, is refused all the same. */
+static void test_verified_token_checked_again(void **state)
+{
+	(void)state;
+	char *token = emu_token(E, TK_ARM_SCOPE);
+	assert_non_null(token);
+	assert_arm_accepts(token, 200);
+	assert_arm_accepts(token, 200);
+	char *forged = az_xstrdup(token);
+	char *last = forged + strlen(forged) - 2;
+	*last = *last == 'A' ? 'B' : 'A';
+	emu_response r;
+	char *url = tk_url(E, "management.localhost", "/subscriptions?api-version=2022-12-01");
+	tk_send(E, &r, "GET", url, forged, NULL, NULL);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(tk_str(r.json, "error.code"), "InvalidAuthenticationToken");
+	emu_response_free(&r);
+	free(url);
+	url = tk_url(E, "graph.localhost", "/v1.0/applications");
+	tk_send(E, &r, "GET", url, token, NULL, NULL);
+	assert_int_equal(r.status, 401);
+	emu_response_free(&r);
+	free(url);
+	assert_arm_accepts(token, 200);
+	free(forged);
+	free(token);
 }
 
 /* ---- a Graph application's federated identity credentials ---------------- */
@@ -566,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_graph_application_federated_sign_in),
 		cmocka_unit_test(test_managed_identity_imds_shape),
 		cmocka_unit_test(test_token_lifetime_expiry),
+		cmocka_unit_test(test_verified_token_checked_again),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -699,6 +699,74 @@ static void test_workspace_must_exist_and_audience(void **state)
 	free(url);
 }
 
+static long dev_status(const char *ws)
+{
+	emu_response r;
+	char *host = az_xasprintf("%s.dev.localhost", ws);
+	char *url = tk_url(E, host, "/pipelines?api-version=2020-12-01");
+	tk_send(E, &r, "GET", url, SYN, NULL, NULL);
+	long status = r.status;
+	emu_response_free(&r);
+	free(url);
+	free(host);
+	return status;
+}
+
+/* A workspace host reaches the workspace of that name wherever it lives
+ * now: gone once it is deleted, back when it is made in another resource
+ * group; never a workspace of another provider with the same name. */
+static void test_workspace_host_follows_the_workspace(void **state)
+{
+	(void)state;
+	tk_make_workspace(E, ARM, "rg-move-a", "movews");
+	assert_int_equal(dev_status("movews"), 200);
+	emu_response r;
+	char *ws_url = tk_url(E, "management.localhost",
+			      "/subscriptions/%s/resourceGroups/rg-move-a/providers/"
+			      "Microsoft.Synapse/workspaces/movews?api-version=2021-06-01",
+			      emu_subscription_id(E));
+	tk_send(E, &r, "DELETE", ws_url, ARM, NULL, NULL);
+	assert_true(r.status == 200 || r.status == 202);
+	char *location = emu_response_header(&r, "Location");
+	emu_response_free(&r);
+	if (location) {
+		tk_poll_location(E, location, ARM, &r);
+		emu_response_free(&r);
+		free(location);
+	}
+	assert_int_equal(dev_status("movews"), 404);
+	tk_make_workspace(E, ARM, "rg-move-b", "movews");
+	assert_int_equal(dev_status("movews"), 200);
+	free(ws_url);
+
+	char *ml_url = tk_url(E, "management.localhost",
+			      "/subscriptions/%s/resourceGroups/rg-move-a/providers/"
+			      "Microsoft.MachineLearningServices/workspaces/mlonly"
+			      "?api-version=2024-04-01",
+			      emu_subscription_id(E));
+	tk_send(E, &r, "PUT", ml_url, ARM, NULL,
+		"{\"location\":\"eastus\",\"properties\":{\"storageAccount\":\"/s/sa\","
+		"\"keyVault\":\"/s/kv\",\"applicationInsights\":\"/s/ai\"}}");
+	if (!(r.status == 200 || r.status == 201 || r.status == 202))
+		fail_msg("%ld %s", r.status, r.body);
+	char *async = emu_response_header(&r, "Azure-AsyncOperation");
+	emu_response_free(&r);
+	assert_non_null(async);
+	for (int i = 0; i < 10; i++) {
+		tk_send(E, &r, "GET", async, ARM, NULL, NULL);
+		bool ended = tk_str(r.json, "status") && strcmp(tk_str(r.json, "status"), "InProgress");
+		emu_response_free(&r);
+		if (ended)
+			break;
+	}
+	free(async);
+	tk_send(E, &r, "GET", ml_url, ARM, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	emu_response_free(&r);
+	assert_int_equal(dev_status("mlonly"), 404);
+	free(ml_url);
+}
+
 static void test_create_run(void **state)
 {
 	(void)state;
@@ -943,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_started_triggers_cannot_change),
 		cmocka_unit_test(test_invalid_names_and_bodies),
 		cmocka_unit_test(test_workspace_must_exist_and_audience),
+		cmocka_unit_test(test_workspace_host_follows_the_workspace),
 		cmocka_unit_test(test_create_run),
 		cmocka_unit_test(test_rbac_role_assignments),
 		cmocka_unit_test(test_rbac_role_definitions),
