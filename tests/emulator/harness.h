@@ -13,6 +13,7 @@
 #define AZAPPLY_EMULATOR_HARNESS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -60,6 +61,9 @@ int emu_http(emu *e, emu_response *out, const char *method, const char *url,
  * (or -1) and the parsed answer in *response when non-NULL (caller decrefs). */
 int emu_control(emu *e, const char *method, const char *path, const char *json_body,
 		json_t **response);
+
+/* The emulator's process, which leads a session of its own (harness.c). */
+pid_t emu_pid(const emu *e);
 
 /* A client-credentials token of the built-in service principal for
  * `scope` (e.g. "https://management.azure.com/.default"); NULL on failure. */

@@ -52,6 +52,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The emulator stands for Azure: its connection threads must not share
+ * azapply's scheduling group, or a benchmark measures their contest. */
+static void test_runs_in_a_session_of_its_own(void **state)
+{
+	(void)state;
+	pid_t pid = emu_pid(E);
+	assert_int_equal(getsid(pid), pid);
+	assert_int_not_equal(getsid(0), pid);
+}
+
 typedef struct client {
 	pthread_t thread;
 	pthread_barrier_t *start;
@@ -262,6 +272,7 @@ static void test_garbage_leaves_it_answering(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runs_in_a_session_of_its_own),
 		cmocka_unit_test(test_two_hundred_clients_at_once),
 		cmocka_unit_test(test_garbage_leaves_it_answering),
 	};
