@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -158,7 +159,8 @@ typedef struct emu_server {
 		json_t *claims;
 	} verified[EMU_VERIFIED_TOKENS];
 	size_t verified_next;
-	uint64_t rng;
+	/* splitmix64's state (util.c), atomic: ids are drawn outside `lock`. */
+	_Atomic uint64_t rng;
 	/*
 	 * The whole store as one JSON document, so dump and load are a
 	 * json_dumps away: "arm" (lower-case id -> resource), "meta" (lower-case

@@ -821,25 +821,31 @@ static bool firewall_allows(emu_server *s, json_t *ws_res, const char *ip)
 		return false;
 	char *lid = emu_lower(json_string_value(json_object_get(ws_res, "id")));
 	char *coll = az_xasprintf("%s/firewallrules", lid);
-	json_t *meta = emu_store_obj(s, "meta");
+	json_t *arm = emu_store_obj(s, "arm"), *meta = emu_store_obj(s, "meta");
 	bool allowed = false;
 	const char *key;
 	json_t *v;
+	/* Asked on every data-plane request: direct lookups, no path strings. */
 	json_object_foreach(emu_arm_collection(s, coll), key, v) {
-		json_t *rule = json_object_get(emu_store_obj(s, "arm"), key);
-		if (allowed || !rule)
+		json_t *rule = json_object_get(arm, key);
+		if (!rule)
 			continue;
-		emu_arm_end_unwatched_op(s, key);
 		json_t *m = json_object_get(meta, key);
-		const char *state =
-			json_string_value(emu_json_path(rule, "properties.provisioningState"));
+		if (json_object_get(m, "op")) {
+			emu_arm_end_unwatched_op(s, key);
+			m = json_object_get(meta, key);
+		}
+		json_t *props = json_object_get(rule, "properties");
+		const char *state = json_string_value(json_object_get(props, "provisioningState"));
 		if (json_is_true(json_object_get(m, "hidden")) || json_object_get(m, "op") ||
 		    (state && strcmp(state, "Succeeded")))
 			continue;
-		if (ipv4(json_string_value(emu_json_path(rule, "properties.startIpAddress")), &lo) &&
-		    ipv4(json_string_value(emu_json_path(rule, "properties.endIpAddress")), &hi) &&
-		    lo <= addr && addr <= hi)
+		if (ipv4(json_string_value(json_object_get(props, "startIpAddress")), &lo) &&
+		    ipv4(json_string_value(json_object_get(props, "endIpAddress")), &hi) &&
+		    lo <= addr && addr <= hi) {
 			allowed = true;
+			break;
+		}
 	}
 	free(coll);
 	free(lid);
