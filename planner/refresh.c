@@ -125,9 +125,28 @@ typedef struct pending_list {
 	bool awaited; /* counted in inst->awaited */
 } pending_list;
 
+/* A workspace of the stack's was found: its data plane comes next, and the
+ * token it needs is fetched now, not after Resource Manager's whole wave
+ * (a round trip on the plan's longest path). */
+static void workspace_found(az_instance *inst)
+{
+	if (!inst->data_plane_token_wanted)
+		return;
+	inst->data_plane_token_wanted = false;
+	az_session_prefetch_data_plane_token(inst->session);
+}
+
+static bool is_workspace_kind(const char *kind_name)
+{
+	return kind_name && strcmp(kind_name, "SynapseWorkspace") == 0;
+}
+
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 {
 	pending_list *pl = ud;
+	if (!err && json_array_size(live) &&
+	    is_workspace_kind(json_string_value(json_object_get(pl->inst->list_kinds, pl->key))))
+		workspace_found(pl->inst);
 	if (closed_until_opened(pl->inst, pl->key, err, pd) ||
 	    refused_prune_only(pl->inst, pl->key, err, pd, pl->d)) {
 		/* Stays null: neither listed nor empty. */
@@ -168,6 +187,8 @@ static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 	} else {
 		pr->n->live = live;
 		pr->n->state = live ? AZ_NODE_PRESENT : AZ_NODE_ABSENT;
+		if (live && pr->n->kind && is_workspace_kind(pr->n->kind->name))
+			workspace_found(pr->inst);
 		live = NULL;
 	}
 	json_decref(live);
@@ -688,6 +709,11 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 {
 	int errors = 0;
 	bool prune = o->prune;
+	for (size_t i = 0; i < inst->len && inst->session; i++) {
+		const az_kind *k = inst->nodes[i].res->kind;
+		if (k && az_kind_on_workspace_host(k) && (!o->wanted || o->wanted[i]))
+			inst->data_plane_token_wanted = true;
+	}
 	request_arm_wave(inst, o->wanted, prune, d, &errors);
 	az_session_run_until(inst->session, first_wave_read, inst);
 	for (size_t i = 0; i < inst->len; i++)

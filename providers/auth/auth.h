@@ -40,6 +40,15 @@ int az_credential_new(az_credential **out, const az_cloud *cloud, const az_auth_
 void az_credential_free(az_credential *cred);
 /* The token source to hand to az_http_client_set_tokens(). */
 az_token_source az_credential_token_source(az_credential *cred);
+/*
+ * Fetches the token for `scope` before any request needs it, so that the
+ * request does not wait a round trip for it (a refresh reads the Synapse
+ * data planes only once Resource Manager has answered). Until a sign-in has
+ * worked the fetch waits for one, so a refused credential is still asked
+ * once. Nothing is said here: a failure is said to the next request that
+ * fails.
+ */
+void az_credential_prefetch(az_credential *cred, az_http_client *c, const char *scope);
 
 /*
  * Describes the identity for `azapply auth`: which credential was used and

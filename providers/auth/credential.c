@@ -60,6 +60,7 @@ typedef struct cache_entry {
 	char *reason;   /* what the last attempt said, without the kind */
 	int failed;     /* the fetch failed: every later request fails so (this run) */
 	bool deferred;  /* waits for another audience's first sign-in */
+	bool prefetch;  /* asked for ahead, once a sign-in has worked */
 	waiter *waiters;
 	struct cache_entry *next;
 } cache_entry;
@@ -83,6 +84,9 @@ struct az_credential {
 	int chosen;                       /* the kind that worked, -1 before */
 	bool cert_mode;                   /* env: certificate rather than secret */
 	int failed;                       /* refused for every scope (this run), or 0 */
+	/* A failure no request waited for (a prefetch's): said to the next
+	 * request that fails, so it is said once all the same. */
+	az_diags unsaid;
 	cache_entry *cache;
 };
 
@@ -115,6 +119,7 @@ void az_credential_free(az_credential *cred)
 		}
 		free(e);
 	}
+	az_diags_clear(&cred->unsaid);
 	for (int i = 0; i < CRED_COUNT; i++)
 		free(cred->not_configured[i]);
 	free(cred->tenant);
@@ -235,12 +240,22 @@ static void deliver(az_credential *cr, cache_entry *e, int err, az_diags *d)
 	waiter *w = e->waiters;
 	e->waiters = NULL;
 	e->fetching = false;
+	bool fresh = d && d->len;
+	if (err && !w && fresh) {
+		/* Nobody waited (a prefetch): kept for the next to fail. */
+		az_diags_clear(&cr->unsaid);
+		copy_diags(&cr->unsaid, d);
+	}
+	const az_diags *say = err && !fresh && cr->unsaid.len ? &cr->unsaid : d;
 	bool said = false;
 	while (w) {
 		waiter *next = w->next;
 		az_diags mine = AZ_DIAGS_INIT;
-		if (err && !said)
-			copy_diags(&mine, d);
+		if (err && !said && say) {
+			copy_diags(&mine, say);
+			if (say == &cr->unsaid)
+				az_diags_clear(&cr->unsaid);
+		}
 		said = true;
 		w->cb(w->ud, err, err ? NULL : e->token, &mine);
 		az_diags_clear(&mine);
@@ -284,6 +299,8 @@ static void resume_deferred(az_credential *cr)
 	}
 }
 
+static void start_fetch(az_credential *cr, cache_entry *e);
+
 static void got_token(az_credential *cr, cache_entry *e, int kind, char *token, int64_t exp_ms)
 {
 	int64_t now = az_http_now_ms(cr->c);
@@ -295,6 +312,14 @@ static void got_token(az_credential *cr, cache_entry *e, int kind, char *token, 
 	az_secret_remember(token);
 	az_diags_clear(&e->tried);
 	deliver(cr, e, 0, NULL);
+	/* A sign-in worked: the tokens asked for ahead are fetched now. */
+	for (cache_entry *o = cr->cache; o; o = o->next) {
+		if (!o->prefetch)
+			continue;
+		o->prefetch = false;
+		if (!o->fetching && !o->token && !o->failed && !cr->failed)
+			start_fetch(cr, o);
+	}
 }
 
 /* What Entra's AADSTS codes mean and what fixes them; `fix` NULL when the
@@ -806,9 +831,12 @@ static void get_token(void *impl, az_http_client *c, const char *scope, const ch
 	}
 	int failed = e->failed ? e->failed : cr->failed;
 	if (!e->fetching && failed) {
-		/* Said once already, by the request that first waited for it. */
-		az_diags none = AZ_DIAGS_INIT;
-		cb(ud, failed, NULL, &none);
+		/* Said once already, by the request that first waited for it,
+		 * or kept for this one when none waited (a prefetch). */
+		az_diags said = AZ_DIAGS_INIT;
+		az_diags_move(&said, &cr->unsaid);
+		cb(ud, failed, NULL, &said);
+		az_diags_clear(&said);
 		return;
 	}
 	waiter *w = az_xcalloc(1, sizeof(*w));
@@ -818,6 +846,7 @@ static void get_token(void *impl, az_http_client *c, const char *scope, const ch
 	e->waiters = w;
 	if (e->fetching)
 		return;
+	e->prefetch = false;
 	e->fetching = true;
 	e->next_kind = 0;
 	if (cr->chosen < 0 && sign_in_under_way(cr, e)) {
@@ -825,6 +854,25 @@ static void get_token(void *impl, az_http_client *c, const char *scope, const ch
 		return;
 	}
 	fetch_next(cr, e);
+}
+
+static void start_fetch(az_credential *cr, cache_entry *e)
+{
+	e->fetching = true;
+	e->next_kind = 0;
+	fetch_next(cr, e);
+}
+
+void az_credential_prefetch(az_credential *cred, az_http_client *c, const char *scope)
+{
+	cred->c = c;
+	cache_entry *e = cache_find(cred, scope);
+	if (e->fetching || e->token || e->failed || cred->failed)
+		return;
+	if (cred->chosen < 0)
+		e->prefetch = true;
+	else
+		start_fetch(cred, e);
 }
 
 az_token_source az_credential_token_source(az_credential *cred)

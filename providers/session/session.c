@@ -263,6 +263,16 @@ void az_session_limit_data_planes(az_session *s, int n)
 	az_http_limit_data_planes(s->http, n);
 }
 
+void az_session_prefetch_data_plane_token(az_session *s)
+{
+	if (!s->cred)
+		return;
+	char *scope = az_cloud_scope(s->cloud, AZ_SVC_SYNAPSE);
+	if (scope)
+		az_credential_prefetch(s->cred, s->http, scope);
+	free(scope);
+}
+
 int az_session_describe(az_session *s, json_t **out, az_diags *d)
 {
 	return az_auth_describe(out, s->cred, s->http, d);

@@ -363,6 +363,10 @@ int az_session_max_in_flight(const az_session *s);
  * of their own): a refresh reading n workspaces keeps to a request per
  * workspace host, over HTTP/1.1 a connection each. */
 void az_session_limit_data_planes(az_session *s, int n);
+/* Starts fetching the workspaces' data-plane token now, so that the first
+ * data-plane request does not wait for it; a failure is said by the first
+ * request that needs the token. */
+void az_session_prefetch_data_plane_token(az_session *s);
 /* Which credential and identity would be used, the tenant, the audiences
  * and token expiry; never a token. *out is a new JSON object. */
 int az_session_describe(az_session *s, json_t **out, az_diags *d);

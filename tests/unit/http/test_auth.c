@@ -352,6 +352,76 @@ static void unavailable_token_endpoint_is_said_once(void **state)
 	clear_results(&r[4], 1);
 }
 
+#define SYNAPSE_SCOPE "https://dev.azuresynapse.net/.default"
+
+/* A token fetched ahead waits for the first sign-in (a refused credential
+ * is still asked once), then is there for the first request that needs
+ * it, which waits for no token request of its own. */
+static void prefetched_token_waits_for_a_sign_in_then_serves(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
+	use_credential(e);
+	az_credential_prefetch(e->cred, e->c, SYNAPSE_SCOPE);
+	az_http_run(e->c);
+	assert_int_equal(count_sent(e, "/token"), 0);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"tok-A\",\"expires_in\":3600}", 0);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"tok-S\",\"expires_in\":3600}", 0);
+	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
+	fake_tp_script(e->fake, "GET", "/pipelines", 200, NULL, "{\"value\":[]}", 0);
+	result r[2] = {{0}};
+	arm_get(e, &r[0]);
+	az_http_run(e->c);
+	assert_int_equal(r[0].err, 0);
+	assert_int_equal(count_sent(e, "/token"), 2);
+	assert_non_null(strstr(sent_to(e, "/token", 1)->body, "azuresynapse"));
+	synapse_get(e, &r[1]);
+	az_http_run(e->c);
+	assert_int_equal(r[1].err, 0);
+	assert_int_equal(count_sent(e, "/token"), 2);
+	assert_string_equal(az_http_headers_get(&sent_to(e, "/pipelines", 0)->headers,
+	                                        "Authorization"),
+	                    "Bearer tok-S");
+	clear_results(r, 2);
+}
+
+/* A token fetched ahead that Entra refuses is said by the first request
+ * that needs it, once, and not asked for again. */
+static void prefetch_failure_is_said_by_the_next_request(void **state)
+{
+	env *e = *state;
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
+	use_credential(e);
+	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
+	               "{\"access_token\":\"tok-A\",\"expires_in\":3600}", 0);
+	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
+	fake_tp_script(e->fake, "POST", "/token", 400, NULL,
+	               "{\"error\":\"invalid_scope\",\"error_description\":\"AADSTS70011: The "
+	               "provided value for scope is not valid.\",\"error_codes\":[70011]}",
+	               0);
+	result r[3] = {{0}};
+	arm_get(e, &r[0]);
+	az_http_run(e->c);
+	az_credential_prefetch(e->cred, e->c, SYNAPSE_SCOPE);
+	az_http_run(e->c);
+	assert_int_equal(count_sent(e, "/token"), 2);
+	synapse_get(e, &r[1]);
+	synapse_get(e, &r[2]);
+	az_http_run(e->c);
+	assert_int_equal(told(&r[1], 2), 1);
+	const az_diags *said = r[1].diags.len ? &r[1].diags : &r[2].diags;
+	assert_non_null(strstr(said->items[0].detail, "scope: https://dev.azuresynapse.net/"));
+	assert_int_equal(count_sent(e, "/token"), 2);
+	assert_int_equal(count_sent(e, "/pipelines"), 0);
+	clear_results(r, 3);
+}
+
 /* A scope Entra refuses leaves the others alone. */
 static void refused_scope_spares_the_others(void **state)
 {
@@ -755,6 +825,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(unavailable_token_endpoint_is_said_once, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(refused_scope_spares_the_others, setup, teardown),
+	    cmocka_unit_test_setup_teardown(prefetched_token_waits_for_a_sign_in_then_serves, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(prefetch_failure_is_said_by_the_next_request, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(describe_says_why_there_is_no_token, setup, teardown),
 	    cmocka_unit_test_setup_teardown(secret_and_tokens_are_remembered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(chain_failure_lists_every_credential, setup, teardown),
