@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 /* Each connection's buffer for headers and reads: libmicrohttpd zeroes all
@@ -26,6 +27,11 @@
 struct emu_http {
 	struct MHD_Daemon *daemon;
 	emu_server *server;
+	/* Encrypts the session tickets every connection is given: a client
+	 * resumes its TLS session on its next connection, as Azure's front
+	 * ends let it, instead of a full handshake (a certificate to sign and
+	 * to verify) for each. */
+	gnutls_datum_t ticket_key;
 };
 
 typedef struct conn_ctx {
@@ -208,10 +214,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 			  enum MHD_ConnectionNotificationCode code)
 {
 	emu_http *h = cls;
-	(void)c;
 	(void)socket_ctx;
 	if (code != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
+	const union MHD_ConnectionInfo *tls =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (tls && tls->tls_session && h->ticket_key.data)
+		gnutls_session_ticket_enable_server(tls->tls_session, &h->ticket_key);
 	pthread_mutex_lock(&h->server->lock);
 	emu_count(h->server, "connections");
 	pthread_mutex_unlock(&h->server->lock);
@@ -227,6 +236,8 @@ int emu_http_start(emu_http **out, emu_server *s)
 
 	emu_http *h = az_xcalloc(1, sizeof(*h));
 	h->server = s;
+	if (gnutls_session_ticket_key_generate(&h->ticket_key) != GNUTLS_E_SUCCESS)
+		h->ticket_key.data = NULL;
 	unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS;
 	h->daemon = MHD_start_daemon(
@@ -238,6 +249,7 @@ int emu_http_start(emu_http **out, emu_server *s)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EMU_CONNECTION_MEMORY,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 	if (!h->daemon) {
+		gnutls_free(h->ticket_key.data);
 		free(h);
 		return -1;
 	}
@@ -253,5 +265,7 @@ void emu_http_stop(emu_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
+	gnutls_memset(h->ticket_key.data, 0, h->ticket_key.size);
+	gnutls_free(h->ticket_key.data);
 	free(h);
 }

@@ -6,6 +6,7 @@
  * %-escapes in paths, made-up methods), after which the emulator must
  * still answer and exit cleanly under the sanitizers.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -179,6 +180,65 @@ static void assert_still_answers(void)
 	json_decref(health);
 }
 
+/* One TLS connection's session, handed to the next: whether the emulator
+ * resumed it. A request is answered first, since TLS 1.3 gives the
+ * session ticket after the handshake. */
+static SSL_SESSION *tls_request(SSL_CTX *ctx, SSL_SESSION *resume, bool *reused)
+{
+	int fd = connect_raw();
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, "management.localhost");
+	if (resume)
+		SSL_set_session(ssl, resume);
+	assert_int_equal(SSL_connect(ssl), 1);
+	static const char req[] =
+		"GET /_emulator/health HTTP/1.1\r\nHost: management.localhost\r\n\r\n";
+	assert_int_equal(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
+	/* The whole answer, then a clean close: a session ended by a bare
+	 * EOF is not one OpenSSL resumes. */
+	az_buf in = AZ_BUF_INIT;
+	char buf[4096];
+	const char *end = NULL;
+	long want = -1;
+	int n;
+	while ((want < 0 || (long)in.len < want) && (n = SSL_read(ssl, buf, sizeof(buf))) > 0) {
+		az_buf_add(&in, buf, (size_t)n);
+		end = strstr(in.data, "\r\n\r\n");
+		const char *cl = strcasestr(in.data, "Content-Length:");
+		if (end && cl)
+			want = (long)(end + 4 - in.data) + strtol(cl + 15, NULL, 10);
+	}
+	assert_non_null(end);
+	az_buf_free(&in);
+	*reused = SSL_session_reused(ssl) == 1;
+	SSL_shutdown(ssl);
+	SSL_SESSION *session = SSL_get1_session(ssl);
+	SSL_free(ssl);
+	close(fd);
+	return session;
+}
+
+/* Azure's front ends let a client resume its TLS session; so does the
+ * emulator, or every connection of a benchmark pays a full handshake. */
+static void test_tls_sessions_resume(void **state)
+{
+	(void)state;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_load_verify_locations(ctx, emu_ca_path(E), NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	bool reused = true;
+	SSL_SESSION *first = tls_request(ctx, NULL, &reused);
+	assert_false(reused);
+	assert_non_null(first);
+	assert_true(SSL_SESSION_is_resumable(first));
+	SSL_SESSION *second = tls_request(ctx, first, &reused);
+	assert_true(reused);
+	SSL_SESSION_free(second);
+	SSL_SESSION_free(first);
+	SSL_CTX_free(ctx);
+}
+
 static void test_garbage_leaves_it_answering(void **state)
 {
 	(void)state;
@@ -278,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runs_in_a_session_of_its_own),
 		cmocka_unit_test(test_two_hundred_clients_at_once),
+		cmocka_unit_test(test_tls_sessions_resume),
 		cmocka_unit_test(test_garbage_leaves_it_answering),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
