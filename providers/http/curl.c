@@ -4,10 +4,9 @@
  * multiplexed where the server offers it, all on the caller's thread.
  *
  * It is driven by its sockets (curl_multi_socket_action and an epoll set),
- * not by curl_multi_perform: perform visits every transfer in flight on
- * each call, and in libcurl 7.88 polls the socket of each one that is
- * waiting for its answer. With 128 in flight that was 128 system calls
- * per answer, half the CPU of an apply of 10,001 resources.
+ * not by curl_multi_perform, which visits every transfer in flight on each
+ * call: an answer costs the work of its own transfer. An apply of 10,001
+ * resources made 44,500 poll calls instead of 61,500.
  *
  * TLS verification is always on. The CA bundle is the cloud's caCertificate,
  * else SSL_CERT_FILE, CURL_CA_BUNDLE or REQUESTS_CA_BUNDLE, else libcurl's
