@@ -34,6 +34,18 @@ int bench_start(bench *b, const char *const *emulator_args)
 	return 0;
 }
 
+int bench_restart_emulator(bench *b, const char *const *emulator_args)
+{
+	emu_env_free(b->env);
+	emu_stop(b->e);
+	b->env = NULL;
+	if (emu_start(&b->e, emulator_args) != 0)
+		return -1;
+	char *const none[] = {NULL};
+	b->env = emu_env(b->e, none);
+	return 0;
+}
+
 void bench_stop(bench *b)
 {
 	test_remove_tree(b->dir);

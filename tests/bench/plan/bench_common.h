@@ -21,6 +21,9 @@ typedef struct bench {
 
 int bench_start(bench *b, const char *const *emulator_args);
 void bench_stop(bench *b);
+/* A fresh emulator for the same stack directory (an apply from nothing
+ * again); 0 or -1. */
+int bench_restart_emulator(bench *b, const char *const *emulator_args);
 /* Runs azapply with up to 6 arguments; prints its output and exits the
  * benchmark when the exit code is not `want`. Returns wall seconds. */
 double bench_azapply(bench *b, int want, run_result *r, const char *const *argv);

@@ -6,9 +6,9 @@
  * latency, operations ending on their first poll, no operation
  * conflicts), so the figures are azapply's own.
  *
- * validate and the no-changes plan run --rounds times (the median is
- * printed, with the spread); the apply, which needs a fresh emulator,
- * once per size. Then the growth: the least-squares slope of log(cost)
+ * validate, the apply and the no-changes plan run --rounds times each
+ * (the median is printed, with the spread); each apply from nothing on an
+ * emulator of its own, the plans against the last. Then the growth: the least-squares slope of log(cost)
  * against log(resources), per measure: 1.0 is linear, 2.0 quadratic.
  * Target (issue: performance at scale): below 1.1 from 10k to 50k.
  * Last, the no-changes plan again with 50 ms of latency on every request,
@@ -48,13 +48,19 @@ typedef struct measure {
 	double cpu, wall, peak_mb;
 } measure;
 
+/* Before each round but the first, when not NULL (a fresh emulator). */
+typedef void (*before_round_fn)(bench *b);
+
 /* `rounds` runs of argv; medians of CPU, wall, peak and page faults, the
  * CPU spread printed. Faults are printed because on a virtual machine each
  * one costs microseconds of the command's CPU (providers/api/heap.c). */
-static measure rounds_of(bench *b, int want, const char *const *argv, int rounds, const char *what)
+static measure rounds_of(bench *b, int want, const char *const *argv, int rounds, const char *what,
+			 before_round_fn before)
 {
 	double cpu[MAX_ROUNDS], wall[MAX_ROUNDS], peak[MAX_ROUNDS], faults[MAX_ROUNDS];
 	for (int i = 0; i < rounds; i++) {
+		if (i > 0 && before)
+			before(b);
 		run_result r;
 		wall[i] = bench_azapply(b, want, &r, argv);
 		cpu[i] = cpu_seconds(&r);
@@ -83,6 +89,25 @@ static double slope(const double *x, const double *y, int n)
 	return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
+static const char *const emu_args[] = {"--throttle-scale", "100", "--retry-after", "0",
+				       "--lro-polls", "1", "--page-size", "100", NULL};
+
+static void no_conflicts(bench *b)
+{
+	bench_settings(b, "{\"operationConflictMs\":0}");
+}
+
+/* An apply from nothing again: the machine's noise moves one apply by a
+ * third (README), so the apply is a median of rounds too. */
+static void fresh_emulator(bench *b)
+{
+	if (bench_restart_emulator(b, emu_args) != 0) {
+		fprintf(stderr, "bench_scale: cannot start the emulator again\n");
+		exit(1);
+	}
+	no_conflicts(b);
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = bench_arg(argc, argv, "--rounds", 3);
@@ -92,15 +117,13 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	static const int workspaces[] = {10, 100, 500};
-	const char *emu_args[] = {"--throttle-scale", "100", "--retry-after", "0", "--lro-polls", "1",
-				  "--page-size", "100", NULL};
 	double n[3];
 	measure validate[3], apply[3], plan[3];
 	for (int k = 0; k < sizes; k++) {
 		bench b;
 		if (bench_start(&b, emu_args) != 0)
 			return 1;
-		bench_settings(&b, "{\"operationConflictMs\":0}");
+		no_conflicts(&b);
 		stackgen g = {.stack = "scale", .rg = "rg-scale", .own_rg = 1,
 			      .workspaces = workspaces[k], .pools = 10, .rules = 9,
 			      .linked_services = 20, .notebooks = 20, .pipelines = 20,
@@ -109,13 +132,13 @@ int main(int argc, char **argv)
 		printf("%.0f resources (%d workspaces), median of %d rounds:\n", n[k], workspaces[k],
 		       rounds);
 		const char *v[] = {"validate", b.dir, NULL};
-		validate[k] = rounds_of(&b, 0, v, rounds, "validate");
+		validate[k] = rounds_of(&b, 0, v, rounds, "validate", NULL);
 		const char *a[] = {"apply", b.dir, "--auto-approve", "--parallelism", "50", NULL};
-		apply[k] = rounds_of(&b, 0, a, 1, "apply");
+		apply[k] = rounds_of(&b, 0, a, rounds, "apply", fresh_emulator);
 		const char *p[] = {"plan", b.dir, "--detailed-exitcode", NULL};
-		plan[k] = rounds_of(&b, 0, p, rounds, "plan");
+		plan[k] = rounds_of(&b, 0, p, rounds, "plan", NULL);
 		bench_settings(&b, "{\"latencyMs\":50}");
-		rounds_of(&b, 0, p, rounds, "plan 50 ms");
+		rounds_of(&b, 0, p, rounds, "plan 50 ms", NULL);
 		bench_stop(&b);
 		fflush(stdout);
 	}
