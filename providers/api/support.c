@@ -69,6 +69,13 @@ void az_alloc_init(void)
 	json_set_alloc_funcs(json_xmalloc, free);
 }
 
+uint64_t az_splitmix64_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 char *az_xstrdup(const char *s)
 {
 	return az_xstrndup(s, strlen(s));

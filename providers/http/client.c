@@ -351,13 +351,9 @@ static void log_attempt(az_http_client *c, call *k)
 	free(url);
 }
 
-/* splitmix64: one step of a stream. */
 static uint64_t next_id_bits(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return az_splitmix64_mix(*state += AZ_SPLITMIX64_GAMMA);
 }
 
 /* x-ms-client-request-id: a version 4 UUID that tells this request apart

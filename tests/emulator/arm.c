@@ -156,40 +156,44 @@ static const char *named_tail(const char *lid)
 	return tail;
 }
 
+/* index[key] is a set of ids ({id: true}); an empty one is dropped. */
+static void bucket_add(json_t *index, const char *key, const char *lid)
+{
+	json_t *bucket = json_object_get(index, key);
+	if (!bucket) {
+		bucket = json_object();
+		json_object_set_new(index, key, bucket);
+	}
+	json_object_set_new(bucket, lid, json_true());
+}
+
+static void bucket_del(json_t *index, const char *key, const char *lid)
+{
+	json_t *bucket = json_object_get(index, key);
+	json_object_del(bucket, lid);
+	if (bucket && !json_object_size(bucket))
+		json_object_del(index, key);
+}
+
+/* Files `lid` by its collection and by its named tail. */
 static void index_add(emu_server *s, const char *lid)
 {
 	char *coll = collection_of(lid);
-	json_t *members = json_object_get(s->arm_index, coll);
-	if (!members) {
-		members = json_object();
-		json_object_set_new(s->arm_index, coll, members);
-	}
-	json_object_set_new(members, lid, json_true());
+	bucket_add(s->arm_index, coll, lid);
 	free(coll);
 	const char *tail = named_tail(lid);
-	if (!tail)
-		return;
-	json_t *named = json_object_get(s->arm_named, tail);
-	if (!named) {
-		named = json_object();
-		json_object_set_new(s->arm_named, tail, named);
-	}
-	json_object_set_new(named, lid, json_true());
+	if (tail)
+		bucket_add(s->arm_named, tail, lid);
 }
 
 static void index_del(emu_server *s, const char *lid)
 {
 	char *coll = collection_of(lid);
-	json_t *members = json_object_get(s->arm_index, coll);
-	json_object_del(members, lid);
-	if (members && !json_object_size(members))
-		json_object_del(s->arm_index, coll);
+	bucket_del(s->arm_index, coll, lid);
 	free(coll);
 	const char *tail = named_tail(lid);
-	json_t *named = tail ? json_object_get(s->arm_named, tail) : NULL;
-	json_object_del(named, lid);
-	if (named && !json_object_size(named))
-		json_object_del(s->arm_named, tail);
+	if (tail)
+		bucket_del(s->arm_named, tail, lid);
 }
 
 static json_t *arm_index(emu_server *s)
@@ -212,7 +216,8 @@ void emu_arm_index_drop(emu_server *s)
 	s->arm_index = s->arm_named = NULL;
 }
 
-/* Every write of store["arm"] goes through these two, so the index holds. */
+/* Every write of store["arm"] goes through these two, so the indexes hold
+ * (built from the store first, when they are not yet). */
 static void store_set(emu_server *s, const char *lid, json_t *res)
 {
 	json_object_set(arm_store(s), lid, res);
@@ -310,7 +315,7 @@ static const emu_arm_kind *kind_of_resource(json_t *res)
 static void new_etag(emu_server *s, const char *lid)
 {
 	const emu_arm_kind *kind = kind_of_resource(json_object_get(arm_store(s), lid));
-	char *u = emu_uuid_locked(s);
+	char *u = emu_uuid(s);
 	char *etag;
 	if (kind && kind->etag_form == EMU_ETAG_QUOTED) {
 		etag = az_xasprintf("\"%s\"", u);
@@ -487,7 +492,7 @@ void emu_arm_end_unwatched_op(emu_server *s, const char *lid)
 static json_t *start_op(emu_server *s, const char *lid, const char *type, const char *action,
 			const emu_fault *fault, bool hidden, int final_status)
 {
-	char *id = emu_uuid_locked(s);
+	char *id = emu_uuid(s);
 	char ts[40];
 	emu_iso8601(ts, sizeof(ts), emu_now_ms());
 	json_t *op = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:s,s:i,s:b}", "id", id, "resourceId",
@@ -909,7 +914,7 @@ static void fill_server_fields(emu_server *s, const emu_arm_kind *kind, json_t *
 		if (json_is_string(old_pid)) {
 			json_object_set(identity, "principalId", old_pid);
 		} else {
-			char *pid = emu_uuid_locked(s);
+			char *pid = emu_uuid(s);
 			json_object_set_new(identity, "principalId", json_string(pid));
 			emu_principal_add(s, pid, "ServicePrincipal", emu_now_ms());
 			free(pid);
@@ -1421,7 +1426,7 @@ static void resource_get(emu_server *s, const emu_req *q, emu_resp *r, const emu
 			if (seg_is(p, i, "providers"))
 				prov = i + 1;
 		if (kind && kind->missing_code && prov && parent_exists(s, p, prov - 1, p->n)) {
-			char *rid = emu_uuid_locked(s), ts[40];
+			char *rid = emu_uuid(s), ts[40];
 			emu_iso8601(ts, sizeof(ts), emu_now_ms());
 			emu_resp_arm_error(r, 404, kind->missing_code, "%s\nRequestId:%s\nTime:%s",
 					   kind->missing_message, rid, ts);

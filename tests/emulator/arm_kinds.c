@@ -126,7 +126,7 @@ static void fill_insights(emu_server *s, json_t *res, const char *name, bool cre
 		emu_json_set_path(res, "properties.RetentionInDays", json_integer(90));
 		emu_json_del_path(res, "properties.Retention");
 	}
-	char *key = emu_uuid_locked(s), *app = emu_uuid_locked(s);
+	char *key = emu_uuid(s), *app = emu_uuid(s);
 	char *conn = az_xasprintf("InstrumentationKey=%s;IngestionEndpoint=https://"
 				  "eastus-0.in.applicationinsights.azure.com/",
 				  key);
@@ -151,7 +151,7 @@ static void fill_ml_workspace(emu_server *s, json_t *res, const char *name, bool
 	free(mlflow);
 	set_str(res, "properties.tenantId", s->tenant_id);
 	if (create || !emu_json_path(res, "properties.workspaceId")) {
-		char *id = emu_uuid_locked(s);
+		char *id = emu_uuid(s);
 		set_str(res, "properties.workspaceId", id);
 		free(id);
 	}
@@ -286,7 +286,7 @@ static void fill_synapse_ws(emu_server *s, json_t *res, const char *name, bool c
 		set_if_absent(res, "properties.cspWorkspaceAdminProperties.initialWorkspaceAdminObjectId",
 			      json_incref(who));
 	if (create || !emu_json_path(res, "properties.workspaceUID")) {
-		char *uid = emu_uuid_locked(s);
+		char *uid = emu_uuid(s);
 		set_str(res, "properties.workspaceUID", uid);
 		if (!emu_json_path(res, "properties.managedResourceGroupName")) {
 			char *mrg = az_xasprintf("synapseworkspace-managedrg-%s", uid);
@@ -332,7 +332,7 @@ static void fill_identity(emu_server *s, json_t *res, const char *name, bool cre
 	(void)name;
 	if (!create && emu_json_path(res, "properties.principalId"))
 		return;
-	char *principal = emu_uuid_locked(s), *client = emu_uuid_locked(s);
+	char *principal = emu_uuid(s), *client = emu_uuid(s);
 	set_str(res, "properties.principalId", principal);
 	set_str(res, "properties.clientId", client);
 	set_str(res, "properties.tenantId", s->tenant_id);
@@ -349,7 +349,7 @@ static void fill_log_analytics(emu_server *s, json_t *res, const char *name, boo
 	char ts[40];
 	now_string(ts, sizeof(ts));
 	if (create || !emu_json_path(res, "properties.customerId")) {
-		char *customer = emu_uuid_locked(s);
+		char *customer = emu_uuid(s);
 		set_str(res, "properties.customerId", customer);
 		set_str(res, "properties.createdDate", ts);
 		free(customer);

@@ -90,7 +90,7 @@ void emu_arm_container_lease(emu_server *s, const emu_req *q, emu_resp *r, json_
 					   "There is already a lease present.");
 			return;
 		}
-		char *id = proposed ? strdup(proposed) : emu_uuid_locked(s);
+		char *id = proposed ? strdup(proposed) : emu_uuid(s);
 		json_object_set_new(meta, "leaseId", json_string(id));
 		json_object_set_new(meta, "leaseExpiresMs",
 				    json_integer(duration == -1 ? 0 : q->now_ms + duration * 1000));

@@ -141,7 +141,7 @@ static void identities(emu_server *s, const emu_req *q, emu_resp *r, const char 
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
-	char *own_oid = oid ? NULL : emu_uuid_locked(s);
+	char *own_oid = oid ? NULL : emu_uuid(s);
 	const char *use_oid = oid ? oid : own_oid;
 	json_t *clients = emu_store_obj(s, "clients");
 	json_t *entry = client ? json_object_get(clients, client) : NULL;

@@ -193,9 +193,9 @@ typedef struct emu_server {
 
 /* util.c */
 long long emu_now_ms(void);
-/* Random UUID (lower case) from the server's seeded generator; takes the lock. */
+/* Random UUID (lower case) from the server's seeded generator, with or
+ * without the lock held. */
 char *emu_uuid(emu_server *s);
-char *emu_uuid_locked(emu_server *s);
 void emu_iso8601(char *out, size_t n, long long ms);
 char *emu_lower(const char *s);
 bool emu_utf8_valid(const char *s, size_t n);

@@ -96,7 +96,7 @@ int emu_fault_add(emu_server *s, json_t *spec, char **out_id, char **err)
 		return -1;
 	}
 	pthread_mutex_lock(&s->lock);
-	f->id = emu_uuid_locked(s);
+	f->id = emu_uuid(s);
 	s->faults = az_xrealloc(s->faults, (s->nfaults + 1) * sizeof(*s->faults));
 	s->faults[s->nfaults++] = f;
 	*out_id = az_xstrdup(f->id);

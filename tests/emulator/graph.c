@@ -130,7 +130,7 @@ static void service_principal_defaults(emu_server *s, json_t *obj, json_t *app)
 static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool app, json_t *body)
 {
 	json_t *coll = emu_store_obj(s, app ? "graphApplications" : "graphServicePrincipals");
-	char *id = emu_uuid_locked(s);
+	char *id = emu_uuid(s);
 	char ts[40];
 	emu_iso8601(ts, sizeof(ts), q->now_ms);
 	json_t *obj = json_deep_copy(body);
@@ -139,7 +139,7 @@ static json_t *create_object(emu_server *s, const emu_req *q, emu_resp *r, bool 
 	json_object_set_new(obj, "_createdMs", json_integer(q->now_ms));
 	json_t *result = NULL;
 	if (app) {
-		char *app_id = emu_uuid_locked(s);
+		char *app_id = emu_uuid(s);
 		json_object_set_new(obj, "appId", json_string(app_id));
 		free(app_id);
 		application_defaults(obj);
@@ -187,7 +187,7 @@ static void add_password(emu_server *s, const emu_req *q, emu_resp *r, json_t *a
 	json_t *pc = json_object_get(q->json, "passwordCredential");
 	const char *name = json_string_value(json_object_get(pc, "displayName"));
 	const char *end = json_string_value(json_object_get(pc, "endDateTime"));
-	char *key_id = emu_uuid_locked(s), *a = emu_uuid_locked(s), *b = emu_uuid_locked(s);
+	char *key_id = emu_uuid(s), *a = emu_uuid(s), *b = emu_uuid(s);
 	char *secret = az_xasprintf("emu8Q~%.8s%.26s", a, b);
 	for (char *p = secret; *p; p++)
 		if (*p == '-')
@@ -346,7 +346,7 @@ static void credential_create(emu_server *s, emu_resp *r, json_t *app, json_t *c
 		json_decref(cred);
 		return;
 	}
-	char *id = emu_uuid_locked(s);
+	char *id = emu_uuid(s);
 	json_object_set_new(cred, "id", json_string(id));
 	json_object_set_new(creds, id, cred);
 	emu_resp_json(r, 201, credential_view(app, cred));

@@ -23,10 +23,10 @@ static void seed_identities(emu_server *s)
 	free(s->client_id);
 	free(s->client_secret);
 	free(s->sp_object_id);
-	s->tenant_id = emu_uuid_locked(s);
-	s->client_id = emu_uuid_locked(s);
-	s->sp_object_id = emu_uuid_locked(s);
-	char *a = emu_uuid_locked(s), *b = emu_uuid_locked(s);
+	s->tenant_id = emu_uuid(s);
+	s->client_id = emu_uuid(s);
+	s->sp_object_id = emu_uuid(s);
+	char *a = emu_uuid(s), *b = emu_uuid(s);
 	/* Shaped like an Entra secret: a prefix, "~", 34 random characters. */
 	s->client_secret = az_xasprintf("emu8Q~%.8s%.26s", a, b);
 	for (char *p = s->client_secret; *p; p++)
@@ -37,8 +37,8 @@ static void seed_identities(emu_server *s)
 	emu_client_add_secret(s, s->client_id, s->client_secret, s->sp_object_id);
 	emu_principal_add(s, s->sp_object_id, "ServicePrincipal", 0);
 
-	char *msi_client = emu_uuid_locked(s), *msi_oid = emu_uuid_locked(s);
-	char *header = emu_uuid_locked(s);
+	char *msi_client = emu_uuid(s), *msi_oid = emu_uuid(s);
+	char *header = emu_uuid(s);
 	json_object_set_new(s->store, "msi",
 			    json_pack("{s:s,s:s,s:s}", "clientId", msi_client, "objectId", msi_oid,
 				      "identityHeader", header));

@@ -171,7 +171,7 @@ static void default_linked_services(emu_server *s, json_t *w, const char *ws)
 	};
 	for (int i = 0; i < 2; i++) {
 		char *id = az_xasprintf("%s/linkedservices/%s", wid, names[i]);
-		char *etag = emu_uuid_locked(s);
+		char *etag = emu_uuid(s);
 		char *lname = emu_lower(names[i]);
 		json_object_set_new(ls, lname,
 				    json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "name", names[i],
@@ -224,7 +224,7 @@ static json_t *make_artifact(emu_server *s, json_t *ws_res, const char *coll, co
 	json_object_set_new(a, "id", json_string(id));
 	json_object_set_new(a, "name", json_string(name));
 	json_object_set_new(a, "type", json_string(type));
-	char *etag = bare ? NULL : emu_uuid_locked(s);
+	char *etag = bare ? NULL : emu_uuid(s);
 	if (etag)
 		json_object_set_new(a, "etag", json_string(etag));
 	if (!json_is_object(json_object_get(a, "properties")))
@@ -274,7 +274,7 @@ static void start_op(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 		     const char *coll, const char *name, const char *action, json_t *artifact,
 		     const emu_fault *fault)
 {
-	char *opid = emu_uuid_locked(s), *record = emu_uuid_locked(s);
+	char *opid = emu_uuid(s), *record = emu_uuid(s);
 	json_t *op = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "ws", ws, "coll", coll, "name", name,
 			       "action", action, "pollsLeft", s->cfg.lro_polls, "status",
 			       "InProgress");
@@ -1033,7 +1033,7 @@ void emu_synapse_handle(emu_server *s, const char *workspace, const emu_req *q, 
 		if (!json_object_get(collection_store(s, workspace, "pipelines"), ln)) {
 			not_found(s, r, workspace, "pipelines", parts[1]);
 		} else {
-			char *run = emu_uuid_locked(s);
+			char *run = emu_uuid(s);
 			run_create(s, workspace, ws_res, parts[1], run);
 			emu_resp_json(r, 202, json_pack("{s:s}", "runId", run));
 			free(run);
@@ -1087,7 +1087,7 @@ int emu_synapse_put_raw(emu_server *s, const char *ws, const char *coll, const c
 		free(type);
 	}
 	emu_json_merge(a, body);
-	char *etag = emu_uuid_locked(s);
+	char *etag = emu_uuid(s);
 	json_object_set_new(a, "etag", json_string(etag));
 	json_object_set_new(c, ln, a);
 	pthread_mutex_unlock(&s->lock);

@@ -159,13 +159,13 @@ long long emu_now_ms(void)
 static uint64_t next_random(emu_server *s)
 {
 	/* splitmix64: tiny, good enough, and reproducible from --seed. */
-	uint64_t z = atomic_fetch_add(&s->rng, 0x9e3779b97f4a7c15ULL) + 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return az_splitmix64_mix(atomic_fetch_add(&s->rng, AZ_SPLITMIX64_GAMMA) +
+				 AZ_SPLITMIX64_GAMMA);
 }
 
-char *emu_uuid_locked(emu_server *s)
+/* The state is atomic, not under the lock: every request drew two ids
+ * before it was handled, each a wait for the lock other requests held. */
+char *emu_uuid(emu_server *s)
 {
 	uint64_t a = next_random(s), b = next_random(s);
 	a = (a & ~0xf000ULL) | 0x4000ULL; /* version 4 */
@@ -175,12 +175,6 @@ char *emu_uuid_locked(emu_server *s)
 			    (unsigned)(b >> 48), (unsigned long long)(b & 0xffffffffffffULL));
 }
 
-/* Without the lock: the state is atomic, and every request drew two ids
- * before it was handled, each a wait for the lock other requests held. */
-char *emu_uuid(emu_server *s)
-{
-	return emu_uuid_locked(s);
-}
 
 void emu_iso8601(char *out, size_t n, long long ms)
 {

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -75,6 +76,12 @@ bool az_json_pool_holds(const void *p);
 /* json_dumps, with the text in malloc's memory whether or not the pool
  * serves jansson: free() it. NULL where json_dumps gives NULL. */
 char *az_json_dumps(const json_t *json, size_t flags);
+
+/* splitmix64: advance a stream's state by AZ_SPLITMIX64_GAMMA, then
+ * az_splitmix64_mix(state) is its next value. Cheap and well spread, for
+ * ids that must differ, never for secrets. */
+#define AZ_SPLITMIX64_GAMMA 0x9e3779b97f4a7c15ULL
+uint64_t az_splitmix64_mix(uint64_t state);
 
 /* A growable, always NUL-terminated byte buffer. */
 typedef struct az_buf {
