@@ -58,20 +58,23 @@ static const char *classify(const emu_req *q)
 	return kind;
 }
 
-/* A logged JSON body is {LOGGED_JSON: its text} until the log is read. */
-#define LOGGED_JSON "\x01json"
+/* A log entry keeps a JSON body as the text sent, under this key; the
+ * log as read has it parsed and masked as "body" (emu_log_copy). A masked
+ * copy of the parsed body for every request was a twentieth of the
+ * emulator's CPU in a large apply. */
+#define LOGGED_JSON_TEXT "jsonText"
 
+static json_t *logged_json_text(const emu_req *q)
+{
+	return q->json && emu_utf8_valid(q->body, q->body_len) ? json_stringn(q->body, q->body_len)
+								: NULL;
+}
+
+/* The body of a request that is not JSON (token requests' forms). */
 static json_t *logged_body(const emu_req *q)
 {
-	if (!q->body_len || !emu_utf8_valid(q->body, q->body_len))
+	if (q->json || !q->body_len || !emu_utf8_valid(q->body, q->body_len))
 		return json_null();
-	if (q->json) {
-		/* The text as sent; parsed and masked when the log is read
-		 * (emu_log_copy). A copy of the parsed body, masked, for every
-		 * request was a twentieth of the emulator's CPU in a large apply. */
-		json_t *raw = json_stringn(q->body, q->body_len);
-		return raw ? json_pack("{s:o}", LOGGED_JSON, raw) : json_null();
-	}
 	/* Form bodies (token requests): mask the credential fields. */
 	az_buf b = AZ_BUF_INIT;
 	char *copy = az_xstrndup(q->body, q->body_len);
@@ -122,7 +125,7 @@ json_t *emu_log_copy(emu_server *s)
 	size_t i;
 	json_t *entry;
 	json_array_foreach(copy, i, entry) {
-		json_t *raw = json_object_get(json_object_get(entry, "body"), LOGGED_JSON);
+		json_t *raw = json_object_get(entry, LOGGED_JSON_TEXT);
 		if (!raw)
 			continue;
 		/* Bodies carry secrets too (SecureString values, SQL admin
@@ -132,6 +135,7 @@ json_t *emu_log_copy(emu_server *s)
 		if (body)
 			emu_mask_secrets(body, "REDACTED", true);
 		json_object_set_new(entry, "body", body ? body : json_null());
+		json_object_del(entry, LOGGED_JSON_TEXT);
 	}
 	return copy;
 }
@@ -143,18 +147,19 @@ static void log_request(emu_server *s, const emu_req *q, const emu_resp *r, long
 {
 	char *target = emu_req_target(q);
 	json_t *t = json_string(target);
-	json_t *entry = json_pack("{s:s,s:s?,s:o,s:i,s:I,s:I,s:o,s:o,s:s,s:s*}", "method", q->method,
-				  "host", emu_utf8_valid(q->host, strlen(q->host)) ? q->host : NULL, "path",
-				  t ? t : json_string("<invalid utf-8>"), "status",
-				  r->drop ? 0 : r->status, "startMs", (json_int_t)start, "durationMs",
-				  (json_int_t)(emu_now_ms() - start), "body", logged_body(q),
-				  "headers", logged_headers(q), "kind", classify(q), "fault",
-				  fault ? fault->id : NULL);
+	const char *kind = classify(q);
+	json_t *entry = json_pack(
+		"{s:s,s:s?,s:o,s:i,s:I,s:I,s:o,s:o*,s:o,s:s,s:s*}", "method", q->method, "host",
+		emu_utf8_valid(q->host, strlen(q->host)) ? q->host : NULL, "path",
+		t ? t : json_string("<invalid utf-8>"), "status", r->drop ? 0 : r->status, "startMs",
+		(json_int_t)start, "durationMs", (json_int_t)(emu_now_ms() - start), "body",
+		logged_body(q), LOGGED_JSON_TEXT, logged_json_text(q), "headers", logged_headers(q),
+		"kind", kind, "fault", fault ? fault->id : NULL);
 	free(target);
 	pthread_mutex_lock(&s->lock);
 	if (entry)
 		json_array_append_new(s->log, entry);
-	emu_count(s, classify(q));
+	emu_count(s, kind);
 	pthread_mutex_unlock(&s->lock);
 }
 

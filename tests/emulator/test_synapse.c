@@ -752,14 +752,7 @@ static void test_workspace_host_follows_the_workspace(void **state)
 	char *async = emu_response_header(&r, "Azure-AsyncOperation");
 	emu_response_free(&r);
 	assert_non_null(async);
-	for (int i = 0; i < 10; i++) {
-		tk_send(E, &r, "GET", async, ARM, NULL, NULL);
-		bool ended = tk_str(r.json, "status") && strcmp(tk_str(r.json, "status"), "InProgress");
-		emu_response_free(&r);
-		if (ended)
-			break;
-	}
-	free(async);
+	tk_follow_async(E, ARM, async);
 	tk_send(E, &r, "GET", ml_url, ARM, NULL, NULL);
 	assert_int_equal(r.status, 200);
 	emu_response_free(&r);

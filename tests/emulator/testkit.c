@@ -113,7 +113,7 @@ void tk_poll_location(emu *e, const char *url, const char *token, emu_response *
 
 /* Polls an Azure-AsyncOperation URL (taken; may be NULL) until its
  * operation is no longer InProgress. */
-static void follow_async(emu *e, const char *arm_token, char *async)
+void tk_follow_async(emu *e, const char *arm_token, char *async)
 {
 	emu_response fin;
 	for (int i = 0; async && i < 20; i++) {
@@ -153,7 +153,7 @@ void tk_make_closed_workspace(emu *e, const char *arm_token, const char *rg, con
 	assert_true(r.status == 200 || r.status == 201);
 	char *async = emu_response_header(&r, "Azure-AsyncOperation");
 	emu_response_free(&r);
-	follow_async(e, arm_token, async);
+	tk_follow_async(e, arm_token, async);
 	tk_send(e, &r, "GET", ws_url, arm_token, NULL, NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(tk_str(r.json, "properties.provisioningState"), "Succeeded");
@@ -175,7 +175,7 @@ void tk_allow_all(emu *e, const char *arm_token, const char *rg, const char *ws)
 	assert_true(r.status == 200 || r.status == 201);
 	char *async = emu_response_header(&r, "Azure-AsyncOperation");
 	emu_response_free(&r);
-	follow_async(e, arm_token, async);
+	tk_follow_async(e, arm_token, async);
 	free(url);
 }
 

@@ -39,6 +39,9 @@ void tk_token_request(emu *e, emu_response *r, const char *tenant, const char *c
 
 /* Follows a Location URL while it answers 202; the last answer is in *final. */
 void tk_poll_location(emu *e, const char *url, const char *token, emu_response *final);
+/* Follows an Azure-AsyncOperation URL (taken; NULL: nothing to follow)
+ * until its status is no longer InProgress. */
+void tk_follow_async(emu *e, const char *arm_token, char *async);
 
 /* Creates resource group `rg` and Synapse workspace `ws` through ARM,
  * follows the workspace's operation to its end, and opens its data plane
