@@ -125,9 +125,10 @@ typedef struct pending_list {
 	bool awaited; /* counted in inst->awaited */
 } pending_list;
 
-/* A workspace of the stack's was found: its data plane comes next, and the
- * token it needs is fetched now, not after Resource Manager's whole wave
- * (a round trip on the plan's longest path). */
+/* A Synapse workspace was found where the stack's live (their collection
+ * listed, or one read): the data planes come next, and the token they need
+ * is fetched now, not after Resource Manager's whole wave (a round trip on
+ * the plan's longest path). */
 static void workspace_found(az_instance *inst)
 {
 	if (!inst->data_plane_token_wanted)
@@ -144,7 +145,7 @@ static bool is_workspace_kind(const char *kind_name)
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 {
 	pending_list *pl = ud;
-	if (!err && json_array_size(live) &&
+	if (pl->inst->data_plane_token_wanted && !err && json_array_size(live) &&
 	    is_workspace_kind(json_string_value(json_object_get(pl->inst->list_kinds, pl->key))))
 		workspace_found(pl->inst);
 	if (closed_until_opened(pl->inst, pl->key, err, pd) ||
@@ -350,7 +351,7 @@ static size_t *stack_workspaces(const az_instance *inst, size_t *n)
 	*n = 0;
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_node *ws = &inst->nodes[i];
-		if (ws->kind && strcmp(ws->kind->name, "SynapseWorkspace") == 0 &&
+		if (ws->kind && is_workspace_kind(ws->kind->name) &&
 		    ws->state == AZ_NODE_PRESENT && ws->id)
 			out[(*n)++] = i;
 	}
@@ -616,7 +617,7 @@ static void find_prune_only(az_instance *inst, const az_refresh_options *o)
 	}
 	for (size_t w = 0; w < inst->len; w++) {
 		const az_node *ws = &inst->nodes[w];
-		if (!ws->kind || strcmp(ws->kind->name, "SynapseWorkspace") != 0 ||
+		if (!ws->kind || !is_workspace_kind(ws->kind->name) ||
 		    ws->state != AZ_NODE_PRESENT || !ws->id)
 			continue;
 		char *prefix = az_lowercase(ws->id);
