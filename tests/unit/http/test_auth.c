@@ -85,6 +85,15 @@ static void use_credential(env *e)
 	az_http_client_set_tokens(e->c, &src);
 }
 
+/* The environment credential with a client secret, of app-1 in tenant t1. */
+static void use_client_secret(env *e, const char *secret)
+{
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "app-1", 1);
+	setenv("AZURE_CLIENT_SECRET", secret, 1);
+	use_credential(e);
+}
+
 static void on_done(void *ud, int err, const az_http_response *resp, az_diags *d)
 {
 	result *r = ud;
@@ -153,10 +162,7 @@ static void refresh_happens_ahead_of_expiry(void **state)
 static void client_secret_token_is_cached_and_refreshed(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "s3cr3t&=value", 1);
-	use_credential(e);
+	use_client_secret(e, "s3cr3t&=value");
 	fake_tp_script(e->fake, "POST", "/t1/oauth2/v2.0/token", 200, NULL,
 	               "{\"token_type\":\"Bearer\",\"access_token\":\"tok-A\",\"expires_in\":3600}",
 	               0);
@@ -198,10 +204,7 @@ static void client_secret_token_is_cached_and_refreshed(void **state)
 static void parallel_401s_renew_the_token_once(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "pw", 1);
-	use_credential(e);
+	use_client_secret(e, "pw");
 	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
 	               "{\"access_token\":\"tok-A\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
@@ -227,10 +230,7 @@ static void parallel_401s_renew_the_token_once(void **state)
 static void refused_secret_is_reported_without_the_secret(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "TOPSECRET", 1);
-	use_credential(e);
+	use_client_secret(e, "TOPSECRET");
 	fake_tp_script(e->fake, "POST", "/token", 401, "x-ms-request-id: aad-1",
 	               "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
 	               "Invalid client secret provided.\"}",
@@ -284,10 +284,7 @@ static void clear_results(result *r, size_t n)
 static void refusal_is_said_once_and_remembered(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "wrong-secret", 1);
-	use_credential(e);
+	use_client_secret(e, "wrong-secret");
 	fake_tp_script(e->fake, "POST", "/token", 401, "x-ms-request-id: aad-2",
 	               "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
 	               "Invalid client secret provided.\\r\\nTrace ID: 1\\r\\nCorrelation ID: 2\","
@@ -323,10 +320,7 @@ static void refusal_is_said_once_and_remembered(void **state)
 static void unavailable_token_endpoint_is_said_once(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
-	use_credential(e);
+	use_client_secret(e, "a-secret");
 	for (int i = 0; i < 4; i++)
 		fake_tp_script(e->fake, "POST", "/token", 503, NULL,
 		               "{\"error\":\"temporarily_unavailable\",\"error_description\":"
@@ -360,10 +354,7 @@ static void unavailable_token_endpoint_is_said_once(void **state)
 static void prefetched_token_waits_for_a_sign_in_then_serves(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
-	use_credential(e);
+	use_client_secret(e, "a-secret");
 	az_credential_prefetch(e->cred, e->c, SYNAPSE_SCOPE);
 	az_http_run(e->c);
 	assert_int_equal(count_sent(e, "/token"), 0);
@@ -394,10 +385,7 @@ static void prefetched_token_waits_for_a_sign_in_then_serves(void **state)
 static void prefetch_failure_is_said_by_the_next_request(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
-	use_credential(e);
+	use_client_secret(e, "a-secret");
 	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
 	               "{\"access_token\":\"tok-A\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
@@ -426,10 +414,7 @@ static void prefetch_failure_is_said_by_the_next_request(void **state)
 static void refused_scope_spares_the_others(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "a-secret", 1);
-	use_credential(e);
+	use_client_secret(e, "a-secret");
 	fake_tp_script(e->fake, "POST", "/token", 400, NULL,
 	               "{\"error\":\"invalid_scope\",\"error_description\":\"AADSTS70011: The "
 	               "provided value for scope is not valid.\",\"error_codes\":[70011]}",
@@ -452,10 +437,7 @@ static void refused_scope_spares_the_others(void **state)
 static void describe_says_why_there_is_no_token(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "wrong-secret", 1);
-	use_credential(e);
+	use_client_secret(e, "wrong-secret");
 	fake_tp_script(e->fake, "POST", "/token", 401, NULL,
 	               "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: "
 	               "Invalid client secret provided.\",\"error_codes\":[7000215]}",
@@ -480,10 +462,7 @@ static void describe_says_why_there_is_no_token(void **state)
 static void secret_and_tokens_are_remembered(void **state)
 {
 	env *e = *state;
-	setenv("AZURE_TENANT_ID", "t1", 1);
-	setenv("AZURE_CLIENT_ID", "app-1", 1);
-	setenv("AZURE_CLIENT_SECRET", "client-secret-9", 1);
-	use_credential(e);
+	use_client_secret(e, "client-secret-9");
 	fake_tp_script(e->fake, "POST", "/token", 200, NULL,
 	               "{\"access_token\":\"token-value-1\",\"expires_in\":3600}", 0);
 	fake_tp_script(e->fake, "GET", "/x", 200, NULL, "{}", 0);
