@@ -14,9 +14,11 @@
 #     (ARCHITECTURE.md, "The planner's rooms");
 #   - and functions that invite overflows or hide errors are banned in the
 #     product code: sprintf, vsprintf, strcpy, strcat, strtok, gets, atoi
-#     (use snprintf, az_xasprintf, az_buf, strtol), and json_dumps, whose
+#     (use snprintf, az_xasprintf, az_buf, strtol), json_dumps, whose
 #     text comes from jansson's allocator, the JSON pool in azapply, and
-#     not from malloc (use az_json_dumps).
+#     not from malloc (use az_json_dumps), and jansson's readers (use
+#     az_json_loadb and az_json_load_file: one reader, the one the fuzz
+#     target holds to jansson's).
 # Run as: cmake -DROOT=<source dir> -P check-includes.cmake
 cmake_policy(VERSION 3.25)
 file(GLOB_RECURSE _sources RELATIVE "${ROOT}"
@@ -150,7 +152,7 @@ file(GLOB_RECURSE _product RELATIVE "${ROOT}"
      "${ROOT}/cmd/*.[ch]" "${ROOT}/planner/*.[ch]" "${ROOT}/providers/*.[ch]")
 foreach(_rel IN LISTS _product)
   file(STRINGS "${ROOT}/${_rel}" _calls
-       REGEX "(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi|json_dumps)[ \t]*\\(")
+       REGEX "(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi|json_dumps|json_loadb|json_loads|json_loadf|json_load_file|json_loadfd|json_load_callback)[ \t]*\\(")
   foreach(_line IN LISTS _calls)
     string(STRIP "${_line}" _line)
     string(APPEND _errors "  ${_rel}: banned function in: ${_line}\n")

@@ -214,7 +214,7 @@ static int check_saved_plan(const char *path, const az_stack *stack, const az_pl
 			    az_diags *d)
 {
 	json_error_t jerr;
-	json_t *saved = json_load_file(path, 0, &jerr);
+	json_t *saved = az_json_load_file(path, &jerr);
 	int rc = AZ_EINVALID;
 	if (!saved) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL, "%s is not a saved plan: %s", path, jerr.text);
@@ -271,7 +271,7 @@ static int saved_plan_args(az_args *out, struct az_arg_value **values, const cha
 			   const char **env, bool *destroy, const az_args *args, const char *path,
 			   az_diags *d)
 {
-	json_t *saved = json_load_file(path, 0, NULL);
+	json_t *saved = az_json_load_file(path, NULL);
 	const char *root = json_string_value(json_object_get(saved, "root"));
 	/* A plan made with `plan --destroy` is applied as a destroy. */
 	*destroy = json_is_true(json_object_get(saved, "destroy"));

@@ -439,7 +439,7 @@ static bool is_default_value(diff_ctx *c, const json_t *live)
 	const char *def = server_default(c->kind, c->path.data);
 	if (!def)
 		return false;
-	json_t *v = json_loads(def, JSON_DECODE_ANY, NULL);
+	json_t *v = az_json_loadb(def, strlen(def), JSON_DECODE_ANY, NULL);
 	bool eq = az_values_equal(c->kind, c->path.data, v, live);
 	json_decref(v);
 	return eq;
@@ -533,7 +533,7 @@ static void diff_value(diff_ctx *c, const json_t *desired, const json_t *live)
 	if (!live && c->exists) {
 		const char *def = server_default(c->kind, path);
 		if (def)
-			live = defaulted = json_loads(def, JSON_DECODE_ANY, NULL);
+			live = defaulted = az_json_loadb(def, strlen(def), JSON_DECODE_ANY, NULL);
 	}
 	if (json_is_object(desired) &&
 	    (json_is_object(live) || (!live && json_object_size(desired) > 0))) {

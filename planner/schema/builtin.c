@@ -32,7 +32,7 @@ const az_schema *az_schema_builtin(const char *name, az_diags *d)
 
 	const az_schema_embedded *e = &az_schema_embedded_table[i];
 	json_error_t jerr;
-	json_t *doc = json_loadb((const char *)e->data, e->len, 0, &jerr);
+	json_t *doc = az_json_loadb((const char *)e->data, e->len, 0, &jerr);
 	if (!doc) {
 		az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
 		            "built-in schema %s.schema.json is not valid JSON: %s (line %d)", name,

@@ -154,7 +154,7 @@ int az_cli_get_token(char **token, int64_t *expires_on_ms, const char *resource,
 		error = AZ_ENOTFOUND;
 		goto done;
 	}
-	root = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+	root = az_json_loadb(out.data ? out.data : "", out.len, 0, NULL);
 	const char *tok = json_string_value(json_object_get(root, "accessToken"));
 	json_t *eo = json_object_get(root, "expires_on");
 	int64_t exp = -1;

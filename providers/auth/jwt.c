@@ -86,7 +86,7 @@ json_t *az_jwt_claims(const char *jwt)
 	az_buf b = AZ_BUF_INIT;
 	json_t *claims = NULL;
 	if (base64url_decode(&b, dot1 + 1, (size_t)(dot2 - dot1 - 1)) == 0 && b.len)
-		claims = json_loadb(b.data, b.len, 0, NULL);
+		claims = az_json_loadb(b.data, b.len, 0, NULL);
 	az_buf_free(&b);
 	if (claims && !json_is_object(claims)) {
 		json_decref(claims);

@@ -106,7 +106,7 @@ int az_cloud_load_file(az_cloud **out, const char *path, az_diags *d)
 	int error = 0;
 	az_cloud *c = NULL;
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root = az_json_load_file(path, &jerr);
 	if (!root) {
 		az_diag *diag = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
 		                            "cannot read cloud configuration %s", path);

@@ -147,7 +147,7 @@ json_t *az_http_response_json(const az_http_response *r)
 {
 	if (!r || !r->body.data || r->body.len == 0)
 		return NULL;
-	return json_loadb(r->body.data, r->body.len, 0, NULL);
+	return az_json_loadb(r->body.data, r->body.len, 0, NULL);
 }
 
 long az_http_backoff_ms(long base_ms, long cap_ms, int attempt, double rnd)

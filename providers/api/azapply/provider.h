@@ -76,6 +76,12 @@ bool az_json_pool_holds(const void *p);
 /* json_dumps, with the text in malloc's memory whether or not the pool
  * serves jansson: free() it. NULL where json_dumps gives NULL. */
 char *az_json_dumps(const json_t *json, size_t flags);
+/* The JSON reader (json_read.c says why): the values jansson's own reader
+ * gives, the same texts refused, for flags 0 or JSON_DECODE_ANY. err may
+ * be NULL. */
+json_t *az_json_loadb(const char *text, size_t len, size_t flags, json_error_t *err);
+/* A file read whole through az_json_loadb; err->source is the path. */
+json_t *az_json_load_file(const char *path, json_error_t *err);
 
 /* splitmix64: advance a stream's state by AZ_SPLITMIX64_GAMMA, then
  * az_splitmix64_mix(state) is its next value. Cheap and well spread, for
