@@ -39,6 +39,35 @@ typedef struct conn_ctx {
 	bool too_big;
 } conn_ctx;
 
+/* One TCP connection (libmicrohttpd's socket context). */
+typedef struct socket_ctx {
+	bool handshake_counted;
+} socket_ctx;
+
+/* The first request on a connection tells how its TLS session began: a
+ * full handshake (the certificate signed here and verified by the client)
+ * or one resumed from a ticket. Counted as "fullHandshakes", control calls
+ * aside (as for peakInFlight): what a client that reuses its sessions
+ * keeps near one per host. */
+static void count_handshake(emu_http *h, struct MHD_Connection *c, const char *url)
+{
+	if (url && strncmp(url, "/_emulator", 10) == 0)
+		return;
+	const union MHD_ConnectionInfo *sc =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	socket_ctx *s = sc ? sc->socket_context : NULL;
+	if (!s || s->handshake_counted)
+		return;
+	s->handshake_counted = true;
+	const union MHD_ConnectionInfo *tls =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!tls || !tls->tls_session || gnutls_session_is_resumed(tls->tls_session))
+		return;
+	pthread_mutex_lock(&h->server->lock);
+	emu_count(h->server, "fullHandshakes");
+	pthread_mutex_unlock(&h->server->lock);
+}
+
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
 			       const char *value)
 {
@@ -140,6 +169,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!ctx) {
 		*con_cls = az_xcalloc(1, sizeof(conn_ctx));
+		count_handshake(h, c, url);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -210,13 +240,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* Connections accepted since the log was cleared: each is a TLS handshake
  * the client paid for, the figure that shows whether it kept and reused
  * them. */
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	emu_http *h = cls;
-	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		free(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
 	if (code != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
+	*socket_context = az_xcalloc(1, sizeof(socket_ctx));
 	const union MHD_ConnectionInfo *tls =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (tls && tls->tls_session && h->ticket_key.data)

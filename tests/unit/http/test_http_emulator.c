@@ -358,6 +358,91 @@ static void connections_are_kept_for_the_next_request_to_their_host(void **state
 		         HOSTS);
 }
 
+/* One of the emulator's counters, as its log reports it now. */
+static long emulator_counter(const char *name)
+{
+	json_t *log = NULL;
+	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
+	long n = (long)json_integer_value(json_object_get(json_object_get(log, "counters"), name));
+	json_decref(log);
+	return n;
+}
+
+static void on_pipelines(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	(void)d;
+	(void)err; /* no such workspace: a 404, an answer all the same */
+	int *answered = ud;
+	if (resp && resp->status != 0)
+		(*answered)++;
+}
+
+/* `n` lists of workspace `name`'s pipelines, submitted together. */
+static void submit_burst(t *x, const char *name, int n, int *answered)
+{
+	const char *at = strstr(x->cloud->synapse_dev, "{workspace}");
+	for (int i = 0; i < n; i++) {
+		char *url = az_xasprintf("%.*s%s%s/pipelines?api-version=2020-12-01&n=%d",
+		                         (int)(at - x->cloud->synapse_dev), x->cloud->synapse_dev, name,
+		                         at + strlen("{workspace}"), i);
+		az_http_request *req = az_http_request_new("GET", url);
+		req->svc = AZ_SVC_SYNAPSE;
+		req->max_retries = 0;
+		az_http_submit(x->c, req, on_pipelines, answered);
+		free(url);
+	}
+}
+
+/* Requests that go out together to a host not asked before: the first
+ * opens its connection alone, and the others wait for its answer, then
+ * resume the TLS session it brought back (or, on HTTP/2, share its
+ * connection). Each opening its own connection at once was a full
+ * handshake apiece, a certificate chain parsed and verified: a plan's
+ * first wave paid 64 of them to Resource Manager alone. */
+static void a_host_is_opened_by_one_connection(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	/* The token first, so that its host is not the one counted. */
+	assert_int_not_equal(list_pipelines_of(x, "burst-warm"), 0);
+	long full_before = emulator_counter("fullHandshakes");
+	long opened_before = az_http_connections_opened(x->c);
+	enum { BURST = 8 };
+	int answered = 0;
+	submit_burst(x, "burst", BURST, &answered);
+	az_http_run(x->c);
+	assert_int_equal(answered, BURST);
+	long full = emulator_counter("fullHandshakes") - full_before;
+	long opened = az_http_connections_opened(x->c) - opened_before;
+	if (full != 1)
+		fail_msg("%ld full TLS handshakes (%ld connections) for %d requests sent together to "
+		         "one new host", full, opened, BURST);
+}
+
+/* A client freed while a new host's first answer is awaited (Ctrl-C
+ * in a plan's first wave): the requests waiting beside it end with it,
+ * none sent, none left behind. */
+static void a_burst_waiting_for_its_host_ends_with_the_client(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	assert_int_not_equal(list_pipelines_of(x, "freed-warm"), 0); /* the token */
+	int answered = 0;
+	submit_burst(x, "freed", 8, &answered);
+	az_http_client_free(x->c); /* the opener in flight, seven waiting */
+	x->c = NULL;
+	assert_int_equal(answered, 0);
+	/* and a new client still reaches that host */
+	az_credential_free(x->cred);
+	fclose(x->trace);
+	open_client(x);
+	submit_burst(x, "freed", 8, &answered);
+	az_http_run(x->c);
+	assert_int_equal(answered, 8);
+}
+
 /* The CA bundle is read once per process, not once per connection: a
  * plan of 50,001 resources opened 4,517 connections and parsed the bundle
  * for each (libcurl keeps the parsed store only when no CA directory is
@@ -713,6 +798,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(client_secret_gets_a_token_and_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(concurrent_requests_to_one_host_do_not_stall, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(a_host_is_opened_by_one_connection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_burst_waiting_for_its_host_ends_with_the_client, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(connections_are_kept_for_the_next_request_to_their_host,
 	                                    setup, teardown),
