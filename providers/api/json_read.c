@@ -470,8 +470,9 @@ static json_t *read_value(reader *r)
 
 json_t *az_json_loadb(const char *text, size_t len, size_t flags, json_error_t *err)
 {
-	reader r = {(const unsigned char *)text, (const unsigned char *)text,
-		    (const unsigned char *)text + len, 0, AZ_BUF_INIT, err, false};
+	/* No text is read as none at all: NULL + len would be undefined. */
+	const unsigned char *start = (const unsigned char *)(text ? text : "");
+	reader r = {start, start, start + (text ? len : 0), 0, AZ_BUF_INIT, err, false};
 	if (err) {
 		memset(err, 0, sizeof(*err));
 		err->line = err->column = err->position = -1;

@@ -20,7 +20,9 @@
  * connection of its own: every one of those would be a full TLS handshake,
  * a certificate chain parsed and verified (OpenSSL 3 takes about a
  * millisecond of CPU), where after the first answer libcurl holds the
- * host's session ticket and resumes, or sees HTTP/2 and multiplexes. A
+ * host's session ticket and offers it (the server decides whether to
+ * resume; the emulator refuses a share under load), or sees HTTP/2 and
+ * multiplexes. A
  * plan's first wave opened 64 connections to Resource Manager at once, each
  * a full handshake; with the workspaces' hosts', handshakes were 28% of a
  * 10,001-resource plan's CPU.
