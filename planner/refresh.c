@@ -527,10 +527,15 @@ static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool 
 	 * went out beside its first, each on a connection of its own (145
 	 * connections for 48 workspaces at 128 in flight). At least 16, so
 	 * that the lists of a stack's one or two workspaces still go side by
-	 * side. */
+	 * side. And a host's share of them: the slot a host's answer freed
+	 * went to the next list in the queue, most often one of a host still
+	 * busy, which opened a second connection (177-207 full TLS handshakes
+	 * for 100 workspaces' hosts in a plan). */
 	size_t data_plane_slots = nws < at_once ? nws : at_once;
-	az_session_limit_data_planes(inst->session,
-				     (int)(data_plane_slots > 16 ? data_plane_slots : 16));
+	if (data_plane_slots < 16)
+		data_plane_slots = 16;
+	size_t per_host = nws ? (data_plane_slots + nws - 1) / nws : data_plane_slots;
+	az_session_limit_data_planes(inst->session, (int)data_plane_slots, (int)per_host);
 	size_t *window = az_xcalloc(inst->len ? inst->len : 1, sizeof(*window));
 	for (size_t w = 0; w < nws; w++)
 		window[workspaces[w]] = w / at_once + 1;
@@ -724,7 +729,7 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 	find_prune_only(inst, o);
 	request_data_plane_wave(inst, o->wanted, prune, d, &errors);
 	az_session_run(inst->session);
-	az_session_limit_data_planes(inst->session, 0);
+	az_session_limit_data_planes(inst->session, 0, 0);
 	for (size_t i = 0; i < inst->len; i++)
 		if (inst->nodes[i].res->kind && az_kind_on_workspace_host(inst->nodes[i].res->kind))
 			az_refresh_match(inst, &inst->nodes[i]);

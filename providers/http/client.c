@@ -44,9 +44,17 @@ struct call {
 	az_http_xfer xfer;
 	int64_t sent_at;
 	az_diags diags;
+	size_t host; /* index into the client's hosts, or SIZE_MAX: not counted */
 	call *next;
 	call *all_prev, *all_next; /* every live call, to free them */
 };
+
+/* A host's calls while its service has a bound per host: how many hold a
+ * slot, and the ones held back for the bound, in the order they came. */
+typedef struct host_calls {
+	size_t active;
+	call *held_head, *held_tail;
+} host_calls;
 
 typedef struct timer {
 	int64_t due;
@@ -75,6 +83,12 @@ struct az_http_client {
 	size_t active_of[AZ_SVC_COUNT];
 	int share_of[AZ_SVC_COUNT];
 	bool share_full; /* the last pump held a call back for its service's share */
+	/* Per service, the most calls one host may have (0: no bound), and
+	 * the hosts of the calls made while it was set. */
+	int per_host_of[AZ_SVC_COUNT];
+	az_origin_numbers host_numbers;
+	host_calls *hosts;
+	size_t cap_hosts;
 	call *all;     /* all live calls */
 	int in_flight; /* attempts in the transport */
 	int max_seen;
@@ -169,6 +183,8 @@ void az_http_client_free(az_http_client *c)
 	while (c->all)
 		call_free(c->all);
 	free(c->timers);
+	free(c->hosts);
+	az_origin_numbers_clear(&c->host_numbers);
 	if (c->tp.free)
 		c->tp.free(c->tp.impl);
 	free(c);
@@ -428,12 +444,70 @@ static void take_slot(call *k)
 {
 	k->c->active++;
 	k->c->active_of[k->req->svc]++;
+	if (k->host != SIZE_MAX)
+		k->c->hosts[k->host].active++;
+}
+
+static bool host_full(const az_http_client *c, const call *k)
+{
+	int bound = c->per_host_of[k->req->svc];
+	return k->host != SIZE_MAX && bound > 0 && c->hosts[k->host].active >= (size_t)bound;
+}
+
+/* Puts the calls `h` held back into the queue while its bound allows,
+ * ahead of the work not begun: they came before it. */
+static void release_held(az_http_client *c, host_calls *h)
+{
+	while (h->held_head && !host_full(c, h->held_head)) {
+		call *k = h->held_head;
+		h->held_head = k->next;
+		if (!h->held_head)
+			h->held_tail = NULL;
+		push_pending(c, k, QUEUE_AHEAD);
+	}
+}
+
+/* Gives k's slot back without yet letting its host's held calls go. */
+static void leave_slot(call *k)
+{
+	az_http_client *c = k->c;
+	c->active--;
+	c->active_of[k->req->svc]--;
+	if (k->host != SIZE_MAX)
+		c->hosts[k->host].active--;
 }
 
 static void give_slot(call *k)
 {
-	k->c->active--;
-	k->c->active_of[k->req->svc]--;
+	leave_slot(k);
+	if (k->host != SIZE_MAX)
+		release_held(k->c, &k->c->hosts[k->host]);
+}
+
+/* Holds `k` back (taken off the queue) until a call of its host ends. */
+static void hold_for_host(az_http_client *c, call *k)
+{
+	host_calls *h = &c->hosts[k->host];
+	k->next = NULL;
+	if (h->held_tail)
+		h->held_tail->next = k;
+	else
+		h->held_head = k;
+	h->held_tail = k;
+}
+
+/* The host of a call made while its service has a bound per host. */
+static size_t host_of(az_http_client *c, const az_http_request *req)
+{
+	if (c->per_host_of[req->svc] <= 0)
+		return SIZE_MAX;
+	size_t n = az_origin_number(&c->host_numbers, req->url);
+	if (n == SIZE_MAX || n < c->cap_hosts)
+		return n;
+	c->cap_hosts = c->cap_hosts ? 2 * c->cap_hosts : 16;
+	c->hosts = az_xrealloc(c->hosts, c->cap_hosts * sizeof(*c->hosts));
+	memset(c->hosts + n, 0, (c->cap_hosts - n) * sizeof(*c->hosts));
+	return n;
 }
 
 /* Whether k's service has its share of the slots in use already. */
@@ -443,9 +517,12 @@ static bool share_full(const az_http_client *c, const call *k)
 	return share > 0 && c->active_of[k->req->svc] >= (size_t)share;
 }
 
-void az_http_limit_data_planes(az_http_client *c, int n)
+void az_http_limit_data_planes(az_http_client *c, int n, int per_host)
 {
 	c->share_of[AZ_SVC_SYNAPSE] = n > 0 ? n : 0;
+	c->per_host_of[AZ_SVC_SYNAPSE] = per_host > 0 ? per_host : 0;
+	for (size_t i = 0; i < c->host_numbers.count; i++)
+		release_held(c, &c->hosts[i]);
 }
 
 static void dispatch(call *k)
@@ -551,6 +628,14 @@ static size_t pump(az_http_client *c)
 			k = next;
 			continue;
 		}
+		/* Its host has its bound of calls: it waits off the queue for
+		 * one of them to end, and the calls behind go past. */
+		if (host_full(c, k)) {
+			unlink_pending(c, prev, k);
+			hold_for_host(c, k);
+			k = next;
+			continue;
+		}
 		if (!tokenless && k->req->svc == AZ_SVC_ARM) {
 			int cat = rate_category(k->req->method);
 			if (paced[cat] || must_pace(c, k)) {
@@ -582,6 +667,7 @@ void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb,
 	k->req = req;
 	k->cb = cb;
 	k->ud = ud;
+	k->host = host_of(c, req);
 	k->all_next = c->all;
 	if (c->all)
 		c->all->all_prev = k;
@@ -641,10 +727,16 @@ static void note_rate_limits(az_http_client *c, call *k)
 
 static void finish(call *k, int err)
 {
-	give_slot(k);
+	az_http_client *c = k->c;
+	size_t host = k->host;
+	leave_slot(k);
 	const az_http_response *resp = k->resp.status ? &k->resp : NULL;
 	k->cb(k->ud, err, resp, &k->diags);
 	call_free(k);
+	/* Its host's held calls go after the callback: a list's next page,
+	 * asked from there, keeps the host's connection before them. */
+	if (host != SIZE_MAX)
+		release_held(c, &c->hosts[host]);
 }
 
 static int net_error_code(az_net_err net)

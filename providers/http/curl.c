@@ -64,9 +64,9 @@ typedef struct curl_tp {
 	/* When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT):
 	 * a monotonic time in ms, or -1 for never. */
 	int64_t timer_due;
-	json_t *origin_index; /* "scheme://host:port" -> index into origins */
+	az_origin_numbers origin_numbers; /* index into origins */
 	origin *origins;
-	size_t norigins, cap_origins;
+	size_t cap_origins;
 	easy_state *refused; /* released by their origin, refused by libcurl */
 } curl_tp;
 
@@ -173,21 +173,13 @@ static void easy_state_free(easy_state *st)
  * one (libcurl will refuse it on its own). */
 static size_t origin_of(curl_tp *t, const char *url)
 {
-	az_url_origin o;
-	if (az_url_origin_parse(&o, url) != 0)
-		return SIZE_MAX;
-	char key[sizeof(o.scheme) + sizeof(o.host) + 16];
-	snprintf(key, sizeof(key), "%s://%s:%d", o.scheme, o.host, o.port);
-	json_t *at = json_object_get(t->origin_index, key);
-	if (at)
-		return (size_t)json_integer_value(at);
-	if (t->norigins == t->cap_origins) {
-		t->cap_origins = t->cap_origins ? 2 * t->cap_origins : 16;
-		t->origins = az_xrealloc(t->origins, t->cap_origins * sizeof(*t->origins));
-	}
-	t->origins[t->norigins] = (origin){0};
-	json_object_set_new(t->origin_index, key, json_integer((json_int_t)t->norigins));
-	return t->norigins++;
+	size_t n = az_origin_number(&t->origin_numbers, url);
+	if (n == SIZE_MAX || n < t->cap_origins)
+		return n;
+	t->cap_origins = t->cap_origins ? 2 * t->cap_origins : 16;
+	t->origins = az_xrealloc(t->origins, t->cap_origins * sizeof(*t->origins));
+	memset(t->origins + n, 0, (t->cap_origins - n) * sizeof(*t->origins));
+	return n;
 }
 
 static int add_to_multi(curl_tp *t, easy_state *st)
@@ -484,7 +476,7 @@ static void tp_free(void *impl)
 		return;
 	/* The client aborts every transfer before this; what still waits
 	 * was never libcurl's. */
-	for (size_t i = 0; i < t->norigins; i++)
+	for (size_t i = 0; i < t->origin_numbers.count; i++)
 		while (t->origins[i].waiting) {
 			easy_state *st = t->origins[i].waiting;
 			t->origins[i].waiting = st->next_waiting;
@@ -498,7 +490,7 @@ static void tp_free(void *impl)
 		easy_state_free(st);
 	}
 	free(t->origins);
-	json_decref(t->origin_index);
+	az_origin_numbers_clear(&t->origin_numbers);
 	curl_multi_cleanup(t->multi);
 	curl_share_cleanup(t->share);
 	close(t->epoll_fd);
@@ -546,7 +538,6 @@ int az_curl_transport_new(az_transport *out, const char *ca_file, az_diags *d)
 		return AZ_ERROR;
 	}
 	t->timer_due = -1;
-	t->origin_index = json_object();
 	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
 	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timer);

@@ -209,9 +209,11 @@ long az_http_timeout_for(const az_http_client *c, az_http_timeout_kind kind);
 int az_http_max_seen_in_flight(const az_http_client *c);
 /* The most it lets be in flight at once (az_http_options.max_in_flight). */
 int az_http_max_in_flight(const az_http_client *c);
-/* From now on, at most n requests to the workspaces' data planes at once
- * (0: no bound of their own). */
-void az_http_limit_data_planes(az_http_client *c, int n);
+/* From now on, at most n requests to the workspaces' data planes at once,
+ * and at most per_host to any one of their hosts (0: no bound of their
+ * own). A request to a host with its bound waits off the queue, and the
+ * ones behind it go past. */
+void az_http_limit_data_planes(az_http_client *c, int n, int per_host);
 /* The connections the transport opened so far (0 when it does not say). */
 long az_http_connections_opened(const az_http_client *c);
 
@@ -290,5 +292,16 @@ void az_http_diag_fill(az_diag *diag, const az_http_response *r, const char *cod
 char *az_http_redact_url(const char *url);
 /* application/x-www-form-urlencoded escaping. */
 char *az_http_form_escape(const char *s);
+
+/* Numbers the origins (scheme://host:port) of URLs 0, 1, 2... in the order
+ * they are first seen, for tables kept per host beside it. */
+typedef struct az_origin_numbers {
+	json_t *index; /* "scheme://host:port" -> its number */
+	size_t count;  /* the numbers given so far */
+} az_origin_numbers;
+/* The number of url's origin; a new origin gets `count` (and count grows).
+ * SIZE_MAX for a URL without one. */
+size_t az_origin_number(az_origin_numbers *t, const char *url);
+void az_origin_numbers_clear(az_origin_numbers *t);
 
 #endif

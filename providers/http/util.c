@@ -406,3 +406,25 @@ char *az_http_form_escape(const char *s)
 		return az_xstrdup("");
 	return az_buf_detach(&b);
 }
+
+size_t az_origin_number(az_origin_numbers *t, const char *url)
+{
+	az_url_origin o;
+	if (az_url_origin_parse(&o, url) != 0)
+		return SIZE_MAX;
+	char key[sizeof(o.scheme) + sizeof(o.host) + 16];
+	snprintf(key, sizeof(key), "%s://%s:%d", o.scheme, o.host, o.port);
+	if (!t->index)
+		t->index = json_object();
+	json_t *at = json_object_get(t->index, key);
+	if (at)
+		return (size_t)json_integer_value(at);
+	json_object_set_new(t->index, key, json_integer((json_int_t)t->count));
+	return t->count++;
+}
+
+void az_origin_numbers_clear(az_origin_numbers *t)
+{
+	json_decref(t->index);
+	*t = (az_origin_numbers){0};
+}

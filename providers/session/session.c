@@ -258,9 +258,9 @@ int az_session_max_in_flight(const az_session *s)
 	return az_http_max_in_flight(s->http);
 }
 
-void az_session_limit_data_planes(az_session *s, int n)
+void az_session_limit_data_planes(az_session *s, int n, int per_host)
 {
-	az_http_limit_data_planes(s->http, n);
+	az_http_limit_data_planes(s->http, n, per_host);
 }
 
 void az_session_prefetch_data_plane_token(az_session *s)

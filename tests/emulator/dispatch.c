@@ -149,12 +149,13 @@ static void log_request(emu_server *s, const emu_req *q, const emu_resp *r, long
 	json_t *t = json_string(target);
 	const char *kind = classify(q);
 	json_t *entry = json_pack(
-		"{s:s,s:s?,s:o,s:i,s:I,s:I,s:o,s:o*,s:o,s:s,s:s*}", "method", q->method, "host",
+		"{s:s,s:s?,s:o,s:i,s:I,s:I,s:o,s:o*,s:o,s:s,s:s*,s:I}", "method", q->method, "host",
 		emu_utf8_valid(q->host, strlen(q->host)) ? q->host : NULL, "path",
 		t ? t : json_string("<invalid utf-8>"), "status", r->drop ? 0 : r->status, "startMs",
 		(json_int_t)start, "durationMs", (json_int_t)(emu_now_ms() - start), "body",
 		logged_body(q), LOGGED_JSON_TEXT, logged_json_text(q), "headers", logged_headers(q),
-		"kind", kind, "fault", fault ? fault->id : NULL);
+		"kind", kind, "fault", fault ? fault->id : NULL, "connection",
+		(json_int_t)q->connection);
 	free(target);
 	pthread_mutex_lock(&s->lock);
 	if (entry)

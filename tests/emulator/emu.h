@@ -61,6 +61,7 @@ typedef struct emu_req {
 	bool bad_json;
 	long long now_ms;
 	char client_ip[64]; /* the peer's address, IPv4 dotted ("" when unknown) */
+	long long connection; /* the TCP connection's number, from 1 (0: unknown) */
 } emu_req;
 
 typedef struct emu_resp {

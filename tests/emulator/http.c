@@ -32,6 +32,7 @@ struct emu_http {
 	 * ends let it, instead of a full handshake (a certificate to sign and
 	 * to verify) for each. */
 	gnutls_datum_t ticket_key;
+	long long connections; /* numbered as accepted; under the server's lock */
 };
 
 typedef struct conn_ctx {
@@ -42,6 +43,7 @@ typedef struct conn_ctx {
 /* One TCP connection (libmicrohttpd's socket context). */
 typedef struct socket_ctx {
 	bool handshake_counted;
+	long long number; /* logged with each of its requests */
 } socket_ctx;
 
 /* The first request on a connection tells how its TLS session began: a
@@ -192,6 +194,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	q.body_len = ctx->body.len;
 	q.now_ms = emu_now_ms();
 	peer_address(c, q.client_ip, sizeof(q.client_ip));
+	const union MHD_ConnectionInfo *sci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (sci && sci->socket_context)
+		q.connection = ((const socket_ctx *)sci->socket_context)->number;
 	if (q.body_len) {
 		json_error_t jerr;
 		q.json = json_loadb(q.body, q.body_len, JSON_DECODE_ANY, &jerr);
@@ -251,13 +257,15 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 	if (code != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
-	*socket_context = az_xcalloc(1, sizeof(socket_ctx));
+	socket_ctx *sc = az_xcalloc(1, sizeof(socket_ctx));
+	*socket_context = sc;
 	const union MHD_ConnectionInfo *tls =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (tls && tls->tls_session && h->ticket_key.data)
 		gnutls_session_ticket_enable_server(tls->tls_session, &h->ticket_key);
 	pthread_mutex_lock(&h->server->lock);
 	emu_count(h->server, "connections");
+	sc->number = ++h->connections;
 	pthread_mutex_unlock(&h->server->lock);
 }
 

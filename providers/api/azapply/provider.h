@@ -372,10 +372,11 @@ void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud);
 void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *ud);
 /* How many requests the session sends at once, at most. */
 int az_session_max_in_flight(const az_session *s);
-/* From now on, at most n of them to the workspaces' data planes (0: no bound
- * of their own): a refresh reading n workspaces keeps to a request per
- * workspace host, over HTTP/1.1 a connection each. */
-void az_session_limit_data_planes(az_session *s, int n);
+/* From now on, at most n of them to the workspaces' data planes, and at
+ * most per_host to one workspace's host (0: no bound of their own): a
+ * refresh reading n workspaces keeps to a request per workspace host, over
+ * HTTP/1.1 a connection each. */
+void az_session_limit_data_planes(az_session *s, int n, int per_host);
 /* Starts fetching the workspaces' data-plane token now, so that the first
  * data-plane request does not wait for it; a failure is said by the first
  * request that needs the token. */

@@ -538,6 +538,74 @@ static void resource_manager_gets_its_share_of_the_slots(void **state)
 	}
 }
 
+static az_http_request *data_plane_get(const char *host, const char *path)
+{
+	char *url = az_xasprintf("https://%s.dev.azuresynapse.net%s", host, path);
+	az_http_request *req = az_http_request_new("GET", url);
+	free(url);
+	req->svc = AZ_SVC_SYNAPSE;
+	return req;
+}
+
+static bool sent_six(void *ud)
+{
+	return fake_tp_sent_count(ud) >= 6;
+}
+
+/* With a bound per host, a workspace host's next request waits for its
+ * last answer, and the requests to other hosts behind it go past: three
+ * lists of ws-1 queued before ws-2's two took three slots at once (a
+ * connection each over HTTP/1.1), and a refresh of 100 workspaces opened
+ * two connections per host. Lifting the bound lets the held ones go. */
+static void a_host_keeps_to_its_bound_and_the_others_go_past(void **state)
+{
+	env *e = *state;
+	e->o.max_in_flight = 4;
+	reopen_client(e);
+	az_http_limit_data_planes(e->c, 4, 1);
+	static const char *const hosts[] = {"ws-1", "ws-1", "ws-1", "ws-2", "ws-2"};
+	static const char *const paths[] = {"/a", "/b", "/c", "/d", "/e"};
+	result r[8] = {{0}};
+	for (int i = 0; i < 5; i++) {
+		fake_tp_script(e->fake, "GET", paths[i], 200, NULL, "{}", 100);
+		az_http_submit(e->c, data_plane_get(hosts[i], paths[i]), on_done, &r[i]);
+	}
+	az_http_run(e->c);
+	/* ws-1's three one after another, ws-2's two beside them. */
+	assert_int_equal(fake_tp_sent_count(e->fake), 5);
+	assert_int_equal(fake_tp_max_in_flight(e->fake), 2);
+	assert_int_equal(fake_tp_now(e->fake) - FAKE_EPOCH_MS, 300);
+	for (size_t i = 0; i < 5; i++) {
+		const fake_sent *a = fake_tp_sent(e->fake, i);
+		for (size_t j = i + 1; j < 5; j++) {
+			const fake_sent *b = fake_tp_sent(e->fake, j);
+			bool same_host = strncmp(a->url, b->url, strlen("https://ws-1.")) == 0;
+			if (same_host && b->at_ms - a->at_ms < 100)
+				fail_msg("%s went out %lld ms after %s, before its answer", b->url,
+					 (long long)(b->at_ms - a->at_ms), a->url);
+		}
+	}
+	assert_string_equal(fake_tp_sent(e->fake, 1)->url, "https://ws-2.dev.azuresynapse.net/d");
+	/* The bound lifted while two wait for ws-1: they go at once, beside
+	 * the one in flight. */
+	for (int i = 0; i < 3; i++)
+		fake_tp_script(e->fake, "GET", "/f", 200, NULL, "{}", 100);
+	int64_t start = fake_tp_now(e->fake);
+	for (int i = 5; i < 8; i++)
+		az_http_submit(e->c, data_plane_get("ws-1", "/f"), on_done, &r[i]);
+	az_http_run_until(e->c, sent_six, e->fake);
+	assert_int_equal(fake_tp_sent_count(e->fake), 6);
+	az_http_limit_data_planes(e->c, 0, 0);
+	az_http_run(e->c);
+	assert_int_equal(fake_tp_sent_count(e->fake), 8);
+	assert_int_equal(fake_tp_now(e->fake) - start, 100);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(r[i].calls, 1);
+		assert_int_equal(r[i].err, 0);
+		result_clear(&r[i]);
+	}
+}
+
 static void low_rate_limit_budget_paces_requests(void **state)
 {
 	env *e = *state;
@@ -1320,6 +1388,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(request_ids_are_distinct_version_4_uuids, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(resource_manager_gets_its_share_of_the_slots, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(a_host_keeps_to_its_bound_and_the_others_go_past, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paced_arm_writes_hold_back_only_arm_writes, setup,
