@@ -50,9 +50,6 @@ typedef struct az_instance {
 			       * declared by no manifest: left alone */
 	size_t requests;      /* list and read requests sent by the refresh */
 	size_t awaited;       /* of those, the ones its next wave waits for, unanswered */
-	/* The data planes will be read once a workspace is found: their token
-	 * is fetched then, while Resource Manager's wave goes on. */
-	bool data_plane_token_wanted;
 	/* Workspace id (lower case) -> address of the SynapseFirewallRule this
 	 * plan creates on it: its data plane may refuse the refresh for now. */
 	json_t *unopened;

@@ -125,18 +125,6 @@ typedef struct pending_list {
 	bool awaited; /* counted in inst->awaited */
 } pending_list;
 
-/* A Synapse workspace was found where the stack's live (their collection
- * listed, or one read): the data planes come next, and the token they need
- * is fetched now, not after Resource Manager's whole wave (a round trip on
- * the plan's longest path). */
-static void workspace_found(az_instance *inst)
-{
-	if (!inst->data_plane_token_wanted)
-		return;
-	inst->data_plane_token_wanted = false;
-	az_session_prefetch_data_plane_token(inst->session);
-}
-
 static bool is_workspace_kind(const char *kind_name)
 {
 	return kind_name && strcmp(kind_name, "SynapseWorkspace") == 0;
@@ -145,9 +133,6 @@ static bool is_workspace_kind(const char *kind_name)
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 {
 	pending_list *pl = ud;
-	if (pl->inst->data_plane_token_wanted && !err && json_array_size(live) &&
-	    is_workspace_kind(json_string_value(json_object_get(pl->inst->list_kinds, pl->key))))
-		workspace_found(pl->inst);
 	if (closed_until_opened(pl->inst, pl->key, err, pd) ||
 	    refused_prune_only(pl->inst, pl->key, err, pd, pl->d)) {
 		/* Stays null: neither listed nor empty. */
@@ -188,8 +173,6 @@ static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 	} else {
 		pr->n->live = live;
 		pr->n->state = live ? AZ_NODE_PRESENT : AZ_NODE_ABSENT;
-		if (live && pr->n->kind && is_workspace_kind(pr->n->kind->name))
-			workspace_found(pr->inst);
 		live = NULL;
 	}
 	json_decref(live);
@@ -715,10 +698,18 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 {
 	int errors = 0;
 	bool prune = o->prune;
+	/* The data planes' token is asked for now, beside Resource Manager's
+	 * wave (the credential fetches it once its first sign-in works), so
+	 * that the data planes' wave finds it ready. Asked once a workspace
+	 * was found, it was a round trip on the longest path of every plan
+	 * and apply with artifacts; if no workspace exists yet, an apply
+	 * creating them needs it all the same. */
 	for (size_t i = 0; i < inst->len && inst->session; i++) {
 		const az_kind *k = inst->nodes[i].res->kind;
-		if (k && az_kind_on_workspace_host(k) && (!o->wanted || o->wanted[i]))
-			inst->data_plane_token_wanted = true;
+		if (k && az_kind_on_workspace_host(k) && (!o->wanted || o->wanted[i])) {
+			az_session_prefetch_data_plane_token(inst->session);
+			break;
+		}
 	}
 	request_arm_wave(inst, o->wanted, prune, d, &errors);
 	az_session_run_until(inst->session, first_wave_read, inst);

@@ -20,9 +20,11 @@
  * connection of its own: every one of those would be a full TLS handshake,
  * a certificate chain parsed and verified (OpenSSL 3 takes about a
  * millisecond of CPU), where after the first answer libcurl holds the
- * host's session ticket and offers it (the server decides whether to
- * resume; the emulator refuses a share under load), or sees HTTP/2 and
- * multiplexes. A
+ * host's session ticket and offers it, or sees HTTP/2 and multiplexes.
+ * Over HTTP/1.1 a ticket serves only the connections that begin before
+ * one of them finishes its handshake: OpenSSL then marks the TLS 1.3
+ * session used (a ticket is for one connection, RFC 8446 C.4), and libcurl
+ * offers the next ticket a connection brings back. A
  * plan's first wave opened 64 connections to Resource Manager at once, each
  * a full handshake; with the workspaces' hosts', handshakes were 28% of a
  * 10,001-resource plan's CPU.

@@ -250,12 +250,49 @@ static void data_planes_do_not_wait_for_the_stack_wide_list(void **state)
 		         (long long)(first_data_plane - last_page), pages);
 }
 
+/* The data planes' token is asked for beside Resource Manager's first
+ * wave, not once that wave has found a workspace: the round trip for it
+ * was on the longest path of every plan and apply with artifacts. With
+ * 100 ms on every answer, the Synapse token request (the second to the
+ * token endpoint) goes out before Resource Manager's first answer. */
+static void data_plane_token_is_asked_beside_resource_manager(void **state)
+{
+	(void)state;
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"latencyMs\":100}", NULL), 200);
+	e2e_clear_log(W);
+	E2E_EXPECT(W, 0, "No changes", "plan", stack, "--env", "dev");
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"latencyMs\":0}", NULL), 200);
+	json_t *log = e2e_log(W);
+	json_int_t first_arm_answer = -1, second_token = -1;
+	int tokens = 0;
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *host = json_string_value(json_object_get(q, "host"));
+		json_int_t start = json_integer_value(json_object_get(q, "startMs"));
+		json_int_t end = start + json_integer_value(json_object_get(q, "durationMs"));
+		if (host && strcmp(host, "login.localhost") == 0 && ++tokens == 2)
+			second_token = start;
+		if (host && strcmp(host, "management.localhost") == 0 &&
+		    (first_arm_answer < 0 || end < first_arm_answer))
+			first_arm_answer = end;
+	}
+	json_decref(log);
+	assert_int_equal(tokens, 2);
+	if (second_token < 0 || first_arm_answer < 0 || second_token >= first_arm_answer)
+		fail_msg("the data planes' token was asked for %lld ms after Resource Manager's "
+		         "first answer",
+		         (long long)(second_token - first_arm_answer));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(apply_spreads_its_slots_over_the_workspaces),
 	    cmocka_unit_test(data_plane_lists_of_a_workspace_follow_each_other),
 	    cmocka_unit_test(data_planes_do_not_wait_for_the_stack_wide_list),
+	    cmocka_unit_test(data_plane_token_is_asked_beside_resource_manager),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -400,9 +400,10 @@ static void submit_burst(t *x, const char *name, int n, int *answered)
  * handshake apiece, a certificate chain parsed and verified: a plan's
  * first wave paid 64 of them to Resource Manager alone. With 200 ms of
  * latency on every answer, the emulator's log shows the others arriving
- * only once the first was answered. (Whether the emulator then resumes
- * each session is its TLS library's to decide: it refuses a share of
- * concurrent resumptions, so that count is only reported.) */
+ * only once the first was answered. (How many then resume the first's
+ * session depends on timing: OpenSSL marks a TLS 1.3 session used once a
+ * connection resuming it completes its handshake, so those beginning after
+ * that make a full handshake; so that count is only reported.) */
 static void a_host_is_opened_by_one_connection(void **state)
 {
 	t *x = *state;
