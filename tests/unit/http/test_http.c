@@ -547,6 +547,11 @@ static az_http_request *data_plane_get(const char *host, const char *path)
 	return req;
 }
 
+static bool sent_one(void *ud)
+{
+	return fake_tp_sent_count(ud) >= 1;
+}
+
 static bool sent_six(void *ud)
 {
 	return fake_tp_sent_count(ud) >= 6;
@@ -604,6 +609,27 @@ static void a_host_keeps_to_its_bound_and_the_others_go_past(void **state)
 		assert_int_equal(r[i].err, 0);
 		result_clear(&r[i]);
 	}
+}
+
+/* A client freed while calls wait for their host (Ctrl-C in a refresh):
+ * they end with it, none sent and none called back, nothing left behind. */
+static void calls_held_for_their_host_end_with_the_client(void **state)
+{
+	env *e = *state;
+	e->o.max_in_flight = 4;
+	reopen_client(e);
+	az_http_limit_data_planes(e->c, 4, 1);
+	result r[3] = {{0}};
+	for (int i = 0; i < 3; i++) {
+		fake_tp_script(e->fake, "GET", "/held", 200, NULL, "{}", 100);
+		az_http_submit(e->c, data_plane_get("ws-1", "/held"), on_done, &r[i]);
+	}
+	az_http_run_until(e->c, sent_one, e->fake);
+	assert_int_equal(fake_tp_sent_count(e->fake), 1);
+	az_http_client_free(e->c);
+	e->c = NULL;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(r[i].calls, 0);
 }
 
 static void low_rate_limit_budget_paces_requests(void **state)
@@ -1390,6 +1416,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(resource_manager_gets_its_share_of_the_slots, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(a_host_keeps_to_its_bound_and_the_others_go_past, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(calls_held_for_their_host_end_with_the_client, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(low_rate_limit_budget_paces_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(paced_arm_writes_hold_back_only_arm_writes, setup,
