@@ -39,28 +39,35 @@ static void emit(json_t *ev)
 	json_decref(ev);
 }
 
-static const az_plan_item *item_of(const az_plan *plan, const char *address)
+/* The item the plan changes at `address`: looked up by address, since a
+ * walk of the plan for each event made an apply of n resources cost n
+ * squared (every resource has two events or more). */
+static const az_plan_item *item_of(const az_apply_events *ev, const char *address)
 {
-	for (size_t i = 0; plan && i < plan->len; i++)
-		if (strcmp(plan->items[i].address, address) == 0 &&
-		    plan->items[i].action != AZ_ACTION_NOOP)
-			return &plan->items[i];
-	return NULL;
+	json_t *at = json_object_get(ev->changed, address);
+	return at ? &ev->plan->items[json_integer_value(at)] : NULL;
 }
 
-static void put_resource(json_t *ev, const az_plan *plan, const char *address)
+static void put_resource(json_t *e, const az_apply_events *ev, const char *address)
 {
-	const az_plan_item *it = item_of(plan, address);
-	json_object_set_new(ev, "address", json_string(address));
+	const az_plan_item *it = item_of(ev, address);
+	json_object_set_new(e, "address", json_string(address));
 	if (it) {
-		json_object_set_new(ev, "kind", json_string(it->kind->name));
-		json_object_set_new(ev, "action", json_string(az_action_name(it->action)));
+		json_object_set_new(e, "kind", json_string(it->kind->name));
+		json_object_set_new(e, "action", json_string(az_action_name(it->action)));
 	}
 }
 
 void az_events_planned(az_apply_events *ev, const az_plan *plan)
 {
 	ev->plan = plan;
+	json_decref(ev->changed);
+	ev->changed = json_object();
+	/* The first item of an address that changes, as the plan lists them. */
+	for (size_t i = plan->len; i-- > 0;)
+		if (plan->items[i].action != AZ_ACTION_NOOP)
+			json_object_set_new(ev->changed, plan->items[i].address,
+					    json_integer((json_int_t)i));
 	for (size_t i = 0; i < plan->len; i++) {
 		const az_plan_item *it = &plan->items[i];
 		if (az_action_writes_nothing(it->action))
@@ -91,7 +98,7 @@ void az_events_progress(void *ud, az_apply_event kind, const char *address, cons
 		[AZ_APPLY_SKIPPED] = "skipped",
 	};
 	json_t *e = event_new(NAMES[kind]);
-	put_resource(e, ev->plan, address);
+	put_resource(e, ev, address);
 	if (kind == AZ_APPLY_SKIPPED) {
 		json_object_set_new(e, "blockedBy", json_string(what));
 		emit(e);
@@ -114,13 +121,20 @@ void az_events_progress(void *ud, az_apply_event kind, const char *address, cons
 	emit(e);
 }
 
+void az_events_clear(az_apply_events *ev)
+{
+	json_decref(ev->changed);
+	ev->changed = NULL;
+	ev->plan = NULL;
+}
+
 void az_events_tick(void *ud, az_apply_event kind, const char *address, const char *what,
 		    double seconds)
 {
 	az_apply_events *ev = ud;
 	(void)kind;
 	json_t *e = event_new("progress");
-	put_resource(e, ev->plan, address);
+	put_resource(e, ev, address);
 	json_object_set_new(e, "message", json_string(what));
 	json_object_set_new(e, "elapsedSeconds", json_real(seconds));
 	emit(e);

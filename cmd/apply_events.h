@@ -12,12 +12,14 @@
 
 typedef struct az_apply_events {
 	const az_plan *plan;   /* borrowed; the action of each address */
+	json_t *changed;       /* address -> index of its item in plan, no-ops left out */
 	const az_diags *d;     /* borrowed; where a failure's cause lands */
 	size_t failed_from;    /* diagnostics before this index are not a step's */
 } az_apply_events;
 
 /* One "planned" event per resource the plan changes (no-ops left out). */
 void az_events_planned(az_apply_events *ev, const az_plan *plan);
+void az_events_clear(az_apply_events *ev);
 /* az_apply_options.progress: started, done, failed, skipped. */
 void az_events_progress(void *ud, az_apply_event ev, const char *address, const char *what,
 			double seconds);

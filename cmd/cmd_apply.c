@@ -649,6 +649,7 @@ done:
 		az_events_summary(args->cmd->name, outcome, &plan, &planned_before,
 				  applied ? &res : NULL, &d);
 out:
+	az_events_clear(&ev);
 	az_cmd_leave_plan(&plan);
 	az_session_free(session);
 	az_cmd_leave_stack(stack);
