@@ -86,9 +86,7 @@ struct az_http_client {
 	/* Per service, the most calls one host may have (0: no bound), and
 	 * the hosts of the calls made while it was set. */
 	int per_host_of[AZ_SVC_COUNT];
-	az_origin_numbers host_numbers;
-	host_calls *hosts;
-	size_t cap_hosts;
+	az_origin_table hosts; /* a host_calls per slot */
 	call *all;     /* all live calls */
 	int in_flight; /* attempts in the transport */
 	int max_seen;
@@ -150,6 +148,7 @@ az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
 	c->cloud = cloud;
 	c->rng = c->o.seed ? c->o.seed : (uint64_t)c->tp.now_ms(c->tp.impl) | 1;
 	c->share_of[AZ_SVC_ARM] = c->o.max_arm_in_flight > 0 ? c->o.max_arm_in_flight : 0;
+	c->hosts.slot_size = sizeof(host_calls);
 	uuid_t seed;
 	uuid_generate_random(seed);
 	memcpy(c->request_ids, seed, sizeof(seed));
@@ -183,8 +182,7 @@ void az_http_client_free(az_http_client *c)
 	while (c->all)
 		call_free(c->all);
 	free(c->timers);
-	free(c->hosts);
-	az_origin_numbers_clear(&c->host_numbers);
+	az_origin_table_clear(&c->hosts);
 	if (c->tp.free)
 		c->tp.free(c->tp.impl);
 	free(c);
@@ -440,18 +438,23 @@ static void on_token(void *ud, int err, const char *token, az_diags *d)
 
 /* A call takes its slot as it is sent and gives it back when it ends or
  * waits (a retry's timer, a token refresh). */
+static host_calls *host_at(const az_http_client *c, size_t n)
+{
+	return az_origin_slot(&c->hosts, n);
+}
+
 static void take_slot(call *k)
 {
 	k->c->active++;
 	k->c->active_of[k->req->svc]++;
 	if (k->host != SIZE_MAX)
-		k->c->hosts[k->host].active++;
+		host_at(k->c, k->host)->active++;
 }
 
 static bool host_full(const az_http_client *c, const call *k)
 {
 	int bound = c->per_host_of[k->req->svc];
-	return k->host != SIZE_MAX && bound > 0 && c->hosts[k->host].active >= (size_t)bound;
+	return k->host != SIZE_MAX && bound > 0 && host_at(c, k->host)->active >= (size_t)bound;
 }
 
 /* Puts the calls `h` held back into the queue while its bound allows,
@@ -474,20 +477,20 @@ static void leave_slot(call *k)
 	c->active--;
 	c->active_of[k->req->svc]--;
 	if (k->host != SIZE_MAX)
-		c->hosts[k->host].active--;
+		host_at(c, k->host)->active--;
 }
 
 static void give_slot(call *k)
 {
 	leave_slot(k);
 	if (k->host != SIZE_MAX)
-		release_held(k->c, &k->c->hosts[k->host]);
+		release_held(k->c, host_at(k->c, k->host));
 }
 
 /* Holds `k` back (taken off the queue) until a call of its host ends. */
 static void hold_for_host(az_http_client *c, call *k)
 {
-	host_calls *h = &c->hosts[k->host];
+	host_calls *h = host_at(c, k->host);
 	k->next = NULL;
 	if (h->held_tail)
 		h->held_tail->next = k;
@@ -501,13 +504,7 @@ static size_t host_of(az_http_client *c, const az_http_request *req)
 {
 	if (c->per_host_of[req->svc] <= 0)
 		return SIZE_MAX;
-	size_t n = az_origin_number(&c->host_numbers, req->url);
-	if (n == SIZE_MAX || n < c->cap_hosts)
-		return n;
-	c->cap_hosts = c->cap_hosts ? 2 * c->cap_hosts : 16;
-	c->hosts = az_xrealloc(c->hosts, c->cap_hosts * sizeof(*c->hosts));
-	memset(c->hosts + n, 0, (c->cap_hosts - n) * sizeof(*c->hosts));
-	return n;
+	return az_origin_number(&c->hosts, req->url);
 }
 
 /* Whether k's service has its share of the slots in use already. */
@@ -521,8 +518,8 @@ void az_http_limit_data_planes(az_http_client *c, int n, int per_host)
 {
 	c->share_of[AZ_SVC_SYNAPSE] = n > 0 ? n : 0;
 	c->per_host_of[AZ_SVC_SYNAPSE] = per_host > 0 ? per_host : 0;
-	for (size_t i = 0; i < c->host_numbers.count; i++)
-		release_held(c, &c->hosts[i]);
+	for (size_t i = 0; i < c->hosts.count; i++)
+		release_held(c, host_at(c, i));
 }
 
 static void dispatch(call *k)
@@ -736,7 +733,7 @@ static void finish(call *k, int err)
 	/* Its host's held calls go after the callback: a list's next page,
 	 * asked from there, keeps the host's connection before them. */
 	if (host != SIZE_MAX)
-		release_held(c, &c->hosts[host]);
+		release_held(c, host_at(c, host));
 }
 
 static int net_error_code(az_net_err net)

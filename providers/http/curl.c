@@ -66,9 +66,7 @@ typedef struct curl_tp {
 	/* When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT):
 	 * a monotonic time in ms, or -1 for never. */
 	int64_t timer_due;
-	az_origin_numbers origin_numbers; /* index into origins */
-	origin *origins;
-	size_t cap_origins;
+	az_origin_table origins; /* an origin per slot */
 	easy_state *refused; /* released by their origin, refused by libcurl */
 } curl_tp;
 
@@ -175,13 +173,12 @@ static void easy_state_free(easy_state *st)
  * one (libcurl will refuse it on its own). */
 static size_t origin_of(curl_tp *t, const char *url)
 {
-	size_t n = az_origin_number(&t->origin_numbers, url);
-	if (n == SIZE_MAX || n < t->cap_origins)
-		return n;
-	t->cap_origins = t->cap_origins ? 2 * t->cap_origins : 16;
-	t->origins = az_xrealloc(t->origins, t->cap_origins * sizeof(*t->origins));
-	memset(t->origins + n, 0, (t->cap_origins - n) * sizeof(*t->origins));
-	return n;
+	return az_origin_number(&t->origins, url);
+}
+
+static origin *origin_at(const curl_tp *t, size_t n)
+{
+	return az_origin_slot(&t->origins, n);
 }
 
 static int add_to_multi(curl_tp *t, easy_state *st)
@@ -192,7 +189,7 @@ static int add_to_multi(curl_tp *t, easy_state *st)
 /* Sends `st` now, or has it wait for its origin's first answer. */
 static int send_or_wait(curl_tp *t, easy_state *st)
 {
-	origin *o = st->origin == SIZE_MAX ? NULL : &t->origins[st->origin];
+	origin *o = st->origin == SIZE_MAX ? NULL : origin_at(t, st->origin);
 	if (o && !o->answered && o->opener) {
 		st->where = WAITING;
 		if (o->waiting_tail)
@@ -215,7 +212,7 @@ static void opener_done(curl_tp *t, easy_state *st, bool answered)
 {
 	if (st->origin == SIZE_MAX)
 		return;
-	origin *o = &t->origins[st->origin];
+	origin *o = origin_at(t, st->origin);
 	if (o->opener != st)
 		return;
 	o->opener = NULL;
@@ -239,7 +236,7 @@ static void opener_done(curl_tp *t, easy_state *st, bool answered)
 /* Takes `st` off the list it waits on: its origin's, or the refused. */
 static void unlink_waiting(curl_tp *t, easy_state *st)
 {
-	origin *o = st->where == WAITING ? &t->origins[st->origin] : NULL;
+	origin *o = st->where == WAITING ? origin_at(t, st->origin) : NULL;
 	easy_state **head = o ? &o->waiting : &t->refused, *prev = NULL;
 	for (easy_state *w = *head; w; prev = w, w = w->next_waiting) {
 		if (w != st)
@@ -478,10 +475,10 @@ static void tp_free(void *impl)
 		return;
 	/* The client aborts every transfer before this; what still waits
 	 * was never libcurl's. */
-	for (size_t i = 0; i < t->origin_numbers.count; i++)
-		while (t->origins[i].waiting) {
-			easy_state *st = t->origins[i].waiting;
-			t->origins[i].waiting = st->next_waiting;
+	for (size_t i = 0; i < t->origins.count; i++)
+		while (origin_at(t, i)->waiting) {
+			easy_state *st = origin_at(t, i)->waiting;
+			origin_at(t, i)->waiting = st->next_waiting;
 			st->x->tp = NULL;
 			easy_state_free(st);
 		}
@@ -491,8 +488,7 @@ static void tp_free(void *impl)
 		st->x->tp = NULL;
 		easy_state_free(st);
 	}
-	free(t->origins);
-	az_origin_numbers_clear(&t->origin_numbers);
+	az_origin_table_clear(&t->origins);
 	curl_multi_cleanup(t->multi);
 	curl_share_cleanup(t->share);
 	close(t->epoll_fd);
@@ -540,6 +536,7 @@ int az_curl_transport_new(az_transport *out, const char *ca_file, az_diags *d)
 		return AZ_ERROR;
 	}
 	t->timer_due = -1;
+	t->origins.slot_size = sizeof(origin);
 	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
 	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timer);

@@ -293,15 +293,21 @@ char *az_http_redact_url(const char *url);
 /* application/x-www-form-urlencoded escaping. */
 char *az_http_form_escape(const char *s);
 
-/* Numbers the origins (scheme://host:port) of URLs 0, 1, 2... in the order
- * they are first seen, for tables kept per host beside it. */
-typedef struct az_origin_numbers {
+/* A slot of `slot_size` bytes per origin (scheme://host:port) of the URLs
+ * seen, numbered 0, 1, 2... in the order first seen: what the transport and
+ * the client keep per host. Set slot_size, zero the rest, before first use. */
+typedef struct az_origin_table {
+	size_t slot_size;
 	json_t *index; /* "scheme://host:port" -> its number */
-	size_t count;  /* the numbers given so far */
-} az_origin_numbers;
-/* The number of url's origin; a new origin gets `count` (and count grows).
- * SIZE_MAX for a URL without one. */
-size_t az_origin_number(az_origin_numbers *t, const char *url);
-void az_origin_numbers_clear(az_origin_numbers *t);
+	size_t count;  /* the origins numbered so far */
+	size_t cap;
+	unsigned char *slots;
+} az_origin_table;
+/* The number of url's origin; a new origin gets `count` (and count grows)
+ * and a zeroed slot. SIZE_MAX for a URL without one. */
+size_t az_origin_number(az_origin_table *t, const char *url);
+/* Origin n's slot; valid until the next new origin. */
+void *az_origin_slot(const az_origin_table *t, size_t n);
+void az_origin_table_clear(az_origin_table *t);
 
 #endif

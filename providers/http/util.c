@@ -407,7 +407,7 @@ char *az_http_form_escape(const char *s)
 	return az_buf_detach(&b);
 }
 
-size_t az_origin_number(az_origin_numbers *t, const char *url)
+size_t az_origin_number(az_origin_table *t, const char *url)
 {
 	az_url_origin o;
 	if (az_url_origin_parse(&o, url) != 0)
@@ -419,12 +419,23 @@ size_t az_origin_number(az_origin_numbers *t, const char *url)
 	json_t *at = json_object_get(t->index, key);
 	if (at)
 		return (size_t)json_integer_value(at);
+	if (t->count == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 16;
+		t->slots = az_xrealloc(t->slots, t->cap * t->slot_size);
+	}
+	memset(t->slots + t->count * t->slot_size, 0, t->slot_size);
 	json_object_set_new(t->index, key, json_integer((json_int_t)t->count));
 	return t->count++;
 }
 
-void az_origin_numbers_clear(az_origin_numbers *t)
+void *az_origin_slot(const az_origin_table *t, size_t n)
+{
+	return t->slots + n * t->slot_size;
+}
+
+void az_origin_table_clear(az_origin_table *t)
 {
 	json_decref(t->index);
-	*t = (az_origin_numbers){0};
+	free(t->slots);
+	*t = (az_origin_table){.slot_size = t->slot_size};
 }

@@ -46,6 +46,13 @@ typedef struct socket_ctx {
 	long long number; /* logged with each of its requests */
 } socket_ctx;
 
+static socket_ctx *socket_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *sc =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return sc ? sc->socket_context : NULL;
+}
+
 /* The first request on a connection tells how its TLS session began: a
  * full handshake (the certificate signed here and verified by the client)
  * or one resumed from a ticket. Counted as "fullHandshakes", control calls
@@ -55,9 +62,7 @@ static void count_handshake(emu_http *h, struct MHD_Connection *c, const char *u
 {
 	if (url && strncmp(url, "/_emulator", 10) == 0)
 		return;
-	const union MHD_ConnectionInfo *sc =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	socket_ctx *s = sc ? sc->socket_context : NULL;
+	socket_ctx *s = socket_of(c);
 	if (!s || s->handshake_counted)
 		return;
 	s->handshake_counted = true;
@@ -194,10 +199,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	q.body_len = ctx->body.len;
 	q.now_ms = emu_now_ms();
 	peer_address(c, q.client_ip, sizeof(q.client_ip));
-	const union MHD_ConnectionInfo *sci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (sci && sci->socket_context)
-		q.connection = ((const socket_ctx *)sci->socket_context)->number;
+	const socket_ctx *sc = socket_of(c);
+	q.connection = sc ? sc->number : 0;
 	if (q.body_len) {
 		json_error_t jerr;
 		q.json = json_loadb(q.body, q.body_len, JSON_DECODE_ANY, &jerr);
