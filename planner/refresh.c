@@ -349,7 +349,15 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 {
 	const az_kind *rg = az_kind_find("ResourceGroup");
 	if (!synapse_wave) {
-		char *c = az_xasprintf("/subscriptions/%s/resourcegroups", inst->name.subscription);
+		/* The stack-wide list first: its pages are a chain, the
+		 * longest path of the wave, and the first request to a host
+		 * opens its connection alone (the others wait for its TLS
+		 * session), so the chain starts on it. */
+		char *c = az_xasprintf("/subscriptions/%s/resources?$filter=tagName eq 'azapply-stack' and "
+				       "tagValue eq '%s'", inst->name.subscription, inst->name.stack);
+		list_once(inst, rg, "*", c, d, errors);
+		free(c);
+		c = az_xasprintf("/subscriptions/%s/resourcegroups", inst->name.subscription);
 		list_once(inst, rg, rg->name, c, d, errors);
 		free(c);
 		/* Role assignments keep their marker in the description, out of
@@ -359,10 +367,6 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 		c = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments",
 				 inst->name.subscription);
 		list_once(inst, ra, ra->name, c, d, errors);
-		free(c);
-		c = az_xasprintf("/subscriptions/%s/resources?$filter=tagName eq 'azapply-stack' and "
-				 "tagValue eq '%s'", inst->name.subscription, inst->name.stack);
-		list_once(inst, rg, "*", c, d, errors);
 		free(c);
 		return;
 	}

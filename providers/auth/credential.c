@@ -61,7 +61,9 @@ typedef struct cache_entry {
 	int failed;     /* the fetch failed: every later request fails so (this run) */
 	bool deferred;  /* waits for another audience's first sign-in */
 	bool prefetch;  /* asked for ahead, once a sign-in has worked */
-	waiter *waiters;
+	/* In the order they came: a refresh asks first for what is on its
+	 * longest path (the stack-wide list's chain of pages). */
+	waiter *waiters, *waiters_tail;
 	struct cache_entry *next;
 } cache_entry;
 
@@ -238,7 +240,7 @@ static void resume_deferred(az_credential *cr);
 static void deliver(az_credential *cr, cache_entry *e, int err, az_diags *d)
 {
 	waiter *w = e->waiters;
-	e->waiters = NULL;
+	e->waiters = e->waiters_tail = NULL;
 	e->fetching = false;
 	bool fresh = d && d->len;
 	if (err && !w && fresh) {
@@ -842,8 +844,11 @@ static void get_token(void *impl, az_http_client *c, const char *scope, const ch
 	waiter *w = az_xcalloc(1, sizeof(*w));
 	w->cb = cb;
 	w->ud = ud;
-	w->next = e->waiters;
-	e->waiters = w;
+	if (e->waiters_tail)
+		e->waiters_tail->next = w;
+	else
+		e->waiters = w;
+	e->waiters_tail = w;
 	if (e->fetching)
 		return;
 	e->prefetch = false;

@@ -54,6 +54,7 @@ typedef struct origin {
 	bool answered;      /* a transfer to it came back: a ticket, or HTTP/2, is known */
 	easy_state *opener; /* the transfer opening its first connection, if any */
 	easy_state *waiting, *waiting_tail; /* started meanwhile, in order */
+	bool released; /* its waiting transfers go out at the next wait */
 } origin;
 
 typedef struct curl_tp {
@@ -68,6 +69,8 @@ typedef struct curl_tp {
 	int64_t timer_due;
 	az_origin_table origins; /* an origin per slot */
 	easy_state *refused; /* released by their origin, refused by libcurl */
+	size_t *released;    /* origins whose waiting transfers go out at the next wait */
+	size_t nreleased, released_cap;
 } curl_tp;
 
 static int64_t monotonic_ms(void)
@@ -204,21 +207,13 @@ static int send_or_wait(curl_tp *t, easy_state *st)
 	return add_to_multi(t, st);
 }
 
-/* The opener of `st`'s origin is done: with an answer (`answered`), the
- * others go out on what it learnt; without one, they go out as they would
- * have, each on its own. A transfer libcurl refuses now finishes as
- * failed in the next collect. */
-static void opener_done(curl_tp *t, easy_state *st, bool answered)
+/* Hands `o`'s waiting transfers to libcurl, in the order they came. A
+ * transfer libcurl refuses now finishes as failed in the next collect. */
+static void release_waiting(curl_tp *t, origin *o)
 {
-	if (st->origin == SIZE_MAX)
-		return;
-	origin *o = origin_at(t, st->origin);
-	if (o->opener != st)
-		return;
-	o->opener = NULL;
-	o->answered = o->answered || answered;
 	easy_state *w = o->waiting;
 	o->waiting = o->waiting_tail = NULL;
+	o->released = false;
 	while (w) {
 		easy_state *next = w->next_waiting;
 		w->where = IN_MULTI;
@@ -231,6 +226,44 @@ static void opener_done(curl_tp *t, easy_state *st, bool answered)
 		}
 		w = next;
 	}
+}
+
+/* The opener of `st`'s origin is done. With an answer (`answered`), the
+ * others go out on what it learnt, at the next wait: the requests its
+ * answer leads to (a list's next page) are started before, and the
+ * connection it leaves idle is theirs. The waiting ones took it, and the
+ * stack-wide list's second page opened a connection of its own behind 63
+ * TLS handshakes. Without an answer, they go out at once, as they would
+ * have, each on its own. */
+static void opener_done(curl_tp *t, easy_state *st, bool answered)
+{
+	if (st->origin == SIZE_MAX)
+		return;
+	origin *o = origin_at(t, st->origin);
+	if (o->opener != st)
+		return;
+	o->opener = NULL;
+	o->answered = o->answered || answered;
+	if (!answered) {
+		release_waiting(t, o);
+		return;
+	}
+	if (!o->waiting || o->released)
+		return;
+	o->released = true;
+	if (t->nreleased == t->released_cap) {
+		t->released_cap = t->released_cap ? 2 * t->released_cap : 8;
+		t->released = az_xrealloc(t->released, t->released_cap * sizeof(*t->released));
+	}
+	t->released[t->nreleased++] = st->origin;
+}
+
+/* Sends what the origins released since the last wait. */
+static void send_released(curl_tp *t)
+{
+	for (size_t i = 0; i < t->nreleased; i++)
+		release_waiting(t, origin_at(t, t->released[i]));
+	t->nreleased = 0;
 }
 
 /* Takes `st` off the list it waits on: its origin's, or the refused. */
@@ -415,6 +448,7 @@ static bool run_due_timer(curl_tp *t)
 static void tp_wait(void *impl, long timeout_ms)
 {
 	curl_tp *t = impl;
+	send_released(t);
 	/* Transfers that finished just now leave nothing to wait for: waiting
 	 * would sleep the whole timeout before anyone saw them (a 1 s stall
 	 * whenever a loaded machine let answers arrive before the wait). */
@@ -488,6 +522,7 @@ static void tp_free(void *impl)
 		st->x->tp = NULL;
 		easy_state_free(st);
 	}
+	free(t->released);
 	az_origin_table_clear(&t->origins);
 	curl_multi_cleanup(t->multi);
 	curl_share_cleanup(t->share);

@@ -314,24 +314,32 @@ static void concurrent_requests_to_one_host_do_not_stall(void **state)
 		fail_msg("8 concurrent GETs to one host took %.0f ms", ms);
 }
 
-/* The HTTP status of one list of workspace `name`'s pipelines (0: no
- * answer), on its own host. */
-static int list_pipelines_of(t *x, const char *name)
+/* Submits a list of workspace `name`'s pipelines, on its own host; `query`
+ * ("n=1") tells lists of one workspace apart in the emulator's log. */
+static void submit_pipelines(t *x, const char *name, const char *query, az_http_done_fn cb,
+                             void *ud)
 {
 	const char *at = strstr(x->cloud->synapse_dev, "{workspace}");
 	assert_non_null(at);
-	char *url = az_xasprintf("%.*s%s%s/pipelines?api-version=2020-12-01",
+	char *url = az_xasprintf("%.*s%s%s/pipelines?api-version=2020-12-01%s%s",
 	                         (int)(at - x->cloud->synapse_dev), x->cloud->synapse_dev, name,
-	                         at + strlen("{workspace}"));
+	                         at + strlen("{workspace}"), query[0] ? "&" : "", query);
 	az_http_request *req = az_http_request_new("GET", url);
+	free(url);
 	req->svc = AZ_SVC_SYNAPSE;
 	req->max_retries = 0;
+	az_http_submit(x->c, req, cb, ud);
+}
+
+/* The HTTP status of one list of workspace `name`'s pipelines (0: no
+ * answer). */
+static int list_pipelines_of(t *x, const char *name)
+{
 	result r = {0};
-	az_http_submit(x->c, req, on_done, &r);
+	submit_pipelines(x, name, "", on_done, &r);
 	az_http_run(x->c);
 	int status = r.status;
 	result_clear(&r);
-	free(url);
 	return status;
 }
 
@@ -380,16 +388,10 @@ static void on_pipelines(void *ud, int err, const az_http_response *resp, az_dia
 /* `n` lists of workspace `name`'s pipelines, submitted together. */
 static void submit_burst(t *x, const char *name, int n, int *answered)
 {
-	const char *at = strstr(x->cloud->synapse_dev, "{workspace}");
 	for (int i = 0; i < n; i++) {
-		char *url = az_xasprintf("%.*s%s%s/pipelines?api-version=2020-12-01&n=%d",
-		                         (int)(at - x->cloud->synapse_dev), x->cloud->synapse_dev, name,
-		                         at + strlen("{workspace}"), i);
-		az_http_request *req = az_http_request_new("GET", url);
-		req->svc = AZ_SVC_SYNAPSE;
-		req->max_retries = 0;
-		az_http_submit(x->c, req, on_pipelines, answered);
-		free(url);
+		char query[16];
+		snprintf(query, sizeof(query), "n=%d", i);
+		submit_pipelines(x, name, query, on_pipelines, answered);
 	}
 }
 
@@ -447,6 +449,63 @@ static void a_host_is_opened_by_one_connection(void **state)
 			         "answer at %lld ms (%ld full TLS handshakes for %d requests)",
 			         (long long)(start[i] - start[first]),
 			         (long long)(first_answered - start[first]), full, BURST);
+}
+
+/* What the first answer of a new host leads to (a list's next page) goes
+ * out on the connection that answer leaves idle, before the requests that
+ * waited for it: they took it, and the stack-wide list's second page
+ * opened a connection of its own behind 63 TLS handshakes. */
+typedef struct follow_up {
+	t *x;
+	int answered;
+} follow_up;
+
+static void on_first_of_burst(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	follow_up *f = ud;
+	on_pipelines(&f->answered, err, resp, d);
+	submit_pipelines(f->x, "next-page", "next=1", on_pipelines, &f->answered);
+}
+
+/* The connection the emulator logged for `path_part` on host "next-page.". */
+static json_int_t next_page_connection(const char *path_part)
+{
+	json_t *log = NULL;
+	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
+	json_int_t conn = -1;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(log, "requests"), i, e)
+	{
+		const char *h = json_string_value(json_object_get(e, "host"));
+		const char *p = json_string_value(json_object_get(e, "path"));
+		if (h && p && !strncmp(h, "next-page.", 10) && strstr(p, path_part))
+			conn = json_integer_value(json_object_get(e, "connection"));
+	}
+	json_decref(log);
+	return conn;
+}
+
+static void a_first_answers_follow_up_keeps_its_connection(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	assert_int_not_equal(list_pipelines_of(x, "next-page-warm"), 0); /* the token */
+	assert_int_equal(emu_control(the_emu, "PUT", "latency", "{\"ms\":50}", NULL), 200);
+	follow_up f = {x, 0};
+	submit_pipelines(x, "next-page", "first=1", on_first_of_burst, &f);
+	int waited = 0;
+	submit_burst(x, "next-page", 7, &waited);
+	az_http_run(x->c);
+	assert_int_equal(emu_control(the_emu, "PUT", "latency", "{\"ms\":0}", NULL), 200);
+	assert_int_equal(f.answered, 2);
+	assert_int_equal(waited, 7);
+	json_int_t first = next_page_connection("first=1"), next = next_page_connection("next=1");
+	assert_true(first >= 0);
+	if (next != first)
+		fail_msg("the follow-up went out on connection %lld, not on the first answer's %lld",
+		         (long long)next, (long long)first);
 }
 
 /* A client freed while a new host's first answer is awaited (Ctrl-C
@@ -829,6 +888,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(concurrent_requests_to_one_host_do_not_stall, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(a_host_is_opened_by_one_connection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_first_answers_follow_up_keeps_its_connection, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(a_burst_waiting_for_its_host_ends_with_the_client, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(connections_are_kept_for_the_next_request_to_their_host,
