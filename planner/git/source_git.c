@@ -265,6 +265,7 @@ done:
 typedef struct git_revisions {
 	char *repo;      /* a path in (or of) the repository */
 	json_t *commits; /* ref -> full commit id */
+	int in_repository; /* whether `repo` is in one: -1 until asked */
 } git_revisions;
 
 static void revisions_free(void *ctx)
@@ -281,6 +282,15 @@ static int open_revision(void *ctx, az_file_source *out, char **commit_out, cons
 			 const char *path, az_diags *d)
 {
 	git_revisions *r = ctx;
+	if (r->in_repository < 0) {
+		git_libgit2_init();
+		r->in_repository = git_repository_open_ext(NULL, r->repo, 0, NULL) == 0;
+		git_libgit2_shutdown();
+	}
+	if (!r->in_repository) {
+		az_pin_needs_repository(d, ref, r->repo);
+		return AZ_ERROR;
+	}
 	const char *known = json_string_value(json_object_get(r->commits, ref));
 	char *commit = NULL;
 	int error = open_tree(out, &commit, r->repo, known ? known : ref, ref, path, d);
@@ -292,11 +302,12 @@ static int open_revision(void *ctx, az_file_source *out, char **commit_out, cons
 	return 0;
 }
 
-static void attach_revisions(az_file_source *src, const char *repo)
+static void attach_revisions(az_file_source *src, const char *repo, bool in_repository)
 {
 	git_revisions *r = az_xcalloc(1, sizeof(*r));
 	r->repo = az_xstrdup(repo ? repo : ".");
 	r->commits = json_object();
+	r->in_repository = in_repository ? 1 : -1;
 	src->open_revision = open_revision;
 	src->revisions = r;
 	src->revisions_free = revisions_free;
@@ -304,12 +315,7 @@ static void attach_revisions(az_file_source *src, const char *repo)
 
 void az_git_attach_revisions(az_file_source *src, const char *dir)
 {
-	git_repository *repo = NULL;
-	git_libgit2_init();
-	if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) == 0)
-		attach_revisions(src, dir);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	attach_revisions(src, dir, false);
 }
 
 int az_git_source_open(az_file_source *out, char **commit_out, const az_git_source_options *o,
@@ -319,7 +325,7 @@ int az_git_source_open(az_file_source *out, char **commit_out, const az_git_sour
 	/* A component pinned in these manifests comes from the same
 	 * repository. */
 	if (!error)
-		attach_revisions(out, o->repo);
+		attach_revisions(out, o->repo, true);
 	return error;
 }
 

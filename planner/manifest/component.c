@@ -534,6 +534,19 @@ static void place(az_diags *d, size_t first, const az_pos *at)
 	}
 }
 
+void az_pin_needs_repository(az_diags *d, const char *ref, const char *root)
+{
+	char qr[AZ_QUOTE_SIZE];
+	az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, NULL, NULL,
+	                          "component source pinned to '%s' needs a git repository, "
+	                          "and '%s' is not in one",
+	                          az_quote(qr, ref), root);
+	az_diag_set_detail(dg, "%s",
+	                   "run azapply on the stack inside its git repository (or with "
+	                   "--git-ref), or write source: PATH to read the component's folder "
+	                   "from the stack's own files");
+}
+
 /* Reads the component `source` pins from its commit, once; its index, or
  * -1 after reporting. Its files show as "REF:PATH/file.yaml": the set's
  * root is the pinned source's while they are read. */
@@ -545,15 +558,9 @@ static long load_pinned(az_manifest_set *set, const az_file_source *src, const a
 	if (index >= 0)
 		return index;
 	if (!src->open_revision) {
-		char qr[AZ_QUOTE_SIZE];
-		az_diag *dg = az_diag_add(d, AZ_SEV_ERROR, az_manifest_pos(m, "/spec/source"), NULL,
-		                          "component source pinned to '%s' needs a git repository, "
-		                          "and '%s' is not in one",
-		                          az_quote(qr, source->ref), set->root[0] ? set->root : ".");
-		az_diag_set_detail(dg, "%s",
-		                   "run azapply on the stack inside its git repository (or with "
-		                   "--git-ref), or write source: PATH to read the component's folder "
-		                   "from the stack's own files");
+		size_t first = d->len;
+		az_pin_needs_repository(d, source->ref, set->root[0] ? set->root : ".");
+		place(d, first, az_manifest_pos(m, "/spec/source"));
 		return -1;
 	}
 	az_file_source pinned = {0};
@@ -563,8 +570,10 @@ static long load_pinned(az_manifest_set *set, const az_file_source *src, const a
 	int error = src->open_revision(src->revisions, &pinned, &commit, source->ref, source->path,
 	                               d);
 	if (error) {
-		place(d, first, az_manifest_pos(m, error == AZ_ENOTFOUND ? "/spec/source/git"
-		                                                        : "/spec/source/path"));
+		/* The ref's fault, the path's, or the source's: no repository. */
+		place(d, first, az_manifest_pos(m, error == AZ_ENOTFOUND  ? "/spec/source/git"
+		                                   : error == AZ_EINVALID ? "/spec/source/path"
+		                                                          : "/spec/source"));
 		return -1;
 	}
 	if (pinned.list(pinned.ctx, &paths, &npaths, d) != 0) {

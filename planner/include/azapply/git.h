@@ -30,10 +30,12 @@ typedef struct az_git_source_options {
 int az_git_source_open(az_file_source *out, char **commit_out, const az_git_source_options *o,
 		       az_diags *d);
 
-/* Sets the open_revision hook of `src`, a source over directory `dir`, when
- * `dir` is in a git repository: a component pinned to {git: REF, path:
- * PATH} is then read from that repository's commit. Each ref is resolved
- * once for the source's life. Outside git the hook stays NULL. */
+/* Sets the open_revision hook of `src`, a source over directory `dir`: a
+ * component pinned to {git: REF, path: PATH} is read from the commit of
+ * the repository holding `dir`, each ref resolved once for the source's
+ * life. libgit2 is started only when a pin is opened: started for every
+ * command, it read the system's CA bundle (its TLS setup) each time, some
+ * 12 ms. Outside git, opening a pin says so (az_pin_needs_repository). */
 void az_git_attach_revisions(az_file_source *src, const char *dir);
 
 /* Where the files of a directory on disk come from. */

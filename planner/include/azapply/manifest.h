@@ -56,12 +56,13 @@ struct az_file_source {
 	 * repository this source lives in, as a source of its own whose files
 	 * show as "REF:PATH/file.yaml", and gives that commit's full id.
 	 * AZ_ENOTFOUND when REF names no commit, AZ_EINVALID when PATH is no
-	 * folder of it; its diagnostics carry no position (the loader adds
-	 * the manifest's). The loader cannot reach git (planner/git owns
-	 * libgit2), so whoever opens the source and owns git sets the hook:
-	 * az_git_source_open for its own repository, az_git_attach_revisions
-	 * for a directory in a work tree. NULL: no repository, and a pinned source
-	 * is an error at the manifest that asks for one. */
+	 * folder of it, AZ_ERROR when the source is in no repository
+	 * (az_pin_needs_repository); its diagnostics carry no position (the
+	 * loader adds the manifest's). The loader cannot reach git
+	 * (planner/git owns libgit2), so whoever opens the source and owns git
+	 * sets the hook: az_git_source_open for its own repository,
+	 * az_git_attach_revisions for a directory. NULL: no repository, and a
+	 * pinned source is an error at the manifest that asks for one. */
 	int (*open_revision)(void *revisions, az_file_source *out, char **commit_out,
 			     const char *ref, const char *path, az_diags *d);
 	void *revisions;
@@ -69,6 +70,9 @@ struct az_file_source {
 };
 
 int az_file_source_dir(az_file_source *out, const char *dir, az_diags *d);
+/* How a component pinned to `ref` is refused when `root`, the stack's
+ * directory, is in no git repository: with the fix, without a position. */
+void az_pin_needs_repository(az_diags *d, const char *ref, const char *root);
 void az_file_source_free(az_file_source *src);
 /* How every source refuses a file over the limit: names it, its size and
  * the limit. Returns AZ_EINVALID. */
