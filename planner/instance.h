@@ -49,7 +49,8 @@ typedef struct az_instance {
 	json_t *legacy;       /* ids marked by this stack without an environment,
 			       * declared by no manifest: left alone */
 	size_t requests;      /* list and read requests sent by the refresh */
-	size_t awaited;       /* of those, the ones its next wave waits for, unanswered */
+	size_t awaited;       /* of those, Resource Manager's wave's, unanswered */
+	size_t awaited_by_data_planes; /* of those, the ones the data planes' wave consults */
 	/* Workspace id (lower case) -> address of the SynapseFirewallRule this
 	 * plan creates on it: its data plane may refuse the refresh for now. */
 	json_t *unopened;

@@ -117,18 +117,61 @@ static bool refusal_said_before(az_instance *inst, const char *key, const az_dia
 	return said;
 }
 
-typedef struct pending_list {
-	az_instance *inst;
-	char *key;
-	az_diags *d;
-	int *errors;
-	bool awaited; /* counted in inst->awaited */
-} pending_list;
+/* What a request of the refresh holds back until it answers. The data
+ * planes' wave consults the workspaces and their firewall rules only, so
+ * it starts once those are read, while the rest of Resource Manager's
+ * wave (Spark pools, storage, role assignments) is still answering: it
+ * waited for all of it, 100 lists of Spark pools of a 10k plan among
+ * them. What needs the whole first wave (reads whose id another
+ * resource's live body gives, the lists under storage accounts) waits for
+ * it. The stack-wide list and the data planes' requests hold nothing
+ * back: az_session_run waits for them. */
+typedef enum holds {
+	HOLDS_NOTHING,
+	HOLDS_FIRST_WAVE,  /* counted in inst->awaited */
+	HOLDS_DATA_PLANES, /* counted in inst->awaited and inst->awaited_by_data_planes */
+} holds;
 
 static bool is_workspace_kind(const char *kind_name)
 {
 	return kind_name && strcmp(kind_name, "SynapseWorkspace") == 0;
 }
+
+/* Whether the data planes' wave consults the nodes of this kind. */
+static bool data_planes_consult(const char *kind_name)
+{
+	return is_workspace_kind(kind_name) ||
+	       (kind_name && strcmp(kind_name, "SynapseFirewallRule") == 0);
+}
+
+/* What a request for `kind_name` ("*": the stack-wide list) holds back,
+ * sent in Resource Manager's wave or not. */
+static holds holds_of(const char *kind_name, bool first_wave)
+{
+	if (!first_wave || strcmp(kind_name, "*") == 0)
+		return HOLDS_NOTHING;
+	return data_planes_consult(kind_name) ? HOLDS_DATA_PLANES : HOLDS_FIRST_WAVE;
+}
+
+static void hold(az_instance *inst, holds h)
+{
+	inst->awaited += h != HOLDS_NOTHING;
+	inst->awaited_by_data_planes += h == HOLDS_DATA_PLANES;
+}
+
+static void release(az_instance *inst, holds h)
+{
+	inst->awaited -= h != HOLDS_NOTHING;
+	inst->awaited_by_data_planes -= h == HOLDS_DATA_PLANES;
+}
+
+typedef struct pending_list {
+	az_instance *inst;
+	char *key;
+	az_diags *d;
+	int *errors;
+	holds holds;
+} pending_list;
 
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 {
@@ -148,8 +191,7 @@ static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 		live = NULL;
 	}
 	json_decref(live);
-	if (pl->awaited)
-		pl->inst->awaited--;
+	release(pl->inst, pl->holds);
 	free(pl->key);
 	free(pl);
 }
@@ -159,6 +201,7 @@ typedef struct pending_read {
 	az_node *n;
 	az_diags *d;
 	int *errors;
+	holds holds;
 } pending_read;
 
 static void read_done(void *ud, int err, json_t *live, az_diags *pd)
@@ -176,7 +219,7 @@ static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 		live = NULL;
 	}
 	json_decref(live);
-	pr->inst->awaited--;
+	release(pr->inst, pr->holds);
 	free(pr);
 }
 
@@ -291,7 +334,7 @@ void az_refresh_match(az_instance *inst, az_node *n)
 
 /* Lists `collection` once per refresh, remembering which kind it holds. */
 static void list_once(az_instance *inst, const az_kind *k, const char *kind_name, const char *collection,
-		      az_diags *d, int *errors)
+		      bool first_wave, az_diags *d, int *errors)
 {
 	char *key = az_lowercase(collection);
 	if (json_object_get(inst->lists, key)) {
@@ -305,8 +348,8 @@ static void list_once(az_instance *inst, const az_kind *k, const char *kind_name
 	/* The stack-wide list of what carries the stack's tag finds only
 	 * orphans, which nothing reads before the plan is drawn: the data
 	 * planes' wave does not wait for its pages, one after another. */
-	*pl = (pending_list){inst, key, d, errors, strcmp(kind_name, "*") != 0};
-	inst->awaited += pl->awaited;
+	*pl = (pending_list){inst, key, d, errors, holds_of(kind_name, first_wave)};
+	hold(inst, pl->holds);
 	inst->requests++;
 	az_provider_get(k->provider)->list(inst->session, k, collection, list_done, pl);
 }
@@ -355,10 +398,10 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 		 * session), so the chain starts on it. */
 		char *c = az_xasprintf("/subscriptions/%s/resources?$filter=tagName eq 'azapply-stack' and "
 				       "tagValue eq '%s'", inst->name.subscription, inst->name.stack);
-		list_once(inst, rg, "*", c, d, errors);
+		list_once(inst, rg, "*", c, true, d, errors);
 		free(c);
 		c = az_xasprintf("/subscriptions/%s/resourcegroups", inst->name.subscription);
-		list_once(inst, rg, rg->name, c, d, errors);
+		list_once(inst, rg, rg->name, c, true, d, errors);
 		free(c);
 		/* Role assignments keep their marker in the description, out of
 		 * reach of the tag filter: one list of the whole subscription
@@ -366,7 +409,7 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 		const az_kind *ra = az_kind_find("RoleAssignment");
 		c = az_xasprintf("/subscriptions/%s/providers/Microsoft.Authorization/roleAssignments",
 				 inst->name.subscription);
-		list_once(inst, ra, ra->name, c, d, errors);
+		list_once(inst, ra, ra->name, c, true, d, errors);
 		free(c);
 		return;
 	}
@@ -386,7 +429,7 @@ static void request_prune_lists(az_instance *inst, bool synapse_wave, az_diags *
 			    n->state != AZ_NODE_PRESENT || !n->id)
 				continue;
 			char *c = az_identity_collection_under(kinds[k], n->id);
-			list_once(inst, kinds[k], kinds[k]->name, c, d, errors);
+			list_once(inst, kinds[k], kinds[k]->name, c, false, d, errors);
 			free(c);
 		}
 	}
@@ -408,10 +451,21 @@ static void request_orphan_lists(az_instance *inst, const size_t *workspaces, si
 			continue;
 		for (size_t w = from; w < to; w++) {
 			char *c = az_identity_collection_under(kinds[k], inst->nodes[workspaces[w]].id);
-			list_once(inst, kinds[k], kinds[k]->name, c, d, errors);
+			list_once(inst, kinds[k], kinds[k]->name, c, false, d, errors);
 			free(c);
 		}
 	}
+}
+
+/* Reads node `n` by its id. */
+static void read_node(az_instance *inst, az_node *n, bool first_wave, az_diags *d, int *errors)
+{
+	const az_kind *k = n->res->kind;
+	pending_read *pr = az_xcalloc(1, sizeof(*pr));
+	*pr = (pending_read){inst, n, d, errors, holds_of(k->name, first_wave)};
+	hold(inst, pr->holds);
+	inst->requests++;
+	az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 }
 
 /* Reads the resources whose id was unknown in the first wave because it
@@ -430,11 +484,7 @@ static void request_deferred(az_instance *inst, const bool *wanted, az_diags *d,
 			n->state = AZ_NODE_ABSENT;
 			continue;
 		}
-		pending_read *pr = az_xcalloc(1, sizeof(*pr));
-		*pr = (pending_read){inst, n, d, errors};
-		inst->requests++;
-		inst->awaited++;
-		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
+		read_node(inst, n, false, d, errors);
 	}
 }
 
@@ -448,16 +498,11 @@ static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_di
 		return;
 	}
 	if (!n->collection) {
-		if (!n->id)
-			return; /* the second wave knows more */
-		pending_read *pr = az_xcalloc(1, sizeof(*pr));
-		*pr = (pending_read){inst, n, d, errors};
-		inst->requests++;
-		inst->awaited++;
-		az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
-		return;
+		if (n->id)
+			read_node(inst, n, !synapse_wave, d, errors);
+		return; /* without an id: the second wave knows more */
 	}
-	list_once(inst, k, az_kind_key(k), n->collection, d, errors);
+	list_once(inst, k, az_kind_key(k), n->collection, !synapse_wave, d, errors);
 }
 
 /* A data-plane resource to read, in the order request_data_plane_wave reads
@@ -489,12 +534,15 @@ static void request_arm_wave(az_instance *inst, const bool *wanted, bool prune, 
 	 * wave; the resources' own reads fill the other slots meanwhile. */
 	if (prune)
 		request_prune_lists(inst, false, d, errors);
-	for (size_t i = 0; i < inst->len; i++) {
-		az_node *n = &inst->nodes[i];
-		const az_kind *k = n->res->kind;
-		if (k && n->res->address && !az_kind_on_workspace_host(k) && (!wanted || wanted[i]))
-			request_node(inst, n, false, d, errors);
-	}
+	/* Then what the data planes' wave consults, so that it starts early. */
+	for (int consulted = 1; consulted >= 0; consulted--)
+		for (size_t i = 0; i < inst->len; i++) {
+			az_node *n = &inst->nodes[i];
+			const az_kind *k = n->res->kind;
+			if (k && n->res->address && !az_kind_on_workspace_host(k) &&
+			    (!wanted || wanted[i]) && data_planes_consult(k->name) == consulted)
+				request_node(inst, n, false, d, errors);
+		}
 }
 
 /* Reads what the second wave, the data planes', finds (`wanted` as in
@@ -504,9 +552,6 @@ static void request_arm_wave(az_instance *inst, const bool *wanted, bool prune, 
 static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool prune,
 				    az_diags *d, int *errors)
 {
-	request_deferred(inst, wanted, d, errors);
-	if (prune)
-		request_prune_lists(inst, true, d, errors);
 	size_t nws = 0, at_once = hosts_at_once(inst);
 	size_t *workspaces = stack_workspaces(inst, &nws);
 	/* A slot per workspace of a window, and no more, for the data planes:
@@ -632,12 +677,30 @@ bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **r
 	return r != NULL;
 }
 
-/* Whether all the first wave's reads that the second needs are in: the
- * stack-wide prune list may still be paging. */
+/* Whether all the first wave's reads are in: the stack-wide prune list
+ * may still be paging, the data planes' wave answering. */
 static bool first_wave_read(void *ud)
 {
 	const az_instance *inst = ud;
 	return inst->awaited == 0;
+}
+
+/* Whether what the data planes' wave consults is read (holds_of). */
+static bool data_planes_may_start(void *ud)
+{
+	const az_instance *inst = ud;
+	return inst->awaited_by_data_planes == 0;
+}
+
+/* Matches the nodes Resource Manager's wave read (and Graph's): those the
+ * data planes' wave consults, or the others. */
+static void match_arm_nodes(az_instance *inst, bool consulted)
+{
+	for (size_t i = 0; i < inst->len; i++) {
+		const az_kind *k = inst->nodes[i].res->kind;
+		if (k && !az_kind_on_workspace_host(k) && data_planes_consult(k->name) == consulted)
+			az_refresh_match(inst, &inst->nodes[i]);
+	}
 }
 
 /* The ids the nodes name, each the one it plans and the one it was read
@@ -716,13 +779,16 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 		}
 	}
 	request_arm_wave(inst, o->wanted, prune, d, &errors);
-	az_session_run_until(inst->session, first_wave_read, inst);
-	for (size_t i = 0; i < inst->len; i++)
-		if (inst->nodes[i].res->kind && !az_kind_on_workspace_host(inst->nodes[i].res->kind))
-			az_refresh_match(inst, &inst->nodes[i]);
+	az_session_run_until(inst->session, data_planes_may_start, inst);
+	match_arm_nodes(inst, true);
 	find_unopened(inst, o);
 	find_prune_only(inst, o);
 	request_data_plane_wave(inst, o->wanted, prune, d, &errors);
+	az_session_run_until(inst->session, first_wave_read, inst);
+	match_arm_nodes(inst, false);
+	request_deferred(inst, o->wanted, d, &errors);
+	if (prune)
+		request_prune_lists(inst, true, d, &errors);
 	az_session_run(inst->session);
 	az_session_limit_data_planes(inst->session, 0, 0);
 	for (size_t i = 0; i < inst->len; i++)

@@ -204,6 +204,36 @@ static void apply_spreads_its_slots_over_the_workspaces(void **state)
 	assert_true(apply_connections > 0);
 }
 
+/* When the plan in `log` first asked a workspace's data plane: -1 if never. */
+static json_int_t first_data_plane_request(json_t *log)
+{
+	json_int_t first = -1;
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *host = json_string_value(json_object_get(q, "host"));
+		json_int_t start = json_integer_value(json_object_get(q, "startMs"));
+		if (host && strstr(host, ".dev.") && (first < 0 || start < first))
+			first = start;
+	}
+	return first;
+}
+
+/* The log of a no-changes plan whose GETs matching `path` (an ERE) each
+ * answer `ms` late. */
+static json_t *plan_with_slow(const char *path, int ms)
+{
+	char fault[200];
+	snprintf(fault, sizeof(fault), "{\"method\":\"GET\",\"path\":\"%s\",\"delayMs\":%d}", path,
+	         ms);
+	assert_int_equal(emu_control(W->e, "POST", "faults", fault, NULL), 200);
+	e2e_clear_log(W);
+	E2E_EXPECT(W, 0, "No changes", "plan", stack, "--env", "dev");
+	assert_int_equal(emu_control(W->e, "DELETE", "faults", NULL, NULL), 200);
+	return e2e_log(W);
+}
+
 /* The stack-wide list of what carries the stack's tag is a chain of pages,
  * each asked once the one before answers. Its pages went behind every list
  * queued after it, and the data planes' wave waited for its last page,
@@ -221,16 +251,9 @@ static void data_planes_do_not_wait_for_the_stack_wide_list(void **state)
 	/* 49 tagged resources, ten pages of 150 ms each; the workspaces'
 	 * own list, which the data planes do wait for, has ten quick ones. */
 	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"pageSize\":5}", NULL), 200);
-	assert_int_equal(emu_control(W->e, "POST", "faults",
-	                             "{\"method\":\"GET\",\"path\":\"tagName\",\"delayMs\":150}",
-	                             NULL),
-	                 200);
-	e2e_clear_log(W);
-	E2E_EXPECT(W, 0, "No changes", "plan", stack, "--env", "dev");
-	assert_int_equal(emu_control(W->e, "DELETE", "faults", NULL, NULL), 200);
+	json_t *log = plan_with_slow("tagName", 150);
 	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
-	json_t *log = e2e_log(W);
-	json_int_t first_data_plane = -1, last_page = -1, first_arm = -1;
+	json_int_t first_data_plane = first_data_plane_request(log), last_page = -1, first_arm = -1;
 	json_int_t page_start[2] = {-1, -1}, page_connection[2] = {-1, -1};
 	const char *first_arm_path = NULL;
 	int pages = 0;
@@ -242,8 +265,6 @@ static void data_planes_do_not_wait_for_the_stack_wide_list(void **state)
 		const char *path = json_string_value(json_object_get(q, "path"));
 		json_int_t start = json_integer_value(json_object_get(q, "startMs"));
 		json_int_t connection = json_integer_value(json_object_get(q, "connection"));
-		if (host && strstr(host, ".dev.") && (first_data_plane < 0 || start < first_data_plane))
-			first_data_plane = start;
 		if (host && strcmp(host, "management.localhost") == 0 &&
 		    (first_arm < 0 || start < first_arm)) {
 			first_arm = start;
@@ -279,6 +300,33 @@ static void data_planes_do_not_wait_for_the_stack_wide_list(void **state)
 		fail_msg("the data planes were first read %lld ms after the stack-wide list's last "
 		         "page (of %d) was asked for",
 		         (long long)(first_data_plane - last_page), pages);
+}
+
+/* The data planes' wave consults only the workspaces and their firewall
+ * rules: it starts once those are read, while the rest of Resource
+ * Manager's wave still answers. It waited for all of it (a 10k plan's 100
+ * lists of Spark pools among it). Here the subscription's role
+ * assignments, listed for pruning, answer 600 ms late. */
+static void data_planes_do_not_wait_for_what_they_do_not_consult(void **state)
+{
+	(void)state;
+	json_t *log = plan_with_slow("roleAssignments", 600);
+	json_int_t first_data_plane = first_data_plane_request(log), assignments_answered = -1;
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *path = json_string_value(json_object_get(q, "path"));
+		json_int_t start = json_integer_value(json_object_get(q, "startMs"));
+		if (path && strstr(path, "roleAssignments"))
+			assignments_answered = start + json_integer_value(json_object_get(q, "durationMs"));
+	}
+	json_decref(log);
+	assert_true(assignments_answered > 0);
+	if (first_data_plane < 0 || first_data_plane >= assignments_answered)
+		fail_msg("the data planes were first read %lld ms after the role assignments' list "
+		         "answered",
+		         (long long)(first_data_plane - assignments_answered));
 }
 
 /* The data planes' token is asked for beside Resource Manager's first
@@ -323,6 +371,7 @@ int main(void)
 	    cmocka_unit_test(apply_spreads_its_slots_over_the_workspaces),
 	    cmocka_unit_test(data_plane_lists_of_a_workspace_follow_each_other),
 	    cmocka_unit_test(data_planes_do_not_wait_for_the_stack_wide_list),
+	    cmocka_unit_test(data_planes_do_not_wait_for_what_they_do_not_consult),
 	    cmocka_unit_test(data_plane_token_is_asked_beside_resource_manager),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
