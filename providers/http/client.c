@@ -436,13 +436,13 @@ static void on_token(void *ud, int err, const char *token, az_diags *d)
 	start_attempt(k, token);
 }
 
-/* A call takes its slot as it is sent and gives it back when it ends or
- * waits (a retry's timer, a token refresh). */
 static host_calls *host_at(const az_http_client *c, size_t n)
 {
 	return az_origin_slot(&c->hosts, n);
 }
 
+/* A call takes its slot as it is sent and gives it back when it ends or
+ * waits (a retry's timer, a token refresh). */
 static void take_slot(call *k)
 {
 	k->c->active++;

@@ -53,8 +53,9 @@ typedef struct easy_state easy_state;
 typedef struct origin {
 	bool answered;      /* a transfer to it came back: a ticket, or HTTP/2, is known */
 	easy_state *opener; /* the transfer opening its first connection, if any */
-	easy_state *waiting, *waiting_tail; /* started meanwhile, in order */
-	bool released; /* its waiting transfers go out at the next wait */
+	/* Started meanwhile, in order. Left here once the opener answered,
+	 * they go out at the transport's next wait. */
+	easy_state *waiting, *waiting_tail;
 } origin;
 
 typedef struct curl_tp {
@@ -69,8 +70,7 @@ typedef struct curl_tp {
 	int64_t timer_due;
 	az_origin_table origins; /* an origin per slot */
 	easy_state *refused; /* released by their origin, refused by libcurl */
-	size_t *released;    /* origins whose waiting transfers go out at the next wait */
-	size_t nreleased, released_cap;
+	bool released;       /* an origin's opener answered since the last wait */
 } curl_tp;
 
 static int64_t monotonic_ms(void)
@@ -213,7 +213,6 @@ static void release_waiting(curl_tp *t, origin *o)
 {
 	easy_state *w = o->waiting;
 	o->waiting = o->waiting_tail = NULL;
-	o->released = false;
 	while (w) {
 		easy_state *next = w->next_waiting;
 		w->where = IN_MULTI;
@@ -244,26 +243,24 @@ static void opener_done(curl_tp *t, easy_state *st, bool answered)
 		return;
 	o->opener = NULL;
 	o->answered = o->answered || answered;
-	if (!answered) {
+	if (answered)
+		t->released = true;
+	else
 		release_waiting(t, o);
-		return;
-	}
-	if (!o->waiting || o->released)
-		return;
-	o->released = true;
-	if (t->nreleased == t->released_cap) {
-		t->released_cap = t->released_cap ? 2 * t->released_cap : 8;
-		t->released = az_xrealloc(t->released, t->released_cap * sizeof(*t->released));
-	}
-	t->released[t->nreleased++] = st->origin;
 }
 
-/* Sends what the origins released since the last wait. */
+/* Sends what waited on openers that answered since the last wait: an
+ * origin without an opener holds waiting transfers only then. */
 static void send_released(curl_tp *t)
 {
-	for (size_t i = 0; i < t->nreleased; i++)
-		release_waiting(t, origin_at(t, t->released[i]));
-	t->nreleased = 0;
+	if (!t->released)
+		return;
+	t->released = false;
+	for (size_t i = 0; i < t->origins.count; i++) {
+		origin *o = origin_at(t, i);
+		if (!o->opener && o->waiting)
+			release_waiting(t, o);
+	}
 }
 
 /* Takes `st` off the list it waits on: its origin's, or the refused. */
@@ -509,20 +506,21 @@ static void tp_free(void *impl)
 		return;
 	/* The client aborts every transfer before this; what still waits
 	 * was never libcurl's. */
-	for (size_t i = 0; i < t->origins.count; i++)
-		while (origin_at(t, i)->waiting) {
-			easy_state *st = origin_at(t, i)->waiting;
-			origin_at(t, i)->waiting = st->next_waiting;
+	for (size_t i = 0; i < t->origins.count; i++) {
+		origin *o = origin_at(t, i);
+		while (o->waiting) {
+			easy_state *st = o->waiting;
+			o->waiting = st->next_waiting;
 			st->x->tp = NULL;
 			easy_state_free(st);
 		}
+	}
 	while (t->refused) {
 		easy_state *st = t->refused;
 		t->refused = st->next_waiting;
 		st->x->tp = NULL;
 		easy_state_free(st);
 	}
-	free(t->released);
 	az_origin_table_clear(&t->origins);
 	curl_multi_cleanup(t->multi);
 	curl_share_cleanup(t->share);
