@@ -90,10 +90,7 @@ static bool take(reader *r, unsigned char c)
 	return true;
 }
 
-/* The length of the UTF-8 character at p (at most `left` bytes there), or
- * 0 when it is not one: an overlong form, a surrogate, beyond U+10FFFF,
- * or cut short. jansson refuses the same. */
-static size_t utf8_length(const unsigned char *p, size_t left)
+size_t az_utf8_length(const unsigned char *p, size_t left)
 {
 	unsigned c = p[0];
 	size_t n;
@@ -239,7 +236,7 @@ static bool read_string(reader *r, const char **out, size_t *len)
 		}
 		unsigned char c = *p;
 		if (c >= 0x80) {
-			size_t n = utf8_length(p, (size_t)(r->end - p));
+			size_t n = az_utf8_length(p, (size_t)(r->end - p));
 			if (!n) {
 				fail(r, p, "invalid UTF-8 byte 0x%02x", c);
 				return false;

@@ -6,6 +6,10 @@
  * One difference is on purpose: jansson drops a NUL byte right after a
  * number or a literal ("[8\0]" reads as [8]); azapply refuses any NUL
  * outside a string, as RFC 8259 does.
+ *
+ * What both read is also written back by azapply's canonical writer
+ * (json_write.c), held to jansson's json_dumps byte for byte: the
+ * fingerprints in every marker are hashes of that text.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +19,17 @@
 #include <azapply/provider.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void same_canonical_text(const json_t *v)
+{
+	char *theirs = az_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	az_buf ours = AZ_BUF_INIT;
+	bool written = az_json_write_sorted(&ours, v);
+	if (written != (theirs != NULL) || (theirs && strcmp(theirs, ours.data) != 0))
+		abort();
+	free(theirs);
+	az_buf_free(&ours);
+}
 
 static void agree(const char *text, size_t size, size_t flags)
 {
@@ -36,6 +51,7 @@ static void agree(const char *text, size_t size, size_t flags)
 			abort();
 		free(a);
 		free(b);
+		same_canonical_text(ours);
 	} else if (err.position < 0 || (size_t)err.position > size || !err.text[0]) {
 		abort();
 	}

@@ -82,6 +82,10 @@ char *az_json_dumps(const json_t *json, size_t flags);
 json_t *az_json_loadb(const char *text, size_t len, size_t flags, json_error_t *err);
 /* A file read whole through az_json_loadb; err->source is the path. */
 json_t *az_json_load_file(const char *path, json_error_t *err);
+/* The length of the UTF-8 character at p (at most `left` bytes there), or
+ * 0 when it is not one: an overlong form, a surrogate, beyond U+10FFFF,
+ * or cut short. jansson refuses the same. */
+size_t az_utf8_length(const unsigned char *p, size_t left);
 
 /* splitmix64: advance a stream's state by AZ_SPLITMIX64_GAMMA, then
  * az_splitmix64_mix(state) is its next value. Cheap and well spread, for
@@ -106,6 +110,12 @@ void az_buf_truncate(az_buf *b, size_t len);
 /* Hands the data to the caller (never NULL) and resets the buffer. */
 char *az_buf_detach(az_buf *b);
 void az_buf_free(az_buf *b);
+/* Appends the text jansson's json_dumps gives for `json` with JSON_COMPACT
+ * | JSON_SORT_KEYS | JSON_ENCODE_ANY, byte for byte (json_write.c says why it is not
+ * jansson's). false, with `out` as it was, where jansson gives NULL (a
+ * string that is not UTF-8) and for a tree deeper than any JSON reader
+ * gives (2,048 levels). */
+bool az_json_write_sorted(az_buf *out, const json_t *json);
 
 /* The candidate closest to `word` by edit distance (case-insensitive),
  * when close enough to be a likely typo (for "did you mean" hints); NULL
