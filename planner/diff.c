@@ -12,6 +12,7 @@
  * `dependsOn: []` Synapse adds to activities) are never drift.
  */
 #include <azapply/diff.h>
+#include <azapply/planner.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -406,15 +407,7 @@ static mark push_key(diff_ctx *c, const char *key)
 	if (c->display.len)
 		az_buf_putc(&c->display, '.');
 	az_buf_puts(&c->display, key);
-	az_buf_putc(&c->pointer, '/');
-	for (const char *p = key; *p; p++) {
-		if (*p == '~')
-			az_buf_puts(&c->pointer, "~0");
-		else if (*p == '/')
-			az_buf_puts(&c->pointer, "~1");
-		else
-			az_buf_putc(&c->pointer, *p);
-	}
+	az_pointer_push(&c->pointer, key);
 	return m;
 }
 

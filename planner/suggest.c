@@ -19,14 +19,17 @@ char *az_lowercase(const char *s)
 
 void az_pointer_push(az_buf *b, const char *key)
 {
+	/* Runs between the characters RFC 6901 escapes, not byte by byte:
+	 * schema checks and diffs push a key for every value they visit. */
 	az_buf_putc(b, '/');
-	for (const char *p = key; *p; p++) {
-		if (*p == '~')
-			az_buf_puts(b, "~0");
-		else if (*p == '/')
-			az_buf_puts(b, "~1");
-		else
-			az_buf_putc(b, *p);
+	for (const char *p = key;;) {
+		size_t run = strcspn(p, "~/");
+		az_buf_add(b, p, run);
+		p += run;
+		if (!*p)
+			break;
+		az_buf_add(b, *p == '~' ? "~0" : "~1", 2);
+		p++;
 	}
 }
 

@@ -197,7 +197,10 @@ void az_buf_puts(az_buf *b, const char *s)
 
 void az_buf_putc(az_buf *b, char c)
 {
-	az_buf_add(b, &c, 1);
+	if (b->len + 2 > b->cap)
+		az_buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
 void az_buf_printf(az_buf *b, const char *fmt, ...)

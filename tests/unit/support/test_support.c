@@ -193,6 +193,14 @@ static void pointers_escape_per_rfc6901(void **state)
 	az_pointer_push(&b, "a/b~c");
 	az_pointer_push_index(&b, 3);
 	assert_string_equal(b.data, "/spec/a~1b~0c/3");
+	az_buf_truncate(&b, 0);
+	/* Empty keys, and escapes first, last and side by side. */
+	az_pointer_push(&b, "");
+	az_pointer_push(&b, "~");
+	az_pointer_push(&b, "//");
+	az_pointer_push(&b, "~a/");
+	az_pointer_push(&b, "plain");
+	assert_string_equal(b.data, "//~0/~1~1/~0a~1/plain");
 	az_buf_free(&b);
 }
 
