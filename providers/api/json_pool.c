@@ -15,9 +15,13 @@
  * objects, long strings) goes to malloc as before; so does everything once
  * the reservation is spent. free of a block tells the two apart by address.
  *
- * The pool is for one thread: azapply asks for JSON values on its main
- * thread only (libcurl's resolver threads never touch them). It is not
- * started under the sanitizers, whose allocator checks every block.
+ * Threads share the reservation and nothing else: each has its own size
+ * classes, pages are handed out by an atomic count, and a block freed by
+ * another thread than the one it came from goes on the freeing thread's
+ * list (its class is its page's). The manifests are parsed on several
+ * threads (planner/manifest/load.c); everything else asks for JSON values
+ * on the main thread. The pool is not started under the sanitizers, whose
+ * allocator checks every block.
  *
  * One consequence for callers: jansson hands text it allocated back to the
  * caller from json_dumps, and once the pool serves jansson that text is
@@ -29,6 +33,7 @@
 
 #include <azapply/provider.h>
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,30 +56,34 @@ typedef struct size_class {
 	free_block *freed;
 } size_class;
 
+#define POOL_PAGES (POOL_REGION / POOL_PAGE)
+
 static struct {
-	char *base, *end, *cursor; /* pages are cut from cursor up */
-	size_class classes[POOL_CLASSES];
-	unsigned char page_class[POOL_REGION / POOL_PAGE];
+	char *base, *end;
+	atomic_size_t pages_cut; /* pages are cut from base up */
+	unsigned char page_class[POOL_PAGES];
 } pool;
+
+static _Thread_local size_class classes[POOL_CLASSES];
 
 static void *pool_malloc(size_t n)
 {
 	if (n > POOL_LARGEST)
 		return az_xmalloc(n);
 	size_t c = n ? (n - 1) / POOL_GRAIN : 0, size = (c + 1) * POOL_GRAIN;
-	size_class *sc = &pool.classes[c];
+	size_class *sc = &classes[c];
 	if (sc->freed) {
 		free_block *b = sc->freed;
 		sc->freed = b->next;
 		return b;
 	}
 	if ((size_t)(sc->limit - sc->next) < size) {
-		if ((size_t)(pool.end - pool.cursor) < POOL_PAGE)
+		size_t page = atomic_fetch_add_explicit(&pool.pages_cut, 1, memory_order_relaxed);
+		if (page >= POOL_PAGES)
 			return az_xmalloc(n); /* the reservation is spent */
-		pool.page_class[(size_t)(pool.cursor - pool.base) / POOL_PAGE] = (unsigned char)c;
-		sc->next = pool.cursor;
-		sc->limit = pool.cursor + POOL_PAGE;
-		pool.cursor += POOL_PAGE;
+		pool.page_class[page] = (unsigned char)c;
+		sc->next = pool.base + page * POOL_PAGE;
+		sc->limit = sc->next + POOL_PAGE;
 	}
 	void *p = sc->next;
 	sc->next += size;
@@ -88,7 +97,7 @@ static void pool_free(void *p)
 		free(p);
 		return;
 	}
-	size_class *sc = &pool.classes[pool.page_class[(size_t)(at - pool.base) / POOL_PAGE]];
+	size_class *sc = &classes[pool.page_class[(size_t)(at - pool.base) / POOL_PAGE]];
 	free_block *b = p;
 	b->next = sc->freed;
 	sc->freed = b;
@@ -110,7 +119,7 @@ bool az_json_pool_start(void)
 	/* Huge pages where the kernel offers them: a page fault per 4 KiB
 	 * of values was as costly as the allocations (heap.c). */
 	(void)madvise(region, POOL_REGION, MADV_HUGEPAGE);
-	pool.base = pool.cursor = region;
+	pool.base = region;
 	pool.end = pool.base + POOL_REGION;
 	json_set_alloc_funcs(pool_malloc, pool_free);
 	return true;

@@ -67,9 +67,9 @@ void az_alloc_init(void);
  * in place; either way malloc carries on as normal. */
 bool az_heap_reserve(void);
 /* From here on, jansson's small values come from a pool (json_pool.c says
- * why). For a single-threaded program, before any JSON value exists; false
- * when the pool's address space cannot be had, and malloc serves as
- * before. */
+ * why), for every thread. Call it before any JSON value exists and before
+ * a second thread starts; false when the pool's address space cannot be
+ * had, and malloc serves as before. */
 bool az_json_pool_start(void);
 /* Whether p is a block of the pool. */
 bool az_json_pool_holds(const void *p);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,74 @@ static void a_freed_block_is_handed_out_again(void **state)
 	assert_true(az_json_pool_holds(second) && az_json_pool_holds(text));
 	json_decref(second);
 	json_decref(text);
+}
+
+/* Threads at once: every block one thread holds is its own (its pattern
+ * stays), and blocks freed by another thread than the one they came from
+ * are handed out again whole. */
+enum { THREADS = 4, BLOCKS = 20000 };
+
+typedef struct worker {
+	int id;
+	unsigned char *blocks[BLOCKS];
+	size_t sizes[BLOCKS];
+} worker;
+
+static void *fill(void *arg)
+{
+	worker *w = arg;
+	json_malloc_t json_malloc;
+	json_free_t json_free;
+	json_get_alloc_funcs(&json_malloc, &json_free);
+	for (int i = 0; i < BLOCKS; i++) {
+		w->sizes[i] = 1 + (size_t)((i * 7 + w->id * 13) % 256);
+		w->blocks[i] = json_malloc(w->sizes[i]);
+		memset(w->blocks[i], w->id * 31 + (i & 0x1f), w->sizes[i]);
+		if (i % 3 == 0) { /* some go back at once, to be handed out again */
+			json_free(w->blocks[i]);
+			w->blocks[i] = NULL;
+		}
+	}
+	return NULL;
+}
+
+static void threads_share_the_pool(void **state)
+{
+	(void)state;
+	static worker workers[THREADS];
+	pthread_t threads[THREADS];
+	for (int t = 0; t < THREADS; t++) {
+		workers[t].id = t;
+		assert_int_equal(pthread_create(&threads[t], NULL, fill, &workers[t]), 0);
+	}
+	for (int t = 0; t < THREADS; t++)
+		assert_int_equal(pthread_join(threads[t], NULL), 0);
+	json_malloc_t json_malloc;
+	json_free_t json_free;
+	json_get_alloc_funcs(&json_malloc, &json_free);
+	for (int t = 0; t < THREADS; t++)
+		for (int i = 0; i < BLOCKS; i++) {
+			unsigned char *b = workers[t].blocks[i];
+			if (!b)
+				continue;
+			assert_true(az_json_pool_holds(b));
+			for (size_t k = 0; k < workers[t].sizes[i]; k++)
+				assert_int_equal(b[k], (unsigned char)(t * 31 + (i & 0x1f)));
+			/* Freed here, on the main thread: its list now. */
+			json_free(b);
+		}
+	/* What the workers left is this thread's to hand out: whole blocks
+	 * of their class, apart from each other. */
+	unsigned char *again[256];
+	for (size_t n = 1; n <= 256; n++) {
+		again[n - 1] = json_malloc(n);
+		memset(again[n - 1], (int)n, n);
+	}
+	for (size_t n = 1; n <= 256; n++) {
+		for (size_t k = 0; k < n; k++)
+			assert_int_equal(again[n - 1][k], (unsigned char)n);
+		json_free(again[n - 1]);
+	}
 }
 
 /* A document of every kind of value and string lengths either side of the
@@ -122,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(blocks_of_every_size_are_apart),
 		cmocka_unit_test(a_freed_block_is_handed_out_again),
+		cmocka_unit_test(threads_share_the_pool),
 		cmocka_unit_test(documents_round_trip_through_the_pool),
 		cmocka_unit_test(dumps_gives_malloc_text_or_null_as_jansson_does),
 	};
