@@ -34,6 +34,8 @@ const az_load_limits AZ_LOAD_LIMITS_DEFAULT = {
     .max_documents = 50000,
     .max_depth = 64,
     .max_nodes = 200000,
+    /* About 1,000 resources: below, a thread costs more than it saves. */
+    .parallel_parse_bytes = 256u << 10,
 };
 
 #define YAML_TAG_PREFIX "tag:yaml.org,2002:"

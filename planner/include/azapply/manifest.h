@@ -87,6 +87,9 @@ typedef struct az_load_limits {
 	size_t max_documents;  /* documents in one file */
 	size_t max_depth;      /* nesting of mappings and sequences */
 	size_t max_nodes;      /* nodes in one document after alias expansion */
+	/* Not a limit: from this many bytes of manifest files on, the files
+	 * are parsed on several threads (0: always on one). */
+	size_t parallel_parse_bytes;
 } az_load_limits;
 
 extern const az_load_limits AZ_LOAD_LIMITS_DEFAULT;

@@ -392,6 +392,83 @@ static void ten_thousand_resources_load(void **state)
 	free(dir);
 }
 
+static int load_with(az_manifest_set **set, const char *dir, size_t parallel_bytes, az_diags *d)
+{
+	az_file_source src;
+	assert_int_equal(az_file_source_dir(&src, dir, d), 0);
+	az_load_limits lim = AZ_LOAD_LIMITS_DEFAULT;
+	lim.parallel_parse_bytes = parallel_bytes;
+	int rc = az_manifests_load(set, &src, &lim, d);
+	az_file_source_free(&src);
+	return rc;
+}
+
+/* Files parsed on several threads give the set and the messages one
+ * thread gives, in the same order: good files, broken ones, a file of
+ * several documents, a non-mapping document, a specFile. */
+static void files_parsed_on_threads_load_as_on_one(void **state)
+{
+	(void)state;
+	char *dir = mt_tempdir();
+	for (int i = 0; i < 60; i++) {
+		char rel[64], text[1024];
+		snprintf(rel, sizeof(rel), "nb/%02d.yaml", i);
+		if (i % 17 == 3)
+			snprintf(text, sizeof(text), "kind: SynapseNotebook\nmetadata: {name: [bad\n");
+		else if (i % 17 == 8)
+			snprintf(text, sizeof(text), "- a list, not a manifest %d\n", i);
+		else if (i % 17 == 11)
+			snprintf(text, sizeof(text), NOTEBOOK "---\n" NOTEBOOK, i, i, i, i + 100, i, i);
+		else
+			snprintf(text, sizeof(text), NOTEBOOK, i, i, i);
+		mt_write(dir, rel, text);
+	}
+	mt_write(dir, "p/pipe.yaml",
+	         "kind: SynapsePipeline\nmetadata: {name: p}\nspec:\n  specFile: pipe.json\n");
+	mt_write(dir, "p/pipe.json", "{\"properties\": {\"activities\": []}}\n");
+
+	az_diags one = AZ_DIAGS_INIT, many = AZ_DIAGS_INIT;
+	az_manifest_set *a = NULL, *b = NULL;
+	int rc_one = load_with(&a, dir, 0, &one);
+	int rc_many = load_with(&b, dir, 1, &many);
+	assert_int_equal(rc_one, AZ_EINVALID);
+	assert_int_equal(rc_many, rc_one);
+	/* 49 notebooks alone, 3 files of two, the pipeline; 4 broken, 4 lists */
+	assert_int_equal(a->len, 49 + 6 + 1);
+	assert_int_equal(b->len, a->len);
+	for (size_t i = 0; i < a->len; i++) {
+		assert_string_equal(b->items[i].address, a->items[i].address);
+		assert_string_equal(b->items[i].file, a->items[i].file);
+		assert_int_equal(b->items[i].doc, a->items[i].doc);
+		assert_int_equal(b->items[i].pos.line, a->items[i].pos.line);
+		assert_true(json_equal(b->items[i].body, a->items[i].body));
+		const az_pos *pa = az_srcmap_get(a->items[i].map, "/metadata/name");
+		const az_pos *pb = az_srcmap_get(b->items[i].map, "/metadata/name");
+		assert_non_null(pa);
+		assert_non_null(pb);
+		assert_string_equal(pb->file, pa->file);
+		assert_int_equal(pb->line, pa->line);
+		assert_int_equal(pb->col, pa->col);
+	}
+	assert_int_equal(b->files_len, a->files_len);
+	for (size_t i = 0; i < a->files_len; i++)
+		assert_string_equal(b->files[i], a->files[i]);
+	assert_int_equal(one.len, 8);
+	assert_int_equal(many.len, one.len);
+	for (size_t i = 0; i < one.len; i++) {
+		assert_string_equal(many.items[i].summary, one.items[i].summary);
+		assert_string_equal(many.items[i].file, one.items[i].file);
+		assert_int_equal(many.items[i].line, one.items[i].line);
+		assert_int_equal(many.items[i].col, one.items[i].col);
+	}
+	az_manifest_set_free(a);
+	az_manifest_set_free(b);
+	az_diags_clear(&one);
+	az_diags_clear(&many);
+	mt_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(a_file_over_the_limit_is_not_read),
 	    cmocka_unit_test(file_limit_is_checked_first),
 	    cmocka_unit_test(ten_thousand_resources_load),
+	    cmocka_unit_test(files_parsed_on_threads_load_as_on_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
