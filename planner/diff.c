@@ -268,13 +268,17 @@ static void digest_walk(const json_t *v, az_buf *path, unsigned char *bloom)
 	size_t i;
 	if (json_is_object(v)) {
 		json_object_foreach(unconst(v), key, child) {
-			az_buf_printf(path, "%s%s", mark ? "." : "", key);
+			if (mark)
+				az_buf_putc(path, '.');
+			az_buf_puts(path, key);
 			digest_walk(child, path, bloom);
 			az_buf_truncate(path, mark);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child) {
-			az_buf_printf(path, "%s%zu", mark ? "." : "", i);
+			if (mark)
+				az_buf_putc(path, '.');
+			az_buf_put_size(path, i);
 			digest_walk(child, path, bloom);
 			az_buf_truncate(path, mark);
 		}
@@ -414,9 +418,13 @@ static mark push_key(diff_ctx *c, const char *key)
 static mark push_index(diff_ctx *c, size_t i)
 {
 	mark m = {c->path.len, c->display.len, c->pointer.len};
-	az_buf_printf(&c->path, "%s%zu", c->path.len ? "." : "", i);
-	az_buf_printf(&c->display, "[%zu]", i);
-	az_buf_printf(&c->pointer, "/%zu", i);
+	if (c->path.len)
+		az_buf_putc(&c->path, '.');
+	az_buf_put_size(&c->path, i);
+	az_buf_putc(&c->display, '[');
+	az_buf_put_size(&c->display, i);
+	az_buf_putc(&c->display, ']');
+	az_pointer_push_index(&c->pointer, i);
 	return m;
 }
 

@@ -488,7 +488,8 @@ static bool collect_secure_strings(const json_t *v, az_buf *path, az_buf *out)
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child) {
-			az_buf_printf(path, ".%zu", i);
+			az_buf_putc(path, '.');
+			az_buf_put_size(path, i);
 			any |= collect_secure_strings(child, path, out);
 			az_buf_truncate(path, mark);
 		}

@@ -35,5 +35,6 @@ void az_pointer_push(az_buf *b, const char *key)
 
 void az_pointer_push_index(az_buf *b, size_t index)
 {
-	az_buf_printf(b, "/%zu", index);
+	az_buf_putc(b, '/');
+	az_buf_put_size(b, index);
 }

@@ -254,14 +254,8 @@ void az_mf_ptr_push(az_buf *b, const char *key, size_t len)
 
 void az_mf_ptr_push_index(az_buf *b, size_t index)
 {
-	char digits[24];
-	size_t n = sizeof(digits);
-	do {
-		digits[--n] = (char)('0' + index % 10);
-		index /= 10;
-	} while (index);
 	az_buf_putc(b, '/');
-	az_buf_add(b, digits + n, sizeof(digits) - n);
+	az_buf_put_size(b, index);
 }
 
 size_t az_mf_utf8_chars(const char *s, size_t len)

@@ -203,6 +203,17 @@ void az_buf_putc(az_buf *b, char c)
 	b->data[b->len] = '\0';
 }
 
+void az_buf_put_size(az_buf *b, size_t n)
+{
+	char digits[24];
+	size_t at = sizeof(digits);
+	do {
+		digits[--at] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	az_buf_add(b, digits + at, sizeof(digits) - at);
+}
+
 void az_buf_printf(az_buf *b, const char *fmt, ...)
 {
 	va_list ap, ap2;

@@ -105,6 +105,9 @@ void az_buf_grow(az_buf *b, size_t extra);
 void az_buf_add(az_buf *b, const void *data, size_t len);
 void az_buf_puts(az_buf *b, const char *s);
 void az_buf_putc(az_buf *b, char c);
+/* n in decimal: what "%zu" gives, without a format to interpret (array
+ * indexes go into a path for every element a check or diff visits). */
+void az_buf_put_size(az_buf *b, size_t n);
 void az_buf_printf(az_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void az_buf_truncate(az_buf *b, size_t len);
 /* Hands the data to the caller (never NULL) and resets the buffer. */

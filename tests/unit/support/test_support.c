@@ -38,6 +38,24 @@ static void buf_grows_and_stays_terminated(void **state)
 	free(s);
 }
 
+/* Sizes in decimal, as "%zu" writes them, the largest included. */
+static void sizes_are_written_as_printf_writes_them(void **state)
+{
+	(void)state;
+	static const size_t values[] = {0, 1, 9, 10, 99, 100, 12345, 4294967295u, 4294967296u,
+					SIZE_MAX};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "x%zu", values[i]);
+		az_buf b = AZ_BUF_INIT;
+		az_buf_putc(&b, 'x');
+		az_buf_put_size(&b, values[i]);
+		assert_string_equal(b.data, want);
+		assert_int_equal(b.len, strlen(want));
+		az_buf_free(&b);
+	}
+}
+
 /* The joined path for %s-only formats and the vsnprintf path write what
  * printf would, long results and literal percents included. */
 static void formats_match_printf(void **state)
@@ -209,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_grows_and_stays_terminated),
 		cmocka_unit_test(formats_match_printf),
+		cmocka_unit_test(sizes_are_written_as_printf_writes_them),
 		cmocka_unit_test(diags_keep_every_field_and_sort_by_position),
 		cmocka_unit_test(kind_table_is_sorted_and_complete),
 		cmocka_unit_test(naming_rules_follow_azure),
