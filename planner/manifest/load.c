@@ -415,6 +415,21 @@ static size_t parse_threads(void)
 	return cpus < 1 ? 1 : cpus > PARSE_THREADS ? PARSE_THREADS : (size_t)cpus;
 }
 
+/* Parses jobs[0..n) on up to `threads` threads, the caller's among them. */
+static void parse_batch(file_job *jobs, size_t n, size_t threads, const az_load_limits *limits)
+{
+	parse_queue q = {.jobs = jobs, .n = n, .limits = limits};
+	atomic_init(&q.next, 0);
+	pthread_t workers[PARSE_THREADS];
+	size_t started = 0;
+	while (started + 1 < threads && started + 1 < n &&
+	       pthread_create(&workers[started], NULL, parse_files, &q) == 0)
+		started++;
+	parse_files(&q);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(workers[t], NULL);
+}
+
 static int load_manifest_files(az_manifest_set *set, const az_file_source *src, char **rels,
                                size_t n, const az_load_limits *limits, az_diags *d)
 {
@@ -425,31 +440,29 @@ static int load_manifest_files(az_manifest_set *set, const az_file_source *src, 
 				error = AZ_EINVALID;
 		return error;
 	}
-	parse_queue q = {.jobs = az_xcalloc(n, sizeof(file_job)), .n = n, .limits = limits};
-	size_t bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		file_job *j = &q.jobs[i];
-		j->rel = rels[i];
-		j->error = read_file(set, src, j->rel, limits, &j->data, &j->len, &j->parsed.shown,
-		                     &j->diags);
-		bytes += j->len;
+	/* Read a batch at a time: a tree of many files at the size limit is
+	 * never in memory whole, only about four such files' worth. */
+	size_t batch_bytes = limits->max_file_bytes * 4;
+	file_job *jobs = az_xcalloc(n, sizeof(*jobs));
+	for (size_t from = 0; from < n;) {
+		size_t to = from, bytes = 0;
+		while (to < n && (to == from || bytes < batch_bytes)) {
+			file_job *j = &jobs[to++];
+			j->rel = rels[to - 1];
+			j->error = read_file(set, src, j->rel, limits, &j->data, &j->len,
+			                     &j->parsed.shown, &j->diags);
+			bytes += j->len;
+		}
+		parse_batch(jobs + from, to - from,
+		            bytes >= limits->parallel_parse_bytes ? parse_threads() : 1, limits);
+		for (; from < to; from++) {
+			file_job *j = &jobs[from];
+			az_diags_move(d, &j->diags);
+			if (j->error || add_documents(set, src, j->parsed, limits, d))
+				error = AZ_EINVALID;
+		}
 	}
-	atomic_init(&q.next, 0);
-	pthread_t threads[PARSE_THREADS];
-	size_t started = 0, wanted = bytes >= limits->parallel_parse_bytes ? parse_threads() : 1;
-	while (started + 1 < wanted && started + 1 < n &&
-	       pthread_create(&threads[started], NULL, parse_files, &q) == 0)
-		started++;
-	parse_files(&q);
-	for (size_t t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-	for (size_t i = 0; i < n; i++) {
-		file_job *j = &q.jobs[i];
-		az_diags_move(d, &j->diags);
-		if (j->error || add_documents(set, src, j->parsed, limits, d))
-			error = AZ_EINVALID;
-	}
-	free(q.jobs);
+	free(jobs);
 	return error;
 }
 

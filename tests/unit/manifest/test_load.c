@@ -392,12 +392,14 @@ static void ten_thousand_resources_load(void **state)
 	free(dir);
 }
 
-static int load_with(az_manifest_set **set, const char *dir, size_t parallel_bytes, az_diags *d)
+static int load_with(az_manifest_set **set, const char *dir, size_t parallel_bytes,
+		     size_t max_file_bytes, az_diags *d)
 {
 	az_file_source src;
 	assert_int_equal(az_file_source_dir(&src, dir, d), 0);
 	az_load_limits lim = AZ_LOAD_LIMITS_DEFAULT;
 	lim.parallel_parse_bytes = parallel_bytes;
+	lim.max_file_bytes = max_file_bytes;
 	int rc = az_manifests_load(set, &src, &lim, d);
 	az_file_source_free(&src);
 	return rc;
@@ -405,10 +407,10 @@ static int load_with(az_manifest_set **set, const char *dir, size_t parallel_byt
 
 /* Files parsed on several threads give the set and the messages one
  * thread gives, in the same order: good files, broken ones, a file of
- * several documents, a non-mapping document, a specFile. */
-static void files_parsed_on_threads_load_as_on_one(void **state)
+ * several documents, a non-mapping document, a specFile; read in one
+ * batch, or in batches of four files at the size limit. */
+static void parsed_on_threads_as_on_one(size_t max_file_bytes)
 {
-	(void)state;
 	char *dir = mt_tempdir();
 	for (int i = 0; i < 60; i++) {
 		char rel[64], text[1024];
@@ -429,8 +431,8 @@ static void files_parsed_on_threads_load_as_on_one(void **state)
 
 	az_diags one = AZ_DIAGS_INIT, many = AZ_DIAGS_INIT;
 	az_manifest_set *a = NULL, *b = NULL;
-	int rc_one = load_with(&a, dir, 0, &one);
-	int rc_many = load_with(&b, dir, 1, &many);
+	int rc_one = load_with(&a, dir, 0, max_file_bytes, &one);
+	int rc_many = load_with(&b, dir, 1, max_file_bytes, &many);
 	assert_int_equal(rc_one, AZ_EINVALID);
 	assert_int_equal(rc_many, rc_one);
 	/* 49 notebooks alone, 3 files of two, the pipeline; 4 broken, 4 lists */
@@ -469,6 +471,19 @@ static void files_parsed_on_threads_load_as_on_one(void **state)
 	free(dir);
 }
 
+static void files_parsed_on_threads_load_as_on_one(void **state)
+{
+	(void)state;
+	parsed_on_threads_as_on_one(AZ_LOAD_LIMITS_DEFAULT.max_file_bytes);
+}
+
+/* 1,024-byte files at most: batches of about ten of the test's files. */
+static void files_read_in_batches_load_as_at_once(void **state)
+{
+	(void)state;
+	parsed_on_threads_as_on_one(1024);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +497,7 @@ int main(void)
 	    cmocka_unit_test(file_limit_is_checked_first),
 	    cmocka_unit_test(ten_thousand_resources_load),
 	    cmocka_unit_test(files_parsed_on_threads_load_as_on_one),
+	    cmocka_unit_test(files_read_in_batches_load_as_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
