@@ -5,7 +5,9 @@
  * on every request and 3 status polls per operation: one apply with the
  * given parallelism, one with parallelism 1 (the way the Synapse
  * deployment task deploys: one artifact at a time). Prints both wall times
- * and the speed-up. Target (issue: apply): at least 10x.
+ * and the speed-up. Targets, for the defaults: at least 10x (issue: apply),
+ * and at least 33x, within 1.5x of the parallel bound (issue: performance
+ * at scale).
  *
  * Usage: bench_apply [--artifacts N] [--parallelism N] [--latency MS]
  */
@@ -57,7 +59,12 @@ int main(int argc, char **argv)
 	printf("%d pipelines, %d ms latency per request, 3 polls per operation:\n", artifacts, latency);
 	printf("  parallelism %d: %.2f s\n", parallelism, t_par);
 	printf("  one at a time: %.2f s\n", t_seq);
-	printf("  speed-up: %.1fx (target 10x: %s)\n", t_seq / t_par, t_seq / t_par >= 10 ? "met" : "MISSED");
+	double speedup = t_seq / t_par;
+	printf("  speed-up: %.1fx", speedup);
+	if (artifacts == 200 && parallelism == 50 && latency == 50)
+		printf(" (target 10x: %s; target 33x: %s)", speedup >= 10 ? "met" : "MISSED",
+		       speedup >= 33 ? "met" : "MISSED");
+	printf("\n");
 	bench_stop(&b);
 	return 0;
 }
