@@ -18,9 +18,11 @@
  * reads the way the user named the tree; az_manifest.file is the relative
  * tail of the same string.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "manifest_int.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,9 +411,13 @@ static void *parse_files(void *arg)
 	}
 }
 
+/* The processors this process may run on (a container's cpuset, a
+ * taskset), not all the machine has. */
 static size_t parse_threads(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+	                                                          : sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus < 1 ? 1 : cpus > PARSE_THREADS ? PARSE_THREADS : (size_t)cpus;
 }
 
