@@ -440,12 +440,6 @@ static int load_manifest_files(az_manifest_set *set, const az_file_source *src, 
                                size_t n, const az_load_limits *limits, az_diags *d)
 {
 	int error = 0;
-	if (!limits->parallel_parse_bytes || n < 2) {
-		for (size_t i = 0; i < n; i++)
-			if (az_mf_load_manifest_file(set, src, rels[i], limits, d))
-				error = AZ_EINVALID;
-		return error;
-	}
 	/* Read a batch at a time: a tree of many files at the size limit is
 	 * never in memory whole, only about four such files' worth. */
 	size_t batch_bytes = limits->max_file_bytes * 4;
@@ -453,14 +447,14 @@ static int load_manifest_files(az_manifest_set *set, const az_file_source *src, 
 	for (size_t from = 0; from < n;) {
 		size_t to = from, bytes = 0;
 		while (to < n && (to == from || bytes < batch_bytes)) {
-			file_job *j = &jobs[to++];
-			j->rel = rels[to - 1];
+			file_job *j = &jobs[to];
+			j->rel = rels[to++];
 			j->error = read_file(set, src, j->rel, limits, &j->data, &j->len,
 			                     &j->parsed.shown, &j->diags);
 			bytes += j->len;
 		}
-		parse_batch(jobs + from, to - from,
-		            bytes >= limits->parallel_parse_bytes ? parse_threads() : 1, limits);
+		bool parallel = limits->parallel_parse_bytes && bytes >= limits->parallel_parse_bytes;
+		parse_batch(jobs + from, to - from, parallel ? parse_threads() : 1, limits);
 		for (; from < to; from++) {
 			file_job *j = &jobs[from];
 			az_diags_move(d, &j->diags);
