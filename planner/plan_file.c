@@ -78,15 +78,19 @@ char *az_stack_digest(const az_stack *stack)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	/* The canonical writer's text, with its NUL: what saved plans hold
+	 * the hash of (a manifest is an object, so it is jansson's). */
+	az_buf text = AZ_BUF_INIT;
 	for (size_t i = 0; i < stack->len; i++) {
 		const az_manifest *m = stack->resources[i].manifest;
 		json_t *copy = scrubbed_manifest(m);
-		char *text = az_json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+		az_buf_truncate(&text, 0);
+		az_json_write_sorted(&text, copy);
 		EVP_DigestUpdate(ctx, m->file, strlen(m->file) + 1);
-		EVP_DigestUpdate(ctx, text, strlen(text) + 1);
-		free(text);
+		EVP_DigestUpdate(ctx, text.data, text.len + 1);
 		json_decref(copy);
 	}
+	az_buf_free(&text);
 	if (stack->env)
 		EVP_DigestUpdate(ctx, stack->env, strlen(stack->env));
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <azapply/diff.h>
+#include <azapply/plan.h>
 #include <azapply/planner.h>
 
 #include "identity.h"
@@ -294,6 +295,18 @@ static void resolving_copies_only_what_a_reference_changed(void **state)
 	json_decref(v);
 }
 
+/* A saved plan holds the digest of the manifests it was made from, and
+ * apply compares it with the digest of the manifests it finds: the text
+ * it hashes may not change by a byte when the way it is written does. The
+ * value was computed by the writer saved plans were made with first. */
+static void stack_digest_stays_what_saved_plans_hold(void **state)
+{
+	fixture *fx = *state;
+	char *digest = az_stack_digest(fx->stack);
+	assert_string_equal(digest, "c13281e37a48a8628bf1d0dbf4f664db594e86fe3cd3932172674efd4eada074");
+	free(digest);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +315,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(resolving_copies_only_what_a_reference_changed,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(a_child_lives_under_its_parent_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(stack_digest_stays_what_saved_plans_hold, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(a_type_without_a_list_operation_is_read_by_id, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(an_extension_resource_lives_at_its_scope, setup,
