@@ -119,6 +119,9 @@ void az_buf_free(az_buf *b);
  * string that is not UTF-8) and for a tree deeper than any JSON reader
  * gives (2,048 levels). */
 bool az_json_write_sorted(az_buf *out, const json_t *json);
+/* The same, with the keys sorted or in their order (JSON_COMPACT |
+ * JSON_ENCODE_ANY, with JSON_SORT_KEYS when sort_keys). */
+bool az_json_write(az_buf *out, const json_t *json, bool sort_keys);
 
 /* The candidate closest to `word` by edit distance (case-insensitive),
  * when close enough to be a likely typo (for "did you mean" hints); NULL

@@ -1,8 +1,10 @@
 /*
- * test_json_write.c - the canonical writer (providers/api/json_write.c)
- * against jansson's json_dumps(COMPACT | SORT_KEYS | ENCODE_ANY): the same
- * bytes for every value, the same refusals, and the buffer left as it was
- * by a refusal.
+ * test_json_write.c - the compact writer (providers/api/json_write.c)
+ * against jansson's json_dumps(COMPACT | ENCODE_ANY), keys sorted
+ * (SORT_KEYS, the canonical text) and in their order: the same bytes for
+ * every value, the same refusals, and the buffer left as it was by a
+ * refusal. az_json_dumps, which hands compact text to this writer, is
+ * held to jansson's for the same values.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,19 +19,37 @@
 #include <azapply/provider.h>
 
 #define CANONICAL (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+#define COMPACT (JSON_COMPACT | JSON_ENCODE_ANY)
 
-static void same_text(const json_t *v)
+static void same_text_with(const json_t *v, size_t flags)
 {
-	char *theirs = json_dumps(v, CANONICAL);
+	char *theirs = json_dumps(v, flags);
 	assert_non_null(theirs);
 	az_buf ours = AZ_BUF_INIT;
 	az_buf_puts(&ours, "kept:");
-	assert_true(az_json_write_sorted(&ours, v));
+	assert_true(az_json_write(&ours, v, (flags & JSON_SORT_KEYS) != 0));
 	if (strcmp(ours.data + 5, theirs) != 0)
-		fail_msg("writers disagree:\n jansson: %s\n azapply: %s", theirs, ours.data + 5);
+		fail_msg("writers disagree (flags %#zx):\n jansson: %s\n azapply: %s", flags,
+			 theirs, ours.data + 5);
 	assert_int_equal(ours.len, 5 + strlen(theirs));
+	char *dumped = az_json_dumps(v, flags);
+	assert_non_null(dumped);
+	assert_string_equal(dumped, theirs);
+	free(dumped);
 	free(theirs);
 	az_buf_free(&ours);
+}
+
+static void same_text(const json_t *v)
+{
+	same_text_with(v, CANONICAL);
+	same_text_with(v, COMPACT);
+	az_buf sorted = AZ_BUF_INIT;
+	assert_true(az_json_write_sorted(&sorted, v));
+	char *theirs = json_dumps(v, CANONICAL);
+	assert_string_equal(sorted.data, theirs);
+	free(theirs);
+	az_buf_free(&sorted);
 }
 
 static void same_text_of(const char *json_text)
@@ -144,9 +164,12 @@ static void invalid_utf8_is_refused_and_leaves_the_buffer(void **state)
 		az_buf ours = AZ_BUF_INIT;
 		az_buf_puts(&ours, "before");
 		assert_false(az_json_write_sorted(&ours, v));
+		assert_false(az_json_write(&ours, v, false));
 		assert_string_equal(ours.data, "before");
 		assert_int_equal(ours.len, 6);
 		az_buf_free(&ours);
+		assert_null(az_json_dumps(v, CANONICAL));
+		assert_null(az_json_dumps(v, JSON_COMPACT));
 		json_decref(v);
 	}
 }
@@ -168,9 +191,42 @@ static void depth_is_bounded(void **state)
 	json_array_append_new(json_array_get(deeper, 0), inner);
 	az_buf ours = AZ_BUF_INIT;
 	assert_false(az_json_write_sorted(&ours, deeper));
+	assert_false(az_json_write(&ours, deeper, false));
 	assert_int_equal(ours.len, 0);
 	az_buf_free(&ours);
+	/* jansson writes any depth: az_json_dumps leaves such a tree to it. */
+	char *theirs = json_dumps(deeper, JSON_COMPACT);
+	char *dumped = az_json_dumps(deeper, JSON_COMPACT);
+	assert_non_null(dumped);
+	assert_string_equal(dumped, theirs);
+	free(dumped);
+	free(theirs);
 	json_decref(deeper);
+}
+
+/* What the compact writer does not write (indentation, other flags), and
+ * a scalar without JSON_ENCODE_ANY, az_json_dumps answers as jansson. */
+static void other_flags_are_jansson_s(void **state)
+{
+	(void)state;
+	json_t *v = json_pack("{s:[i,s],s:{s:b}}", "b", 1, "x/y", "a", "c", 1);
+	static const size_t flags[] = {0, JSON_INDENT(2), JSON_COMPACT | JSON_ESCAPE_SLASH,
+				       JSON_COMPACT | JSON_ENSURE_ASCII, JSON_INDENT(1) | JSON_COMPACT,
+				       JSON_SORT_KEYS | JSON_ENCODE_ANY};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		char *theirs = json_dumps(v, flags[i]);
+		char *dumped = az_json_dumps(v, flags[i]);
+		assert_string_equal(dumped, theirs);
+		free(dumped);
+		free(theirs);
+	}
+	json_decref(v);
+	json_t *scalar = json_string("s");
+	assert_null(az_json_dumps(scalar, JSON_COMPACT));
+	char *any = az_json_dumps(scalar, COMPACT);
+	assert_string_equal(any, "\"s\"");
+	free(any);
+	json_decref(scalar);
 }
 
 int main(void)
@@ -181,6 +237,7 @@ int main(void)
 	    cmocka_unit_test(random_trees_agree),
 	    cmocka_unit_test(invalid_utf8_is_refused_and_leaves_the_buffer),
 	    cmocka_unit_test(depth_is_bounded),
+	    cmocka_unit_test(other_flags_are_jansson_s),
 	};
 	return cmocka_run_group_tests_name("json_write", tests, NULL, NULL);
 }
