@@ -89,6 +89,15 @@ static void stream_holds_back_a_split_secret(void **state)
 	used = az_secret_redact_into(&out, "Hunt", 4, false);
 	assert_int_equal(used, 4);
 	assert_string_equal(out.data, "Hunt");
+	/* Cut right after its first byte, and a text of that byte alone. */
+	az_buf_truncate(&out, 0);
+	used = az_secret_redact_into(&out, "password H", 10, true);
+	assert_int_equal(used, 9);
+	used = az_secret_redact_into(&out, "H", 1, true);
+	assert_int_equal(used, 0);
+	used = az_secret_redact_into(&out, "Hunter2-secret", 14, false);
+	assert_int_equal(used, 14);
+	assert_string_equal(out.data, "password " AZ_SECRET_MASK);
 	az_buf_free(&out);
 }
 
