@@ -145,7 +145,8 @@ char *az_json_dumps(const json_t *json, size_t flags)
 		return NULL;
 	az_buf out = AZ_BUF_INIT;
 	/* Compact text, every request body among it, from json_write.c:
-	 * the same bytes at a seventh of the instructions. What it refuses
+	 * the same bytes at a third of the instructions (request bodies of a
+	 * 1,001-resource apply: 47.4 M to 16.3 M, callgrind). What it refuses
 	 * (text that is not UTF-8, a tree deeper than any reader takes) is
 	 * left to jansson, whose answer is the answer. */
 	if ((flags & JSON_COMPACT) && (flags & ~(size_t)WRITTEN_HERE) == 0) {
