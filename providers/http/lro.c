@@ -141,7 +141,10 @@ static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d
 		lro_end(op, err, resp, d);
 		return;
 	}
-	json_t *body = az_http_response_json(resp);
+	/* A 202 to a Location poll says all by its status: its body, when
+	 * there is one, is not read. */
+	json_t *body = op->mode == MODE_LOCATION && resp->status == 202 ? NULL
+									 : az_http_response_json(resp);
 	switch (op->mode) {
 	case MODE_ASYNC: {
 		const char *st = json_string_value(json_object_get(body, "status"));
