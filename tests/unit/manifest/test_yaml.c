@@ -26,7 +26,8 @@ static void core_schema_resolves_plain_scalars(void **state)
 {
 	(void)state;
 	json_t *doc = mt_parse1("n1: null\nn2: Null\nn3: NULL\nn4: ~\nn5:\n"
-	                        "b1: true\nb2: True\nb3: FALSE\n"
+	                        "b1: true\nb2: True\nb3: FALSE\nb4: False\nb5: TRUE\nb6: false\n"
+	                        "s7: Nulls\ns8: Falsey\ns9: nil\ns10: Tru\ns11: westeurope\n"
 	                        "s1: yes\ns2: no\ns3: on\ns4: off\ns5: nULL\ns6: tRUE\n"
 	                        "i1: 42\ni2: -7\ni3: 0o17\ni4: 0x1F\ni5: +3\ni6: 0777\n"
 	                        "f1: 1.5\nf2: -0.5e3\nf3: .25\nf4: 1e2\n"
@@ -34,7 +35,9 @@ static void core_schema_resolves_plain_scalars(void **state)
 	                        "x1: 0o8\nx2: 1.2.3\nx3: 12:30\nx4: NO\n",
 	                        NULL);
 	assert_json(doc, "{\"n1\":null,\"n2\":null,\"n3\":null,\"n4\":null,\"n5\":null,"
-	                 "\"b1\":true,\"b2\":true,\"b3\":false,"
+	                 "\"b1\":true,\"b2\":true,\"b3\":false,\"b4\":false,\"b5\":true,"
+	                 "\"b6\":false,\"s7\":\"Nulls\",\"s8\":\"Falsey\",\"s9\":\"nil\","
+	                 "\"s10\":\"Tru\",\"s11\":\"westeurope\","
 	                 "\"s1\":\"yes\",\"s2\":\"no\",\"s3\":\"on\",\"s4\":\"off\","
 	                 "\"s5\":\"nULL\",\"s6\":\"tRUE\","
 	                 "\"i1\":42,\"i2\":-7,\"i3\":15,\"i4\":31,\"i5\":3,\"i6\":777,"
