@@ -97,11 +97,21 @@ typedef struct az_http_response {
 	az_net_err net;
 	char *net_message;
 	long duration_ms;
+	/* The body as a layer below the callback already read it, for the
+	 * next az_http_response_json to take (az_http_response_hand_json). */
+	json_t *json;
 } az_http_response;
 
 void az_http_response_reset(az_http_response *r);
-/* The body as JSON, or NULL when empty or not JSON. New reference. */
+/* The body as JSON, or NULL when empty or not JSON. New reference: the
+ * value a layer below handed over, taken once, or else a fresh read. */
 json_t *az_http_response_json(const az_http_response *r);
+/* Hands `json`, the body as the caller read it (its reference), to the
+ * next az_http_response_json on `r`, so that the callback it passes `r` to
+ * does not read the body again (an operation's final answer: the LRO reads
+ * it for an error, the session for the resource). The caller must not use
+ * or change it afterwards: whoever takes it owns it. */
+void az_http_response_hand_json(const az_http_response *r, json_t *json);
 
 /*
  * Completion: `err` is 0 for 1xx-3xx answers, else an AZ_E* code with the

@@ -124,6 +124,15 @@ static void get_final(lro *op, const char *url)
 	az_http_submit(op->c, status_request(op, url), on_final, op);
 }
 
+/* The operation ended well with `resp`: the body read here goes with it to
+ * the caller, who would read it again (its final answer, most often). */
+static void ended_with(lro *op, const az_http_response *resp, json_t **body, az_diags *d)
+{
+	az_http_response_hand_json(resp, *body);
+	*body = NULL;
+	lro_end(op, 0, resp, d);
+}
+
 static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d)
 {
 	lro *op = ud;
@@ -161,7 +170,7 @@ static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d
 		else if (strcmp(op->req->method, "POST") == 0 && op->location)
 			get_final(op, op->location);
 		else
-			lro_end(op, 0, resp, d);
+			ended_with(op, resp, &body, d);
 		break;
 	}
 	case MODE_LOCATION: {
@@ -179,14 +188,14 @@ static void on_poll(void *ud, int err, const az_http_response *resp, az_diags *d
 			 * whether or not it also says Failed. */
 			op_failed(op, resp, body, st ? st : "Failed");
 		} else {
-			lro_end(op, 0, resp, d);
+			ended_with(op, resp, &body, d);
 		}
 		break;
 	}
 	case MODE_STATE: {
 		const char *st = provisioning_state(body);
 		if (!st || is_state(st, "Succeeded"))
-			lro_end(op, 0, resp, d);
+			ended_with(op, resp, &body, d);
 		else if (terminal(st))
 			op_failed(op, resp, body, st);
 		else
@@ -241,13 +250,14 @@ static void on_initial(void *ud, int err, const az_http_response *resp, az_diags
 		json_t *body = az_http_response_json(resp);
 		const char *st = provisioning_state(body);
 		bool follow = is_write(op->req) && st && !terminal(st) && resp->status < 300;
-		json_decref(body);
 		if (!follow) {
 			/* Synchronous (200, 204, 201 without a status to follow),
 			 * or a 202 that starts nothing to poll, like createRun. */
+			az_http_response_hand_json(resp, body);
 			lro_end(op, 0, resp, d);
 			return;
 		}
+		json_decref(body);
 		op->mode = MODE_STATE;
 		op->poll_url = az_xstrdup(op->final_url);
 	}

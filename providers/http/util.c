@@ -6,6 +6,7 @@
 #include "http/http.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -140,14 +141,38 @@ void az_http_response_reset(az_http_response *r)
 	az_http_headers_clear(&r->headers);
 	az_buf_free(&r->body);
 	free(r->net_message);
+	json_decref(r->json);
 	memset(r, 0, sizeof(*r));
+}
+
+/* The response a callback sees is const to it, but it is the client's own
+ * (az_http_xfer.resp): what a layer hands over rides on it until taken or
+ * reset, never shared by two owners. */
+static az_http_response *handover_of(const az_http_response *r)
+{
+	return (az_http_response *)(uintptr_t)r;
 }
 
 json_t *az_http_response_json(const az_http_response *r)
 {
+	if (r && r->json) {
+		json_t *taken = r->json;
+		handover_of(r)->json = NULL;
+		return taken;
+	}
 	if (!r || !r->body.data || r->body.len == 0)
 		return NULL;
 	return az_json_loadb(r->body.data, r->body.len, 0, NULL);
+}
+
+void az_http_response_hand_json(const az_http_response *r, json_t *json)
+{
+	if (!r) {
+		json_decref(json);
+		return;
+	}
+	json_decref(r->json);
+	handover_of(r)->json = json;
 }
 
 long az_http_backoff_ms(long base_ms, long cap_ms, int attempt, double rnd)

@@ -1250,6 +1250,66 @@ static void lro_location_returns_the_final_answer(void **state)
 	result_clear(&r);
 }
 
+/* What an operation's final answer reads as JSON: the LRO hands the body it
+ * read to the callback, once, and a second read is a value of its own. */
+typedef struct final_json {
+	json_t *first, *second;
+} final_json;
+
+static void on_final_json(void *ud, int err, const az_http_response *resp, az_diags *d)
+{
+	(void)err;
+	(void)d;
+	final_json *f = ud;
+	f->first = az_http_response_json(resp);
+	f->second = az_http_response_json(resp);
+}
+
+/* Pipeline `name`'s PUT, answered 202 with a Location to poll, and the
+ * poll's final answer `final_body`. */
+static void script_pipeline_put(env *e, const char *name, const char *final_body)
+{
+	char put[64], op[64], headers[160];
+	snprintf(put, sizeof(put), "/pipelines/%s", name);
+	snprintf(op, sizeof(op), "/operationResults/%s", name);
+	snprintf(headers, sizeof(headers),
+	         "location: https://ws1.dev.azuresynapse.net%s\nRetry-After: 0", op);
+	fake_tp_script(e->fake, "PUT", put, 202, headers, NULL, 0);
+	fake_tp_script(e->fake, "GET", op, 200, NULL, final_body, 0);
+}
+
+static void put_pipeline(env *e, const char *name, az_http_done_fn cb, void *ud)
+{
+	char url[96];
+	snprintf(url, sizeof(url), "https://ws1.dev.azuresynapse.net/pipelines/%s", name);
+	az_http_request *req = az_http_request_new("PUT", url);
+	req->svc = AZ_SVC_SYNAPSE;
+	az_http_lro(e->c, req, NULL, cb, ud);
+}
+
+static void lro_final_answer_is_read_once_for_the_caller(void **state)
+{
+	env *e = *state;
+	script_pipeline_put(e, "p3", "{\"name\":\"p3\",\"properties\":{\"activities\":[]}}");
+	/* A handed value nobody takes goes with the response. */
+	script_pipeline_put(e, "p4", "{\"name\":\"p4\"}");
+	final_json f = {0};
+	put_pipeline(e, "p3", on_final_json, &f);
+	result r = {0};
+	put_pipeline(e, "p4", on_done, &r);
+	az_http_run(e->c);
+	assert_non_null(f.first);
+	assert_non_null(f.second);
+	assert_ptr_not_equal(f.first, f.second);
+	assert_true(json_equal(f.first, f.second));
+	assert_string_equal(json_string_value(json_object_get(f.first, "name")), "p3");
+	json_decref(f.first);
+	json_decref(f.second);
+	assert_int_equal(r.err, 0);
+	assert_non_null(strstr(r.body, "\"p4\""));
+	result_clear(&r);
+}
+
 /* A 202 poll answer may name the next status URL: it is followed, as the
  * ARM contract has clients do with a new Location. */
 static void lro_location_follows_a_new_location(void **state)
@@ -1447,6 +1507,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(lro_failure_and_cancel_surface_the_operation_error,
 	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(lro_final_answer_is_read_once_for_the_caller, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(lro_location_returns_the_final_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(lro_location_follows_a_new_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(lro_location_final_error_is_a_failure, setup, teardown),
