@@ -491,6 +491,58 @@ static void every_host_keeps_its_tls_session(void **state)
 		         opened, HOSTS);
 }
 
+/* A finished transfer's handle is reset and kept for the next transfer:
+ * nothing of a PUT (its method, body, headers) may ride on the HEAD and
+ * the GET that reuse it. */
+static void a_reused_handle_carries_nothing_over(void **state)
+{
+	t *x = *state;
+	use_builtin_principal();
+	open_client(x);
+	assert_int_not_equal(list_pipelines_of(x, "reuse"), 0);
+	const char *at = strstr(x->cloud->synapse_dev, "{workspace}");
+	char *base = az_xasprintf("%.*sreuse%s", (int)(at - x->cloud->synapse_dev),
+	                          x->cloud->synapse_dev, at + strlen("{workspace}"));
+	static const char *const methods[] = {"PUT", "HEAD", "GET"};
+	for (size_t i = 0; i < 3; i++) {
+		char *url = az_xasprintf("%s/pipelines/p%zu?api-version=2020-12-01", base, i);
+		az_http_request *req = az_http_request_new(methods[i], url);
+		free(url);
+		req->svc = AZ_SVC_SYNAPSE;
+		req->max_retries = 0;
+		if (i == 0) {
+			const char *body = "{\"properties\":{\"activities\":[]}}";
+			az_http_request_body(req, body, strlen(body));
+			az_http_request_header(req, "If-Match", "\"etag-of-the-put\"");
+		}
+		result r = {0};
+		az_http_submit(x->c, req, on_done, &r);
+		az_http_run(x->c);
+		assert_int_not_equal(r.status, 0);
+		result_clear(&r);
+	}
+	free(base);
+	json_t *log = NULL;
+	assert_int_equal(emu_control(the_emu, "GET", "log", NULL, &log), 200);
+	json_t *requests = json_object_get(log, "requests");
+	size_t n = json_array_size(requests);
+	assert_true(n >= 3);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *e = json_array_get(requests, n - 3 + i);
+		assert_string_equal(json_string_value(json_object_get(e, "method")), methods[i]);
+		json_t *headers = json_object_get(e, "headers");
+		if (i == 0) {
+			assert_non_null(json_object_get(headers, "if-match"));
+			continue;
+		}
+		if (json_object_get(headers, "if-match") || json_object_get(headers, "content-length"))
+			fail_msg("the %s after a PUT carried the PUT's headers", methods[i]);
+		json_t *body = json_object_get(e, "body");
+		assert_true(!body || json_is_null(body));
+	}
+	json_decref(log);
+}
+
 /* What the first answer of a new host leads to (a list's next page) goes
  * out on the connection that answer leaves idle, before the requests that
  * waited for it: they took it, and the stack-wide list's second page
@@ -929,6 +981,7 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(a_host_is_opened_by_one_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(every_host_keeps_its_tls_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_reused_handle_carries_nothing_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_first_answers_follow_up_keeps_its_connection, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(a_burst_waiting_for_its_host_ends_with_the_client, setup,
