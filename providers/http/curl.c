@@ -15,12 +15,14 @@
  * status URL or a move, and following it would carry the Authorization
  * header to wherever it points.
  *
- * A host's first connection is opened alone. Until its first answer comes
- * back, the transfers to that host wait beside it instead of each opening a
- * connection of its own: every one of those would be a full TLS handshake,
- * a certificate chain parsed and verified (OpenSSL 3 takes about a
- * millisecond of CPU), where after the first answer libcurl holds the
- * host's session ticket and offers it, or sees HTTP/2 and multiplexes.
+ * A host's first connection is opened alone. Until a next connection can
+ * resume its TLS session or share it, the transfers to that host wait
+ * beside it instead of each opening a connection of its own: every one of
+ * those would be a full TLS handshake, a certificate chain parsed and
+ * verified (OpenSSL 3 takes about a millisecond of CPU). They go as soon as
+ * the first connection speaks HTTP/2 (libcurl multiplexes them on it), or
+ * TLS 1.2, or has its TLS 1.3 session ticket, which the server sends just
+ * after the handshake: not a round trip later, with the first answer.
  * Over HTTP/1.1 a ticket serves only the connections that begin before
  * one of them finishes its handshake: OpenSSL then marks the TLS 1.3
  * session used (a ticket is for one connection, RFC 8446 C.4), and libcurl
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 /* Beyond the hosts of one run (ARM, login, Graph, one per workspace) it
  * costs only file descriptors. */
@@ -56,11 +59,18 @@ typedef struct easy_state easy_state;
 
 /* One scheme://host:port and what its connections have shown so far. */
 typedef struct origin {
-	bool answered;      /* a transfer to it came back: a ticket, or HTTP/2, is known */
+	/* A next connection can resume a TLS session or share the first
+	 * one: its opener's connection holds a session ticket, speaks HTTP/2
+	 * or TLS 1.2 (whose session the handshake itself makes), or a
+	 * transfer came back. */
+	bool ready;
 	easy_state *opener; /* the transfer opening its first connection, if any */
-	/* Started meanwhile, in order. Left here once the opener answered,
+	/* Started meanwhile, in order. Left here once the origin is ready,
 	 * they go out at the transport's next wait. */
 	easy_state *waiting, *waiting_tail;
+	/* What the opener's TLS connection tells when its ticket comes in
+	 * (on_session_ticket); made when first needed. */
+	struct ticket_watch *watch;
 	/* Its TLS sessions, for the next connection to resume. A cache of
 	 * its own: libcurl's shared one holds eight sessions in all, so a
 	 * stack of more than eight hosts (one per Synapse workspace) pushed
@@ -82,8 +92,19 @@ typedef struct curl_tp {
 	CURL *spare[AZ_CURL_SPARE_HANDLES];
 	size_t spares;
 	easy_state *refused; /* released by their origin, refused by libcurl */
-	bool released;       /* an origin's opener answered since the last wait */
+	bool released;       /* an origin became ready since the last wait */
 } curl_tp;
+
+/* An origin whose opener's TLS 1.3 connection awaits its session ticket,
+ * and the new-session callback libcurl set on that connection before. */
+typedef struct ticket_watch {
+	curl_tp *t;
+	size_t origin;
+	int (*libcurl_cb)(SSL *, SSL_SESSION *);
+} ticket_watch;
+
+/* The ticket_watch of a connection (SSL ex_data), made once. */
+static int ticket_watch_index = -1;
 
 static int64_t monotonic_ms(void)
 {
@@ -135,6 +156,7 @@ struct easy_state {
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	az_http_xfer *x;
+	curl_tp *t;
 	size_t origin; /* index into curl_tp.origins, or SIZE_MAX: none known */
 	enum { IN_MULTI, WAITING, REFUSED } where;
 	easy_state *next_waiting; /* on its origin's waiting list, or the refused */
@@ -241,11 +263,82 @@ static int add_to_multi(curl_tp *t, easy_state *st)
 	return curl_multi_add_handle(t->multi, st->easy) == CURLM_OK ? 0 : -1;
 }
 
-/* Sends `st` now, or has it wait for its origin's first answer. */
+/* Origin n is ready: what waits on it goes out at the next wait. */
+static void origin_ready(curl_tp *t, size_t n)
+{
+	origin *o = origin_at(t, n);
+	if (!o->ready) {
+		o->ready = true;
+		t->released = true;
+	}
+}
+
+/* OpenSSL's new-session callback on an opener's TLS 1.3 connection: the
+ * server's ticket came in. libcurl's own callback (which stores it in the
+ * origin's session cache) runs first, so the connections the origin's
+ * waiting transfers open find it there. */
+static int on_session_ticket(SSL *ssl, SSL_SESSION *session)
+{
+	ticket_watch *w = SSL_get_ex_data(ssl, ticket_watch_index);
+	if (!w)
+		return 0;
+	int kept = w->libcurl_cb(ssl, session);
+	if (kept)
+		origin_ready(w->t, w->origin);
+	return kept;
+}
+
+/* CURLOPT_PREREQFUNCTION of an opener: its connection is up, the request
+ * about to go. What waits on the origin may go now if a next connection
+ * can already resume or share this one; over TLS 1.3 and HTTP/1.1 that is
+ * once the server's ticket, sent after the handshake, comes in. Until
+ * then, or with a TLS library other than OpenSSL, they wait for the
+ * opener's answer as before. Leaving at the answer, a plan's or apply's
+ * first request to each host cost a round trip to everything behind it:
+ * the stack-wide list waited on its first page, the data planes' lists on
+ * the first one. */
+static int on_opener_connected(void *ud, char *primary_ip, char *local_ip, int primary_port,
+			       int local_port)
+{
+	(void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+	easy_state *st = ud;
+	curl_tp *t = st->t;
+	origin *o = origin_at(t, st->origin);
+	const struct curl_tlssessioninfo *tls = NULL;
+	if (o->ready || curl_easy_getinfo(st->easy, CURLINFO_TLS_SSL_PTR, &tls) != CURLE_OK ||
+	    !tls || tls->backend != CURLSSLBACKEND_OPENSSL || !tls->internals)
+		return CURL_PREREQFUNC_OK;
+	SSL *ssl = tls->internals;
+	const unsigned char *alpn = NULL;
+	unsigned int alpn_len = 0;
+	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+	if ((alpn_len == 2 && memcmp(alpn, "h2", 2) == 0) || SSL_version(ssl) < TLS1_3_VERSION) {
+		origin_ready(t, st->origin);
+		return CURL_PREREQFUNC_OK;
+	}
+	/* Each libcurl connection has a context of its own, so the callback
+	 * set here is this connection's alone. Without libcurl's (no session
+	 * cache), a ticket would be kept by no one. */
+	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	int (*libcurl_cb)(SSL *, SSL_SESSION *) = SSL_CTX_sess_get_new_cb(ctx);
+	if (ticket_watch_index < 0 || !libcurl_cb || libcurl_cb == on_session_ticket)
+		return CURL_PREREQFUNC_OK;
+	if (!o->watch) {
+		o->watch = az_xcalloc(1, sizeof(*o->watch));
+		o->watch->t = t;
+		o->watch->origin = st->origin;
+	}
+	o->watch->libcurl_cb = libcurl_cb;
+	if (SSL_set_ex_data(ssl, ticket_watch_index, o->watch) == 1)
+		SSL_CTX_sess_set_new_cb(ctx, on_session_ticket);
+	return CURL_PREREQFUNC_OK;
+}
+
+/* Sends `st` now, or has it wait until its origin is ready. */
 static int send_or_wait(curl_tp *t, easy_state *st)
 {
 	origin *o = st->origin == SIZE_MAX ? NULL : origin_at(t, st->origin);
-	if (o && !o->answered && o->opener) {
+	if (o && !o->ready && o->opener) {
 		st->where = WAITING;
 		if (o->waiting_tail)
 			o->waiting_tail->next_waiting = st;
@@ -254,8 +347,11 @@ static int send_or_wait(curl_tp *t, easy_state *st)
 		o->waiting_tail = st;
 		return 0;
 	}
-	if (o && !o->answered)
+	if (o && !o->ready) {
 		o->opener = st;
+		curl_easy_setopt(st->easy, CURLOPT_PREREQFUNCTION, on_opener_connected);
+		curl_easy_setopt(st->easy, CURLOPT_PREREQDATA, st);
+	}
 	return add_to_multi(t, st);
 }
 
@@ -279,13 +375,13 @@ static void release_waiting(curl_tp *t, origin *o)
 	}
 }
 
-/* The opener of `st`'s origin is done. With an answer (`answered`), the
- * others go out on what it learnt, at the next wait: the requests its
- * answer leads to (a list's next page) are started before, and the
- * connection it leaves idle is theirs. The waiting ones took it, and the
- * stack-wide list's second page opened a connection of its own behind 63
- * TLS handshakes. Without an answer, they go out at once, as they would
- * have, each on its own. */
+/* The opener of `st`'s origin is done. With an answer (`answered`) and
+ * others still waiting (no ticket came), they go out on what it learnt, at
+ * the next wait: the requests its answer leads to (a list's next page) are
+ * started before, and the connection it leaves idle is theirs. The waiting
+ * ones took it, and the stack-wide list's second page opened a connection
+ * of its own behind 63 TLS handshakes. Without an answer, they go out at
+ * once, as they would have, each on its own. */
 static void opener_done(curl_tp *t, easy_state *st, bool answered)
 {
 	if (st->origin == SIZE_MAX)
@@ -294,15 +390,13 @@ static void opener_done(curl_tp *t, easy_state *st, bool answered)
 	if (o->opener != st)
 		return;
 	o->opener = NULL;
-	o->answered = o->answered || answered;
 	if (answered)
-		t->released = true;
-	else
+		origin_ready(t, st->origin);
+	else if (!o->ready)
 		release_waiting(t, o);
 }
 
-/* Sends what waited on openers that answered since the last wait: an
- * origin without an opener holds waiting transfers only then. */
+/* Sends what waited on origins that became ready since the last wait. */
 static void send_released(curl_tp *t)
 {
 	if (!t->released)
@@ -310,7 +404,7 @@ static void send_released(curl_tp *t)
 	t->released = false;
 	for (size_t i = 0; i < t->origins.count; i++) {
 		origin *o = origin_at(t, i);
-		if (!o->opener && o->waiting)
+		if (o->ready && o->waiting)
 			release_waiting(t, o);
 	}
 }
@@ -341,6 +435,7 @@ static int tp_start(void *impl, az_http_xfer *x, long connect_timeout_ms, long t
 	const az_http_request *r = x->req;
 	easy_state *st = az_xcalloc(1, sizeof(*st));
 	st->x = x;
+	st->t = t;
 	CURL *e = st->easy = handle_new(t);
 	if (!e) {
 		free(st);
@@ -579,8 +674,10 @@ static void tp_free(void *impl)
 	curl_multi_cleanup(t->multi);
 	/* After the handles that used them: libcurl refuses to free a share
 	 * still in use. */
-	for (size_t i = 0; i < t->origins.count; i++)
+	for (size_t i = 0; i < t->origins.count; i++) {
 		curl_share_cleanup(origin_at(t, i)->sessions);
+		free(origin_at(t, i)->watch);
+	}
 	az_origin_table_clear(&t->origins);
 	close(t->epoll_fd);
 	free(t->ca_file);
@@ -605,6 +702,7 @@ int az_curl_transport_new(az_transport *out, const char *ca_file, az_diags *d)
 	static bool global_done;
 	if (!global_done) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
+		ticket_watch_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 		global_done = true;
 	}
 	const char *ca = ca_file;
