@@ -139,6 +139,49 @@ static json_t *random_value(uint64_t *s, int depth)
 	}
 }
 
+/* Strings are copied eight plain bytes at a time: each byte that is more
+ * than copied (a control character, '"', '\\', a multi-byte sequence, one
+ * that is not UTF-8), alone or two apart, at every place of a word and of
+ * the short tail after the last word, written as jansson writes it. */
+static void special_bytes_anywhere_in_a_word(void **state)
+{
+	(void)state;
+	static const char *const specials[] = {"\x01", "\x1f", "\"", "\\", "\n", "\x7f",
+					      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	char text[64];
+	for (size_t len = 0; len <= 24; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+				for (size_t second = 0; second < 2; second++) {
+					size_t n = 0;
+					for (size_t i = 0; i < len; i++) {
+						if (i == at || (second && i == at + 2)) {
+							size_t sl = strlen(specials[k]);
+							memcpy(text + n, specials[k], sl);
+							n += sl;
+						}
+						text[n++] = (char)('a' + i % 26);
+					}
+					json_t *v = json_stringn_nocheck(text, n);
+					same_text(v);
+					json_decref(v);
+				}
+			}
+		}
+	}
+	/* Not UTF-8 at each place: refused, as jansson refuses it. */
+	for (size_t at = 0; at < 20; at++) {
+		memset(text, 'x', 20);
+		text[at] = (char)0xff;
+		json_t *v = json_stringn_nocheck(text, 20);
+		az_buf out = AZ_BUF_INIT;
+		assert_false(az_json_write(&out, v, false));
+		assert_null(json_dumps(v, COMPACT));
+		az_buf_free(&out);
+		json_decref(v);
+	}
+}
+
 static void random_trees_agree(void **state)
 {
 	(void)state;
@@ -234,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(writes_what_jansson_writes),
 	    cmocka_unit_test(wide_objects_and_keys_with_nul),
+	    cmocka_unit_test(special_bytes_anywhere_in_a_word),
 	    cmocka_unit_test(random_trees_agree),
 	    cmocka_unit_test(invalid_utf8_is_refused_and_leaves_the_buffer),
 	    cmocka_unit_test(depth_is_bounded),
