@@ -209,11 +209,22 @@ static json_t *arm_index(emu_server *s)
 	return s->arm_index;
 }
 
+/* What an ARM list holds may have changed: a list collects anew. */
+static void arm_changed(emu_server *s)
+{
+	s->arm_changes++;
+}
+
 void emu_arm_index_drop(emu_server *s)
 {
 	json_decref(s->arm_index);
 	json_decref(s->arm_named);
 	s->arm_index = s->arm_named = NULL;
+	json_decref(s->arm_list.items);
+	free(s->arm_list.query);
+	s->arm_list.items = NULL;
+	s->arm_list.query = NULL;
+	arm_changed(s);
 }
 
 /* Every write of store["arm"] goes through these two, so the indexes hold
@@ -223,6 +234,7 @@ static void store_set(emu_server *s, const char *lid, json_t *res)
 	json_object_set(arm_store(s), lid, res);
 	arm_index(s);
 	index_add(s, lid);
+	arm_changed(s);
 }
 
 static void store_del(emu_server *s, const char *lid)
@@ -230,6 +242,7 @@ static void store_del(emu_server *s, const char *lid)
 	arm_index(s);
 	index_del(s, lid);
 	json_object_del(arm_store(s), lid);
+	arm_changed(s);
 }
 
 static bool is_hidden(emu_server *s, const char *lid);
@@ -448,6 +461,7 @@ static void finish_op(emu_server *s, json_t *op)
 	if (meta) {
 		json_object_del(meta, "hidden");
 		json_object_del(meta, "op");
+		arm_changed(s);
 	}
 	if (!res)
 		return;
@@ -515,8 +529,10 @@ static json_t *start_op(emu_server *s, const char *lid, const char *type, const 
 	json_object_set_new(emu_store_obj(s, "ops"), id, op);
 	json_t *meta = meta_of(s, lid);
 	json_object_set_new(meta, "op", json_string(id));
-	if (hidden)
+	if (hidden) {
 		json_object_set_new(meta, "hidden", json_true());
+		arm_changed(s);
+	}
 	free(id);
 	return op;
 }
@@ -1585,18 +1601,32 @@ static void list_resources(emu_server *s, const emu_req *q, emu_resp *r, const c
 				   "The $filter '%s' is not supported.", filter);
 	} else {
 		char *lp = emu_lower(prefix);
-		json_t *items = collect(s, lp, false, type, tag, value);
-		/* Resource groups are not resources of the subscription list. */
-		size_t i;
-		json_t *v;
-		json_t *out = json_array();
-		json_array_foreach(items, i, v) {
-			const char *t = json_string_value(json_object_get(v, "type"));
-			if (strcasecmp(t, "Microsoft.Resources/resourceGroups") &&
-			    strcasecmp(t, "Microsoft.Authorization/roleAssignments"))
-				json_array_append(out, v);
+		char *query = az_xasprintf("%s\n%s\n%s\n%s", lp, type ? type : "", tag ? tag : "",
+					   value ? value : "");
+		json_t *out = NULL;
+		if (s->arm_list.items && s->arm_list.changes == s->arm_changes &&
+		    !strcmp(s->arm_list.query, query)) {
+			out = json_incref(s->arm_list.items);
+			free(query);
+		} else {
+			json_t *items = collect(s, lp, false, type, tag, value);
+			/* Resource groups are not resources of the subscription list. */
+			size_t i;
+			json_t *v;
+			out = json_array();
+			json_array_foreach(items, i, v) {
+				const char *t = json_string_value(json_object_get(v, "type"));
+				if (strcasecmp(t, "Microsoft.Resources/resourceGroups") &&
+				    strcasecmp(t, "Microsoft.Authorization/roleAssignments"))
+					json_array_append(out, v);
+			}
+			json_decref(items);
+			json_decref(s->arm_list.items);
+			free(s->arm_list.query);
+			s->arm_list.items = json_incref(out);
+			s->arm_list.query = query;
+			s->arm_list.changes = s->arm_changes;
 		}
-		json_decref(items);
 		free(lp);
 		size_t page = s->cfg.page_size > 0 ? (size_t)s->cfg.page_size : 100;
 		json_t *body = emu_page(s, q, out, page, "$skiptoken", "nextLink");
@@ -2035,7 +2065,7 @@ int emu_arm_put_raw(emu_server *s, const char *id, json_t *body)
 	pthread_mutex_lock(&s->lock);
 	store_set(s, lid, res);
 	json_decref(res);
-	json_object_del(meta_of(s, lid), "hidden");
+	json_object_del(meta_of(s, lid), "hidden"); /* store_set said it changed */
 	new_etag(s, lid);
 	pthread_mutex_unlock(&s->lock);
 	free(lid);

@@ -179,6 +179,18 @@ typedef struct emu_server {
 	 * ("/providers/microsoft.synapse/workspaces/w" -> {id: true}), for
 	 * emu_arm_find_named. Kept and dropped with arm_index. */
 	json_t *arm_named;
+	/* Bumped by every change of what an ARM list holds: a resource
+	 * written or deleted, hidden or shown, the store replaced. */
+	unsigned long arm_changes;
+	/* The last resource list's items (list_resources) and what they were
+	 * for: its pages are asked one after another, and each would collect
+	 * and filter the whole subscription again (55 pages of 5,500 tagged
+	 * resources for a plan of 50,001). Valid while arm_changes is. */
+	struct {
+		char *query;
+		unsigned long changes;
+		json_t *items;
+	} arm_list;
 	json_t *log;      /* array of request records */
 	json_t *counters; /* reads/writes/deletes/polls/tokens/peakInFlight/... */
 	int in_flight;    /* requests being answered now (control calls aside) */
