@@ -87,6 +87,42 @@ static void reads_what_jansson_reads(void **state)
 
 /* jansson drops a NUL byte that follows a number or a literal; azapply
  * refuses a NUL outside a string wherever it is. */
+/* A string's plain bytes are passed over eight at a time: each byte that
+ * is not plain (an escape, a multi-byte sequence, a raw control character
+ * or a byte that is not UTF-8, both refused), alone or two apart, at every
+ * place of a word and of the short tail before the closing quote, read as
+ * jansson reads it. */
+static void special_bytes_anywhere_in_a_string(void **state)
+{
+	(void)state;
+	static const char *const specials[] = {"\\n", "\\\"", "\\\\", "\\u00e9", "\\ud83d\\ude00",
+					      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					      "\x01", "\x1f", "\xff", "\xc3"};
+	char text[96];
+	for (size_t len = 0; len <= 24; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+				for (size_t second = 0; second < 2; second++) {
+					size_t n = 0;
+					text[n++] = '[';
+					text[n++] = '"';
+					for (size_t i = 0; i < len; i++) {
+						if (i == at || (second && i == at + 2)) {
+							size_t sl = strlen(specials[k]);
+							memcpy(text + n, specials[k], sl);
+							n += sl;
+						}
+						text[n++] = (char)('a' + i % 26);
+					}
+					text[n++] = '"';
+					text[n++] = ']';
+					agree(text, n, 0);
+				}
+			}
+		}
+	}
+}
+
 static void nul_bytes_are_refused(void **state)
 {
 	(void)state;
@@ -229,6 +265,7 @@ int main(void)
 	az_alloc_init();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(reads_what_jansson_reads),
+	    cmocka_unit_test(special_bytes_anywhere_in_a_string),
 	    cmocka_unit_test(nul_bytes_are_refused),
 	    cmocka_unit_test(depth_limit_as_jansson_counts_it),
 	    cmocka_unit_test(long_texts_agree),
