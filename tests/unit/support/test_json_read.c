@@ -17,6 +17,8 @@
 
 #include <azapply/provider.h>
 
+#include "string_with.h"
+
 /* Reads `text` (len bytes) with both readers and checks they agree. */
 static void agree(const char *text, size_t len, size_t flags)
 {
@@ -106,14 +108,7 @@ static void special_bytes_anywhere_in_a_string(void **state)
 					size_t n = 0;
 					text[n++] = '[';
 					text[n++] = '"';
-					for (size_t i = 0; i < len; i++) {
-						if (i == at || (second && i == at + 2)) {
-							size_t sl = strlen(specials[k]);
-							memcpy(text + n, specials[k], sl);
-							n += sl;
-						}
-						text[n++] = (char)('a' + i % 26);
-					}
+					n += string_with(text + n, len, at, second, specials[k]);
 					text[n++] = '"';
 					text[n++] = ']';
 					agree(text, n, 0);

@@ -18,6 +18,8 @@
 
 #include <azapply/provider.h>
 
+#include "string_with.h"
+
 #define CANONICAL (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 #define COMPACT (JSON_COMPACT | JSON_ENCODE_ANY)
 
@@ -153,15 +155,7 @@ static void special_bytes_anywhere_in_a_word(void **state)
 		for (size_t at = 0; at <= len; at++) {
 			for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
 				for (size_t second = 0; second < 2; second++) {
-					size_t n = 0;
-					for (size_t i = 0; i < len; i++) {
-						if (i == at || (second && i == at + 2)) {
-							size_t sl = strlen(specials[k]);
-							memcpy(text + n, specials[k], sl);
-							n += sl;
-						}
-						text[n++] = (char)('a' + i % 26);
-					}
+					size_t n = string_with(text, len, at, second, specials[k]);
 					json_t *v = json_stringn_nocheck(text, n);
 					same_text(v);
 					json_decref(v);
