@@ -1267,17 +1267,30 @@ static void on_final_json(void *ud, int err, const az_http_response *resp, az_di
 	f->second = az_http_response_json(resp);
 }
 
+/* A PUT of `path` answered 202 with a Location to poll (`host` and `op`),
+ * `retry_after` seconds apart: `polls` answers 202, then 200 with
+ * `final_body`. */
+static void script_polled_put(env *e, const char *host, const char *path, const char *op,
+                              const char *retry_after, int polls, const char *final_body)
+{
+	char headers[192], retry[32];
+	snprintf(headers, sizeof(headers), "Location: %s%s\nRetry-After: %s", host, op,
+	         retry_after);
+	snprintf(retry, sizeof(retry), "Retry-After: %s", retry_after);
+	fake_tp_script(e->fake, "PUT", path, 202, headers, NULL, 0);
+	for (int i = 0; i < polls; i++)
+		fake_tp_script(e->fake, "GET", op, 202, retry, NULL, 0);
+	fake_tp_script(e->fake, "GET", op, 200, NULL, final_body, 0);
+}
+
 /* Pipeline `name`'s PUT, answered 202 with a Location to poll, and the
  * poll's final answer `final_body`. */
 static void script_pipeline_put(env *e, const char *name, const char *final_body)
 {
-	char put[64], op[64], headers[160];
+	char put[64], op[64];
 	snprintf(put, sizeof(put), "/pipelines/%s", name);
 	snprintf(op, sizeof(op), "/operationResults/%s", name);
-	snprintf(headers, sizeof(headers),
-	         "location: https://ws1.dev.azuresynapse.net%s\nRetry-After: 0", op);
-	fake_tp_script(e->fake, "PUT", put, 202, headers, NULL, 0);
-	fake_tp_script(e->fake, "GET", op, 200, NULL, final_body, 0);
+	script_polled_put(e, "https://ws1.dev.azuresynapse.net", put, op, "0", 0, final_body);
 }
 
 static void put_pipeline(env *e, const char *name, az_http_done_fn cb, void *ud)
@@ -1437,14 +1450,10 @@ static void many_operations_wait_at_once(void **state)
 	enum { N = 20 };
 	result r[N] = {{0}};
 	for (int i = 0; i < N; i++) {
-		char path[32], op[64], hdr[128];
+		char path[32], op[64];
 		snprintf(path, sizeof(path), "/m%02d", i);
 		snprintf(op, sizeof(op), "/op/m%02d", i);
-		snprintf(hdr, sizeof(hdr),
-		         "Location: https://management.azure.com/op/m%02d\nRetry-After: 10", i);
-		fake_tp_script(e->fake, "PUT", path, 202, hdr, NULL, 0);
-		fake_tp_script(e->fake, "GET", op, 202, "Retry-After: 10", NULL, 0);
-		fake_tp_script(e->fake, "GET", op, 200, NULL, "{}", 0);
+		script_polled_put(e, "https://management.azure.com", path, op, "10", 1, "{}");
 		az_http_lro(e->c, arm_put(path), NULL, on_done, &r[i]);
 	}
 	az_http_run(e->c);
