@@ -293,6 +293,17 @@ static json_t *ids_under(emu_server *s, const char *prefix)
 	return ids;
 }
 
+/* Hides a resource from reads and lists (a create under way) or shows
+ * it: what ARM's lists hold changes either way. */
+static void set_hidden(emu_server *s, json_t *meta, bool hidden)
+{
+	if (hidden)
+		json_object_set_new(meta, "hidden", json_true());
+	else
+		json_object_del(meta, "hidden");
+	arm_changed(s);
+}
+
 static json_t *meta_of(emu_server *s, const char *lid)
 {
 	json_t *meta = emu_store_obj(s, "meta");
@@ -459,9 +470,8 @@ static void finish_op(emu_server *s, json_t *op)
 	json_t *res = json_object_get(arm_store(s), lid);
 	json_t *meta = json_object_get(emu_store_obj(s, "meta"), lid);
 	if (meta) {
-		json_object_del(meta, "hidden");
+		set_hidden(s, meta, false);
 		json_object_del(meta, "op");
-		arm_changed(s);
 	}
 	if (!res)
 		return;
@@ -529,10 +539,8 @@ static json_t *start_op(emu_server *s, const char *lid, const char *type, const 
 	json_object_set_new(emu_store_obj(s, "ops"), id, op);
 	json_t *meta = meta_of(s, lid);
 	json_object_set_new(meta, "op", json_string(id));
-	if (hidden) {
-		json_object_set_new(meta, "hidden", json_true());
-		arm_changed(s);
-	}
+	if (hidden)
+		set_hidden(s, meta, true);
 	free(id);
 	return op;
 }
@@ -2065,7 +2073,7 @@ int emu_arm_put_raw(emu_server *s, const char *id, json_t *body)
 	pthread_mutex_lock(&s->lock);
 	store_set(s, lid, res);
 	json_decref(res);
-	json_object_del(meta_of(s, lid), "hidden"); /* store_set said it changed */
+	set_hidden(s, meta_of(s, lid), false);
 	new_etag(s, lid);
 	pthread_mutex_unlock(&s->lock);
 	free(lid);

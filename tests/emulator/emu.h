@@ -179,8 +179,9 @@ typedef struct emu_server {
 	 * ("/providers/microsoft.synapse/workspaces/w" -> {id: true}), for
 	 * emu_arm_find_named. Kept and dropped with arm_index. */
 	json_t *arm_named;
-	/* Bumped by every change of what an ARM list holds: a resource
-	 * written or deleted, hidden or shown, the store replaced. */
+	/* Bumped by every change of what an ARM list holds, by the only
+	 * places that make one (arm.c): store_set, store_del, set_hidden and
+	 * the store replaced. */
 	unsigned long arm_changes;
 	/* The last resource list's items (list_resources) and what they were
 	 * for: its pages are asked one after another, and each would collect
