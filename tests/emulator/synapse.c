@@ -29,7 +29,6 @@
 #include "emu.h"
 
 #include <arpa/inet.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,17 +256,19 @@ static bool if_match_holds(const char *im, const json_t *cur)
 
 #define STALE_ETAG "The etag does not match the current artifact."
 
+/* Synapse's artifact name rule, ^[A-Za-z0-9_][^<>*#.%&:\\+?/]*$ (the
+ * artifact specs' pattern), checked by hand: compiling the pattern on
+ * every PUT was a thirtieth of the emulator's CPU in a large apply. */
 static bool name_valid(const char *name)
 {
 	size_t n = strlen(name);
 	if (n < 1 || n > 260)
 		return false;
-	regex_t re;
-	if (regcomp(&re, "^[A-Za-z0-9_][^<>*#.%&:\\\\+?/]*$", REG_EXTENDED | REG_NOSUB))
+	char first = name[0];
+	if (!((first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z') ||
+	      (first >= '0' && first <= '9') || first == '_'))
 		return false;
-	bool ok = regexec(&re, name, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
+	return strcspn(name + 1, "<>*#.%&:\\+?/") == n - 1;
 }
 
 static void start_op(emu_server *s, const emu_req *q, emu_resp *r, const char *ws,

@@ -661,6 +661,28 @@ static void test_invalid_names_and_bodies(void **state)
 	syn(&r, "PUT", "/pipelines/-x", "{\"properties\":{}}");
 	assert_int_equal(r.status, 400);
 	emu_response_free(&r);
+	/* Synapse's artifact names: a letter, digit or '_' first, then none
+	 * of < > * # . % & : \ + ? / (escaped here as a client sends them). */
+	const char *refused[] = {"a%3Cb", "a%3Eb", "a%2Ab", "a%23b", "a.b",   "a%25b",
+				 "a%26b", "a%3Ab", "a%5Cb", "a%2Bb", "a%3Fb", "%20a"};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *path = az_xasprintf("/pipelines/%s", refused[i]);
+		syn(&r, "PUT", path, "{\"properties\":{}}");
+		if (r.status != 400)
+			fail_msg("%s: %ld", refused[i], r.status);
+		assert_string_equal(tk_str(r.json, "code"), "InvalidArtifactName");
+		emu_response_free(&r);
+		free(path);
+	}
+	const char *taken[] = {"_a", "9%20lives", "a-b_c(d)", "caf%C3%A9"};
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		char *path = az_xasprintf("/pipelines/%s", taken[i]);
+		syn(&r, "PUT", path, "{\"properties\":{}}");
+		if (r.status != 202)
+			fail_msg("%s: %ld", taken[i], r.status);
+		emu_response_free(&r);
+		free(path);
+	}
 	syn(&r, "PUT", "/pipelines/nobody", "[1,2]");
 	assert_int_equal(r.status, 400);
 	emu_response_free(&r);
