@@ -78,7 +78,10 @@ char *emu_req_target(const emu_req *q);
 
 void emu_resp_header(emu_resp *r, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Sets status and a JSON body; takes the reference to `body` (may be NULL). */
+/* Sets status and a JSON body; takes the reference to `body` (may be NULL).
+ * The text is written at once: a stored value is answered through a new
+ * reference to it (json_incref), never a copy, while the caller holds the
+ * lock that guards it. */
 void emu_resp_json(emu_resp *r, int status, json_t *body);
 void emu_resp_empty(emu_resp *r, int status);
 /* ARM-shaped error: {"error":{"code","message"}}. */

@@ -383,7 +383,7 @@ static void poll_op(emu_server *s, emu_resp *r, const char *opid)
 	} else if (!strcmp(json_string_value(json_object_get(op, "action")), "delete")) {
 		emu_resp_empty(r, 200);
 	} else {
-		emu_resp_json(r, 200, json_deep_copy(json_object_get(op, "artifact")));
+		emu_resp_json(r, 200, json_incref(json_object_get(op, "artifact")));
 	}
 }
 
@@ -408,7 +408,7 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 		else if (inm && (!strcmp(inm, "*") || (etag && !strcmp(inm, etag))))
 			emu_resp_empty(r, 304);
 		else
-			emu_resp_json(r, 200, json_deep_copy(cur));
+			emu_resp_json(r, 200, json_incref(cur));
 	} else if (!strcmp(q->method, "PUT")) {
 		if (!name_valid(name)) {
 			emu_resp_flat_error(r, 400, "InvalidArtifactName",
@@ -427,7 +427,7 @@ static void artifact(emu_server *s, const emu_req *q, emu_resp *r, const char *w
 			json_t *a = make_artifact(s, ws_res, coll, name, q->json, cur);
 			if (artifact_types[type_index(coll)].put_answers_at_once) {
 				json_object_set(c, ln, a);
-				emu_resp_json(r, 200, json_deep_copy(a));
+				emu_resp_json(r, 200, json_incref(a));
 			} else {
 				start_op(s, q, r, ws, coll, name, "put", a, fault);
 			}
@@ -657,7 +657,7 @@ static void role_assignments(emu_server *s, const emu_req *q, emu_resp *r, const
 	} else if (id && !strcmp(q->method, "GET")) {
 		json_t *a = json_object_get(c, id);
 		if (a)
-			emu_resp_json(r, 200, json_deep_copy(a));
+			emu_resp_json(r, 200, json_incref(a));
 		else
 			rbac_error(r, 404, "RoleAssignmentNotFound",
 				   "The role assignment was not found.");
@@ -764,7 +764,7 @@ static void run_route(emu_server *s, const emu_req *q, emu_resp *r, const char *
 		emu_resp_flat_error(r, 404, "PipelineRunNotFound", "The pipeline run %s was not found.",
 				    run);
 	} else if (!action && !strcmp(q->method, "GET")) {
-		emu_resp_json(r, 200, json_deep_copy(rec));
+		emu_resp_json(r, 200, json_incref(rec));
 	} else if (action && !strcasecmp(action, "cancel") && !strcmp(q->method, "POST")) {
 		char ts[40];
 		emu_iso8601(ts, sizeof(ts), emu_now_ms());
