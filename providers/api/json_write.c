@@ -177,3 +177,12 @@ bool az_json_write_sorted(az_buf *out, const json_t *json)
 {
 	return az_json_write(out, json, true);
 }
+
+bool az_json_write_string(az_buf *out, const char *str, size_t len)
+{
+	size_t mark = out->len;
+	if (write_string(out, str, len))
+		return true;
+	az_buf_truncate(out, mark);
+	return false;
+}

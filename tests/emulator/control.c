@@ -353,7 +353,7 @@ void emu_control_handle(emu_server *s, const emu_req *q, emu_resp *r)
 		ok(r, body);
 	} else if (is(q, "DELETE", "/_emulator/log")) {
 		pthread_mutex_lock(&s->lock);
-		json_array_clear(s->log);
+		az_buf_truncate(&s->log, 0);
 		json_object_clear(s->counters);
 		pthread_mutex_unlock(&s->lock);
 		ok(r, NULL);

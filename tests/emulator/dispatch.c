@@ -58,84 +58,108 @@ static const char *classify(const emu_req *q)
 	return kind;
 }
 
-/* A log entry keeps a JSON body as the text sent, under this key; the
- * log as read has it parsed and masked as "body" (emu_log_copy). A masked
- * copy of the parsed body for every request was a twentieth of the
- * emulator's CPU in a large apply. */
+/* Each request's record is kept as one line of compact JSON text in
+ * s->log, written field by field: a tree per record (its headers an
+ * object, its body a string) was a twentieth of the emulator's CPU in a
+ * large apply and three times the memory of its text. A JSON body is kept
+ * as the text sent, under this key; the log as read has it parsed and
+ * masked as "body" (emu_log_copy). */
 #define LOGGED_JSON_TEXT "jsonText"
 
-static json_t *logged_json_text(const emu_req *q)
+/* ,"key":"value" (no comma before the first); false when the value is
+ * not UTF-8, with `b` as it was. */
+static bool put_string(az_buf *b, const char *key, const char *value, size_t len)
 {
-	return q->json && emu_utf8_valid(q->body, q->body_len) ? json_stringn(q->body, q->body_len)
-								: NULL;
+	size_t mark = b->len;
+	az_buf_printf(b, "%s\"%s\":", mark > 1 ? "," : "", key);
+	if (az_json_write_string(b, value, len))
+		return true;
+	az_buf_truncate(b, mark);
+	return false;
 }
 
-/* The body of a request that is not JSON (token requests' forms). */
-static json_t *logged_body(const emu_req *q)
+static void put_integer(az_buf *b, const char *key, long long n)
 {
-	if (q->json || !q->body_len || !emu_utf8_valid(q->body, q->body_len))
-		return json_null();
-	/* Form bodies (token requests): mask the credential fields. */
-	az_buf b = AZ_BUF_INIT;
+	az_buf_printf(b, ",\"%s\":%lld", key, n);
+}
+
+/* The body of a request that is not JSON (token requests' forms), its
+ * credential fields masked; null for none. */
+static void put_form_body(az_buf *b, const emu_req *q)
+{
+	if (q->json || !q->body_len || !emu_utf8_valid(q->body, q->body_len)) {
+		az_buf_puts(b, ",\"body\":null");
+		return;
+	}
+	az_buf form = AZ_BUF_INIT;
 	char *copy = az_xstrndup(q->body, q->body_len);
 	char *p = copy;
 	while (p && *p) {
 		char *amp = strchr(p, '&');
 		if (amp)
 			*amp = '\0';
-		if (b.len)
-			az_buf_putc(&b, '&');
+		if (form.len)
+			az_buf_putc(&form, '&');
 		if (!strncmp(p, "client_secret=", 14) || !strncmp(p, "client_assertion=", 17)) {
 			char *eq = strchr(p, '=');
-			az_buf_add(&b, p, (size_t)(eq - p + 1));
-			az_buf_puts(&b, "REDACTED");
+			az_buf_add(&form, p, (size_t)(eq - p + 1));
+			az_buf_puts(&form, "REDACTED");
 		} else {
-			az_buf_puts(&b, p);
+			az_buf_puts(&form, p);
 		}
 		p = amp ? amp + 1 : NULL;
 	}
 	free(copy);
-	json_t *s = json_string(b.data ? b.data : "");
-	az_buf_free(&b);
-	return s ? s : json_null();
+	put_string(b, "body", form.data ? form.data : "", form.len);
+	az_buf_free(&form);
 }
 
-static json_t *logged_headers(const emu_req *q)
+/* Header names lowercased; a name given twice keeps its last value, in
+ * the place of its first (as a JSON reader takes the text). */
+static void put_headers(az_buf *b, const emu_req *q)
 {
-	json_t *h = json_object();
+	az_buf_puts(b, ",\"headers\":{");
+	size_t first = b->len;
 	for (size_t i = 0; i < q->headers.len; i++) {
 		const char *name = q->headers.items[i].name;
 		const char *value = q->headers.items[i].value;
 		if (!strcasecmp(name, "Authorization") || !strcasecmp(name, "X-IDENTITY-HEADER"))
 			value = "REDACTED";
 		char *lname = emu_lower(name);
-		json_t *v = json_string(value);
-		if (v && emu_utf8_valid(lname, strlen(lname)))
-			json_object_set_new(h, lname, v);
-		else
-			json_decref(v);
+		size_t mark = b->len;
+		if (mark > first)
+			az_buf_putc(b, ',');
+		if (!az_json_write_string(b, lname, strlen(lname)) ||
+		    (az_buf_putc(b, ':'), !az_json_write_string(b, value, strlen(value))))
+			az_buf_truncate(b, mark);
 		free(lname);
 	}
-	return h;
+	az_buf_putc(b, '}');
 }
 
 json_t *emu_log_copy(emu_server *s)
 {
-	json_t *copy = json_deep_copy(s->log);
-	size_t i;
-	json_t *entry;
-	json_array_foreach(copy, i, entry) {
-		json_t *raw = json_object_get(entry, LOGGED_JSON_TEXT);
-		if (!raw)
+	json_t *copy = json_array();
+	const char *line = s->log.data, *end = line ? line + s->log.len : NULL;
+	while (line && line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		json_t *entry = json_loadb(line, (size_t)(nl - line), 0, NULL);
+		line = nl + 1;
+		if (!entry)
 			continue;
-		/* Bodies carry secrets too (SecureString values, SQL admin
-		 * passwords, Graph password credentials): never shown. */
-		json_t *body = json_loadb(json_string_value(raw), json_string_length(raw),
-					  JSON_DECODE_ANY, NULL);
-		if (body)
-			emu_mask_secrets(body, "REDACTED", true);
-		json_object_set_new(entry, "body", body ? body : json_null());
-		json_object_del(entry, LOGGED_JSON_TEXT);
+		json_t *raw = json_object_get(entry, LOGGED_JSON_TEXT);
+		if (raw) {
+			/* Bodies carry secrets too (SecureString values, SQL
+			 * admin passwords, Graph password credentials): never
+			 * shown. */
+			json_t *body = json_loadb(json_string_value(raw), json_string_length(raw),
+						  JSON_DECODE_ANY, NULL);
+			if (body)
+				emu_mask_secrets(body, "REDACTED", true);
+			json_object_set_new(entry, "body", body ? body : json_null());
+			json_object_del(entry, LOGGED_JSON_TEXT);
+		}
+		json_array_append_new(copy, entry);
 	}
 	return copy;
 }
@@ -145,23 +169,33 @@ json_t *emu_log_copy(emu_server *s)
 static void log_request(emu_server *s, const emu_req *q, const emu_resp *r, long long start,
 			const emu_fault *fault)
 {
-	char *target = emu_req_target(q);
-	json_t *t = json_string(target);
 	const char *kind = classify(q);
-	json_t *entry = json_pack(
-		"{s:s,s:s?,s:o,s:i,s:I,s:I,s:o,s:o*,s:o,s:s,s:s*,s:I}", "method", q->method, "host",
-		emu_utf8_valid(q->host, strlen(q->host)) ? q->host : NULL, "path",
-		t ? t : json_string("<invalid utf-8>"), "status", r->drop ? 0 : r->status, "startMs",
-		(json_int_t)start, "durationMs", (json_int_t)(emu_now_ms() - start), "body",
-		logged_body(q), LOGGED_JSON_TEXT, logged_json_text(q), "headers", logged_headers(q),
-		"kind", kind, "fault", fault ? fault->id : NULL, "connection",
-		(json_int_t)q->connection);
+	char *target = emu_req_target(q);
+	az_buf b = AZ_BUF_INIT;
+	az_buf_putc(&b, '{');
+	bool whole = put_string(&b, "method", q->method, strlen(q->method));
+	put_string(&b, "host", q->host, strlen(q->host));
+	if (!put_string(&b, "path", target, strlen(target)))
+		put_string(&b, "path", "<invalid utf-8>", strlen("<invalid utf-8>"));
+	put_integer(&b, "status", r->drop ? 0 : r->status);
+	put_integer(&b, "startMs", start);
+	put_integer(&b, "durationMs", emu_now_ms() - start);
+	put_form_body(&b, q);
+	if (q->json)
+		put_string(&b, LOGGED_JSON_TEXT, q->body, q->body_len);
+	put_headers(&b, q);
+	put_string(&b, "kind", kind, strlen(kind));
+	if (fault && fault->id)
+		whole = whole && put_string(&b, "fault", fault->id, strlen(fault->id));
+	put_integer(&b, "connection", (long long)q->connection);
+	az_buf_add(&b, "}\n", 2);
 	free(target);
 	pthread_mutex_lock(&s->lock);
-	if (entry)
-		json_array_append_new(s->log, entry);
+	if (whole)
+		az_buf_add(&s->log, b.data, b.len);
 	emu_count(s, kind);
 	pthread_mutex_unlock(&s->lock);
+	az_buf_free(&b);
 }
 
 static void route(emu_server *s, const emu_req *q, emu_resp *r, const emu_fault *fault)

@@ -195,7 +195,7 @@ typedef struct emu_server {
 		unsigned long changes;
 		json_t *items;
 	} arm_list;
-	json_t *log;      /* array of request records */
+	az_buf log;       /* request records, a line of compact JSON each (dispatch.c) */
 	json_t *counters; /* reads/writes/deletes/polls/tokens/peakInFlight/... */
 	int in_flight;    /* requests being answered now (control calls aside) */
 	emu_fault **faults;

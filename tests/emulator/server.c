@@ -59,7 +59,7 @@ int emu_server_init(emu_server *s, const emu_config *cfg)
 	    RAND_bytes(s->federation_key, sizeof(s->federation_key)) != 1)
 		return -1;
 	s->store = json_object();
-	s->log = json_array();
+	s->log = (az_buf)AZ_BUF_INIT;
 	s->counters = json_object();
 	json_t *subs = emu_store_obj(s, "subscriptions");
 	json_object_set_new(subs, EMU_DEFAULT_SUBSCRIPTION, json_object());
@@ -75,7 +75,7 @@ void emu_server_fini(emu_server *s)
 	free(s->buckets);
 	json_decref(s->store);
 	emu_arm_index_drop(s);
-	json_decref(s->log);
+	az_buf_free(&s->log);
 	json_decref(s->counters);
 	free(s->dir);
 	free(s->cloud_path);

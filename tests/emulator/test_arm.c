@@ -899,12 +899,13 @@ static void test_fault_rules_and_log(void **state)
 	(void)state;
 	emu_response r;
 	assert_int_equal(emu_control(E, "DELETE", "log", NULL, NULL), 200);
+	json_t *rule = NULL;
 	assert_int_equal(
 		emu_control(E, "POST", "faults",
 			    "{\"method\":\"GET\",\"path\":\"resourceGroups/rg-fault\\\\?\","
 			    "\"status\":503,\"times\":1,\"headers\":{\"Retry-After\":\"1\"},"
 			    "\"body\":{\"error\":{\"code\":\"ServerBusy\",\"message\":\"busy\"}}}",
-			    NULL),
+			    &rule),
 		200);
 	put_rg("rg-fault");
 	char *p = sub_path("/resourceGroups/%s?api-version=2021-04-01", "rg-fault");
@@ -953,6 +954,48 @@ static void test_fault_rules_and_log(void **state)
 	assert_int_equal(emu_control(E, "GET", "log", NULL, &log), 200);
 	json_t *reqs = json_object_get(log, "requests");
 	assert_true(json_array_size(reqs) >= 4);
+	/* A record: the request as sent, what it was answered, the rule that
+	 * fired, and its headers by lowercase name with the token masked. */
+	size_t i;
+	json_t *e, *faulted = NULL, *dropped = NULL, *put = NULL;
+	json_array_foreach(reqs, i, e) {
+		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *method = json_string_value(json_object_get(e, "method"));
+		if (!faulted && strstr(path, "/rg-fault?") && !strcmp(method, "GET"))
+			faulted = e;
+		if (!dropped && strstr(path, "/rg-drop?"))
+			dropped = e;
+		if (!put && strstr(path, "/wsfail?") && !strcmp(method, "PUT"))
+			put = e;
+	}
+	assert_non_null(faulted);
+	assert_string_equal(json_string_value(json_object_get(faulted, "host")),
+			    "management.localhost");
+	assert_int_equal(json_integer_value(json_object_get(faulted, "status")), 503);
+	assert_string_equal(json_string_value(json_object_get(faulted, "kind")), "reads");
+	assert_string_equal(json_string_value(json_object_get(faulted, "fault")),
+			    json_string_value(json_object_get(rule, "id")));
+	assert_true(json_is_null(json_object_get(faulted, "body")));
+	assert_true(json_integer_value(json_object_get(faulted, "startMs")) > 0);
+	assert_true(json_is_integer(json_object_get(faulted, "durationMs")));
+	assert_true(json_integer_value(json_object_get(faulted, "connection")) > 0);
+	json_t *headers = json_object_get(faulted, "headers");
+	assert_string_equal(json_string_value(json_object_get(headers, "authorization")),
+			    "REDACTED");
+	assert_non_null(json_object_get(headers, "host"));
+	assert_null(json_object_get(headers, "Authorization"));
+	assert_non_null(dropped);
+	assert_int_equal(json_integer_value(json_object_get(dropped, "status")), 0);
+	assert_non_null(put);
+	assert_string_equal(json_string_value(json_object_get(put, "kind")), "writes");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(json_object_get(json_object_get(put, "body"), "properties"),
+					"defaultDataLakeStorage"),
+			"filesystem")),
+		"fs");
+	assert_null(json_object_get(put, "jsonText"));
+	json_decref(rule);
 	char *dump = json_dumps(log, 0);
 	/* The log never keeps a bearer token. */
 	assert_null(strstr(dump, ARM_TOKEN));

@@ -122,6 +122,10 @@ bool az_json_write_sorted(az_buf *out, const json_t *json);
 /* The same, with the keys sorted or in their order (JSON_COMPACT |
  * JSON_ENCODE_ANY, with JSON_SORT_KEYS when sort_keys). */
 bool az_json_write(az_buf *out, const json_t *json, bool sort_keys);
+/* Appends `len` bytes of `str` as a JSON string, quoted and escaped as
+ * jansson writes it; false, with `out` as it was, when they are not UTF-8.
+ * For text written field by field without a tree to hold it. */
+bool az_json_write_string(az_buf *out, const char *str, size_t len);
 
 /* The candidate closest to `word` by edit distance (case-insensitive),
  * when close enough to be a likely typo (for "did you mean" hints); NULL

@@ -158,6 +158,15 @@ static void special_bytes_anywhere_in_a_word(void **state)
 					size_t n = string_with(text, len, at, second, specials[k]);
 					json_t *v = json_stringn_nocheck(text, n);
 					same_text(v);
+					/* A string written alone, as by the
+					 * emulator's log: the same text. */
+					char *theirs = json_dumps(v, COMPACT);
+					az_buf ours = AZ_BUF_INIT;
+					assert_true(az_json_write_string(&ours, text, n));
+					assert_int_equal(ours.len, strlen(theirs));
+					assert_memory_equal(ours.data, theirs, ours.len);
+					az_buf_free(&ours);
+					free(theirs);
 					json_decref(v);
 				}
 			}
@@ -202,6 +211,7 @@ static void invalid_utf8_is_refused_and_leaves_the_buffer(void **state)
 		az_buf_puts(&ours, "before");
 		assert_false(az_json_write_sorted(&ours, v));
 		assert_false(az_json_write(&ours, v, false));
+		assert_false(az_json_write_string(&ours, bad[i], strlen(bad[i])));
 		assert_string_equal(ours.data, "before");
 		assert_int_equal(ours.len, 6);
 		az_buf_free(&ours);
