@@ -98,6 +98,9 @@ struct az_http_client {
 	long remaining[RATE_COUNT];
 	int64_t next_ok[RATE_COUNT];
 	bool pace_timer;
+	/* Work the loop does instead of blocking (az_http_set_idle_work). */
+	bool (*idle_work)(void *ud);
+	void *idle_work_ud;
 };
 
 static long env_long(const char *name, long def)
@@ -829,8 +832,19 @@ void az_http_run_until(az_http_client *c, bool (*pred)(void *ud), void *ud)
 		if (c->pending_head && c->active < (size_t)c->o.max_in_flight && !c->pace_timer &&
 		    !c->share_full)
 			wait = 0;
+		/* A piece of the caller's work while the answers are on their
+		 * way; the sockets are only looked at, not waited on, until
+		 * none is left. */
+		if (wait > 0 && c->idle_work && c->idle_work(c->idle_work_ud))
+			wait = 0;
 		c->tp.wait(c->tp.impl, wait);
 	}
+}
+
+void az_http_set_idle_work(az_http_client *c, bool (*work)(void *ud), void *ud)
+{
+	c->idle_work = work;
+	c->idle_work_ud = ud;
 }
 
 void az_http_run(az_http_client *c)

@@ -233,6 +233,10 @@ void az_http_submit(az_http_client *c, az_http_request *req, az_http_done_fn cb,
 void az_http_run(az_http_client *c);
 /* Drives the loop until pred(ud) is true or nothing is left. */
 void az_http_run_until(az_http_client *c, bool (*pred)(void *ud), void *ud);
+/* While set, whenever the loop would wait for the network it first calls
+ * work(ud), which does a short piece of work and returns true while more
+ * is left; it must not drive the loop itself. NULL clears it. */
+void az_http_set_idle_work(az_http_client *c, bool (*work)(void *ud), void *ud);
 
 /* Runs `fn` from the loop after `delay_ms` (0 = next turn). */
 void az_http_timer(az_http_client *c, long delay_ms, void (*fn)(void *ud), void *ud);

@@ -248,6 +248,11 @@ void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud)
 	az_http_run_until(s->http, done, ud);
 }
 
+void az_session_set_idle_work(az_session *s, bool (*work)(void *ud), void *ud)
+{
+	az_http_set_idle_work(s->http, work, ud);
+}
+
 void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *ud)
 {
 	az_http_timer(s->http, delay_ms, fn, ud);

@@ -388,6 +388,9 @@ void az_session_free(az_session *s);
 void az_session_run(az_session *s);
 /* Drives until done(ud) is true or nothing is left. */
 void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud);
+/* Work done while the session waits for answers (az_http_set_idle_work):
+ * work(ud) does a short piece and returns true while more is left. */
+void az_session_set_idle_work(az_session *s, bool (*work)(void *ud), void *ud);
 /* Runs fn(ud) from the loop after delay_ms. */
 void az_session_after(az_session *s, long delay_ms, void (*fn)(void *ud), void *ud);
 /* How many requests the session sends at once, at most. */

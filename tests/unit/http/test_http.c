@@ -505,6 +505,51 @@ static void concurrency_is_bounded(void **state)
 	}
 }
 
+/* The caller's work while the answers are on their way: done piece by
+ * piece whenever the loop would wait, with the sockets looked at between
+ * pieces and the clock not moving while work is left; then the loop waits
+ * for the answer as before. */
+typedef struct idle_pieces {
+	fake_tp *fake;
+	int left, done;
+	int64_t at[8];
+} idle_pieces;
+
+static bool one_piece(void *ud)
+{
+	idle_pieces *p = ud;
+	if (!p->left)
+		return false;
+	p->at[p->done++] = fake_tp_now(p->fake);
+	return --p->left > 0;
+}
+
+static void idle_work_is_done_while_answers_are_awaited(void **state)
+{
+	env *e = *state;
+	idle_pieces p = {.fake = e->fake, .left = 5};
+	az_http_set_idle_work(e->c, one_piece, &p);
+	result r = {0};
+	fake_tp_script(e->fake, "GET", "/slow", 200, NULL, "{}", 100);
+	az_http_submit(e->c, arm_get("/slow"), on_done, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(p.done, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(p.at[i], FAKE_EPOCH_MS);
+	assert_int_equal(fake_tp_now(e->fake) - FAKE_EPOCH_MS, 100);
+	result_clear(&r);
+	/* Cleared, it is not called again. */
+	az_http_set_idle_work(e->c, NULL, NULL);
+	p.left = 5;
+	fake_tp_script(e->fake, "GET", "/slow", 200, NULL, "{}", 100);
+	az_http_submit(e->c, arm_get("/slow"), on_done, &r);
+	az_http_run(e->c);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(p.done, 5);
+	result_clear(&r);
+}
+
 /* Resource Manager's share of the slots: its requests beyond it wait,
  * and the data planes' behind them go past. Six ARM reads two at a time
  * take three rounds; the four Synapse reads go in the first, beside two of
@@ -1484,6 +1529,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(every_request_carries_ids_and_user_agent, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(concurrency_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(idle_work_is_done_while_answers_are_awaited, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(request_ids_are_distinct_version_4_uuids, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(resource_manager_gets_its_share_of_the_slots, setup,
