@@ -14,6 +14,12 @@
  *   properties differ, or no marker yet -> update (adopting it when unmarked)
  *   otherwise                           -> no-op
  * A resource marked by another stack is never touched.
+ *
+ * A resource is planned as soon as its read is in and everything it
+ * depends on is planned, while the refresh still waits for the answers of
+ * the others (az_session_set_idle_work), not all of them after the last
+ * answer; the items are then put in dependency order, as if planned one
+ * after the other.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -733,6 +739,82 @@ static void plan_unmanaged(az_instance *inst, az_plan *plan)
 	}
 }
 
+/* Planning while the refresh reads. Planning a resource needs its read
+ * and the plans of what it depends on (a reference to one that changes is
+ * known after apply), nothing else: a no-changes plan of 10,001 resources
+ * spent 0.19-0.25 s after the last answer, planning each in turn, while
+ * the data planes' answers left the loop waiting for most of its wave. */
+typedef struct early_plan {
+	az_instance *inst;
+	az_plan *plan;
+	const size_t *order;
+	const bool *wanted;
+	bool *planned;
+	bool *deferred;
+	az_diags diags; /* kept back until the refresh has succeeded */
+	size_t next;    /* the place in `order` the next look starts from */
+} early_plan;
+
+/* Per call: places looked at, and resources planned, before the loop
+ * looks at its sockets again. */
+#define EARLY_LOOK 256
+#define EARLY_PLANS 16
+
+/* Whether resource i can be planned now. Its dependencies first: a
+ * Synapse role assignment's match resolves its principal from them. Then
+ * its read: a data-plane resource is matched once its collection is
+ * listed whole (az_refresh_match leaves it unread before); one without an
+ * id yet waits for the refresh's end (plan_build's loop computes it). */
+static bool ready_to_plan(early_plan *e, size_t i)
+{
+	const az_resource *r = &e->inst->stack->resources[i];
+	az_node *n = &e->inst->nodes[i];
+	if (e->planned[i] || !r->kind || (e->wanted && !e->wanted[i]) || !n->id)
+		return false;
+	for (size_t j = 0; j < r->deps_len; j++)
+		if (!e->planned[r->deps[j]])
+			return false;
+	if (n->state == AZ_NODE_PENDING && az_kind_on_workspace_host(r->kind))
+		az_refresh_match(e->inst, n);
+	return n->state != AZ_NODE_PENDING;
+}
+
+static bool plan_while_reading(void *ud)
+{
+	early_plan *e = ud;
+	size_t len = e->inst->stack->len, plans = 0;
+	for (size_t looked = 0; looked < EARLY_LOOK && looked < len && plans < EARLY_PLANS;
+	     looked++) {
+		size_t i = e->order[e->next];
+		e->next = (e->next + 1) % len;
+		if (!ready_to_plan(e, i))
+			continue;
+		if (!plan_deferred(e->inst, e->plan, i, e->deferred))
+			plan_node(e->inst, e->plan, i, &e->diags);
+		e->planned[i] = true;
+		e->plan->planned_while_reading++;
+		plans++;
+	}
+	return plans > 0;
+}
+
+/* The resources' items in the order of `order`, as the loop of
+ * az_plan_stack adds them when it plans one after the other. */
+static void items_in_order(az_plan *plan, const az_stack *stack, const size_t *order)
+{
+	size_t *item_of = az_xcalloc(stack->len ? stack->len : 1, sizeof(*item_of));
+	for (size_t k = 0; k < plan->len; k++)
+		item_of[plan->items[k].resource] = k + 1;
+	az_plan_item *sorted = az_xmalloc(plan->cap * sizeof(*sorted));
+	size_t at = 0;
+	for (size_t k = 0; k < stack->len; k++)
+		if (item_of[order[k]])
+			sorted[at++] = plan->items[item_of[order[k]] - 1];
+	free(plan->items);
+	plan->items = sorted;
+	free(item_of);
+}
+
 int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
 		  az_diags *d)
 {
@@ -763,13 +845,21 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 		.creates = !out->refresh_only && !out->destroy,
 		.wanted = wanted,
 	};
+	bool *planned = az_xcalloc(stack->len ? stack->len : 1, sizeof(*planned));
+	early_plan early = {.inst = inst, .plan = out, .order = order, .wanted = wanted,
+			    .planned = planned, .deferred = deferred, .diags = AZ_DIAGS_INIT};
+	if (rc == 0 && session && stack->len)
+		az_session_set_idle_work(session, plan_while_reading, &early);
 	if (rc == 0)
 		rc = az_refresh(inst, &ro, d);
+	if (session)
+		az_session_set_idle_work(session, NULL, NULL);
 	out->refresh_requests = inst->requests;
 	if (rc == 0) {
+		az_diags_move(d, &early.diags);
 		for (size_t k = 0; k < stack->len; k++) {
 			size_t i = order[k];
-			if (!stack->resources[i].kind || (wanted && !wanted[i]))
+			if (planned[i] || !stack->resources[i].kind || (wanted && !wanted[i]))
 				continue;
 			/* An id that names what the refresh read in its last
 			 * wave (a role assignment's principal) is known now,
@@ -779,6 +869,7 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 			if (!plan_deferred(inst, out, i, deferred))
 				plan_node(inst, out, i, d);
 		}
+		items_in_order(out, stack, order);
 		note_closed(inst, out, d);
 		note_generic_kinds(inst, wanted, d);
 		if (!wanted) {
@@ -795,6 +886,8 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 		if (!out->refresh_only)
 			check_group_deletes(inst, out);
 	}
+	az_diags_clear(&early.diags);
+	free(planned);
 	free(wanted);
 	free(deferred);
 	free(order);

@@ -143,11 +143,65 @@ static void plan_and_drift_take_parallelism(void **state)
 	           "--env", "dev", "--parallelism", "0");
 }
 
+/* A resource is planned once its read is in and its dependencies are
+ * planned, while the refresh waits for the answers of the others; the plan
+ * is the one planning them all after the last answer gives, item for item
+ * and in the same order. With 300 ms on every answer, the workspace and its
+ * rule are planned while the pipelines' list is on its way, the pipelines
+ * once it is in, and no answer comes after that. */
+static void resources_are_planned_while_the_reads_come_in(void **state)
+{
+	(void)state;
+	/* Last in the manifests, read in Resource Manager's wave: planned
+	 * before the pipelines are, listed after them. */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/20-extra.yaml", stack);
+	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: ResourceGroup\nmetadata:\n  name: extra\n"
+			"spec:\n  name: rg-wide-extra\n  location: westeurope\n");
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"latencyMs\":0}", NULL), 200);
+	E2E_EXPECT(W, 0, NULL, "apply", stack, "--env", "dev", "--auto-approve", "--target",
+		   "ResourceGroup/extra");
+	run_result at_once = E2E_RUN(W, "plan", stack, "--env", "dev", "--output", "json");
+	e2e_expect(&at_once, 0, "\"noop\": 44");
+	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"latencyMs\":300}", NULL), 200);
+	run_result slow = E2E_RUN(W, "plan", stack, "--env", "dev", "--output", "json", "-v");
+	e2e_expect(&slow, 0, "\"noop\": 44");
+	assert_string_equal(slow.out, at_once.out);
+	json_t *plan = json_loads(slow.out, 0, NULL);
+	json_t *resources = json_object_get(plan, "resources");
+	assert_int_equal(json_array_size(resources), 44);
+	static const char *const first[] = {"ResourceGroup/rg", "SynapseWorkspace/synapse",
+					    "SynapseFirewallRule/everyone", "Pipeline/pl1"};
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(json_string_value(json_object_get(
+					    json_array_get(resources, i), "address")),
+				    first[i]);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(resources, 43), "address")),
+		"ResourceGroup/extra");
+	json_decref(plan);
+	const char *line = strstr(slow.err, "azapply: plan: ");
+	assert_non_null(line);
+	size_t early = 0, all = 0;
+	assert_int_equal(sscanf(line, "azapply: plan: %zu of %zu resources planned while the "
+				      "refresh read",
+				&early, &all),
+			 2);
+	assert_int_equal(all, 44);
+	/* The groups, the workspace and its rule at least: the data planes'
+	 * lists they wait for take 300 ms. The pipelines too, unless their
+	 * list is the last answer. */
+	assert_true(early >= 4 && early <= all);
+	run_result_free(&at_once);
+	run_result_free(&slow);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(parallelism_50_gets_past_16_requests),
 	    cmocka_unit_test(plan_and_drift_take_parallelism),
+	    cmocka_unit_test(resources_are_planned_while_the_reads_come_in),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
