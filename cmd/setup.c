@@ -10,7 +10,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <azapply/select.h>
 
@@ -235,13 +234,6 @@ int az_cmd_load_stack_at(az_stack **out, const az_cmd_origin *origin, const az_a
 	return load_stack_at(out, NULL, origin, args, d);
 }
 
-/* AZAPPLY_LOG=debug or trace (set by --verbose), as the HTTP client reads it. */
-static bool tracing(void)
-{
-	const char *level = getenv("AZAPPLY_LOG");
-	return level && (strcasecmp(level, "debug") == 0 || strcasecmp(level, "trace") == 0);
-}
-
 int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin *origin,
 		       const az_plan_options *po)
 {
@@ -261,7 +253,8 @@ int az_cmd_run_plan_at(az_cmd_run *run, const az_args *args, const az_cmd_origin
 	int rc = az_cmd_open_session(&run->session, args, run->stack, &run->d);
 	if (rc == 0)
 		rc = az_plan_stack(&run->plan, run->stack, run->session, &chosen, &run->d);
-	if (rc == 0 && tracing())
+	/* Beside the session's trace of the requests, when it writes one. */
+	if (rc == 0 && az_session_verbosity(run->session) > 0)
 		fprintf(stderr, "azapply: plan: %zu of %zu resources planned while the refresh read\n",
 			run->plan.planned_while_reading, run->stack->len);
 	free(selected);

@@ -48,7 +48,6 @@ typedef struct az_instance {
 	json_t *unmanaged;    /* [{kind, id, live}] in listed collections, unmarked */
 	json_t *legacy;       /* ids marked by this stack without an environment,
 			       * declared by no manifest: left alone */
-	size_t requests;      /* list and read requests sent by the refresh */
 	size_t awaited;       /* of those, Resource Manager's wave's, unanswered */
 	size_t awaited_by_data_planes; /* of those, the ones the data planes' wave consults */
 	/* Workspace id (lower case) -> address of the SynapseFirewallRule this

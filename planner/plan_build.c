@@ -870,7 +870,6 @@ int az_plan_stack(az_plan *out, az_stack *stack, az_session *session, const az_p
 		rc = az_refresh(inst, &ro, d);
 	if (session)
 		az_session_set_idle_work(session, NULL, NULL);
-	out->refresh_requests = inst->requests;
 	if (rc == 0) {
 		az_diags_move(d, &early.diags);
 		for (size_t k = 0; k < stack->len; k++) {

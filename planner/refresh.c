@@ -350,7 +350,6 @@ static void list_once(az_instance *inst, const az_kind *k, const char *kind_name
 	 * planes' wave does not wait for its pages, one after another. */
 	*pl = (pending_list){inst, key, d, errors, holds_of(kind_name, first_wave)};
 	hold(inst, pl->holds);
-	inst->requests++;
 	az_provider_get(k->provider)->list(inst->session, k, collection, list_done, pl);
 }
 
@@ -464,7 +463,6 @@ static void read_node(az_instance *inst, az_node *n, bool first_wave, az_diags *
 	pending_read *pr = az_xcalloc(1, sizeof(*pr));
 	*pr = (pending_read){inst, n, d, errors, holds_of(k->name, first_wave)};
 	hold(inst, pr->holds);
-	inst->requests++;
 	az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 }
 

@@ -203,6 +203,11 @@ void az_http_client_set_verbosity(az_http_client *c, int verbosity)
 	c->o.verbosity = verbosity;
 }
 
+int az_http_client_verbosity(const az_http_client *c)
+{
+	return c->o.verbosity;
+}
+
 const az_cloud *az_http_client_cloud(const az_http_client *c)
 {
 	return c->cloud;

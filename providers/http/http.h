@@ -211,6 +211,9 @@ az_http_client *az_http_client_new(const az_http_options *o, az_transport *tp,
 void az_http_client_free(az_http_client *c);
 void az_http_client_set_tokens(az_http_client *c, const az_token_source *tokens);
 void az_http_client_set_verbosity(az_http_client *c, int verbosity);
+/* What the client traces: 0 nothing, 1 a line per request, 2 more
+ * (--verbose, or AZAPPLY_LOG when the options left it at 0). */
+int az_http_client_verbosity(const az_http_client *c);
 const az_cloud *az_http_client_cloud(const az_http_client *c);
 int64_t az_http_now_ms(const az_http_client *c);
 /* The total timeout for a kind of request, for az_http_request.timeout_ms. */

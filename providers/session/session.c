@@ -248,6 +248,11 @@ void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud)
 	az_http_run_until(s->http, done, ud);
 }
 
+int az_session_verbosity(const az_session *s)
+{
+	return az_http_client_verbosity(s->http);
+}
+
 void az_session_set_idle_work(az_session *s, bool (*work)(void *ud), void *ud)
 {
 	az_http_set_idle_work(s->http, work, ud);

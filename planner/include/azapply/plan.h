@@ -63,7 +63,6 @@ typedef struct az_plan {
 	char *environment;    /* NULL when none */
 	bool refresh_only;
 	bool destroy;         /* planned by destroy or plan --destroy */
-	size_t refresh_requests; /* list and read requests the refresh sent */
 	size_t planned_while_reading; /* resources planned before the refresh's last answer */
 	/* Provenance of the components pinned to a commit: "REF:PATH" -> the
 	 * commit id REF named when the stack was loaded (az_manifest_set.pins);

@@ -388,6 +388,9 @@ void az_session_free(az_session *s);
 void az_session_run(az_session *s);
 /* Drives until done(ud) is true or nothing is left. */
 void az_session_run_until(az_session *s, bool (*done)(void *ud), void *ud);
+/* What the session traces to stderr: 0 nothing, 1 or more a line per
+ * request (--verbose, AZAPPLY_LOG=info or debug). */
+int az_session_verbosity(const az_session *s);
 /* Work done while the session waits for answers (az_http_set_idle_work):
  * work(ud) does a short piece and returns true while more is left. */
 void az_session_set_idle_work(az_session *s, bool (*work)(void *ud), void *ud);
