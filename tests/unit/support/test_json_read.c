@@ -87,8 +87,6 @@ static void reads_what_jansson_reads(void **state)
 	agree("[\"a\"]", 3, 0); /* cut short */
 }
 
-/* jansson drops a NUL byte that follows a number or a literal; azapply
- * refuses a NUL outside a string wherever it is. */
 /* A string's plain bytes are passed over eight at a time: each byte that
  * is not plain (an escape, a multi-byte sequence, a raw control character
  * or a byte that is not UTF-8, both refused), alone or two apart, at every
@@ -118,6 +116,8 @@ static void special_bytes_anywhere_in_a_string(void **state)
 	}
 }
 
+/* jansson drops a NUL byte that follows a number or a literal; azapply
+ * refuses a NUL outside a string wherever it is. */
 static void nul_bytes_are_refused(void **state)
 {
 	(void)state;
