@@ -9,6 +9,7 @@
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <azapply/git.h>
 
@@ -58,10 +59,70 @@ static void a_blob_over_the_limit_is_not_loaded(void **state)
 	free(dir);
 }
 
+/* Provenance looks for a ".git" entry above the folder before it starts
+ * libgit2. Found in a subfolder of a work tree and in a linked work tree,
+ * whose ".git" is a file; not found outside any work tree. */
+static void provenance_is_found_wherever_git_finds_the_work_tree(void **state)
+{
+	(void)state;
+	char *dir = mt_tempdir();
+	mt_write(dir, "p.yaml", "kind: SynapsePipeline\nmetadata: {name: p}\n");
+	char *deep = az_xasprintf("%s/stack/deep", dir);
+	char *stack = az_xasprintf("%s/stack", dir);
+	assert_int_equal(mkdir(stack, 0700), 0);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	mt_write(deep, "q.yaml", "kind: SynapsePipeline\nmetadata: {name: q}\n");
+	git_libgit2_init();
+	char *id = mt_git_commit(dir, NULL);
+
+	az_git_provenance p;
+	az_diags d = AZ_DIAGS_INIT;
+	assert_int_equal(az_git_provenance_dir(&p, deep, &d), 0);
+	assert_non_null(p.commit);
+	assert_string_equal(p.commit, id);
+	az_git_provenance_free(&p);
+
+	git_repository *repo = NULL;
+	git_worktree *wt = NULL;
+	char *linked = az_xasprintf("%s-linked", dir);
+	assert_int_equal(git_repository_open(&repo, dir), 0);
+	assert_int_equal(git_worktree_add(&wt, repo, "linked", linked, NULL), 0);
+	assert_int_equal(az_git_provenance_dir(&p, linked, &d), 0);
+	assert_non_null(p.commit);
+	assert_string_equal(p.commit, id);
+	az_git_provenance_free(&p);
+	git_worktree_free(wt);
+	git_repository_free(repo);
+
+	/* Outside: a folder beside the repository, unless the temporary
+	 * folder itself lies in a work tree. */
+	char *outside = mt_tempdir();
+	git_buf found = {0};
+	bool in_git = git_repository_discover(&found, outside, 0, NULL) == 0;
+	git_buf_dispose(&found);
+	assert_int_equal(az_git_provenance_dir(&p, outside, &d), 0);
+	if (!in_git)
+		assert_null(p.commit);
+	az_git_provenance_free(&p);
+	assert_int_equal(d.len, 0);
+
+	git_libgit2_shutdown();
+	mt_rmtree(outside);
+	mt_rmtree(linked);
+	mt_rmtree(dir);
+	free(outside);
+	free(linked);
+	free(id);
+	free(stack);
+	free(deep);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(a_blob_over_the_limit_is_not_loaded),
+	    cmocka_unit_test(provenance_is_found_wherever_git_finds_the_work_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
