@@ -894,6 +894,32 @@ static void test_throttling(void **state)
 	free(p);
 }
 
+/* GET /_emulator/usage: the emulator's own CPU, which grows with the
+ * requests it answers, and its peak memory. */
+static void test_usage_counts_the_emulators_cpu(void **state)
+{
+	(void)state;
+	json_t *before = NULL, *after = NULL;
+	assert_int_equal(emu_control(E, "GET", "usage", NULL, &before), 200);
+	assert_true(json_is_integer(json_object_get(before, "cpuMs")));
+	assert_true(json_integer_value(json_object_get(before, "peakKb")) > 1024);
+	for (int i = 0; i < 20; i++) {
+		emu_response r;
+		char name[32];
+		snprintf(name, sizeof(name), "rg-usage-%d", i);
+		char *p = sub_path("/resourceGroups/%s?api-version=2021-04-01", name);
+		arm(&r, "GET", p, NULL);
+		assert_int_equal(r.status, 404);
+		emu_response_free(&r);
+		free(p);
+	}
+	assert_int_equal(emu_control(E, "GET", "usage", NULL, &after), 200);
+	assert_true(json_integer_value(json_object_get(after, "cpuMs")) >
+		    json_integer_value(json_object_get(before, "cpuMs")));
+	json_decref(before);
+	json_decref(after);
+}
+
 static void test_fault_rules_and_log(void **state)
 {
 	(void)state;
@@ -1228,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_auth_errors),
 		cmocka_unit_test(test_throttling),
 		cmocka_unit_test(test_fault_rules_and_log),
+		cmocka_unit_test(test_usage_counts_the_emulators_cpu),
 		cmocka_unit_test(test_out_of_band_drift),
 		cmocka_unit_test(test_ml_workspace_default_datastores),
 		cmocka_unit_test(test_private_endpoint_one_zone_group),

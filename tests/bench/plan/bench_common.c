@@ -140,6 +140,20 @@ void bench_settings(bench *b, const char *json)
 	}
 }
 
+double bench_emulator_cpu(bench *b)
+{
+	json_t *u = NULL;
+	json_t *ms = NULL;
+	if (emu_control(b->e, "GET", "usage", NULL, &u) != 200 ||
+	    !json_is_integer(ms = json_object_get(u, "cpuMs"))) {
+		fprintf(stderr, "bench: the emulator does not tell its CPU (GET /_emulator/usage)\n");
+		exit(1);
+	}
+	double seconds = (double)json_integer_value(ms) / 1000.0;
+	json_decref(u);
+	return seconds;
+}
+
 void bench_apply_parallel_and_serial(bench *b, const char *par, const char *seq, int parallelism,
 				     int latency_ms, double *t_par, double *t_seq)
 {

@@ -40,6 +40,9 @@ json_t *bench_written_urls(bench *b);
  * wall seconds and counts failures in *failed. */
 double bench_get_each(bench *b, const json_t *urls, int in_flight, size_t *failed);
 void bench_settings(bench *b, const char *json);
+/* The emulator's CPU seconds so far (GET /_emulator/usage); exits the
+ * benchmark when it does not answer. */
+double bench_emulator_cpu(bench *b);
 /* The comparison the apply benchmarks make, both sides run for real: with
  * `latency_ms` per request and three polls per operation, applies `par`
  * with --parallelism `parallelism`, then `seq` one at a time; their wall
