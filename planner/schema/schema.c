@@ -54,6 +54,11 @@ typedef struct pattern_prop {
 	node *schema;
 } pattern_prop;
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 typedef struct node_list {
 	node **items;
 	size_t len;
@@ -76,6 +81,7 @@ struct node {
 	unsigned types; /* 0 = any */
 	prop *props;
 	size_t n_props;
+	const char **sorted_names; /* the props' names in strcmp order, for lookups */
 	pattern_prop *pattern_props;
 	size_t n_pattern_props;
 	node *additional; /* NULL = absent */
@@ -300,12 +306,15 @@ static void compile_properties(compiler *c, node *n, const json_t *v)
 		return;
 	}
 	n->props = az_xcalloc(json_object_size(v) + 1, sizeof(prop));
+	n->sorted_names = az_xcalloc(json_object_size(v) + 1, sizeof(char *));
 	json_object_foreach((json_t *)(uintptr_t)v, key, sub)
 	{
-		prop *p = &n->props[n->n_props++];
+		prop *p = &n->props[n->n_props];
 		p->name = az_xstrdup(key);
 		p->schema = compile_child(c, sub, "properties", key);
+		n->sorted_names[n->n_props++] = p->name;
 	}
+	qsort(n->sorted_names, n->n_props, sizeof(char *), name_cmp);
 }
 
 static void compile_pattern_properties(compiler *c, node *n, const json_t *v)
@@ -487,6 +496,7 @@ static void node_free(node *n)
 	for (size_t i = 0; i < n->n_props; i++)
 		free(n->props[i].name);
 	free(n->props);
+	free(n->sorted_names);
 	for (size_t i = 0; i < n->n_pattern_props; i++)
 		pcre2_code_free(n->pattern_props[i].re);
 	free(n->pattern_props);
@@ -592,6 +602,18 @@ static void fail(validator *v, az_schema_errors *errs, const char *keyword, cons
 	char *msg = az_xvasprintf(fmt, ap);
 	va_end(ap);
 	errors_add(errs, v->ptr.data ? v->ptr.data : "", keyword, msg);
+}
+
+/* Whether a failure found now is only counted (a branch tried silently):
+ * the value rendered into its message, the names offered beside it, would
+ * be thrown away unread. Counts it when so. A valid stack's forms fail by
+ * the ten thousand in those tries. */
+static bool counted_only(validator *v, az_schema_errors *errs)
+{
+	if (!v->silent)
+		return false;
+	errors_add(errs, NULL, NULL, NULL);
+	return true;
 }
 
 static void warn(validator *v, const char *keyword, const char *fmt, ...)
@@ -933,6 +955,8 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 		if (matched || !n->additional)
 			continue;
 		if (n->additional->is_bool && !n->additional->bool_value) {
+			if (counted_only(v, errs))
+				continue;
 			size_t mark = v->ptr.len;
 			az_pointer_push(&v->ptr, key);
 			const char **names_v = az_xcalloc(n->n_props + 1, sizeof(char *));
@@ -1017,8 +1041,8 @@ static void name_list_add(name_list *l, const char *name)
 	l->items[l->len++] = name;
 }
 
-/* A list and not a set: an object has a handful of keys and its schema a
- * few dozen names, and this runs for every object of every manifest. */
+/* A list and not a set: the keys of one object a patternProperties takes
+ * are a handful. */
 static bool name_list_has(const name_list *l, const char *name)
 {
 	for (size_t i = 0; i < l->len; i++)
@@ -1027,18 +1051,29 @@ static bool name_list_has(const name_list *l, const char *name)
 	return false;
 }
 
+/* The declared names are kept as the nodes that declare them, each
+ * searched in its sorted names: this runs for every object of every
+ * manifest, and copying a few dozen names per node into a list searched
+ * key by key was a twentieth of validate. */
 typedef struct known_names {
-	name_list declared; /* properties: what a warning offers */
-	name_list matched;  /* keys of the object a patternProperties takes */
-	bool open;          /* additionalProperties takes any key */
+	const node **declaring; /* the nodes whose properties apply */
+	size_t n_declaring, cap_declaring;
+	name_list matched; /* keys of the object a patternProperties takes */
+	bool open;         /* additionalProperties takes any key */
 } known_names;
 
 static void collect_known(validator *v, const node *n, const json_t *j, known_names *known)
 {
 	if (n->is_bool || known->open)
 		return;
-	for (size_t i = 0; i < n->n_props; i++)
-		name_list_add(&known->declared, n->props[i].name);
+	if (n->n_props) {
+		if (known->n_declaring == known->cap_declaring) {
+			known->cap_declaring = known->cap_declaring ? 2 * known->cap_declaring : 8;
+			known->declaring = az_xrealloc(known->declaring, known->cap_declaring *
+									     sizeof(*known->declaring));
+		}
+		known->declaring[known->n_declaring++] = n;
+	}
 	const char *key;
 	const json_t *val;
 	json_object_foreach((json_t *)(uintptr_t)j, key, val)
@@ -1064,12 +1099,12 @@ static void collect_known(validator *v, const node *n, const json_t *j, known_na
 
 static bool is_known(const known_names *known, const char *key)
 {
-	return name_list_has(&known->declared, key) || name_list_has(&known->matched, key);
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	for (size_t i = 0; i < known->n_declaring; i++) {
+		const node *n = known->declaring[i];
+		if (bsearch(&key, n->sorted_names, n->n_props, sizeof(char *), name_cmp))
+			return true;
+	}
+	return name_list_has(&known->matched, key);
 }
 
 /* Every property of `j` its schema does not know is a warning: Azure
@@ -1095,8 +1130,12 @@ static void check_unknown(validator *v, const node *n, const json_t *j)
 		goto done;
 	/* Known names, sorted and once each, readOnly ones included (a body
 	 * copied from a GET carries them). */
-	const char **names = known.declared.items;
-	size_t n_names = known.declared.len;
+	name_list declared = {0};
+	for (size_t i = 0; i < known.n_declaring; i++)
+		for (size_t k = 0; k < known.declaring[i]->n_props; k++)
+			name_list_add(&declared, known.declaring[i]->props[k].name);
+	const char **names = declared.items;
+	size_t n_names = declared.len;
 	qsort(names, n_names, sizeof(*names), name_cmp);
 	size_t uniq = 0;
 	for (size_t i = 0; i < n_names; i++)
@@ -1131,8 +1170,9 @@ static void check_unknown(validator *v, const node *n, const json_t *j)
 		az_buf_free(&list);
 		az_buf_truncate(&v->ptr, mark);
 	}
+	free(declared.items);
 done:
-	free(known.declared.items);
+	free(known.declaring);
 	free(known.matched.items);
 }
 
@@ -1178,7 +1218,7 @@ static void check_string(validator *v, const node *n, const json_t *j, az_schema
 			fail(v, errs, "maxLength", "is %zu characters long, at most %zu allowed",
 			     len, n->max_length.value);
 	}
-	if (n->pattern && !pattern_matches(n->pattern, s, bytes)) {
+	if (n->pattern && !pattern_matches(n->pattern, s, bytes) && !counted_only(v, errs)) {
 		char *r = render_instance(v, j);
 		fail(v, errs, "pattern", "%s does not match the pattern %s", r, n->pattern_src);
 		free(r);
@@ -1293,7 +1333,7 @@ static bool report_discriminator(validator *v, const node_list *list, const json
 		bool said = false;
 		for (size_t i = 0; i < errs->len && !said; i++)
 			said = strcmp(errs->items[i].pointer, v->ptr.data) == 0;
-		if (!said) {
+		if (!said && !counted_only(v, errs)) {
 			char *got = render_instance(v, json_object_get(j, name));
 			char *choices = render_choices(allowed);
 			fail(v, errs, kw, "%s is not one of: %s", got, choices);
@@ -1665,12 +1705,12 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 		return errs->len - before;
 	}
 	unsigned t = type_of(j);
-	if (n->types && !(n->types & t)) {
+	if (n->types && !(n->types & t) && !counted_only(v, errs)) {
 		char *want = types_text(n->types);
 		fail(v, errs, "type", "is %s, expected %s", type_name(j), want);
 		free(want);
 	}
-	if (n->const_value && !json_value_equal(n->const_value, j)) {
+	if (n->const_value && !json_value_equal(n->const_value, j) && !counted_only(v, errs)) {
 		char *want = render_value(n->const_value);
 		char *got = render_instance(v, j);
 		fail(v, errs, "const", "must be %s, not %s", want, got);
@@ -1679,17 +1719,19 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 	}
 	if (n->enum_values && !enum_contains(n->enum_values, j)) {
 		const json_t *same = n->enum_nocase ? enum_case_match(n->enum_values, j) : NULL;
-		char *got = render_instance(v, j);
 		if (same) {
 			/* ARM compares enums without case and answers in its own
 			 * spelling: accepted, but plan would show the difference. */
+			char *got = render_instance(v, j);
 			warn(v, "enum", "%s is written '%s' by Azure", got, json_string_value(same));
-		} else {
+			free(got);
+		} else if (!counted_only(v, errs)) {
+			char *got = render_instance(v, j);
 			char *choices = render_choices(n->enum_values);
 			fail(v, errs, "enum", "%s is not one of: %s", got, choices);
 			free(choices);
+			free(got);
 		}
-		free(got);
 	}
 	if (t & T_OBJECT) {
 		check_object(v, n, j, errs);
@@ -1712,9 +1754,11 @@ static size_t validate(validator *v, const node *n, const json_t *j, az_schema_e
 	if (n->one_of.len)
 		check_branches(v, &n->one_of, true, j, errs);
 	if (n->not_ && passes(v, n->not_, j)) {
-		char *got = render_instance(v, j);
-		fail(v, errs, "not", "%s is not allowed here", got);
-		free(got);
+		if (!counted_only(v, errs)) {
+			char *got = render_instance(v, j);
+			fail(v, errs, "not", "%s is not allowed here", got);
+			free(got);
+		}
 	} else if (n->not_ && n->not_->enum_values && json_is_string(j)) {
 		/* "Anything but these" is how a form for the types the specs do
 		 * not know reads; a near miss of one they know is a typo. */
