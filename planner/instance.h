@@ -50,6 +50,9 @@ typedef struct az_instance {
 			       * declared by no manifest: left alone */
 	size_t awaited;       /* of those, Resource Manager's wave's, unanswered */
 	size_t awaited_by_data_planes; /* of those, the ones the data planes' wave consults */
+	/* The data planes' wave while the refresh reads (refresh.c): which
+	 * workspace waits on what before its lists go out. */
+	struct az_data_plane_wave *wave;
 	/* Workspace id (lower case) -> address of the SynapseFirewallRule this
 	 * plan creates on it: its data plane may refuse the refresh for now. */
 	json_t *unopened;

@@ -117,12 +117,22 @@ static bool refusal_said_before(az_instance *inst, const char *key, const az_dia
 	return said;
 }
 
+static bool is_workspace_kind(const char *kind_name)
+{
+	return kind_name && strcmp(kind_name, "SynapseWorkspace") == 0;
+}
+
+static bool is_firewall_rule_kind(const char *kind_name)
+{
+	return kind_name && strcmp(kind_name, "SynapseFirewallRule") == 0;
+}
+
 /* What a request of the refresh holds back until it answers. The data
  * planes' wave consults the workspaces and their firewall rules only, so
- * it starts once those are read, while the rest of Resource Manager's
- * wave (Spark pools, storage, role assignments) is still answering: it
- * waited for all of it, 100 lists of Spark pools of a 10k plan among
- * them. What needs the whole first wave (reads whose id another
+ * a workspace's lists go out once those are read (az_data_plane_wave),
+ * while the rest of Resource Manager's wave (Spark pools, storage, role
+ * assignments) is still answering: it waited for all of it, 100 lists of
+ * Spark pools of a 10k plan among them. What needs the whole first wave (reads whose id another
  * resource's live body gives, the lists under storage accounts) waits for
  * it. The stack-wide list and the data planes' requests hold nothing
  * back: az_session_run waits for them. */
@@ -132,16 +142,10 @@ typedef enum holds {
 	HOLDS_DATA_PLANES, /* counted in inst->awaited and inst->awaited_by_data_planes */
 } holds;
 
-static bool is_workspace_kind(const char *kind_name)
-{
-	return kind_name && strcmp(kind_name, "SynapseWorkspace") == 0;
-}
-
 /* Whether the data planes' wave consults the nodes of this kind. */
 static bool data_planes_consult(const char *kind_name)
 {
-	return is_workspace_kind(kind_name) ||
-	       (kind_name && strcmp(kind_name, "SynapseFirewallRule") == 0);
+	return is_workspace_kind(kind_name) || is_firewall_rule_kind(kind_name);
 }
 
 /* What a request for `kind_name` ("*": the stack-wide list) holds back,
@@ -153,16 +157,71 @@ static holds holds_of(const char *kind_name, bool first_wave)
 	return data_planes_consult(kind_name) ? HOLDS_DATA_PLANES : HOLDS_FIRST_WAVE;
 }
 
-static void hold(az_instance *inst, holds h)
+/* The data planes' wave goes workspace by workspace: a workspace's lists
+ * go out once the workspaces are read and its own firewall rules are,
+ * while the rules of others still answer. Waiting for every workspace's
+ * rules (100 lists, more than Resource Manager's share of the requests in
+ * flight) held every data plane back by a round trip or two. */
+typedef struct az_data_plane_wave az_data_plane_wave;
+
+struct az_data_plane_wave {
+	size_t workspaces_awaited; /* requests reading workspaces, unanswered */
+	json_t *index_of;          /* workspace id (lower case) -> its node's index */
+	size_t *awaited_of;        /* per workspace node: requests for its rules, unanswered */
+	bool *started;             /* per workspace node: its lists are out */
+	bool armed;                /* the workspaces are read: a ready one may start */
+	/* Per workspace node, its data-plane reads and its firewall rules as
+	 * lists through the node indexes (*_next), in the order they go out. */
+	size_t *reads_head, *reads_tail, *read_next;
+	size_t *rules_head, *rules_tail, *rule_next;
+	size_t unplaced_head, unplaced_tail; /* reads of a workspace named by id */
+	/* Workspace ids (lower case) whose data plane holds a declared
+	 * resource: the others are listed only to prune (note_prune_only). */
+	json_t *declaring;
+	const az_refresh_options *o;
+	az_diags *d;
+	int *errors;
+};
+
+#define NO_NODE SIZE_MAX
+
+/* The workspace node whose firewall rules a request at `path` reads, or
+ * NO_NODE (a workspace of no manifest: the wave waits for it whole). */
+static size_t rules_workspace(const az_instance *inst, const char *kind_name, const char *path)
+{
+	if (!inst->wave || !is_firewall_rule_kind(kind_name) || !path)
+		return NO_NODE;
+	char *ws = az_identity_workspace_of(path);
+	json_t *at = ws ? json_object_get(inst->wave->index_of, ws) : NULL;
+	free(ws);
+	return at ? (size_t)json_integer_value(at) : NO_NODE;
+}
+
+static void start_workspace(az_instance *inst, size_t w);
+
+static void hold(az_instance *inst, holds h, const char *kind_name, size_t rules_of)
 {
 	inst->awaited += h != HOLDS_NOTHING;
 	inst->awaited_by_data_planes += h == HOLDS_DATA_PLANES;
+	if (h != HOLDS_DATA_PLANES || !inst->wave)
+		return;
+	if (is_workspace_kind(kind_name))
+		inst->wave->workspaces_awaited++;
+	else if (rules_of != NO_NODE)
+		inst->wave->awaited_of[rules_of]++;
 }
 
-static void release(az_instance *inst, holds h)
+static void release(az_instance *inst, holds h, const char *kind_name, size_t rules_of)
 {
 	inst->awaited -= h != HOLDS_NOTHING;
 	inst->awaited_by_data_planes -= h == HOLDS_DATA_PLANES;
+	az_data_plane_wave *wave = inst->wave;
+	if (h != HOLDS_DATA_PLANES || !wave)
+		return;
+	if (is_workspace_kind(kind_name))
+		wave->workspaces_awaited--;
+	else if (rules_of != NO_NODE && --wave->awaited_of[rules_of] == 0 && wave->armed)
+		start_workspace(inst, rules_of);
 }
 
 typedef struct pending_list {
@@ -171,6 +230,8 @@ typedef struct pending_list {
 	az_diags *d;
 	int *errors;
 	holds holds;
+	const char *kind_name; /* static: a kind's name or "*" */
+	size_t rules_of;       /* rules_workspace */
 } pending_list;
 
 static void list_done(void *ud, int err, json_t *live, az_diags *pd)
@@ -191,7 +252,7 @@ static void list_done(void *ud, int err, json_t *live, az_diags *pd)
 		live = NULL;
 	}
 	json_decref(live);
-	release(pl->inst, pl->holds);
+	release(pl->inst, pl->holds, pl->kind_name, pl->rules_of);
 	free(pl->key);
 	free(pl);
 }
@@ -202,6 +263,7 @@ typedef struct pending_read {
 	az_diags *d;
 	int *errors;
 	holds holds;
+	size_t rules_of; /* rules_workspace */
 } pending_read;
 
 static void read_done(void *ud, int err, json_t *live, az_diags *pd)
@@ -219,7 +281,7 @@ static void read_done(void *ud, int err, json_t *live, az_diags *pd)
 		live = NULL;
 	}
 	json_decref(live);
-	release(pr->inst, pr->holds);
+	release(pr->inst, pr->holds, pr->n->res->kind->name, pr->rules_of);
 	free(pr);
 }
 
@@ -348,8 +410,9 @@ static void list_once(az_instance *inst, const az_kind *k, const char *kind_name
 	/* The stack-wide list of what carries the stack's tag finds only
 	 * orphans, which nothing reads before the plan is drawn: the data
 	 * planes' wave does not wait for its pages, one after another. */
-	*pl = (pending_list){inst, key, d, errors, holds_of(kind_name, first_wave)};
-	hold(inst, pl->holds);
+	*pl = (pending_list){inst, key, d, errors, holds_of(kind_name, first_wave), kind_name,
+			     rules_workspace(inst, kind_name, collection)};
+	hold(inst, pl->holds, pl->kind_name, pl->rules_of);
 	az_provider_get(k->provider)->list(inst->session, k, collection, list_done, pl);
 }
 
@@ -368,19 +431,16 @@ static size_t hosts_at_once(const az_instance *inst)
 	return n > 0 ? (size_t)n : 1;
 }
 
-/* The indexes of the stack's workspaces that exist, in manifest order
- * (*n of them); the caller frees the array. */
-static size_t *stack_workspaces(const az_instance *inst, size_t *n)
+/* How many of the stack's workspaces exist. */
+static size_t workspaces_present(const az_instance *inst)
 {
-	size_t *out = az_xcalloc(inst->len ? inst->len : 1, sizeof(*out));
-	*n = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_node *ws = &inst->nodes[i];
-		if (ws->kind && is_workspace_kind(ws->kind->name) &&
-		    ws->state == AZ_NODE_PRESENT && ws->id)
-			out[(*n)++] = i;
+		n += ws->kind && is_workspace_kind(ws->kind->name) && ws->state == AZ_NODE_PRESENT &&
+		     ws->id;
 	}
-	return out;
+	return n;
 }
 
 /* What only pruning needs: resources this stack marked that no manifest
@@ -461,8 +521,9 @@ static void read_node(az_instance *inst, az_node *n, bool first_wave, az_diags *
 {
 	const az_kind *k = n->res->kind;
 	pending_read *pr = az_xcalloc(1, sizeof(*pr));
-	*pr = (pending_read){inst, n, d, errors, holds_of(k->name, first_wave)};
-	hold(inst, pr->holds);
+	*pr = (pending_read){inst, n, d, errors, holds_of(k->name, first_wave),
+			     rules_workspace(inst, k->name, n->id)};
+	hold(inst, pr->holds, k->name, pr->rules_of);
 	az_provider_get(k->provider)->read(inst->session, k, n->id, read_done, pr);
 }
 
@@ -503,17 +564,15 @@ static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_di
 	list_once(inst, k, az_kind_key(k), n->collection, !synapse_wave, d, errors);
 }
 
-/* A data-plane resource to read, in the order request_data_plane_wave reads
- * them: by workspace window, then kind, then manifest order. */
+/* A data-plane resource to read, in the order the data planes' wave reads
+ * a workspace's: by kind, then manifest order. */
 typedef struct data_plane_read {
-	size_t window, kind_rank, node;
+	size_t kind_rank, node;
 } data_plane_read;
 
 static int data_plane_read_cmp(const void *a, const void *b)
 {
 	const data_plane_read *x = a, *y = b;
-	if (x->window != y->window)
-		return x->window < y->window ? -1 : 1;
 	if (x->kind_rank != y->kind_rank)
 		return x->kind_rank < y->kind_rank ? -1 : 1;
 	return x->node < y->node ? -1 : x->node > y->node;
@@ -543,103 +602,94 @@ static void request_arm_wave(az_instance *inst, const bool *wanted, bool prune, 
 		}
 }
 
-/* Reads what the second wave, the data planes', finds (`wanted` as in
- * request_arm_wave), and with `prune` the lists that find orphans there:
- * workspace window by window, kind by kind within a window, and in the
- * order of the manifests within a kind. */
-static void request_data_plane_wave(az_instance *inst, const bool *wanted, bool prune,
-				    az_diags *d, int *errors)
+/* The workspace node `n` lives in (its spec.workspace), or NO_NODE for a
+ * workspace named by id or not declared. */
+static size_t workspace_node_of(az_instance *inst, az_node *n)
 {
-	size_t nws = 0, at_once = hosts_at_once(inst);
-	size_t *workspaces = stack_workspaces(inst, &nws);
-	/* A slot per workspace of a window, and no more, for the data planes:
-	 * with more requests in flight than workspaces, a host's next list
-	 * went out beside its first, each on a connection of its own (145
-	 * connections for 48 workspaces at 128 in flight). At least 16, so
-	 * that the lists of a stack's one or two workspaces still go side by
-	 * side. And a host's share of them: the slot a host's answer freed
-	 * went to the next list in the queue, most often one of a host still
-	 * busy, which opened a second connection (177-207 full TLS handshakes
-	 * for 100 workspaces' hosts in a plan). */
-	size_t data_plane_slots = nws < at_once ? nws : at_once;
-	if (data_plane_slots < 16)
-		data_plane_slots = 16;
-	size_t per_host = nws ? (data_plane_slots + nws - 1) / nws : data_plane_slots;
-	az_session_limit_data_planes(inst->session, (int)data_plane_slots, (int)per_host);
-	size_t *window = az_xcalloc(inst->len ? inst->len : 1, sizeof(*window));
-	for (size_t w = 0; w < nws; w++)
-		window[workspaces[w]] = w / at_once + 1;
-	size_t nreads = 0;
-	data_plane_read *reads = az_xcalloc(inst->len ? inst->len : 1, sizeof(*reads));
-	size_t count;
-	const az_kind *const *kinds = az_kinds(&count);
+	json_t *spec = json_object_get(n->res->manifest->body, "spec");
+	const char *ws = az_resolved_str(spec, "workspace");
+	az_node *pn = ws && ws[0] != '/' ? az_instance_node(inst, n, "SynapseWorkspace", ws) : NULL;
+	return pn ? (size_t)(pn - inst->nodes) : NO_NODE;
+}
+
+static void append(size_t *head, size_t *tail, size_t *next, size_t i)
+{
+	next[i] = NO_NODE;
+	if (*tail == NO_NODE)
+		*head = i;
+	else
+		next[*tail] = i;
+	*tail = i;
+}
+
+/* The wave's bookkeeping, before Resource Manager's wave is asked: which
+ * workspace each rule's request is for. */
+static void open_data_plane_wave(az_instance *inst, const az_refresh_options *o, az_diags *d,
+				 int *errors)
+{
+	az_data_plane_wave *wave = az_xcalloc(1, sizeof(*wave));
+	size_t len = inst->len ? inst->len : 1;
+	wave->index_of = json_object();
+	wave->awaited_of = az_xcalloc(len, sizeof(size_t));
+	wave->started = az_xcalloc(len, sizeof(bool));
+	size_t *lists[] = {wave->reads_head = az_xmalloc(len * sizeof(size_t)),
+			   wave->reads_tail = az_xmalloc(len * sizeof(size_t)),
+			   wave->read_next = az_xmalloc(len * sizeof(size_t)),
+			   wave->rules_head = az_xmalloc(len * sizeof(size_t)),
+			   wave->rules_tail = az_xmalloc(len * sizeof(size_t)),
+			   wave->rule_next = az_xmalloc(len * sizeof(size_t))};
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+		for (size_t i = 0; i < len; i++)
+			lists[l][i] = NO_NODE;
+	wave->unplaced_head = wave->unplaced_tail = NO_NODE;
+	wave->o = o;
+	wave->d = d;
+	wave->errors = errors;
 	for (size_t i = 0; i < inst->len; i++) {
-		az_node *node = &inst->nodes[i];
-		const az_kind *k = node->res->kind;
-		if (!k || !node->res->address || !az_kind_on_workspace_host(k) || (wanted && !wanted[i]))
+		const az_node *ws = &inst->nodes[i];
+		if (!ws->res->kind || !is_workspace_kind(ws->res->kind->name) || !ws->id)
 			continue;
-		size_t rank = 0;
-		while (rank < count && kinds[rank] != k)
-			rank++;
-		/* A workspace named by id, or not declared: a window after all. */
-		json_t *spec = json_object_get(node->res->manifest->body, "spec");
-		const char *ws = az_resolved_str(spec, "workspace");
-		az_node *pn = ws && ws[0] != '/' ? az_instance_node(inst, node, "SynapseWorkspace", ws)
-						: NULL;
-		size_t win = pn && window[pn - inst->nodes] ? window[pn - inst->nodes] : SIZE_MAX;
-		reads[nreads++] = (data_plane_read){win, rank, i};
+		char *key = az_lowercase(ws->id);
+		json_object_set_new(wave->index_of, key, json_integer((json_int_t)i));
+		free(key);
 	}
-	free(window);
-	qsort(reads, nreads, sizeof(*reads), data_plane_read_cmp);
-	size_t r = 0;
-	for (size_t from = 0; from < nws; from += at_once) {
-		size_t win = from / at_once + 1;
-		for (; r < nreads && reads[r].window == win; r++)
-			request_node(inst, &inst->nodes[reads[r].node], true, d, errors);
-		if (prune)
-			request_orphan_lists(inst, workspaces, from,
-					     from + at_once < nws ? from + at_once : nws, d,
-					     errors);
-	}
-	for (; r < nreads; r++)
-		request_node(inst, &inst->nodes[reads[r].node], true, d, errors);
-	free(reads);
-	free(workspaces);
+	inst->wave = wave;
 }
 
-/* Workspaces whose declared firewall rule the first wave found missing,
- * and that this plan creates: their data plane may refuse the second wave
- * (a run stopped between a workspace and its rule). The session is told
- * not to wait for a rule that does not exist yet to arrive. */
-static void find_unopened(az_instance *inst, const az_refresh_options *o)
+static void close_data_plane_wave(az_instance *inst)
 {
-	for (size_t i = 0; o->creates && i < inst->len; i++) {
-		const az_node *rule = &inst->nodes[i];
-		const az_kind *k = rule->res->kind;
-		if (!k || strcmp(k->name, "SynapseFirewallRule") != 0 || rule->state != AZ_NODE_ABSENT ||
-		    !rule->id || rule->res->existing || (o->wanted && !o->wanted[i]))
-			continue;
-		char *ws = az_lowercase(rule->id);
-		char *end = strstr(ws, "/firewallrules/");
-		if (end) {
-			*end = '\0';
-			if (!json_object_get(inst->unopened, ws))
-				json_object_set_new(inst->unopened, ws, json_string(rule->res->address));
-			az_session_expect_refusal(inst->session, ws);
-		}
-		free(ws);
-	}
-}
-
-/* The stack's workspaces whose data plane holds nothing the plan reads:
- * instance->prune_only. Their refusal is not waited for either. */
-static void find_prune_only(az_instance *inst, const az_refresh_options *o)
-{
-	if (!o->prune)
+	az_data_plane_wave *wave = inst->wave;
+	if (!wave)
 		return;
-	/* The workspaces (ids in lower case) whose data plane holds a
-	 * declared resource, found in one pass: asking each workspace of
-	 * every resource cost 500 x 50,001 comparisons in a large stack. */
+	json_decref(wave->index_of);
+	json_decref(wave->declaring);
+	free(wave->awaited_of);
+	free(wave->started);
+	free(wave->reads_head);
+	free(wave->reads_tail);
+	free(wave->read_next);
+	free(wave->rules_head);
+	free(wave->rules_tail);
+	free(wave->rule_next);
+	free(wave);
+	inst->wave = NULL;
+}
+
+/* Whether every request reading the workspaces themselves has answered. */
+static bool workspaces_read(void *ud)
+{
+	const az_instance *inst = ud;
+	return inst->wave->workspaces_awaited == 0;
+}
+
+static void note_unopened(az_instance *inst, const az_refresh_options *o, size_t i);
+
+/* The workspaces (ids in lower case) whose data plane holds a declared
+ * resource. */
+static json_t *declaring_workspaces(const az_instance *inst)
+{
+	/* Found in one pass: asking each workspace of every resource cost
+	 * 500 x 50,001 comparisons in a large stack. */
 	json_t *declaring = json_object();
 	for (size_t i = 0; i < inst->len; i++) {
 		const az_node *a = &inst->nodes[i];
@@ -650,19 +700,158 @@ static void find_prune_only(az_instance *inst, const az_refresh_options *o)
 			json_object_set_new(declaring, ws, json_true());
 		free(ws);
 	}
-	for (size_t w = 0; w < inst->len; w++) {
-		const az_node *ws = &inst->nodes[w];
-		if (!ws->kind || !is_workspace_kind(ws->kind->name) ||
-		    ws->state != AZ_NODE_PRESENT || !ws->id)
-			continue;
-		char *prefix = az_lowercase(ws->id);
-		if (!json_object_get(declaring, prefix)) {
-			json_object_set_new(inst->prune_only, prefix, json_integer((json_int_t)w));
-			az_session_expect_refusal(inst->session, prefix);
-		}
-		free(prefix);
+	return declaring;
+}
+
+/* A workspace of the stack whose data plane holds nothing the plan reads
+ * goes into instance->prune_only: its refusal is not waited for either. */
+static void note_prune_only(az_instance *inst, size_t w)
+{
+	const az_node *ws = &inst->nodes[w];
+	if (!ws->kind || !is_workspace_kind(ws->kind->name) || ws->state != AZ_NODE_PRESENT ||
+	    !ws->id)
+		return;
+	char *prefix = az_lowercase(ws->id);
+	if (!json_object_get(inst->wave->declaring, prefix)) {
+		json_object_set_new(inst->prune_only, prefix, json_integer((json_int_t)w));
+		az_session_expect_refusal(inst->session, prefix);
 	}
-	json_decref(declaring);
+	free(prefix);
+}
+
+
+/* Starts the data planes' wave (`wanted` as in request_arm_wave) once the
+ * workspaces are read: sets the data planes' share of the requests in
+ * flight, orders each workspace's reads, and sends the lists of every
+ * workspace whose firewall rules are read; the others go as their rules
+ * answer (release). Each workspace's lists go kind by kind, and in the
+ * order of the manifests within a kind. */
+static void arm_data_plane_wave(az_instance *inst)
+{
+	az_data_plane_wave *wave = inst->wave;
+	const bool *wanted = wave->o->wanted;
+	for (size_t i = 0; i < inst->len; i++) {
+		const az_kind *k = inst->nodes[i].res->kind;
+		if (k && is_workspace_kind(k->name))
+			az_refresh_match(inst, &inst->nodes[i]);
+	}
+	size_t nws = workspaces_present(inst), at_once = hosts_at_once(inst);
+	/* A slot per workspace read side by side, and no more, for the data
+	 * planes: with more requests in flight than workspaces, a host's
+	 * next list went out beside its first, each on a connection of its
+	 * own (145 connections for 48 workspaces at 128 in flight). At least
+	 * 16, so that the lists of a stack's one or two workspaces still go
+	 * side by side. And a host's share of them: the slot a host's answer
+	 * freed went to the next list in the queue, most often one of a host
+	 * still busy, which opened a second connection (177-207 full TLS
+	 * handshakes for 100 workspaces' hosts in a plan). With more
+	 * workspaces than slots, a host's next list is let go ahead of the
+	 * lists not begun (az_http_limit_data_planes): the first workspaces
+	 * are read through before the next ones start. */
+	size_t data_plane_slots = nws < at_once ? nws : at_once;
+	if (data_plane_slots < 16)
+		data_plane_slots = 16;
+	size_t per_host = nws ? (data_plane_slots + nws - 1) / nws : data_plane_slots;
+	az_session_limit_data_planes(inst->session, (int)data_plane_slots, (int)per_host);
+
+	size_t nreads = 0;
+	data_plane_read *reads = az_xcalloc(inst->len ? inst->len : 1, sizeof(*reads));
+	size_t count;
+	const az_kind *const *kinds = az_kinds(&count);
+	for (size_t i = 0; i < inst->len; i++) {
+		az_node *node = &inst->nodes[i];
+		const az_kind *k = node->res->kind;
+		if (k && is_firewall_rule_kind(k->name) && node->res->address) {
+			size_t w = workspace_node_of(inst, node);
+			if (w != NO_NODE)
+				append(&wave->rules_head[w], &wave->rules_tail[w], wave->rule_next, i);
+		}
+		if (!k || !node->res->address || !az_kind_on_workspace_host(k) || (wanted && !wanted[i]))
+			continue;
+		size_t rank = 0;
+		while (rank < count && kinds[rank] != k)
+			rank++;
+		reads[nreads++] = (data_plane_read){rank, i};
+	}
+	qsort(reads, nreads, sizeof(*reads), data_plane_read_cmp);
+	for (size_t r = 0; r < nreads; r++) {
+		size_t i = reads[r].node, w = workspace_node_of(inst, &inst->nodes[i]);
+		if (w == NO_NODE)
+			append(&wave->unplaced_head, &wave->unplaced_tail, wave->read_next, i);
+		else
+			append(&wave->reads_head[w], &wave->reads_tail[w], wave->read_next, i);
+	}
+	free(reads);
+	wave->declaring = declaring_workspaces(inst);
+	wave->armed = true;
+	for (size_t w = 0; w < inst->len; w++) {
+		const az_kind *k = inst->nodes[w].res->kind;
+		if (k && is_workspace_kind(k->name) && wave->awaited_of[w] == 0)
+			start_workspace(inst, w);
+	}
+}
+
+/* Sends the data-plane lists of workspace node `w`, its firewall rules
+ * read: with `prune`, the lists that find orphans there after its own. */
+static void start_workspace(az_instance *inst, size_t w)
+{
+	az_data_plane_wave *wave = inst->wave;
+	if (wave->started[w])
+		return;
+	wave->started[w] = true;
+	for (size_t i = wave->rules_head[w]; i != NO_NODE; i = wave->rule_next[i]) {
+		az_refresh_match(inst, &inst->nodes[i]);
+		note_unopened(inst, wave->o, i);
+	}
+	if (wave->o->prune)
+		note_prune_only(inst, w);
+	for (size_t i = wave->reads_head[w]; i != NO_NODE; i = wave->read_next[i])
+		request_node(inst, &inst->nodes[i], true, wave->d, wave->errors);
+	if (wave->o->prune && inst->nodes[w].state == AZ_NODE_PRESENT && inst->nodes[w].id)
+		request_orphan_lists(inst, &w, 0, 1, wave->d, wave->errors);
+}
+
+/* Once all the wave consults is read: whatever workspace has not started,
+ * then the reads of workspaces named by id. */
+static void finish_data_plane_wave(az_instance *inst)
+{
+	az_data_plane_wave *wave = inst->wave;
+	for (size_t w = 0; w < inst->len; w++) {
+		const az_kind *k = inst->nodes[w].res->kind;
+		if (k && is_workspace_kind(k->name))
+			start_workspace(inst, w);
+	}
+	for (size_t i = wave->unplaced_head; i != NO_NODE; i = wave->read_next[i])
+		request_node(inst, &inst->nodes[i], true, wave->d, wave->errors);
+	wave->armed = false;
+}
+
+/* Workspaces whose declared firewall rule the first wave found missing,
+ * and that this plan creates: their data plane may refuse the second wave
+ * (a run stopped between a workspace and its rule). The session is told
+ * not to wait for a rule that does not exist yet to arrive. */
+static void note_unopened(az_instance *inst, const az_refresh_options *o, size_t i)
+{
+	const az_node *rule = &inst->nodes[i];
+	const az_kind *k = rule->res->kind;
+	if (!o->creates || !k || !is_firewall_rule_kind(k->name) || rule->state != AZ_NODE_ABSENT ||
+	    !rule->id || rule->res->existing || (o->wanted && !o->wanted[i]))
+		return;
+	char *ws = az_lowercase(rule->id);
+	char *end = strstr(ws, "/firewallrules/");
+	if (end) {
+		*end = '\0';
+		if (!json_object_get(inst->unopened, ws))
+			json_object_set_new(inst->unopened, ws, json_string(rule->res->address));
+		az_session_expect_refusal(inst->session, ws);
+	}
+	free(ws);
+}
+
+static void find_unopened(az_instance *inst, const az_refresh_options *o)
+{
+	for (size_t i = 0; i < inst->len; i++)
+		note_unopened(inst, o, i);
 }
 
 bool az_refresh_closed(const az_instance *inst, const az_node *n, const char **rule)
@@ -776,18 +965,22 @@ int az_refresh(az_instance *inst, const az_refresh_options *o, az_diags *d)
 			break;
 		}
 	}
+	open_data_plane_wave(inst, o, d, &errors);
 	request_arm_wave(inst, o->wanted, prune, d, &errors);
+	az_session_run_until(inst->session, workspaces_read, inst);
+	arm_data_plane_wave(inst);
+	/* The workspaces whose rules answer meanwhile start as they do. */
 	az_session_run_until(inst->session, data_planes_may_start, inst);
 	match_arm_nodes(inst, true);
-	find_unopened(inst, o);
-	find_prune_only(inst, o);
-	request_data_plane_wave(inst, o->wanted, prune, d, &errors);
+	find_unopened(inst, o); /* rules of a workspace named by id */
+	finish_data_plane_wave(inst);
 	az_session_run_until(inst->session, first_wave_read, inst);
 	match_arm_nodes(inst, false);
 	request_deferred(inst, o->wanted, d, &errors);
 	if (prune)
 		request_prune_lists(inst, true, d, &errors);
 	az_session_run(inst->session);
+	close_data_plane_wave(inst);
 	az_session_limit_data_planes(inst->session, 0, 0);
 	for (size_t i = 0; i < inst->len; i++)
 		if (inst->nodes[i].res->kind && az_kind_on_workspace_host(inst->nodes[i].res->kind))

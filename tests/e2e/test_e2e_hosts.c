@@ -204,8 +204,9 @@ static void apply_spreads_its_slots_over_the_workspaces(void **state)
 	assert_true(apply_connections > 0);
 }
 
-/* When the plan in `log` first asked a workspace's data plane: -1 if never. */
-static json_int_t first_data_plane_request(json_t *log)
+/* When the plan in `log` first asked a host whose name holds `host_part`
+ * (".dev.": any workspace's data plane): -1 if never. */
+static json_int_t first_request_to(json_t *log, const char *host_part)
 {
 	json_int_t first = -1;
 	size_t i;
@@ -214,7 +215,7 @@ static json_int_t first_data_plane_request(json_t *log)
 	{
 		const char *host = json_string_value(json_object_get(q, "host"));
 		json_int_t start = json_integer_value(json_object_get(q, "startMs"));
-		if (host && strstr(host, ".dev.") && (first < 0 || start < first))
+		if (host && strstr(host, host_part) && (first < 0 || start < first))
 			first = start;
 	}
 	return first;
@@ -253,7 +254,7 @@ static void data_planes_do_not_wait_for_the_stack_wide_list(void **state)
 	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"pageSize\":5}", NULL), 200);
 	json_t *log = plan_with_slow("tagName", 150);
 	assert_int_equal(emu_control(W->e, "PUT", "settings", "{\"pageSize\":100}", NULL), 200);
-	json_int_t first_data_plane = first_data_plane_request(log), last_page = -1, first_arm = -1;
+	json_int_t first_data_plane = first_request_to(log, ".dev."), last_page = -1, first_arm = -1;
 	json_int_t page_start[2] = {-1, -1}, page_connection[2] = {-1, -1};
 	const char *first_arm_path = NULL;
 	int pages = 0;
@@ -311,7 +312,7 @@ static void data_planes_do_not_wait_for_what_they_do_not_consult(void **state)
 {
 	(void)state;
 	json_t *log = plan_with_slow("roleAssignments", 600);
-	json_int_t first_data_plane = first_data_plane_request(log), assignments_answered = -1;
+	json_int_t first_data_plane = first_request_to(log, ".dev."), assignments_answered = -1;
 	size_t i;
 	json_t *q;
 	json_array_foreach(json_object_get(log, "requests"), i, q)
@@ -365,6 +366,52 @@ static void data_plane_token_is_asked_beside_resource_manager(void **state)
 		         (long long)(second_token - first_arm_answer));
 }
 
+/* A workspace's data plane is read once the workspaces and its own
+ * firewall rules are, not once every workspace's rules are: those are a
+ * list per workspace, more of them than Resource Manager's share of the
+ * requests in flight, and every data plane waited for the last of them.
+ * Here the last workspace's rules answer 800 ms late: the first
+ * workspace's data plane is read meanwhile, the last one's only after. */
+static void a_workspace_waits_for_its_own_firewall_rules_only(void **state)
+{
+	(void)state;
+	char path[600];
+	snprintf(path, sizeof(path), "%s/50-rules.yaml", stack);
+	e2e_write(path, "apiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\nmetadata:\n"
+			"  name: first-rule\nspec:\n  workspace: ws00\n  name: AllowAll\n"
+			"  properties:\n    startIpAddress: 0.0.0.0\n"
+			"    endIpAddress: 255.255.255.255\n"
+			"---\napiVersion: azapply.dev/v1\nkind: SynapseFirewallRule\nmetadata:\n"
+			"  name: last-rule\nspec:\n  workspace: ws47\n  name: AllowAll\n"
+			"  properties:\n    startIpAddress: 0.0.0.0\n"
+			"    endIpAddress: 255.255.255.255\n");
+	E2E_EXPECT(W, 0, "Apply complete", "apply", stack, "--env", "dev", "--auto-approve");
+	json_t *log = plan_with_slow("synw-hosts-47/firewallRules", 800);
+	json_int_t rules_answered = -1;
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(log, "requests"), i, q)
+	{
+		const char *p = json_string_value(json_object_get(q, "path"));
+		if (p && strstr(p, "synw-hosts-47/firewallRules"))
+			rules_answered = json_integer_value(json_object_get(q, "startMs")) +
+					 json_integer_value(json_object_get(q, "durationMs"));
+	}
+	json_int_t first = first_request_to(log, "synw-hosts-00.dev.");
+	json_int_t last = first_request_to(log, "synw-hosts-47.dev.");
+	json_decref(log);
+	assert_true(rules_answered > 0 && first > 0 && last > 0);
+	if (first >= rules_answered)
+		fail_msg("the first workspace's data plane was read %lld ms after the last "
+			 "workspace's firewall rules answered",
+			 (long long)(first - rules_answered));
+	/* Milliseconds are rounded down on both sides of the sum. */
+	if (last + 1 < rules_answered)
+		fail_msg("the last workspace's data plane was read %lld ms before its firewall "
+			 "rules answered",
+			 (long long)(rules_answered - last));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(data_planes_do_not_wait_for_the_stack_wide_list),
 	    cmocka_unit_test(data_planes_do_not_wait_for_what_they_do_not_consult),
 	    cmocka_unit_test(data_plane_token_is_asked_beside_resource_manager),
+	    cmocka_unit_test(a_workspace_waits_for_its_own_firewall_rules_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
