@@ -132,9 +132,9 @@ static bool is_firewall_rule_kind(const char *kind_name)
  * a workspace's lists go out once those are read (az_data_plane_wave),
  * while the rest of Resource Manager's wave (Spark pools, storage, role
  * assignments) is still answering: it waited for all of it, 100 lists of
- * Spark pools of a 10k plan among them. What needs the whole first wave (reads whose id another
- * resource's live body gives, the lists under storage accounts) waits for
- * it. The stack-wide list and the data planes' requests hold nothing
+ * Spark pools of a 10k plan among them. What needs the whole first wave
+ * (reads whose id another resource's live body gives, the lists under
+ * storage accounts) waits for it. The stack-wide list and the data planes' requests hold nothing
  * back: az_session_run waits for them. */
 typedef enum holds {
 	HOLDS_NOTHING,
@@ -164,17 +164,27 @@ static holds holds_of(const char *kind_name, bool first_wave)
  * flight) held every data plane back by a round trip or two. */
 typedef struct az_data_plane_wave az_data_plane_wave;
 
+#define NO_NODE SIZE_MAX
+
+/* A firewall rule to match, or a data-plane resource to read, in the order
+ * the wave takes them: workspace by workspace (those named by id last),
+ * a workspace's rules first, then its reads kind by kind, in the order of
+ * the manifests within a kind. */
+typedef struct wave_entry {
+	size_t workspace; /* its workspace's node, or NO_NODE */
+	bool read;        /* false: a firewall rule */
+	size_t kind_rank, node;
+} wave_entry;
+
 struct az_data_plane_wave {
 	size_t workspaces_awaited; /* requests reading workspaces, unanswered */
 	json_t *index_of;          /* workspace id (lower case) -> its node's index */
 	size_t *awaited_of;        /* per workspace node: requests for its rules, unanswered */
 	bool *started;             /* per workspace node: its lists are out */
 	bool armed;                /* the workspaces are read: a ready one may start */
-	/* Per workspace node, its data-plane reads and its firewall rules as
-	 * lists through the node indexes (*_next), in the order they go out. */
-	size_t *reads_head, *reads_tail, *read_next;
-	size_t *rules_head, *rules_tail, *rule_next;
-	size_t unplaced_head, unplaced_tail; /* reads of a workspace named by id */
+	wave_entry *entries;       /* sorted as above, from arm_data_plane_wave */
+	size_t len;
+	size_t *first_of; /* per workspace node: its first entry, len when none */
 	/* Workspace ids (lower case) whose data plane holds a declared
 	 * resource: the others are listed only to prune (note_prune_only). */
 	json_t *declaring;
@@ -182,8 +192,6 @@ struct az_data_plane_wave {
 	az_diags *d;
 	int *errors;
 };
-
-#define NO_NODE SIZE_MAX
 
 /* The workspace node whose firewall rules a request at `path` reads, or
  * NO_NODE (a workspace of no manifest: the wave waits for it whole). */
@@ -564,15 +572,13 @@ static void request_node(az_instance *inst, az_node *n, bool synapse_wave, az_di
 	list_once(inst, k, az_kind_key(k), n->collection, !synapse_wave, d, errors);
 }
 
-/* A data-plane resource to read, in the order the data planes' wave reads
- * a workspace's: by kind, then manifest order. */
-typedef struct data_plane_read {
-	size_t kind_rank, node;
-} data_plane_read;
-
-static int data_plane_read_cmp(const void *a, const void *b)
+static int wave_entry_cmp(const void *a, const void *b)
 {
-	const data_plane_read *x = a, *y = b;
+	const wave_entry *x = a, *y = b;
+	if (x->workspace != y->workspace)
+		return x->workspace < y->workspace ? -1 : 1;
+	if (x->read != y->read)
+		return x->read ? 1 : -1;
 	if (x->kind_rank != y->kind_rank)
 		return x->kind_rank < y->kind_rank ? -1 : 1;
 	return x->node < y->node ? -1 : x->node > y->node;
@@ -612,16 +618,6 @@ static size_t workspace_node_of(az_instance *inst, az_node *n)
 	return pn ? (size_t)(pn - inst->nodes) : NO_NODE;
 }
 
-static void append(size_t *head, size_t *tail, size_t *next, size_t i)
-{
-	next[i] = NO_NODE;
-	if (*tail == NO_NODE)
-		*head = i;
-	else
-		next[*tail] = i;
-	*tail = i;
-}
-
 /* The wave's bookkeeping, before Resource Manager's wave is asked: which
  * workspace each rule's request is for. */
 static void open_data_plane_wave(az_instance *inst, const az_refresh_options *o, az_diags *d,
@@ -632,16 +628,6 @@ static void open_data_plane_wave(az_instance *inst, const az_refresh_options *o,
 	wave->index_of = json_object();
 	wave->awaited_of = az_xcalloc(len, sizeof(size_t));
 	wave->started = az_xcalloc(len, sizeof(bool));
-	size_t *lists[] = {wave->reads_head = az_xmalloc(len * sizeof(size_t)),
-			   wave->reads_tail = az_xmalloc(len * sizeof(size_t)),
-			   wave->read_next = az_xmalloc(len * sizeof(size_t)),
-			   wave->rules_head = az_xmalloc(len * sizeof(size_t)),
-			   wave->rules_tail = az_xmalloc(len * sizeof(size_t)),
-			   wave->rule_next = az_xmalloc(len * sizeof(size_t))};
-	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
-		for (size_t i = 0; i < len; i++)
-			lists[l][i] = NO_NODE;
-	wave->unplaced_head = wave->unplaced_tail = NO_NODE;
 	wave->o = o;
 	wave->d = d;
 	wave->errors = errors;
@@ -665,12 +651,8 @@ static void close_data_plane_wave(az_instance *inst)
 	json_decref(wave->declaring);
 	free(wave->awaited_of);
 	free(wave->started);
-	free(wave->reads_head);
-	free(wave->reads_tail);
-	free(wave->read_next);
-	free(wave->rules_head);
-	free(wave->rules_tail);
-	free(wave->rule_next);
+	free(wave->entries);
+	free(wave->first_of);
 	free(wave);
 	inst->wave = NULL;
 }
@@ -719,7 +701,6 @@ static void note_prune_only(az_instance *inst, size_t w)
 	free(prefix);
 }
 
-
 /* Starts the data planes' wave (`wanted` as in request_arm_wave) once the
  * workspaces are read: sets the data planes' share of the requests in
  * flight, orders each workspace's reads, and sends the lists of every
@@ -754,34 +735,36 @@ static void arm_data_plane_wave(az_instance *inst)
 	size_t per_host = nws ? (data_plane_slots + nws - 1) / nws : data_plane_slots;
 	az_session_limit_data_planes(inst->session, (int)data_plane_slots, (int)per_host);
 
-	size_t nreads = 0;
-	data_plane_read *reads = az_xcalloc(inst->len ? inst->len : 1, sizeof(*reads));
+	/* At most one entry per node: a rule is no data-plane resource. */
+	wave->entries = az_xcalloc(inst->len ? inst->len : 1, sizeof(*wave->entries));
 	size_t count;
 	const az_kind *const *kinds = az_kinds(&count);
 	for (size_t i = 0; i < inst->len; i++) {
 		az_node *node = &inst->nodes[i];
 		const az_kind *k = node->res->kind;
-		if (k && is_firewall_rule_kind(k->name) && node->res->address) {
-			size_t w = workspace_node_of(inst, node);
-			if (w != NO_NODE)
-				append(&wave->rules_head[w], &wave->rules_tail[w], wave->rule_next, i);
-		}
-		if (!k || !node->res->address || !az_kind_on_workspace_host(k) || (wanted && !wanted[i]))
+		if (!k || !node->res->address)
 			continue;
+		bool rule = is_firewall_rule_kind(k->name);
+		if (!rule && (!az_kind_on_workspace_host(k) || (wanted && !wanted[i])))
+			continue;
+		size_t w = workspace_node_of(inst, node);
+		if (rule) {
+			if (w != NO_NODE)
+				wave->entries[wave->len++] = (wave_entry){w, false, 0, i};
+			continue;
+		}
 		size_t rank = 0;
 		while (rank < count && kinds[rank] != k)
 			rank++;
-		reads[nreads++] = (data_plane_read){rank, i};
+		wave->entries[wave->len++] = (wave_entry){w, true, rank, i};
 	}
-	qsort(reads, nreads, sizeof(*reads), data_plane_read_cmp);
-	for (size_t r = 0; r < nreads; r++) {
-		size_t i = reads[r].node, w = workspace_node_of(inst, &inst->nodes[i]);
-		if (w == NO_NODE)
-			append(&wave->unplaced_head, &wave->unplaced_tail, wave->read_next, i);
-		else
-			append(&wave->reads_head[w], &wave->reads_tail[w], wave->read_next, i);
-	}
-	free(reads);
+	qsort(wave->entries, wave->len, sizeof(*wave->entries), wave_entry_cmp);
+	wave->first_of = az_xmalloc((inst->len ? inst->len : 1) * sizeof(size_t));
+	for (size_t w = 0; w < inst->len; w++)
+		wave->first_of[w] = wave->len;
+	for (size_t r = wave->len; r-- > 0;)
+		if (wave->entries[r].workspace != NO_NODE)
+			wave->first_of[wave->entries[r].workspace] = r;
 	wave->declaring = declaring_workspaces(inst);
 	wave->armed = true;
 	for (size_t w = 0; w < inst->len; w++) {
@@ -799,14 +782,15 @@ static void start_workspace(az_instance *inst, size_t w)
 	if (wave->started[w])
 		return;
 	wave->started[w] = true;
-	for (size_t i = wave->rules_head[w]; i != NO_NODE; i = wave->rule_next[i]) {
-		az_refresh_match(inst, &inst->nodes[i]);
-		note_unopened(inst, wave->o, i);
+	size_t r = wave->first_of[w];
+	for (; r < wave->len && wave->entries[r].workspace == w && !wave->entries[r].read; r++) {
+		az_refresh_match(inst, &inst->nodes[wave->entries[r].node]);
+		note_unopened(inst, wave->o, wave->entries[r].node);
 	}
 	if (wave->o->prune)
 		note_prune_only(inst, w);
-	for (size_t i = wave->reads_head[w]; i != NO_NODE; i = wave->read_next[i])
-		request_node(inst, &inst->nodes[i], true, wave->d, wave->errors);
+	for (; r < wave->len && wave->entries[r].workspace == w; r++)
+		request_node(inst, &inst->nodes[wave->entries[r].node], true, wave->d, wave->errors);
 	if (wave->o->prune && inst->nodes[w].state == AZ_NODE_PRESENT && inst->nodes[w].id)
 		request_orphan_lists(inst, &w, 0, 1, wave->d, wave->errors);
 }
@@ -821,8 +805,10 @@ static void finish_data_plane_wave(az_instance *inst)
 		if (k && is_workspace_kind(k->name))
 			start_workspace(inst, w);
 	}
-	for (size_t i = wave->unplaced_head; i != NO_NODE; i = wave->read_next[i])
-		request_node(inst, &inst->nodes[i], true, wave->d, wave->errors);
+	for (size_t r = 0; r < wave->len; r++)
+		if (wave->entries[r].workspace == NO_NODE)
+			request_node(inst, &inst->nodes[wave->entries[r].node], true, wave->d,
+				     wave->errors);
 	wave->armed = false;
 }
 
