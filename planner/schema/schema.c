@@ -59,6 +59,11 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int prop_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const prop *const *)a)->name, (*(const prop *const *)b)->name);
+}
+
 typedef struct node_list {
 	node **items;
 	size_t len;
@@ -81,7 +86,7 @@ struct node {
 	unsigned types; /* 0 = any */
 	prop *props;
 	size_t n_props;
-	const char **sorted_names; /* the props' names in strcmp order, for lookups */
+	const prop **by_name; /* the props in strcmp order of their names (prop_named) */
 	pattern_prop *pattern_props;
 	size_t n_pattern_props;
 	node *additional; /* NULL = absent */
@@ -107,6 +112,24 @@ struct node {
 	bool enum_nocase;  /* x-azapply-enumCase: "insensitive" */
 	char *format;      /* format: uuid, date-time, duration, timespan, azure-location */
 };
+
+/* n's property `name`, or NULL: searched in n->by_name, since every key of
+ * every object of every manifest is looked up in a schema of a few dozen. */
+static const prop *prop_named(const node *n, const char *name)
+{
+	size_t lo = 0, hi = n->n_props;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(n->by_name[mid]->name, name);
+		if (c == 0)
+			return n->by_name[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
 
 struct az_schema {
 	char *name;
@@ -306,15 +329,15 @@ static void compile_properties(compiler *c, node *n, const json_t *v)
 		return;
 	}
 	n->props = az_xcalloc(json_object_size(v) + 1, sizeof(prop));
-	n->sorted_names = az_xcalloc(json_object_size(v) + 1, sizeof(char *));
+	n->by_name = az_xcalloc(json_object_size(v) + 1, sizeof(prop *));
 	json_object_foreach((json_t *)(uintptr_t)v, key, sub)
 	{
 		prop *p = &n->props[n->n_props];
 		p->name = az_xstrdup(key);
 		p->schema = compile_child(c, sub, "properties", key);
-		n->sorted_names[n->n_props++] = p->name;
+		n->by_name[n->n_props++] = p;
 	}
-	qsort(n->sorted_names, n->n_props, sizeof(char *), name_cmp);
+	qsort(n->by_name, n->n_props, sizeof(prop *), prop_cmp);
 }
 
 static void compile_pattern_properties(compiler *c, node *n, const json_t *v)
@@ -496,7 +519,7 @@ static void node_free(node *n)
 	for (size_t i = 0; i < n->n_props; i++)
 		free(n->props[i].name);
 	free(n->props);
-	free(n->sorted_names);
+	free(n->by_name);
 	for (size_t i = 0; i < n->n_pattern_props; i++)
 		pcre2_code_free(n->pattern_props[i].re);
 	free(n->pattern_props);
@@ -939,12 +962,10 @@ static void check_object(validator *v, const node *n, const json_t *j, az_schema
 			}
 			json_decref(name);
 		}
-		for (size_t i = 0; i < n->n_props; i++) {
-			if (strcmp(n->props[i].name, key) == 0) {
-				matched = true;
-				validate_at(v, n->props[i].schema, val, key, 0, errs);
-				break;
-			}
+		const prop *p = prop_named(n, key);
+		if (p) {
+			matched = true;
+			validate_at(v, p->schema, val, key, 0, errs);
 		}
 		for (size_t i = 0; i < n->n_pattern_props; i++) {
 			if (pattern_matches(n->pattern_props[i].re, key, strlen(key))) {
@@ -1052,7 +1073,7 @@ static bool name_list_has(const name_list *l, const char *name)
 }
 
 /* The declared names are kept as the nodes that declare them, each
- * searched in its sorted names: this runs for every object of every
+ * searched with prop_named: this runs for every object of every
  * manifest, and copying a few dozen names per node into a list searched
  * key by key was a twentieth of validate. */
 typedef struct known_names {
@@ -1099,11 +1120,9 @@ static void collect_known(validator *v, const node *n, const json_t *j, known_na
 
 static bool is_known(const known_names *known, const char *key)
 {
-	for (size_t i = 0; i < known->n_declaring; i++) {
-		const node *n = known->declaring[i];
-		if (bsearch(&key, n->sorted_names, n->n_props, sizeof(char *), name_cmp))
+	for (size_t i = 0; i < known->n_declaring; i++)
+		if (prop_named(known->declaring[i], key))
 			return true;
-	}
 	return name_list_has(&known->matched, key);
 }
 
