@@ -378,25 +378,22 @@ static int is_dirty(bool *out, git_repository *repo, const char *pathspec, az_di
  * resources outside git (callgrind). */
 static bool may_be_in_work_tree(const char *real)
 {
-	size_t n = strlen(real);
-	char *path = az_xmalloc(n + sizeof("/.git"));
-	memcpy(path, real, n + 1);
+	az_buf path = AZ_BUF_INIT;
+	az_buf_puts(&path, real);
 	bool found = false;
 	for (;;) {
+		size_t folder = path.len;
 		struct stat st;
-		size_t len = strlen(path);
-		memcpy(path + len, len > 1 ? "/.git" : ".git", len > 1 ? 6 : 5);
-		if (lstat(path, &st) == 0) {
-			found = true;
+		az_buf_puts(&path, folder > 1 ? "/.git" : ".git"); /* "/" ends in a slash */
+		found = lstat(path.data, &st) == 0;
+		az_buf_truncate(&path, folder);
+		const char *slash = strrchr(path.data, '/');
+		if (found || folder <= 1 || !slash)
 			break;
-		}
-		path[len] = '\0';
-		char *slash = strrchr(path, '/');
-		if (!slash || len <= 1)
-			break;
-		slash[slash == path ? 1 : 0] = '\0';
+		/* Up one folder: "/a/b" to "/a", "/a" to "/". */
+		az_buf_truncate(&path, slash == path.data ? 1 : (size_t)(slash - path.data));
 	}
-	free(path);
+	az_buf_free(&path);
 	return found;
 }
 
