@@ -13,8 +13,10 @@
  * Target (issue: performance at scale): below 1.1 from 10k to 50k.
  * Last, the no-changes plan again with 50 ms of latency on every request,
  * where a plan's wall time is its waves of lists, not its CPU. Each row
- * also gives the emulator's CPU during the command (GET /_emulator/usage):
- * on two cores an apply's wall time is at least the two CPUs' sum over two.
+ * also gives the emulator's CPU during the command (GET /_emulator/usage,
+ * read before and after it: the two reads' own millisecond is counted in,
+ * as validate's row shows): on two cores an apply's wall time is at least
+ * the two CPUs' sum over two.
  *
  * Usage: bench_scale [--rounds N] [--sizes K] (K: the first K sizes, 1-3)
  */
